@@ -1,0 +1,35 @@
+using System.Globalization;
+
+namespace FacePipeline.Contracts;
+
+/// <summary>
+/// Where each artefact of a job lives in the media store. One place, so that every service agrees
+/// and a redelivered message writes to the same key.
+/// </summary>
+public static class MediaKeys
+{
+    public static string JobPrefix(Guid jobId) => $"jobs/{jobId:N}";
+
+    public static string Input(Guid jobId, string clip, string extension) =>
+        $"{JobPrefix(jobId)}/input/{clip}{extension}";
+
+    public static string FramesFolder(Guid jobId, string clip) => $"{JobPrefix(jobId)}/frames/{clip}";
+
+    public static string Detections(Guid jobId, string clip, int chunkIndex) =>
+        $"{JobPrefix(jobId)}/detections/{clip}/chunk-{chunkIndex.ToString("D5", CultureInfo.InvariantCulture)}.json";
+
+    public static string Output(Guid jobId, string name) => $"{JobPrefix(jobId)}/outputs/{name}";
+}
+
+/// <summary>The names of the outputs a job offers for download.</summary>
+public static class OutputNames
+{
+    public const string QcClip = "qc.mp4";
+    public const string Tracking = "tracking.json";
+}
+
+/// <summary>Clip roles within a job. A track job has one clip; later job kinds have more.</summary>
+public static class ClipNames
+{
+    public const string Source = "source";
+}

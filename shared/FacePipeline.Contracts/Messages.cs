@@ -1,0 +1,71 @@
+namespace FacePipeline.Contracts;
+
+// Messages between the services. Commands are imperative (a stage is asked to do one piece of
+// work); events are past tense (a stage says what it did). Every message carries keys into the
+// media store (claim check), never media bytes. Every piece of work is keyed by job, clip and
+// chunk index so that a redelivered message repeats the same work into the same keys.
+
+/// <summary>The video facts that later stages need, as frame extraction measured them.</summary>
+public sealed record VideoInfo(
+    int Width,
+    int Height,
+    long FrameRateNumerator,
+    long FrameRateDenominator,
+    int FrameCount,
+    double DurationSeconds,
+    bool HasAudio);
+
+/// <summary>One run of consecutive frames, stored as raw RGB24 under <see cref="FramesKey"/>.</summary>
+public sealed record FrameChunk(int Index, int FirstFrame, int FrameCount, string FramesKey);
+
+/// <summary>Command to the frame-extraction service: probe, validate and split a clip into chunks.</summary>
+public sealed record ExtractFrames(Guid JobId, string Clip, string InputKey, int ChunkSize);
+
+/// <summary>Event: the clip's frames are in the media store, in chunks.</summary>
+public sealed record FramesExtracted(
+    Guid JobId,
+    string Clip,
+    VideoInfo Video,
+    IReadOnlyList<FrameChunk> Chunks,
+    string TimelineKey,
+    string? AudioKey);
+
+/// <summary>Command to the reconstruction service: find the faces on every frame of one chunk.</summary>
+public sealed record DetectFaces(
+    Guid JobId,
+    string Clip,
+    FrameChunk Chunk,
+    int Width,
+    int Height,
+    string DetectionsKey);
+
+/// <summary>Event: the chunk's per-frame face records are stored under <see cref="DetectionsKey"/>.</summary>
+public sealed record FacesDetected(
+    Guid JobId,
+    string Clip,
+    int ChunkIndex,
+    int FrameCount,
+    int FramesWithFaces,
+    string DetectionsKey);
+
+/// <summary>Command to the rendering service: draw the QC clip and write the tracking document.</summary>
+public sealed record RenderTrackOutputs(
+    Guid JobId,
+    VideoInfo Video,
+    IReadOnlyList<TrackChunk> Chunks,
+    string TimelineKey,
+    string? AudioKey,
+    string QcClipKey,
+    string TrackingKey);
+
+/// <summary>A chunk's frames and the face records found on them.</summary>
+public sealed record TrackChunk(FrameChunk Frames, string DetectionsKey);
+
+/// <summary>Event: the track job's outputs are in the media store.</summary>
+public sealed record TrackOutputsRendered(Guid JobId, string QcClipKey, string TrackingKey);
+
+/// <summary>
+/// Event: a stage refused the job's input or could not finish it, for a reason a person can act on
+/// (for example "The upload has no video stream"). The job fails; nothing else is touched.
+/// </summary>
+public sealed record StageFailed(Guid JobId, string Stage, string Reason);

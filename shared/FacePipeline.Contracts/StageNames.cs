@@ -1,0 +1,9 @@
+namespace FacePipeline.Contracts;
+
+/// <summary>The names of a job's stages, as the API reports them.</summary>
+public static class StageNames
+{
+    public const string Extract = "extract";
+    public const string Reconstruct = "reconstruct";
+    public const string Render = "render";
+}

@@ -1,0 +1,56 @@
+using FacePipeline.Contracts;
+using MassTransit;
+
+namespace FacePipeline.Orchestration;
+
+// The job coordinator's consumers: each hands its event to JobCoordinator, which owns job state.
+
+public sealed class FramesExtractedConsumer(JobCoordinator coordinator) : IConsumer<FramesExtracted>
+{
+    public Task Consume(ConsumeContext<FramesExtracted> context) => coordinator.OnFramesExtracted(context.Message, context.CancellationToken);
+}
+
+public sealed class FacesDetectedConsumer(JobCoordinator coordinator) : IConsumer<FacesDetected>
+{
+    public Task Consume(ConsumeContext<FacesDetected> context) => coordinator.OnFacesDetected(context.Message, context.CancellationToken);
+}
+
+public sealed class TrackOutputsRenderedConsumer(JobCoordinator coordinator) : IConsumer<TrackOutputsRendered>
+{
+    public Task Consume(ConsumeContext<TrackOutputsRendered> context) => coordinator.OnTrackOutputsRendered(context.Message, context.CancellationToken);
+}
+
+public sealed class StageFailedConsumer(JobCoordinator coordinator) : IConsumer<StageFailed>
+{
+    public Task Consume(ConsumeContext<StageFailed> context) =>
+        coordinator.OnStageFailed(context.Message.JobId, context.Message.Stage, context.Message.Reason, context.CancellationToken);
+}
+
+/// <summary>
+/// A stage threw on every retry: the job fails with what went wrong, instead of hanging.
+/// Input problems never get here (stages report those as <see cref="StageFailed"/>).
+/// </summary>
+public sealed class StageFaultConsumer(JobCoordinator coordinator) :
+    IConsumer<Fault<ExtractFrames>>,
+    IConsumer<Fault<DetectFaces>>,
+    IConsumer<Fault<RenderTrackOutputs>>
+{
+    public Task Consume(ConsumeContext<Fault<ExtractFrames>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Extract, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<DetectFaces>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Reconstruct, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<RenderTrackOutputs>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
+
+    private Task Fail(Guid jobId, string stage, Fault fault, CancellationToken cancellationToken)
+    {
+        var cause = fault.Exceptions.FirstOrDefault()?.Message ?? "unknown error";
+        return coordinator.OnStageFailed(
+            jobId,
+            stage,
+            $"Internal error in the {stage} stage: {cause}. Resubmit the job; if it fails again, report the job id.",
+            cancellationToken);
+    }
+}

@@ -1,0 +1,235 @@
+using FacePipeline.Contracts;
+using FacePipeline.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace FacePipeline.Orchestration;
+
+/// <summary>
+/// Owns job state. Each stage's event becomes one transaction that updates the job, its stages and
+/// chunks and enqueues the next commands in the outbox, so state and messages never disagree.
+/// Concurrent completions of a job's chunks conflict on the job row's xmin; the loser re-reads and
+/// tries again, so no update is lost and the next stage is started exactly once.
+/// </summary>
+public sealed class JobCoordinator(
+    IDbContextFactory<JobsDbContext> dbFactory,
+    OutboxSignal outboxSignal,
+    TimeProvider clock,
+    ILogger<JobCoordinator> logger)
+{
+    private const int MaxConcurrencyRetries = 50;
+
+    public Task OnFramesExtracted(FramesExtracted message, CancellationToken cancellationToken) =>
+        UpdateJob(message.JobId, cancellationToken, (db, job, now) =>
+        {
+            if (!TryMove(job, JobTrigger.FramesExtracted))
+            {
+                return false;
+            }
+
+            var video = message.Video;
+            job.Width = video.Width;
+            job.Height = video.Height;
+            job.FrameRate = $"{video.FrameRateNumerator}/{video.FrameRateDenominator}";
+            job.FrameCount = video.FrameCount;
+            job.DurationSeconds = video.DurationSeconds;
+            job.HasAudio = video.HasAudio;
+            job.TimelineKey = message.TimelineKey;
+            job.AudioKey = message.AudioKey;
+
+            var extract = job.Stage(StageNames.Extract);
+            extract.State = StageState.Completed;
+            extract.FramesDone = extract.FramesTotal = video.FrameCount;
+            extract.CompletedAt = now;
+
+            var reconstruct = job.Stage(StageNames.Reconstruct);
+            reconstruct.State = StageState.Running;
+            reconstruct.FramesTotal = video.FrameCount;
+            reconstruct.StartedAt = now;
+
+            foreach (var chunk in message.Chunks)
+            {
+                var detectionsKey = MediaKeys.Detections(job.Id, message.Clip, chunk.Index);
+                db.JobChunks.Add(new JobChunk
+                {
+                    JobId = job.Id,
+                    Clip = message.Clip,
+                    Index = chunk.Index,
+                    FirstFrame = chunk.FirstFrame,
+                    FrameCount = chunk.FrameCount,
+                    FramesKey = chunk.FramesKey,
+                    DetectionsKey = detectionsKey,
+                });
+                Outbox.Enqueue(db, new DetectFaces(job.Id, message.Clip, chunk, video.Width, video.Height, detectionsKey), now);
+            }
+
+            return true;
+        });
+
+    public Task OnFacesDetected(FacesDetected message, CancellationToken cancellationToken) =>
+        UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
+        {
+            if (job.State != JobState.Reconstructing)
+            {
+                return false;
+            }
+
+            var chunk = await db.JobChunks.SingleOrDefaultAsync(
+                c => c.JobId == job.Id && c.Clip == message.Clip && c.Index == message.ChunkIndex, cancellationToken);
+            if (chunk is null || chunk.Detected)
+            {
+                return false; // a redelivered result: already counted
+            }
+
+            chunk.Detected = true;
+            chunk.FramesWithFaces = message.FramesWithFaces;
+            chunk.DetectedAt = now;
+
+            var reconstruct = job.Stage(StageNames.Reconstruct);
+            reconstruct.FramesDone += chunk.FrameCount;
+            if (reconstruct.FramesDone < reconstruct.FramesTotal)
+            {
+                return true;
+            }
+
+            TryMove(job, JobTrigger.AllChunksReconstructed);
+            reconstruct.State = StageState.Completed;
+            reconstruct.CompletedAt = now;
+            var render = job.Stage(StageNames.Render);
+            render.State = StageState.Running;
+            render.FramesTotal = job.FrameCount ?? 0;
+            render.StartedAt = now;
+
+            var chunks = await db.JobChunks.Where(c => c.JobId == job.Id).OrderBy(c => c.Index).ToListAsync(cancellationToken);
+            var video = new VideoInfo(
+                job.Width!.Value,
+                job.Height!.Value,
+                long.Parse(job.FrameRate!.Split('/')[0], System.Globalization.CultureInfo.InvariantCulture),
+                long.Parse(job.FrameRate!.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture),
+                job.FrameCount!.Value,
+                job.DurationSeconds!.Value,
+                job.HasAudio ?? false);
+            Outbox.Enqueue(db, new RenderTrackOutputs(
+                job.Id,
+                video,
+                [.. chunks.Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount, c.FramesKey), c.DetectionsKey))],
+                job.TimelineKey!,
+                job.AudioKey,
+                MediaKeys.Output(job.Id, OutputNames.QcClip),
+                MediaKeys.Output(job.Id, OutputNames.Tracking)), now);
+            return true;
+        });
+
+    public Task OnTrackOutputsRendered(TrackOutputsRendered message, CancellationToken cancellationToken) =>
+        UpdateJob(message.JobId, cancellationToken, (db, job, now) =>
+        {
+            if (!TryMove(job, JobTrigger.OutputsRendered))
+            {
+                return false;
+            }
+
+            var render = job.Stage(StageNames.Render);
+            render.State = StageState.Completed;
+            render.FramesDone = render.FramesTotal;
+            render.CompletedAt = now;
+            job.CompletedAt = now;
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.QcClip, Key = message.QcClipKey, ContentType = "video/mp4" });
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Tracking, Key = message.TrackingKey, ContentType = "application/json" });
+            return true;
+        });
+
+    /// <summary>Fails the job with a reason a person can act on; a job already ended stays as it is.</summary>
+    public Task OnStageFailed(Guid jobId, string stage, string reason, CancellationToken cancellationToken) =>
+        UpdateJob(jobId, cancellationToken, (_, job, now) =>
+        {
+            if (!TryMove(job, JobTrigger.Fail))
+            {
+                return false;
+            }
+
+            job.FailedStage = stage;
+            job.FailureReason = reason;
+            job.CompletedAt = now;
+            foreach (var s in job.Stages)
+            {
+                s.State = s.Name == stage ? StageState.Failed : s.State is StageState.Completed ? StageState.Completed : StageState.Cancelled;
+            }
+
+            logger.LogWarning("Job {JobId} failed in {Stage}: {Reason}", jobId, stage, reason);
+            return true;
+        });
+
+    /// <summary>Cancels a running job; returns false when it had already ended. Work in flight finishes and is ignored.</summary>
+    public async Task<bool> Cancel(Guid jobId, CancellationToken cancellationToken)
+    {
+        var cancelled = false;
+        await UpdateJob(jobId, cancellationToken, (_, job, now) =>
+        {
+            cancelled = TryMove(job, JobTrigger.Cancel);
+            if (!cancelled)
+            {
+                return false;
+            }
+
+            job.CompletedAt = now;
+            foreach (var s in job.Stages.Where(s => s.State is StageState.Pending or StageState.Running))
+            {
+                s.State = StageState.Cancelled;
+            }
+
+            return true;
+        });
+        return cancelled;
+    }
+
+    private static bool TryMove(Job job, JobTrigger trigger)
+    {
+        var transition = JobStateMachine.Apply(job.State, trigger);
+        if (transition.Outcome != TransitionOutcome.Moved)
+        {
+            return false;
+        }
+
+        job.State = transition.To;
+        return true;
+    }
+
+    private Task UpdateJob(Guid jobId, CancellationToken cancellationToken, Func<JobsDbContext, Job, DateTimeOffset, bool> change) =>
+        UpdateJob(jobId, cancellationToken, (db, job, now) => Task.FromResult(change(db, job, now)));
+
+    /// <summary>
+    /// Loads the job with its stages, applies <paramref name="change"/> and saves everything in one
+    /// transaction; on an optimistic-concurrency conflict (xmin) it starts over from a fresh read.
+    /// </summary>
+    private async Task UpdateJob(Guid jobId, CancellationToken cancellationToken, Func<JobsDbContext, Job, DateTimeOffset, Task<bool>> change)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var job = await db.Jobs.Include(j => j.Stages).Include(j => j.Outputs).SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+            if (job is null)
+            {
+                logger.LogWarning("Message for unknown job {JobId} ignored", jobId);
+                return;
+            }
+
+            var now = clock.GetUtcNow();
+            if (!await change(db, job, now))
+            {
+                return;
+            }
+
+            job.UpdatedAt = now;
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                outboxSignal.Notify();
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < MaxConcurrencyRetries)
+            {
+                logger.LogDebug("Concurrent update of job {JobId}, attempt {Attempt}; retrying", jobId, attempt);
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using FacePipeline.Persistence;
+
+namespace FacePipeline.Orchestration;
+
+/// <summary>What happened to a job, as far as its state is concerned.</summary>
+public enum JobTrigger
+{
+    FramesExtracted,
+    AllChunksReconstructed,
+    OutputsRendered,
+    Fail,
+    Cancel,
+}
+
+public enum TransitionOutcome
+{
+    /// <summary>The job moves to <see cref="Transition.To"/>.</summary>
+    Moved,
+
+    /// <summary>The trigger is stale (a redelivery, or the job already ended): nothing changes.</summary>
+    Ignored,
+}
+
+public readonly record struct Transition(TransitionOutcome Outcome, JobState To);
+
+/// <summary>
+/// The track job's life, as plain transitions:
+/// Extracting → Reconstructing → Rendering → Completed, and any running state → Failed or Cancelled.
+/// Terminal states absorb every trigger, and a trigger that arrives in the wrong state is ignored
+/// (delivery is at least once, so late duplicates are normal, not errors).
+/// </summary>
+public static class JobStateMachine
+{
+    public static JobState Initial => JobState.Extracting;
+
+    public static bool IsTerminal(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
+
+    public static Transition Apply(JobState state, JobTrigger trigger)
+    {
+        if (IsTerminal(state))
+        {
+            return new Transition(TransitionOutcome.Ignored, state);
+        }
+
+        JobState? next = (state, trigger) switch
+        {
+            (_, JobTrigger.Fail) => JobState.Failed,
+            (_, JobTrigger.Cancel) => JobState.Cancelled,
+            (JobState.Extracting, JobTrigger.FramesExtracted) => JobState.Reconstructing,
+            (JobState.Reconstructing, JobTrigger.AllChunksReconstructed) => JobState.Rendering,
+            (JobState.Rendering, JobTrigger.OutputsRendered) => JobState.Completed,
+            _ => null,
+        };
+
+        return next is { } to ? new Transition(TransitionOutcome.Moved, to) : new Transition(TransitionOutcome.Ignored, state);
+    }
+
+    /// <summary>The stage that is running while the job is in <paramref name="state"/>.</summary>
+    public static string? RunningStage(JobState state) => state switch
+    {
+        JobState.Extracting => Contracts.StageNames.Extract,
+        JobState.Reconstructing => Contracts.StageNames.Reconstruct,
+        JobState.Rendering => Contracts.StageNames.Render,
+        _ => null,
+    };
+}

@@ -1,0 +1,126 @@
+namespace FacePipeline.Persistence;
+
+/// <summary>A studio. Requests carry an API key; only its SHA-256 hash is stored.</summary>
+public sealed class Tenant
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public required byte[] ApiKeyHash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public enum JobState
+{
+    Extracting,
+    Reconstructing,
+    Rendering,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+public enum StageState
+{
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+public static class JobKinds
+{
+    public const string Track = "track";
+
+    public static readonly IReadOnlyList<string> All = [Track];
+}
+
+/// <summary>One job of a tenant, with its stages, chunks and outputs. <see cref="Version"/> is PostgreSQL's xmin.</summary>
+public sealed class Job
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public required string Kind { get; set; }
+    public JobState State { get; set; }
+    public required string InputFileName { get; set; }
+    public required string InputKey { get; set; }
+    public long InputBytes { get; set; }
+    public string? FailedStage { get; set; }
+    public string? FailureReason { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public int? Width { get; set; }
+    public int? Height { get; set; }
+    public string? FrameRate { get; set; }
+    public int? FrameCount { get; set; }
+    public double? DurationSeconds { get; set; }
+    public bool? HasAudio { get; set; }
+    public string? TimelineKey { get; set; }
+    public string? AudioKey { get; set; }
+
+    public uint Version { get; set; }
+
+    public List<JobStage> Stages { get; set; } = [];
+    public List<JobChunk> Chunks { get; set; } = [];
+    public List<JobOutput> Outputs { get; set; } = [];
+
+    public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
+
+    public JobStage Stage(string name) =>
+        Stages.FirstOrDefault(s => s.Name == name) ?? throw new InvalidOperationException($"Job {Id} has no stage '{name}'.");
+}
+
+/// <summary>A stage of a job and its progress in frames. <see cref="Version"/> is PostgreSQL's xmin.</summary>
+public sealed class JobStage
+{
+    public Guid JobId { get; set; }
+    public required string Name { get; set; }
+    public int Order { get; set; }
+    public StageState State { get; set; }
+    public int FramesDone { get; set; }
+    public int FramesTotal { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public uint Version { get; set; }
+}
+
+/// <summary>A chunk of consecutive frames of a job's clip, processed independently by the reconstruction stage.</summary>
+public sealed class JobChunk
+{
+    public Guid JobId { get; set; }
+    public required string Clip { get; set; }
+    public int Index { get; set; }
+    public int FirstFrame { get; set; }
+    public int FrameCount { get; set; }
+    public required string FramesKey { get; set; }
+    public required string DetectionsKey { get; set; }
+    public bool Detected { get; set; }
+    public int FramesWithFaces { get; set; }
+    public DateTimeOffset? DetectedAt { get; set; }
+    public uint Version { get; set; }
+}
+
+/// <summary>A downloadable result of a job.</summary>
+public sealed class JobOutput
+{
+    public Guid JobId { get; set; }
+    public required string Name { get; set; }
+    public required string Key { get; set; }
+    public required string ContentType { get; set; }
+}
+
+/// <summary>
+/// A message waiting to be published, written in the same transaction as the state change that
+/// caused it (transactional outbox); the dispatcher publishes it and stamps <see cref="DispatchedAt"/>.
+/// </summary>
+public sealed class OutboxMessage
+{
+    public long Id { get; set; }
+    public Guid MessageId { get; set; }
+    public required string MessageType { get; set; }
+    public required string Body { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? DispatchedAt { get; set; }
+}

@@ -1,0 +1,77 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace FacePipeline.Persistence;
+
+/// <summary>Job state: tenants, jobs with stages, chunks and outputs, and the outbox.</summary>
+public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbContext(options)
+{
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobStage> JobStages => Set<JobStage>();
+    public DbSet<JobChunk> JobChunks => Set<JobChunk>();
+    public DbSet<JobOutput> JobOutputs => Set<JobOutput>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Tenant>(e =>
+        {
+            e.ToTable("tenants");
+            e.HasKey(t => t.Id);
+            e.Property(t => t.Name).HasMaxLength(200);
+            e.HasIndex(t => t.ApiKeyHash).IsUnique();
+        });
+
+        modelBuilder.Entity<Job>(e =>
+        {
+            e.ToTable("jobs");
+            e.HasKey(j => j.Id);
+            e.Property(j => j.Kind).HasMaxLength(32);
+            e.Property(j => j.State).HasConversion<string>().HasMaxLength(32);
+            e.Property(j => j.InputFileName).HasMaxLength(255);
+            e.Property(j => j.FrameRate).HasMaxLength(32);
+            e.Property(j => j.Version).IsRowVersion();
+            e.HasIndex(j => new { j.TenantId, j.CreatedAt });
+            e.HasOne<Tenant>().WithMany().HasForeignKey(j => j.TenantId);
+            e.HasMany(j => j.Stages).WithOne().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(j => j.Chunks).WithOne().HasForeignKey(c => c.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(j => j.Outputs).WithOne().HasForeignKey(o => o.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.Ignore(j => j.IsTerminal);
+        });
+
+        modelBuilder.Entity<JobStage>(e =>
+        {
+            e.ToTable("job_stages");
+            e.HasKey(s => new { s.JobId, s.Name });
+            e.Property(s => s.Name).HasMaxLength(32);
+            e.Property(s => s.State).HasConversion<string>().HasMaxLength(32);
+            e.Property(s => s.Version).IsRowVersion();
+        });
+
+        modelBuilder.Entity<JobChunk>(e =>
+        {
+            e.ToTable("job_chunks");
+            e.HasKey(c => new { c.JobId, c.Clip, c.Index });
+            e.Property(c => c.Clip).HasMaxLength(32);
+            e.Property(c => c.Version).IsRowVersion();
+        });
+
+        modelBuilder.Entity<JobOutput>(e =>
+        {
+            e.ToTable("job_outputs");
+            e.HasKey(o => new { o.JobId, o.Name });
+            e.Property(o => o.Name).HasMaxLength(64);
+        });
+
+        modelBuilder.Entity<OutboxMessage>(e =>
+        {
+            e.ToTable("outbox");
+            e.HasKey(m => m.Id);
+            e.Property(m => m.Id).UseIdentityAlwaysColumn();
+            e.Property(m => m.MessageType).HasMaxLength(200);
+            e.Property(m => m.Body).HasColumnType("jsonb");
+            e.HasIndex(m => m.MessageId).IsUnique();
+            e.HasIndex(m => m.Id).HasFilter("\"DispatchedAt\" IS NULL").HasDatabaseName("IX_outbox_pending");
+        });
+    }
+}

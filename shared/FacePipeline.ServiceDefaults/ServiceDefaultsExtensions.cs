@@ -1,0 +1,115 @@
+using FacePipeline.Storage;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace FacePipeline.ServiceDefaults;
+
+/// <summary>
+/// What every FacePipeline service shares: configuration, OpenTelemetry, health endpoints, the
+/// media store and the RabbitMQ bus. A service's Program.cs calls these and adds its own consumers.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(t => t
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource("MassTransit")
+                .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health")))
+            .WithMetrics(m => m
+                .AddMeter("MassTransit")
+                .AddMeter(Telemetry.MeterName)
+                .AddAspNetCoreInstrumentation());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        builder.Services.AddSingleton(sp => new MediaStore(MediaRoot(sp.GetRequiredService<IConfiguration>())));
+        builder.Services.AddHealthChecks().AddCheck<MediaStoreHealthCheck>("media-store", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>The RabbitMQ bus (MassTransit 8), with the service's consumers on kebab-case queues.</summary>
+    public static IServiceCollection AddMessageBus(this IServiceCollection services, IConfiguration configuration, Action<IBusRegistrationConfigurator> addConsumers)
+    {
+        var options = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        services.AddMassTransit(x =>
+        {
+            x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
+            x.SetKebabCaseEndpointNameFormatter();
+            addConsumers(x);
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.Host(options.Host, options.Port, options.VirtualHost, h =>
+                {
+                    h.Username(options.Username);
+                    h.Password(options.Password);
+                });
+                cfg.PrefetchCount = options.PrefetchCount;
+                cfg.UseMessageRetry(r => r.Intervals(200, 1000, 3000));
+                cfg.ConfigureEndpoints(context);
+            });
+        });
+        return services;
+    }
+
+    /// <summary>/health/live (the process answers) and /health/ready (its dependencies answer).</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") });
+        return app;
+    }
+
+    public static string MediaRoot(IConfiguration configuration) =>
+        configuration["Media:Root"] is { Length: > 0 } root
+            ? root
+            : throw new InvalidOperationException("Media:Root is not configured (environment variable Media__Root): the shared media folder.");
+
+    public static string RequiredConnectionString(this IConfiguration configuration, string name) =>
+        configuration.GetConnectionString(name) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"ConnectionStrings:{name} is not configured (environment variable ConnectionStrings__{name}).");
+}
+
+public sealed class RabbitMqOptions
+{
+    public const string Section = "RabbitMq";
+
+    public string Host { get; set; } = "127.0.0.1";
+    public ushort Port { get; set; } = 5672;
+    public string VirtualHost { get; set; } = "/";
+    public string Username { get; set; } = "guest";
+    public string Password { get; set; } = "guest";
+
+    /// <summary>Messages each consumer holds from the broker at once: small, so that work spreads over workers.</summary>
+    public ushort PrefetchCount { get; set; } = 4;
+}
+
+internal sealed class MediaStoreHealthCheck(MediaStore store) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Directory.Exists(store.Root)
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy($"Media root {store.Root} is missing."));
+}

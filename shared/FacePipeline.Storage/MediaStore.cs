@@ -1,0 +1,115 @@
+namespace FacePipeline.Storage;
+
+/// <summary>
+/// The shared media store: a folder tree (a shared volume in production) addressed by keys such
+/// as <c>jobs/3f…/frames/source/chunk-00000.rgb24</c>. Messages carry keys, never bytes. Writes are
+/// atomic (temporary file, then rename), so a reader never sees half a file and a repeated write
+/// of the same key simply replaces it.
+/// </summary>
+public sealed class MediaStore
+{
+    public MediaStore(string root)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    /// <summary>The local path of a key. Keys are relative, '/'-separated, and may not climb out of the root.</summary>
+    public string PathFor(string key)
+    {
+        ValidateKey(key);
+        return Path.Combine(Root, key.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    public bool Exists(string key) => File.Exists(PathFor(key));
+
+    public long Length(string key) => new FileInfo(PathFor(key)).Length;
+
+    public Stream OpenRead(string key) =>
+        new FileStream(PathFor(key), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    /// <summary>Starts an atomic write; nothing is visible under the key until <see cref="PendingWrite.Commit"/>.</summary>
+    public PendingWrite BeginWrite(string key)
+    {
+        var path = PathFor(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return new PendingWrite(path);
+    }
+
+    public async Task WriteAllBytesAsync(string key, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
+    {
+        using var write = BeginWrite(key);
+        await File.WriteAllBytesAsync(write.TempPath, bytes.ToArray(), cancellationToken);
+        write.Commit();
+    }
+
+    /// <summary>Makes sure the folder of a key prefix exists and returns its path.</summary>
+    public string EnsureFolder(string prefix)
+    {
+        var path = PathFor(prefix);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    public void DeletePrefix(string prefix)
+    {
+        var path = PathFor(prefix);
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        else if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void ValidateKey(string key)
+    {
+        if (string.IsNullOrWhiteSpace(key) || key.StartsWith('/') || key.Contains('\\'))
+        {
+            throw new ArgumentException($"Invalid media key '{key}'.", nameof(key));
+        }
+
+        foreach (var segment in key.Split('/'))
+        {
+            if (segment.Length == 0 || segment == "." || segment == ".." ||
+                !segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+            {
+                throw new ArgumentException($"Invalid media key '{key}'.", nameof(key));
+            }
+        }
+    }
+}
+
+/// <summary>A write in progress: write to <see cref="TempPath"/>, then <see cref="Commit"/>. Disposing without commit discards it.</summary>
+public sealed class PendingWrite : IDisposable
+{
+    private readonly string _finalPath;
+    private bool _committed;
+
+    internal PendingWrite(string finalPath)
+    {
+        _finalPath = finalPath;
+        TempPath = $"{finalPath}.{Guid.NewGuid():N}.tmp";
+    }
+
+    public string TempPath { get; }
+
+    public void Commit()
+    {
+        File.Move(TempPath, _finalPath, overwrite: true);
+        _committed = true;
+    }
+
+    public void Dispose()
+    {
+        if (!_committed && File.Exists(TempPath))
+        {
+            File.Delete(TempPath);
+        }
+    }
+}

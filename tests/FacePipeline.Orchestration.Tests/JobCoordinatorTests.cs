@@ -1,0 +1,132 @@
+using FacePipeline.Contracts;
+using FacePipeline.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace FacePipeline.Orchestration.Tests;
+
+/// <summary>The coordinator on the real PostgreSQL: transitions, idempotency and concurrent chunk completions.</summary>
+public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<JobStoreFixture>
+{
+    private const int ChunkSize = 10;
+
+    [Fact]
+    public async Task Concurrent_and_duplicated_chunk_completions_lose_no_update_and_start_rendering_once()
+    {
+        var jobId = await SubmitAndExtract(chunks: 24);
+
+        // Every chunk completes twice (at-least-once delivery), all at the same time.
+        var completions = Enumerable.Range(0, 24).Concat(Enumerable.Range(0, 24))
+            .Select(i => Task.Run(() => store.Coordinator.OnFacesDetected(Detected(jobId, i), CancellationToken.None)));
+        await Task.WhenAll(completions);
+
+        await using var db = await store.Db.CreateDbContextAsync();
+        var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
+        Assert.Equal(JobState.Rendering, job.State);
+        Assert.Equal(240, job.Stage(StageNames.Reconstruct).FramesDone);
+        Assert.Equal(StageState.Completed, job.Stage(StageNames.Reconstruct).State);
+        Assert.Equal(StageState.Running, job.Stage(StageNames.Render).State);
+
+        var renders = await Messages<RenderTrackOutputs>(db, jobId);
+        var render = Assert.Single(renders);
+        Assert.Equal(Enumerable.Range(0, 24), render.Chunks.Select(c => c.Frames.Index));
+        Assert.Equal(240, render.Chunks.Sum(c => c.Frames.FrameCount));
+        Assert.Equal(24, (await Messages<DetectFaces>(db, jobId)).Count);
+    }
+
+    [Fact]
+    public async Task A_redelivered_extraction_result_does_not_add_chunks_twice()
+    {
+        var jobId = await SubmitAndExtract(chunks: 3);
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 3), CancellationToken.None);
+
+        await using var db = await store.Db.CreateDbContextAsync();
+        Assert.Equal(3, await db.JobChunks.CountAsync(c => c.JobId == jobId));
+        Assert.Equal(3, (await Messages<DetectFaces>(db, jobId)).Count);
+    }
+
+    [Fact]
+    public async Task A_failed_stage_fails_the_job_with_its_reason_and_later_results_are_ignored()
+    {
+        var jobId = await SubmitAndExtract(chunks: 2);
+
+        await store.Coordinator.OnStageFailed(jobId, StageNames.Reconstruct, "The clip has no face.", CancellationToken.None);
+        await store.Coordinator.OnFacesDetected(Detected(jobId, 0), CancellationToken.None);
+        await store.Coordinator.OnFacesDetected(Detected(jobId, 1), CancellationToken.None);
+
+        await using var db = await store.Db.CreateDbContextAsync();
+        var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal("The clip has no face.", job.FailureReason);
+        Assert.Equal(StageNames.Reconstruct, job.FailedStage);
+        Assert.Equal(StageState.Failed, job.Stage(StageNames.Reconstruct).State);
+        Assert.Equal(StageState.Completed, job.Stage(StageNames.Extract).State);
+        Assert.Equal(0, job.Stage(StageNames.Reconstruct).FramesDone);
+        Assert.Empty(await Messages<RenderTrackOutputs>(db, jobId));
+    }
+
+    [Fact]
+    public async Task Cancel_ends_a_running_job_once()
+    {
+        var jobId = await Submit();
+
+        Assert.True(await store.Coordinator.Cancel(jobId, CancellationToken.None));
+        Assert.False(await store.Coordinator.Cancel(jobId, CancellationToken.None));
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 2), CancellationToken.None);
+
+        await using var db = await store.Db.CreateDbContextAsync();
+        var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.All(job.Stages, s => Assert.Equal(StageState.Cancelled, s.State));
+        Assert.Empty(await Messages<DetectFaces>(db, jobId));
+    }
+
+    [Fact]
+    public async Task A_state_change_that_does_not_commit_leaves_no_message_behind()
+    {
+        var jobId = await Submit();
+
+        // Same job id again: the insert violates the primary key, so the whole transaction
+        // (job row and its ExtractFrames outbox row) is rolled back.
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            await Assert.ThrowsAsync<DbUpdateException>(() =>
+                store.Submission.SubmitTrackJob(db, jobId, store.TenantId, "again.mp4", "jobs/x/input/source.mp4", 1, ChunkSize, CancellationToken.None));
+        }
+
+        await using var check = await store.Db.CreateDbContextAsync();
+        Assert.Single(await Messages<ExtractFrames>(check, jobId));
+    }
+
+    private async Task<Guid> Submit()
+    {
+        var jobId = Guid.NewGuid();
+        await using var db = await store.Db.CreateDbContextAsync();
+        await store.Submission.SubmitTrackJob(db, jobId, store.TenantId, "clip.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 1000, ChunkSize, CancellationToken.None);
+        return jobId;
+    }
+
+    private async Task<Guid> SubmitAndExtract(int chunks)
+    {
+        var jobId = await Submit();
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, chunks), CancellationToken.None);
+        return jobId;
+    }
+
+    private static FramesExtracted Extracted(Guid jobId, int chunks) => new(
+        jobId,
+        ClipNames.Source,
+        new VideoInfo(640, 480, 30000, 1001, chunks * ChunkSize, chunks * ChunkSize * 1001 / 30000.0, HasAudio: true),
+        [.. Enumerable.Range(0, chunks).Select(i => new FrameChunk(i, i * ChunkSize, ChunkSize, $"jobs/{jobId:N}/frames/source/chunk-{i:D5}.rgb24"))],
+        $"jobs/{jobId:N}/frames/source/timeline.json",
+        $"jobs/{jobId:N}/frames/source/audio.mka");
+
+    private static FacesDetected Detected(Guid jobId, int chunk) =>
+        new(jobId, ClipNames.Source, chunk, ChunkSize, ChunkSize, MediaKeys.Detections(jobId, ClipNames.Source, chunk));
+
+    /// <summary>The outbox messages of type <typeparamref name="T"/> that concern the job.</summary>
+    private static async Task<List<T>> Messages<T>(JobsDbContext db, Guid jobId)
+    {
+        var rows = await db.Outbox.Where(m => m.MessageType == typeof(T).FullName).ToListAsync();
+        return [.. rows.Select(Outbox.Deserialize).Cast<T>().Where(m => (Guid)typeof(T).GetProperty("JobId")!.GetValue(m)! == jobId)];
+    }
+}

@@ -1,0 +1,76 @@
+using Npgsql;
+
+namespace FacePipeline.TestSupport;
+
+/// <summary>
+/// The real PostgreSQL and RabbitMQ that scripts/infra.sh starts on loopback. Tests read the same
+/// environment variables as the services (scripts/infra.sh env), with the script's defaults.
+/// </summary>
+public static class TestServers
+{
+    public static string JobsConnectionString =>
+        Environment.GetEnvironmentVariable("ConnectionStrings__Jobs")
+        ?? "Host=127.0.0.1;Port=55432;Database=facepipe;Username=facepipe;Password=facepipe";
+
+    public static string RabbitHost => Environment.GetEnvironmentVariable("RabbitMq__Host") ?? "127.0.0.1";
+
+    public static ushort RabbitPort => ushort.Parse(Environment.GetEnvironmentVariable("RabbitMq__Port") ?? "55672", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string RabbitUser => Environment.GetEnvironmentVariable("RabbitMq__Username") ?? "facepipe";
+
+    public static string RabbitPassword => Environment.GetEnvironmentVariable("RabbitMq__Password") ?? "facepipe";
+}
+
+/// <summary>A fresh PostgreSQL database for one test class, dropped afterwards.</summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    private readonly string _adminConnectionString;
+
+    private TestDatabase(string name, string adminConnectionString, string connectionString)
+    {
+        Name = name;
+        _adminConnectionString = adminConnectionString;
+        ConnectionString = connectionString;
+    }
+
+    public string Name { get; }
+
+    public string ConnectionString { get; }
+
+    public static async Task<TestDatabase> CreateAsync(string label)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(TestServers.JobsConnectionString);
+        var name = $"fp_{label}_{Guid.NewGuid():N}".ToLowerInvariant();
+        name = name.Length > 63 ? name[..63] : name;
+        var admin = builder.ConnectionString;
+        await using (var connection = new NpgsqlConnection(admin))
+        {
+            try
+            {
+                await connection.OpenAsync();
+            }
+            catch (NpgsqlException ex)
+            {
+                throw new InvalidOperationException(
+                    $"PostgreSQL is not reachable at {builder.Host}:{builder.Port}. Start it with scripts/infra.sh start (the test command does).", ex);
+            }
+
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        builder.Database = name;
+        builder.Pooling = true;
+        builder.MaxPoolSize = 60;
+        return new TestDatabase(name, admin, builder.ConnectionString);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(_adminConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
