@@ -37,6 +37,7 @@ public sealed record DetectFaces(
     FrameChunk Chunk,
     int Width,
     int Height,
+    string TimelineKey,
     string DetectionsKey);
 
 /// <summary>Event: the chunk's per-frame face records are stored under <see cref="DetectionsKey"/>.</summary>
@@ -51,6 +52,7 @@ public sealed record FacesDetected(
 /// <summary>Command to the rendering service: draw the QC clip and write the tracking document.</summary>
 public sealed record RenderTrackOutputs(
     Guid JobId,
+    string SourceName,
     VideoInfo Video,
     IReadOnlyList<TrackChunk> Chunks,
     string TimelineKey,

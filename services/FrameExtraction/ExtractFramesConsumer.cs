@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using FacePipeline.Contracts;
+using FacePipeline.Media;
+using FacePipeline.ServiceDefaults;
+using FacePipeline.Stages;
+using MassTransit;
+
+namespace FacePipeline.FrameExtraction;
+
+/// <summary>Runs <see cref="FrameExtractionStage"/>; a refused upload fails its own job with the reason.</summary>
+public sealed class ExtractFramesConsumer(FrameExtractionStage stage, ILogger<ExtractFramesConsumer> logger) : IConsumer<ExtractFrames>
+{
+    public async Task Consume(ConsumeContext<ExtractFrames> context)
+    {
+        var command = context.Message;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var extracted = await stage.RunAsync(command, context.CancellationToken);
+            Telemetry.FramesProcessed.Add(extracted.Video.FrameCount, new KeyValuePair<string, object?>("stage", StageNames.Extract));
+            Telemetry.WorkSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("stage", StageNames.Extract));
+            logger.LogInformation("Job {JobId}: {Frames} frames in {Chunks} chunks extracted", command.JobId, extracted.Video.FrameCount, extracted.Chunks.Count);
+            await context.Publish(extracted);
+        }
+        catch (MediaRejectedException ex)
+        {
+            logger.LogWarning("Job {JobId}: upload refused: {Reason}", command.JobId, ex.Message);
+            await context.Publish(new StageFailed(command.JobId, StageNames.Extract, ex.Message));
+        }
+    }
+}
+
+/// <summary>One extraction at a time per process: ffmpeg already uses the cores.</summary>
+public sealed class ExtractFramesConsumerDefinition : ConsumerDefinition<ExtractFramesConsumer>
+{
+    public ExtractFramesConsumerDefinition() => ConcurrentMessageLimit = 1;
+}

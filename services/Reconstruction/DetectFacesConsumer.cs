@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using FacePipeline.Contracts;
+using FacePipeline.ServiceDefaults;
+using FacePipeline.Stages;
+using MassTransit;
+
+namespace FacePipeline.Reconstruction;
+
+/// <summary>Runs <see cref="FaceDetectionStage"/> on one chunk and reports it done.</summary>
+public sealed class DetectFacesConsumer(FaceDetectionStage stage, ILogger<DetectFacesConsumer> logger) : IConsumer<DetectFaces>
+{
+    public async Task Consume(ConsumeContext<DetectFaces> context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var detected = await stage.RunAsync(context.Message, context.CancellationToken);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        Telemetry.FramesProcessed.Add(detected.FrameCount, new KeyValuePair<string, object?>("stage", StageNames.Reconstruct));
+        Telemetry.WorkSeconds.Record(seconds, new KeyValuePair<string, object?>("stage", StageNames.Reconstruct));
+        logger.LogInformation(
+            "Job {JobId} chunk {Chunk}: {Frames} frames, {WithFaces} with faces, {Ms:F1} ms/frame",
+            detected.JobId, detected.ChunkIndex, detected.FrameCount, detected.FramesWithFaces, seconds * 1000 / Math.Max(1, detected.FrameCount));
+        await context.Publish(detected);
+    }
+}
+
+/// <summary>
+/// One chunk at a time per process: the stage owns the detector's buffers and ONNX Runtime already
+/// uses every core. Scale out with more processes (each takes chunks from the same queue).
+/// </summary>
+public sealed class DetectFacesConsumerDefinition : ConsumerDefinition<DetectFacesConsumer>
+{
+    public DetectFacesConsumerDefinition()
+    {
+        ConcurrentMessageLimit = 1;
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<DetectFacesConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        endpointConfigurator.PrefetchCount = 1;
+    }
+}

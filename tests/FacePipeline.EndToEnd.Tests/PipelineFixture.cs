@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using FacePipeline.Persistence;
+using FacePipeline.TestSupport;
+using Microsoft.EntityFrameworkCore;
+
+namespace FacePipeline.EndToEnd.Tests;
+
+/// <summary>
+/// The whole pipeline for a test run: a fresh database and RabbitMQ virtual host on the real
+/// servers, a media folder, every service as its own process, and two studios (tenants).
+/// </summary>
+public sealed class PipelineFixture : IAsyncLifetime
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private TestDatabase? _database;
+    private readonly List<ServiceProcess> _services = [];
+
+    public string MediaRoot { get; } = RepoPaths.NewScratchFolder("e2e-media");
+
+    public string LogFolder { get; } = RepoPaths.NewScratchFolder("e2e-logs");
+
+    public ServiceProcess Ingest => Service("Ingest");
+
+    public ServiceProcess Reconstruction => Service("Reconstruction");
+
+    public HttpClient StudioA { get; private set; } = null!;
+
+    public HttpClient StudioB { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("e2e");
+        var vhost = $"facepipe-e2e-{Guid.NewGuid():N}";
+        RunInfra("vhost", vhost);
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Jobs"] = _database.ConnectionString,
+            ["RabbitMq__Host"] = TestServers.RabbitHost,
+            ["RabbitMq__Port"] = TestServers.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RabbitMq__Username"] = TestServers.RabbitUser,
+            ["RabbitMq__Password"] = TestServers.RabbitPassword,
+            ["RabbitMq__VirtualHost"] = vhost,
+            ["Media__Root"] = MediaRoot,
+            ["Models__Root"] = RepoPaths.Models,
+            ["Ingest__ChunkSize"] = "16",
+            ["MASSTRANSIT_USAGE_TELEMETRY"] = "false",
+        };
+
+        // Ingest first: it applies the migrations.
+        foreach (var name in new[] { "Ingest", "FrameExtraction", "Reconstruction", "Rendering" })
+        {
+            var service = new ServiceProcess(name, FreePort(), environment, LogFolder);
+            _services.Add(service);
+            service.Start();
+            if (name == "Ingest")
+            {
+                await service.WaitReadyAsync(TimeSpan.FromSeconds(90));
+            }
+        }
+
+        foreach (var service in _services)
+        {
+            await service.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        }
+
+        StudioA = await NewStudioClient("studio A");
+        StudioB = await NewStudioClient("studio B");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var service in _services)
+        {
+            service.Dispose();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
+        Directory.Delete(MediaRoot, recursive: true);
+    }
+
+    public async Task<JsonElement> Submit(HttpClient studio, string path, int? chunkSize = null, string kind = "track")
+    {
+        await using var file = File.OpenRead(path);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(kind), "kind" },
+            { new StreamContent(file), "clip", Path.GetFileName(path) },
+        };
+        if (chunkSize is { } n)
+        {
+            form.Add(new StringContent(n.ToString(System.Globalization.CultureInfo.InvariantCulture)), "chunkSize");
+        }
+
+        using var response = await studio.PostAsync("v1/jobs", form);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+    }
+
+    public async Task<JsonElement> Job(HttpClient studio, string id) =>
+        await studio.GetFromJsonAsync<JsonElement>($"v1/jobs/{id}", Json);
+
+    /// <summary>Waits until the job ends (completed, failed or cancelled) and returns it.</summary>
+    public async Task<JsonElement> WaitForEnd(HttpClient studio, string id, TimeSpan timeout)
+    {
+        JsonElement job = default;
+        try
+        {
+            await Eventually.UntilAsync(async () =>
+            {
+                job = await Job(studio, id);
+                return job.GetProperty("state").GetString() is "completed" or "failed" or "cancelled";
+            }, timeout, $"job {id} to end");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}; last status {job}; logs:\n{string.Join("\n---\n", _services.Select(s => s.Name + ":\n" + s.Tail(15)))}", ex);
+        }
+
+        return job;
+    }
+
+    public ServiceProcess Service(string name) => _services.Single(s => s.Name == name);
+
+    private async Task<HttpClient> NewStudioClient(string name)
+    {
+        await using var db = new JobsDbContext(new DbContextOptionsBuilder<JobsDbContext>().UseNpgsql(_database!.ConnectionString).Options);
+        var (_, key) = await TenantKeys.CreateTenantAsync(db, name, TimeProvider.System, default);
+        var client = new HttpClient { BaseAddress = Ingest.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+
+    private static void RunInfra(params string[] args)
+    {
+        var info = new ProcessStartInfo(Path.Combine(RepoPaths.RepoRoot, "scripts", "infra.sh"), args) { RedirectStandardError = true, RedirectStandardOutput = true };
+        using var process = Process.Start(info)!;
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"infra.sh {string.Join(' ', args)} failed: {error}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PipelineCollection : ICollectionFixture<PipelineFixture>
+{
+    public const string Name = "pipeline";
+}

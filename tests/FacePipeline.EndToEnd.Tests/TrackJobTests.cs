@@ -1,0 +1,119 @@
+using System.Net;
+using System.Text.Json;
+using FacePipeline.Stages;
+using FacePipeline.TestSupport;
+
+namespace FacePipeline.EndToEnd.Tests;
+
+/// <summary>Track jobs through every service on the real servers.</summary>
+[Collection(PipelineCollection.Name)]
+public sealed class TrackJobTests(PipelineFixture pipeline)
+{
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(4);
+
+    [Theory]
+    [InlineData("obama_wh_closeup.mp4")] // 2997/100, AAC
+    [InlineData("video_01.mp4")] // 30000/1001, several small faces
+    public async Task A_track_job_passes_every_stage_and_its_QC_clip_matches_the_input(string name)
+    {
+        var clip = RepoPaths.MediaFile(name);
+        var submitted = await pipeline.Submit(pipeline.StudioA, clip);
+        var id = submitted.GetProperty("id").GetString()!;
+
+        var job = await pipeline.WaitForEnd(pipeline.StudioA, id, JobTimeout);
+
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        var input = ClipFacts.Of(clip);
+        foreach (var stage in job.GetProperty("stages").EnumerateArray())
+        {
+            Assert.Equal("completed", stage.GetProperty("state").GetString());
+            Assert.Equal(input.Frames, stage.GetProperty("framesDone").GetInt32());
+        }
+
+        var folder = RepoPaths.NewScratchFolder("e2e-out");
+        var qcPath = Path.Combine(folder, "qc.mp4");
+        await File.WriteAllBytesAsync(qcPath, await pipeline.StudioA.GetByteArrayAsync($"v1/jobs/{id}/outputs/qc.mp4"));
+        var qc = ClipFacts.Of(qcPath);
+        Assert.Equal(input.Frames, qc.Frames);
+        Assert.Equal(input.FrameRate, qc.FrameRate);
+        var frameSeconds = 1 / Media.Rational.Parse(input.FrameRate).ToDouble();
+        Assert.InRange(qc.DurationSeconds, input.DurationSeconds - frameSeconds, input.DurationSeconds + frameSeconds);
+        Assert.Equal("h264", qc.VideoCodec);
+        Assert.True(qc.HasAudio);
+        Assert.Equal((input.Width, input.Height), (qc.Width, qc.Height));
+
+        await using var trackingStream = await pipeline.StudioA.GetStreamAsync($"v1/jobs/{id}/outputs/tracking.json");
+        var tracking = await TrackingJson.ReadAsync(trackingStream, CancellationToken.None);
+        Assert.Equal(TrackingDocument.SchemaV1, tracking.Schema);
+        Assert.Equal(Enumerable.Range(0, input.Frames), tracking.Frames.Select(f => f.Index));
+        Assert.True(tracking.Frames.Count(f => f.Faces.Count > 0) > input.Frames * 0.9, "faces on (nearly) every frame");
+        Assert.All(tracking.Frames.Zip(tracking.Frames.Skip(1)), pair => Assert.True(pair.Second.Time > pair.First.Time));
+    }
+
+    [Fact]
+    public async Task Killing_reconstruction_mid_job_and_restarting_it_still_gives_every_frame_exactly_once()
+    {
+        var clip = RepoPaths.MediaFile("obama_wh_medium.mp4");
+        var frames = ClipFacts.Of(clip).Frames;
+        var id = (await pipeline.Submit(pipeline.StudioA, clip, chunkSize: 8)).GetProperty("id").GetString()!;
+
+        // Wait until some, not all, chunks are reconstructed, then kill the worker outright.
+        await Eventually.UntilAsync(async () =>
+        {
+            var done = Stage(await pipeline.Job(pipeline.StudioA, id), "reconstruct").GetProperty("framesDone").GetInt32();
+            return done > 0;
+        }, JobTimeout, "first reconstructed chunk");
+        pipeline.Reconstruction.Kill();
+        var doneAtKill = Stage(await pipeline.Job(pipeline.StudioA, id), "reconstruct").GetProperty("framesDone").GetInt32();
+        Assert.InRange(doneAtKill, 1, frames - 1);
+
+        pipeline.Reconstruction.Start();
+        await pipeline.Reconstruction.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        var job = await pipeline.WaitForEnd(pipeline.StudioA, id, JobTimeout);
+
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        Assert.Equal(frames, Stage(job, "reconstruct").GetProperty("framesDone").GetInt32());
+        await using var trackingStream = await pipeline.StudioA.GetStreamAsync($"v1/jobs/{id}/outputs/tracking.json");
+        var tracking = await TrackingJson.ReadAsync(trackingStream, CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, frames), tracking.Frames.Select(f => f.Index));
+    }
+
+    [Theory]
+    [InlineData("empty", "empty")]
+    [InlineData("png-renamed", "still image")]
+    [InlineData("truncated", "truncated")]
+    [InlineData("audio-only", "no video stream")]
+    [InlineData("text", "could not be read")]
+    public async Task A_bad_upload_fails_its_own_job_with_a_reason(string kind, string reasonContains)
+    {
+        var path = BadInputs.Make(kind);
+
+        var id = (await pipeline.Submit(pipeline.StudioB, path)).GetProperty("id").GetString()!;
+        var job = await pipeline.WaitForEnd(pipeline.StudioB, id, JobTimeout);
+
+        Assert.Equal("failed", job.GetProperty("state").GetString());
+        var failure = job.GetProperty("failure");
+        Assert.Equal("extract", failure.GetProperty("stage").GetString());
+        Assert.Contains(reasonContains, failure.GetProperty("reason").GetString()!, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task After_bad_uploads_the_services_still_serve_other_jobs()
+    {
+        var bad = await Task.WhenAll(new[] { "empty", "text", "truncated" }.Select(k => pipeline.Submit(pipeline.StudioB, BadInputs.Make(k))));
+        var good = await pipeline.Submit(pipeline.StudioB, RepoPaths.MediaFile("grid_lbbc2a.mp4"));
+
+        foreach (var job in bad)
+        {
+            Assert.Equal("failed", (await pipeline.WaitForEnd(pipeline.StudioB, job.GetProperty("id").GetString()!, JobTimeout)).GetProperty("state").GetString());
+        }
+
+        var done = await pipeline.WaitForEnd(pipeline.StudioB, good.GetProperty("id").GetString()!, JobTimeout);
+        Assert.Equal("completed", done.GetProperty("state").GetString());
+        Assert.All(new[] { "Ingest", "FrameExtraction", "Reconstruction", "Rendering" }, name =>
+            Assert.Equal(HttpStatusCode.OK, new HttpClient { BaseAddress = pipeline.Service(name).BaseAddress }.GetAsync("health/live").Result.StatusCode));
+    }
+
+    private static JsonElement Stage(JsonElement job, string name) =>
+        job.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("name").GetString() == name);
+}

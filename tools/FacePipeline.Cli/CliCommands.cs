@@ -1,0 +1,257 @@
+using System.CommandLine;
+using System.Globalization;
+using FacePipeline.Persistence;
+using FacePipeline.Stages;
+using Microsoft.EntityFrameworkCore;
+
+namespace FacePipeline.Cli;
+
+/// <summary>The facepipe commands. Each one is a few lines over <see cref="JobsClient"/> or a local stage.</summary>
+public static class CliCommands
+{
+    private static readonly Option<string> Api = new("--api")
+    {
+        Description = "Ingest API base URL (env FACEPIPE_API).",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FACEPIPE_API") ?? "http://127.0.0.1:8080",
+    };
+
+    private static readonly Option<string?> Key = new("--key")
+    {
+        Description = "Your studio's API key (env FACEPIPE_API_KEY).",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FACEPIPE_API_KEY"),
+    };
+
+    public static void AddTo(RootCommand root)
+    {
+        root.Options.Add(Api);
+        root.Options.Add(Key);
+        root.Subcommands.Add(Submit());
+        root.Subcommands.Add(Status());
+        root.Subcommands.Add(List());
+        root.Subcommands.Add(Wait());
+        root.Subcommands.Add(Download());
+        root.Subcommands.Add(Cancel());
+        root.Subcommands.Add(Tenant());
+        root.Subcommands.Add(Analyze());
+    }
+
+    private static Command Submit()
+    {
+        var clip = new Argument<FileInfo>("clip") { Description = "The footage to process." };
+        var kind = new Option<string>("--kind") { Description = "Job kind.", DefaultValueFactory = _ => "track" };
+        var chunk = new Option<int?>("--chunk-size") { Description = "Frames per chunk (default: the server's)." };
+        var wait = new Option<bool>("--wait") { Description = "Wait for the job, showing progress, then download its outputs." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Where --wait puts the outputs (default ./facepipe-out/<job id>)." };
+        var command = new Command("submit", "Submit a clip as a new job.") { clip, kind, chunk, wait, output };
+        command.SetAction(async (parse, ct) =>
+        {
+            var file = parse.GetValue(clip)!;
+            if (!file.Exists)
+            {
+                throw new CliException($"No such file: {file.FullName}");
+            }
+
+            using var client = Client(parse);
+            var job = await client.SubmitAsync(file.FullName, parse.GetValue(kind)!, parse.GetValue(chunk), ct);
+            Console.WriteLine($"job {job.Id} submitted ({file.Name})");
+            return parse.GetValue(wait) ? await WaitAndDownload(client, job.Id, parse.GetValue(output), ct) : 0;
+        });
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var id = new Argument<Guid>("job-id");
+        var command = new Command("status", "Show a job's state and progress.") { id };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            var job = await client.GetAsync(parse.GetValue(id), ct);
+            Console.WriteLine(ProgressLine(job));
+            if (job.Failure is { } failure)
+            {
+                Console.WriteLine($"failed in {failure.Stage}: {failure.Reason}");
+            }
+
+            foreach (var output in job.Outputs)
+            {
+                Console.WriteLine($"output {output.Name}: {output.Url}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command List()
+    {
+        var page = new Option<int>("--page") { DefaultValueFactory = _ => 1 };
+        var command = new Command("list", "List your jobs, newest first.") { page };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            var jobs = await client.ListAsync(parse.GetValue(page), 20, ct);
+            foreach (var job in jobs.Items)
+            {
+                Console.WriteLine($"{job.Id}  {job.CreatedAt:u}  {job.Kind,-8} {job.State,-14} {job.InputFileName}");
+            }
+
+            Console.WriteLine($"page {jobs.Page}, {jobs.Items.Count} of {jobs.Total} jobs");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Wait()
+    {
+        var id = new Argument<Guid>("job-id");
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Where to put the outputs." };
+        var command = new Command("wait", "Wait for a job with a progress display, then download its outputs.") { id, output };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            return await WaitAndDownload(client, parse.GetValue(id), parse.GetValue(output), ct);
+        });
+        return command;
+    }
+
+    private static Command Download()
+    {
+        var id = new Argument<Guid>("job-id");
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Where to put the outputs." };
+        var command = new Command("download", "Download a completed job's outputs.") { id, output };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            var job = await client.GetAsync(parse.GetValue(id), ct);
+            await DownloadOutputs(client, job, parse.GetValue(output), ct);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Cancel()
+    {
+        var id = new Argument<Guid>("job-id");
+        var command = new Command("cancel", "Cancel a running job.") { id };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            var job = await client.CancelAsync(parse.GetValue(id), ct);
+            Console.WriteLine($"job {job.Id}: {job.State}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Tenant()
+    {
+        var name = new Argument<string>("name") { Description = "The studio's name." };
+        var db = new Option<string?>("--db")
+        {
+            Description = "Job database connection string (env ConnectionStrings__Jobs).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ConnectionStrings__Jobs"),
+        };
+        var create = new Command("create", "Create a studio and print its API key (shown once; only its hash is kept).") { name, db };
+        create.SetAction(async (parse, ct) =>
+        {
+            var connection = parse.GetValue(db) ?? throw new CliException("No database: pass --db or set ConnectionStrings__Jobs.");
+            await using var context = new JobsDbContext(new DbContextOptionsBuilder<JobsDbContext>().UseNpgsql(connection).Options);
+            await context.MigrateAsync(ct);
+            var (tenant, key) = await TenantKeys.CreateTenantAsync(context, parse.GetValue(name)!, TimeProvider.System, ct);
+            Console.Error.WriteLine($"tenant {tenant.Id} ({tenant.Name}) created; its API key follows (store it now, it is not shown again):");
+            Console.WriteLine(key);
+            return 0;
+        });
+        return new Command("tenant", "Manage studios (tenants).") { create };
+    }
+
+    private static Command Analyze()
+    {
+        var input = new Argument<FileInfo>("file") { Description = "An image or a clip." };
+        var json = new Option<bool>("--json") { Description = "Print the per-frame records as JSON (the tracking schema)." };
+        var models = new Option<DirectoryInfo?>("--models")
+        {
+            Description = "Folder of converted models (env Models__Root; default <repo>/.data/models).",
+        };
+        var command = new Command("analyze", "Run the face stages in-process on a local file, without the servers.") { input, json, models };
+        command.SetAction(async (parse, ct) =>
+        {
+            var file = parse.GetValue(input)!;
+            if (!file.Exists)
+            {
+                throw new CliException($"No such file: {file.FullName}");
+            }
+
+            var modelRoot = parse.GetValue(models)?.FullName ?? ModelPaths.DefaultRoot();
+            var document = await ClipAnalyzer.AnalyzeAsync(file.FullName, new ModelPaths(modelRoot), ct);
+            if (parse.GetValue(json))
+            {
+                await TrackingJson.WriteAsync(Console.OpenStandardOutput(), document, ct);
+                Console.WriteLine();
+            }
+            else
+            {
+                foreach (var frame in document.Frames)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"frame {frame.Index,5}  t={frame.Time,8:F3}s  faces={frame.Faces.Count}  {string.Join(' ', frame.Faces.Select(f => $"[{f.Box.X:F0},{f.Box.Y:F0} {f.Box.Width:F0}x{f.Box.Height:F0} {f.Score:F2}]"))}"));
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static JobsClient Client(ParseResult parse) => JobsClient.Create(parse.GetValue(Api)!, parse.GetValue(Key));
+
+    private static async Task<int> WaitAndDownload(JobsClient client, Guid id, DirectoryInfo? output, CancellationToken ct)
+    {
+        var last = string.Empty;
+        JobView job;
+        while (true)
+        {
+            job = await client.GetAsync(id, ct);
+            var line = ProgressLine(job);
+            if (line != last)
+            {
+                Console.WriteLine(line);
+                last = line;
+            }
+
+            if (job.IsTerminal)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        }
+
+        if (job.State != "completed")
+        {
+            Console.Error.WriteLine(job.Failure is { } f ? $"job {job.State} in {f.Stage}: {f.Reason}" : $"job {job.State}");
+            return 3;
+        }
+
+        await DownloadOutputs(client, job, output, ct);
+        return 0;
+    }
+
+    private static async Task DownloadOutputs(JobsClient client, JobView job, DirectoryInfo? output, CancellationToken ct)
+    {
+        var folder = output?.FullName ?? Path.Combine(Environment.CurrentDirectory, "facepipe-out", job.Id.ToString());
+        Directory.CreateDirectory(folder);
+        foreach (var item in job.Outputs)
+        {
+            var path = Path.Combine(folder, item.Name);
+            await client.DownloadAsync(item.Url, path, ct);
+            Console.WriteLine($"{item.Name}: {path}");
+        }
+    }
+
+    private static string ProgressLine(JobView job) =>
+        string.Create(CultureInfo.InvariantCulture, $"{job.State,-14} {job.ElapsedSeconds,6:F1}s  ") +
+        string.Join("  ", job.Stages.Select(s => s.FramesTotal > 0 ? $"{s.Name} {s.FramesDone}/{s.FramesTotal}" : $"{s.Name} {s.State}"));
+}

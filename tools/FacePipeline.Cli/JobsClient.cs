@@ -1,0 +1,133 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FacePipeline.Cli;
+
+/// <summary>The Ingest API as the CLI sees it.</summary>
+public sealed class JobsClient(HttpClient http) : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static JobsClient Create(string baseUrl, string? apiKey)
+    {
+        if (string.IsNullOrWhiteSpace(apiKey))
+        {
+            throw new CliException("No API key: pass --key or set FACEPIPE_API_KEY (create one with 'facepipe tenant create <name>').");
+        }
+
+        var http = new HttpClient { BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"), Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return new JobsClient(http);
+    }
+
+    public async Task<JobView> SubmitAsync(string clipPath, string kind, int? chunkSize, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(clipPath);
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent(kind), "kind");
+        if (chunkSize is { } n)
+        {
+            form.Add(new StringContent(n.ToString(System.Globalization.CultureInfo.InvariantCulture)), "chunkSize");
+        }
+
+        var content = new StreamContent(file, 1 << 16);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(content, "clip", Path.GetFileName(clipPath));
+        using var response = await http.PostAsync("v1/jobs", form, cancellationToken);
+        return await Read<JobView>(response, cancellationToken);
+    }
+
+    public async Task<JobView> GetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"v1/jobs/{id}", cancellationToken);
+        return await Read<JobView>(response, cancellationToken);
+    }
+
+    public async Task<JobPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"v1/jobs?page={page}&pageSize={pageSize}", cancellationToken);
+        return await Read<JobPage>(response, cancellationToken);
+    }
+
+    public async Task<JobView> CancelAsync(Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync($"v1/jobs/{id}/cancel", null, cancellationToken);
+        return await Read<JobView>(response, cancellationToken);
+    }
+
+    public async Task DownloadAsync(string url, string path, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(url.TrimStart('/'), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await EnsureSuccess(response, cancellationToken);
+        var temp = path + ".part";
+        await using (var target = File.Create(temp))
+        {
+            await response.Content.CopyToAsync(target, cancellationToken);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public void Dispose() => http.Dispose();
+
+    private static async Task<T> Read<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await EnsureSuccess(response, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken) ?? throw new CliException("The server sent an empty answer.");
+    }
+
+    private static async Task EnsureSuccess(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        string? error = null;
+        try
+        {
+            error = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString();
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // not our error shape
+        }
+
+        throw new CliException(response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized => "The API key was refused.",
+            _ => $"{(int)response.StatusCode} {response.ReasonPhrase}: {error ?? body}",
+        });
+    }
+}
+
+public sealed class CliException(string message) : Exception(message);
+
+public sealed record JobView(
+    Guid Id,
+    string Kind,
+    string State,
+    string InputFileName,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt,
+    double? ElapsedSeconds,
+    JobFailureView? Failure,
+    JsonElement? Video,
+    IReadOnlyList<StageView> Stages,
+    IReadOnlyList<OutputView> Outputs)
+{
+    [JsonIgnore]
+    public bool IsTerminal => State is "completed" or "failed" or "cancelled";
+}
+
+public sealed record JobFailureView(string? Stage, string Reason);
+
+public sealed record StageView(string Name, string State, int FramesDone, int FramesTotal, double? Seconds);
+
+public sealed record OutputView(string Name, string ContentType, string Url);
+
+public sealed record JobPage(IReadOnlyList<JobView> Items, int Page, int PageSize, int Total);
