@@ -253,5 +253,7 @@ public static class CliCommands
 
     private static string ProgressLine(JobView job) =>
         string.Create(CultureInfo.InvariantCulture, $"{job.State,-14} {job.ElapsedSeconds,6:F1}s  ") +
-        string.Join("  ", job.Stages.Select(s => s.FramesTotal > 0 ? $"{s.Name} {s.FramesDone}/{s.FramesTotal}" : $"{s.Name} {s.State}"));
+        string.Join("  ", job.Stages.Select(s =>
+            (s.FramesTotal > 0 ? $"{s.Name} {s.FramesDone}/{s.FramesTotal}" : $"{s.Name} {s.State}") +
+            (job.IsTerminal && s.Seconds is { } seconds ? string.Create(CultureInfo.InvariantCulture, $" ({seconds:F1}s)") : string.Empty)));
 }

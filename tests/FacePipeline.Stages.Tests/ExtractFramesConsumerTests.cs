@@ -1,0 +1,67 @@
+using FacePipeline.Contracts;
+using FacePipeline.FrameExtraction;
+using FacePipeline.Media;
+using FacePipeline.Storage;
+using FacePipeline.TestSupport;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FacePipeline.Stages.Tests;
+
+/// <summary>The extraction consumer in MassTransit's in-memory harness: refused uploads become StageFailed, never a crash.</summary>
+public sealed class ExtractFramesConsumerTests
+{
+    [Fact]
+    public async Task A_text_file_fails_its_job_with_a_reason_and_the_consumer_does_not_fault()
+    {
+        var (harness, store, provider) = await StartHarness();
+        await using var _ = provider;
+        var jobId = Guid.NewGuid();
+        var key = MediaKeys.Input(jobId, ClipNames.Source, ".mp4");
+        await store.WriteAllBytesAsync(key, "not a video at all"u8.ToArray());
+
+        await harness.Bus.Publish(new ExtractFrames(jobId, ClipNames.Source, key, 16));
+
+        Assert.True(await harness.Published.Any<StageFailed>(m => m.Context.Message.JobId == jobId));
+        var failed = harness.Published.Select<StageFailed>().Single(m => m.Context.Message.JobId == jobId).Context.Message;
+        Assert.Equal(StageNames.Extract, failed.Stage);
+        Assert.Contains("could not be read", failed.Reason, StringComparison.Ordinal);
+        Assert.False(await harness.Published.Any<Fault<ExtractFrames>>());
+    }
+
+    [Fact]
+    public async Task A_clip_is_extracted_and_announced_with_its_chunks()
+    {
+        var (harness, store, provider) = await StartHarness();
+        await using var _ = provider;
+        var jobId = Guid.NewGuid();
+        var key = MediaKeys.Input(jobId, ClipNames.Source, ".mp4");
+        Directory.CreateDirectory(Path.GetDirectoryName(store.PathFor(key))!);
+        File.Copy(RepoPaths.MediaFile("grid_bbaf2n.mp4"), store.PathFor(key));
+
+        await harness.Bus.Publish(new ExtractFrames(jobId, ClipNames.Source, key, 32));
+
+        Assert.True(await harness.Published.Any<FramesExtracted>(m => m.Context.Message.JobId == jobId));
+        var extracted = harness.Published.Select<FramesExtracted>().Single(m => m.Context.Message.JobId == jobId).Context.Message;
+        Assert.Equal([32, 32, 11], extracted.Chunks.Select(c => c.FrameCount));
+        Assert.All(extracted.Chunks, c => Assert.True(store.Exists(c.FramesKey)));
+        Assert.Equal((25L, 1L), (extracted.Video.FrameRateNumerator, extracted.Video.FrameRateDenominator));
+    }
+
+    private static async Task<(ITestHarness Harness, MediaStore Store, ServiceProvider Provider)> StartHarness()
+    {
+        var store = new MediaStore(RepoPaths.NewScratchFolder("consumer"));
+        var provider = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(store)
+            .AddSingleton(MediaLimits.Default)
+            .AddSingleton<FrameExtractionStage>()
+            .AddMassTransitTestHarness(x => x.AddConsumer<ExtractFramesConsumer>())
+            .BuildServiceProvider(true);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        harness.TestTimeout = TimeSpan.FromSeconds(60);
+        await harness.Start();
+        return (harness, store, provider);
+    }
+}
