@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Speed figures of the media and face stages, printed as markdown (paste into docs/benchmarks.md):
+# frame extraction against plain ffmpeg decoding to raw RGB24 (goal: ≥ 0.9x its throughput), and
+# BlazeFace Detect against the bare inference on the same tensor (goal: ≤ 1.3x). Speed targets are
+# checked here, by figures a person reads, never by timed tests. Progress goes to stderr.
+#
+#   scripts/bench.sh [extra arguments for "facepipe-bench all", e.g. --runs 9 --frames 1000]
+#
+# Settings (environment): FACEPIPE_MODELS (default <repo>/.data/models). Footage: ../shared/assets/media.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+MODELS="${FACEPIPE_MODELS:-$REPO/.data/models}"
+if [[ ! -s "$MODELS/blazeface/face_detection_short_range.onnx" ]]; then
+  "$REPO/scripts/fetch-models.sh" >/dev/null
+fi
+
+dotnet build tools/FacePipeline.Benchmarks -c Release -nologo -v quiet >&2
+dotnet tools/FacePipeline.Benchmarks/bin/Release/net10.0/facepipe-bench.dll all "$@"
