@@ -19,7 +19,7 @@ KEY_FILE="$FACEPIPE_DATA/demo-api-key"
 [ -s "$KEY_FILE" ] || "$REPO/facepipe" tenant create "demo studio" > "$KEY_FILE"
 export FACEPIPE_API_KEY="$(cat "$KEY_FILE")"
 OUT="$(mktemp -d)"
-frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$CLIP")
+frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of default=nw=1:nk=1 "$CLIP" | head -n 1)
 
 start=$(date +%s.%N)
 "$REPO/facepipe" submit "$CLIP" --kind track --wait --out "$OUT" > "$OUT/progress.log"

@@ -53,9 +53,10 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
     [Fact]
     public async Task Killing_reconstruction_mid_job_and_restarting_it_still_gives_every_frame_exactly_once()
     {
-        var clip = RepoPaths.MediaFile("obama_wh_medium.mp4");
+        // 511 frames in chunks of 2: a few seconds of reconstruction, so the kill lands mid-job.
+        var clip = RepoPaths.MediaFile("new_face_video-90.mp4");
         var frames = ClipFacts.Of(clip).Frames;
-        var id = (await pipeline.Submit(pipeline.StudioA, clip, chunkSize: 8)).GetProperty("id").GetString()!;
+        var id = (await pipeline.Submit(pipeline.StudioA, clip, chunkSize: 2)).GetProperty("id").GetString()!;
 
         // Wait until some, not all, chunks are reconstructed, then kill the worker outright.
         await Eventually.UntilAsync(async () =>
