@@ -58,6 +58,27 @@ public sealed class ApiTests(PipelineFixture pipeline)
     }
 
     [Fact]
+    public async Task An_upload_over_the_size_limit_is_refused_and_leaves_no_job()
+    {
+        // A second Ingest on the same database and broker, with a 100 kB limit.
+        var environment = new Dictionary<string, string>(pipeline.Environment) { ["Ingest__MaxUploadBytes"] = "100000" };
+        using var smallIngest = new ServiceProcess("Ingest", PipelineFixture.FreePort(), environment, pipeline.LogFolder);
+        smallIngest.Start();
+        await smallIngest.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        using var studio = PipelineFixture.StudioClient(smallIngest, await pipeline.NewStudioKey("small uploads"));
+
+        await using var file = File.OpenRead(RepoPaths.MediaFile("grid_bbaf2n.mp4"));
+        Assert.True(file.Length > 100_000);
+        using var form = new MultipartFormDataContent { { new StringContent("track"), "kind" }, { new StreamContent(file), "clip", "grid.mp4" } };
+        using var response = await studio.PostAsync("v1/jobs", form);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("larger than the limit", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var jobs = await studio.GetFromJsonAsync<JsonElement>("v1/jobs", PipelineFixture.Json);
+        Assert.Equal(0, jobs.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task The_OpenAPI_document_describes_the_jobs_endpoints()
     {
         using var anonymous = new HttpClient { BaseAddress = pipeline.Ingest.BaseAddress };

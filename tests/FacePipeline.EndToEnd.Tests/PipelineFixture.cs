@@ -28,6 +28,9 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public ServiceProcess Reconstruction => Service("Reconstruction");
 
+    /// <summary>The services' environment: database, broker virtual host, media and model folders.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; private set; } = new Dictionary<string, string>();
+
     public HttpClient StudioA { get; private set; } = null!;
 
     public HttpClient StudioB { get; private set; } = null!;
@@ -37,7 +40,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         _database = await TestDatabase.CreateAsync("e2e");
         var vhost = $"facepipe-e2e-{Guid.NewGuid():N}";
         RunInfra("vhost", vhost);
-        var environment = new Dictionary<string, string>
+        Environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Jobs"] = _database.ConnectionString,
             ["RabbitMq__Host"] = TestServers.RabbitHost,
@@ -54,7 +57,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         // Ingest first: it applies the migrations.
         foreach (var name in new[] { "Ingest", "FrameExtraction", "Reconstruction", "Rendering" })
         {
-            var service = new ServiceProcess(name, FreePort(), environment, LogFolder);
+            var service = new ServiceProcess(name, FreePort(), Environment, LogFolder);
             _services.Add(service);
             service.Start();
             if (name == "Ingest")
@@ -130,14 +133,20 @@ public sealed class PipelineFixture : IAsyncLifetime
 
     public ServiceProcess Service(string name) => _services.Single(s => s.Name == name);
 
-    private async Task<HttpClient> NewStudioClient(string name)
+    public async Task<string> NewStudioKey(string name)
     {
         await using var db = new JobsDbContext(new DbContextOptionsBuilder<JobsDbContext>().UseNpgsql(_database!.ConnectionString).Options);
-        var (_, key) = await TenantKeys.CreateTenantAsync(db, name, TimeProvider.System, default);
-        var client = new HttpClient { BaseAddress = Ingest.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        return (await TenantKeys.CreateTenantAsync(db, name, TimeProvider.System, default)).ApiKey;
+    }
+
+    public static HttpClient StudioClient(ServiceProcess ingest, string key)
+    {
+        var client = new HttpClient { BaseAddress = ingest.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
         return client;
     }
+
+    private async Task<HttpClient> NewStudioClient(string name) => StudioClient(Ingest, await NewStudioKey(name));
 
     private static void RunInfra(params string[] args)
     {
@@ -151,7 +160,7 @@ public sealed class PipelineFixture : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -3,7 +3,6 @@ using FacePipeline.Orchestration;
 using FacePipeline.Persistence;
 using FacePipeline.Storage;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
