@@ -18,8 +18,8 @@ namespace FacePipeline.Face;
 /// </remarks>
 public sealed class BlazeFaceDetector : IDisposable
 {
-    public const string CudaExecutionProvider = "CUDAExecutionProvider";
-    public const string CpuExecutionProvider = "CPUExecutionProvider";
+    public const string CudaExecutionProvider = OnnxSessions.CudaExecutionProvider;
+    public const string CpuExecutionProvider = OnnxSessions.CpuExecutionProvider;
 
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions;
@@ -193,52 +193,8 @@ public sealed class BlazeFaceDetector : IDisposable
         }
     }
 
-    private static (InferenceSession Session, string Provider) CreateSession(string modelPath, FaceDetectorOptions options)
-    {
-        if (options.PreferCuda && Array.IndexOf(OrtEnv.Instance().GetAvailableProviders(), CudaExecutionProvider) >= 0)
-        {
-            SessionOptions? cudaOptions = null;
-            try
-            {
-                cudaOptions = CreateSessionOptions(options);
-                cudaOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
-                return (new InferenceSession(modelPath, cudaOptions), CudaExecutionProvider);
-            }
-            catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
-            {
-                // The build lists CUDA but its libraries or a device are missing: fall back to CPU.
-            }
-            finally
-            {
-                cudaOptions?.Dispose();
-            }
-        }
-
-        using var cpuOptions = CreateSessionOptions(options);
-        return (new InferenceSession(modelPath, cpuOptions), CpuExecutionProvider);
-    }
-
-    private static SessionOptions CreateSessionOptions(FaceDetectorOptions options)
-    {
-        var so = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            // The converted model carries unused initialisers that ORT warns about on every load.
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
-        if (options.IntraOpNumThreads > 0)
-        {
-            so.IntraOpNumThreads = options.IntraOpNumThreads;
-        }
-
-        if (!options.AllowThreadSpinning)
-        {
-            so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        }
-
-        return so;
-    }
+    private static (InferenceSession Session, string Provider) CreateSession(string modelPath, FaceDetectorOptions options) =>
+        OnnxSessions.Create(modelPath, new InferenceSettings(options.IntraOpNumThreads, options.AllowThreadSpinning, options.PreferCuda, options.CudaDeviceId));
 
     private static (string Name, int Height, int Width) ReadInput(InferenceSession session)
     {
