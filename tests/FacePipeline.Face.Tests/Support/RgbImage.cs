@@ -20,8 +20,32 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
         return new RgbImage(width, height, pixels);
     }
 
+    /// <summary>Decodes every frame of a clip (in decode order, as ffmpeg numbers them) to RGB24 of the given size.</summary>
+    public static IReadOnlyList<RgbImage> DecodeFrames(string path, int width, int height)
+    {
+        var all = DecodeBytes(path);
+        var frame = width * height * 3;
+        if (all.Length % frame != 0)
+        {
+            throw new InvalidDataException($"{path}: {all.Length} bytes is not a whole number of {width}x{height} frames.");
+        }
+
+        return [.. Enumerable.Range(0, all.Length / frame).Select(i => new RgbImage(width, height, all[(i * frame)..((i + 1) * frame)]))];
+    }
+
     /// <summary>Decodes an image file with ffmpeg to RGB24 of the given (known) size.</summary>
     public static RgbImage Decode(string path, int width, int height)
+    {
+        var pixels = DecodeBytes(path);
+        if (pixels.Length != width * height * 3)
+        {
+            throw new InvalidDataException($"{path}: ffmpeg gave {pixels.Length} bytes, expected {width}x{height}x3 = {width * height * 3}.");
+        }
+
+        return new RgbImage(width, height, pixels);
+    }
+
+    private static byte[] DecodeBytes(string path)
     {
         var ffmpeg = File.Exists(FfmpegPath) ? FfmpegPath : "ffmpeg";
         var start = new ProcessStartInfo(ffmpeg)
@@ -45,12 +69,6 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
             throw new InvalidOperationException($"ffmpeg failed ({process.ExitCode}) on {path}: {stderr.Result}");
         }
 
-        var pixels = buffer.ToArray();
-        if (pixels.Length != width * height * 3)
-        {
-            throw new InvalidDataException($"{path}: ffmpeg gave {pixels.Length} bytes, expected {width}x{height}x3 = {width * height * 3}.");
-        }
-
-        return new RgbImage(width, height, pixels);
+        return buffer.ToArray();
     }
 }

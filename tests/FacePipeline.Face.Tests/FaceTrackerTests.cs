@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text.Json;
+using FacePipeline.Face.Tests.Support;
+using FacePipeline.TestSupport;
+using Xunit.Abstractions;
+
+namespace FacePipeline.Face.Tests;
+
+/// <summary>
+/// Tracking through every frame of a clip against MediaPipe's own face mesh in video mode
+/// (../shared/goldens/mediapipe-tracking: reset once, then every frame in order).
+/// </summary>
+public sealed class FaceTrackerTests(FaceMeshFixture mesh, ITestOutputHelper output) : IClassFixture<FaceMeshFixture>
+{
+    [Theory]
+    [InlineData("grid_lbbc2a", 360, 288)]
+    [InlineData("obama_wh_closeup", 1280, 720)]
+    public void Tracked_landmarks_match_MediaPipe_on_every_frame_with_one_detection(string clip, int width, int height)
+    {
+        var expected = ReadTrackingGolden(clip, width, height);
+        var frames = RgbImage.DecodeFrames(RepoPaths.MediaFile(clip + ".mp4"), width, height);
+        Assert.Equal(expected.Count, frames.Count);
+        var tracker = new FaceTracker(mesh.Detector, mesh.Landmarker);
+
+        var errors = new List<double>();
+        var trackIds = new HashSet<int>();
+        for (var i = 0; i < frames.Count; i++)
+        {
+            var face = Assert.Single(tracker.Process(frames[i].Pixels, width, height));
+            trackIds.Add(face.TrackId);
+            errors.Add(FaceMeshError.Relative(face.Landmarks.Points, expected[i]));
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clip}: {frames.Count} frames, mean error {errors.Average() * 100:F4}% of the eye distance, worst frame {errors.Max() * 100:F4}%, detector runs {tracker.DetectorRuns}"));
+        Assert.Equal(1, tracker.DetectorRuns); // held on every frame: the detector ran once, as in MediaPipe
+        Assert.Single(trackIds);
+        Assert.All(errors, e => Assert.True(e <= 0.01, $"frame error {e:P3}"));
+        Assert.True(errors.Average() <= 0.005);
+    }
+
+    [Fact]
+    public void Redetecting_every_K_frames_keeps_the_same_track()
+    {
+        var frames = RgbImage.DecodeFrames(RepoPaths.MediaFile("grid_bbaf2n.mp4"), 360, 288);
+        var tracker = new FaceTracker(mesh.Detector, mesh.Landmarker, new FaceTrackerOptions { RedetectInterval = 10 });
+
+        var ids = frames.Select(f => Assert.Single(tracker.Process(f.Pixels, 360, 288)).TrackId).ToHashSet();
+
+        Assert.Equal((frames.Count + 9) / 10, tracker.DetectorRuns);
+        Assert.Single(ids);
+    }
+
+    [Fact]
+    public void A_frame_without_a_face_loses_the_track_and_the_next_face_gets_a_new_id()
+    {
+        var face = MediaPipeGolden.Load("astronaut").DecodeImage();
+        var blank = RgbImage.Solid(face.Width, face.Height, 40, 40, 40);
+        var tracker = new FaceTracker(mesh.Detector, mesh.Landmarker);
+
+        var first = Assert.Single(tracker.Process(face.Pixels, face.Width, face.Height)).TrackId;
+        Assert.Empty(tracker.Process(blank.Pixels, blank.Width, blank.Height));
+        var second = Assert.Single(tracker.Process(face.Pixels, face.Width, face.Height)).TrackId;
+
+        Assert.NotEqual(first, second);
+    }
+
+    private static List<Landmark[]> ReadTrackingGolden(string clip, int width, int height)
+    {
+        var path = RepoPaths.RequireFile(Path.Combine(RepoPaths.Goldens, "mediapipe-tracking", clip + ".json"));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        return [.. doc.RootElement.GetProperty("landmarks").EnumerateArray()
+            .Select(frame => frame.EnumerateArray().Select(p => new Landmark(p[0].GetSingle() * width, p[1].GetSingle() * height, p[2].GetSingle() * width)).ToArray())];
+    }
+}
