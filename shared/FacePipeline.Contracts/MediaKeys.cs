@@ -15,8 +15,8 @@ public static class MediaKeys
 
     public static string FramesFolder(Guid jobId, string clip) => $"{JobPrefix(jobId)}/frames/{clip}";
 
-    public static string Detections(Guid jobId, string clip, int chunkIndex) =>
-        $"{JobPrefix(jobId)}/detections/{clip}/chunk-{chunkIndex.ToString("D5", CultureInfo.InvariantCulture)}.json";
+    public static string Faces(Guid jobId, string clip, int chunkIndex) =>
+        $"{JobPrefix(jobId)}/faces/{clip}/chunk-{chunkIndex.ToString("D5", CultureInfo.InvariantCulture)}.fptk";
 
     public static string Output(Guid jobId, string name) => $"{JobPrefix(jobId)}/outputs/{name}";
 }
@@ -26,6 +26,7 @@ public static class OutputNames
 {
     public const string QcClip = "qc.mp4";
     public const string Tracking = "tracking.json";
+    public const string TrackingBinary = "tracking.fptk";
 }
 
 /// <summary>Clip roles within a job. A track job has one clip; later job kinds have more.</summary>

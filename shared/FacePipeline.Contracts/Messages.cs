@@ -30,26 +30,29 @@ public sealed record FramesExtracted(
     string TimelineKey,
     string? AudioKey);
 
-/// <summary>Command to the reconstruction service: find the faces on every frame of one chunk.</summary>
-public sealed record DetectFaces(
+/// <summary>Command to the reconstruction service: track the faces through one chunk and record their 468 landmarks.</summary>
+/// <param name="MaxFaces">Faces tracked at most (the largest first).</param>
+public sealed record ReconstructFaces(
     Guid JobId,
     string Clip,
     FrameChunk Chunk,
     int Width,
     int Height,
     string TimelineKey,
-    string DetectionsKey);
+    string FacesKey,
+    int MaxFaces);
 
-/// <summary>Event: the chunk's per-frame face records are stored under <see cref="DetectionsKey"/>.</summary>
-public sealed record FacesDetected(
+/// <summary>Event: the chunk's per-frame face records are stored under <see cref="FacesKey"/>.</summary>
+public sealed record FacesReconstructed(
     Guid JobId,
     string Clip,
     int ChunkIndex,
     int FrameCount,
     int FramesWithFaces,
-    string DetectionsKey);
+    string FacesKey);
 
 /// <summary>Command to the rendering service: draw the QC clip and write the tracking document.</summary>
+/// <param name="NeutralFrame">The frame the studio names as the actor's neutral face; null: estimated over the clip.</param>
 public sealed record RenderTrackOutputs(
     Guid JobId,
     string SourceName,
@@ -58,13 +61,15 @@ public sealed record RenderTrackOutputs(
     string TimelineKey,
     string? AudioKey,
     string QcClipKey,
-    string TrackingKey);
+    string TrackingKey,
+    string TrackingBinaryKey,
+    int? NeutralFrame);
 
 /// <summary>A chunk's frames and the face records found on them.</summary>
-public sealed record TrackChunk(FrameChunk Frames, string DetectionsKey);
+public sealed record TrackChunk(FrameChunk Frames, string FacesKey);
 
 /// <summary>Event: the track job's outputs are in the media store.</summary>
-public sealed record TrackOutputsRendered(Guid JobId, string QcClipKey, string TrackingKey);
+public sealed record TrackOutputsRendered(Guid JobId, string QcClipKey, string TrackingKey, string TrackingBinaryKey);
 
 /// <summary>
 /// Event: a stage refused the job's input or could not finish it, for a reason a person can act on

@@ -58,6 +58,12 @@ public sealed class RawRgb24PipeSource(
 
             await TryWriteAsync(outputStream, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            // The pipe was closed because ffmpeg stopped (usually with an error of its own): not a producer
+            // failure, so ffmpeg is not killed and its exit code and error output survive.
+            Failure ??= ExceptionDispatchInfo.Capture(new IOException("ffmpeg stopped reading frames.", ex));
+        }
         catch (Exception ex)
         {
             // The producer failed: stop ffmpeg, which would otherwise finish a valid but short file.

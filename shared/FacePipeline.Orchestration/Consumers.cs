@@ -10,9 +10,9 @@ public sealed class FramesExtractedConsumer(JobCoordinator coordinator) : IConsu
     public Task Consume(ConsumeContext<FramesExtracted> context) => coordinator.OnFramesExtracted(context.Message, context.CancellationToken);
 }
 
-public sealed class FacesDetectedConsumer(JobCoordinator coordinator) : IConsumer<FacesDetected>
+public sealed class FacesReconstructedConsumer(JobCoordinator coordinator) : IConsumer<FacesReconstructed>
 {
-    public Task Consume(ConsumeContext<FacesDetected> context) => coordinator.OnFacesDetected(context.Message, context.CancellationToken);
+    public Task Consume(ConsumeContext<FacesReconstructed> context) => coordinator.OnFacesReconstructed(context.Message, context.CancellationToken);
 }
 
 public sealed class TrackOutputsRenderedConsumer(JobCoordinator coordinator) : IConsumer<TrackOutputsRendered>
@@ -32,13 +32,13 @@ public sealed class StageFailedConsumer(JobCoordinator coordinator) : IConsumer<
 /// </summary>
 public sealed class StageFaultConsumer(JobCoordinator coordinator) :
     IConsumer<Fault<ExtractFrames>>,
-    IConsumer<Fault<DetectFaces>>,
+    IConsumer<Fault<ReconstructFaces>>,
     IConsumer<Fault<RenderTrackOutputs>>
 {
     public Task Consume(ConsumeContext<Fault<ExtractFrames>> context) =>
         Fail(context.Message.Message.JobId, StageNames.Extract, context.Message, context.CancellationToken);
 
-    public Task Consume(ConsumeContext<Fault<DetectFaces>> context) =>
+    public Task Consume(ConsumeContext<Fault<ReconstructFaces>> context) =>
         Fail(context.Message.Message.JobId, StageNames.Reconstruct, context.Message, context.CancellationToken);
 
     public Task Consume(ConsumeContext<Fault<RenderTrackOutputs>> context) =>

@@ -49,7 +49,7 @@ public sealed class JobCoordinator(
 
             foreach (var chunk in message.Chunks)
             {
-                var detectionsKey = MediaKeys.Detections(job.Id, message.Clip, chunk.Index);
+                var detectionsKey = MediaKeys.Faces(job.Id, message.Clip, chunk.Index);
                 db.JobChunks.Add(new JobChunk
                 {
                     JobId = job.Id,
@@ -58,15 +58,15 @@ public sealed class JobCoordinator(
                     FirstFrame = chunk.FirstFrame,
                     FrameCount = chunk.FrameCount,
                     FramesKey = chunk.FramesKey,
-                    DetectionsKey = detectionsKey,
+                    FacesKey = detectionsKey,
                 });
-                Outbox.Enqueue(db, new DetectFaces(job.Id, message.Clip, chunk, video.Width, video.Height, message.TimelineKey, detectionsKey), now);
+                Outbox.Enqueue(db, new ReconstructFaces(job.Id, message.Clip, chunk, video.Width, video.Height, message.TimelineKey, detectionsKey, job.MaxFaces), now);
             }
 
             return true;
         });
 
-    public Task OnFacesDetected(FacesDetected message, CancellationToken cancellationToken) =>
+    public Task OnFacesReconstructed(FacesReconstructed message, CancellationToken cancellationToken) =>
         UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
         {
             if (job.State != JobState.Reconstructing)
@@ -92,6 +92,13 @@ public sealed class JobCoordinator(
                 return true;
             }
 
+            var chunks = await db.JobChunks.Where(c => c.JobId == job.Id).OrderBy(c => c.Index).ToListAsync(cancellationToken);
+            if (chunks.Sum(c => c.FramesWithFaces) == 0)
+            {
+                FailJob(job, StageNames.Reconstruct, $"No face found in the clip ({job.FrameCount} frames). The face must be visible and reasonably large (at least about a tenth of the frame).", now);
+                return true;
+            }
+
             TryMove(job, JobTrigger.AllChunksReconstructed);
             reconstruct.State = StageState.Completed;
             reconstruct.CompletedAt = now;
@@ -100,7 +107,6 @@ public sealed class JobCoordinator(
             render.FramesTotal = job.FrameCount ?? 0;
             render.StartedAt = now;
 
-            var chunks = await db.JobChunks.Where(c => c.JobId == job.Id).OrderBy(c => c.Index).ToListAsync(cancellationToken);
             var video = new VideoInfo(
                 job.Width!.Value,
                 job.Height!.Value,
@@ -113,11 +119,13 @@ public sealed class JobCoordinator(
                 job.Id,
                 job.InputFileName,
                 video,
-                [.. chunks.Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount, c.FramesKey), c.DetectionsKey))],
+                [.. chunks.Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount, c.FramesKey), c.FacesKey))],
                 job.TimelineKey!,
                 job.AudioKey,
                 MediaKeys.Output(job.Id, OutputNames.QcClip),
-                MediaKeys.Output(job.Id, OutputNames.Tracking)), now);
+                MediaKeys.Output(job.Id, OutputNames.Tracking),
+                MediaKeys.Output(job.Id, OutputNames.TrackingBinary),
+                job.NeutralFrame), now);
             return true;
         });
 
@@ -136,29 +144,32 @@ public sealed class JobCoordinator(
             job.CompletedAt = now;
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.QcClip, Key = message.QcClipKey, ContentType = "video/mp4" });
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Tracking, Key = message.TrackingKey, ContentType = "application/json" });
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.TrackingBinary, Key = message.TrackingBinaryKey, ContentType = "application/octet-stream" });
             return true;
         });
 
     /// <summary>Fails the job with a reason a person can act on; a job already ended stays as it is.</summary>
     public Task OnStageFailed(Guid jobId, string stage, string reason, CancellationToken cancellationToken) =>
-        UpdateJob(jobId, cancellationToken, (_, job, now) =>
+        UpdateJob(jobId, cancellationToken, (_, job, now) => FailJob(job, stage, reason, now));
+
+    private bool FailJob(Job job, string stage, string reason, DateTimeOffset now)
+    {
+        if (!TryMove(job, JobTrigger.Fail))
         {
-            if (!TryMove(job, JobTrigger.Fail))
-            {
-                return false;
-            }
+            return false;
+        }
 
-            job.FailedStage = stage;
-            job.FailureReason = reason;
-            job.CompletedAt = now;
-            foreach (var s in job.Stages)
-            {
-                s.State = s.Name == stage ? StageState.Failed : s.State is StageState.Completed ? StageState.Completed : StageState.Cancelled;
-            }
+        job.FailedStage = stage;
+        job.FailureReason = reason;
+        job.CompletedAt = now;
+        foreach (var s in job.Stages)
+        {
+            s.State = s.Name == stage ? StageState.Failed : s.State is StageState.Completed ? StageState.Completed : StageState.Cancelled;
+        }
 
-            logger.LogWarning("Job {JobId} failed in {Stage}: {Reason}", jobId, stage, reason);
-            return true;
-        });
+        logger.LogWarning("Job {JobId} failed in {Stage}: {Reason}", job.Id, stage, reason);
+        return true;
+    }
 
     /// <summary>Cancels a running job; returns false when it had already ended. Work in flight finishes and is ignored.</summary>
     public async Task<bool> Cancel(Guid jobId, CancellationToken cancellationToken)

@@ -14,8 +14,10 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
         string inputKey,
         long inputBytes,
         int chunkSize,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        TrackOptions? options = null)
     {
+        options ??= TrackOptions.Default;
         var now = clock.GetUtcNow();
         var job = new Job
         {
@@ -26,6 +28,8 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
             InputFileName = inputFileName,
             InputKey = inputKey,
             InputBytes = inputBytes,
+            MaxFaces = options.MaxFaces,
+            NeutralFrame = options.NeutralFrame,
             CreatedAt = now,
             UpdatedAt = now,
             Stages =
@@ -41,4 +45,14 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
         outboxSignal.Notify();
         return job;
     }
+}
+
+/// <summary>What a studio may choose for a track job.</summary>
+/// <param name="MaxFaces">Faces tracked at most (1 to <see cref="MaxFacesLimit"/>), the largest first.</param>
+/// <param name="NeutralFrame">The frame showing the actor's neutral face; null: estimated over the clip.</param>
+public sealed record TrackOptions(int MaxFaces = 1, int? NeutralFrame = null)
+{
+    public const int MaxFacesLimit = 8;
+
+    public static TrackOptions Default { get; } = new();
 }

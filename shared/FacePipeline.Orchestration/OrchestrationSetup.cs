@@ -19,7 +19,7 @@ public static class OrchestrationSetup
     public static void AddJobCoordinatorConsumers(this IBusRegistrationConfigurator bus)
     {
         bus.AddConsumer<FramesExtractedConsumer>();
-        bus.AddConsumer<FacesDetectedConsumer>();
+        bus.AddConsumer<FacesReconstructedConsumer>();
         bus.AddConsumer<TrackOutputsRenderedConsumer>();
         bus.AddConsumer<StageFailedConsumer>();
         bus.AddConsumer<StageFaultConsumer>();

@@ -45,6 +45,13 @@ public sealed class Job
     public required string InputFileName { get; set; }
     public required string InputKey { get; set; }
     public long InputBytes { get; set; }
+
+    /// <summary>Faces tracked at most, the largest first.</summary>
+    public int MaxFaces { get; set; } = 1;
+
+    /// <summary>The frame the studio names as the actor's neutral face; null: estimated over the clip.</summary>
+    public int? NeutralFrame { get; set; }
+
     public string? FailedStage { get; set; }
     public string? FailureReason { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -95,7 +102,7 @@ public sealed class JobChunk
     public int FirstFrame { get; set; }
     public int FrameCount { get; set; }
     public required string FramesKey { get; set; }
-    public required string DetectionsKey { get; set; }
+    public required string FacesKey { get; set; }
     public bool Detected { get; set; }
     public int FramesWithFaces { get; set; }
     public DateTimeOffset? DetectedAt { get; set; }

@@ -1,15 +1,18 @@
 using FacePipeline.Face;
+using FacePipeline.Geometry;
 using FacePipeline.Media;
 
 namespace FacePipeline.Stages;
 
 /// <summary>
 /// The face stages in-process on a local image or clip, without servers or queues: what
-/// <c>facepipe analyze</c> runs. Same extraction, same detector, same records as a track job.
+/// <c>facepipe analyze</c> runs. Same extraction, same models, same records as a track job
+/// (the whole clip is tracked as one chunk).
 /// </summary>
 public static class ClipAnalyzer
 {
-    public static async Task<TrackingDocument> AnalyzeAsync(string path, ModelPaths models, CancellationToken cancellationToken)
+    public static async Task<TrackingDocument> AnalyzeAsync(
+        string path, ModelPaths models, CancellationToken cancellationToken, FaceTrackerOptions? tracking = null, FaceSequenceOptions? sequence = null)
     {
         var scratch = Path.Combine(Path.GetTempPath(), $"facepipe-analyze-{Guid.NewGuid():N}");
         try
@@ -20,21 +23,34 @@ public static class ClipAnalyzer
                 new FrameExtractionOptions { ChunkSize = 64, ExtractAudio = false, Limits = MediaLimits.Default with { AllowStillImages = true } },
                 cancellationToken);
             var timeline = FrameTimeline.Load(Path.Combine(scratch, extraction.TimelineFileName));
-            using var detector = new BlazeFaceDetector(models.BlazeFace);
-            var detection = new ChunkFaceDetection(detector);
+            using var detector = new BlazeFaceDetector(models.FaceDetector);
+            using var landmarker = new FaceLandmarker(models.FaceLandmarks);
+            var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
+
+            // One tracker over the whole clip: chunks are only a storage detail here.
+            var tracker = new FaceTracker(detector, landmarker, tracking);
             var frames = new List<FrameRecord>(checked((int)extraction.FrameCount));
+            var buffer = new byte[extraction.FrameSizeBytes];
             foreach (var chunk in extraction.Chunks)
             {
-                frames.AddRange(await detection.DetectAsync(
-                    extraction.PathOf(chunk), extraction.Width, extraction.Height, checked((int)chunk.FirstFrame), chunk.FrameCount, timeline.Seconds, cancellationToken));
+                using var raw = RawFrameChunk.Open(extraction, chunk);
+                for (var i = 0; i < chunk.FrameCount; i++)
+                {
+                    await raw.ReadFrameAsync(i, buffer, cancellationToken);
+                    var index = checked((int)chunk.FirstFrame) + i;
+                    var faces = tracker.Process(buffer, extraction.Width, extraction.Height);
+                    frames.Add(new FrameRecord(index, Math.Round(timeline.Seconds[index], 6), [.. faces.Select(ChunkFaceTracking.ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
+                }
             }
 
+            var records = new FaceSequenceBuilder(new MetricLandmarks(mesh))
+                .Build([frames], extraction.Width, extraction.Height, sequence ?? FaceSequenceOptions.Default);
             return new TrackingDocument(
-                TrackingDocument.SchemaV1,
+                TrackingDocument.SchemaV2,
                 Path.GetFileName(path),
-                new TrackedVideo(extraction.Width, extraction.Height, extraction.FrameRate.ToString(), frames.Count, extraction.Duration.TotalSeconds),
-                TrackingDocument.BlazeFaceShortRange,
-                frames);
+                new TrackedVideo(extraction.Width, extraction.Height, extraction.FrameRate.ToString(), records.Count, extraction.Duration.TotalSeconds),
+                TrackingModels.Current,
+                records);
         }
         finally
         {

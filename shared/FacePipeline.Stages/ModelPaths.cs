@@ -8,8 +8,14 @@ public sealed class ModelPaths(string root)
 {
     public string Root { get; } = Path.GetFullPath(root);
 
-    /// <summary>MediaPipe's short-range BlazeFace detector as ONNX.</summary>
-    public string BlazeFace => Require(Path.Combine(Root, "blazeface", "face_detection_short_range.onnx"));
+    /// <summary>MediaPipe's short-range face detector, imported to ONNX by the project's converter.</summary>
+    public string FaceDetector => Require(Path.Combine(Root, "mediapipe-face-mesh", "face_detection_short_range.onnx"));
+
+    /// <summary>MediaPipe's 468-point face landmark model, imported to ONNX by the project's converter.</summary>
+    public string FaceLandmarks => Require(Path.Combine(Root, "mediapipe-face-mesh", "face_landmark.onnx"));
+
+    /// <summary>MediaPipe's face geometry metadata: the canonical mesh and the Procrustes landmark weights.</summary>
+    public string FaceGeometry => Require(Path.Combine(Root, "mediapipe-face-mesh", "geometry_pipeline_metadata_landmarks.binarypb"));
 
     /// <summary>Models__Root, else FACEPIPE_MODELS, else .data/models of the repository this program runs from.</summary>
     public static string DefaultRoot()

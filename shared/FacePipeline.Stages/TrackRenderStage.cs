@@ -1,22 +1,28 @@
 using System.Runtime.CompilerServices;
 using FacePipeline.Contracts;
 using FacePipeline.Face;
+using FacePipeline.Geometry;
 using FacePipeline.Media;
 using FacePipeline.Storage;
 
 namespace FacePipeline.Stages;
 
 /// <summary>
-/// The rendering stage of a track job: gathers the chunks' frame records in order (every frame
-/// exactly once, or it refuses), draws them on the frames, encodes the QC clip (H.264, the input's
-/// exact frame rate, its audio) and writes the tracking document.
+/// The rendering stage of a track job: gathers the chunks' landmark records in order (every frame
+/// exactly once, or it refuses), builds the clip's 3D face records (tracks linked, filtered, pose,
+/// neutral, expression), draws the mesh on the frames, encodes the QC clip (H.264, the input's
+/// exact frame rate, its audio) and writes tracking.json and tracking.fptk.
 /// </summary>
-public sealed class TrackRenderStage(MediaStore store)
+public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh)
 {
+    private readonly int[] _triangles = [.. mesh.Triangles.ToArray().SelectMany(t => new[] { t.A, t.B, t.C })];
+
     public async Task<TrackOutputsRendered> RunAsync(RenderTrackOutputs command, CancellationToken cancellationToken)
     {
         var video = command.Video;
-        var frames = await GatherFrames(command, cancellationToken);
+        var chunks = await GatherChunks(command, cancellationToken);
+        var frames = new FaceSequenceBuilder(new MetricLandmarks(mesh))
+            .Build(chunks, video.Width, video.Height, new FaceSequenceOptions(command.NeutralFrame));
 
         Directory.CreateDirectory(Path.GetDirectoryName(store.PathFor(command.QcClipKey))!);
         await H264ClipEncoder.EncodeAsync(
@@ -29,49 +35,49 @@ public sealed class TrackRenderStage(MediaStore store)
             cancellationToken: cancellationToken);
 
         var document = new TrackingDocument(
-            TrackingDocument.SchemaV1,
+            TrackingDocument.SchemaV2,
             command.SourceName,
             new TrackedVideo(video.Width, video.Height, $"{video.FrameRateNumerator}/{video.FrameRateDenominator}", video.FrameCount, video.DurationSeconds),
-            TrackingDocument.BlazeFaceShortRange,
+            TrackingModels.Current,
             frames);
-        using (var write = store.BeginWrite(command.TrackingKey))
+        await WriteAtomically(command.TrackingKey, stream => TrackingJson.WriteAsync(stream, document, cancellationToken));
+        await WriteAtomically(command.TrackingBinaryKey, stream =>
         {
-            await using (var stream = File.Create(write.TempPath))
-            {
-                await TrackingJson.WriteAsync(stream, document, cancellationToken);
-            }
+            TrackingBinary.Write(stream, frames);
+            return Task.CompletedTask;
+        });
 
-            write.Commit();
-        }
-
-        return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey);
+        return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey);
     }
 
-    /// <summary>All frame records in frame order; any gap, overlap or miscount is an error, never a silent skip.</summary>
-    private async Task<List<FrameRecord>> GatherFrames(RenderTrackOutputs command, CancellationToken cancellationToken)
+    /// <summary>Each chunk's records, in chunk order; any gap, overlap or miscount is an error, never a silent skip.</summary>
+    private async Task<List<IReadOnlyList<FrameRecord>>> GatherChunks(RenderTrackOutputs command, CancellationToken cancellationToken)
     {
-        var frames = new List<FrameRecord>(command.Video.FrameCount);
+        var chunks = new List<IReadOnlyList<FrameRecord>>(command.Chunks.Count);
+        var next = 0;
         foreach (var chunk in command.Chunks.OrderBy(c => c.Frames.Index))
         {
-            await using var stream = store.OpenRead(chunk.DetectionsKey);
-            var records = await TrackingJson.ReadFramesAsync(stream, cancellationToken);
+            await using var stream = store.OpenRead(chunk.FacesKey);
+            var records = TrackingBinary.Read(stream);
             for (var i = 0; i < records.Count; i++)
             {
-                if (records[i].Index != frames.Count || i >= chunk.Frames.FrameCount)
+                if (records[i].Index != next || i >= chunk.Frames.FrameCount)
                 {
-                    throw new InvalidDataException($"Chunk {chunk.Frames.Index} holds frame {records[i].Index} where frame {frames.Count} was expected.");
+                    throw new InvalidDataException($"Chunk {chunk.Frames.Index} holds frame {records[i].Index} where frame {next} was expected.");
                 }
 
-                frames.Add(records[i]);
+                next++;
             }
+
+            chunks.Add(records);
         }
 
-        if (frames.Count != command.Video.FrameCount)
+        if (next != command.Video.FrameCount)
         {
-            throw new InvalidDataException($"The chunks hold {frames.Count} frame records; the clip has {command.Video.FrameCount} frames.");
+            throw new InvalidDataException($"The chunks hold {next} frame records; the clip has {command.Video.FrameCount} frames.");
         }
 
-        return frames;
+        return chunks;
     }
 
     private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(
@@ -85,10 +91,38 @@ public sealed class TrackRenderStage(MediaStore store)
             for (var i = 0; i < chunk.Frames.FrameCount; i++)
             {
                 await raw.ReadFrameAsync(i, buffer, cancellationToken);
-                var record = frames[chunk.Frames.FirstFrame + i];
-                DetectionOverlay.Draw(buffer, width, height, [.. record.Faces.Select(f => f.ToDetection())]);
+                QcOverlay.Draw(buffer, width, height, frames[chunk.Frames.FirstFrame + i], _triangles);
                 yield return buffer;
             }
+        }
+    }
+
+    private async Task WriteAtomically(string key, Func<Stream, Task> write)
+    {
+        using var pending = store.BeginWrite(key);
+        await using (var stream = File.Create(pending.TempPath))
+        {
+            await write(stream);
+        }
+
+        pending.Commit();
+    }
+}
+
+/// <summary>What the QC clip shows of a frame's faces: the mesh and the landmarks' box.</summary>
+public static class QcOverlay
+{
+    public static void Draw(Span<byte> rgb24, int width, int height, FrameRecord frame, IReadOnlyList<int> triangles)
+    {
+        foreach (var face in frame.Faces)
+        {
+            var points = face.Landmarks.Select(p => new Landmark(p[0], p[1], p[2])).ToArray();
+            MeshOverlay.Draw(rgb24, width, height, points, triangles, MeshOverlay.MeshColor);
+            var b = face.Box;
+            MeshOverlay.Line(rgb24, width, height, b.X, b.Y, b.X + b.Width, b.Y, DetectionOverlay.BoxColor);
+            MeshOverlay.Line(rgb24, width, height, b.X + b.Width, b.Y, b.X + b.Width, b.Y + b.Height, DetectionOverlay.BoxColor);
+            MeshOverlay.Line(rgb24, width, height, b.X + b.Width, b.Y + b.Height, b.X, b.Y + b.Height, DetectionOverlay.BoxColor);
+            MeshOverlay.Line(rgb24, width, height, b.X, b.Y + b.Height, b.X, b.Y, DetectionOverlay.BoxColor);
         }
     }
 }

@@ -27,6 +27,9 @@ public static class BadInputs
                 Run("ffmpeg", "-v", "error", "-y", "-i", RepoPaths.MediaFile("obama_wh_closeup.mp4"), "-vn", "-c:a", "copy", audio);
                 File.Move(audio, path);
                 break;
+            case "no-face":
+                Run("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=2", "-pix_fmt", "yuv420p", path);
+                break;
             case "text":
                 File.WriteAllText(path, "This is not a video, it is a note about one.\n");
                 break;

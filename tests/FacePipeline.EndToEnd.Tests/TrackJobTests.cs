@@ -13,7 +13,7 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
 
     [Theory]
     [InlineData("obama_wh_closeup.mp4", 0.95)] // 2997/100, AAC, one close face
-    [InlineData("video_01.mp4", 0.0)] // 30000/1001; its faces are too small for the short-range detector (MediaPipe finds none either)
+    [InlineData("intel_headpose_male.mp4", 0.95)] // 12/1, no audio
     public async Task A_track_job_passes_every_stage_and_its_QC_clip_matches_the_input(string name, double minFramesWithFaces)
     {
         var clip = RepoPaths.MediaFile(name);
@@ -39,14 +39,21 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
         var frameSeconds = 1 / Media.Rational.Parse(input.FrameRate).ToDouble();
         Assert.InRange(qc.DurationSeconds, input.DurationSeconds - frameSeconds, input.DurationSeconds + frameSeconds);
         Assert.Equal("h264", qc.VideoCodec);
-        Assert.True(qc.HasAudio);
+        Assert.Equal(input.HasAudio, qc.HasAudio);
         Assert.Equal((input.Width, input.Height), (qc.Width, qc.Height));
 
         await using var trackingStream = await pipeline.StudioA.GetStreamAsync($"v1/jobs/{id}/outputs/tracking.json");
         var tracking = await TrackingJson.ReadAsync(trackingStream, CancellationToken.None);
-        Assert.Equal(TrackingDocument.SchemaV1, tracking.Schema);
+        Assert.Equal(TrackingDocument.SchemaV2, tracking.Schema);
         Assert.Equal(Enumerable.Range(0, input.Frames), tracking.Frames.Select(f => f.Index));
         Assert.True(tracking.Frames.Count(f => f.Faces.Count > 0) >= input.Frames * minFramesWithFaces, "faces on (nearly) every frame");
+        Assert.All(tracking.Frames.SelectMany(f => f.Faces), face =>
+        {
+            Assert.Equal(468, face.Landmarks.Length);
+            Assert.NotNull(face.Pose);
+            Assert.NotNull(face.Expression);
+        });
+        Assert.Equal(HttpStatusCode.OK, (await pipeline.StudioA.GetAsync($"v1/jobs/{id}/outputs/tracking.fptk")).StatusCode);
         Assert.All(tracking.Frames.Zip(tracking.Frames.Skip(1)), pair => Assert.True(pair.Second.Time > pair.First.Time));
     }
 
@@ -74,6 +81,11 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
 
         Assert.Equal("completed", job.GetProperty("state").GetString());
         Assert.Equal(frames, Stage(job, "reconstruct").GetProperty("framesDone").GetInt32());
+        var qcPath = Path.Combine(RepoPaths.NewScratchFolder("e2e-kill"), "qc.mp4");
+        await File.WriteAllBytesAsync(qcPath, await pipeline.StudioA.GetByteArrayAsync($"v1/jobs/{id}/outputs/qc.mp4"));
+        var qc = ClipFacts.Of(qcPath);
+        Assert.Equal((frames, "30000/1001"), (qc.Frames, qc.FrameRate)); // the exact NTSC rate survives
+        Assert.Equal((640, 480), (qc.Width, qc.Height)); // the -90 rotation tag is applied
         await using var trackingStream = await pipeline.StudioA.GetStreamAsync($"v1/jobs/{id}/outputs/tracking.json");
         var tracking = await TrackingJson.ReadAsync(trackingStream, CancellationToken.None);
         Assert.Equal(Enumerable.Range(0, frames), tracking.Frames.Select(f => f.Index));
@@ -96,6 +108,18 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
         var failure = job.GetProperty("failure");
         Assert.Equal("extract", failure.GetProperty("stage").GetString());
         Assert.Contains(reasonContains, failure.GetProperty("reason").GetString()!, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_clip_without_any_face_fails_with_no_face_found()
+    {
+        var id = (await pipeline.Submit(pipeline.StudioB, BadInputs.Make("no-face"))).GetProperty("id").GetString()!;
+
+        var job = await pipeline.WaitForEnd(pipeline.StudioB, id, JobTimeout);
+
+        Assert.Equal("failed", job.GetProperty("state").GetString());
+        Assert.Equal("reconstruct", job.GetProperty("failure").GetProperty("stage").GetString());
+        Assert.StartsWith("No face found", job.GetProperty("failure").GetProperty("reason").GetString()!, StringComparison.Ordinal);
     }
 
     [Fact]

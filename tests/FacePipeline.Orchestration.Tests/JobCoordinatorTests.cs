@@ -16,7 +16,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
 
         // Every chunk completes twice (at-least-once delivery), all at the same time.
         var completions = Enumerable.Range(0, 24).Concat(Enumerable.Range(0, 24))
-            .Select(i => Task.Run(() => store.Coordinator.OnFacesDetected(Detected(jobId, i), CancellationToken.None)));
+            .Select(i => Task.Run(() => store.Coordinator.OnFacesReconstructed(Detected(jobId, i), CancellationToken.None)));
         await Task.WhenAll(completions);
 
         await using var db = await store.Db.CreateDbContextAsync();
@@ -30,7 +30,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         var render = Assert.Single(renders);
         Assert.Equal(Enumerable.Range(0, 24), render.Chunks.Select(c => c.Frames.Index));
         Assert.Equal(240, render.Chunks.Sum(c => c.Frames.FrameCount));
-        Assert.Equal(24, (await Messages<DetectFaces>(db, jobId)).Count);
+        Assert.Equal(24, (await Messages<ReconstructFaces>(db, jobId)).Count);
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
 
         await using var db = await store.Db.CreateDbContextAsync();
         Assert.Equal(3, await db.JobChunks.CountAsync(c => c.JobId == jobId));
-        Assert.Equal(3, (await Messages<DetectFaces>(db, jobId)).Count);
+        Assert.Equal(3, (await Messages<ReconstructFaces>(db, jobId)).Count);
     }
 
     [Fact]
@@ -50,8 +50,8 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         var jobId = await SubmitAndExtract(chunks: 2);
 
         await store.Coordinator.OnStageFailed(jobId, StageNames.Reconstruct, "The clip has no face.", CancellationToken.None);
-        await store.Coordinator.OnFacesDetected(Detected(jobId, 0), CancellationToken.None);
-        await store.Coordinator.OnFacesDetected(Detected(jobId, 1), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 1), CancellationToken.None);
 
         await using var db = await store.Db.CreateDbContextAsync();
         var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
@@ -61,6 +61,24 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         Assert.Equal(StageState.Failed, job.Stage(StageNames.Reconstruct).State);
         Assert.Equal(StageState.Completed, job.Stage(StageNames.Extract).State);
         Assert.Equal(0, job.Stage(StageNames.Reconstruct).FramesDone);
+        Assert.Empty(await Messages<RenderTrackOutputs>(db, jobId));
+    }
+
+    [Fact]
+    public async Task A_clip_without_any_face_fails_with_no_face_found_and_is_not_rendered()
+    {
+        var jobId = await SubmitAndExtract(chunks: 3);
+
+        foreach (var chunk in new[] { 2, 0, 1 })
+        {
+            await store.Coordinator.OnFacesReconstructed(Detected(jobId, chunk, framesWithFaces: 0), CancellationToken.None);
+        }
+
+        await using var db = await store.Db.CreateDbContextAsync();
+        var job = await db.Jobs.SingleAsync(j => j.Id == jobId);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(StageNames.Reconstruct, job.FailedStage);
+        Assert.StartsWith("No face found", job.FailureReason, StringComparison.Ordinal);
         Assert.Empty(await Messages<RenderTrackOutputs>(db, jobId));
     }
 
@@ -77,7 +95,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
         Assert.Equal(JobState.Cancelled, job.State);
         Assert.All(job.Stages, s => Assert.Equal(StageState.Cancelled, s.State));
-        Assert.Empty(await Messages<DetectFaces>(db, jobId));
+        Assert.Empty(await Messages<ReconstructFaces>(db, jobId));
     }
 
     [Fact]
@@ -120,8 +138,8 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         $"jobs/{jobId:N}/frames/source/timeline.json",
         $"jobs/{jobId:N}/frames/source/audio.mka");
 
-    private static FacesDetected Detected(Guid jobId, int chunk) =>
-        new(jobId, ClipNames.Source, chunk, ChunkSize, ChunkSize, MediaKeys.Detections(jobId, ClipNames.Source, chunk));
+    private static FacesReconstructed Detected(Guid jobId, int chunk, int framesWithFaces = ChunkSize) =>
+        new(jobId, ClipNames.Source, chunk, ChunkSize, framesWithFaces, MediaKeys.Faces(jobId, ClipNames.Source, chunk));
 
     /// <summary>The outbox messages of type <typeparamref name="T"/> that concern the job.</summary>
     private static async Task<List<T>> Messages<T>(JobsDbContext db, Guid jobId)

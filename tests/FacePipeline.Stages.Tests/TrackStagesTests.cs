@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FacePipeline.Contracts;
 using FacePipeline.Face;
+using FacePipeline.Geometry;
 using FacePipeline.Media;
 using FacePipeline.Storage;
 using FacePipeline.TestSupport;
@@ -12,28 +13,43 @@ namespace FacePipeline.Stages.Tests;
 public sealed class TrackStagesTests : IDisposable
 {
     private readonly MediaStore _store = new(RepoPaths.NewScratchFolder("stages"));
-    private readonly BlazeFaceDetector _detector = new(new ModelPaths(RepoPaths.Models).BlazeFace);
+    private static readonly ModelPaths Models = new(RepoPaths.Models);
+    private readonly BlazeFaceDetector _detector = new(Models.FaceDetector);
+    private readonly FaceLandmarker _landmarker = new(Models.FaceLandmarks);
+    private readonly CanonicalFaceMesh _mesh = CanonicalFaceMesh.Load(Models.FaceGeometry);
     private readonly Guid _jobId = Guid.NewGuid();
 
     public void Dispose()
     {
         _detector.Dispose();
+        _landmarker.Dispose();
         Directory.Delete(_store.Root, recursive: true);
     }
 
     [Fact]
-    public async Task Extract_detect_render_gives_every_frame_once_and_a_QC_clip_like_the_input()
+    public async Task Extract_reconstruct_render_gives_every_frame_once_one_track_and_a_QC_clip_like_the_input()
     {
         var (extracted, render) = await RunUpToRender("grid_lbbc2a.mp4", chunkSize: 20);
 
-        var rendered = await new TrackRenderStage(_store).RunAsync(render, CancellationToken.None);
+        var rendered = await new TrackRenderStage(_store, _mesh).RunAsync(render, CancellationToken.None);
 
         Assert.Equal(75, extracted.Video.FrameCount);
         Assert.Equal(4, extracted.Chunks.Count);
         await using var stream = _store.OpenRead(rendered.TrackingKey);
         var tracking = await TrackingJson.ReadAsync(stream, CancellationToken.None);
+        Assert.Equal(TrackingDocument.SchemaV2, tracking.Schema);
         Assert.Equal(Enumerable.Range(0, 75), tracking.Frames.Select(f => f.Index));
-        Assert.All(tracking.Frames, f => Assert.Single(f.Faces));
+        var faces = tracking.Frames.Select(f => Assert.Single(f.Faces)).ToList();
+        Assert.All(faces, f => Assert.Equal(0, f.TrackId)); // one track across the four chunks
+        Assert.All(faces, f => Assert.Equal(468, f.Landmarks.Length));
+        Assert.All(faces, f => Assert.InRange(Math.Abs(f.Pose!.Yaw), 0, 30)); // a frontal talker
+        Assert.All(faces, f => Assert.InRange(f.Pose!.Translation[2], -200, -20)); // in front of the camera, in cm
+        Assert.All(faces, f => Assert.Equal(468, f.Expression!.Length));
+        await using var binary = _store.OpenRead(rendered.TrackingBinaryKey);
+        var fromBinary = TrackingBinary.Read(binary);
+        Assert.Equal(75, fromBinary.Count);
+        Assert.Equal(faces[10].Landmarks[1], fromBinary[10].Faces[0].Landmarks[1]);
+        Assert.Equal(faces[10].Pose!.Yaw, fromBinary[10].Faces[0].Pose!.Yaw);
         Assert.Equal("25/1", tracking.Video.FrameRate);
         Assert.Equal(0.04, tracking.Frames[1].Time - tracking.Frames[0].Time, 6);
         var qc = Probe(_store.PathFor(rendered.QcClipKey));
@@ -46,7 +62,7 @@ public sealed class TrackStagesTests : IDisposable
         var (_, render) = await RunUpToRender("grid_lbbc2a.mp4", chunkSize: 20);
         var gap = render with { Chunks = [.. render.Chunks.Where(c => c.Frames.Index != 1)] };
 
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => new TrackRenderStage(_store).RunAsync(gap, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => new TrackRenderStage(_store, _mesh).RunAsync(gap, CancellationToken.None));
         Assert.Contains("frame 40 where frame 20 was expected", error.Message, StringComparison.Ordinal);
     }
 
@@ -56,20 +72,50 @@ public sealed class TrackStagesTests : IDisposable
         var (_, render) = await RunUpToRender("grid_lbbc2a.mp4", chunkSize: 20);
         var twice = render with { Chunks = [.. render.Chunks, render.Chunks[0]] };
 
-        await Assert.ThrowsAsync<InvalidDataException>(() => new TrackRenderStage(_store).RunAsync(twice, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidDataException>(() => new TrackRenderStage(_store, _mesh).RunAsync(twice, CancellationToken.None));
     }
 
     [Fact]
     public async Task Analyze_reports_the_face_of_a_still_in_image_pixels()
     {
-        var document = await ClipAnalyzer.AnalyzeAsync(RepoPaths.MediaFile("astronaut.png"), new ModelPaths(RepoPaths.Models), CancellationToken.None);
+        var document = await ClipAnalyzer.AnalyzeAsync(RepoPaths.MediaFile("astronaut.png"), Models, CancellationToken.None);
 
         var frame = Assert.Single(document.Frames);
         var face = Assert.Single(frame.Faces);
         Assert.Equal((512, 512), (document.Video.Width, document.Video.Height));
         Assert.InRange(face.Box.X, 0, 512 - face.Box.Width);
-        Assert.True(face.Keypoints.RightEye.X < face.Keypoints.LeftEye.X, "the subject's right eye is on the image's left");
-        Assert.InRange(face.Keypoints.NoseTip.Y, face.Keypoints.RightEye.Y, face.Keypoints.MouthCenter.Y);
+        Assert.True(face.Landmarks[33][0] < face.Landmarks[263][0], "the subject's right eye is on the image's left");
+        Assert.InRange(face.Landmarks[1][1], face.Landmarks[33][1], face.Landmarks[13][1]); // nose tip between eye line and lips
+        Assert.All(face.Expression!, d => Assert.Equal(0f, d[0])); // a single frame is its own neutral
+    }
+
+    [Fact]
+    public async Task A_named_neutral_frame_has_no_expression_and_others_do()
+    {
+        var document = await ClipAnalyzer.AnalyzeAsync(
+            RepoPaths.MediaFile("grid_swiz3n.mp4"), Models, CancellationToken.None, sequence: new FaceSequenceOptions(NeutralFrame: 5));
+
+        var magnitudes = document.Frames.Select(f => Assert.Single(f.Faces).Expression!.Sum(d => MathF.Sqrt((d[0] * d[0]) + (d[1] * d[1]) + (d[2] * d[2])))).ToList();
+        Assert.Equal(0f, magnitudes[5]);
+        Assert.True(magnitudes.Max() > 0.05f * 468, "a talker's mouth moves: some frame is far from the neutral");
+    }
+
+    [Fact]
+    public void Tracks_are_linked_across_chunks_by_box_overlap_and_new_faces_get_new_ids()
+    {
+        static FrameRecord Frame(int index, params (int Id, float X)[] faces) =>
+            new(index, index / 25.0, [.. faces.Select(f => new FaceRecord(f.Id, 1, new BoxRecord(f.X, 10, 50, 50), [], null, null))]);
+
+        // Chunk 0: local track 0 at x=0; chunk 1: local 0 at x=300 (new face), local 1 at x=2 (the same face).
+        var linked = FaceSequenceBuilder.LinkTracks([
+            [Frame(0, (0, 0)), Frame(1, (0, 1))],
+            [Frame(2, (0, 300), (1, 2)), Frame(3, (1, 3))],
+        ]);
+
+        Assert.Equal([0, 0], linked[..2].Select(f => f.Faces[0].TrackId));
+        Assert.Equal(1, linked[2].Faces[0].TrackId); // the new face
+        Assert.Equal(0, linked[2].Faces[1].TrackId); // continues track 0
+        Assert.Equal(0, linked[3].Faces[0].TrackId);
     }
 
     private async Task<(FramesExtracted Extracted, RenderTrackOutputs Render)> RunUpToRender(string clip, int chunkSize)
@@ -80,20 +126,20 @@ public sealed class TrackStagesTests : IDisposable
         var extracted = await new FrameExtractionStage(_store, MediaLimits.Default)
             .RunAsync(new ExtractFrames(_jobId, ClipNames.Source, inputKey, chunkSize), CancellationToken.None);
 
-        var detection = new FaceDetectionStage(_store, _detector);
+        var detection = new FaceReconstructionStage(_store, _detector, _landmarker);
         var chunks = new List<TrackChunk>();
         foreach (var chunk in extracted.Chunks)
         {
-            var key = MediaKeys.Detections(_jobId, ClipNames.Source, chunk.Index);
+            var key = MediaKeys.Faces(_jobId, ClipNames.Source, chunk.Index);
             var detected = await detection.RunAsync(
-                new DetectFaces(_jobId, ClipNames.Source, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key), CancellationToken.None);
+                new ReconstructFaces(_jobId, ClipNames.Source, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
             Assert.Equal(chunk.FrameCount, detected.FrameCount);
             chunks.Add(new TrackChunk(chunk, key));
         }
 
         return (extracted, new RenderTrackOutputs(
             _jobId, clip, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey,
-            MediaKeys.Output(_jobId, OutputNames.QcClip), MediaKeys.Output(_jobId, OutputNames.Tracking)));
+            MediaKeys.Output(_jobId, OutputNames.QcClip), MediaKeys.Output(_jobId, OutputNames.Tracking), MediaKeys.Output(_jobId, OutputNames.TrackingBinary), NeutralFrame: null));
     }
 
     /// <summary>"frames rate width height codec audio?" from ffprobe, counting decoded frames.</summary>

@@ -42,9 +42,11 @@ public static class CliCommands
         var clip = new Argument<FileInfo>("clip") { Description = "The footage to process." };
         var kind = new Option<string>("--kind") { Description = "Job kind.", DefaultValueFactory = _ => "track" };
         var chunk = new Option<int?>("--chunk-size") { Description = "Frames per chunk (default: the server's)." };
+        var maxFaces = new Option<int?>("--max-faces") { Description = "Faces to track at most, the largest first (default 1)." };
+        var neutral = new Option<int?>("--neutral-frame") { Description = "A frame showing the actor's neutral face (default: estimated over the clip)." };
         var wait = new Option<bool>("--wait") { Description = "Wait for the job, showing progress, then download its outputs." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where --wait puts the outputs (default ./facepipe-out/<job id>)." };
-        var command = new Command("submit", "Submit a clip as a new job.") { clip, kind, chunk, wait, output };
+        var command = new Command("submit", "Submit a clip as a new job.") { clip, kind, chunk, maxFaces, neutral, wait, output };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(clip)!;
@@ -54,7 +56,13 @@ public static class CliCommands
             }
 
             using var client = Client(parse);
-            var job = await client.SubmitAsync(file.FullName, parse.GetValue(kind)!, parse.GetValue(chunk), ct);
+            var options = new Dictionary<string, int?>
+            {
+                ["chunkSize"] = parse.GetValue(chunk),
+                ["maxFaces"] = parse.GetValue(maxFaces),
+                ["neutralFrame"] = parse.GetValue(neutral),
+            };
+            var job = await client.SubmitAsync(file.FullName, parse.GetValue(kind)!, options, ct);
             Console.WriteLine($"job {job.Id} submitted ({file.Name})");
             return parse.GetValue(wait) ? await WaitAndDownload(client, job.Id, parse.GetValue(output), ct) : 0;
         });
@@ -176,7 +184,9 @@ public static class CliCommands
         {
             Description = "Folder of converted models (env Models__Root; default <repo>/.data/models).",
         };
-        var command = new Command("analyze", "Run the face stages in-process on a local file, without the servers.") { input, json, models };
+        var maxFaces = new Option<int?>("--max-faces") { Description = "Faces to track at most, the largest first (default 1)." };
+        var neutral = new Option<int?>("--neutral-frame") { Description = "A frame showing the actor's neutral face (default: estimated over the clip)." };
+        var command = new Command("analyze", "Run the face stages in-process on a local file, without the servers.") { input, json, models, maxFaces, neutral };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(input)!;
@@ -186,7 +196,8 @@ public static class CliCommands
             }
 
             var modelRoot = parse.GetValue(models)?.FullName ?? ModelPaths.DefaultRoot();
-            var document = await ClipAnalyzer.AnalyzeAsync(file.FullName, new ModelPaths(modelRoot), ct);
+            var document = await ClipAnalyzer.AnalyzeAsync(
+                file.FullName, new ModelPaths(modelRoot), ct, new FacePipeline.Face.FaceTrackerOptions { MaxFaces = parse.GetValue(maxFaces) ?? 1 }, new FaceSequenceOptions(parse.GetValue(neutral)));
             if (parse.GetValue(json))
             {
                 await TrackingJson.WriteAsync(Console.OpenStandardOutput(), document, ct);
@@ -196,7 +207,7 @@ public static class CliCommands
             {
                 foreach (var frame in document.Frames)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"frame {frame.Index,5}  t={frame.Time,8:F3}s  faces={frame.Faces.Count}  {string.Join(' ', frame.Faces.Select(f => $"[{f.Box.X:F0},{f.Box.Y:F0} {f.Box.Width:F0}x{f.Box.Height:F0} {f.Score:F2}]"))}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"frame {frame.Index,5}  t={frame.Time,8:F3}s  faces={frame.Faces.Count}  {string.Join(' ', frame.Faces.Select(Describe))}"));
                 }
             }
 
@@ -204,6 +215,10 @@ public static class CliCommands
         });
         return command;
     }
+
+    private static string Describe(FaceRecord face) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"[track {face.TrackId} {face.Box.X:F0},{face.Box.Y:F0} {face.Box.Width:F0}x{face.Box.Height:F0} score {face.FaceScore:F2} yaw {face.Pose?.Yaw:F1} pitch {face.Pose?.Pitch:F1} roll {face.Pose?.Roll:F1} z {face.Pose?.Translation[2]:F1}cm]");
 
     private static JobsClient Client(ParseResult parse) => JobsClient.Create(parse.GetValue(Api)!, parse.GetValue(Key));
 

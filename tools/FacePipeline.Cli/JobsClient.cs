@@ -23,14 +23,17 @@ public sealed class JobsClient(HttpClient http) : IDisposable
         return new JobsClient(http);
     }
 
-    public async Task<JobView> SubmitAsync(string clipPath, string kind, int? chunkSize, CancellationToken cancellationToken)
+    public async Task<JobView> SubmitAsync(string clipPath, string kind, IReadOnlyDictionary<string, int?> options, CancellationToken cancellationToken)
     {
         await using var file = File.OpenRead(clipPath);
         using var form = new MultipartFormDataContent();
         form.Add(new StringContent(kind), "kind");
-        if (chunkSize is { } n)
+        foreach (var (name, value) in options)
         {
-            form.Add(new StringContent(n.ToString(System.Globalization.CultureInfo.InvariantCulture)), "chunkSize");
+            if (value is { } n)
+            {
+                form.Add(new StringContent(n.ToString(System.Globalization.CultureInfo.InvariantCulture)), name);
+            }
         }
 
         var content = new StreamContent(file, 1 << 16);

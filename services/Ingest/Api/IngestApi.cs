@@ -43,11 +43,11 @@ public static class IngestApi
             .Produces<JobResponse>(StatusCodes.Status202Accepted)
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .WithSummary("Submit a job: multipart form with a 'clip' file and 'kind' (track).");
+            .WithSummary("Submit a job: multipart form with a 'clip' file, 'kind' (track), optional 'maxFaces', 'neutralFrame', 'chunkSize'.");
         jobs.MapGet("/", ListJobs).WithSummary("The tenant's jobs, newest first, paged.");
         jobs.MapGet("/{id:guid}", GetJob).WithSummary("State, per-stage progress, timings and failure reason of a job.");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithSummary("Cancel a running job.");
-        jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput).WithSummary("Download an output of a completed job (qc.mp4, tracking.json).");
+        jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput).WithSummary("Download an output of a completed job (qc.mp4, tracking.json, tracking.fptk).");
         return app;
     }
 
@@ -73,17 +73,23 @@ public static class IngestApi
         }
 
         var kind = upload.Fields.GetValueOrDefault("kind", JobKinds.Track).ToLowerInvariant();
-        var chunkSize = upload.Fields.TryGetValue("chunkSize", out var cs) && int.TryParse(cs, out var n) ? n : options.Value.ChunkSize;
+        var chunkSize = IntField(upload, "chunkSize") ?? options.Value.ChunkSize;
+        var maxFaces = IntField(upload, "maxFaces") ?? 1;
+        var neutralFrame = IntField(upload, "neutralFrame");
         string? problem = kind != JobKinds.Track
             ? $"Unknown job kind '{kind}'. Kinds: {string.Join(", ", JobKinds.All)}."
-            : chunkSize is < 1 or > 10_000 ? "chunkSize must be between 1 and 10000 frames." : null;
+            : chunkSize is < 1 or > 10_000 ? "chunkSize must be between 1 and 10000 frames."
+            : maxFaces is < 1 or > TrackOptions.MaxFacesLimit ? $"maxFaces must be between 1 and {TrackOptions.MaxFacesLimit}."
+            : neutralFrame is < 0 ? "neutralFrame must be a frame index (0 or more)."
+            : null;
         if (problem is not null)
         {
             store.DeletePrefix(MediaKeys.JobPrefix(jobId));
             return Results.BadRequest(new ErrorResponse(problem));
         }
 
-        var job = await submission.SubmitTrackJob(db, jobId, tenantId, upload.FileName, upload.StoredKey, upload.Bytes, chunkSize, cancellationToken);
+        var job = await submission.SubmitTrackJob(
+            db, jobId, tenantId, upload.FileName, upload.StoredKey, upload.Bytes, chunkSize, cancellationToken, new TrackOptions(maxFaces, neutralFrame));
         return Results.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job, job.CreatedAt));
     }
 
@@ -142,6 +148,9 @@ public static class IngestApi
         return db.Jobs.AsNoTracking().Include(j => j.Stages).Include(j => j.Outputs).AsSplitQuery()
             .SingleOrDefaultAsync(j => j.Id == id && j.TenantId == tenantId, http.RequestAborted);
     }
+
+    private static int? IntField(ClipUploadResult upload, string name) =>
+        upload.Fields.TryGetValue(name, out var text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
 
     private static IResult NotFound(Guid id) => Results.NotFound(new ErrorResponse($"No job {id}."));
 }

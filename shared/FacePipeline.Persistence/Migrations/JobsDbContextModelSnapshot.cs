@@ -76,6 +76,12 @@ namespace FacePipeline.Persistence.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<int>("MaxFaces")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("NeutralFrame")
+                        .HasColumnType("integer");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -124,7 +130,7 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<DateTimeOffset?>("DetectedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("DetectionsKey")
+                    b.Property<string>("FacesKey")
                         .IsRequired()
                         .HasColumnType("text");
 

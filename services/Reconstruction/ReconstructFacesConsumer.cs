@@ -6,10 +6,10 @@ using MassTransit;
 
 namespace FacePipeline.Reconstruction;
 
-/// <summary>Runs <see cref="FaceDetectionStage"/> on one chunk and reports it done.</summary>
-public sealed class DetectFacesConsumer(FaceDetectionStage stage, ILogger<DetectFacesConsumer> logger) : IConsumer<DetectFaces>
+/// <summary>Runs <see cref="FaceReconstructionStage"/> on one chunk and reports it done.</summary>
+public sealed class ReconstructFacesConsumer(FaceReconstructionStage stage, ILogger<ReconstructFacesConsumer> logger) : IConsumer<ReconstructFaces>
 {
-    public async Task Consume(ConsumeContext<DetectFaces> context)
+    public async Task Consume(ConsumeContext<ReconstructFaces> context)
     {
         var started = Stopwatch.GetTimestamp();
         var detected = await stage.RunAsync(context.Message, context.CancellationToken);
@@ -27,14 +27,14 @@ public sealed class DetectFacesConsumer(FaceDetectionStage stage, ILogger<Detect
 /// One chunk at a time per process: the stage owns the detector's buffers and ONNX Runtime already
 /// uses every core. Scale out with more processes (each takes chunks from the same queue).
 /// </summary>
-public sealed class DetectFacesConsumerDefinition : ConsumerDefinition<DetectFacesConsumer>
+public sealed class ReconstructFacesConsumerDefinition : ConsumerDefinition<ReconstructFacesConsumer>
 {
-    public DetectFacesConsumerDefinition()
+    public ReconstructFacesConsumerDefinition()
     {
         ConcurrentMessageLimit = 1;
     }
 
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<DetectFacesConsumer> consumerConfigurator, IRegistrationContext context)
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ReconstructFacesConsumer> consumerConfigurator, IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = 1;
     }

@@ -1,0 +1,51 @@
+using FacePipeline.Face;
+
+namespace FacePipeline.Stages;
+
+/// <summary>
+/// The reconstruction stage's work on one chunk: track the faces through its frames (the detector
+/// runs on the chunk's first frame and whenever a face is lost) and record their landmarks. Track
+/// ids are local to the chunk; <see cref="FaceSequenceBuilder"/> links them across chunks.
+/// Not thread-safe: one instance per worker thread.
+/// </summary>
+public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarker landmarker)
+{
+    private byte[] _frame = [];
+
+    public async Task<IReadOnlyList<FrameRecord>> TrackAsync(
+        string chunkPath, int width, int height, int firstFrame, int frameCount, IReadOnlyList<double> frameTimes, FaceTrackerOptions options, CancellationToken cancellationToken)
+    {
+        var frameBytes = checked(width * height * 3);
+        if (_frame.Length != frameBytes)
+        {
+            _frame = new byte[frameBytes];
+        }
+
+        var expected = (long)frameBytes * frameCount;
+        var actual = new FileInfo(chunkPath).Length;
+        if (actual != expected)
+        {
+            throw new InvalidDataException($"Chunk {chunkPath} holds {actual} bytes, expected {frameCount} frames of {width}x{height} ({expected} bytes).");
+        }
+
+        var tracker = new FaceTracker(detector, landmarker, options);
+        var records = new List<FrameRecord>(frameCount);
+        await using var stream = new FileStream(chunkPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        for (var i = 0; i < frameCount; i++)
+        {
+            await stream.ReadExactlyAsync(_frame, cancellationToken);
+            var faces = tracker.Process(_frame, width, height);
+            var index = firstFrame + i;
+            var time = index < frameTimes.Count ? frameTimes[index] : throw new InvalidDataException($"The timeline has no time for frame {index}.");
+            records.Add(new FrameRecord(index, Math.Round(time, 6), [.. faces.Select(ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
+        }
+
+        return records;
+    }
+
+    public static FaceRecord ToRecord(TrackedFace face)
+    {
+        var points = face.Landmarks.Points;
+        return new FaceRecord(face.TrackId, face.Landmarks.FaceScore, FaceSequenceBuilder.Bounds(points), [.. points.Select(p => new[] { p.X, p.Y, p.Z })], null, null);
+    }
+}

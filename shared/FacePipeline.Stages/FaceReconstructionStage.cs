@@ -1,0 +1,36 @@
+using FacePipeline.Contracts;
+using FacePipeline.Face;
+using FacePipeline.Media;
+using FacePipeline.Storage;
+
+namespace FacePipeline.Stages;
+
+/// <summary>
+/// The reconstruction stage on one chunk: read its frames from the media store, track the faces,
+/// write their landmark records (compact binary) under the command's key — atomically, so a
+/// redelivered command just rewrites them. One instance per worker: it owns the models' buffers.
+/// </summary>
+public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector detector, FaceLandmarker landmarker)
+{
+    private readonly ChunkFaceTracking _tracking = new(detector, landmarker);
+
+    public async Task<FacesReconstructed> RunAsync(ReconstructFaces command, CancellationToken cancellationToken)
+    {
+        var timeline = FrameTimeline.Load(store.PathFor(command.TimelineKey));
+        var chunk = command.Chunk;
+        var frames = await _tracking.TrackAsync(
+            store.PathFor(chunk.FramesKey), command.Width, command.Height, chunk.FirstFrame, chunk.FrameCount, timeline.Seconds,
+            new FaceTrackerOptions { MaxFaces = command.MaxFaces }, cancellationToken);
+        using (var write = store.BeginWrite(command.FacesKey))
+        {
+            await using (var stream = File.Create(write.TempPath))
+            {
+                TrackingBinary.Write(stream, frames);
+            }
+
+            write.Commit();
+        }
+
+        return new FacesReconstructed(command.JobId, command.Clip, chunk.Index, chunk.FrameCount, frames.Count(f => f.Faces.Count > 0), command.FacesKey);
+    }
+}

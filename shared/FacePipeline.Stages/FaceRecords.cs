@@ -1,0 +1,56 @@
+namespace FacePipeline.Stages;
+
+// The per-frame 3D face records of a track job (tracking.json, tracking.fptk) and of
+// `facepipe analyze --json`. Schema "facepipeline.tracking/v2", documented in
+// docs/tracking-format.md. Image coordinates are pixels of the upright (rotation-applied) frame,
+// origin top left, y down; metric quantities are centimetres in MediaPipe's face-geometry camera.
+
+/// <summary>A whole clip: video facts, the models and camera used, then one record per frame, in order.</summary>
+public sealed record TrackingDocument(
+    string Schema,
+    string Source,
+    TrackedVideo Video,
+    TrackingModels Models,
+    IReadOnlyList<FrameRecord> Frames)
+{
+    public const string SchemaV2 = "facepipeline.tracking/v2";
+}
+
+/// <param name="FrameRate">Exact rational frame rate, e.g. "30000/1001".</param>
+public sealed record TrackedVideo(int Width, int Height, string FrameRate, int FrameCount, double DurationSeconds);
+
+/// <param name="Detector">Face detector (runs when a face is lost, and at the start of every chunk).</param>
+/// <param name="Landmarks">Landmark model (468 points).</param>
+/// <param name="Camera">The perspective camera of the metric pose (vertical field of view in degrees).</param>
+/// <param name="Filter">Temporal filter applied to landmarks before the pose.</param>
+public sealed record TrackingModels(string Detector, string Landmarks, string Camera, string Filter)
+{
+    public static TrackingModels Current { get; } = new(
+        "mediapipe-face-detection-short-range (imported to ONNX by the project)",
+        "mediapipe-face-landmark-468 (imported to ONNX by the project)",
+        "perspective, vertical FOV 63 degrees, near 1 cm, far 10000 cm (MediaPipe face geometry)",
+        "one-euro (min cutoff 0.3 Hz, beta 15 face sizes/s, derivative cutoff 2 Hz)");
+}
+
+/// <summary>One frame: its index in the clip, presentation time in seconds, and its faces (largest first). No face: an empty list.</summary>
+public sealed record FrameRecord(int Index, double Time, IReadOnlyList<FaceRecord> Faces);
+
+/// <summary>One face on one frame.</summary>
+/// <param name="TrackId">Stable while the face is followed; a face lost and found again gets a new id.</param>
+/// <param name="FaceScore">The landmark model's confidence that the crop holds a face.</param>
+/// <param name="Box">Bounds of the landmarks, pixels.</param>
+/// <param name="Landmarks">468 points [x px, y px, z] (z: relative depth on the scale of x; more negative is nearer).</param>
+/// <param name="Pose">Head pose, or null in per-chunk intermediate records.</param>
+/// <param name="Expression">468 displacements [dx, dy, dz] in cm from the actor's neutral, in the canonical pose-free frame; null in intermediates.</param>
+public sealed record FaceRecord(int TrackId, float FaceScore, BoxRecord Box, float[][] Landmarks, PoseRecord? Pose, float[][]? Expression);
+
+public sealed record BoxRecord(float X, float Y, float Width, float Height);
+
+/// <summary>
+/// Head pose: the similarity that takes MediaPipe's canonical face (cm) to the face in camera
+/// space (right-handed, looking down -Z). Angles in degrees: R = R_y(yaw) R_x(pitch) R_z(roll);
+/// +yaw turns the nose to the image's right, +pitch down, +roll anticlockwise in the image.
+/// </summary>
+/// <param name="Rotation">Row-major 3x3.</param>
+/// <param name="Translation">Centimetres.</param>
+public sealed record PoseRecord(double Yaw, double Pitch, double Roll, double[] Rotation, double[] Translation, double Scale);

@@ -1,0 +1,154 @@
+using FacePipeline.Face;
+using FacePipeline.Geometry;
+
+namespace FacePipeline.Stages;
+
+/// <summary>Per-job choices for the 3D face records.</summary>
+/// <param name="NeutralFrame">A frame the user names as the actor's neutral face; null: estimated robustly (per-point median over the track).</param>
+public sealed record FaceSequenceOptions(int? NeutralFrame = null)
+{
+    public static FaceSequenceOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Turns the chunks' landmark records into the clip's 3D face records: links track ids across
+/// chunk boundaries (by box overlap), filters each track's landmarks over time (One Euro),
+/// estimates the head pose and the pose-free face per frame, the actor's neutral per track, and
+/// the expression (pose-free minus neutral). Runs once per clip, in frame order.
+/// </summary>
+public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilterOptions? filterOptions = null)
+{
+    private const float LinkIou = 0.3f;
+
+    public List<FrameRecord> Build(IReadOnlyList<IReadOnlyList<FrameRecord>> chunks, int width, int height, FaceSequenceOptions options)
+    {
+        var frames = LinkTracks(chunks);
+
+        // Per track: filtered landmarks, pose and pose-free landmarks, in frame order.
+        var perTrack = new Dictionary<int, List<(int Frame, int Face, Vec3[] Landmarks, FaceGeometry Geometry)>>();
+        var filters = new Dictionary<int, LandmarkFilter>();
+        for (var f = 0; f < frames.Count; f++)
+        {
+            for (var i = 0; i < frames[f].Faces.Count; i++)
+            {
+                var face = frames[f].Faces[i];
+                if (!filters.TryGetValue(face.TrackId, out var filter))
+                {
+                    filters[face.TrackId] = filter = new LandmarkFilter(filterOptions);
+                    perTrack[face.TrackId] = [];
+                }
+
+                var raw = face.Landmarks.Select(p => new Vec3(p[0], p[1], p[2])).ToArray();
+                var smoothed = filter.Filter(raw, frames[f].Time);
+                perTrack[face.TrackId].Add((f, i, smoothed, geometry.Estimate(smoothed, width, height)));
+            }
+        }
+
+        var output = frames.Select(fr => fr.Faces.ToArray()).ToArray();
+        foreach (var (_, track) in perTrack)
+        {
+            var poseFree = track.Select(t => t.Geometry.PoseFreeLandmarks).ToList();
+            var named = options.NeutralFrame is { } n ? track.FindIndex(t => frames[t.Frame].Index == n) : -1;
+            var neutral = named >= 0 ? NeutralEstimator.FromFrame(poseFree, named) : NeutralEstimator.Estimate(poseFree);
+            foreach (var (frame, faceIndex, landmarks, geo) in track)
+            {
+                var face = output[frame][faceIndex];
+                var points = landmarks.Select(p => new[] { (float)Math.Round(p.X, 2), (float)Math.Round(p.Y, 2), (float)Math.Round(p.Z, 2) }).ToArray();
+                var expression = ExpressionModel.Expression(geo.PoseFreeLandmarks, neutral)
+                    .Select(d => new[] { (float)Math.Round(d.X, 4), (float)Math.Round(d.Y, 4), (float)Math.Round(d.Z, 4) }).ToArray();
+                output[frame][faceIndex] = face with
+                {
+                    Box = Bounds(landmarks.Select(p => new Landmark((float)p.X, (float)p.Y, (float)p.Z)).ToArray()),
+                    Landmarks = points,
+                    Pose = ToRecord(geo.Pose),
+                    Expression = expression,
+                };
+            }
+        }
+
+        return [.. frames.Select((fr, i) => fr with { Faces = output[i] })];
+    }
+
+    /// <summary>
+    /// Concatenates the chunks, giving clip-wide track ids: a face on a chunk's first frame that
+    /// overlaps a face on the previous chunk's last frame continues its track.
+    /// </summary>
+    public static List<FrameRecord> LinkTracks(IReadOnlyList<IReadOnlyList<FrameRecord>> chunks)
+    {
+        var result = new List<FrameRecord>();
+        var nextId = 0;
+        foreach (var chunk in chunks)
+        {
+            var map = new Dictionary<int, int>();
+            var previous = result.Count > 0 ? result[^1].Faces : [];
+            if (chunk.Count > 0)
+            {
+                foreach (var face in chunk[0].Faces)
+                {
+                    var match = previous
+                        .Where(p => !map.ContainsValue(p.TrackId))
+                        .Select(p => (p.TrackId, Iou: Iou(p.Box, face.Box)))
+                        .Where(x => x.Iou > LinkIou)
+                        .OrderByDescending(x => x.Iou)
+                        .FirstOrDefault();
+                    map[face.TrackId] = match.Iou > 0 ? match.TrackId : nextId++;
+                }
+            }
+
+            foreach (var frame in chunk)
+            {
+                var faces = new FaceRecord[frame.Faces.Count];
+                for (var i = 0; i < faces.Length; i++)
+                {
+                    var face = frame.Faces[i];
+                    if (!map.TryGetValue(face.TrackId, out var id))
+                    {
+                        map[face.TrackId] = id = nextId++;
+                    }
+
+                    faces[i] = face with { TrackId = id };
+                }
+
+                result.Add(frame with { Faces = faces });
+            }
+        }
+
+        return result;
+    }
+
+    public static BoxRecord Bounds(IReadOnlyList<Landmark> points)
+    {
+        float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
+        foreach (var p in points)
+        {
+            minX = MathF.Min(minX, p.X);
+            minY = MathF.Min(minY, p.Y);
+            maxX = MathF.Max(maxX, p.X);
+            maxY = MathF.Max(maxY, p.Y);
+        }
+
+        return new BoxRecord(MathF.Round(minX, 2), MathF.Round(minY, 2), MathF.Round(maxX - minX, 2), MathF.Round(maxY - minY, 2));
+    }
+
+    private static float Iou(BoxRecord a, BoxRecord b)
+    {
+        var iw = MathF.Max(0, MathF.Min(a.X + a.Width, b.X + b.Width) - MathF.Max(a.X, b.X));
+        var ih = MathF.Max(0, MathF.Min(a.Y + a.Height, b.Y + b.Height) - MathF.Max(a.Y, b.Y));
+        var inter = iw * ih;
+        var union = (a.Width * a.Height) + (b.Width * b.Height) - inter;
+        return union <= 0 ? 0 : inter / union;
+    }
+
+    private static PoseRecord ToRecord(FacePose pose)
+    {
+        var angles = pose.Angles;
+        var r = pose.Rotation;
+        return new PoseRecord(
+            Math.Round(angles.YawDegrees, 3),
+            Math.Round(angles.PitchDegrees, 3),
+            Math.Round(angles.RollDegrees, 3),
+            [.. Enumerable.Range(0, 9).Select(k => Math.Round(r[k / 3, k % 3], 6))],
+            [Math.Round(pose.Translation.X, 4), Math.Round(pose.Translation.Y, 4), Math.Round(pose.Translation.Z, 4)],
+            Math.Round(pose.Scale, 6));
+    }
+}
