@@ -31,7 +31,8 @@ public sealed record FramesExtracted(
     string? AudioKey);
 
 /// <summary>Command to the reconstruction service: track the faces through one chunk and record their 468 landmarks.</summary>
-/// <param name="MaxFaces">Faces tracked at most (the largest first).</param>
+/// <param name="MaxFaces">Faces tracked at most (the largest first, or the nearest to <paramref name="FacePoint"/>).</param>
+/// <param name="FacePoint">Follow the face nearest this point (frame pixels) instead of the largest; null: the largest.</param>
 public sealed record ReconstructFaces(
     Guid JobId,
     string Clip,
@@ -40,7 +41,11 @@ public sealed record ReconstructFaces(
     int Height,
     string TimelineKey,
     string FacesKey,
-    int MaxFaces);
+    int MaxFaces,
+    FramePoint? FacePoint = null);
+
+/// <summary>A point in a frame's pixels (the upright frame, origin top left).</summary>
+public sealed record FramePoint(float X, float Y);
 
 /// <summary>Event: the chunk's per-frame face records are stored under <see cref="FacesKey"/>.</summary>
 public sealed record FacesReconstructed(

@@ -14,6 +14,12 @@ public sealed record FaceTrackerOptions
 
     /// <summary>A detection whose ROI overlaps a tracked ROI by more than this IoU is the same face (MediaPipe: 0.5).</summary>
     public float SameFaceIou { get; init; } = 0.5f;
+
+    /// <summary>
+    /// Follow the face nearest to this point (frame pixels) instead of the largest: when faces are
+    /// detected, the one whose box centre is closest to it is taken first.
+    /// </summary>
+    public PixelPoint? Target { get; init; }
 }
 
 /// <summary>A face on one frame, with the id of the track it belongs to.</summary>
@@ -52,8 +58,10 @@ public sealed class FaceTracker(BlazeFaceDetector detector, FaceLandmarker landm
         if (_tracks.Count < _options.MaxFaces || redetect)
         {
             DetectorRuns++;
-            var detections = detector.Detect(rgb24, width, height)
-                .OrderByDescending(d => d.BoundingBox.Width * d.BoundingBox.Height)
+            var found = detector.Detect(rgb24, width, height);
+            var detections = (_options.Target is { } target
+                    ? found.OrderBy(d => Distance(d.BoundingBox, target))
+                    : found.OrderByDescending(d => d.BoundingBox.Width * d.BoundingBox.Height))
                 .Take(_options.MaxFaces);
             foreach (var detection in detections)
             {
@@ -89,6 +97,8 @@ public sealed class FaceTracker(BlazeFaceDetector detector, FaceLandmarker landm
         _frame++;
         return faces;
     }
+
+    private static float Distance(PixelBox box, PixelPoint point) => MathF.Sqrt(MathF.Pow(box.CenterX - point.X, 2) + MathF.Pow(box.CenterY - point.Y, 2));
 
     /// <summary>Overlap of two ROIs, by their axis-aligned bounds in pixels.</summary>
     public static float Iou(RotatedRect a, RotatedRect b, int width, int height)

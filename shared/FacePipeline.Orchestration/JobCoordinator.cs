@@ -60,7 +60,8 @@ public sealed class JobCoordinator(
                     FramesKey = chunk.FramesKey,
                     FacesKey = detectionsKey,
                 });
-                Outbox.Enqueue(db, new ReconstructFaces(job.Id, message.Clip, chunk, video.Width, video.Height, message.TimelineKey, detectionsKey, job.MaxFaces), now);
+                Outbox.Enqueue(db, new ReconstructFaces(job.Id, message.Clip, chunk, video.Width, video.Height, message.TimelineKey, detectionsKey, job.MaxFaces,
+                    job.FacePointX is { } x && job.FacePointY is { } y ? new FramePoint(x, y) : null), now);
             }
 
             return true;

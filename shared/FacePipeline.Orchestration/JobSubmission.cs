@@ -30,6 +30,8 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
             InputBytes = inputBytes,
             MaxFaces = options.MaxFaces,
             NeutralFrame = options.NeutralFrame,
+            FacePointX = options.FacePoint?.X,
+            FacePointY = options.FacePoint?.Y,
             CreatedAt = now,
             UpdatedAt = now,
             Stages =
@@ -50,7 +52,8 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
 /// <summary>What a studio may choose for a track job.</summary>
 /// <param name="MaxFaces">Faces tracked at most (1 to <see cref="MaxFacesLimit"/>), the largest first.</param>
 /// <param name="NeutralFrame">The frame showing the actor's neutral face; null: estimated over the clip.</param>
-public sealed record TrackOptions(int MaxFaces = 1, int? NeutralFrame = null)
+/// <param name="FacePoint">Follow the face nearest this point instead of the largest.</param>
+public sealed record TrackOptions(int MaxFaces = 1, int? NeutralFrame = null, FramePoint? FacePoint = null)
 {
     public const int MaxFacesLimit = 8;
 

@@ -52,6 +52,11 @@ public sealed class Job
     /// <summary>The frame the studio names as the actor's neutral face; null: estimated over the clip.</summary>
     public int? NeutralFrame { get; set; }
 
+    /// <summary>Follow the face nearest this point (pixels of the upright frame) instead of the largest.</summary>
+    public float? FacePointX { get; set; }
+
+    public float? FacePointY { get; set; }
+
     public string? FailedStage { get; set; }
     public string? FailureReason { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

@@ -20,7 +20,7 @@ public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector 
         var chunk = command.Chunk;
         var frames = await _tracking.TrackAsync(
             store.PathFor(chunk.FramesKey), command.Width, command.Height, chunk.FirstFrame, chunk.FrameCount, timeline.Seconds,
-            new FaceTrackerOptions { MaxFaces = command.MaxFaces }, cancellationToken);
+            new FaceTrackerOptions { MaxFaces = command.MaxFaces, Target = command.FacePoint is { } p ? new PixelPoint(p.X, p.Y) : null }, cancellationToken);
         using (var write = store.BeginWrite(command.FacesKey))
         {
             await using (var stream = File.Create(write.TempPath))

@@ -64,6 +64,38 @@ public sealed class FaceTrackerTests(FaceMeshFixture mesh, ITestOutputHelper out
         Assert.NotEqual(first, second);
     }
 
+    [Fact]
+    public void Two_faces_are_both_tracked_with_their_own_ids_and_one_can_be_chosen_by_a_point()
+    {
+        var (image, smallFaceCentre) = TwoFaces();
+
+        var both = new FaceTracker(mesh.Detector, mesh.Landmarker, new FaceTrackerOptions { MaxFaces = 2 }).Process(image.Pixels, image.Width, image.Height);
+        var largest = Assert.Single(new FaceTracker(mesh.Detector, mesh.Landmarker).Process(image.Pixels, image.Width, image.Height));
+        var chosen = Assert.Single(new FaceTracker(mesh.Detector, mesh.Landmarker, new FaceTrackerOptions { Target = smallFaceCentre })
+            .Process(image.Pixels, image.Width, image.Height));
+
+        Assert.Equal(2, both.Count);
+        Assert.NotEqual(both[0].TrackId, both[1].TrackId);
+        Assert.True(largest.Landmarks.Points[1].X < 180, "the astronaut's face (left) is the larger one");
+        Assert.True(chosen.Landmarks.Points[1].X > 180, "the point picks the smaller face on the right");
+    }
+
+    /// <summary>The astronaut's face (180x180 crop) beside a smaller GRID talker's face (140x140), as one 320x180 image.</summary>
+    private static (RgbImage Image, PixelPoint SmallFaceCentre) TwoFaces()
+    {
+        var path = Path.Combine(RepoPaths.NewScratchFolder("two-faces"), "two.png");
+        var info = new System.Diagnostics.ProcessStartInfo("ffmpeg", [
+            "-v", "error", "-y", "-i", RepoPaths.MediaFile("astronaut.png"), "-i", Path.Combine(MediaPipeGolden.Folder, "grid_bbaf2n_t00500ms.png"),
+            "-filter_complex", "[0]crop=180:180:135:38[a];[1]crop=180:180:100:110,scale=140:140,pad=140:180:0:20[b];[a][b]hstack", "-frames:v", "1", path]);
+        using (var process = System.Diagnostics.Process.Start(info)!)
+        {
+            process.WaitForExit();
+            Assert.Equal(0, process.ExitCode);
+        }
+
+        return (RgbImage.Decode(path, 320, 180), new PixelPoint(250, 90));
+    }
+
     private static List<Landmark[]> ReadTrackingGolden(string clip, int width, int height)
     {
         var path = RepoPaths.RequireFile(Path.Combine(RepoPaths.Goldens, "mediapipe-tracking", clip + ".json"));

@@ -44,9 +44,10 @@ public static class CliCommands
         var chunk = new Option<int?>("--chunk-size") { Description = "Frames per chunk (default: the server's)." };
         var maxFaces = new Option<int?>("--max-faces") { Description = "Faces to track at most, the largest first (default 1)." };
         var neutral = new Option<int?>("--neutral-frame") { Description = "A frame showing the actor's neutral face (default: estimated over the clip)." };
+        var facePoint = new Option<string?>("--face-point") { Description = "Follow the face nearest this point, 'x,y' in pixels of the upright frame (default: the largest face)." };
         var wait = new Option<bool>("--wait") { Description = "Wait for the job, showing progress, then download its outputs." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where --wait puts the outputs (default ./facepipe-out/<job id>)." };
-        var command = new Command("submit", "Submit a clip as a new job.") { clip, kind, chunk, maxFaces, neutral, wait, output };
+        var command = new Command("submit", "Submit a clip as a new job.") { clip, kind, chunk, maxFaces, neutral, facePoint, wait, output };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(clip)!;
@@ -56,11 +57,12 @@ public static class CliCommands
             }
 
             using var client = Client(parse);
-            var options = new Dictionary<string, int?>
+            var options = new Dictionary<string, string?>
             {
-                ["chunkSize"] = parse.GetValue(chunk),
-                ["maxFaces"] = parse.GetValue(maxFaces),
-                ["neutralFrame"] = parse.GetValue(neutral),
+                ["chunkSize"] = Text(parse.GetValue(chunk)),
+                ["maxFaces"] = Text(parse.GetValue(maxFaces)),
+                ["neutralFrame"] = Text(parse.GetValue(neutral)),
+                ["facePoint"] = parse.GetValue(facePoint),
             };
             var job = await client.SubmitAsync(file.FullName, parse.GetValue(kind)!, options, ct);
             Console.WriteLine($"job {job.Id} submitted ({file.Name})");
@@ -186,7 +188,8 @@ public static class CliCommands
         };
         var maxFaces = new Option<int?>("--max-faces") { Description = "Faces to track at most, the largest first (default 1)." };
         var neutral = new Option<int?>("--neutral-frame") { Description = "A frame showing the actor's neutral face (default: estimated over the clip)." };
-        var command = new Command("analyze", "Run the face stages in-process on a local file, without the servers.") { input, json, models, maxFaces, neutral };
+        var facePoint = new Option<string?>("--face-point") { Description = "Follow the face nearest this point, 'x,y' in pixels (default: the largest face)." };
+        var command = new Command("analyze", "Run the face stages in-process on a local file, without the servers.") { input, json, models, maxFaces, neutral, facePoint };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(input)!;
@@ -197,7 +200,7 @@ public static class CliCommands
 
             var modelRoot = parse.GetValue(models)?.FullName ?? ModelPaths.DefaultRoot();
             var document = await ClipAnalyzer.AnalyzeAsync(
-                file.FullName, new ModelPaths(modelRoot), ct, new FacePipeline.Face.FaceTrackerOptions { MaxFaces = parse.GetValue(maxFaces) ?? 1 }, new FaceSequenceOptions(parse.GetValue(neutral)));
+                file.FullName, new ModelPaths(modelRoot), ct, new FacePipeline.Face.FaceTrackerOptions { MaxFaces = parse.GetValue(maxFaces) ?? 1, Target = ParsePoint(parse.GetValue(facePoint)) }, new FaceSequenceOptions(parse.GetValue(neutral)));
             if (parse.GetValue(json))
             {
                 await TrackingJson.WriteAsync(Console.OpenStandardOutput(), document, ct);
@@ -219,6 +222,21 @@ public static class CliCommands
     private static string Describe(FaceRecord face) => string.Create(
         CultureInfo.InvariantCulture,
         $"[track {face.TrackId} {face.Box.X:F0},{face.Box.Y:F0} {face.Box.Width:F0}x{face.Box.Height:F0} score {face.FaceScore:F2} yaw {face.Pose?.Yaw:F1} pitch {face.Pose?.Pitch:F1} roll {face.Pose?.Roll:F1} z {face.Pose?.Translation[2]:F1}cm]");
+
+    private static string? Text(int? value) => value?.ToString(CultureInfo.InvariantCulture);
+
+    private static FacePipeline.Face.PixelPoint? ParsePoint(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var parts = text.Split(',');
+        return parts is [var x, var y] && float.TryParse(x, CultureInfo.InvariantCulture, out var px) && float.TryParse(y, CultureInfo.InvariantCulture, out var py)
+            ? new FacePipeline.Face.PixelPoint(px, py)
+            : throw new CliException($"--face-point takes 'x,y' in pixels, not '{text}'.");
+    }
 
     private static JobsClient Client(ParseResult parse) => JobsClient.Create(parse.GetValue(Api)!, parse.GetValue(Key));
 

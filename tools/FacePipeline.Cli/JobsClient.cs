@@ -23,16 +23,16 @@ public sealed class JobsClient(HttpClient http) : IDisposable
         return new JobsClient(http);
     }
 
-    public async Task<JobView> SubmitAsync(string clipPath, string kind, IReadOnlyDictionary<string, int?> options, CancellationToken cancellationToken)
+    public async Task<JobView> SubmitAsync(string clipPath, string kind, IReadOnlyDictionary<string, string?> options, CancellationToken cancellationToken)
     {
         await using var file = File.OpenRead(clipPath);
         using var form = new MultipartFormDataContent();
         form.Add(new StringContent(kind), "kind");
         foreach (var (name, value) in options)
         {
-            if (value is { } n)
+            if (value is { Length: > 0 })
             {
-                form.Add(new StringContent(n.ToString(System.Globalization.CultureInfo.InvariantCulture)), name);
+                form.Add(new StringContent(value), name);
             }
         }
 

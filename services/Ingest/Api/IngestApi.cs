@@ -43,7 +43,7 @@ public static class IngestApi
             .Produces<JobResponse>(StatusCodes.Status202Accepted)
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .WithSummary("Submit a job: multipart form with a 'clip' file, 'kind' (track), optional 'maxFaces', 'neutralFrame', 'chunkSize'.");
+            .WithSummary("Submit a job: multipart form with a 'clip' file, 'kind' (track), optional 'maxFaces', 'neutralFrame', 'facePoint' (x,y), 'chunkSize'.");
         jobs.MapGet("/", ListJobs).WithSummary("The tenant's jobs, newest first, paged.");
         jobs.MapGet("/{id:guid}", GetJob).WithSummary("State, per-stage progress, timings and failure reason of a job.");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithSummary("Cancel a running job.");
@@ -76,11 +76,13 @@ public static class IngestApi
         var chunkSize = IntField(upload, "chunkSize") ?? options.Value.ChunkSize;
         var maxFaces = IntField(upload, "maxFaces") ?? 1;
         var neutralFrame = IntField(upload, "neutralFrame");
+        var facePoint = PointField(upload, "facePoint");
         string? problem = kind != JobKinds.Track
             ? $"Unknown job kind '{kind}'. Kinds: {string.Join(", ", JobKinds.All)}."
             : chunkSize is < 1 or > 10_000 ? "chunkSize must be between 1 and 10000 frames."
             : maxFaces is < 1 or > TrackOptions.MaxFacesLimit ? $"maxFaces must be between 1 and {TrackOptions.MaxFacesLimit}."
             : neutralFrame is < 0 ? "neutralFrame must be a frame index (0 or more)."
+            : upload.Fields.ContainsKey("facePoint") && facePoint is null ? "facePoint must be 'x,y' in pixels of the upright frame, e.g. 640,360."
             : null;
         if (problem is not null)
         {
@@ -89,7 +91,7 @@ public static class IngestApi
         }
 
         var job = await submission.SubmitTrackJob(
-            db, jobId, tenantId, upload.FileName, upload.StoredKey, upload.Bytes, chunkSize, cancellationToken, new TrackOptions(maxFaces, neutralFrame));
+            db, jobId, tenantId, upload.FileName, upload.StoredKey, upload.Bytes, chunkSize, cancellationToken, new TrackOptions(maxFaces, neutralFrame, facePoint));
         return Results.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job, job.CreatedAt));
     }
 
@@ -151,6 +153,16 @@ public static class IngestApi
 
     private static int? IntField(ClipUploadResult upload, string name) =>
         upload.Fields.TryGetValue(name, out var text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    private static FramePoint? PointField(ClipUploadResult upload, string name)
+    {
+        var parts = upload.Fields.GetValueOrDefault(name)?.Split(',');
+        return parts is [var x, var y]
+            && float.TryParse(x, System.Globalization.CultureInfo.InvariantCulture, out var px) && px >= 0
+            && float.TryParse(y, System.Globalization.CultureInfo.InvariantCulture, out var py) && py >= 0
+            ? new FramePoint(px, py)
+            : null;
+    }
 
     private static IResult NotFound(Guid id) => Results.NotFound(new ErrorResponse($"No job {id}."));
 }

@@ -40,6 +40,12 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<double?>("DurationSeconds")
                         .HasColumnType("double precision");
 
+                    b.Property<float?>("FacePointX")
+                        .HasColumnType("real");
+
+                    b.Property<float?>("FacePointY")
+                        .HasColumnType("real");
+
                     b.Property<string>("FailedStage")
                         .HasColumnType("text");
 
