@@ -39,7 +39,7 @@ public sealed class FaceMeshGoldenTests(FaceMeshFixture mesh, ITestOutputHelper 
 
         Assert.NotNull(found);
         var error = FaceMeshError.Relative(found.Points, expected);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: mean error {error * 100:F3}% of the eye distance, face score {found.FaceScore:F3}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {error * FaceMeshError.EyeDistance(expected):F4} | {FaceMeshError.EyeDistance(expected):F1} | {error * 100:F5} | {found.FaceScore:F4} |"));
         Assert.True(error <= 0.01, $"{name}: mean error {error:P3} of the eye distance");
         Assert.True(found.FaceScore > 0.5f);
     }
