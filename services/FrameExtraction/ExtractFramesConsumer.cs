@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FacePipeline.Contracts;
 using FacePipeline.Media;
 using FacePipeline.ServiceDefaults;
@@ -13,13 +12,13 @@ public sealed class ExtractFramesConsumer(FrameExtractionStage stage, ILogger<Ex
     public async Task Consume(ConsumeContext<ExtractFrames> context)
     {
         var command = context.Message;
-        var started = Stopwatch.GetTimestamp();
+        var work = StageWork.Start(StageNames.Extract);
         try
         {
             var extracted = await stage.RunAsync(command, context.CancellationToken);
-            Telemetry.FramesProcessed.Add(extracted.Video.FrameCount, new KeyValuePair<string, object?>("stage", StageNames.Extract));
-            Telemetry.WorkSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("stage", StageNames.Extract));
-            logger.LogInformation("Job {JobId}: {Frames} frames in {Chunks} chunks extracted", command.JobId, extracted.Video.FrameCount, extracted.Chunks.Count);
+            var seconds = work.Complete(extracted.Video.FrameCount);
+            logger.LogInformation(
+                "Job {JobId}: {Frames} frames in {Chunks} chunks extracted in {Seconds:F1}s", command.JobId, extracted.Video.FrameCount, extracted.Chunks.Count, seconds);
             await context.Publish(extracted);
         }
         catch (MediaRejectedException ex)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FacePipeline.Contracts;
 using FacePipeline.ServiceDefaults;
 using FacePipeline.Stages;
@@ -11,11 +10,9 @@ public sealed class ReconstructFacesConsumer(FaceReconstructionStage stage, ILog
 {
     public async Task Consume(ConsumeContext<ReconstructFaces> context)
     {
-        var started = Stopwatch.GetTimestamp();
+        var work = StageWork.Start(StageNames.Reconstruct);
         var detected = await stage.RunAsync(context.Message, context.CancellationToken);
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        Telemetry.FramesProcessed.Add(detected.FrameCount, new KeyValuePair<string, object?>("stage", StageNames.Reconstruct));
-        Telemetry.WorkSeconds.Record(seconds, new KeyValuePair<string, object?>("stage", StageNames.Reconstruct));
+        var seconds = work.Complete(detected.FrameCount);
         logger.LogInformation(
             "Job {JobId} chunk {Chunk}: {Frames} frames, {WithFaces} with faces, {Ms:F1} ms/frame",
             detected.JobId, detected.ChunkIndex, detected.FrameCount, detected.FramesWithFaces, seconds * 1000 / Math.Max(1, detected.FrameCount));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FacePipeline.Contracts;
 using FacePipeline.ServiceDefaults;
 using FacePipeline.Stages;
@@ -11,11 +10,9 @@ public sealed class RenderTrackOutputsConsumer(TrackRenderStage stage, ILogger<R
 {
     public async Task Consume(ConsumeContext<RenderTrackOutputs> context)
     {
-        var started = Stopwatch.GetTimestamp();
+        var work = StageWork.Start(StageNames.Render);
         var rendered = await stage.RunAsync(context.Message, context.CancellationToken);
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        Telemetry.FramesProcessed.Add(context.Message.Video.FrameCount, new KeyValuePair<string, object?>("stage", StageNames.Render));
-        Telemetry.WorkSeconds.Record(seconds, new KeyValuePair<string, object?>("stage", StageNames.Render));
+        var seconds = work.Complete(context.Message.Video.FrameCount);
         logger.LogInformation("Job {JobId}: QC clip and tracking data written in {Seconds:F1}s", rendered.JobId, seconds);
         await context.Publish(rendered);
     }

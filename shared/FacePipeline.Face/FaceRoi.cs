@@ -31,8 +31,18 @@ public static class FaceRoi
 
     public static RotatedRect FromLandmarks(ReadOnlySpan<Landmark> landmarks, int width, int height)
     {
+        var box = Bounds(landmarks);
+        var start = landmarks[TrackingRotationStart];
+        var end = landmarks[TrackingRotationEnd];
+        var rotation = Rotation(new PixelPoint(start.X, start.Y), new PixelPoint(end.X, end.Y));
+        return Transform(box.CenterX, box.CenterY, box.Width, box.Height, rotation, width, height);
+    }
+
+    /// <summary>The axis-aligned bounds of points, in pixels.</summary>
+    public static PixelBox Bounds(ReadOnlySpan<Landmark> points)
+    {
         float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
-        foreach (var p in landmarks)
+        foreach (var p in points)
         {
             minX = MathF.Min(minX, p.X);
             minY = MathF.Min(minY, p.Y);
@@ -40,10 +50,7 @@ public static class FaceRoi
             maxY = MathF.Max(maxY, p.Y);
         }
 
-        var start = landmarks[TrackingRotationStart];
-        var end = landmarks[TrackingRotationEnd];
-        var rotation = Rotation(new PixelPoint(start.X, start.Y), new PixelPoint(end.X, end.Y));
-        return Transform((minX + maxX) / 2, (minY + maxY) / 2, maxX - minX, maxY - minY, rotation, width, height);
+        return new PixelBox(minX, minY, maxX - minX, maxY - minY);
     }
 
     /// <summary>The angle that brings the line start→end to horizontal, normalised to [-π, π).</summary>

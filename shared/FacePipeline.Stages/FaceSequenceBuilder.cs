@@ -116,18 +116,10 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
         return result;
     }
 
-    public static BoxRecord Bounds(IReadOnlyList<Landmark> points)
+    public static BoxRecord Bounds(Landmark[] points)
     {
-        float minX = float.MaxValue, minY = float.MaxValue, maxX = float.MinValue, maxY = float.MinValue;
-        foreach (var p in points)
-        {
-            minX = MathF.Min(minX, p.X);
-            minY = MathF.Min(minY, p.Y);
-            maxX = MathF.Max(maxX, p.X);
-            maxY = MathF.Max(maxY, p.Y);
-        }
-
-        return new BoxRecord(MathF.Round(minX, 2), MathF.Round(minY, 2), MathF.Round(maxX - minX, 2), MathF.Round(maxY - minY, 2));
+        var box = FaceRoi.Bounds(points);
+        return new BoxRecord(MathF.Round(box.X, 2), MathF.Round(box.Y, 2), MathF.Round(box.Width, 2), MathF.Round(box.Height, 2));
     }
 
     private static float Iou(BoxRecord a, BoxRecord b)

@@ -14,19 +14,8 @@ namespace FacePipeline.Face.Tests;
 /// </summary>
 public sealed class FaceMeshGoldenTests(FaceMeshFixture mesh, ITestOutputHelper output) : IClassFixture<FaceMeshFixture>
 {
-    public static TheoryData<string> Images()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in MediaPipeGolden.Names())
-        {
-            data.Add(name);
-        }
-
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Images))]
+    [MemberData(nameof(MediaPipeGoldenTests.Images), MemberType = typeof(MediaPipeGoldenTests))]
     public void Landmarks_match_MediaPipe_within_one_percent_of_the_eye_distance(string name)
     {
         var (expected, found) = Run(name);
