@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Speed figures of the media and face stages, printed as markdown (paste into docs/benchmarks.md):
-# frame extraction against plain ffmpeg decoding to raw RGB24 (goal: ≥ 0.9x its throughput), and
-# BlazeFace Detect against the bare inference on the same tensor (goal: ≤ 1.3x). Speed targets are
-# checked here, by figures a person reads, never by timed tests. Progress goes to stderr.
+# Speed and quality figures of the media and face stages, printed as markdown (paste into
+# docs/benchmarks.md): frame extraction against plain ffmpeg decoding to raw RGB24 (goal: ≥ 0.9x its
+# throughput); BlazeFace Detect against the bare inference on the same tensor (goal: ≤ 1.3x);
+# per-frame tracking (FaceTracker) against the bare landmark inference on the same crops (goal:
+# ≤ 1.3x), fps and the per-clip sequence step; landmark jitter before/after the One Euro filter on
+# noisy stills and GRID clips (goal: ≤ 1% of the inter-ocular distance, RMS). Targets are checked
+# here, by figures a person reads, never by timed tests. Progress goes to stderr.
 #
-#   scripts/bench.sh [extra arguments for "facepipe-bench all", e.g. --runs 9 --frames 1000]
+#   scripts/bench.sh [extra arguments for "facepipe-bench all", e.g. --runs 9 --frames 1000 --passes 9]
 #
 # Settings (environment): FACEPIPE_MODELS (default <repo>/.data/models). Footage: ../shared/assets/media.
 set -euo pipefail
@@ -12,7 +15,10 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 MODELS="${FACEPIPE_MODELS:-$REPO/.data/models}"
-if [[ ! -s "$MODELS/blazeface/face_detection_short_range.onnx" ]]; then
+if [[ ! -s "$MODELS/blazeface/face_detection_short_range.onnx" \
+   || ! -s "$MODELS/mediapipe-face-mesh/face_landmark.onnx" \
+   || ! -s "$MODELS/mediapipe-face-mesh/face_detection_short_range.onnx" \
+   || ! -s "$MODELS/mediapipe-face-mesh/geometry_pipeline_metadata_landmarks.binarypb" ]]; then
   "$REPO/scripts/fetch-models.sh" >/dev/null
 fi
 

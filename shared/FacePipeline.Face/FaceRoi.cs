@@ -89,30 +89,55 @@ public static class RoiCrop
         var cx = roi.XCenter * width;
         var cy = roi.YCenter * height;
         var stride = width * 3;
+
+        // Source position of output pixel (u, v)'s centre, in continuous pixel coordinates:
+        // origin + u * stepU + v * stepV (an affine map, so it is stepped, not recomputed).
+        var stepUx = cos * sidePx / size;
+        var stepUy = sin * sidePx / size;
+        var stepVx = -sin * sidePx / size;
+        var stepVy = cos * sidePx / size;
+        var n0 = (0.5f / size) - 0.5f;
+        var originX = cx + (((cos * n0) - (sin * n0)) * sidePx) - 0.5f;
+        var originY = cy + (((sin * n0) + (cos * n0)) * sidePx) - 0.5f;
         var o = 0;
         for (var v = 0; v < size; v++)
         {
-            var ny = ((v + 0.5f) / size) - 0.5f;
+            var rowX = originX + (v * stepVx);
+            var rowY = originY + (v * stepVy);
             for (var u = 0; u < size; u++)
             {
-                var nx = ((u + 0.5f) / size) - 0.5f;
-                // Source position of this output pixel's centre, in continuous pixel coordinates.
-                var sx = cx + (((cos * nx) - (sin * ny)) * sidePx) - 0.5f;
-                var sy = cy + (((sin * nx) + (cos * ny)) * sidePx) - 0.5f;
+                var sx = rowX + (u * stepUx);
+                var sy = rowY + (u * stepUy);
                 var x0 = (int)MathF.Floor(sx);
                 var y0 = (int)MathF.Floor(sy);
                 var fx = sx - x0;
                 var fy = sy - y0;
-                var xa = Math.Clamp(x0, 0, width - 1) * 3;
-                var xb = Math.Clamp(x0 + 1, 0, width - 1) * 3;
-                var ra = Math.Clamp(y0, 0, height - 1) * stride;
-                var rb = Math.Clamp(y0 + 1, 0, height - 1) * stride;
-                for (var c = 0; c < 3; c++)
+                int a, b, c, d;
+                if ((uint)x0 < (uint)(width - 1) && (uint)y0 < (uint)(height - 1))
                 {
-                    var top = rgb24[ra + xa + c] + ((rgb24[ra + xb + c] - rgb24[ra + xa + c]) * fx);
-                    var bottom = rgb24[rb + xa + c] + ((rgb24[rb + xb + c] - rgb24[rb + xa + c]) * fx);
-                    tensor[o++] = ((top + ((bottom - top) * fy)) * scale) + rangeMin;
+                    a = (y0 * stride) + (x0 * 3);
+                    b = a + 3;
+                    c = a + stride;
+                    d = c + 3;
                 }
+                else
+                {
+                    // Borders replicated.
+                    var xa = Math.Clamp(x0, 0, width - 1) * 3;
+                    var xb = Math.Clamp(x0 + 1, 0, width - 1) * 3;
+                    var ra = Math.Clamp(y0, 0, height - 1) * stride;
+                    var rb = Math.Clamp(y0 + 1, 0, height - 1) * stride;
+                    (a, b, c, d) = (ra + xa, ra + xb, rb + xa, rb + xb);
+                }
+
+                var w00 = (1 - fx) * (1 - fy) * scale;
+                var w01 = fx * (1 - fy) * scale;
+                var w10 = (1 - fx) * fy * scale;
+                var w11 = fx * fy * scale;
+                tensor[o] = (rgb24[a] * w00) + (rgb24[b] * w01) + (rgb24[c] * w10) + (rgb24[d] * w11) + rangeMin;
+                tensor[o + 1] = (rgb24[a + 1] * w00) + (rgb24[b + 1] * w01) + (rgb24[c + 1] * w10) + (rgb24[d + 1] * w11) + rangeMin;
+                tensor[o + 2] = (rgb24[a + 2] * w00) + (rgb24[b + 2] * w01) + (rgb24[c + 2] * w10) + (rgb24[d + 2] * w11) + rangeMin;
+                o += 3;
             }
         }
     }

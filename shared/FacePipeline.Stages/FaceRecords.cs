@@ -29,7 +29,7 @@ public sealed record TrackingModels(string Detector, string Landmarks, string Ca
         "mediapipe-face-detection-short-range (imported to ONNX by the project)",
         "mediapipe-face-landmark-468 (imported to ONNX by the project)",
         "perspective, vertical FOV 63 degrees, near 1 cm, far 10000 cm (MediaPipe face geometry)",
-        "one-euro (min cutoff 0.3 Hz, beta 15 face sizes/s, derivative cutoff 2 Hz)");
+        "one-euro (min cutoff 0.3 Hz, beta 40 face sizes/s, derivative cutoff 2 Hz)");
 }
 
 /// <summary>One frame: its index in the clip, presentation time in seconds, and its faces (largest first). No face: an empty list.</summary>

@@ -26,7 +26,7 @@ public class OneEuroFilterTests(ITestOutputHelper output)
     [Theory]
     [InlineData(30)]
     [InlineData(60)]
-    public void Jitter_on_a_still_face_shrinks_at_least_3x(double fps)
+    public void Jitter_on_a_still_face_shrinks_at_least_2_5x(double fps)
     {
         var random = new Random(1);
         var filter = new OneEuroFilter();
@@ -45,7 +45,8 @@ public class OneEuroFilterTests(ITestOutputHelper output)
 
         var reduction = sigma / Math.Sqrt(sum / count);
         output.WriteLine($"{fps} fps: jitter RMS reduced {reduction:F2}x");
-        Assert.True(reduction >= 3, $"only {reduction:F2}x");
+        // The defaults trade some still-face smoothing for mouth motion (beta 40: see docs/benchmarks.md).
+        Assert.True(reduction >= 2.5, $"only {reduction:F2}x");
     }
 
     [Fact]
@@ -153,7 +154,7 @@ public class OneEuroFilterTests(ITestOutputHelper output)
         var landmarkReduction = Math.Sqrt(rawSum / filteredSum);
         var poseReduction = Math.Sqrt(rawAngle / filteredAngle);
         output.WriteLine($"face {faceSize:F0} px, jitter 0.2%: landmark RMS reduced {landmarkReduction:F2}x, pose angle RMS reduced {poseReduction:F2}x (raw {Math.Sqrt(rawAngle / counted) * 180 / Math.PI:F3}°)");
-        Assert.True(landmarkReduction >= 3, $"landmarks {landmarkReduction:F2}x");
+        Assert.True(landmarkReduction >= 2.5, $"landmarks {landmarkReduction:F2}x");
         Assert.True(poseReduction >= 3, $"pose {poseReduction:F2}x");
 
         // A sudden head turn of 15° is followed: within 3 frames the filtered pose is within 1.5°.

@@ -120,7 +120,7 @@ internal static class DetectionBenchmark
                 CultureInfo.InvariantCulture,
                 $"### Detection: {Path.GetFileName(clip)} ({extraction.Width}x{extraction.Height}, {extraction.FrameCount} frames in the clip, {frames} timed per config{(frames > extraction.FrameCount ? ", cycling" : "")})"),
             "",
-            $"Command: `{Md.Command("detection", "--clip", clip, "--frames", frames.ToString(CultureInfo.InvariantCulture))}`",
+            $"Command: `{Md.Command("detection", "--clip", BenchArgs.PathArg(clip), "--frames", frames.ToString(CultureInfo.InvariantCulture))}`",
             "",
             Md.Row(
                 "config",
@@ -224,37 +224,6 @@ internal static class DetectionBenchmark
             var faces = detector.Detect(frame, width, height);
             var end = Stopwatch.GetTimestamp();
             return (Stopwatch.GetElapsedTime(start, end).TotalMicroseconds, faces.Count);
-        }
-    }
-
-    /// <summary>Frame i of the extraction (i modulo the frame count), read from its chunk file (untimed).</summary>
-    private sealed class FrameSource : IDisposable
-    {
-        private readonly RawFrameChunk[] _chunks;
-        private readonly (int Chunk, int Index)[] _frames;
-
-        public FrameSource(FrameExtractionResult extraction)
-        {
-            _chunks = [.. extraction.Chunks.Select(c => RawFrameChunk.Open(extraction, c))];
-            _frames = [.. _chunks.SelectMany((chunk, c) => Enumerable.Range(0, chunk.FrameCount).Select(i => (c, i)))];
-            if (_frames.Length == 0)
-            {
-                throw new BenchException($"No frames in {extraction.OutputDirectory}.");
-            }
-        }
-
-        public void Read(int i, byte[] destination)
-        {
-            var (chunk, index) = _frames[i % _frames.Length];
-            _chunks[chunk].ReadFrame(index, destination);
-        }
-
-        public void Dispose()
-        {
-            foreach (var chunk in _chunks)
-            {
-                chunk.Dispose();
-            }
         }
     }
 }

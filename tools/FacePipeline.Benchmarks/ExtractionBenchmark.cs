@@ -82,7 +82,7 @@ internal static class ExtractionBenchmark
         {
             string.Create(CultureInfo.InvariantCulture, $"### Extraction: {Path.GetFileName(clip)} ({result.Width}x{result.Height}, {frames} frames, {runs} runs)"),
             "",
-            $"Command: `{Md.Command("extraction", "--clip", clip, "--runs", runs.ToString(CultureInfo.InvariantCulture))}`",
+            $"Command: `{Md.Command("extraction", "--clip", BenchArgs.PathArg(clip), "--runs", runs.ToString(CultureInfo.InvariantCulture))}`",
             "",
             Md.Row("variant", "median s", "min s", "frames/s (median)", "frames/s (best)", $"throughput vs ffmpeg (median of paired runs; goal ≥ {Md.F(Goal, 1)})", "best vs best"),
             Md.Separator(7, 1, 2, 3, 4, 5, 6),
@@ -111,7 +111,7 @@ internal static class ExtractionBenchmark
 
         lines.Add("");
         lines.Add(
-            $"Floor: `ffmpeg -v error -i {Md.ShellQuote(clip)} -f rawvideo -pix_fmt rgb24 -y /dev/null`, timed as a whole process, " +
+            $"Floor: `ffmpeg -v error -i {Md.ShellQuote(BenchArgs.PathArg(clip))} -f rawvideo -pix_fmt rgb24 -y /dev/null`, timed as a whole process, " +
             "interleaved with the extractor runs (rotating order) after one warm-up round. The extractor times include its ffprobe " +
             $"probe, and for chunk files the packet timeline and audio copy (repository defaults). Chunk files go to a fresh folder under {Path.GetDirectoryName(scratch)} " +
             $"(mount {BenchPaths.MountPointOf(scratch)}; clip on mount {BenchPaths.MountPointOf(clip)}), deleted after each run.");

@@ -10,10 +10,12 @@ var workDir = new Option<string>("--work-dir")
     Recursive = true,
 };
 
-var root = new RootCommand("facepipe-bench: speed of frame extraction and face detection, printed as markdown tables.");
+var root = new RootCommand("facepipe-bench: speed of frame extraction, face detection and reconstruction, and landmark jitter, printed as markdown tables.");
 root.Options.Add(workDir);
 root.Subcommands.Add(Extraction());
 root.Subcommands.Add(Detection());
+root.Subcommands.Add(Reconstruction());
+root.Subcommands.Add(Jitter());
 root.Subcommands.Add(All());
 
 try
@@ -54,16 +56,64 @@ Command Detection()
     return command;
 }
 
+Command Reconstruction()
+{
+    var clip = ClipOption();
+    var passes = PassesOption();
+    var command = new Command("reconstruction", "FaceTracker.Process per frame against the bare landmark inference (RunRaw) on the same crops; the sequence step per frame.") { clip, passes };
+    command.SetAction(async (parse, ct) =>
+    {
+        Header(args);
+        Print(await ReconstructionBenchmark.RunAsync(parse.GetValue(clip)!, parse.GetValue(passes), WorkDir(parse), ct));
+        return 0;
+    });
+    return command;
+}
+
+Command Jitter()
+{
+    var media = MediaOption();
+    var stills = new Option<string[]>("--still")
+    {
+        Description = "A still made into a noisy 5 s, 25 fps video (repeatable). Default, when neither --still nor --clip is given: " + string.Join(", ", JitterBenchmark.DefaultStills) + " from --media.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+    var clips = new Option<string[]>("--clip")
+    {
+        Description = "A clip of a nearly still head whose rigid points are measured (repeatable). Default, when neither is given: " + string.Join(", ", JitterBenchmark.DefaultClips) + " from --media.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+    var command = new Command("jitter", "Landmark jitter (RMS frame-to-frame motion / inter-ocular distance) before and after the One Euro filter.") { media, stills, clips };
+    command.SetAction(async (parse, ct) =>
+    {
+        Header(args);
+        var s = parse.GetValue(stills) ?? [];
+        var c = parse.GetValue(clips) ?? [];
+        if (s.Length == 0 && c.Length == 0)
+        {
+            var dir = parse.GetValue(media)!;
+            s = [.. JitterBenchmark.DefaultStills.Select(n => Path.Combine(dir, n))];
+            c = [.. JitterBenchmark.DefaultClips.Select(n => Path.Combine(dir, n))];
+        }
+
+        Print(await JitterBenchmark.RunAsync(s, c, WorkDir(parse), ct));
+        return 0;
+    });
+    return command;
+}
+
 Command All()
 {
-    var media = new Option<string>("--media")
-    {
-        Description = "Folder holding the footage (default <repo>/../shared/assets/media).",
-        DefaultValueFactory = _ => BenchPaths.DefaultMediaDirectory(),
-    };
+    var media = MediaOption();
     var runs = AtLeastOne(new Option<int>("--runs") { Description = "Timed extraction rounds per clip.", DefaultValueFactory = _ => 5 });
     var frames = AtLeastOne(new Option<int>("--frames") { Description = "Frames timed per detection configuration per clip.", DefaultValueFactory = _ => 600 });
-    var command = new Command("all", "extraction on obama_wh_closeup.mp4 and new_face_video-90.mp4; detection on obama_wh_closeup.mp4 and grid_lbbc2a.mp4.") { media, runs, frames };
+    var passes = PassesOption();
+    var command = new Command(
+        "all",
+        "extraction on obama_wh_closeup.mp4 and new_face_video-90.mp4; detection on obama_wh_closeup.mp4 and grid_lbbc2a.mp4; reconstruction on obama_wh_closeup.mp4 and obama_wh_medium.mp4; jitter on its default stills and GRID clips.")
+    {
+        media, runs, frames, passes,
+    };
     command.SetAction(async (parse, ct) =>
     {
         Header(args);
@@ -81,10 +131,30 @@ Command All()
             Print(await DetectionBenchmark.RunAsync(Path.Combine(dir, clip), f, work, ct));
         }
 
+        foreach (var clip in new[] { "obama_wh_closeup.mp4", "obama_wh_medium.mp4" })
+        {
+            Print(await ReconstructionBenchmark.RunAsync(Path.Combine(dir, clip), parse.GetValue(passes), work, ct));
+        }
+
+        Print(await JitterBenchmark.RunAsync(
+            [.. JitterBenchmark.DefaultStills.Select(n => Path.Combine(dir, n))],
+            [.. JitterBenchmark.DefaultClips.Select(n => Path.Combine(dir, n))],
+            work,
+            ct));
+
         return 0;
     });
     return command;
 }
+
+static Option<string> MediaOption() => new("--media")
+{
+    Description = "Folder holding the footage (default <repo>/../shared/assets/media).",
+    DefaultValueFactory = _ => BenchPaths.DefaultMediaDirectory(),
+};
+
+static Option<int> PassesOption() =>
+    AtLeastOne(new Option<int>("--passes") { Description = "Timed tracking passes over each clip (after one warm-up pass), each with a fresh tracker.", DefaultValueFactory = _ => 5 });
 
 static Option<string> ClipOption()
 {
