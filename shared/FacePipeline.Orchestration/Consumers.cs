@@ -27,13 +27,17 @@ public sealed class StageFailedConsumer(JobCoordinator coordinator) : IConsumer<
 }
 
 /// <summary>
-/// A stage threw on every retry: the job fails with what went wrong, instead of hanging.
-/// Input problems never get here (stages report those as <see cref="StageFailed"/>).
+/// A stage — or the coordinator itself, handling a stage's result — threw on every retry: the job
+/// fails with what went wrong, instead of hanging. Input problems never get here (stages report
+/// those as <see cref="StageFailed"/>).
 /// </summary>
 public sealed class StageFaultConsumer(JobCoordinator coordinator) :
     IConsumer<Fault<ExtractFrames>>,
     IConsumer<Fault<ReconstructFaces>>,
-    IConsumer<Fault<RenderTrackOutputs>>
+    IConsumer<Fault<RenderTrackOutputs>>,
+    IConsumer<Fault<FramesExtracted>>,
+    IConsumer<Fault<FacesReconstructed>>,
+    IConsumer<Fault<TrackOutputsRendered>>
 {
     public Task Consume(ConsumeContext<Fault<ExtractFrames>> context) =>
         Fail(context.Message.Message.JobId, StageNames.Extract, context.Message, context.CancellationToken);
@@ -42,6 +46,15 @@ public sealed class StageFaultConsumer(JobCoordinator coordinator) :
         Fail(context.Message.Message.JobId, StageNames.Reconstruct, context.Message, context.CancellationToken);
 
     public Task Consume(ConsumeContext<Fault<RenderTrackOutputs>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<FramesExtracted>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Extract, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<FacesReconstructed>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Reconstruct, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<TrackOutputsRendered>> context) =>
         Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
 
     private Task Fail(Guid jobId, string stage, Fault fault, CancellationToken cancellationToken)

@@ -127,7 +127,7 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<DateTimeOffset?>("DetectedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<string>("FacesKey")
+                    b.Property<string>("DetectionsKey")
                         .IsRequired()
                         .HasColumnType("text");
 

@@ -90,7 +90,7 @@ namespace FacePipeline.Persistence.Migrations
                     FirstFrame = table.Column<int>(type: "integer", nullable: false),
                     FrameCount = table.Column<int>(type: "integer", nullable: false),
                     FramesKey = table.Column<string>(type: "text", nullable: false),
-                    FacesKey = table.Column<string>(type: "text", nullable: false),
+                    DetectionsKey = table.Column<string>(type: "text", nullable: false),
                     Detected = table.Column<bool>(type: "boolean", nullable: false),
                     FramesWithFaces = table.Column<int>(type: "integer", nullable: false),
                     DetectedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
