@@ -272,7 +272,7 @@ internal static class JitterBenchmark
         args.AddRange(clips.SelectMany(s => new[] { "--clip", BenchArgs.PathArg(s) }));
         var lines = new List<string>
         {
-            "### Jitter: other One Euro settings (for choosing; the library's defaults are unchanged)",
+            "### Jitter: other One Euro settings (for choosing; the first row is the library's defaults)",
             "",
             $"Command: `{Md.Command([.. args])}`",
             "",
