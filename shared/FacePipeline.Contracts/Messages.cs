@@ -1,5 +1,11 @@
 namespace FacePipeline.Contracts;
 
+/// <summary>Every message concerns one job: its id goes into log scopes and traces.</summary>
+public interface IJobMessage
+{
+    Guid JobId { get; }
+}
+
 // Messages between the services. Commands are imperative (a stage is asked to do one piece of
 // work); events are past tense (a stage says what it did). Every message carries keys into the
 // media store (claim check), never media bytes. Every piece of work is keyed by job, clip and
@@ -19,7 +25,7 @@ public sealed record VideoInfo(
 public sealed record FrameChunk(int Index, int FirstFrame, int FrameCount, string FramesKey);
 
 /// <summary>Command to the frame-extraction service: probe, validate and split a clip into chunks.</summary>
-public sealed record ExtractFrames(Guid JobId, string Clip, string InputKey, int ChunkSize);
+public sealed record ExtractFrames(Guid JobId, string Clip, string InputKey, int ChunkSize) : IJobMessage;
 
 /// <summary>Event: the clip's frames are in the media store, in chunks.</summary>
 public sealed record FramesExtracted(
@@ -28,7 +34,7 @@ public sealed record FramesExtracted(
     VideoInfo Video,
     IReadOnlyList<FrameChunk> Chunks,
     string TimelineKey,
-    string? AudioKey);
+    string? AudioKey) : IJobMessage;
 
 /// <summary>Command to the reconstruction service: track the faces through one chunk and record their 468 landmarks.</summary>
 /// <param name="MaxFaces">Faces tracked at most (the largest first, or the nearest to <paramref name="FacePoint"/>).</param>
@@ -42,7 +48,7 @@ public sealed record ReconstructFaces(
     string TimelineKey,
     string FacesKey,
     int MaxFaces,
-    FramePoint? FacePoint = null);
+    FramePoint? FacePoint = null) : IJobMessage;
 
 /// <summary>A point in a frame's pixels (the upright frame, origin top left).</summary>
 public sealed record FramePoint(float X, float Y);
@@ -54,7 +60,7 @@ public sealed record FacesReconstructed(
     int ChunkIndex,
     int FrameCount,
     int FramesWithFaces,
-    string FacesKey);
+    string FacesKey) : IJobMessage;
 
 /// <summary>Command to the rendering service: draw the QC clip and write the tracking document.</summary>
 /// <param name="NeutralFrame">The frame the studio names as the actor's neutral face; null: estimated over the clip.</param>
@@ -68,16 +74,16 @@ public sealed record RenderTrackOutputs(
     string QcClipKey,
     string TrackingKey,
     string TrackingBinaryKey,
-    int? NeutralFrame);
+    int? NeutralFrame) : IJobMessage;
 
 /// <summary>A chunk's frames and the face records found on them.</summary>
 public sealed record TrackChunk(FrameChunk Frames, string FacesKey);
 
 /// <summary>Event: the track job's outputs are in the media store.</summary>
-public sealed record TrackOutputsRendered(Guid JobId, string QcClipKey, string TrackingKey, string TrackingBinaryKey);
+public sealed record TrackOutputsRendered(Guid JobId, string QcClipKey, string TrackingKey, string TrackingBinaryKey) : IJobMessage;
 
 /// <summary>
 /// Event: a stage refused the job's input or could not finish it, for a reason a person can act on
 /// (for example "The upload has no video stream"). The job fails; nothing else is touched.
 /// </summary>
-public sealed record StageFailed(Guid JobId, string Stage, string Reason);
+public sealed record StageFailed(Guid JobId, string Stage, string Reason) : IJobMessage;

@@ -237,6 +237,11 @@ public sealed class JobCoordinator(
             {
                 await db.SaveChangesAsync(cancellationToken);
                 outboxSignal.Notify();
+                if (job.IsTerminal)
+                {
+                    JobMetrics.Record(job);
+                }
+
                 return;
             }
             catch (DbUpdateConcurrencyException) when (attempt < MaxConcurrencyRetries)

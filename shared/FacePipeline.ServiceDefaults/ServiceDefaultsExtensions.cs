@@ -43,6 +43,7 @@ public static class ServiceDefaultsExtensions
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }
 
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
         builder.Services.AddSingleton(sp => new MediaStore(MediaRoot(sp.GetRequiredService<IConfiguration>())));
         builder.Services.AddHealthChecks().AddCheck<MediaStoreHealthCheck>("media-store", tags: ["ready"]);
@@ -66,7 +67,9 @@ public static class ServiceDefaultsExtensions
                     h.Password(options.Password);
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
+                cfg.UseConsumeFilter(typeof(JobContextFilter<>), context);
                 cfg.UseMessageRetry(r => r.Intervals(200, 1000, 3000));
+                cfg.Publish<Contracts.IJobMessage>(p => p.Exclude = true); // a marker, not a topic
                 cfg.ConfigureEndpoints(context);
             });
         });

@@ -12,4 +12,6 @@ public static class Telemetry
     public static readonly Counter<long> FramesProcessed = Meter.CreateCounter<long>("facepipe.frames.processed", "frames", "Frames processed, by stage.");
 
     public static readonly Histogram<double> WorkSeconds = Meter.CreateHistogram<double>("facepipe.work.duration", "s", "Time of one unit of stage work (a chunk, a clip).");
+
+    public static readonly Histogram<double> QueueLagSeconds = Meter.CreateHistogram<double>("facepipe.queue.lag", "s", "Time a message waited between send and consume, by message type.");
 }

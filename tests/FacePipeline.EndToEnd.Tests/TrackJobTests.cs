@@ -91,6 +91,32 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
         Assert.Equal(Enumerable.Range(0, frames), tracking.Frames.Select(f => f.Index));
     }
 
+    [Fact]
+    public async Task Stopping_reconstruction_with_SIGTERM_mid_job_loses_nothing()
+    {
+        var clip = RepoPaths.MediaFile("new_face_video-90.mp4");
+        var frames = ClipFacts.Of(clip).Frames;
+        var id = (await pipeline.Submit(pipeline.StudioA, clip, chunkSize: 2)).GetProperty("id").GetString()!;
+        await Eventually.UntilAsync(
+            async () => Stage(await pipeline.Job(pipeline.StudioA, id), "reconstruct").GetProperty("framesDone").GetInt32() > 0,
+            JobTimeout,
+            "first reconstructed chunk");
+
+        // A graceful stop: the chunk in hand is finished (or handed back), then the process exits cleanly.
+        var exitCode = await pipeline.Reconstruction.TerminateAsync(TimeSpan.FromSeconds(60));
+        var doneAtStop = Stage(await pipeline.Job(pipeline.StudioA, id), "reconstruct").GetProperty("framesDone").GetInt32();
+        pipeline.Reconstruction.Start();
+        await pipeline.Reconstruction.WaitReadyAsync(TimeSpan.FromSeconds(90));
+        var job = await pipeline.WaitForEnd(pipeline.StudioA, id, JobTimeout);
+
+        Assert.Equal(0, exitCode);
+        Assert.InRange(doneAtStop, 1, frames - 1);
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        await using var trackingStream = await pipeline.StudioA.GetStreamAsync($"v1/jobs/{id}/outputs/tracking.json");
+        var tracking = await TrackingJson.ReadAsync(trackingStream, CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, frames), tracking.Frames.Select(f => f.Index));
+    }
+
     [Theory]
     [InlineData("empty", "empty")]
     [InlineData("png-renamed", "still image")]

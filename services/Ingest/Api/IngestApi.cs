@@ -21,6 +21,7 @@ public static class IngestApi
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.Services.AddOpenApi();
+        builder.Services.AddHealthChecks().AddCheck<JobStoreHealthCheck>("job-store", tags: ["ready"]);
         return builder;
     }
 
@@ -33,6 +34,19 @@ public static class IngestApi
     public static WebApplication MapIngestApi(this WebApplication app)
     {
         app.UseAuthentication();
+        app.Use(async (context, next) =>
+        {
+            // Every log line of an authenticated request carries the studio's tenant id.
+            if (context.User.FindFirst(ApiKeyAuthenticationHandler.TenantClaim)?.Value is { } tenant)
+            {
+                using var scope = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("FacePipeline.Ingest")
+                    .BeginScope(new Dictionary<string, object> { ["TenantId"] = tenant });
+                await next(context);
+                return;
+            }
+
+            await next(context);
+        });
         app.UseAuthorization();
         app.MapOpenApi();
 

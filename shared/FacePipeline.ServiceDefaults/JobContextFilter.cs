@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using FacePipeline.Contracts;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+
+namespace FacePipeline.ServiceDefaults;
+
+/// <summary>
+/// Around every consumed message: a log scope and a trace tag carrying the job id, and the
+/// message's queue lag (time from send to consume) in the metrics.
+/// </summary>
+public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger) : IFilter<ConsumeContext<T>>
+    where T : class
+{
+    public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
+    {
+        if (context.SentTime is { } sent)
+        {
+            Telemetry.QueueLagSeconds.Record(
+                Math.Max(0, (DateTime.UtcNow - sent).TotalSeconds),
+                new KeyValuePair<string, object?>("message", typeof(T).Name));
+        }
+
+        if (context.Message is not IJobMessage job)
+        {
+            await next.Send(context);
+            return;
+        }
+
+        Activity.Current?.SetTag("facepipe.job_id", job.JobId);
+        using (logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId, ["Message"] = typeof(T).Name }))
+        {
+            await next.Send(context);
+        }
+    }
+
+    public void Probe(ProbeContext context) => context.CreateFilterScope("jobContext");
+}
