@@ -16,7 +16,11 @@ public static class Outbox
             MessageType = typeof(T).FullName!,
             Body = JsonSerializer.Serialize(message, Json),
             CreatedAt = now,
+            TraceParent = System.Diagnostics.Activity.Current?.Id,
         });
+
+    /// <summary>Traces of the outbox dispatcher, continuing the trace that enqueued each message.</summary>
+    public static readonly System.Diagnostics.ActivitySource Activities = new("FacePipeline.Outbox");
 
     /// <summary>The contract type of an outbox row (contracts only: an unknown type is a bug, not data).</summary>
     public static Type ResolveType(string messageType) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FacePipeline.Persistence;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -31,6 +32,10 @@ public sealed class OutboxDispatcher(
             .ToListAsync(cancellationToken);
         foreach (var row in rows)
         {
+            // Publish inside the enqueuing transaction's trace: MassTransit's send activity becomes its child.
+            ActivityContext.TryParse(row.TraceParent, null, out var parent);
+            using var activity = Outbox.Activities.StartActivity("outbox dispatch", ActivityKind.Producer, parent);
+            activity?.SetTag("messaging.message_type", row.MessageType);
             var message = Outbox.Deserialize(row);
             await publisher.Publish(message, message.GetType(), Pipe.Execute<PublishContext>(ctx => ctx.MessageId = row.MessageId), cancellationToken);
             row.DispatchedAt = clock.GetUtcNow();

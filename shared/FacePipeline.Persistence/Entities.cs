@@ -135,4 +135,7 @@ public sealed class OutboxMessage
     public required string Body { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? DispatchedAt { get; set; }
+
+    /// <summary>W3C trace context of the transaction that enqueued it, so the job's trace continues through the outbox.</summary>
+    public string? TraceParent { get; set; }
 }

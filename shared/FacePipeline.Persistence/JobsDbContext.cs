@@ -70,6 +70,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.Property(m => m.Id).UseIdentityAlwaysColumn();
             e.Property(m => m.MessageType).HasMaxLength(200);
             e.Property(m => m.Body).HasColumnType("jsonb");
+            e.Property(m => m.TraceParent).HasMaxLength(128);
             e.HasIndex(m => m.MessageId).IsUnique();
             e.HasIndex(m => m.Id).HasFilter("\"DispatchedAt\" IS NULL").HasDatabaseName("IX_outbox_pending");
         });

@@ -33,6 +33,7 @@ public static class ServiceDefaultsExtensions
             .WithTracing(t => t
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource("MassTransit")
+                .AddSource("FacePipeline.Outbox")
                 .AddAspNetCoreInstrumentation(o => o.Filter = ctx => !ctx.Request.Path.StartsWithSegments("/health")))
             .WithMetrics(m => m
                 .AddMeter("MassTransit")

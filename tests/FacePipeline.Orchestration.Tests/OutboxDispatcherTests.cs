@@ -57,6 +57,40 @@ public sealed class OutboxDispatcherTests(JobStoreFixture store) : IClassFixture
         Assert.Equal(0, await check.Outbox.CountAsync(m => m.DispatchedAt == null));
     }
 
+    [Fact]
+    public async Task A_message_is_published_in_the_trace_of_the_transaction_that_enqueued_it()
+    {
+        await using var provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        var started = new List<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "FacePipeline.Outbox",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = a => { lock (started) { started.Add(a); } },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        System.Diagnostics.ActivityTraceId traceId;
+        Guid jobId;
+        using (var request = new System.Diagnostics.Activity("upload").SetIdFormat(System.Diagnostics.ActivityIdFormat.W3C).Start())
+        {
+            traceId = request.TraceId;
+            jobId = await Submit();
+        }
+
+        while (await Dispatcher(harness.Bus).DispatchPendingAsync(CancellationToken.None) > 0)
+        {
+        }
+
+        Assert.True(await harness.Published.Any<ExtractFrames>(m => m.Context.Message.JobId == jobId));
+        lock (started)
+        {
+            Assert.Contains(started, a => a.TraceId == traceId && a.OperationName == "outbox dispatch");
+        }
+    }
+
     private OutboxDispatcher Dispatcher(IPublishEndpoint publisher) =>
         new(store.Db, publisher, store.Signal, TimeProvider.System, NullLogger<OutboxDispatcher>.Instance);
 
