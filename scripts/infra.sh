@@ -2,7 +2,8 @@
 # Local infrastructure for FacePipeline: a private PostgreSQL cluster and RabbitMQ node on
 # 127.0.0.1, under the project's data folder. Idempotent; no Docker needed.
 #
-#   scripts/infra.sh install   apt-get what is missing (ffmpeg, postgresql, rabbitmq-server, npm)
+#   scripts/infra.sh install   apt-get what is missing (ffmpeg, postgresql, rabbitmq-server, npm, and the
+#                              deployment checks' docker-compose, python3-yaml, kubernetes-client)
 #   scripts/infra.sh start     start both servers (no-op for one already running)
 #   scripts/infra.sh stop      stop both by their process ids
 #   scripts/infra.sh status    say what runs
@@ -51,6 +52,10 @@ cmd_install() {
   command -v npm >/dev/null || missing+=(npm)
   command -v curl >/dev/null || missing+=(curl)
   command -v bc >/dev/null || missing+=(bc)
+  # Deployment checks (tests/FacePipeline.Deploy.Tests): compose validation, YAML, kustomize rendering.
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  /usr/bin/python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
+  command -v kubectl >/dev/null || missing+=(kubernetes-client)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get update -qq

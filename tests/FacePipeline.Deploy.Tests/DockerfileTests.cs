@@ -1,0 +1,158 @@
+using System.Text.RegularExpressions;
+
+namespace FacePipeline.Deploy.Tests;
+
+/// <summary>The Dockerfiles build what the repository holds, run it as it is built and stay lean.</summary>
+public sealed partial class DockerfileTests
+{
+    public static TheoryData<string> AllDockerfiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var path in ServiceDockerfiles().Select(row => (string)row[0]))
+        {
+            data.Add(path);
+        }
+
+        data.Add(ModelImportDockerfile);
+        return data;
+    }
+
+    public static TheoryData<string, string> ServiceDockerfiles()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var service in RepoFacts.Services)
+        {
+            data.Add($"services/{service}/Dockerfile", service);
+            if (RepoFacts.GpuServices.Contains(service))
+            {
+                data.Add($"services/{service}/Dockerfile.gpu", service);
+            }
+        }
+
+        return data;
+    }
+
+    private const string ModelImportDockerfile = "tools/FacePipeline.ModelImport.Cli/Dockerfile";
+
+    [Fact]
+    public void Every_service_has_a_Dockerfile_and_the_gpu_stages_a_Dockerfile_gpu()
+    {
+        Assert.Equal(["FrameExtraction", "Ingest", "Reconstruction", "Rendering"], RepoFacts.Services);
+        foreach (var row in ServiceDockerfiles())
+        {
+            Assert.True(File.Exists(Path.Combine(RepoFacts.Root, (string)row[0])), $"{row[0]} is missing.");
+        }
+
+        Assert.True(File.Exists(Path.Combine(RepoFacts.Root, ModelImportDockerfile)));
+        Assert.True(File.Exists(Path.Combine(RepoFacts.Root, ".dockerignore")));
+    }
+
+    [Theory]
+    [MemberData(nameof(AllDockerfiles))]
+    public void Copy_sources_and_project_paths_exist_in_the_repository(string dockerfile)
+    {
+        var file = Dockerfile.Load(dockerfile);
+        var sources = file.ContextSources().ToList();
+        Assert.NotEmpty(sources);
+        foreach (var source in sources)
+        {
+            Assert.DoesNotContain("*", source, StringComparison.Ordinal); // explicit paths only: they are checkable
+            var full = Path.Combine(RepoFacts.Root, source.TrimEnd('/'));
+            Assert.True(File.Exists(full) || Directory.Exists(full), $"{dockerfile}: COPY source {source} does not exist.");
+        }
+
+        var projects = file.All("RUN").SelectMany(run => DotnetProjectArgument().Matches(run.Arguments)).Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(projects);
+        foreach (var project in projects)
+        {
+            Assert.True(File.Exists(Path.Combine(RepoFacts.Root, project)), $"{dockerfile}: project {project} does not exist.");
+            Assert.Contains(sources, s => s == project || project.StartsWith(s, StringComparison.Ordinal)); // copied before use
+        }
+
+        // Central package management: the props and global.json are in the build context.
+        foreach (var required in new[] { "global.json", "Directory.Build.props", "Directory.Packages.props" })
+        {
+            Assert.Contains(required, sources);
+        }
+
+        // Every project the built one references is copied, csproj first (restore layer) and sources after.
+        var built = projects.Distinct().Single();
+        foreach (var project in RepoFacts.ProjectClosure(built))
+        {
+            var folder = Path.GetDirectoryName(project)!.Replace('\\', '/') + "/";
+            Assert.Contains(project, sources);
+            Assert.Contains(folder, sources);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ServiceDockerfiles))]
+    public void Service_image_publishes_the_service_and_runs_its_dll_as_non_root_with_a_health_check(string dockerfile, string service)
+    {
+        var file = Dockerfile.Load(dockerfile);
+        var csproj = $"services/{service}/{service}.csproj";
+        var assembly = RepoFacts.AssemblyName(Path.Combine(RepoFacts.Root, csproj));
+        Assert.Equal($"FacePipeline.{service}", assembly);
+
+        Assert.StartsWith("mcr.microsoft.com/dotnet/sdk:10.0", file.All("FROM").First().Arguments, StringComparison.Ordinal);
+        var publish = file.All("RUN").Single(r => r.Arguments.Contains("dotnet publish", StringComparison.Ordinal));
+        Assert.Contains($"dotnet publish {csproj} -c Release", publish.Arguments, StringComparison.Ordinal);
+
+        Assert.Equal(["dotnet", $"{assembly}.dll"], file.Entrypoint());
+
+        var user = file.FinalStage("USER").LastOrDefault();
+        Assert.True(user is not null, $"{dockerfile}: the runtime stage sets no USER.");
+        Assert.DoesNotMatch("^(root|0)(:|$)", user!.Arguments);
+
+        var health = Assert.Single(file.FinalStage("HEALTHCHECK"));
+        Assert.Contains("http://127.0.0.1:8080/health/live", health.Arguments, StringComparison.Ordinal);
+        Assert.Contains(file.FinalStage("RUN"), r => r.Arguments.Contains("curl", StringComparison.Ordinal)); // what the check runs
+        Assert.Contains(file.FinalStage("ENV"), e => e.Arguments.Contains("ASPNETCORE_URLS=http://+:8080", StringComparison.Ordinal));
+
+        var needsFfmpeg = service is "FrameExtraction" or "Rendering";
+        Assert.Equal(needsFfmpeg, file.FinalStage("RUN").Any(r => FfmpegPackage().IsMatch(r.Arguments)));
+
+        // Models come from a volume, never from the image.
+        Assert.DoesNotContain(file.Instructions, i => i.Arguments.Contains("fetch-models", StringComparison.Ordinal)
+            || i.Arguments.Contains(".onnx", StringComparison.Ordinal) || i.Arguments.Contains(".data", StringComparison.Ordinal));
+
+        if (dockerfile.EndsWith(".gpu", StringComparison.Ordinal))
+        {
+            Assert.StartsWith("nvidia/cuda:12.", file.FinalStage("FROM").Single().Arguments, StringComparison.Ordinal);
+            Assert.Contains("-cudnn", file.FinalStage("FROM").Single().Arguments, StringComparison.Ordinal);
+            Assert.Contains("-p:GpuBuild=true", publish.Arguments, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.StartsWith("mcr.microsoft.com/dotnet/aspnet:10.0", file.FinalStage("FROM").Single().Arguments, StringComparison.Ordinal);
+            Assert.DoesNotContain("GpuBuild", publish.Arguments, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Model_import_image_runs_the_fetch_script_into_the_models_volume()
+    {
+        var file = Dockerfile.Load(ModelImportDockerfile);
+        Assert.Equal(["/src/scripts/fetch-models.sh"], file.Entrypoint());
+        Assert.Contains("scripts/fetch-models.sh", file.ContextSources());
+        Assert.Contains(file.All("ENV"), e => e.Arguments.Contains("FACEPIPE_MODELS=/models", StringComparison.Ordinal));
+        Assert.Contains(file.All("RUN"), r => r.Arguments.Contains("npm", StringComparison.Ordinal));
+        Assert.NotNull(file.FinalStage("USER").LastOrDefault());
+    }
+
+    [Fact]
+    public void Dockerignore_keeps_local_builds_models_and_data_out_of_the_context()
+    {
+        var lines = File.ReadAllLines(Path.Combine(RepoFacts.Root, ".dockerignore")).Select(l => l.Trim()).ToHashSet();
+        foreach (var pattern in new[] { ".git", ".data/", "**/bin/", "**/obj/", "**/*.onnx", "**/*.tflite" })
+        {
+            Assert.Contains(pattern, lines);
+        }
+    }
+
+    [GeneratedRegex(@"dotnet (?:restore|publish|build) (\S+\.csproj)")]
+    private static partial Regex DotnetProjectArgument();
+
+    [GeneratedRegex(@"apt-get install[^&]*\bffmpeg\b")]
+    private static partial Regex FfmpegPackage();
+}

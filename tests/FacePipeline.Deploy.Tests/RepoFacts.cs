@@ -1,0 +1,192 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using FacePipeline.TestSupport;
+
+namespace FacePipeline.Deploy.Tests;
+
+/// <summary>What the code says, read from the repository: services, assembly names, queues, configuration keys.</summary>
+internal static partial class RepoFacts
+{
+    public static string Root => RepoPaths.RepoRoot;
+
+    /// <summary>The service folders: services/&lt;Name&gt;/&lt;Name&gt;.csproj.</summary>
+    public static IReadOnlyList<string> Services { get; } =
+        Directory.GetDirectories(Path.Combine(RepoPaths.RepoRoot, "services"))
+            .Select(Path.GetFileName)
+            .Where(name => File.Exists(Path.Combine(RepoPaths.RepoRoot, "services", name!, name + ".csproj")))
+            .Select(name => name!)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>The stages that get a GPU image (Dockerfile.gpu).</summary>
+    public static IReadOnlyList<string> GpuServices { get; } = ["Reconstruction", "Rendering"];
+
+    /// <summary>Third-party images the deployment files may use.</summary>
+    public static IReadOnlySet<string> ThirdPartyImages { get; } = new HashSet<string> { "postgres", "rabbitmq" };
+
+    public static string AssemblyName(string csproj)
+    {
+        var name = XDocument.Load(csproj).Descendants("AssemblyName").Select(e => e.Value.Trim()).FirstOrDefault();
+        return name ?? Path.GetFileNameWithoutExtension(csproj);
+    }
+
+    /// <summary>A project and every project it references, transitively (repo-relative paths, '/').</summary>
+    public static IReadOnlySet<string> ProjectClosure(string repoRelativeCsproj)
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([repoRelativeCsproj]);
+        while (pending.Count > 0)
+        {
+            var project = pending.Pop();
+            if (!result.Add(project))
+            {
+                continue;
+            }
+
+            var full = Path.Combine(Root, project);
+            foreach (var reference in XDocument.Load(full).Descendants("ProjectReference"))
+            {
+                var target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(full)!, reference.Attribute("Include")!.Value));
+                pending.Push(Path.GetRelativePath(Root, target).Replace('\\', '/'));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>PascalCase to kebab-case, as MassTransit's kebab-case endpoint name formatter does.</summary>
+    public static string Kebab(string pascal) => KebabBoundary().Replace(pascal, "$1-$2").ToLowerInvariant();
+
+    /// <summary>Image name (no registry, no tag) of a service: facepipe/&lt;kebab&gt;.</summary>
+    public static string ImageOf(string service, bool gpu = false) => $"facepipe/{Kebab(service)}{(gpu ? "-gpu" : "")}";
+
+    /// <summary>
+    /// The queue each worker service consumes: its consumer classes (class XyzConsumer ... IConsumer&lt;...&gt;
+    /// in services/&lt;Service&gt;/*.cs) named as MassTransit's kebab-case formatter names endpoints.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> WorkerQueues()
+    {
+        var queues = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var service in Services)
+        {
+            foreach (var file in Directory.GetFiles(Path.Combine(Root, "services", service), "*.cs", SearchOption.AllDirectories))
+            {
+                if (file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                    || file.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                foreach (Match match in ConsumerClass().Matches(File.ReadAllText(file)))
+                {
+                    Assert.False(queues.ContainsKey(service), $"{service} has more than one consumer; the test expects one queue per worker.");
+                    queues[service] = Kebab(match.Groups[1].Value);
+                }
+            }
+        }
+
+        return queues;
+    }
+
+    /// <summary>
+    /// Every environment variable the services read: the first column of docs/architecture.md's
+    /// Configuration table (with its shorthands "`X__A`, `__B`" and "`…__C`" expanded), plus the
+    /// platform's own variables below.
+    /// </summary>
+    public static IReadOnlySet<string> KnownEnvironmentVariables()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "ASPNETCORE_URLS",         // Kestrel's listen address (ASP.NET Core)
+            "ASPNETCORE_ENVIRONMENT",  // ASP.NET Core host environment
+            "FACEPIPE_MODELS",         // scripts/fetch-models.sh output folder; ModelPaths.DefaultRoot fallback
+        };
+        var text = File.ReadAllText(Path.Combine(Root, "docs", "architecture.md"));
+        var start = text.IndexOf("## Configuration", StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/architecture.md has no '## Configuration' section.");
+        var end = text.IndexOf("\n## ", start + 5, StringComparison.Ordinal);
+        var section = end < 0 ? text[start..] : text[start..end];
+        foreach (var line in section.Split('\n').Where(l => l.StartsWith('|')))
+        {
+            var firstColumn = line.Split('|', StringSplitOptions.None)[1];
+            string? previous = null;
+            foreach (Match token in BacktickToken().Matches(firstColumn))
+            {
+                var value = token.Groups[1].Value.Trim();
+                string name;
+                if (value.StartsWith("__", StringComparison.Ordinal) && previous is not null)
+                {
+                    name = previous[..previous.IndexOf("__", StringComparison.Ordinal)] + value;
+                }
+                else if (value.StartsWith("…__", StringComparison.Ordinal) && previous is not null)
+                {
+                    name = previous[..previous.LastIndexOf("__", StringComparison.Ordinal)] + value[1..];
+                }
+                else
+                {
+                    name = value;
+                }
+
+                if (EnvName().IsMatch(name))
+                {
+                    names.Add(name);
+                    previous = name;
+                }
+            }
+        }
+
+        Assert.Contains("ConnectionStrings__Jobs", names);
+        Assert.Contains("RabbitMq__Password", names);
+        return names;
+    }
+
+    /// <summary>The Dockerfile that builds an image (facepipe/... name, registry and tag removed), or null.</summary>
+    public static string? DockerfileForImage(string image)
+    {
+        var name = StripImage(image);
+        if (name == "facepipe/model-import")
+        {
+            return "tools/FacePipeline.ModelImport.Cli/Dockerfile";
+        }
+
+        foreach (var service in Services)
+        {
+            if (name == ImageOf(service))
+            {
+                return $"services/{service}/Dockerfile";
+            }
+
+            if (name == ImageOf(service, gpu: true))
+            {
+                return $"services/{service}/Dockerfile.gpu";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>"registry.example.com:5000/facepipe/ingest:1.2" → "facepipe/ingest".</summary>
+    public static string StripImage(string image)
+    {
+        var withoutDigest = image.Split('@')[0];
+        var lastSlash = withoutDigest.LastIndexOf('/');
+        var lastColon = withoutDigest.LastIndexOf(':');
+        var name = lastColon > lastSlash ? withoutDigest[..lastColon] : withoutDigest;
+        var parts = name.Split('/');
+        return parts.Length > 2 ? string.Join('/', parts[^2..]) : name;
+    }
+
+    public static bool IsOurs(string image) => StripImage(image).StartsWith("facepipe/", StringComparison.Ordinal);
+
+    [GeneratedRegex("([a-z0-9])([A-Z])")]
+    private static partial Regex KebabBoundary();
+
+    [GeneratedRegex(@"class\s+(\w+)Consumer\b[^{;]*?:\s*IConsumer<")]
+    private static partial Regex ConsumerClass();
+
+    [GeneratedRegex("`([^`]+)`")]
+    private static partial Regex BacktickToken();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvName();
+}
