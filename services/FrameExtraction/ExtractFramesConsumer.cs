@@ -24,9 +24,13 @@ public sealed class ExtractFramesConsumer(FrameExtractionStage stage, ILogger<Ex
         catch (MediaRejectedException ex)
         {
             logger.LogWarning("Job {JobId}: upload refused: {Reason}", command.JobId, ex.Message);
-            await context.Publish(new StageFailed(command.JobId, StageNames.Extract, ex.Message));
+            await context.Publish(new StageFailed(command.JobId, StageNames.Extract, ex.Message, Kebab(ex.Kind.ToString())));
         }
     }
+
+    /// <summary>"NoVideo" → "no-video".</summary>
+    private static string Kebab(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }
 
 /// <summary>One extraction at a time per process: ffmpeg already uses the cores.</summary>

@@ -23,7 +23,7 @@ public sealed class TrackOutputsRenderedConsumer(JobCoordinator coordinator) : I
 public sealed class StageFailedConsumer(JobCoordinator coordinator) : IConsumer<StageFailed>
 {
     public Task Consume(ConsumeContext<StageFailed> context) =>
-        coordinator.OnStageFailed(context.Message.JobId, context.Message.Stage, context.Message.Reason, context.CancellationToken);
+        coordinator.OnStageFailed(context.Message.JobId, context.Message.Stage, context.Message.Code, context.Message.Reason, context.CancellationToken);
 }
 
 /// <summary>
@@ -63,6 +63,7 @@ public sealed class StageFaultConsumer(JobCoordinator coordinator) :
         return coordinator.OnStageFailed(
             jobId,
             stage,
+            FailureCodes.Internal,
             $"Internal error in the {stage} stage: {cause}. Resubmit the job; if it fails again, report the job id.",
             cancellationToken);
     }

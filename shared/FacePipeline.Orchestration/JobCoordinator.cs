@@ -96,7 +96,7 @@ public sealed class JobCoordinator(
             var chunks = await db.JobChunks.Where(c => c.JobId == job.Id).OrderBy(c => c.Index).ToListAsync(cancellationToken);
             if (chunks.Sum(c => c.FramesWithFaces) == 0)
             {
-                FailJob(job, StageNames.Reconstruct, $"No face found in the clip ({job.FrameCount} frames). The face must be visible and reasonably large (at least about a tenth of the frame).", now);
+                FailJob(job, StageNames.Reconstruct, FailureCodes.NoFace, $"No face found in the clip ({job.FrameCount} frames). The face must be visible and reasonably large (at least about a tenth of the frame).", now);
                 return true;
             }
 
@@ -150,10 +150,10 @@ public sealed class JobCoordinator(
         });
 
     /// <summary>Fails the job with a reason a person can act on; a job already ended stays as it is.</summary>
-    public Task OnStageFailed(Guid jobId, string stage, string reason, CancellationToken cancellationToken) =>
-        UpdateJob(jobId, cancellationToken, (_, job, now) => FailJob(job, stage, reason, now));
+    public Task OnStageFailed(Guid jobId, string stage, string code, string reason, CancellationToken cancellationToken) =>
+        UpdateJob(jobId, cancellationToken, (_, job, now) => FailJob(job, stage, code, reason, now));
 
-    private bool FailJob(Job job, string stage, string reason, DateTimeOffset now)
+    private bool FailJob(Job job, string stage, string code, string reason, DateTimeOffset now)
     {
         if (!TryMove(job, JobTrigger.Fail))
         {
@@ -162,6 +162,7 @@ public sealed class JobCoordinator(
 
         job.FailedStage = stage;
         job.FailureReason = reason;
+        job.FailureCode = code;
         job.CompletedAt = now;
         foreach (var s in job.Stages)
         {

@@ -23,6 +23,7 @@ public static class JobMetrics
         if (job.FailedStage is { } stage)
         {
             tags.Add("failed_stage", stage);
+            tags.Add("reason", job.FailureCode ?? FacePipeline.Contracts.FailureCodes.Internal);
         }
 
         Ended.Add(1, tags);

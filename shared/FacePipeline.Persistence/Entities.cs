@@ -59,6 +59,7 @@ public sealed class Job
 
     public string? FailedStage { get; set; }
     public string? FailureReason { get; set; }
+    public string? FailureCode { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }

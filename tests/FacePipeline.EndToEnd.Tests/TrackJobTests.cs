@@ -118,12 +118,12 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
     }
 
     [Theory]
-    [InlineData("empty", "empty")]
-    [InlineData("png-renamed", "still image")]
-    [InlineData("truncated", "truncated")]
-    [InlineData("audio-only", "no video stream")]
-    [InlineData("text", "could not be read")]
-    public async Task A_bad_upload_fails_its_own_job_with_a_reason(string kind, string reasonContains)
+    [InlineData("empty", "empty", "empty")]
+    [InlineData("png-renamed", "still image", "still-image")]
+    [InlineData("truncated", "truncated", "corrupt")]
+    [InlineData("audio-only", "no video stream", "no-video")]
+    [InlineData("text", "could not be read", "unreadable")]
+    public async Task A_bad_upload_fails_its_own_job_with_a_reason(string kind, string reasonContains, string code)
     {
         var path = BadInputs.Make(kind);
 
@@ -134,6 +134,7 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
         var failure = job.GetProperty("failure");
         Assert.Equal("extract", failure.GetProperty("stage").GetString());
         Assert.Contains(reasonContains, failure.GetProperty("reason").GetString()!, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(code, failure.GetProperty("code").GetString());
     }
 
     [Fact]
@@ -146,6 +147,7 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
         Assert.Equal("failed", job.GetProperty("state").GetString());
         Assert.Equal("reconstruct", job.GetProperty("failure").GetProperty("stage").GetString());
         Assert.StartsWith("No face found", job.GetProperty("failure").GetProperty("reason").GetString()!, StringComparison.Ordinal);
+        Assert.Equal("no-face", job.GetProperty("failure").GetProperty("code").GetString());
     }
 
     [Fact]

@@ -49,7 +49,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
     {
         var jobId = await SubmitAndExtract(chunks: 2);
 
-        await store.Coordinator.OnStageFailed(jobId, StageNames.Reconstruct, "The clip has no face.", CancellationToken.None);
+        await store.Coordinator.OnStageFailed(jobId, StageNames.Reconstruct, "test-code", "The clip has no face.", CancellationToken.None);
         await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0), CancellationToken.None);
         await store.Coordinator.OnFacesReconstructed(Detected(jobId, 1), CancellationToken.None);
 
@@ -57,6 +57,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
         Assert.Equal(JobState.Failed, job.State);
         Assert.Equal("The clip has no face.", job.FailureReason);
+        Assert.Equal("test-code", job.FailureCode);
         Assert.Equal(StageNames.Reconstruct, job.FailedStage);
         Assert.Equal(StageState.Failed, job.Stage(StageNames.Reconstruct).State);
         Assert.Equal(StageState.Completed, job.Stage(StageNames.Extract).State);
@@ -79,6 +80,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         Assert.Equal(JobState.Failed, job.State);
         Assert.Equal(StageNames.Reconstruct, job.FailedStage);
         Assert.StartsWith("No face found", job.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(FailureCodes.NoFace, job.FailureCode);
         Assert.Empty(await Messages<RenderTrackOutputs>(db, jobId));
     }
 

@@ -38,6 +38,7 @@ public sealed class StageFaultConsumerTests(JobStoreFixture store) : IClassFixtu
         Assert.Equal(JobState.Failed, job.State);
         Assert.Equal(StageNames.Extract, job.FailedStage);
         Assert.Contains("column \"X\" does not exist", job.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(FailureCodes.Internal, job.FailureCode);
     }
 
     /// <summary>Stands in for the coordinator failing on a broken database.</summary>

@@ -28,7 +28,7 @@ public sealed record JobResponse(
         job.UpdatedAt,
         job.CompletedAt,
         ((job.CompletedAt ?? now) - job.CreatedAt).TotalSeconds,
-        job.FailureReason is null ? null : new JobFailureResponse(job.FailedStage, job.FailureReason),
+        job.FailureReason is null ? null : new JobFailureResponse(job.FailedStage, job.FailureCode, job.FailureReason),
         job.Width is null ? null : new VideoResponse(job.Width.Value, job.Height!.Value, job.FrameRate!, job.FrameCount!.Value, job.DurationSeconds!.Value, job.HasAudio ?? false),
         [.. job.Stages.OrderBy(s => s.Order).Select(s => new StageResponse(
             s.Name,
@@ -41,7 +41,8 @@ public sealed record JobResponse(
         [.. job.Outputs.OrderBy(o => o.Name).Select(o => new OutputResponse(o.Name, o.ContentType, $"/v1/jobs/{job.Id}/outputs/{o.Name}"))]);
 }
 
-public sealed record JobFailureResponse(string? Stage, string Reason);
+/// <param name="Code">A short, stable category (e.g. "no-video", "no-face", "internal-error").</param>
+public sealed record JobFailureResponse(string? Stage, string? Code, string Reason);
 
 public sealed record VideoResponse(int Width, int Height, string FrameRate, int FrameCount, double DurationSeconds, bool HasAudio);
 

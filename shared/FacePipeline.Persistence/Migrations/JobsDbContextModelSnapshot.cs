@@ -49,6 +49,9 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<string>("FailedStage")
                         .HasColumnType("text");
 
+                    b.Property<string>("FailureCode")
+                        .HasColumnType("text");
+
                     b.Property<string>("FailureReason")
                         .HasColumnType("text");
 
