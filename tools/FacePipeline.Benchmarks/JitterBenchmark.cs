@@ -166,23 +166,7 @@ internal static class JitterBenchmark
         var pooledFiltered = new Rms();
         foreach (var t in tracks)
         {
-            var raw = Motion(t.RawSeries, t.TrackIds, t.Iod, AllPoints);
-            var filtered = Motion(t.FilteredSeries, t.TrackIds, t.Iod, AllPoints);
-            pooledRaw.Add(raw);
-            pooledFiltered.Add(filtered);
-            var rigidRaw = Motion(t.RawSeries, t.TrackIds, t.Iod, Rigid);
-            var rigidFiltered = Motion(t.FilteredSeries, t.TrackIds, t.Iod, Rigid);
-            lines.Add(Md.Row(
-                t.Name,
-                string.Create(inv, $"{t.Width}x{t.Height}"),
-                string.Create(inv, $"{t.FramesWithFace}/{t.Raw.Count}"),
-                t.DetectorRuns.ToString(inv),
-                Md.F(t.MedianIod, 1),
-                Pct(raw.Value),
-                Pct(filtered.Value),
-                $"{Md.F(raw.Value / filtered.Value, 1)}x",
-                filtered.Value <= Goal ? "yes" : "no",
-                $"{Pct(rigidRaw.Value)} → {Pct(rigidFiltered.Value)}"));
+            lines.Add(JitterRow(t, AllPoints, Rigid, pooledRaw, pooledFiltered));
         }
 
         lines.Add(Md.Row(
@@ -198,6 +182,27 @@ internal static class JitterBenchmark
             "IOD(t) = distance between the eye centres (midpoints of landmarks 33–133 and 362–263) of the raw landmarks at t. " +
             "Nothing moves in these clips, so all of it is jitter. Rigid 8 = forehead 10, 151, 9, 8 and nose bridge 168, 6, 197, 195.");
         return string.Join('\n', lines) + "\n";
+    }
+
+    /// <summary>One table row: jitter of <paramref name="points"/> raw and filtered (pooled too), and of <paramref name="others"/> for reference.</summary>
+    private static string JitterRow(Tracked t, int[] points, int[] others, Rms pooledRaw, Rms pooledFiltered)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var raw = Motion(t.RawSeries, t.TrackIds, t.Iod, points);
+        var filtered = Motion(t.FilteredSeries, t.TrackIds, t.Iod, points);
+        pooledRaw.Add(raw);
+        pooledFiltered.Add(filtered);
+        return Md.Row(
+            t.Name,
+            string.Create(inv, $"{t.Width}x{t.Height}"),
+            string.Create(inv, $"{t.FramesWithFace}/{t.Raw.Count}"),
+            t.DetectorRuns.ToString(inv),
+            Md.F(t.MedianIod, 1),
+            Pct(raw.Value),
+            Pct(filtered.Value),
+            $"{Md.F(raw.Value / filtered.Value, 1)}x",
+            filtered.Value <= Goal ? "yes" : "no",
+            $"{Pct(Motion(t.RawSeries, t.TrackIds, t.Iod, others).Value)} → {Pct(Motion(t.FilteredSeries, t.TrackIds, t.Iod, others).Value)}");
     }
 
     private static string ClipsReport(IReadOnlyList<string> clips, List<Tracked> tracks)
@@ -217,21 +222,7 @@ internal static class JitterBenchmark
         var pooledFiltered = new Rms();
         foreach (var t in tracks)
         {
-            var raw = Motion(t.RawSeries, t.TrackIds, t.Iod, Rigid);
-            var filtered = Motion(t.FilteredSeries, t.TrackIds, t.Iod, Rigid);
-            pooledRaw.Add(raw);
-            pooledFiltered.Add(filtered);
-            lines.Add(Md.Row(
-                t.Name,
-                string.Create(inv, $"{t.Width}x{t.Height}"),
-                string.Create(inv, $"{t.FramesWithFace}/{t.Raw.Count}"),
-                t.DetectorRuns.ToString(inv),
-                Md.F(t.MedianIod, 1),
-                Pct(raw.Value),
-                Pct(filtered.Value),
-                $"{Md.F(raw.Value / filtered.Value, 1)}x",
-                filtered.Value <= Goal ? "yes" : "no",
-                $"{Pct(Motion(t.RawSeries, t.TrackIds, t.Iod, AllPoints).Value)} → {Pct(Motion(t.FilteredSeries, t.TrackIds, t.Iod, AllPoints).Value)}"));
+            lines.Add(JitterRow(t, Rigid, AllPoints, pooledRaw, pooledFiltered));
         }
 
         lines.Add(Md.Row(

@@ -215,20 +215,7 @@ public static class TfliteToOnnx
 
             var (outC, kh, kw, inC) = (ws[0], ws[1], ws[2], ws[3]);
             var kernel = Floats(w);
-            var oihw = new float[kernel.Length];
-            for (var oc = 0; oc < outC; oc++)
-            {
-                for (var y = 0; y < kh; y++)
-                {
-                    for (var xx = 0; xx < kw; xx++)
-                    {
-                        for (var ic = 0; ic < inC; ic++)
-                        {
-                            oihw[(((oc * inC) + ic) * kh + y) * kw + xx] = kernel[(((oc * kh) + y) * kw + xx) * inC + ic];
-                        }
-                    }
-                }
-            }
+            var oihw = LastAxisToSecond(kernel, outC, kh, kw, inC);
 
             var inputs = new List<string> { Input(x, true), _b.AddInitializer(ConstName(w, "oihw"), oihw, outC, inC, kh, kw) };
             AddBias(inputs, outC);
@@ -506,20 +493,7 @@ public static class TfliteToOnnx
             Array.Fill(s, 1);
             t.Shape.CopyTo(s, 4 - t.Shape.Length);
             var (n, h, w, c) = (s[0], s[1], s[2], s[3]);
-            var permuted = new float[data.Length];
-            for (var i0 = 0; i0 < n; i0++)
-            {
-                for (var y = 0; y < h; y++)
-                {
-                    for (var x = 0; x < w; x++)
-                    {
-                        for (var ch = 0; ch < c; ch++)
-                        {
-                            permuted[(((i0 * c) + ch) * h + y) * w + x] = data[(((i0 * h) + y) * w + x) * c + ch];
-                        }
-                    }
-                }
-            }
+            var permuted = LastAxisToSecond(data, n, h, w, c);
 
             return _b.AddInitializer(ConstName(tensor, "nchw"), permuted, n, c, h, w);
         }
@@ -633,4 +607,25 @@ public static class TfliteToOnnx
     }
 
     private static long[] Longs(int[] values) => values.Select(v => (long)v).ToArray();
+
+    /// <summary>[A, B, C, D] → [A, D, B, C]: NHWC to NCHW, and OHWI kernels to OIHW.</summary>
+    internal static float[] LastAxisToSecond(float[] data, int a, int b, int c, int d)
+    {
+        var result = new float[data.Length];
+        for (var i = 0; i < a; i++)
+        {
+            for (var y = 0; y < b; y++)
+            {
+                for (var x = 0; x < c; x++)
+                {
+                    for (var k = 0; k < d; k++)
+                    {
+                        result[(((i * d) + k) * b + y) * c + x] = data[(((i * b) + y) * c + x) * d + k];
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
 }
