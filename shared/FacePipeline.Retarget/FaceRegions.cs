@@ -6,6 +6,8 @@ namespace FacePipeline.Retarget;
 /// The landmark index sets (MediaPipe face-mesh numbering, 468 points) that the retarget controls
 /// act on. The named contours are MediaPipe's published annotations (lips, eye rings 0–2, brows,
 /// face silhouette); <see cref="FromCanonical(CanonicalFaceMesh)"/> adds the chin below the lower lip.
+/// The <c>…Loop</c> and <see cref="FaceOval"/> lists are the same contours as closed loops, in order
+/// (consecutive points, and the last and the first, are edges of the canonical triangles).
 /// </summary>
 public sealed class FaceRegions
 {
@@ -41,6 +43,40 @@ public sealed class FaceRegions
         156, 70, 63, 105, 66, 107, 55, 193, 35, 124, 46, 53, 52, 65,
         383, 300, 293, 334, 296, 336, 285, 417, 265, 353, 276, 283, 282, 295,
     ];
+
+    /// <summary>
+    /// The face silhouette as a closed loop (MediaPipe FACE_OVAL, 36 points, from the top of the forehead
+    /// over the subject's left temple, under the chin and back): the border of the canonical triangles.
+    /// </summary>
+    public static IReadOnlyList<int> FaceOval { get; } =
+    [
+        10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+        152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+    ];
+
+    /// <summary>The inner lip contour as a closed loop (20 points): upper lip corner to corner, then the lower lip back.</summary>
+    public static IReadOnlyList<int> InnerLipLoop { get; } =
+        [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95];
+
+    /// <summary>The outer lip contour as a closed loop (20 points): upper lip corner to corner, then the lower lip back.</summary>
+    public static IReadOnlyList<int> OuterLipLoop { get; } =
+        [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146];
+
+    /// <summary>The lid margin (ring 0) of the subject's right eye as a closed loop (16 points), upper lid first.</summary>
+    public static IReadOnlyList<int> RightEyeLoop { get; } =
+        [33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7];
+
+    /// <summary>Ring 1 around the subject's right eye as a closed loop (16 points), upper first.</summary>
+    public static IReadOnlyList<int> RightEyeOuterLoop { get; } =
+        [130, 247, 30, 29, 27, 28, 56, 190, 243, 112, 26, 22, 23, 24, 110, 25];
+
+    /// <summary>The lid margin (ring 0) of the subject's left eye as a closed loop (16 points), upper lid first.</summary>
+    public static IReadOnlyList<int> LeftEyeLoop { get; } =
+        [263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249];
+
+    /// <summary>Ring 1 around the subject's left eye as a closed loop (16 points), upper first.</summary>
+    public static IReadOnlyList<int> LeftEyeOuterLoop { get; } =
+        [359, 467, 260, 259, 257, 258, 286, 414, 463, 341, 256, 252, 253, 254, 339, 255];
 
     /// <summary>Creates regions from explicit sets (must be disjoint).</summary>
     public FaceRegions(IEnumerable<int> mouthJaw, IEnumerable<int> eyesLids, IEnumerable<int> brows)

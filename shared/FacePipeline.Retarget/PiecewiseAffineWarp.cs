@@ -29,40 +29,16 @@ public static class PiecewiseAffineWarp
             throw new ArgumentException($"Mesh point counts differ: {sourcePoints.Length} and {destinationPoints.Length}.");
         }
 
-        var written = 0;
+        var sampler = new Sampler(source, sourceWidth, sourceHeight, destination, destinationWidth);
         foreach (var t in triangles)
         {
-            Point2 d0 = destinationPoints[t.A], d1 = destinationPoints[t.B], d2 = destinationPoints[t.C];
-            Point2 s0 = sourcePoints[t.A], s1 = sourcePoints[t.B], s2 = sourcePoints[t.C];
-            var det = ((d1.X - d0.X) * (d2.Y - d0.Y)) - ((d2.X - d0.X) * (d1.Y - d0.Y));
-            if (Math.Abs(det) < 1e-12)
-            {
-                continue;
-            }
-
-            var (x0, y0, x1, y1) = Bounds(d0, d1, d2, destinationWidth, destinationHeight);
-            const double eps = 1e-9;
-            for (var y = y0; y <= y1; y++)
-            {
-                for (var x = x0; x <= x1; x++)
-                {
-                    var l1 = (((x - d0.X) * (d2.Y - d0.Y)) - ((d2.X - d0.X) * (y - d0.Y))) / det;
-                    var l2 = (((d1.X - d0.X) * (y - d0.Y)) - ((x - d0.X) * (d1.Y - d0.Y))) / det;
-                    var l0 = 1 - l1 - l2;
-                    if (l0 < -eps || l1 < -eps || l2 < -eps)
-                    {
-                        continue;
-                    }
-
-                    var sx = (l0 * s0.X) + (l1 * s1.X) + (l2 * s2.X);
-                    var sy = (l0 * s0.Y) + (l1 * s1.Y) + (l2 * s2.Y);
-                    Sample(source, sourceWidth, sourceHeight, sx, sy, destination.Slice(((y * destinationWidth) + x) * 3, 3));
-                    written++;
-                }
-            }
+            sampler.S0 = sourcePoints[t.A];
+            sampler.S1 = sourcePoints[t.B];
+            sampler.S2 = sourcePoints[t.C];
+            Rasterize(destinationPoints[t.A], destinationPoints[t.B], destinationPoints[t.C], destinationWidth, destinationHeight, ref sampler);
         }
 
-        return written;
+        return sampler.Written;
     }
 
     /// <summary>
@@ -75,68 +51,9 @@ public static class PiecewiseAffineWarp
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        var inside = new bool[width * height];
-        var edgeUse = new Dictionary<(int, int), int>();
-        foreach (var t in triangles)
-        {
-            Count(edgeUse, t.A, t.B);
-            Count(edgeUse, t.B, t.C);
-            Count(edgeUse, t.C, t.A);
-            Point2 d0 = points[t.A], d1 = points[t.B], d2 = points[t.C];
-            var det = ((d1.X - d0.X) * (d2.Y - d0.Y)) - ((d2.X - d0.X) * (d1.Y - d0.Y));
-            if (Math.Abs(det) < 1e-12)
-            {
-                continue;
-            }
-
-            var (x0, y0, x1, y1) = Bounds(d0, d1, d2, width, height);
-            for (var y = y0; y <= y1; y++)
-            {
-                for (var x = x0; x <= x1; x++)
-                {
-                    var l1 = (((x - d0.X) * (d2.Y - d0.Y)) - ((d2.X - d0.X) * (y - d0.Y))) / det;
-                    var l2 = (((d1.X - d0.X) * (y - d0.Y)) - ((x - d0.X) * (d1.Y - d0.Y))) / det;
-                    if (l1 >= -1e-9 && l2 >= -1e-9 && 1 - l1 - l2 >= -1e-9)
-                    {
-                        inside[(y * width) + x] = true;
-                    }
-                }
-            }
-        }
-
-        var border = new List<(Point2 A, Point2 B)>();
-        foreach (var ((a, b), uses) in edgeUse)
-        {
-            if (uses == 1)
-            {
-                border.Add((points[a], points[b]));
-            }
-        }
-
         var mask = new float[width * height];
-        for (var i = 0; i < mask.Length; i++)
-        {
-            if (!inside[i])
-            {
-                continue;
-            }
-
-            if (featherPixels <= 0)
-            {
-                mask[i] = 1;
-                continue;
-            }
-
-            var p = new Point2(i % width, i / width);
-            var d = double.PositiveInfinity;
-            foreach (var (a, b) in border)
-            {
-                d = Math.Min(d, SegmentDistance(p, a, b));
-            }
-
-            mask[i] = (float)Math.Min(1, d / featherPixels);
-        }
-
+        BorderDistance(mask, width, height, points, triangles, BorderEdges(triangles), featherPixels);
+        MaskFromDistance(mask, featherPixels);
         return mask;
     }
 
@@ -164,10 +81,130 @@ public static class PiecewiseAffineWarp
         }
     }
 
-    private static void Count(Dictionary<(int, int), int> uses, int a, int b)
+    /// <summary>The border of a triangle set: the edges used by one triangle only, each as (lower, higher) index.</summary>
+    internal static (int A, int B)[] BorderEdges(ReadOnlySpan<Triangle> triangles)
     {
-        var key = a < b ? (a, b) : (b, a);
-        uses[key] = uses.GetValueOrDefault(key) + 1;
+        var border = new List<(int A, int B)>();
+        foreach (var (edge, uses) in EdgeUses(triangles))
+        {
+            if (uses == 1)
+            {
+                border.Add(edge);
+            }
+        }
+
+        border.Sort();
+        return [.. border];
+    }
+
+    /// <summary>How many triangles use each edge, keyed (lower, higher) index.</summary>
+    internal static Dictionary<(int A, int B), int> EdgeUses(ReadOnlySpan<Triangle> triangles)
+    {
+        var uses = new Dictionary<(int A, int B), int>();
+        foreach (var t in triangles)
+        {
+            Count(uses, t.A, t.B);
+            Count(uses, t.B, t.C);
+            Count(uses, t.C, t.A);
+        }
+
+        return uses;
+
+        static void Count(Dictionary<(int A, int B), int> uses, int a, int b)
+        {
+            var key = a < b ? (a, b) : (b, a);
+            uses[key] = uses.GetValueOrDefault(key) + 1;
+        }
+    }
+
+    /// <summary>
+    /// Distance to the border, without allocating: <paramref name="distance"/> (row-major,
+    /// <paramref name="width"/>×<paramref name="height"/>) gets −1 outside the triangles and, inside,
+    /// the distance in pixels to the nearest of <paramref name="border"/> capped at <paramref name="cap"/>
+    /// (only the pixels within <paramref name="cap"/> of a border edge are measured, so the cost grows
+    /// with the border's length, not with the area). Returns the number of pixels inside.
+    /// </summary>
+    internal static int BorderDistance(
+        Span<float> distance, int width, int height, ReadOnlySpan<Point2> points, ReadOnlySpan<Triangle> triangles,
+        ReadOnlySpan<(int A, int B)> border, double cap)
+    {
+        cap = Math.Max(0, cap);
+        var marker = new InsideMarker(distance[..(width * height)], width, (float)cap);
+        marker.Distance.Fill(-1);
+        foreach (var t in triangles)
+        {
+            Rasterize(points[t.A], points[t.B], points[t.C], width, height, ref marker);
+        }
+
+        if (cap > 0)
+        {
+            foreach (var (ia, ib) in border)
+            {
+                Point2 a = points[ia], b = points[ib];
+                var x0 = Math.Max(0, (int)Math.Floor(Math.Min(a.X, b.X) - cap));
+                var y0 = Math.Max(0, (int)Math.Floor(Math.Min(a.Y, b.Y) - cap));
+                var x1 = Math.Min(width - 1, (int)Math.Ceiling(Math.Max(a.X, b.X) + cap));
+                var y1 = Math.Min(height - 1, (int)Math.Ceiling(Math.Max(a.Y, b.Y) + cap));
+                for (var y = y0; y <= y1; y++)
+                {
+                    var row = distance.Slice(y * width, width);
+                    for (var x = x0; x <= x1; x++)
+                    {
+                        if (row[x] > 0)
+                        {
+                            row[x] = Math.Min(row[x], (float)SegmentDistance(new Point2(x, y), a, b));
+                        }
+                    }
+                }
+            }
+        }
+
+        return marker.Inside;
+    }
+
+    /// <summary>
+    /// Turns a <see cref="BorderDistance"/> map into a compositing mask in place: 0 outside,
+    /// min(1, d / <paramref name="featherPixels"/>) inside, or 1 inside when <paramref name="featherPixels"/> ≤ 0.
+    /// </summary>
+    internal static void MaskFromDistance(Span<float> distance, double featherPixels)
+    {
+        var scale = featherPixels > 0 ? (float)(1 / featherPixels) : 0f;
+        for (var i = 0; i < distance.Length; i++)
+        {
+            var d = distance[i];
+            distance[i] = d < 0 ? 0 : scale > 0 ? Math.Min(1, d * scale) : 1;
+        }
+    }
+
+    /// <summary>
+    /// Visits every pixel of <paramref name="width"/>×<paramref name="height"/> whose centre lies in
+    /// the triangle (edges included, 1e-9 tolerance), with its barycentric coordinates. A degenerate
+    /// triangle (zero area) visits nothing.
+    /// </summary>
+    internal static void Rasterize<TVisitor>(Point2 d0, Point2 d1, Point2 d2, int width, int height, ref TVisitor visitor)
+        where TVisitor : IPixelVisitor, allows ref struct
+    {
+        var det = ((d1.X - d0.X) * (d2.Y - d0.Y)) - ((d2.X - d0.X) * (d1.Y - d0.Y));
+        if (Math.Abs(det) < 1e-12)
+        {
+            return;
+        }
+
+        var (x0, y0, x1, y1) = Bounds(d0, d1, d2, width, height);
+        const double eps = 1e-9;
+        for (var y = y0; y <= y1; y++)
+        {
+            for (var x = x0; x <= x1; x++)
+            {
+                var l1 = (((x - d0.X) * (d2.Y - d0.Y)) - ((d2.X - d0.X) * (y - d0.Y))) / det;
+                var l2 = (((d1.X - d0.X) * (y - d0.Y)) - ((x - d0.X) * (d1.Y - d0.Y))) / det;
+                var l0 = 1 - l1 - l2;
+                if (l0 >= -eps && l1 >= -eps && l2 >= -eps)
+                {
+                    visitor.Visit(x, y, l0, l1, l2);
+                }
+            }
+        }
     }
 
     private static double SegmentDistance(Point2 p, Point2 a, Point2 b)
@@ -188,7 +225,8 @@ public static class PiecewiseAffineWarp
         return (x0, y0, x1, y1);
     }
 
-    private static void Sample(ReadOnlySpan<byte> image, int width, int height, double x, double y, Span<byte> rgb)
+    /// <summary>Bilinear sample of an RGB24 image at (x, y), pixel centres at integer coordinates, borders replicated.</summary>
+    internal static void Sample(ReadOnlySpan<byte> image, int width, int height, double x, double y, Span<byte> rgb)
     {
         x = Math.Clamp(x, 0, width - 1);
         y = Math.Clamp(y, 0, height - 1);
@@ -208,11 +246,60 @@ public static class PiecewiseAffineWarp
         }
     }
 
-    private static void RequireImage(int length, int width, int height, string name)
+    internal static void RequireImage(int length, int width, int height, string name)
     {
         if (width < 1 || height < 1 || length != width * height * 3)
         {
             throw new ArgumentException($"Expected a {width}x{height} RGB24 image ({width * height * 3} bytes), got {length} bytes.", name);
         }
     }
+
+    /// <summary><see cref="Warp"/>'s visitor: samples the source triangle at the barycentric position.</summary>
+    private ref struct Sampler(ReadOnlySpan<byte> source, int sourceWidth, int sourceHeight, Span<byte> destination, int destinationWidth)
+        : IPixelVisitor
+    {
+        private readonly ReadOnlySpan<byte> source = source;
+        private readonly Span<byte> destination = destination;
+
+        public Point2 S0 { get; set; }
+
+        public Point2 S1 { get; set; }
+
+        public Point2 S2 { get; set; }
+
+        public int Written { get; private set; }
+
+        public void Visit(int x, int y, double l0, double l1, double l2)
+        {
+            var sx = (l0 * S0.X) + (l1 * S1.X) + (l2 * S2.X);
+            var sy = (l0 * S0.Y) + (l1 * S1.Y) + (l2 * S2.Y);
+            Sample(source, sourceWidth, sourceHeight, sx, sy, destination.Slice(((y * destinationWidth) + x) * 3, 3));
+            Written++;
+        }
+    }
+
+    /// <summary><see cref="BorderDistance"/>'s visitor: sets every pixel inside to the cap, counting each once.</summary>
+    private ref struct InsideMarker(Span<float> distance, int width, float cap) : IPixelVisitor
+    {
+        public readonly Span<float> Distance = distance;
+
+        public int Inside { get; private set; }
+
+        public void Visit(int x, int y, double l0, double l1, double l2)
+        {
+            ref var d = ref Distance[(y * width) + x];
+            if (d < 0)
+            {
+                d = cap;
+                Inside++;
+            }
+        }
+    }
+}
+
+/// <summary>What <see cref="PiecewiseAffineWarp.Rasterize"/> calls for each pixel of a triangle.</summary>
+internal interface IPixelVisitor
+{
+    /// <summary>Pixel (<paramref name="x"/>, <paramref name="y"/>) at barycentric coordinates (l0, l1, l2).</summary>
+    void Visit(int x, int y, double l0, double l1, double l2);
 }

@@ -1,0 +1,350 @@
+using FacePipeline.Geometry;
+
+namespace FacePipeline.Retarget;
+
+/// <summary>One tracked face on one frame of a clip.</summary>
+/// <param name="Screen">468 landmarks as tracked: pixels of the upright frame and the mesh's relative depth.</param>
+/// <param name="Pose">Head pose (canonical face → camera, cm).</param>
+/// <param name="PoseFree">468 landmarks in the canonical, pose-free frame (cm).</param>
+public sealed record ClipFace(Vec3[] Screen, FacePose Pose, Vec3[] PoseFree);
+
+/// <summary>A reconstructed clip as the planner needs it: one face per frame (null: none tracked).</summary>
+/// <param name="Frames">Per frame, the followed face or null.</param>
+/// <param name="Rate">The clip's exact frame rate.</param>
+/// <param name="Width">Frame width, pixels.</param>
+/// <param name="Height">Frame height, pixels.</param>
+/// <param name="NeutralFrame">The frame showing the actor's neutral face; null: estimated (per-point median).</param>
+public sealed record RetargetClip(IReadOnlyList<ClipFace?> Frames, FrameRate Rate, int Width, int Height, int? NeutralFrame = null);
+
+/// <summary>Where a retarget's head pose comes from.</summary>
+public enum PoseMode
+{
+    /// <summary>The target footage's own head motion.</summary>
+    Target,
+
+    /// <summary>The source's rotation relative to its average, applied on the target's average rotation.</summary>
+    Source,
+}
+
+/// <summary>The studio's choices, as the planner takes them.</summary>
+/// <param name="Controls">Intensity and per-region gains.</param>
+/// <param name="Pose">Head pose from the target footage or the source.</param>
+/// <param name="Timing">What a target shorter than the source does.</param>
+/// <param name="MaxInterpolatedGap">Lost-face gaps up to this many seconds are interpolated; longer ones hold the neutral (source) or leave the footage as it is (target).</param>
+/// <param name="NeutralRamp">Seconds over which a held neutral blends in and out at the edges of a long gap.</param>
+public sealed record RetargetPlanOptions(
+    TransferControls Controls,
+    PoseMode Pose = PoseMode.Target,
+    ShortTargetMode Timing = ShortTargetMode.PingPong,
+    double MaxInterpolatedGap = 0.5,
+    double NeutralRamp = 0.2)
+{
+    /// <summary>Full expression, the target's pose, ping-pong, 0.5 s gaps interpolated, 0.2 s neutral ramps.</summary>
+    public static RetargetPlanOptions Default { get; } = new(TransferControls.Full);
+}
+
+/// <summary>How an output frame's source expression was obtained.</summary>
+public enum SourceState
+{
+    /// <summary>The source's face was tracked on the frames around this time.</summary>
+    Tracked,
+
+    /// <summary>The source's face was lost briefly; the expression is interpolated across the gap.</summary>
+    Interpolated,
+
+    /// <summary>The source's face was lost for long: the target's neutral (ramped at the edges).</summary>
+    Held,
+}
+
+/// <summary>How the target frame's face was obtained.</summary>
+public enum TargetState
+{
+    /// <summary>Tracked on this frame.</summary>
+    Tracked,
+
+    /// <summary>Lost briefly; the mesh and pose are interpolated.</summary>
+    Interpolated,
+
+    /// <summary>Lost for long: the frame is shown as it is (no face to drive).</summary>
+    Untracked,
+}
+
+/// <summary>One frame of the result.</summary>
+/// <param name="Index">Output frame index (target frame rate).</param>
+/// <param name="SourcePosition">Position on the source's frame axis (fractional: interpolated between frames).</param>
+/// <param name="TargetFrame">The target footage's frame under this output frame.</param>
+/// <param name="Source">How the source expression was obtained.</param>
+/// <param name="Target">How the target frame's face was obtained.</param>
+/// <param name="Transferred">The target's pose-free face carrying the source's expression (cm); null when <see cref="Target"/> is Untracked.</param>
+/// <param name="Pose">The head pose the result shows; null when Untracked.</param>
+/// <param name="Tracked">The target frame's tracked landmarks in pixels (x, y); null when Untracked.</param>
+/// <param name="Destination">Where those landmarks go in the result (pixels); null when Untracked.</param>
+public sealed record RetargetFrame(
+    int Index,
+    double SourcePosition,
+    int TargetFrame,
+    SourceState Source,
+    TargetState Target,
+    Vec3[]? Transferred,
+    FacePose? Pose,
+    Point2[]? Tracked,
+    Point2[]? Destination);
+
+/// <summary>The whole retarget, frame by frame, with the two neutrals it was computed from.</summary>
+public sealed record RetargetPlan(Vec3[] SourceNeutral, Vec3[] TargetNeutral, FrameRate OutputRate, IReadOnlyList<RetargetFrame> Frames)
+{
+    /// <summary>Target frames' pose-free faces (null where untracked), after short gaps were filled.</summary>
+    public required IReadOnlyList<Vec3[]?> TargetPoseFree { get; init; }
+
+    /// <summary>Target frames' tracked pixel landmarks (null where untracked), after short gaps were filled.</summary>
+    public required IReadOnlyList<Point2[]?> TargetTracked { get; init; }
+
+    /// <summary>How each target frame's face was obtained.</summary>
+    public required IReadOnlyList<TargetState> TargetStates { get; init; }
+}
+
+/// <summary>
+/// Plans a retarget: which target frame and which (interpolated) source moment make each output
+/// frame, the transferred pose-free face (deformation transfer, <see cref="ExpressionTransfer"/>),
+/// the head pose, and the destination mesh in the target frame's pixels:
+/// <c>D = P_t + project(pose_out, X') − project(pose_t, C_t)</c>, where P_t are the target frame's
+/// tracked landmarks, C_t its pose-free face and X' the transferred face. The difference form keeps
+/// D exactly on the tracked landmarks when the transferred expression equals the target's own, so
+/// camera-model error never shows as motion.
+/// <para>
+/// Timing: the output has the source's duration at the target's frame rate
+/// (<see cref="TimingMap.ResampledCount"/>); the source is sampled at each output time by linear
+/// interpolation between its frames; the target's frames are trimmed when longer and ping-ponged
+/// (or looped, or held) when shorter. Lost faces: gaps up to <see cref="RetargetPlanOptions.MaxInterpolatedGap"/>
+/// are interpolated; longer source gaps hold the neutral expression, ramped over
+/// <see cref="RetargetPlanOptions.NeutralRamp"/> at each edge so nothing pops; longer target gaps
+/// leave the footage as it is.
+/// </para>
+/// </summary>
+public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? camera = null)
+{
+    private readonly PerspectiveCamera _camera = camera ?? PerspectiveCamera.Default;
+
+    /// <summary>Plans every output frame of retargeting <paramref name="source"/>'s expressions onto <paramref name="target"/>.</summary>
+    /// <exception cref="ArgumentException">A clip without any tracked face, or a neutral frame without one.</exception>
+    public RetargetPlan Plan(RetargetClip source, RetargetClip target, RetargetPlanOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(options);
+        var sourceNeutral = Neutral(source, "source");
+        var targetNeutral = Neutral(target, "target");
+
+        var sourceFaces = GapFilling.Fill(source.Frames, GapFrames(options.MaxInterpolatedGap, source.Rate), InterpolateFace, out var sourceStates);
+        var targetFaces = GapFilling.Fill(target.Frames, GapFrames(options.MaxInterpolatedGap, target.Rate), InterpolateFace, out var targetStates);
+        var sourcePoseFree = HoldNeutral(sourceFaces, sourceNeutral, GapFrames(options.NeutralRamp, source.Rate));
+
+        var transfer = ExpressionTransfer.ForCanonical(mesh, sourceNeutral, targetNeutral);
+        var (sourceMean, targetMean) = (MeanRotation(sourceFaces), MeanRotation(targetFaces));
+        var outputCount = TimingMap.ResampledCount(source.Frames.Count, source.Rate, target.Rate);
+        var frames = new RetargetFrame[outputCount];
+        var targetTracked = targetFaces.Select(f => f is null ? null : ToPoints(f.Screen)).ToArray();
+        for (var i = 0; i < outputCount; i++)
+        {
+            var position = Math.Min(TimingMap.SourcePosition(i, source.Rate, target.Rate), source.Frames.Count - 1);
+            var (lower, fraction) = ((int)Math.Floor(position), position - Math.Floor(position));
+            var upper = Math.Min(lower + 1, source.Frames.Count - 1);
+            var sourceState = Worst(sourceStates[lower], fraction > 0 ? sourceStates[upper] : sourceStates[lower]);
+            var t = TimingMap.TargetFrame(i, target.Frames.Count, options.Timing);
+            if (targetFaces[t] is not { } targetFace)
+            {
+                frames[i] = new RetargetFrame(i, position, t, sourceState, TargetState.Untracked, null, null, null, null);
+                continue;
+            }
+
+            var sourceFace = Lerp(sourcePoseFree[lower], sourcePoseFree[upper], fraction);
+            var transferred = transfer.Transfer(sourceFace, options.Controls);
+            var pose = targetFace.Pose;
+            if (options.Pose == PoseMode.Source && sourceFaces[lower] is { } s0 && sourceFaces[upper] is { } s1 && sourceMean is { } sm && targetMean is { } tm)
+            {
+                var sourceRotation = Slerp(s0.Pose.Rotation, s1.Pose.Rotation, fraction);
+                pose = pose with { Rotation = sourceRotation * sm.Transpose() * tm };
+            }
+
+            var destination = Destination(targetFace, transferred, pose, target.Width, target.Height);
+            frames[i] = new RetargetFrame(i, position, t, sourceState, StateOf(targetStates[t]),
+                transferred, pose, targetTracked[t], destination);
+        }
+
+        return new RetargetPlan(sourceNeutral, targetNeutral, target.Rate, frames)
+        {
+            TargetPoseFree = [.. targetFaces.Select(f => f?.PoseFree)],
+            TargetTracked = targetTracked,
+            TargetStates = [.. targetStates.Select(StateOf)],
+        };
+    }
+
+    /// <summary>The destination mesh: the tracked landmarks moved by the projected change from the target's own face to the transferred one.</summary>
+    public Point2[] Destination(ClipFace target, ReadOnlySpan<Vec3> transferred, FacePose pose, int width, int height)
+    {
+        var wanted = Project(transferred, pose, width, height);
+        var own = Project(target.PoseFree, target.Pose, width, height);
+        var result = new Point2[target.Screen.Length];
+        for (var k = 0; k < result.Length; k++)
+        {
+            result[k] = new Point2(target.Screen[k].X + wanted[k].X - own[k].X, target.Screen[k].Y + wanted[k].Y - own[k].Y);
+        }
+
+        return result;
+    }
+
+    private Vec3[] Project(ReadOnlySpan<Vec3> poseFree, FacePose pose, int width, int height)
+    {
+        var metric = new Vec3[poseFree.Length];
+        for (var k = 0; k < metric.Length; k++)
+        {
+            metric[k] = pose.Apply(poseFree[k]);
+        }
+
+        return _camera.ProjectToScreen(metric, width, height);
+    }
+
+    private static Vec3[] Neutral(RetargetClip clip, string role)
+    {
+        var tracked = clip.Frames.Where(f => f is not null).Select(f => f!.PoseFree).ToList();
+        if (tracked.Count == 0)
+        {
+            throw new ArgumentException($"The {role} clip has no tracked face.");
+        }
+
+        if (clip.NeutralFrame is { } n)
+        {
+            if (n < 0 || n >= clip.Frames.Count || clip.Frames[n] is null)
+            {
+                throw new ArgumentException($"The {role}'s neutral frame {n} has no tracked face (the clip has {clip.Frames.Count} frames).");
+            }
+
+            return (Vec3[])clip.Frames[n]!.PoseFree.Clone();
+        }
+
+        return NeutralEstimator.Estimate(tracked);
+    }
+
+    private static int GapFrames(double seconds, FrameRate rate) => Math.Max(0, (int)Math.Round(seconds * rate.FramesPerSecond));
+
+    /// <summary>Pose-free source faces with every long gap replaced by the neutral, blended with the nearest tracked face over <paramref name="ramp"/> frames.</summary>
+    private static Vec3[][] HoldNeutral(ClipFace?[] faces, Vec3[] neutral, int ramp)
+    {
+        var result = new Vec3[faces.Length][];
+        for (var f = 0; f < faces.Length; f++)
+        {
+            if (faces[f] is { } face)
+            {
+                result[f] = face.PoseFree;
+                continue;
+            }
+
+            var (before, after) = (f - 1, f + 1);
+            while (before >= 0 && faces[before] is null)
+            {
+                before--;
+            }
+
+            while (after < faces.Length && faces[after] is null)
+            {
+                after++;
+            }
+
+            var (distance, nearest) = (before >= 0 ? f - before : int.MaxValue, after < faces.Length ? after - f : int.MaxValue) switch
+            {
+                var (b, a) when b <= a && b != int.MaxValue => (b, faces[before]!.PoseFree),
+                var (_, a) when a != int.MaxValue => (a, faces[after]!.PoseFree),
+                _ => (int.MaxValue, neutral),
+            };
+            var keep = ramp <= 0 || distance == int.MaxValue ? 0 : Math.Max(0, 1 - ((double)distance / (ramp + 1)));
+            result[f] = Lerp(neutral, nearest, keep);
+        }
+
+        return result;
+    }
+
+    private static ClipFace InterpolateFace(ClipFace a, ClipFace b, double fraction) => new(
+        Lerp(a.Screen, b.Screen, fraction),
+        new FacePose(Slerp(a.Pose.Rotation, b.Pose.Rotation, fraction), a.Pose.Translation + ((b.Pose.Translation - a.Pose.Translation) * fraction), a.Pose.Scale + ((b.Pose.Scale - a.Pose.Scale) * fraction)),
+        Lerp(a.PoseFree, b.PoseFree, fraction));
+
+    private static Vec3[] Lerp(Vec3[] a, Vec3[] b, double fraction)
+    {
+        if (fraction <= 0 || ReferenceEquals(a, b))
+        {
+            return a;
+        }
+
+        var result = new Vec3[a.Length];
+        for (var k = 0; k < a.Length; k++)
+        {
+            result[k] = a[k] + ((b[k] - a[k]) * fraction);
+        }
+
+        return result;
+    }
+
+    /// <summary>Normalised quaternion interpolation (short way round), exact at both ends.</summary>
+    public static Matrix3 Slerp(Matrix3 a, Matrix3 b, double fraction)
+    {
+        if (fraction <= 0)
+        {
+            return a;
+        }
+
+        var (qa, qb) = (QuaternionD.FromMatrix(a), QuaternionD.FromMatrix(b));
+        var sign = QuaternionD.Dot(qa, qb) < 0 ? -1 : 1;
+        var q = new QuaternionD(
+            qa.W + (((sign * qb.W) - qa.W) * fraction),
+            qa.X + (((sign * qb.X) - qa.X) * fraction),
+            qa.Y + (((sign * qb.Y) - qa.Y) * fraction),
+            qa.Z + (((sign * qb.Z) - qa.Z) * fraction));
+        return q.Normalized().ToMatrix();
+    }
+
+    /// <summary>The average head rotation of a clip (sign-aligned quaternion mean), or null with no face.</summary>
+    public static Matrix3? MeanRotation(IReadOnlyList<ClipFace?> faces)
+    {
+        QuaternionD? first = null;
+        double w = 0, x = 0, y = 0, z = 0;
+        foreach (var face in faces)
+        {
+            if (face is null)
+            {
+                continue;
+            }
+
+            var q = QuaternionD.FromMatrix(face.Pose.Rotation);
+            first ??= q;
+            var sign = QuaternionD.Dot(first.Value, q) < 0 ? -1 : 1;
+            (w, x, y, z) = (w + (sign * q.W), x + (sign * q.X), y + (sign * q.Y), z + (sign * q.Z));
+        }
+
+        return first is null ? null : new QuaternionD(w, x, y, z).Normalized().ToMatrix();
+    }
+
+    private static Point2[] ToPoints(Vec3[] screen)
+    {
+        var points = new Point2[screen.Length];
+        for (var k = 0; k < points.Length; k++)
+        {
+            points[k] = new Point2(screen[k].X, screen[k].Y);
+        }
+
+        return points;
+    }
+
+    private static TargetState StateOf(GapState state) => state switch
+    {
+        GapState.Known => TargetState.Tracked,
+        GapState.Interpolated => TargetState.Interpolated,
+        _ => TargetState.Untracked,
+    };
+
+    private static SourceState Worst(GapState a, GapState b) => (a, b) switch
+    {
+        (GapState.Long, _) or (_, GapState.Long) => SourceState.Held,
+        (GapState.Interpolated, _) or (_, GapState.Interpolated) => SourceState.Interpolated,
+        _ => SourceState.Tracked,
+    };
+}
