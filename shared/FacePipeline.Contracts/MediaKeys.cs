@@ -27,10 +27,26 @@ public static class OutputNames
     public const string QcClip = "qc.mp4";
     public const string Tracking = "tracking.json";
     public const string TrackingBinary = "tracking.fptk";
+
+    /// <summary>Retarget: the target's footage performing the source's expressions (H.264, target frame rate, source audio).</summary>
+    public const string Result = "result.mp4";
+
+    /// <summary>Retarget, on request: the result as ProRes 422 HQ.</summary>
+    public const string ResultProRes = "result.mov";
+
+    /// <summary>Retarget: source | target | result side by side, with frame numbers.</summary>
+    public const string Review = "review.mp4";
+
+    /// <summary>Retarget: the transferred per-frame 3D data (schema facepipeline.retarget/v1).</summary>
+    public const string Transfer = "transfer.json";
 }
 
-/// <summary>Clip roles within a job. A track job has one clip; later job kinds have more.</summary>
+/// <summary>Clip roles within a job. A track job has one clip (source); a retarget job has two.</summary>
 public static class ClipNames
 {
+    /// <summary>The performer whose expressions are used (a track job's only clip).</summary>
     public const string Source = "source";
+
+    /// <summary>Retarget: the actor whose footage is rendered.</summary>
+    public const string Target = "target";
 }

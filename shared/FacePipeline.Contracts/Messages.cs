@@ -94,4 +94,88 @@ public static class FailureCodes
 {
     public const string Internal = "internal-error";
     public const string NoFace = "no-face";
+
+    /// <summary>The job's settings do not fit its footage (e.g. a neutral frame on which no face was tracked).</summary>
+    public const string BadSettings = "bad-settings";
 }
+
+/// <summary>One reconstructed clip of a job: its video facts, frames and face records, by reference.</summary>
+public sealed record ClipTrack(string Clip, string FileName, VideoInfo Video, IReadOnlyList<TrackChunk> Chunks, string TimelineKey, string? AudioKey);
+
+/// <summary>Where a retarget's head pose comes from.</summary>
+public enum PoseSource
+{
+    /// <summary>The target footage's own head motion (the face stays where the footage has it).</summary>
+    Target,
+
+    /// <summary>The source performer's head rotation, relative to their average, applied on the target's average.</summary>
+    Source,
+}
+
+/// <summary>What to do when the target clip is shorter than the source (the output always has the source's length).</summary>
+public enum TargetTiming
+{
+    /// <summary>Play the target forward then backward (no jump cut at the turn).</summary>
+    PingPong,
+
+    /// <summary>Wrap around to the target's first frame.</summary>
+    Loop,
+
+    /// <summary>Freeze on the target's last frame.</summary>
+    Hold,
+}
+
+/// <summary>A studio's choices for a retarget job.</summary>
+/// <param name="Intensity">Global expression intensity (1 = as performed; 0 = the target's neutral).</param>
+/// <param name="MouthGain">Gain of the mouth and jaw region.</param>
+/// <param name="EyesGain">Gain of the eyes and lids.</param>
+/// <param name="BrowsGain">Gain of the brows.</param>
+/// <param name="Pose">Head pose from the target footage (default) or the source.</param>
+/// <param name="Timing">A target shorter than the source: ping-pong (default), loop or hold.</param>
+/// <param name="ProRes">Also write the result as ProRes 422 HQ (.mov).</param>
+/// <param name="SourceNeutralFrame">The source frame showing the performer's neutral face; null: estimated.</param>
+/// <param name="TargetNeutralFrame">The target frame showing the actor's neutral face; null: estimated.</param>
+public sealed record RetargetSettings(
+    double Intensity = 1,
+    double MouthGain = 1,
+    double EyesGain = 1,
+    double BrowsGain = 1,
+    PoseSource Pose = PoseSource.Target,
+    TargetTiming Timing = TargetTiming.PingPong,
+    bool ProRes = false,
+    int? SourceNeutralFrame = null,
+    int? TargetNeutralFrame = null)
+{
+    public static RetargetSettings Default { get; } = new();
+}
+
+/// <summary>
+/// Command to the expression-transfer service: carry the source's per-frame expression onto the
+/// target's face, on the output's timeline (the source's length at the target's frame rate), and
+/// write the transfer document under <paramref name="TransferKey"/>.
+/// </summary>
+public sealed record TransferExpressions(
+    Guid JobId,
+    ClipTrack Source,
+    ClipTrack Target,
+    RetargetSettings Settings,
+    string TransferKey) : IJobMessage;
+
+/// <summary>Event: the transfer document is stored.</summary>
+/// <param name="OutputFrames">Frames of the result.</param>
+/// <param name="HeldFrames">Output frames where the source's face was lost too long and the neutral was held.</param>
+public sealed record ExpressionsTransferred(Guid JobId, string TransferKey, int OutputFrames, int HeldFrames) : IJobMessage;
+
+/// <summary>Command to the rendering service: render, encode and review a retarget from its transfer document.</summary>
+public sealed record RenderRetargetOutputs(
+    Guid JobId,
+    ClipTrack Source,
+    ClipTrack Target,
+    RetargetSettings Settings,
+    string TransferKey,
+    string ResultKey,
+    string ReviewKey,
+    string? ProResKey) : IJobMessage;
+
+/// <summary>Event: the retarget's outputs are in the media store.</summary>
+public sealed record RetargetOutputsRendered(Guid JobId, string ResultKey, string ReviewKey, string? ProResKey) : IJobMessage;

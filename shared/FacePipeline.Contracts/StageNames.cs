@@ -5,5 +5,6 @@ public static class StageNames
 {
     public const string Extract = "extract";
     public const string Reconstruct = "reconstruct";
+    public const string Transfer = "transfer";
     public const string Render = "render";
 }

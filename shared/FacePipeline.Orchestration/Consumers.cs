@@ -20,6 +20,16 @@ public sealed class TrackOutputsRenderedConsumer(JobCoordinator coordinator) : I
     public Task Consume(ConsumeContext<TrackOutputsRendered> context) => coordinator.OnTrackOutputsRendered(context.Message, context.CancellationToken);
 }
 
+public sealed class ExpressionsTransferredConsumer(JobCoordinator coordinator) : IConsumer<ExpressionsTransferred>
+{
+    public Task Consume(ConsumeContext<ExpressionsTransferred> context) => coordinator.OnExpressionsTransferred(context.Message, context.CancellationToken);
+}
+
+public sealed class RetargetOutputsRenderedConsumer(JobCoordinator coordinator) : IConsumer<RetargetOutputsRendered>
+{
+    public Task Consume(ConsumeContext<RetargetOutputsRendered> context) => coordinator.OnRetargetOutputsRendered(context.Message, context.CancellationToken);
+}
+
 public sealed class StageFailedConsumer(JobCoordinator coordinator) : IConsumer<StageFailed>
 {
     public Task Consume(ConsumeContext<StageFailed> context) =>
@@ -35,9 +45,13 @@ public sealed class StageFaultConsumer(JobCoordinator coordinator) :
     IConsumer<Fault<ExtractFrames>>,
     IConsumer<Fault<ReconstructFaces>>,
     IConsumer<Fault<RenderTrackOutputs>>,
+    IConsumer<Fault<TransferExpressions>>,
+    IConsumer<Fault<RenderRetargetOutputs>>,
     IConsumer<Fault<FramesExtracted>>,
     IConsumer<Fault<FacesReconstructed>>,
-    IConsumer<Fault<TrackOutputsRendered>>
+    IConsumer<Fault<TrackOutputsRendered>>,
+    IConsumer<Fault<ExpressionsTransferred>>,
+    IConsumer<Fault<RetargetOutputsRendered>>
 {
     public Task Consume(ConsumeContext<Fault<ExtractFrames>> context) =>
         Fail(context.Message.Message.JobId, StageNames.Extract, context.Message, context.CancellationToken);
@@ -46,6 +60,18 @@ public sealed class StageFaultConsumer(JobCoordinator coordinator) :
         Fail(context.Message.Message.JobId, StageNames.Reconstruct, context.Message, context.CancellationToken);
 
     public Task Consume(ConsumeContext<Fault<RenderTrackOutputs>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<TransferExpressions>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Transfer, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<RenderRetargetOutputs>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<ExpressionsTransferred>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Transfer, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<RetargetOutputsRendered>> context) =>
         Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
 
     public Task Consume(ConsumeContext<Fault<FramesExtracted>> context) =>

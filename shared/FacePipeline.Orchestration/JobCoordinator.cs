@@ -22,34 +22,50 @@ public sealed class JobCoordinator(
     public Task OnFramesExtracted(FramesExtracted message, CancellationToken cancellationToken) =>
         UpdateJob(message.JobId, cancellationToken, (db, job, now) =>
         {
-            if (!TryMove(job, JobTrigger.FramesExtracted))
+            var clip = job.Clips.FirstOrDefault(c => c.Name == message.Clip);
+            if (job.State != JobState.Extracting || clip is null || clip.Extracted)
             {
-                return false;
+                return false; // a redelivery, or the job has moved on
             }
 
             var video = message.Video;
-            job.Width = video.Width;
-            job.Height = video.Height;
-            job.FrameRate = $"{video.FrameRateNumerator}/{video.FrameRateDenominator}";
-            job.FrameCount = video.FrameCount;
-            job.DurationSeconds = video.DurationSeconds;
-            job.HasAudio = video.HasAudio;
-            job.TimelineKey = message.TimelineKey;
-            job.AudioKey = message.AudioKey;
+            clip.Extracted = true;
+            clip.Width = video.Width;
+            clip.Height = video.Height;
+            clip.FrameRate = $"{video.FrameRateNumerator}/{video.FrameRateDenominator}";
+            clip.FrameCount = video.FrameCount;
+            clip.DurationSeconds = video.DurationSeconds;
+            clip.HasAudio = video.HasAudio;
+            clip.TimelineKey = message.TimelineKey;
+            clip.AudioKey = message.AudioKey;
+            if (clip.Name == ClipNames.Source)
+            {
+                job.Width = clip.Width;
+                job.Height = clip.Height;
+                job.FrameRate = clip.FrameRate;
+                job.FrameCount = clip.FrameCount;
+                job.DurationSeconds = clip.DurationSeconds;
+                job.HasAudio = clip.HasAudio;
+                job.TimelineKey = clip.TimelineKey;
+                job.AudioKey = clip.AudioKey;
+            }
 
             var extract = job.Stage(StageNames.Extract);
-            extract.State = StageState.Completed;
-            extract.FramesDone = extract.FramesTotal = video.FrameCount;
-            extract.CompletedAt = now;
+            extract.FramesDone += video.FrameCount;
+            extract.FramesTotal += video.FrameCount;
 
+            // A clip's chunks go to reconstruction as soon as it is extracted, even while another clip still is.
             var reconstruct = job.Stage(StageNames.Reconstruct);
-            reconstruct.State = StageState.Running;
-            reconstruct.FramesTotal = video.FrameCount;
-            reconstruct.StartedAt = now;
+            reconstruct.FramesTotal += video.FrameCount;
+            if (reconstruct.State == StageState.Pending)
+            {
+                reconstruct.State = StageState.Running;
+                reconstruct.StartedAt = now;
+            }
 
             foreach (var chunk in message.Chunks)
             {
-                var detectionsKey = MediaKeys.Faces(job.Id, message.Clip, chunk.Index);
+                var facesKey = MediaKeys.Faces(job.Id, message.Clip, chunk.Index);
                 db.JobChunks.Add(new JobChunk
                 {
                     JobId = job.Id,
@@ -58,10 +74,16 @@ public sealed class JobCoordinator(
                     FirstFrame = chunk.FirstFrame,
                     FrameCount = chunk.FrameCount,
                     FramesKey = chunk.FramesKey,
-                    FacesKey = detectionsKey,
+                    FacesKey = facesKey,
                 });
-                Outbox.Enqueue(db, new ReconstructFaces(job.Id, message.Clip, chunk, video.Width, video.Height, message.TimelineKey, detectionsKey, job.MaxFaces,
+                Outbox.Enqueue(db, new ReconstructFaces(job.Id, message.Clip, chunk, video.Width, video.Height, message.TimelineKey, facesKey, job.MaxFaces,
                     job.FacePointX is { } x && job.FacePointY is { } y ? new FramePoint(x, y) : null), now);
+            }
+
+            if (job.Clips.All(c => c.Extracted) && TryMove(job, JobTrigger.FramesExtracted))
+            {
+                extract.State = StageState.Completed;
+                extract.CompletedAt = now;
             }
 
             return true;
@@ -70,7 +92,7 @@ public sealed class JobCoordinator(
     public Task OnFacesReconstructed(FacesReconstructed message, CancellationToken cancellationToken) =>
         UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
         {
-            if (job.State != JobState.Reconstructing)
+            if (job.State is not (JobState.Extracting or JobState.Reconstructing))
             {
                 return false;
             }
@@ -88,45 +110,106 @@ public sealed class JobCoordinator(
 
             var reconstruct = job.Stage(StageNames.Reconstruct);
             reconstruct.FramesDone += chunk.FrameCount;
-            if (reconstruct.FramesDone < reconstruct.FramesTotal)
+            if (job.State != JobState.Reconstructing || reconstruct.FramesDone < reconstruct.FramesTotal)
             {
                 return true;
             }
 
-            var chunks = await db.JobChunks.Where(c => c.JobId == job.Id).OrderBy(c => c.Index).ToListAsync(cancellationToken);
-            if (chunks.Sum(c => c.FramesWithFaces) == 0)
+            var chunks = await db.JobChunks.Where(c => c.JobId == job.Id).OrderBy(c => c.Clip).ThenBy(c => c.Index).ToListAsync(cancellationToken);
+            foreach (var clip in job.Clips.OrderBy(c => c.Name == ClipNames.Source ? 0 : 1))
             {
-                FailJob(job, StageNames.Reconstruct, FailureCodes.NoFace, $"No face found in the clip ({job.FrameCount} frames). The face must be visible and reasonably large (at least about a tenth of the frame).", now);
-                return true;
+                if (chunks.Where(c => c.Clip == clip.Name).Sum(c => c.FramesWithFaces) == 0)
+                {
+                    var which = job.Clips.Count == 1 ? "the clip" : $"the {clip.Name} clip '{clip.InputFileName}'";
+                    FailJob(job, StageNames.Reconstruct, FailureCodes.NoFace, $"No face found in {which} ({clip.FrameCount} frames). The face must be visible and reasonably large (at least about a tenth of the frame).", now);
+                    return true;
+                }
             }
 
             TryMove(job, JobTrigger.AllChunksReconstructed);
             reconstruct.State = StageState.Completed;
             reconstruct.CompletedAt = now;
+            if (job.State == JobState.Transferring)
+            {
+                var transfer = job.Stage(StageNames.Transfer);
+                transfer.State = StageState.Running;
+                transfer.StartedAt = now;
+                Outbox.Enqueue(db, new TransferExpressions(
+                    job.Id,
+                    ClipTrackOf(job, ClipNames.Source, chunks),
+                    ClipTrackOf(job, ClipNames.Target, chunks),
+                    JobSettings.Retarget(job),
+                    MediaKeys.Output(job.Id, OutputNames.Transfer)), now);
+                return true;
+            }
+
             var render = job.Stage(StageNames.Render);
             render.State = StageState.Running;
             render.FramesTotal = job.FrameCount ?? 0;
             render.StartedAt = now;
-
-            var video = new VideoInfo(
-                job.Width!.Value,
-                job.Height!.Value,
-                long.Parse(job.FrameRate!.Split('/')[0], System.Globalization.CultureInfo.InvariantCulture),
-                long.Parse(job.FrameRate!.Split('/')[1], System.Globalization.CultureInfo.InvariantCulture),
-                job.FrameCount!.Value,
-                job.DurationSeconds!.Value,
-                job.HasAudio ?? false);
+            var source = ClipTrackOf(job, ClipNames.Source, chunks);
             Outbox.Enqueue(db, new RenderTrackOutputs(
                 job.Id,
                 job.InputFileName,
-                video,
-                [.. chunks.Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount, c.FramesKey), c.FacesKey))],
-                job.TimelineKey!,
-                job.AudioKey,
+                source.Video,
+                source.Chunks,
+                source.TimelineKey,
+                source.AudioKey,
                 MediaKeys.Output(job.Id, OutputNames.QcClip),
                 MediaKeys.Output(job.Id, OutputNames.Tracking),
                 MediaKeys.Output(job.Id, OutputNames.TrackingBinary),
                 job.NeutralFrame), now);
+            return true;
+        });
+
+    public Task OnExpressionsTransferred(ExpressionsTransferred message, CancellationToken cancellationToken) =>
+        UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
+        {
+            if (!TryMove(job, JobTrigger.ExpressionsTransferred))
+            {
+                return false;
+            }
+
+            var transfer = job.Stage(StageNames.Transfer);
+            transfer.State = StageState.Completed;
+            transfer.FramesDone = transfer.FramesTotal = message.OutputFrames;
+            transfer.CompletedAt = now;
+            var render = job.Stage(StageNames.Render);
+            render.State = StageState.Running;
+            render.FramesTotal = message.OutputFrames;
+            render.StartedAt = now;
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Transfer, Key = message.TransferKey, ContentType = "application/json" });
+
+            var chunks = await db.JobChunks.Where(c => c.JobId == job.Id).OrderBy(c => c.Index).ToListAsync(cancellationToken);
+            var settings = JobSettings.Retarget(job);
+            Outbox.Enqueue(db, new RenderRetargetOutputs(
+                job.Id,
+                ClipTrackOf(job, ClipNames.Source, chunks),
+                ClipTrackOf(job, ClipNames.Target, chunks),
+                settings,
+                message.TransferKey,
+                MediaKeys.Output(job.Id, OutputNames.Result),
+                MediaKeys.Output(job.Id, OutputNames.Review),
+                settings.ProRes ? MediaKeys.Output(job.Id, OutputNames.ResultProRes) : null), now);
+            return true;
+        });
+
+    public Task OnRetargetOutputsRendered(RetargetOutputsRendered message, CancellationToken cancellationToken) =>
+        UpdateJob(message.JobId, cancellationToken, (db, job, now) =>
+        {
+            if (!TryMove(job, JobTrigger.OutputsRendered))
+            {
+                return false;
+            }
+
+            CompleteRender(job, now);
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Result, Key = message.ResultKey, ContentType = "video/mp4" });
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Review, Key = message.ReviewKey, ContentType = "video/mp4" });
+            if (message.ProResKey is { } proRes)
+            {
+                job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.ResultProRes, Key = proRes, ContentType = "video/quicktime" });
+            }
+
             return true;
         });
 
@@ -138,16 +221,43 @@ public sealed class JobCoordinator(
                 return false;
             }
 
-            var render = job.Stage(StageNames.Render);
-            render.State = StageState.Completed;
-            render.FramesDone = render.FramesTotal;
-            render.CompletedAt = now;
-            job.CompletedAt = now;
+            CompleteRender(job, now);
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.QcClip, Key = message.QcClipKey, ContentType = "video/mp4" });
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Tracking, Key = message.TrackingKey, ContentType = "application/json" });
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.TrackingBinary, Key = message.TrackingBinaryKey, ContentType = "application/octet-stream" });
             return true;
         });
+
+    private static void CompleteRender(Job job, DateTimeOffset now)
+    {
+        var render = job.Stage(StageNames.Render);
+        render.State = StageState.Completed;
+        render.FramesDone = render.FramesTotal;
+        render.CompletedAt = now;
+        job.CompletedAt = now;
+    }
+
+    /// <summary>A clip of the job with its chunks, as the stages after reconstruction need it.</summary>
+    private static ClipTrack ClipTrackOf(Job job, string name, IReadOnlyList<JobChunk> chunks)
+    {
+        var clip = job.Clips.Single(c => c.Name == name);
+        var rate = clip.FrameRate!.Split('/');
+        var video = new VideoInfo(
+            clip.Width!.Value,
+            clip.Height!.Value,
+            long.Parse(rate[0], System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse(rate[1], System.Globalization.CultureInfo.InvariantCulture),
+            clip.FrameCount!.Value,
+            clip.DurationSeconds!.Value,
+            clip.HasAudio ?? false);
+        return new ClipTrack(
+            name,
+            clip.InputFileName,
+            video,
+            [.. chunks.Where(c => c.Clip == name).OrderBy(c => c.Index).Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount, c.FramesKey), c.FacesKey))],
+            clip.TimelineKey!,
+            clip.AudioKey);
+    }
 
     /// <summary>Fails the job with a reason a person can act on; a job already ended stays as it is.</summary>
     public Task OnStageFailed(Guid jobId, string stage, string code, string reason, CancellationToken cancellationToken) =>
@@ -198,7 +308,7 @@ public sealed class JobCoordinator(
 
     private static bool TryMove(Job job, JobTrigger trigger)
     {
-        var transition = JobStateMachine.Apply(job.State, trigger);
+        var transition = JobStateMachine.Apply(job.State, trigger, job.Kind);
         if (transition.Outcome != TransitionOutcome.Moved)
         {
             return false;
@@ -220,7 +330,7 @@ public sealed class JobCoordinator(
         for (var attempt = 1; ; attempt++)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var job = await db.Jobs.Include(j => j.Stages).Include(j => j.Outputs).SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+            var job = await db.Jobs.Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery().SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
             if (job is null)
             {
                 logger.LogWarning("Message for unknown job {JobId} ignored", jobId);

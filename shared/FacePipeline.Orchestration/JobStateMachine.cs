@@ -7,6 +7,7 @@ public enum JobTrigger
 {
     FramesExtracted,
     AllChunksReconstructed,
+    ExpressionsTransferred,
     OutputsRendered,
     Fail,
     Cancel,
@@ -24,8 +25,9 @@ public enum TransitionOutcome
 public readonly record struct Transition(TransitionOutcome Outcome, JobState To);
 
 /// <summary>
-/// The track job's life, as plain transitions:
-/// Extracting → Reconstructing → Rendering → Completed, and any running state → Failed or Cancelled.
+/// A job's life, as plain transitions. Track: Extracting → Reconstructing → Rendering → Completed.
+/// Retarget: Extracting → Reconstructing → Transferring → Rendering → Completed. Any running state
+/// → Failed or Cancelled.
 /// Terminal states absorb every trigger, and a trigger that arrives in the wrong state is ignored
 /// (delivery is at least once, so late duplicates are normal, not errors).
 /// </summary>
@@ -35,7 +37,7 @@ public static class JobStateMachine
 
     public static bool IsTerminal(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
 
-    public static Transition Apply(JobState state, JobTrigger trigger)
+    public static Transition Apply(JobState state, JobTrigger trigger, string kind = JobKinds.Track)
     {
         if (IsTerminal(state))
         {
@@ -47,7 +49,8 @@ public static class JobStateMachine
             (_, JobTrigger.Fail) => JobState.Failed,
             (_, JobTrigger.Cancel) => JobState.Cancelled,
             (JobState.Extracting, JobTrigger.FramesExtracted) => JobState.Reconstructing,
-            (JobState.Reconstructing, JobTrigger.AllChunksReconstructed) => JobState.Rendering,
+            (JobState.Reconstructing, JobTrigger.AllChunksReconstructed) => kind == JobKinds.Retarget ? JobState.Transferring : JobState.Rendering,
+            (JobState.Transferring, JobTrigger.ExpressionsTransferred) when kind == JobKinds.Retarget => JobState.Rendering,
             (JobState.Rendering, JobTrigger.OutputsRendered) => JobState.Completed,
             _ => null,
         };
@@ -60,6 +63,7 @@ public static class JobStateMachine
     {
         JobState.Extracting => Contracts.StageNames.Extract,
         JobState.Reconstructing => Contracts.StageNames.Reconstruct,
+        JobState.Transferring => Contracts.StageNames.Transfer,
         JobState.Rendering => Contracts.StageNames.Render,
         _ => null,
     };

@@ -34,12 +34,8 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
             FacePointY = options.FacePoint?.Y,
             CreatedAt = now,
             UpdatedAt = now,
-            Stages =
-            [
-                new JobStage { JobId = jobId, Name = StageNames.Extract, Order = 0, State = StageState.Running, StartedAt = now },
-                new JobStage { JobId = jobId, Name = StageNames.Reconstruct, Order = 1, State = StageState.Pending },
-                new JobStage { JobId = jobId, Name = StageNames.Render, Order = 2, State = StageState.Pending },
-            ],
+            Stages = StagesOf(jobId, now, StageNames.Extract, StageNames.Reconstruct, StageNames.Render),
+            Clips = [ClipOf(jobId, new ClipInput(ClipNames.Source, inputFileName, inputKey, inputBytes))],
         };
         db.Jobs.Add(job);
         Outbox.Enqueue(db, new ExtractFrames(jobId, ClipNames.Source, inputKey, chunkSize), now);
@@ -47,7 +43,56 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
         outboxSignal.Notify();
         return job;
     }
+
+    /// <summary>
+    /// Creates a retarget job: both clips are extracted at once (each clip's chunks go to reconstruction
+    /// as soon as it is extracted), then the expression transfer and the rendering run.
+    /// </summary>
+    public async Task<Job> SubmitRetargetJob(
+        JobsDbContext db,
+        Guid jobId,
+        Guid tenantId,
+        ClipInput source,
+        ClipInput target,
+        int chunkSize,
+        RetargetSettings settings,
+        CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var job = new Job
+        {
+            Id = jobId,
+            TenantId = tenantId,
+            Kind = JobKinds.Retarget,
+            State = JobStateMachine.Initial,
+            InputFileName = source.FileName,
+            InputKey = source.Key,
+            InputBytes = source.Bytes + target.Bytes,
+            Settings = JobSettings.Serialize(settings),
+            CreatedAt = now,
+            UpdatedAt = now,
+            Stages = StagesOf(jobId, now, StageNames.Extract, StageNames.Reconstruct, StageNames.Transfer, StageNames.Render),
+            Clips = [ClipOf(jobId, source with { Name = ClipNames.Source }), ClipOf(jobId, target with { Name = ClipNames.Target })],
+        };
+        db.Jobs.Add(job);
+        Outbox.Enqueue(db, new ExtractFrames(jobId, ClipNames.Source, source.Key, chunkSize), now);
+        Outbox.Enqueue(db, new ExtractFrames(jobId, ClipNames.Target, target.Key, chunkSize), now);
+        await db.SaveChangesAsync(cancellationToken);
+        outboxSignal.Notify();
+        return job;
+    }
+
+    private static List<JobStage> StagesOf(Guid jobId, DateTimeOffset now, params string[] names) =>
+        [.. names.Select((name, order) => order == 0
+            ? new JobStage { JobId = jobId, Name = name, Order = order, State = StageState.Running, StartedAt = now }
+            : new JobStage { JobId = jobId, Name = name, Order = order, State = StageState.Pending })];
+
+    private static JobClip ClipOf(Guid jobId, ClipInput clip) =>
+        new() { JobId = jobId, Name = clip.Name, InputFileName = clip.FileName, InputKey = clip.Key, InputBytes = clip.Bytes };
 }
+
+/// <summary>An uploaded clip of a job: its role, the studio's file name, where it is stored and its size.</summary>
+public sealed record ClipInput(string Name, string FileName, string Key, long Bytes);
 
 /// <summary>What a studio may choose for a track job.</summary>
 /// <param name="MaxFaces">Faces tracked at most (1 to <see cref="MaxFacesLimit"/>), the largest first.</param>

@@ -21,6 +21,8 @@ public static class OrchestrationSetup
         bus.AddConsumer<FramesExtractedConsumer>();
         bus.AddConsumer<FacesReconstructedConsumer>();
         bus.AddConsumer<TrackOutputsRenderedConsumer>();
+        bus.AddConsumer<ExpressionsTransferredConsumer>();
+        bus.AddConsumer<RetargetOutputsRenderedConsumer>();
         bus.AddConsumer<StageFailedConsumer>();
         bus.AddConsumer<StageFaultConsumer>();
     }

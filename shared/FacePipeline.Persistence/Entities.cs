@@ -13,6 +13,7 @@ public enum JobState
 {
     Extracting,
     Reconstructing,
+    Transferring,
     Rendering,
     Completed,
     Failed,
@@ -30,9 +31,13 @@ public enum StageState
 
 public static class JobKinds
 {
+    /// <summary>One clip in: tracked 3D faces, a QC clip and the tracking data out.</summary>
     public const string Track = "track";
 
-    public static readonly IReadOnlyList<string> All = [Track];
+    /// <summary>A source and a target clip in: the target performing the source's expressions out.</summary>
+    public const string Retarget = "retarget";
+
+    public static readonly IReadOnlyList<string> All = [Track, Retarget];
 }
 
 /// <summary>One job of a tenant, with its stages, chunks and outputs. <see cref="Version"/> is PostgreSQL's xmin.</summary>
@@ -57,6 +62,9 @@ public sealed class Job
 
     public float? FacePointY { get; set; }
 
+    /// <summary>Retarget jobs: the studio's settings (Contracts.RetargetSettings as JSON); null for other kinds.</summary>
+    public string? Settings { get; set; }
+
     public string? FailedStage { get; set; }
     public string? FailureReason { get; set; }
     public string? FailureCode { get; set; }
@@ -77,6 +85,7 @@ public sealed class Job
 
     public List<JobStage> Stages { get; set; } = [];
     public List<JobChunk> Chunks { get; set; } = [];
+    public List<JobClip> Clips { get; set; } = [];
     public List<JobOutput> Outputs { get; set; } = [];
 
     public bool IsTerminal => State is JobState.Completed or JobState.Failed or JobState.Cancelled;
@@ -97,6 +106,28 @@ public sealed class JobStage
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
     public uint Version { get; set; }
+}
+
+/// <summary>
+/// One input clip of a job (a track job has one, a retarget job two), with the video facts its
+/// extraction measured. The job's own video fields repeat the source clip's for the API.
+/// </summary>
+public sealed class JobClip
+{
+    public Guid JobId { get; set; }
+    public required string Name { get; set; }
+    public required string InputFileName { get; set; }
+    public required string InputKey { get; set; }
+    public long InputBytes { get; set; }
+    public bool Extracted { get; set; }
+    public int? Width { get; set; }
+    public int? Height { get; set; }
+    public string? FrameRate { get; set; }
+    public int? FrameCount { get; set; }
+    public double? DurationSeconds { get; set; }
+    public bool? HasAudio { get; set; }
+    public string? TimelineKey { get; set; }
+    public string? AudioKey { get; set; }
 }
 
 /// <summary>A chunk of consecutive frames of a job's clip, processed independently by the reconstruction stage.</summary>

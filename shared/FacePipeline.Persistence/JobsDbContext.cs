@@ -8,6 +8,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobStage> JobStages => Set<JobStage>();
+    public DbSet<JobClip> JobClips => Set<JobClip>();
     public DbSet<JobChunk> JobChunks => Set<JobChunk>();
     public DbSet<JobOutput> JobOutputs => Set<JobOutput>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
@@ -35,6 +36,8 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.HasOne<Tenant>().WithMany().HasForeignKey(j => j.TenantId);
             e.HasMany(j => j.Stages).WithOne().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(j => j.Chunks).WithOne().HasForeignKey(c => c.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(j => j.Clips).WithOne().HasForeignKey(c => c.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(j => j.Settings).HasColumnType("jsonb");
             e.HasMany(j => j.Outputs).WithOne().HasForeignKey(o => o.JobId).OnDelete(DeleteBehavior.Cascade);
             e.Ignore(j => j.IsTerminal);
         });
@@ -46,6 +49,15 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.Property(s => s.Name).HasMaxLength(32);
             e.Property(s => s.State).HasConversion<string>().HasMaxLength(32);
             e.Property(s => s.Version).IsRowVersion();
+        });
+
+        modelBuilder.Entity<JobClip>(e =>
+        {
+            e.ToTable("job_clips");
+            e.HasKey(c => new { c.JobId, c.Name });
+            e.Property(c => c.Name).HasMaxLength(32);
+            e.Property(c => c.InputFileName).HasMaxLength(255);
+            e.Property(c => c.FrameRate).HasMaxLength(32);
         });
 
         modelBuilder.Entity<JobChunk>(e =>

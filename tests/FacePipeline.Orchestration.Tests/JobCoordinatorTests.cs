@@ -117,6 +117,100 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         Assert.Single(await Messages<ExtractFrames>(check, jobId));
     }
 
+    [Fact]
+    public async Task A_retarget_job_reconstructs_each_clip_as_it_is_extracted_then_transfers_then_renders_once()
+    {
+        var jobId = Guid.NewGuid();
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            await store.Submission.SubmitRetargetJob(
+                db, jobId, store.TenantId,
+                new ClipInput(ClipNames.Source, "performer.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 10),
+                new ClipInput(ClipNames.Target, "actor.mov", MediaKeys.Input(jobId, ClipNames.Target, ".mov"), 20),
+                ChunkSize, new RetargetSettings(Intensity: 0.8, Pose: PoseSource.Source, ProRes: true), CancellationToken.None);
+        }
+
+        // The target is extracted first; its chunks are reconstructed while the source is still being extracted.
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 2, ClipNames.Target), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0, clip: ClipNames.Target), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 1, clip: ClipNames.Target), CancellationToken.None);
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
+            Assert.Equal(JobState.Extracting, job.State);
+            Assert.Equal(StageState.Running, job.Stage(StageNames.Reconstruct).State);
+            Assert.Empty(await Messages<TransferExpressions>(db, jobId));
+        }
+
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 3, ClipNames.Source), CancellationToken.None);
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 3, ClipNames.Source), CancellationToken.None); // redelivered
+        foreach (var chunk in new[] { 2, 0, 1, 1 })
+        {
+            await store.Coordinator.OnFacesReconstructed(Detected(jobId, chunk), CancellationToken.None);
+        }
+
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            var job = await db.Jobs.Include(j => j.Stages).Include(j => j.Clips).SingleAsync(j => j.Id == jobId);
+            Assert.Equal(JobState.Transferring, job.State);
+            Assert.Equal(50, job.Stage(StageNames.Reconstruct).FramesDone);
+            Assert.Equal(50, job.Stage(StageNames.Extract).FramesTotal);
+            Assert.Equal(5, await db.JobChunks.CountAsync(c => c.JobId == jobId));
+            var transfer = Assert.Single(await Messages<TransferExpressions>(db, jobId));
+            Assert.Equal(3, transfer.Source.Chunks.Count);
+            Assert.Equal(2, transfer.Target.Chunks.Count);
+            Assert.Equal("actor.mov", transfer.Target.FileName);
+            Assert.Equal(0.8, transfer.Settings.Intensity);
+            Assert.Equal(PoseSource.Source, transfer.Settings.Pose);
+            Assert.Equal(5, (await Messages<ReconstructFaces>(db, jobId)).Count);
+        }
+
+        var transferred = new ExpressionsTransferred(jobId, MediaKeys.Output(jobId, OutputNames.Transfer), 42, 0);
+        await store.Coordinator.OnExpressionsTransferred(transferred, CancellationToken.None);
+        await store.Coordinator.OnExpressionsTransferred(transferred, CancellationToken.None);
+        await store.Coordinator.OnRetargetOutputsRendered(
+            new RetargetOutputsRendered(jobId, MediaKeys.Output(jobId, OutputNames.Result), MediaKeys.Output(jobId, OutputNames.Review), MediaKeys.Output(jobId, OutputNames.ResultProRes)),
+            CancellationToken.None);
+
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            var job = await db.Jobs.Include(j => j.Stages).Include(j => j.Outputs).SingleAsync(j => j.Id == jobId);
+            Assert.Equal(JobState.Completed, job.State);
+            var render = Assert.Single(await Messages<RenderRetargetOutputs>(db, jobId));
+            Assert.NotNull(render.ProResKey);
+            Assert.Equal(42, job.Stage(StageNames.Render).FramesDone);
+            Assert.Equal(
+                [OutputNames.ResultProRes, OutputNames.Result, OutputNames.Review, OutputNames.Transfer],
+                job.Outputs.Select(o => o.Name).Order(StringComparer.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task A_retarget_whose_target_has_no_face_fails_naming_the_target_clip()
+    {
+        var jobId = Guid.NewGuid();
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            await store.Submission.SubmitRetargetJob(
+                db, jobId, store.TenantId,
+                new ClipInput(ClipNames.Source, "performer.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 10),
+                new ClipInput(ClipNames.Target, "empty-room.mp4", MediaKeys.Input(jobId, ClipNames.Target, ".mp4"), 20),
+                ChunkSize, RetargetSettings.Default, CancellationToken.None);
+        }
+
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, ClipNames.Source), CancellationToken.None);
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, ClipNames.Target), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0, framesWithFaces: 0, clip: ClipNames.Target), CancellationToken.None);
+
+        await using var check = await store.Db.CreateDbContextAsync();
+        var job = await check.Jobs.SingleAsync(j => j.Id == jobId);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(FailureCodes.NoFace, job.FailureCode);
+        Assert.Contains("target clip 'empty-room.mp4'", job.FailureReason, StringComparison.Ordinal);
+        Assert.Empty(await Messages<TransferExpressions>(check, jobId));
+    }
+
     private async Task<Guid> Submit()
     {
         var jobId = Guid.NewGuid();
@@ -132,16 +226,16 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         return jobId;
     }
 
-    private static FramesExtracted Extracted(Guid jobId, int chunks) => new(
+    private static FramesExtracted Extracted(Guid jobId, int chunks, string clip = ClipNames.Source) => new(
         jobId,
-        ClipNames.Source,
+        clip,
         new VideoInfo(640, 480, 30000, 1001, chunks * ChunkSize, chunks * ChunkSize * 1001 / 30000.0, HasAudio: true),
-        [.. Enumerable.Range(0, chunks).Select(i => new FrameChunk(i, i * ChunkSize, ChunkSize, $"jobs/{jobId:N}/frames/source/chunk-{i:D5}.rgb24"))],
-        $"jobs/{jobId:N}/frames/source/timeline.json",
-        $"jobs/{jobId:N}/frames/source/audio.mka");
+        [.. Enumerable.Range(0, chunks).Select(i => new FrameChunk(i, i * ChunkSize, ChunkSize, $"jobs/{jobId:N}/frames/{clip}/chunk-{i:D5}.rgb24"))],
+        $"jobs/{jobId:N}/frames/{clip}/timeline.json",
+        $"jobs/{jobId:N}/frames/{clip}/audio.mka");
 
-    private static FacesReconstructed Detected(Guid jobId, int chunk, int framesWithFaces = ChunkSize) =>
-        new(jobId, ClipNames.Source, chunk, ChunkSize, framesWithFaces, MediaKeys.Faces(jobId, ClipNames.Source, chunk));
+    private static FacesReconstructed Detected(Guid jobId, int chunk, int framesWithFaces = ChunkSize, string clip = ClipNames.Source) =>
+        new(jobId, clip, chunk, ChunkSize, framesWithFaces, MediaKeys.Faces(jobId, clip, chunk));
 
     /// <summary>The outbox messages of type <typeparamref name="T"/> that concern the job.</summary>
     private static async Task<List<T>> Messages<T>(JobsDbContext db, Guid jobId)

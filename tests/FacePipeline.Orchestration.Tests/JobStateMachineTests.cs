@@ -21,6 +21,34 @@ public sealed class JobStateMachineTests
     }
 
     [Theory]
+    [InlineData(JobState.Extracting, JobTrigger.FramesExtracted, JobState.Reconstructing)]
+    [InlineData(JobState.Reconstructing, JobTrigger.AllChunksReconstructed, JobState.Transferring)]
+    [InlineData(JobState.Transferring, JobTrigger.ExpressionsTransferred, JobState.Rendering)]
+    [InlineData(JobState.Rendering, JobTrigger.OutputsRendered, JobState.Completed)]
+    [InlineData(JobState.Transferring, JobTrigger.Fail, JobState.Failed)]
+    [InlineData(JobState.Transferring, JobTrigger.Cancel, JobState.Cancelled)]
+    public void Moves_along_the_retarget_job(JobState from, JobTrigger trigger, JobState to)
+    {
+        var transition = JobStateMachine.Apply(from, trigger, JobKinds.Retarget);
+
+        Assert.Equal(TransitionOutcome.Moved, transition.Outcome);
+        Assert.Equal(to, transition.To);
+    }
+
+    [Theory]
+    [InlineData(JobState.Transferring, JobTrigger.AllChunksReconstructed, JobKinds.Retarget)] // redelivered
+    [InlineData(JobState.Rendering, JobTrigger.ExpressionsTransferred, JobKinds.Retarget)]
+    [InlineData(JobState.Transferring, JobTrigger.OutputsRendered, JobKinds.Retarget)]
+    [InlineData(JobState.Rendering, JobTrigger.ExpressionsTransferred, JobKinds.Track)]
+    public void A_transfer_trigger_out_of_place_changes_nothing(JobState from, JobTrigger trigger, string kind)
+    {
+        var transition = JobStateMachine.Apply(from, trigger, kind);
+
+        Assert.Equal(TransitionOutcome.Ignored, transition.Outcome);
+        Assert.Equal(from, transition.To);
+    }
+
+    [Theory]
     [InlineData(JobState.Reconstructing, JobTrigger.FramesExtracted)] // redelivered extraction result
     [InlineData(JobState.Rendering, JobTrigger.AllChunksReconstructed)]
     [InlineData(JobState.Extracting, JobTrigger.OutputsRendered)]

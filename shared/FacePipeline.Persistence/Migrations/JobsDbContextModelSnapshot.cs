@@ -91,6 +91,9 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<int?>("NeutralFrame")
                         .HasColumnType("integer");
 
+                    b.Property<string>("Settings")
+                        .HasColumnType("jsonb");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -165,6 +168,60 @@ namespace FacePipeline.Persistence.Migrations
                     b.HasKey("JobId", "Clip", "Index");
 
                     b.ToTable("job_chunks", (string)null);
+                });
+
+            modelBuilder.Entity("FacePipeline.Persistence.JobClip", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("AudioKey")
+                        .HasColumnType("text");
+
+                    b.Property<double?>("DurationSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<bool>("Extracted")
+                        .HasColumnType("boolean");
+
+                    b.Property<int?>("FrameCount")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("FrameRate")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<bool?>("HasAudio")
+                        .HasColumnType("boolean");
+
+                    b.Property<int?>("Height")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("InputBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("InputFileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("InputKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("TimelineKey")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("Width")
+                        .HasColumnType("integer");
+
+                    b.HasKey("JobId", "Name");
+
+                    b.ToTable("job_clips", (string)null);
                 });
 
             modelBuilder.Entity("FacePipeline.Persistence.JobOutput", b =>
@@ -315,6 +372,15 @@ namespace FacePipeline.Persistence.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("FacePipeline.Persistence.JobClip", b =>
+                {
+                    b.HasOne("FacePipeline.Persistence.Job", null)
+                        .WithMany("Clips")
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("FacePipeline.Persistence.JobOutput", b =>
                 {
                     b.HasOne("FacePipeline.Persistence.Job", null)
@@ -336,6 +402,8 @@ namespace FacePipeline.Persistence.Migrations
             modelBuilder.Entity("FacePipeline.Persistence.Job", b =>
                 {
                     b.Navigation("Chunks");
+
+                    b.Navigation("Clips");
 
                     b.Navigation("Outputs");
 
