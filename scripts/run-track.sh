@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # README command 1: on a fresh Debian machine (as root), install and start what FacePipeline needs
-# (ffmpeg, PostgreSQL and RabbitMQ on loopback, the models, the services) and run a real track job.
+# (ffmpeg, PostgreSQL and RabbitMQ on loopback, the models, the services), run a real track job,
+# then a real retarget job (the source performer's expressions onto the target actor's footage).
 #
-#   scripts/run-track.sh [clip]     default: ../shared/assets/media/obama_wh_closeup.mp4
+#   scripts/run-track.sh [clip [target]]
+#     clip:   the track job's clip and the retarget's source (default ../shared/assets/media/obama_wh_closeup.mp4)
+#     target: the retarget's target actor (default ../shared/assets/media/grid_lbbc2a.mp4)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 CLIP="${1:-$REPO/../shared/assets/media/obama_wh_closeup.mp4}"
-[ -f "$CLIP" ] || { echo "run-track: no such clip: $CLIP" >&2; exit 1; }
+TARGET="${2:-$REPO/../shared/assets/media/grid_lbbc2a.mp4}"
+for f in "$CLIP" "$TARGET"; do [ -f "$f" ] || { echo "run-track: no such clip: $f" >&2; exit 1; }; done
 
 "$REPO/scripts/setup.sh"
 "$REPO/scripts/infra.sh" start
@@ -19,9 +23,18 @@ if [ ! -s "$KEY_FILE" ]; then
   "$REPO/facepipe" tenant create "demo studio" > "$KEY_FILE"
 fi
 export FACEPIPE_API_KEY="$(cat "$KEY_FILE")"
-OUT="$FACEPIPE_DATA/outputs/$(basename "${CLIP%.*}")-$(date +%Y%m%d-%H%M%S)"
+STAMP="$(date +%Y%m%d-%H%M%S)"
+OUT="$FACEPIPE_DATA/outputs/$(basename "${CLIP%.*}")-$STAMP"
+echo "== track job: $(basename "$CLIP")"
 "$REPO/facepipe" submit "$CLIP" --kind track --wait --out "$OUT"
+RETARGET_OUT="$FACEPIPE_DATA/outputs/$(basename "${CLIP%.*}")-onto-$(basename "${TARGET%.*}")-$STAMP"
 echo
-echo "QC clip:       $OUT/qc.mp4"
-echo "Tracking data: $OUT/tracking.json"
+echo "== retarget job: $(basename "$CLIP") (source) onto $(basename "$TARGET") (target)"
+"$REPO/facepipe" retarget "$CLIP" "$TARGET" --out "$RETARGET_OUT"
+echo
+echo "QC clip:        $OUT/qc.mp4"
+echo "Tracking data:  $OUT/tracking.json"
+echo "Retarget:       $RETARGET_OUT/result.mp4"
+echo "Review clip:    $RETARGET_OUT/review.mp4   (source | target | result)"
+echo "Transfer data:  $RETARGET_OUT/transfer.json"
 echo "(services keep running; stop them with scripts/services.sh stop && scripts/infra.sh stop)"

@@ -4,13 +4,18 @@ using FacePipeline.Rendering;
 using FacePipeline.ServiceDefaults;
 using FacePipeline.Stages;
 
-// Rendering: builds the clip's 3D face records (filter, pose, expression), draws the mesh, encodes the QC clip, writes the tracking data.
+// Rendering: track jobs: the 3D face records, the QC clip and the tracking data. Retarget jobs: the warped result, the review clip, ProRes on request.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 var models = new ModelPaths(builder.Configuration["Models:Root"] ?? ModelPaths.DefaultRoot());
 builder.Services.AddSingleton(_ => CanonicalFaceMesh.Load(models.FaceGeometry));
 builder.Services.AddSingleton<TrackRenderStage>();
-builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddConsumer<RenderTrackOutputsConsumer, RenderTrackOutputsConsumerDefinition>());
+builder.Services.AddSingleton<RetargetRenderStage>();
+builder.Services.AddMessageBus(builder.Configuration, bus =>
+{
+    bus.AddConsumer<RenderTrackOutputsConsumer, RenderTrackOutputsConsumerDefinition>();
+    bus.AddConsumer<RenderRetargetOutputsConsumer, RenderRetargetOutputsConsumerDefinition>();
+});
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -131,7 +131,8 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
         return union <= 0 ? 0 : inter / union;
     }
 
-    private static PoseRecord ToRecord(FacePose pose)
+    /// <summary>A head pose as the face records store it (angles in degrees, rounded).</summary>
+    public static PoseRecord ToRecord(FacePose pose)
     {
         var angles = pose.Angles;
         var r = pose.Rotation;

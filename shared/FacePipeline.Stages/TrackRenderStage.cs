@@ -20,7 +20,7 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh)
     public async Task<TrackOutputsRendered> RunAsync(RenderTrackOutputs command, CancellationToken cancellationToken)
     {
         var video = command.Video;
-        var chunks = await GatherChunks(command, cancellationToken);
+        var chunks = await ClipRecords.GatherAsync(store, command.Chunks, video.FrameCount, cancellationToken);
         var frames = new FaceSequenceBuilder(new MetricLandmarks(mesh))
             .Build(chunks, video.Width, video.Height, new FaceSequenceOptions(command.NeutralFrame));
 
@@ -48,36 +48,6 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh)
         });
 
         return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey);
-    }
-
-    /// <summary>Each chunk's records, in chunk order; any gap, overlap or miscount is an error, never a silent skip.</summary>
-    private async Task<List<IReadOnlyList<FrameRecord>>> GatherChunks(RenderTrackOutputs command, CancellationToken cancellationToken)
-    {
-        var chunks = new List<IReadOnlyList<FrameRecord>>(command.Chunks.Count);
-        var next = 0;
-        foreach (var chunk in command.Chunks.OrderBy(c => c.Frames.Index))
-        {
-            await using var stream = store.OpenRead(chunk.FacesKey);
-            var records = TrackingBinary.Read(stream);
-            for (var i = 0; i < records.Count; i++)
-            {
-                if (records[i].Index != next || i >= chunk.Frames.FrameCount)
-                {
-                    throw new InvalidDataException($"Chunk {chunk.Frames.Index} holds frame {records[i].Index} where frame {next} was expected.");
-                }
-
-                next++;
-            }
-
-            chunks.Add(records);
-        }
-
-        if (next != command.Video.FrameCount)
-        {
-            throw new InvalidDataException($"The chunks hold {next} frame records; the clip has {command.Video.FrameCount} frames.");
-        }
-
-        return chunks;
     }
 
     private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(

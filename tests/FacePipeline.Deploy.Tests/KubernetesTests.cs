@@ -9,7 +9,7 @@ public sealed class KubernetesTests
     private static readonly Lazy<IReadOnlyList<JsonElement>> Dev = new(() => Tools.Kustomize("k8s/overlays/dev"));
     private static readonly Lazy<IReadOnlyList<JsonElement>> Prod = new(() => Tools.Kustomize("k8s/overlays/prod"));
 
-    private static readonly string[] Workers = ["frame-extraction", "reconstruction", "rendering"];
+    private static readonly string[] Workers = ["expression-transfer", "frame-extraction", "reconstruction", "rendering"];
     private static readonly string[] GpuStages = ["reconstruction", "rendering"];
 
     public static TheoryData<string> Renderings() => new() { "base", "dev", "prod" };
@@ -49,7 +49,7 @@ public sealed class KubernetesTests
         var docs = Rendered(which);
         var known = RepoFacts.KnownEnvironmentVariables();
         var deployments = Of(docs, "Deployment").ToList();
-        Assert.Equal(["frame-extraction", "ingest", "reconstruction", "rendering"], deployments.Select(Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["expression-transfer", "frame-extraction", "ingest", "reconstruction", "rendering"], deployments.Select(Name).Order(StringComparer.Ordinal));
 
         foreach (var deployment in deployments)
         {
@@ -132,22 +132,28 @@ public sealed class KubernetesTests
     public void Prod_scales_each_worker_with_KEDA_on_the_queue_its_consumer_declares()
     {
         var queues = RepoFacts.WorkerQueues();
-        Assert.Equal(
-            new Dictionary<string, string> { ["FrameExtraction"] = "extract-frames", ["Reconstruction"] = "reconstruct-faces", ["Rendering"] = "render-track-outputs" },
-            queues);
+        Assert.Equal(["extract-frames"], queues["FrameExtraction"]);
+        Assert.Equal(["reconstruct-faces"], queues["Reconstruction"]);
+        Assert.Equal(["transfer-expressions"], queues["ExpressionTransfer"]);
+        Assert.Equal(["render-retarget-outputs", "render-track-outputs"], queues["Rendering"]);
+        Assert.Equal(4, queues.Count);
 
         var scaled = Of(Prod.Value, "ScaledObject").ToDictionary(Name);
         Assert.Equal(Workers, scaled.Keys.Order(StringComparer.Ordinal));
-        foreach (var (service, queue) in queues)
+        foreach (var (service, serviceQueues) in queues)
         {
             var so = scaled[RepoFacts.Kebab(service)].GetProperty("spec");
             Assert.Equal(RepoFacts.Kebab(service), so.GetProperty("scaleTargetRef").GetProperty("name").GetString());
-            var trigger = Assert.Single(so.GetProperty("triggers").EnumerateArray());
-            Assert.Equal("rabbitmq", trigger.GetProperty("type").GetString());
-            Assert.Equal(queue, trigger.GetProperty("metadata").GetProperty("queueName").GetString());
-            Assert.False(trigger.GetProperty("metadata").TryGetProperty("host", out _), "the broker URI belongs in the Secret, not the manifest.");
-            var auth = trigger.GetProperty("authenticationRef").GetProperty("name").GetString();
-            Assert.Contains(Of(Prod.Value, "TriggerAuthentication"), t => Name(t) == auth);
+            var triggers = so.GetProperty("triggers").EnumerateArray().ToList();
+            Assert.Equal(serviceQueues, triggers.Select(t => t.GetProperty("metadata").GetProperty("queueName").GetString()!).Order(StringComparer.Ordinal));
+            foreach (var trigger in triggers)
+            {
+                Assert.Equal("rabbitmq", trigger.GetProperty("type").GetString());
+                Assert.False(trigger.GetProperty("metadata").TryGetProperty("host", out _), "the broker URI belongs in the Secret, not the manifest.");
+                var auth = trigger.GetProperty("authenticationRef").GetProperty("name").GetString();
+                Assert.Contains(Of(Prod.Value, "TriggerAuthentication"), t => Name(t) == auth);
+            }
+
             Assert.True(so.GetProperty("maxReplicaCount").GetInt32() >= 1);
             var min = so.GetProperty("minReplicaCount").GetInt32();
             Assert.True(GpuStages.Contains(RepoFacts.Kebab(service)) ? min == 0 : min >= 1, $"{service}: minReplicaCount {min}.");

@@ -61,12 +61,12 @@ internal static partial class RepoFacts
     public static string ImageOf(string service, bool gpu = false) => $"facepipe/{Kebab(service)}{(gpu ? "-gpu" : "")}";
 
     /// <summary>
-    /// The queue each worker service consumes: its consumer classes (class XyzConsumer ... IConsumer&lt;...&gt;
-    /// in services/&lt;Service&gt;/*.cs) named as MassTransit's kebab-case formatter names endpoints.
+    /// The queues each worker service consumes, in ordinal order: its consumer classes (class XyzConsumer ...
+    /// IConsumer&lt;...&gt; in services/&lt;Service&gt;/*.cs) named as MassTransit's kebab-case formatter names endpoints.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> WorkerQueues()
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> WorkerQueues()
     {
-        var queues = new Dictionary<string, string>(StringComparer.Ordinal);
+        var queues = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var service in Services)
         {
             foreach (var file in Directory.GetFiles(Path.Combine(Root, "services", service), "*.cs", SearchOption.AllDirectories))
@@ -79,13 +79,17 @@ internal static partial class RepoFacts
 
                 foreach (Match match in ConsumerClass().Matches(File.ReadAllText(file)))
                 {
-                    Assert.False(queues.ContainsKey(service), $"{service} has more than one consumer; the test expects one queue per worker.");
-                    queues[service] = Kebab(match.Groups[1].Value);
+                    if (!queues.TryGetValue(service, out var list))
+                    {
+                        queues[service] = list = [];
+                    }
+
+                    list.Add(Kebab(match.Groups[1].Value));
                 }
             }
         }
 
-        return queues;
+        return queues.ToDictionary(q => q.Key, q => (IReadOnlyList<string>)[.. q.Value.Order(StringComparer.Ordinal)], StringComparer.Ordinal);
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ public sealed class PipelineFixture : IAsyncLifetime
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>Every service, in start order (Ingest first: it applies the migrations).</summary>
+    public static readonly string[] ServiceNames = ["Ingest", "FrameExtraction", "Reconstruction", "ExpressionTransfer", "Rendering"];
+
     private TestDatabase? _database;
     private readonly List<ServiceProcess> _services = [];
 
@@ -54,8 +57,7 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["MASSTRANSIT_USAGE_TELEMETRY"] = "false",
         };
 
-        // Ingest first: it applies the migrations.
-        foreach (var name in new[] { "Ingest", "FrameExtraction", "Reconstruction", "Rendering" })
+        foreach (var name in ServiceNames)
         {
             var service = new ServiceProcess(name, FreePort(), Environment, LogFolder);
             _services.Add(service);
@@ -106,6 +108,26 @@ public sealed class PipelineFixture : IAsyncLifetime
         using var response = await studio.PostAsync("v1/jobs", form);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+    }
+
+    /// <summary>Submits a retarget job and returns the HTTP response (the caller checks the status).</summary>
+    public static async Task<HttpResponseMessage> PostRetarget(HttpClient studio, string? source, string? target, IReadOnlyDictionary<string, string>? fields = null)
+    {
+        using var form = new MultipartFormDataContent { { new StringContent("retarget"), "kind" } };
+        foreach (var (name, value) in fields ?? new Dictionary<string, string>())
+        {
+            form.Add(new StringContent(value), name);
+        }
+
+        foreach (var (part, path) in new[] { ("source", source), ("target", target) })
+        {
+            if (path is not null)
+            {
+                form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(path)), part, Path.GetFileName(path));
+            }
+        }
+
+        return await studio.PostAsync("v1/jobs", form);
     }
 
     public async Task<JsonElement> Job(HttpClient studio, string id) =>

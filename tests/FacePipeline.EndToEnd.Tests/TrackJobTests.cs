@@ -163,7 +163,7 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
 
         var done = await pipeline.WaitForEnd(pipeline.StudioB, good.GetProperty("id").GetString()!, JobTimeout);
         Assert.Equal("completed", done.GetProperty("state").GetString());
-        Assert.All(new[] { "Ingest", "FrameExtraction", "Reconstruction", "Rendering" }, name =>
+        Assert.All(PipelineFixture.ServiceNames, name =>
             Assert.Equal(HttpStatusCode.OK, new HttpClient { BaseAddress = pipeline.Service(name).BaseAddress }.GetAsync("health/live").Result.StatusCode));
     }
 

@@ -10,12 +10,13 @@ var workDir = new Option<string>("--work-dir")
     Recursive = true,
 };
 
-var root = new RootCommand("facepipe-bench: speed of frame extraction, face detection and reconstruction, and landmark jitter, printed as markdown tables.");
+var root = new RootCommand("facepipe-bench: speed of frame extraction, face detection and reconstruction, landmark jitter and retargeting, printed as markdown tables.");
 root.Options.Add(workDir);
 root.Subcommands.Add(Extraction());
 root.Subcommands.Add(Detection());
 root.Subcommands.Add(Reconstruction());
 root.Subcommands.Add(Jitter());
+root.Subcommands.Add(Retarget());
 root.Subcommands.Add(All());
 
 try
@@ -97,6 +98,28 @@ Command Jitter()
         }
 
         Print(await JitterBenchmark.RunAsync(s, c, WorkDir(parse), ct));
+        return 0;
+    });
+    return command;
+}
+
+Command Retarget()
+{
+    var media = MediaOption();
+    var source = new Option<string?>("--source") { Description = $"The performer (default {RetargetBenchmark.DefaultSource} from --media)." };
+    var small = new Option<string?>("--small-target") { Description = $"A small target; its first frame also makes the still target (default {RetargetBenchmark.DefaultSmallTarget})." };
+    var hd = new Option<string?>("--hd-target") { Description = $"A 720p target, also upscaled to 2160p (default {RetargetBenchmark.DefaultHdTarget})." };
+    var command = new Command("retarget", "Expression transfer and warp rendering ms/frame against x264 alone on the same frames; cycle expression error; jitter on a still target.") { media, source, small, hd };
+    command.SetAction(async (parse, ct) =>
+    {
+        Header(args);
+        var dir = parse.GetValue(media)!;
+        Print(await RetargetBenchmark.RunAsync(
+            parse.GetValue(source) ?? Path.Combine(dir, RetargetBenchmark.DefaultSource),
+            parse.GetValue(small) ?? Path.Combine(dir, RetargetBenchmark.DefaultSmallTarget),
+            parse.GetValue(hd) ?? Path.Combine(dir, RetargetBenchmark.DefaultHdTarget),
+            WorkDir(parse),
+            ct));
         return 0;
     });
     return command;

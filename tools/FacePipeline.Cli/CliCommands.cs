@@ -28,6 +28,7 @@ public static class CliCommands
         root.Options.Add(Api);
         root.Options.Add(Key);
         root.Subcommands.Add(Submit());
+        root.Subcommands.Add(Retarget());
         root.Subcommands.Add(Status());
         root.Subcommands.Add(List());
         root.Subcommands.Add(Wait());
@@ -64,9 +65,59 @@ public static class CliCommands
                 ["neutralFrame"] = Text(parse.GetValue(neutral)),
                 ["facePoint"] = parse.GetValue(facePoint),
             };
-            var job = await client.SubmitAsync(file.FullName, parse.GetValue(kind)!, options, ct);
+            var job = await client.SubmitAsync(new Dictionary<string, string> { ["clip"] = file.FullName }, parse.GetValue(kind)!, options, ct);
             Console.WriteLine($"job {job.Id} submitted ({file.Name})");
             return parse.GetValue(wait) ? await WaitAndDownload(client, job.Id, parse.GetValue(output), ct) : 0;
+        });
+        return command;
+    }
+
+    private static Command Retarget()
+    {
+        var source = new Argument<FileInfo>("source") { Description = "The performer's clip: whose expressions and audio are used." };
+        var target = new Argument<FileInfo>("target") { Description = "The actor's clip: whose footage is rendered." };
+        var intensity = new Option<double?>("--intensity") { Description = "Expression intensity, 0 to 3 (default 1)." };
+        var mouth = new Option<double?>("--mouth-gain") { Description = "Gain of the mouth and jaw, 0 to 3 (default 1)." };
+        var eyes = new Option<double?>("--eyes-gain") { Description = "Gain of the eyes and lids, 0 to 3 (default 1)." };
+        var brows = new Option<double?>("--brows-gain") { Description = "Gain of the brows, 0 to 3 (default 1)." };
+        var pose = new Option<string?>("--pose") { Description = "Head pose from the 'target' footage (default) or the 'source'." };
+        var timing = new Option<string?>("--timing") { Description = "A target shorter than the source: 'pingpong' (default), 'loop' or 'hold'." };
+        var proRes = new Option<bool>("--prores") { Description = "Also write the result as ProRes 422 HQ (result.mov)." };
+        var sourceNeutral = new Option<int?>("--source-neutral-frame") { Description = "A source frame showing the performer's neutral face (default: estimated)." };
+        var targetNeutral = new Option<int?>("--target-neutral-frame") { Description = "A target frame showing the actor's neutral face (default: estimated)." };
+        var chunk = new Option<int?>("--chunk-size") { Description = "Frames per chunk (default: the server's)." };
+        var noWait = new Option<bool>("--no-wait") { Description = "Submit and print the job id without waiting." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Where the result, the review clip and transfer.json go (default ./facepipe-out/<job id>)." };
+        var command = new Command("retarget", "The target actor performs the source's expressions: submit, wait with progress, download the result and the review clip.")
+        {
+            source, target, intensity, mouth, eyes, brows, pose, timing, proRes, sourceNeutral, targetNeutral, chunk, noWait, output,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var files = new Dictionary<string, string>();
+            foreach (var (part, argument) in new[] { ("source", source), ("target", target) })
+            {
+                var file = parse.GetValue(argument)!;
+                files[part] = file.Exists ? file.FullName : throw new CliException($"No such file: {file.FullName}");
+            }
+
+            using var client = Client(parse);
+            var options = new Dictionary<string, string?>
+            {
+                ["intensity"] = Text(parse.GetValue(intensity)),
+                ["mouthGain"] = Text(parse.GetValue(mouth)),
+                ["eyesGain"] = Text(parse.GetValue(eyes)),
+                ["browsGain"] = Text(parse.GetValue(brows)),
+                ["pose"] = parse.GetValue(pose),
+                ["timing"] = parse.GetValue(timing),
+                ["prores"] = parse.GetValue(proRes) ? "true" : null,
+                ["sourceNeutralFrame"] = Text(parse.GetValue(sourceNeutral)),
+                ["targetNeutralFrame"] = Text(parse.GetValue(targetNeutral)),
+                ["chunkSize"] = Text(parse.GetValue(chunk)),
+            };
+            var job = await client.SubmitAsync(files, "retarget", options, ct);
+            Console.WriteLine($"job {job.Id} submitted ({Path.GetFileName(files["source"])} onto {Path.GetFileName(files["target"])})");
+            return parse.GetValue(noWait) ? 0 : await WaitAndDownload(client, job.Id, parse.GetValue(output), ct);
         });
         return command;
     }
@@ -224,6 +275,8 @@ public static class CliCommands
         $"[track {face.TrackId} {face.Box.X:F0},{face.Box.Y:F0} {face.Box.Width:F0}x{face.Box.Height:F0} score {face.FaceScore:F2} yaw {face.Pose?.Yaw:F1} pitch {face.Pose?.Pitch:F1} roll {face.Pose?.Roll:F1} z {face.Pose?.Translation[2]:F1}cm]");
 
     private static string? Text(int? value) => value?.ToString(CultureInfo.InvariantCulture);
+
+    private static string? Text(double? value) => value?.ToString(CultureInfo.InvariantCulture);
 
     private static FacePipeline.Face.PixelPoint? ParsePoint(string? text)
     {

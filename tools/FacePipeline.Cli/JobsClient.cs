@@ -23,9 +23,9 @@ public sealed class JobsClient(HttpClient http) : IDisposable
         return new JobsClient(http);
     }
 
-    public async Task<JobView> SubmitAsync(string clipPath, string kind, IReadOnlyDictionary<string, string?> options, CancellationToken cancellationToken)
+    /// <summary>Submits a job of <paramref name="kind"/> with its files (form part name → path) and option fields.</summary>
+    public async Task<JobView> SubmitAsync(IReadOnlyDictionary<string, string> files, string kind, IReadOnlyDictionary<string, string?> options, CancellationToken cancellationToken)
     {
-        await using var file = File.OpenRead(clipPath);
         using var form = new MultipartFormDataContent();
         form.Add(new StringContent(kind), "kind");
         foreach (var (name, value) in options)
@@ -36,11 +36,28 @@ public sealed class JobsClient(HttpClient http) : IDisposable
             }
         }
 
-        var content = new StreamContent(file, 1 << 16);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(content, "clip", Path.GetFileName(clipPath));
-        using var response = await http.PostAsync("v1/jobs", form, cancellationToken);
-        return await Read<JobView>(response, cancellationToken);
+        var streams = new List<FileStream>();
+        try
+        {
+            foreach (var (part, path) in files)
+            {
+                var file = File.OpenRead(path);
+                streams.Add(file);
+                var content = new StreamContent(file, 1 << 16);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                form.Add(content, part, Path.GetFileName(path));
+            }
+
+            using var response = await http.PostAsync("v1/jobs", form, cancellationToken);
+            return await Read<JobView>(response, cancellationToken);
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync();
+            }
+        }
     }
 
     public async Task<JobView> GetAsync(Guid id, CancellationToken cancellationToken)

@@ -10,23 +10,36 @@ public sealed class UploadRejectedException(int statusCode, string message) : Ex
     public int StatusCode { get; } = statusCode;
 }
 
+/// <summary>One uploaded file: the form part it came in, the studio's file name, where it is stored and its size.</summary>
+public sealed record UploadedClip(string Part, string FileName, string StoredKey, long Bytes);
+
 /// <summary>What a multipart job submission carried.</summary>
-public sealed record ClipUploadResult(IReadOnlyDictionary<string, string> Fields, string FileName, string StoredKey, long Bytes);
+public sealed record ClipUploadResult(IReadOnlyDictionary<string, string> Fields, IReadOnlyList<UploadedClip> Clips)
+{
+    /// <summary>The clip sent in the part named <paramref name="part"/>, if any.</summary>
+    public UploadedClip? Clip(string part) => Clips.FirstOrDefault(c => c.Part == part);
+}
 
 /// <summary>
-/// Reads a multipart/form-data submission as a stream: the one file part goes straight to the
-/// media store in constant memory (64 KiB buffer), counted against the size limit; small text
-/// fields are collected. Nothing is buffered whole, whatever the upload's size.
+/// Reads a multipart/form-data submission as a stream: each file part goes straight to the media
+/// store in constant memory (64 KiB buffer), counted against the size limit; small text fields are
+/// collected. Nothing is buffered whole, whatever the upload's size. File parts are accepted only
+/// under the names the caller knows (e.g. 'clip', or 'source' and 'target'), once each.
 /// </summary>
 public static class ClipUpload
 {
     private const int MaxFieldLength = 1024;
     private const int MaxFields = 16;
 
+    /// <param name="request">The HTTP request.</param>
+    /// <param name="store">Where the files go.</param>
+    /// <param name="keyFor">The media key of a file part (part name, file extension), or null when the part name is not one the job takes.</param>
+    /// <param name="maxBytes">The size limit of each file.</param>
+    /// <param name="cancellationToken">Aborts the upload (the files stored so far are deleted).</param>
     public static async Task<ClipUploadResult> ReadAsync(
         HttpRequest request,
         MediaStore store,
-        Func<string, string> keyForExtension,
+        Func<string, string, string?> keyFor,
         long maxBytes,
         CancellationToken cancellationToken)
     {
@@ -39,8 +52,8 @@ public static class ClipUpload
 
         var reader = new MultipartReader(boundary, request.Body);
         var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        string? fileName = null, key = null;
-        long bytes = 0;
+        var clips = new List<UploadedClip>();
+        string? key = null;
         try
         {
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
@@ -53,20 +66,25 @@ public static class ClipUpload
                 var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? string.Empty;
                 if (disposition.IsFileDisposition())
                 {
-                    if (key is not null)
+                    var part = name.ToLowerInvariant();
+                    if (clips.Any(c => c.Part == part))
                     {
-                        throw new UploadRejectedException(StatusCodes.Status400BadRequest, "Send exactly one clip per job.");
+                        throw new UploadRejectedException(StatusCodes.Status400BadRequest, $"Send one file in the '{part}' part.");
                     }
 
-                    fileName = SafeFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
-                    key = keyForExtension(Extension(fileName));
+                    var fileName = SafeFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
+                    key = keyFor(part, Extension(fileName))
+                        ?? throw new UploadRejectedException(StatusCodes.Status400BadRequest, $"Unexpected file part '{part}': send the clip as 'clip' (track) or 'source' and 'target' (retarget).");
                     using var write = store.BeginWrite(key);
+                    long bytes;
                     await using (var target = new FileStream(write.TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
                     {
                         bytes = await CopyLimited(section.Body, target, maxBytes, cancellationToken);
                     }
 
                     write.Commit();
+                    clips.Add(new UploadedClip(part, fileName, key, bytes));
+                    key = null;
                 }
                 else if (fields.Count < MaxFields)
                 {
@@ -82,18 +100,22 @@ public static class ClipUpload
                 }
             }
         }
-        catch (Exception) when (key is not null)
+        catch (Exception)
         {
-            store.DeletePrefix(key);
+            foreach (var stored in clips.Select(c => c.StoredKey).Append(key).OfType<string>())
+            {
+                store.DeletePrefix(stored);
+            }
+
             throw;
         }
 
-        if (key is null || fileName is null)
+        if (clips.Count == 0)
         {
-            throw new UploadRejectedException(StatusCodes.Status400BadRequest, "The submission has no clip: add a file part named 'clip'.");
+            throw new UploadRejectedException(StatusCodes.Status400BadRequest, "The submission has no clip: add a file part named 'clip' (track) or 'source' and 'target' (retarget).");
         }
 
-        return new ClipUploadResult(fields, fileName, key, bytes);
+        return new ClipUploadResult(fields, clips);
     }
 
     private static async Task<long> CopyLimited(Stream source, Stream target, long maxBytes, CancellationToken cancellationToken)

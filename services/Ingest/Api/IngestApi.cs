@@ -20,6 +20,7 @@ public static class IngestApi
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks().AddCheck<JobStoreHealthCheck>("job-store", tags: ["ready"]);
         return builder;
@@ -57,11 +58,11 @@ public static class IngestApi
             .Produces<JobResponse>(StatusCodes.Status202Accepted)
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .WithSummary("Submit a job: multipart form with a 'clip' file, 'kind' (track), optional 'maxFaces', 'neutralFrame', 'facePoint' (x,y), 'chunkSize'.");
+            .WithSummary("Submit a job (multipart form). Track: a 'clip' file, optional 'maxFaces', 'neutralFrame', 'facePoint' (x,y). Retarget (kind=retarget): 'source' and 'target' files, optional 'intensity', 'mouthGain', 'eyesGain', 'browsGain' (0-3), 'pose' (target|source), 'timing' (pingpong|loop|hold), 'prores' (true), 'sourceNeutralFrame', 'targetNeutralFrame'. Both: 'chunkSize'.");
         jobs.MapGet("/", ListJobs).WithSummary("The tenant's jobs, newest first, paged.");
         jobs.MapGet("/{id:guid}", GetJob).WithSummary("State, per-stage progress, timings and failure reason of a job.");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithSummary("Cancel a running job.");
-        jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput).WithSummary("Download an output of a completed job (qc.mp4, tracking.json, tracking.fptk).");
+        jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput).WithSummary("Download an output of a completed job (track: qc.mp4, tracking.json, tracking.fptk; retarget: result.mp4, review.mp4, transfer.json, result.mov).");
         return app;
     }
 
@@ -78,8 +79,12 @@ public static class IngestApi
         ClipUploadResult upload;
         try
         {
-            upload = await ClipUpload.ReadAsync(
-                request, store, ext => MediaKeys.Input(jobId, ClipNames.Source, ext), options.Value.MaxUploadBytes, cancellationToken);
+            upload = await ClipUpload.ReadAsync(request, store, (part, ext) => part switch
+            {
+                "clip" or ClipNames.Source => MediaKeys.Input(jobId, ClipNames.Source, ext),
+                ClipNames.Target => MediaKeys.Input(jobId, ClipNames.Target, ext),
+                _ => null,
+            }, options.Value.MaxUploadBytes, cancellationToken);
         }
         catch (UploadRejectedException ex)
         {
@@ -87,25 +92,42 @@ public static class IngestApi
         }
 
         var kind = upload.Fields.GetValueOrDefault("kind", JobKinds.Track).ToLowerInvariant();
-        var chunkSize = IntField(upload, "chunkSize") ?? options.Value.ChunkSize;
-        var maxFaces = IntField(upload, "maxFaces") ?? 1;
-        var neutralFrame = IntField(upload, "neutralFrame");
-        var facePoint = PointField(upload, "facePoint");
-        string? problem = kind != JobKinds.Track
-            ? $"Unknown job kind '{kind}'. Kinds: {string.Join(", ", JobKinds.All)}."
-            : chunkSize is < 1 or > 10_000 ? "chunkSize must be between 1 and 10000 frames."
-            : maxFaces is < 1 or > TrackOptions.MaxFacesLimit ? $"maxFaces must be between 1 and {TrackOptions.MaxFacesLimit}."
-            : neutralFrame is < 0 ? "neutralFrame must be a frame index (0 or more)."
-            : upload.Fields.ContainsKey("facePoint") && facePoint is null ? "facePoint must be 'x,y' in pixels of the upright frame, e.g. 640,360."
-            : null;
-        if (problem is not null)
+        var chunkSize = JobRequests.Int(upload, "chunkSize") ?? options.Value.ChunkSize;
+        Job? job = null;
+        string? problem = chunkSize is < 1 or > 10_000 ? "chunkSize must be between 1 and 10000 frames." : null;
+        if (problem is null && kind == JobKinds.Track)
         {
-            store.DeletePrefix(MediaKeys.JobPrefix(jobId));
-            return Results.BadRequest(new ErrorResponse(problem));
+            (var track, problem) = JobRequests.Track(upload);
+            if (track is not null)
+            {
+                var clip = upload.Clips[0];
+                job = await submission.SubmitTrackJob(db, jobId, tenantId, clip.FileName, clip.StoredKey, clip.Bytes, chunkSize, cancellationToken, track);
+            }
+        }
+        else if (problem is null && kind == JobKinds.Retarget)
+        {
+            (var settings, problem) = JobRequests.Retarget(upload);
+            if (settings is not null)
+            {
+                var (source, target) = (upload.Clip(ClipNames.Source)!, upload.Clip(ClipNames.Target)!);
+                job = await submission.SubmitRetargetJob(
+                    db, jobId, tenantId,
+                    new ClipInput(ClipNames.Source, source.FileName, source.StoredKey, source.Bytes),
+                    new ClipInput(ClipNames.Target, target.FileName, target.StoredKey, target.Bytes),
+                    chunkSize, settings, cancellationToken);
+            }
+        }
+        else
+        {
+            problem ??= $"Unknown job kind '{kind}'. Kinds: {string.Join(", ", JobKinds.All)}.";
         }
 
-        var job = await submission.SubmitTrackJob(
-            db, jobId, tenantId, upload.FileName, upload.StoredKey, upload.Bytes, chunkSize, cancellationToken, new TrackOptions(maxFaces, neutralFrame, facePoint));
+        if (job is null)
+        {
+            store.DeletePrefix(MediaKeys.JobPrefix(jobId));
+            return Results.BadRequest(new ErrorResponse(problem ?? "The submission was not understood."));
+        }
+
         return Results.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job, job.CreatedAt));
     }
 
@@ -118,7 +140,7 @@ public static class IngestApi
         var query = db.Jobs.AsNoTracking().Where(j => j.TenantId == tenantId);
         var total = await query.CountAsync(http.RequestAborted);
         var items = await query.OrderByDescending(j => j.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize)
-            .Include(j => j.Stages).Include(j => j.Outputs).AsSplitQuery().ToListAsync(http.RequestAborted);
+            .Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery().ToListAsync(http.RequestAborted);
         var now = clock.GetUtcNow();
         return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, now))], page, pageSize, total));
     }
@@ -161,21 +183,8 @@ public static class IngestApi
     private static Task<Job?> FindJob(JobsDbContext db, HttpContext http, Guid id)
     {
         var tenantId = http.User.TenantId();
-        return db.Jobs.AsNoTracking().Include(j => j.Stages).Include(j => j.Outputs).AsSplitQuery()
+        return db.Jobs.AsNoTracking().Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery()
             .SingleOrDefaultAsync(j => j.Id == id && j.TenantId == tenantId, http.RequestAborted);
-    }
-
-    private static int? IntField(ClipUploadResult upload, string name) =>
-        upload.Fields.TryGetValue(name, out var text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
-
-    private static FramePoint? PointField(ClipUploadResult upload, string name)
-    {
-        var parts = upload.Fields.GetValueOrDefault(name)?.Split(',');
-        return parts is [var x, var y]
-            && float.TryParse(x, System.Globalization.CultureInfo.InvariantCulture, out var px) && px >= 0
-            && float.TryParse(y, System.Globalization.CultureInfo.InvariantCulture, out var py) && py >= 0
-            ? new FramePoint(px, py)
-            : null;
     }
 
     private static IResult NotFound(Guid id) => Results.NotFound(new ErrorResponse($"No job {id}."));

@@ -1,3 +1,5 @@
+using FacePipeline.Contracts;
+using FacePipeline.Orchestration;
 using FacePipeline.Persistence;
 
 namespace FacePipeline.Ingest.Api;
@@ -15,6 +17,8 @@ public sealed record JobResponse(
     double? ElapsedSeconds,
     JobFailureResponse? Failure,
     VideoResponse? Video,
+    IReadOnlyList<ClipResponse> Clips,
+    RetargetSettings? Settings,
     IReadOnlyList<StageResponse> Stages,
     IReadOnlyList<OutputResponse> Outputs)
 {
@@ -30,6 +34,12 @@ public sealed record JobResponse(
         ((job.CompletedAt ?? now) - job.CreatedAt).TotalSeconds,
         job.FailureReason is null ? null : new JobFailureResponse(job.FailedStage, job.FailureCode, job.FailureReason),
         job.Width is null ? null : new VideoResponse(job.Width.Value, job.Height!.Value, job.FrameRate!, job.FrameCount!.Value, job.DurationSeconds!.Value, job.HasAudio ?? false),
+        [.. job.Clips.OrderBy(c => c.Name == ClipNames.Source ? 0 : 1).Select(c => new ClipResponse(
+            c.Name,
+            c.InputFileName,
+            c.InputBytes,
+            c.Width is null ? null : new VideoResponse(c.Width.Value, c.Height!.Value, c.FrameRate!, c.FrameCount!.Value, c.DurationSeconds!.Value, c.HasAudio ?? false)))],
+        job.Kind == JobKinds.Retarget ? JobSettings.Retarget(job) : null,
         [.. job.Stages.OrderBy(s => s.Order).Select(s => new StageResponse(
             s.Name,
             s.State.ToString().ToLowerInvariant(),
@@ -45,6 +55,9 @@ public sealed record JobResponse(
 public sealed record JobFailureResponse(string? Stage, string? Code, string Reason);
 
 public sealed record VideoResponse(int Width, int Height, string FrameRate, int FrameCount, double DurationSeconds, bool HasAudio);
+
+/// <summary>An input clip of the job: its role (source, target), file name, size and, once extracted, its video facts.</summary>
+public sealed record ClipResponse(string Name, string FileName, long Bytes, VideoResponse? Video);
 
 public sealed record StageResponse(string Name, string State, int FramesDone, int FramesTotal, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, double? Seconds);
 

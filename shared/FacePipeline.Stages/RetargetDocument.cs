@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FacePipeline.Contracts;
+
+namespace FacePipeline.Stages;
+
+// The transferred per-frame 3D data of a retarget job (transfer.json), schema
+// "facepipeline.retarget/v1", documented in docs/retarget.md. The rendering stage renders from it,
+// and studios download it. Conventions as in tracking.json: pixels of the upright frame (origin top
+// left, y down); centimetres in MediaPipe's canonical face frame for pose-free points.
+
+/// <summary>A whole retarget: the clips, the output's video facts, the two neutrals, the target's frames and the output frames.</summary>
+public sealed record RetargetDocument(
+    string Schema,
+    RetargetInput Source,
+    RetargetInput Target,
+    TrackedVideo Output,
+    RetargetSettings Settings,
+    float[][] SourceNeutral,
+    float[][] TargetNeutral,
+    IReadOnlyList<RetargetTargetFrame> TargetFrames,
+    IReadOnlyList<RetargetOutputFrame> Frames)
+{
+    public const string SchemaV1 = "facepipeline.retarget/v1";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public Task WriteAsync(Stream stream, CancellationToken cancellationToken) =>
+        JsonSerializer.SerializeAsync(stream, this, Json, cancellationToken);
+
+    public static async Task<RetargetDocument> ReadAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var document = await JsonSerializer.DeserializeAsync<RetargetDocument>(stream, Json, cancellationToken)
+            ?? throw new InvalidDataException("Empty retarget document.");
+        return document.Schema == SchemaV1 ? document : throw new InvalidDataException($"Unknown retarget document schema '{document.Schema}'.");
+    }
+}
+
+/// <summary>An input clip: its file name and video facts.</summary>
+public sealed record RetargetInput(string File, TrackedVideo Video);
+
+/// <summary>A frame of the target footage as the transfer saw it.</summary>
+/// <param name="Index">Frame index in the target clip.</param>
+/// <param name="State">tracked, interpolated (short loss filled) or untracked.</param>
+/// <param name="Landmarks">468 tracked points [x px, y px]; null when untracked.</param>
+/// <param name="PoseFree">468 pose-free points [x, y, z] cm; null when untracked.</param>
+public sealed record RetargetTargetFrame(int Index, string State, float[][]? Landmarks, float[][]? PoseFree);
+
+/// <summary>One frame of the result.</summary>
+/// <param name="Index">Output frame index (at the target's frame rate).</param>
+/// <param name="Time">Seconds from the start of the result.</param>
+/// <param name="SourcePosition">Position on the source's frame axis (fractional between frames).</param>
+/// <param name="TargetFrame">The target footage frame under this output frame.</param>
+/// <param name="Source">tracked, interpolated (short loss) or held (long loss: neutral held).</param>
+/// <param name="Target">tracked, interpolated or untracked (footage shown as it is).</param>
+/// <param name="Pose">The head pose shown; null when the target is untracked.</param>
+/// <param name="Expression">468 displacements [dx, dy, dz] cm of the transferred face from the target's neutral; null when untracked.</param>
+/// <param name="Destination">468 points [x px, y px]: where the target's tracked landmarks go; null when untracked.</param>
+public sealed record RetargetOutputFrame(
+    int Index,
+    double Time,
+    double SourcePosition,
+    int TargetFrame,
+    string Source,
+    string Target,
+    PoseRecord? Pose,
+    float[][]? Expression,
+    float[][]? Destination);

@@ -1,0 +1,208 @@
+using FacePipeline.Contracts;
+using FacePipeline.Geometry;
+using FacePipeline.Media;
+using FacePipeline.Retarget;
+using FacePipeline.Storage;
+
+namespace FacePipeline.Stages;
+
+/// <summary>
+/// The rendering stage of a retarget job: for every output frame of the transfer document, warps
+/// the target frame's face from its tracked mesh to the transferred one (<see cref="WarpRenderer"/>,
+/// in a crop around the face, composited with a feathered mask), with the mouth interior and the
+/// eyes taken from the target frame whose opening is closest when the transferred face opens the
+/// mouth wider or closes an eye (<see cref="DonorSelector"/>). The frames are rendered once and fed
+/// at the same time to the H.264 encoder (target frame rate, source audio), the ProRes 422 HQ
+/// encoder when asked for, and the review encoder (source | target | result, with frame numbers).
+/// </summary>
+public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh)
+{
+    /// <summary>Height of each panel of the review clip.</summary>
+    public const int ReviewPanelHeight = ReviewComposer.DefaultPanelHeight;
+
+    public async Task<RetargetOutputsRendered> RunAsync(RenderRetargetOutputs command, CancellationToken cancellationToken)
+    {
+        RetargetDocument document;
+        await using (var stream = store.OpenRead(command.TransferKey))
+        {
+            document = await RetargetDocument.ReadAsync(stream, cancellationToken);
+        }
+
+        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh));
+        using var _ = renderer;
+        var target = command.Target.Video;
+        var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
+        var audio = command.Source.AudioKey is { } audioKey ? store.PathFor(audioKey) : null;
+        var targetSize = new FrameSize(target.Width, target.Height);
+        var review = new ReviewComposer(new FrameSize(command.Source.Video.Width, command.Source.Video.Height), targetSize, targetSize, ReviewPanelHeight);
+        var reviewFrame = new byte[review.FrameSizeBytes];
+
+        var encoders = new List<Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task<EncodedClip>>>
+        {
+            (frames, ct) => H264ClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(command.ResultKey), cancellationToken: ct),
+            (frames, ct) => H264ClipEncoder.EncodeAsync(
+                ComposeReview(frames, renderer, review, reviewFrame, ct), review.Width, review.Height, rate, audio, store.PathFor(command.ReviewKey), cancellationToken: ct),
+        };
+        if (command.ProResKey is { } proResKey)
+        {
+            encoders.Add((frames, ct) => ProResClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(proResKey), cancellationToken: ct));
+        }
+
+        await FrameBroadcast.RunAsync(
+            renderer.FrameBytes,
+            async (emit, ct) =>
+            {
+                for (var i = 0; i < document.Frames.Count; i++)
+                {
+                    await emit(await renderer.RenderAsync(i, ct));
+                }
+            },
+            encoders,
+            cancellationToken: cancellationToken);
+
+        return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey);
+    }
+
+    /// <summary>The review frames: each result frame beside the source and target frames it came from.</summary>
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> ComposeReview(
+        IAsyncEnumerable<ReadOnlyMemory<byte>> results,
+        RetargetFrameRenderer renderer,
+        ReviewComposer layout,
+        byte[] reviewFrame,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var index = 0;
+        await foreach (var result in results.WithCancellation(cancellationToken))
+        {
+            var (source, sourceFrame, target, targetFrame) = await renderer.ReviewInputsAsync(index, cancellationToken);
+            layout.Compose(source.Span, sourceFrame, target.Span, targetFrame, result.Span, index, reviewFrame);
+            index++;
+            yield return reviewFrame;
+        }
+    }
+}
+
+/// <summary>Renders the result frames of one retarget job, in order, reusing its buffers (one thread).</summary>
+public sealed class RetargetFrameRenderer : IDisposable
+{
+    private readonly RetargetDocument _document;
+    private readonly WarpRenderer _warp;
+    private readonly ClipFrameReader _target;
+    private readonly ClipFrameReader _reviewTarget;
+    private readonly ClipFrameReader _source;
+    private readonly DonorSelector _donors;
+    private readonly Vec3[] _targetNeutral;
+    private readonly Point2[]?[] _tracked;
+    private readonly byte[] _frame;
+    private readonly byte[] _output;
+    private readonly byte[] _sourceFrame;
+    private readonly byte[] _reviewTargetFrame;
+    private readonly int _maxDonorFrames;
+    private readonly Dictionary<int, byte[]> _donorFrames = [];
+    private int _loadedTarget = -1;
+
+    public RetargetFrameRenderer(MediaStore store, RenderRetargetOutputs command, RetargetDocument document, WarpRenderer warp)
+    {
+        _document = document;
+        _warp = warp;
+        _target = new ClipFrameReader(store, command.Target);
+        _reviewTarget = new ClipFrameReader(store, command.Target);
+        _source = new ClipFrameReader(store, command.Source);
+        _targetNeutral = [.. document.TargetNeutral.Select(ToVec3)];
+        _tracked = [.. document.TargetFrames.Select(f => f.Landmarks is { } l ? l.Select(p => new Point2(p[0], p[1])).ToArray() : null)];
+        _donors = new DonorSelector([.. document.TargetFrames.Select(f => f.PoseFree is { } p ? FeatureOpenings.Of(p.Select(ToVec3).ToArray()) : (FeatureOpening?)null)]);
+        _frame = new byte[_target.FrameBytes];
+        _output = new byte[_target.FrameBytes];
+        _sourceFrame = new byte[_source.FrameBytes];
+        _reviewTargetFrame = new byte[_target.FrameBytes];
+        _maxDonorFrames = Math.Clamp((int)(MaxDonorCacheBytes / _target.FrameBytes), 2, 32);
+    }
+
+    /// <summary>Memory for donor frames kept between output frames.</summary>
+    private const long MaxDonorCacheBytes = 256L << 20;
+
+    public int FrameBytes => _target.FrameBytes;
+
+    /// <summary>The face crop the last rendered frame was processed in (empty when the footage was passed through).</summary>
+    public PixelRect LastCrop { get; private set; }
+
+    /// <summary>Renders output frame <paramref name="index"/>; the buffer is valid until the next call.</summary>
+    public async ValueTask<ReadOnlyMemory<byte>> RenderAsync(int index, CancellationToken cancellationToken)
+    {
+        var frame = _document.Frames[index];
+        await LoadTarget(frame.TargetFrame, cancellationToken);
+        LastCrop = default;
+        if (frame.Destination is null || frame.Expression is null || _tracked[frame.TargetFrame] is not { } tracked)
+        {
+            return _frame; // no face to drive on this target frame: the footage as it is
+        }
+
+        var transferred = new Vec3[_targetNeutral.Length];
+        for (var k = 0; k < transferred.Length; k++)
+        {
+            transferred[k] = _targetNeutral[k] + ToVec3(frame.Expression[k]);
+        }
+
+        var donors = new List<FeatureDonor>();
+        foreach (var choice in _donors.Select(frame.TargetFrame, FeatureOpenings.Of(transferred)))
+        {
+            if (_tracked[choice.Frame] is { } donorMesh)
+            {
+                donors.Add(new FeatureDonor(choice.Feature, await DonorFrame(choice.Frame, cancellationToken), donorMesh));
+            }
+        }
+
+        var destination = frame.Destination.Select(p => new Point2(p[0], p[1])).ToArray();
+        LastCrop = _warp.Render(_frame, _target.Width, _target.Height, tracked, destination, donors, _output).Crop;
+        return _output;
+    }
+
+    /// <summary>
+    /// The source and target frames shown beside result frame <paramref name="index"/>, with their frame
+    /// numbers. Has readers and buffers of its own, so the review can run beside the rendering.
+    /// </summary>
+    public async ValueTask<(ReadOnlyMemory<byte> Source, int SourceFrame, ReadOnlyMemory<byte> Target, int TargetFrame)> ReviewInputsAsync(int index, CancellationToken cancellationToken)
+    {
+        var frame = _document.Frames[index];
+        var sourceFrame = Math.Clamp((int)Math.Round(frame.SourcePosition), 0, _source.FrameCount - 1);
+        await _source.ReadAsync(sourceFrame, _sourceFrame, cancellationToken);
+        await _reviewTarget.ReadAsync(frame.TargetFrame, _reviewTargetFrame, cancellationToken);
+        return (_sourceFrame, sourceFrame, _reviewTargetFrame, frame.TargetFrame);
+    }
+
+    public void Dispose()
+    {
+        _target.Dispose();
+        _reviewTarget.Dispose();
+        _source.Dispose();
+    }
+
+    private async ValueTask LoadTarget(int targetFrame, CancellationToken cancellationToken)
+    {
+        if (_loadedTarget != targetFrame)
+        {
+            await _target.ReadAsync(targetFrame, _frame, cancellationToken);
+            _loadedTarget = targetFrame;
+        }
+    }
+
+    /// <summary>A donor frame, kept once read (donors repeat: the widest-open mouth is used again and again), within <see cref="MaxDonorCacheBytes"/>.</summary>
+    private async ValueTask<byte[]> DonorFrame(int frame, CancellationToken cancellationToken)
+    {
+        if (!_donorFrames.TryGetValue(frame, out var pixels))
+        {
+            if (_donorFrames.Count >= _maxDonorFrames)
+            {
+                _donorFrames.Clear();
+            }
+
+            pixels = new byte[_target.FrameBytes];
+            await _target.ReadAsync(frame, pixels, cancellationToken);
+            _donorFrames[frame] = pixels;
+        }
+
+        return pixels;
+    }
+
+    private static Vec3 ToVec3(float[] p) => new(p[0], p[1], p[2]);
+}

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using System.Globalization;
+using FacePipeline.Contracts;
+using FacePipeline.Face;
+using FacePipeline.Geometry;
+using FacePipeline.Media;
+using FacePipeline.Retarget;
+using FacePipeline.Stages;
+using FacePipeline.Storage;
+
+namespace FacePipeline.Benchmarks;
+
+/// <summary>
+/// Retargeting, in-process with the pipeline's own classes: expression-transfer and warp-rendering
+/// ms/frame against the encode floor (libx264 alone on the same rendered frames), the cycle
+/// expression error (the result reconstructed again, against the transferred face) and the jitter
+/// of a result rendered on a still target.
+/// </summary>
+internal static class RetargetBenchmark
+{
+    /// <summary>Source and targets of the default run: the README's pair, a 720p target, and the 720p target upscaled to 2160p.</summary>
+    public const string DefaultSource = "obama_wh_closeup.mp4";
+    public const string DefaultSmallTarget = "grid_lbbc2a.mp4";
+    public const string DefaultHdTarget = "obama_wh_medium.mp4";
+
+    /// <summary>Frames rendered and encoded at 2160p (each frame is 24 MiB; they are kept in memory for the encode floor).</summary>
+    private const int UhdFrames = 48;
+
+    private static readonly int[] Rigid = [.. JitterBenchmark.Forehead, .. JitterBenchmark.NoseBridge];
+
+    public static async Task<string> RunAsync(string source, string smallTarget, string hdTarget, string workParent, CancellationToken ct)
+    {
+        var scratch = BenchPaths.CreateScratch(workParent, "retarget");
+        try
+        {
+            var models = BenchModels.Load();
+            using var detector = new BlazeFaceDetector(models.FaceDetector);
+            using var landmarker = new FaceLandmarker(models.FaceLandmarks);
+            var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
+            var bench = new Bench(new MediaStore(scratch), detector, landmarker, mesh);
+
+            var uhd = Path.Combine(scratch, "uhd.mp4");
+            await BenchClip.RunFfmpegAsync(["-v", "error", "-i", hdTarget, "-vf", "scale=3840:2160:flags=lanczos", "-frames:v", UhdFrames.ToString(CultureInfo.InvariantCulture), "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", uhd], ct);
+            var still = Path.Combine(scratch, "still.png");
+            await BenchClip.RunFfmpegAsync(["-v", "error", "-i", smallTarget, "-frames:v", "1", still], ct);
+            var stillClip = Path.Combine(scratch, "still.mp4");
+            await BenchClip.RunFfmpegAsync(JitterBenchmark.StillArguments(still, stillClip), ct);
+
+            var performer = await bench.TrackAsync(source, "source", ct);
+            var runs = new List<Run>();
+            foreach (var (path, name, label) in new[]
+            {
+                (smallTarget, "small", Path.GetFileName(smallTarget)),
+                (hdTarget, "hd", Path.GetFileName(hdTarget)),
+                (uhd, "uhd", $"{Path.GetFileName(hdTarget)} upscaled to 3840x2160 ({UhdFrames} frames)"),
+                (stillClip, "still", $"a still of {Path.GetFileName(smallTarget)} (5 s, noisy)"),
+            })
+            {
+                var target = await bench.TrackAsync(path, name, ct);
+                runs.Add(await bench.RetargetAsync(performer, target, label, ct));
+            }
+
+            return Report(source, smallTarget, hdTarget, performer, runs);
+        }
+        finally
+        {
+            BenchPaths.DeleteQuietly(scratch);
+        }
+    }
+
+    private static string Report(string source, string smallTarget, string hdTarget, TrackedClip performer, List<Run> runs)
+    {
+        var lines = new List<string>
+        {
+            $"### Retarget: {Path.GetFileName(source)} ({performer.Clip.Video.Width}x{performer.Clip.Video.Height}, {performer.Clip.Video.FrameCount} frames) onto each target",
+            string.Empty,
+            Md.Row("target", "output", "transfer ms/frame", "warp ms/frame", "x264 ms/frame (floor)", "warp / floor", "crop px (median)"),
+            Md.Separator(7, 2, 3, 4, 5, 6),
+        };
+        foreach (var run in runs)
+        {
+            lines.Add(Md.Row(
+                run.Label,
+                $"{run.Width}x{run.Height}, {run.Frames} frames",
+                Md.F(run.TransferMs, 3),
+                Md.F(run.WarpMs, 2),
+                Md.F(run.EncodeMs, 2),
+                Md.F(run.WarpMs / run.EncodeMs, 2),
+                run.CropPixels.ToString("N0", CultureInfo.InvariantCulture)));
+        }
+
+        lines.Add(string.Empty);
+        lines.Add(Md.Row("target", "cycle error (cm)", "cycle error / IOD", "expression change (cm)", "change / IOD", "frames measured"));
+        lines.Add(Md.Separator(6, 1, 2, 3, 4, 5));
+        foreach (var run in runs)
+        {
+            lines.Add(Md.Row(run.Label, Md.F(run.Cycle.ErrorCm, 3), Pct(run.Cycle.ErrorCm / run.Cycle.IodCm), Md.F(run.Cycle.ChangeCm, 3), Pct(run.Cycle.ChangeCm / run.Cycle.IodCm), run.Cycle.Frames.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        var still = runs[^1];
+        lines.Add(string.Empty);
+        lines.Add(Md.Row("still target", "rigid-point RMS motion / IOD: the still target itself", "the result"));
+        lines.Add(Md.Separator(3, 1, 2));
+        lines.Add(Md.Row(still.Label, Pct(still.TargetJitter), Pct(still.ResultJitter)));
+        lines.Add(string.Empty);
+        lines.Add(string.Join(
+            " ",
+            $"Command: `{Md.Command("retarget", "--source", BenchArgs.PathArg(source), "--small-target", BenchArgs.PathArg(smallTarget), "--hd-target", BenchArgs.PathArg(hdTarget))}`.",
+            "Both clips are decoded by `FrameExtractor` and tracked by a fresh `FaceTracker`, then built into 3D face records as in a job (untimed).",
+            "*transfer*: `RetargetPlanner.Plan` (neutrals, gap filling, deformation transfer, pose, destination meshes), best of 3, per output frame.",
+            "*warp*: `RetargetFrameRenderer` per output frame (reading the target frame and any donor frames from the chunk files, donor selection, `WarpRenderer` in the face crop), best of 2.",
+            "*x264 floor*: `H264ClipEncoder` (libx264 veryfast, CRF 20, no audio) alone on the same rendered frames held in memory.",
+            "*cycle error*: the result frames are tracked again (fresh tracker, same sequence step); per frame, the mean distance between the result's pose-free landmarks and the transferred face the renderer aimed at, averaged over frames (both in the canonical frame, cm). *expression change*: the same distance between the target's own face and the transferred face: what the renderer had to move.",
+            "*jitter*: RMS frame-to-frame motion of the 8 rigid points (forehead 10, 151, 9, 8; nose bridge 168, 6, 197, 195) / inter-ocular distance, raw tracking, on the noisy still target and on the result retargeted onto it (whose head does not move).",
+            "IOD: the target neutral's inter-ocular distance."));
+        return string.Join('\n', lines) + "\n";
+    }
+
+    private static string Pct(double fraction) => Md.F(fraction * 100, 2) + "%";
+
+    private sealed record TrackedClip(ClipTrack Clip, RetargetClip Faces, IReadOnlyList<FrameRecord> RawRecords);
+
+    private sealed record CycleError(double ErrorCm, double ChangeCm, double IodCm, int Frames);
+
+    private sealed record Run(string Label, int Width, int Height, int Frames, double TransferMs, double WarpMs, double EncodeMs, long CropPixels, CycleError Cycle, double TargetJitter, double ResultJitter);
+
+    private sealed class Bench(MediaStore store, BlazeFaceDetector detector, FaceLandmarker landmarker, CanonicalFaceMesh mesh)
+    {
+        private readonly MetricLandmarks _geometry = new(mesh);
+
+        /// <summary>Extracts a clip into the store (as a job would), tracks it and builds its 3D face records.</summary>
+        public async Task<TrackedClip> TrackAsync(string path, string name, CancellationToken ct)
+        {
+            var extraction = await FrameExtractor.ExtractAsync(path, store.PathFor(name), new FrameExtractionOptions { ExtractAudio = false }, ct);
+            var clip = new ClipTrack(
+                name,
+                Path.GetFileName(path),
+                new VideoInfo(extraction.Width, extraction.Height, extraction.FrameRate.Numerator, extraction.FrameRate.Denominator, checked((int)extraction.FrameCount), extraction.Duration.TotalSeconds, false),
+                [.. extraction.Chunks.Select(c => new TrackChunk(new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount, $"{name}/{c.FileName}"), string.Empty))],
+                $"{name}/{extraction.TimelineFileName}",
+                null);
+            var raw = new List<FrameRecord>();
+            var tracker = new FaceTracker(detector, landmarker);
+            using var reader = new ClipFrameReader(store, clip);
+            var buffer = new byte[reader.FrameBytes];
+            for (var f = 0; f < reader.FrameCount; f++)
+            {
+                await reader.ReadAsync(f, buffer, ct);
+                raw.Add(Track(tracker, buffer, reader.Width, reader.Height, f));
+            }
+
+            return new TrackedClip(clip, Build(raw, clip.Video), raw);
+        }
+
+        public async Task<Run> RetargetAsync(TrackedClip source, TrackedClip target, string label, CancellationToken ct)
+        {
+            var planner = new RetargetPlanner(mesh);
+            var options = RetargetPlanOptions.Default;
+            RetargetPlan plan = null!;
+            var transfer = double.MaxValue;
+            for (var i = 0; i < 3; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                plan = planner.Plan(source.Faces, target.Faces, options);
+                transfer = Math.Min(transfer, clock.Elapsed.TotalMilliseconds / plan.Frames.Count);
+            }
+
+            var command = new TransferExpressions(Guid.Empty, source.Clip, target.Clip, RetargetSettings.Default, "transfer.json");
+            var document = ExpressionTransferStage.Document(command, plan);
+            var render = new RenderRetargetOutputs(Guid.Empty, source.Clip, target.Clip, RetargetSettings.Default, "transfer.json", "result.mp4", "review.mp4", null);
+            var (width, height) = (target.Clip.Video.Width, target.Clip.Video.Height);
+            var frames = new List<byte[]>(plan.Frames.Count);
+            var warp = double.MaxValue;
+            var crops = new List<long>();
+            for (var pass = 0; pass < 2; pass++)
+            {
+                frames.Clear();
+                crops.Clear();
+                using var renderer = new RetargetFrameRenderer(store, render, document, new WarpRenderer(mesh));
+                var elapsed = TimeSpan.Zero;
+                for (var i = 0; i < plan.Frames.Count; i++)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    var frame = await renderer.RenderAsync(i, ct);
+                    elapsed += Stopwatch.GetElapsedTime(started);
+                    frames.Add(frame.ToArray());
+                    crops.Add(renderer.LastCrop.Area);
+                }
+
+                warp = Math.Min(warp, elapsed.TotalMilliseconds / plan.Frames.Count);
+            }
+
+            var encodeClock = Stopwatch.StartNew();
+            await H264ClipEncoder.EncodeAsync(InMemory(frames), width, height, new Rational(plan.OutputRate.Numerator, plan.OutputRate.Denominator), null, store.PathFor($"{label.GetHashCode(StringComparison.Ordinal):X8}.mp4"), cancellationToken: ct);
+            var encode = encodeClock.Elapsed.TotalMilliseconds / frames.Count;
+
+            // The result, reconstructed again.
+            var tracker = new FaceTracker(detector, landmarker);
+            var resultRaw = frames.Select((frame, i) => Track(tracker, frame, width, height, i)).ToList();
+            var result = Build(resultRaw, target.Clip.Video with { FrameCount = frames.Count });
+            var cycle = Cycle(plan, target.Faces, result);
+            return new Run(
+                label, width, height, plan.Frames.Count, transfer, warp, encode,
+                (long)crops.Order().ElementAt(crops.Count / 2),
+                cycle,
+                Jitter(target.RawRecords),
+                Jitter(resultRaw));
+        }
+
+        private RetargetClip Build(List<FrameRecord> raw, VideoInfo video)
+        {
+            var frames = new FaceSequenceBuilder(_geometry).Build([raw], video.Width, video.Height, FaceSequenceOptions.Default);
+            return ClipRecords.ToRetargetClip(frames, _geometry, video.Width, video.Height, new FrameRate(video.FrameRateNumerator, video.FrameRateDenominator), null);
+        }
+
+        private static FrameRecord Track(FaceTracker tracker, byte[] frame, int width, int height, int index) =>
+            new(index, index, [.. tracker.Process(frame, width, height).Select(ChunkFaceTracking.ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]);
+
+        private static CycleError Cycle(RetargetPlan plan, RetargetClip target, RetargetClip result)
+        {
+            double error = 0, change = 0;
+            var frames = 0;
+            foreach (var frame in plan.Frames)
+            {
+                if (frame.Transferred is not { } wanted || frame.Index >= result.Frames.Count || result.Frames[frame.Index] is not { } got || target.Frames[frame.TargetFrame] is not { } own)
+                {
+                    continue;
+                }
+
+                error += MeanDistance(got.PoseFree, wanted);
+                change += MeanDistance(own.PoseFree, wanted);
+                frames++;
+            }
+
+            return new CycleError(error / Math.Max(1, frames), change / Math.Max(1, frames), FaceSize.Of(plan.TargetNeutral), frames);
+        }
+
+        private static double MeanDistance(Vec3[] a, Vec3[] b)
+        {
+            double sum = 0;
+            for (var k = 0; k < a.Length; k++)
+            {
+                sum += (a[k] - b[k]).Length;
+            }
+
+            return sum / a.Length;
+        }
+
+        /// <summary>RMS frame-to-frame motion of the rigid points (first face, raw), as a fraction of the inter-ocular distance in pixels.</summary>
+        private static double Jitter(IReadOnlyList<FrameRecord> raw)
+        {
+            double sum = 0;
+            var count = 0;
+            for (var f = 1; f < raw.Count; f++)
+            {
+                if (raw[f].Faces.Count == 0 || raw[f - 1].Faces.Count == 0)
+                {
+                    continue;
+                }
+
+                var (a, b) = (raw[f - 1].Faces[0].Landmarks, raw[f].Faces[0].Landmarks);
+                var iod = PixelIod(b);
+                foreach (var k in Rigid)
+                {
+                    var (dx, dy) = (b[k][0] - a[k][0], b[k][1] - a[k][1]);
+                    sum += ((dx * dx) + (dy * dy)) / (iod * iod);
+                    count++;
+                }
+            }
+
+            return Math.Sqrt(sum / Math.Max(1, count));
+        }
+
+        private static double PixelIod(float[][] landmarks)
+        {
+            var points = landmarks.Select(p => new Vec3(p[0], p[1], 0)).ToArray();
+            return FaceSize.Of(points);
+        }
+
+        private static async IAsyncEnumerable<ReadOnlyMemory<byte>> InMemory(List<byte[]> frames)
+        {
+            foreach (var frame in frames)
+            {
+                yield return frame;
+            }
+
+            await Task.CompletedTask;
+        }
+    }
+}
