@@ -82,6 +82,7 @@ public sealed class RetargetJobTests(PipelineFixture pipeline)
     [InlineData(true, false, "", "'source' (performer) and 'target' (actor)")]
     [InlineData(true, true, "pose=sideways", "pose must be one of: target, source")]
     [InlineData(true, true, "mouthGain=7", "mouthGain must be a number from 0 to 3")]
+    [InlineData(true, true, "prores=maybe", "prores must be true or false")]
     public async Task A_retarget_request_missing_a_clip_or_with_a_bad_setting_is_refused_and_stores_nothing(bool withSource, bool withTarget, string field, string expected)
     {
         var clip = RepoPaths.MediaFile("grid_bbaf2n.mp4");

@@ -76,6 +76,22 @@ public static class JobRequests
             return frame;
         }
 
+        bool Flag(string name, bool fallback)
+        {
+            if (!upload.Fields.TryGetValue(name, out var text))
+            {
+                return fallback;
+            }
+
+            if (bool.TryParse(text, out var value))
+            {
+                return value;
+            }
+
+            problems.Add($"{name} must be true or false.");
+            return fallback;
+        }
+
         var settings = new RetargetSettings(
             Gain("intensity", defaults.Intensity),
             Gain("mouthGain", defaults.MouthGain),
@@ -83,7 +99,7 @@ public static class JobRequests
             Gain("browsGain", defaults.BrowsGain),
             Choice("pose", defaults.Pose),
             Choice("timing", defaults.Timing),
-            upload.Fields.GetValueOrDefault("prores") is { } prores ? prores is "true" or "1" or "yes" : defaults.ProRes,
+            Flag("prores", defaults.ProRes),
             Frame("sourceNeutralFrame"),
             Frame("targetNeutralFrame"));
         return problems.Count == 0 ? (settings, null) : (null, string.Join(" ", problems));
