@@ -8,6 +8,8 @@
 # here, by figures a person reads, never by timed tests. Progress goes to stderr.
 #
 #   scripts/bench.sh [extra arguments for "facepipe-bench all", e.g. --runs 9 --frames 1000 --passes 9]
+#   scripts/bench.sh retarget      # retargeting: transfer and warp ms/frame against x264, cycle error, jitter
+#   scripts/bench.sh <subcommand> [arguments]   (extraction, detection, reconstruction, jitter, retarget)
 #
 # Settings (environment): FACEPIPE_MODELS (default <repo>/.data/models). Footage: ../shared/assets/media.
 set -euo pipefail
@@ -23,4 +25,8 @@ if [[ ! -s "$MODELS/blazeface/face_detection_short_range.onnx" \
 fi
 
 dotnet build tools/FacePipeline.Benchmarks -c Release -nologo -v quiet >&2
-dotnet tools/FacePipeline.Benchmarks/bin/Release/net10.0/facepipe-bench.dll all "$@"
+if [[ $# -gt 0 && "$1" != -* ]]; then
+  dotnet tools/FacePipeline.Benchmarks/bin/Release/net10.0/facepipe-bench.dll "$@"
+else
+  dotnet tools/FacePipeline.Benchmarks/bin/Release/net10.0/facepipe-bench.dll all "$@"
+fi

@@ -90,11 +90,11 @@ internal static class RetargetBenchmark
         }
 
         lines.Add(string.Empty);
-        lines.Add(Md.Row("target", "cycle error (cm)", "cycle error / IOD", "expression change (cm)", "change / IOD", "frames measured"));
-        lines.Add(Md.Separator(6, 1, 2, 3, 4, 5));
+        lines.Add(Md.Row("target", "cycle error (cm)", "cycle error / IOD", "expression change (cm)", "change / IOD", "change recovered (3D)", "2D motion recovered", "frames measured"));
+        lines.Add(Md.Separator(8, 1, 2, 3, 4, 5, 6, 7));
         foreach (var run in runs)
         {
-            lines.Add(Md.Row(run.Label, Md.F(run.Cycle.ErrorCm, 3), Pct(run.Cycle.ErrorCm / run.Cycle.IodCm), Md.F(run.Cycle.ChangeCm, 3), Pct(run.Cycle.ChangeCm / run.Cycle.IodCm), run.Cycle.Frames.ToString(CultureInfo.InvariantCulture)));
+            lines.Add(Md.Row(run.Label, Md.F(run.Cycle.ErrorCm, 3), Pct(run.Cycle.ErrorCm / run.Cycle.IodCm), Md.F(run.Cycle.ChangeCm, 3), Pct(run.Cycle.ChangeCm / run.Cycle.IodCm), Md.F(run.Cycle.Recovered, 2), Md.F(run.Cycle.ScreenRecovered, 2), run.Cycle.Frames.ToString(CultureInfo.InvariantCulture)));
         }
 
         var still = runs[^1];
@@ -110,7 +110,7 @@ internal static class RetargetBenchmark
             "*transfer*: `RetargetPlanner.Plan` (neutrals, gap filling, deformation transfer, pose, destination meshes), best of 3, per output frame.",
             "*warp*: `RetargetFrameRenderer` per output frame (reading the target frame and any donor frames from the chunk files, donor selection, `WarpRenderer` in the face crop), best of 2.",
             "*x264 floor*: `H264ClipEncoder` (libx264 veryfast, CRF 20, no audio) alone on the same rendered frames held in memory.",
-            "*cycle error*: the result frames are tracked again (fresh tracker, same sequence step); per frame, the mean distance between the result's pose-free landmarks and the transferred face the renderer aimed at, averaged over frames (both in the canonical frame, cm). *expression change*: the same distance between the target's own face and the transferred face: what the renderer had to move.",
+            "*cycle error*: the result frames are tracked again (fresh tracker, same sequence step); per frame, the mean distance between the result's pose-free landmarks and the transferred face the renderer aimed at, averaged over frames (both in the canonical frame, cm). *expression change*: the same distance between the target's own face and the transferred face: what the renderer had to move. *change recovered (3D)*: Σ (result − target's own)·(transferred − target's own) / Σ |transferred − target's own|² over the pose-free landmarks (1: the reconstruction of the result shows all of the asked change). *2D motion recovered*: the same in the image, raw landmarks of the result against the destination meshes (what the landmark model sees of the warp).",
             "*jitter*: RMS frame-to-frame motion of the 8 rigid points (forehead 10, 151, 9, 8; nose bridge 168, 6, 197, 195) / inter-ocular distance, raw tracking, on the noisy still target and on the result retargeted onto it (whose head does not move).",
             "IOD: the target neutral's inter-ocular distance."));
         return string.Join('\n', lines) + "\n";
@@ -120,7 +120,9 @@ internal static class RetargetBenchmark
 
     private sealed record TrackedClip(ClipTrack Clip, RetargetClip Faces, IReadOnlyList<FrameRecord> RawRecords);
 
-    private sealed record CycleError(double ErrorCm, double ChangeCm, double IodCm, int Frames);
+    /// <param name="Recovered">How much of the asked change (transferred − target's own face) the result's reconstruction shows: Σ (result − own)·(asked) / Σ |asked|² (1: all of it, 0: none).</param>
+    /// <param name="ScreenRecovered">The same in the image: how much of the asked 2D landmark motion the result's raw tracking shows.</param>
+    private sealed record CycleError(double ErrorCm, double ChangeCm, double IodCm, int Frames, double Recovered, double ScreenRecovered = 0);
 
     private sealed record Run(string Label, int Width, int Height, int Frames, double TransferMs, double WarpMs, double EncodeMs, long CropPixels, CycleError Cycle, double TargetJitter, double ResultJitter);
 
@@ -199,6 +201,8 @@ internal static class RetargetBenchmark
             var resultRaw = frames.Select((frame, i) => Track(tracker, frame, width, height, i)).ToList();
             var result = Build(resultRaw, target.Clip.Video with { FrameCount = frames.Count });
             var cycle = Cycle(plan, target.Faces, result);
+            cycle = cycle with { ScreenRecovered = ScreenRecovered(plan, target.RawRecords, resultRaw) };
+
             return new Run(
                 label, width, height, plan.Frames.Count, transfer, warp, encode,
                 (long)crops.Order().ElementAt(crops.Count / 2),
@@ -218,7 +222,7 @@ internal static class RetargetBenchmark
 
         private static CycleError Cycle(RetargetPlan plan, RetargetClip target, RetargetClip result)
         {
-            double error = 0, change = 0;
+            double error = 0, change = 0, along = 0, squared = 0;
             var frames = 0;
             foreach (var frame in plan.Frames)
             {
@@ -229,10 +233,44 @@ internal static class RetargetBenchmark
 
                 error += MeanDistance(got.PoseFree, wanted);
                 change += MeanDistance(own.PoseFree, wanted);
+                for (var k = 0; k < wanted.Length; k++)
+                {
+                    var asked = wanted[k] - own.PoseFree[k];
+                    along += Vec3.Dot(got.PoseFree[k] - own.PoseFree[k], asked);
+                    squared += Vec3.Dot(asked, asked);
+                }
+
                 frames++;
             }
 
-            return new CycleError(error / Math.Max(1, frames), change / Math.Max(1, frames), FaceSize.Of(plan.TargetNeutral), frames);
+            return new CycleError(error / Math.Max(1, frames), change / Math.Max(1, frames), FaceSize.Of(plan.TargetNeutral), frames, squared > 0 ? along / squared : 0);
+        }
+
+        /// <summary>
+        /// How much of the asked 2D landmark motion (destination − the target frame's landmarks) the
+        /// result's raw tracking shows in the image: Σ (result − target)·asked / Σ |asked|², raw landmarks of both.
+        /// </summary>
+        private static double ScreenRecovered(RetargetPlan plan, IReadOnlyList<FrameRecord> targetRaw, IReadOnlyList<FrameRecord> resultRaw)
+        {
+            double along = 0, squared = 0;
+            foreach (var frame in plan.Frames)
+            {
+                if (frame.Destination is not { } destination || frame.Tracked is not { } tracked
+                    || resultRaw[frame.Index].Faces.Count == 0 || targetRaw[frame.TargetFrame].Faces.Count == 0)
+                {
+                    continue;
+                }
+
+                var (got, own) = (resultRaw[frame.Index].Faces[0].Landmarks, targetRaw[frame.TargetFrame].Faces[0].Landmarks);
+                for (var k = 0; k < destination.Length; k++)
+                {
+                    var (x, y) = (destination[k].X - tracked[k].X, destination[k].Y - tracked[k].Y);
+                    along += ((got[k][0] - own[k][0]) * x) + ((got[k][1] - own[k][1]) * y);
+                    squared += (x * x) + (y * y);
+                }
+            }
+
+            return squared > 0 ? along / squared : 0;
         }
 
         private static double MeanDistance(Vec3[] a, Vec3[] b)
