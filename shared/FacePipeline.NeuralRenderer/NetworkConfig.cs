@@ -115,6 +115,11 @@ public sealed record NeuralRendererConfig
             throw new ArgumentOutOfRangeException(nameof(CropSize), CropSize, $"The crop must be a multiple of {Generator.SizeMultiple}.");
         }
 
+        if ((CropSize >> Discriminator.Layers) < 3)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CropSize), CropSize, $"The discriminator's {Discriminator.Layers} stride-2 layers need crops of at least {3 << Discriminator.Layers} pixels.");
+        }
+
         if (Discriminator.ConditionChannels != Generator.InputChannels)
         {
             throw new ArgumentException("The discriminator's condition must have the generator's input channels.");
