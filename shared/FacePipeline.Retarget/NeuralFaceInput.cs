@@ -5,30 +5,41 @@ namespace FacePipeline.Retarget;
 /// <summary>
 /// What the neural renderer sees of one frame, in a <see cref="FaceCrop"/> aligned to the destination
 /// mesh (Deep Video Portraits' conditioning, on MediaPipe's topology). <see cref="Channels"/> planes of
-/// <see cref="Size"/>², row-major, channel-major (CHW), values in [−1, 1] for images and [0, 1] for masks:
+/// <see cref="Size"/>², row-major, channel-major (CHW), every value in [0, 1]:
 /// <list type="number">
-/// <item>0–2: the warp renderer's image: the frame's face moved from its tracked mesh to the destination
-///   (<see cref="WarpRenderer"/>, in crop space, no donors), RGB.</item>
-/// <item>3–5: the correspondence map: the canonical face's coordinates (x, y, z, each scaled to [−1, 1] over
-///   the canonical mesh's extent) interpolated over the destination mesh's triangles; 0 outside.</item>
-/// <item>6: the face mask (inside the destination mesh; the canonical triangles close the mouth and eyes).</item>
-/// <item>7: the mouth interior (inside the inner lip contour).</item>
-/// <item>8, 9: the subject's left and right eye (inside the lid margins).</item>
+/// <item>0–2 (<see cref="WarpedRgb"/>): the warp renderer's image: the frame's face moved from its tracked
+///   mesh to the destination (<see cref="WarpRenderer"/>, in crop space, no donors), RGB / 255.</item>
+/// <item>3–5 (<see cref="Correspondence"/>): the correspondence map: the canonical face's coordinates (x, y,
+///   z, each scaled to [0, 1] over the canonical mesh's extent) interpolated over the destination mesh's
+///   triangles; 0 outside.</item>
+/// <item>6 (<see cref="MouthMask"/>): the mouth interior (inside the inner lip contour).</item>
+/// <item>7 (<see cref="EyesMask"/>): the eyes (inside both lid margins).</item>
 /// </list>
+/// Beside the planes comes the face mask (inside the destination mesh, whose canonical triangles close the
+/// mouth and eyes): where the training loss is taken and where a generated face is composited.
 /// Training pairs (self-reenactment) take frame i's pixels and mesh to frame j's mesh, and frame j's real
 /// crop (<see cref="Target"/>) as the answer; at inference the target frame's own pixels go to the
 /// transferred mesh. Not thread-safe (keeps buffers): one instance per worker.
 /// </summary>
 public sealed class NeuralFaceInput
 {
+    /// <summary>First plane of the warped RGB image.</summary>
+    public const int WarpedRgb = 0;
+
+    /// <summary>First plane of the correspondence map (x, y, z).</summary>
+    public const int Correspondence = 3;
+
+    /// <summary>The mouth-interior plane.</summary>
+    public const int MouthMask = 6;
+
+    /// <summary>The eyes plane.</summary>
+    public const int EyesMask = 7;
+
     /// <summary>Conditioning planes after the warped image.</summary>
-    public const int ConditioningChannels = 7;
+    public const int ConditioningChannels = 5;
 
     /// <summary>All input planes: the warped RGB and the conditioning.</summary>
     public const int Channels = 3 + ConditioningChannels;
-
-    /// <summary>Index of the face-mask plane.</summary>
-    public const int FaceMaskChannel = 6;
 
     private readonly Triangle[] triangles;
     private readonly Vec3[] correspondence;
@@ -62,15 +73,21 @@ public sealed class NeuralFaceInput
     /// <summary>
     /// Fills <paramref name="input"/> (<see cref="Channels"/> × <see cref="PlaneLength"/>) for
     /// <paramref name="frame"/>'s face moved from <paramref name="tracked"/> to <paramref name="destination"/>
-    /// (both 468 points, frame pixels) and returns the destination's crop (where a generated face goes back).
+    /// (both 468 points, frame pixels) and <paramref name="faceMask"/> (<see cref="PlaneLength"/>), and returns
+    /// the destination's crop (where a generated face goes back).
     /// </summary>
-    public FaceCrop Build(ReadOnlySpan<byte> frame, int width, int height, ReadOnlySpan<Point2> tracked, ReadOnlySpan<Point2> destination, Span<float> input)
+    public FaceCrop Build(ReadOnlySpan<byte> frame, int width, int height, ReadOnlySpan<Point2> tracked, ReadOnlySpan<Point2> destination, Span<float> input, Span<float> faceMask)
     {
         WarpMesh.RequireMesh(tracked, nameof(tracked));
         WarpMesh.RequireMesh(destination, nameof(destination));
         if (input.Length != Channels * PlaneLength)
         {
             throw new ArgumentException($"Expected {Channels * PlaneLength} input values, got {input.Length}.", nameof(input));
+        }
+
+        if (faceMask.Length != PlaneLength)
+        {
+            throw new ArgumentException($"Expected {PlaneLength} mask values, got {faceMask.Length}.", nameof(faceMask));
         }
 
         var from = FaceCrop.Of(tracked, Size);
@@ -80,11 +97,11 @@ public sealed class NeuralFaceInput
         to.ToCrop(destination, destinationCrop);
         warper.Render(source, Size, Size, trackedCrop, destinationCrop, [], warped);
         ToPlanes(warped, input[..(3 * PlaneLength)]);
-        Conditioning(destinationCrop, input[(3 * PlaneLength)..]);
+        Conditioning(destinationCrop, input[(3 * PlaneLength)..], faceMask);
         return to;
     }
 
-    /// <summary>The real frame's crop as 3 planes in [−1, 1]: the answer of a training pair.</summary>
+    /// <summary>The real frame's crop as 3 planes in [0, 1]: the answer of a training pair.</summary>
     public void Target(ReadOnlySpan<byte> frame, int width, int height, FaceCrop crop, Span<float> target)
     {
         if (crop.Size != Size)
@@ -97,19 +114,20 @@ public sealed class NeuralFaceInput
     }
 
     /// <summary>
-    /// Draws the conditioning planes (<see cref="ConditioningChannels"/> × <see cref="PlaneLength"/>) of a
-    /// mesh given in crop pixels.
+    /// Draws the conditioning planes (<see cref="ConditioningChannels"/> × <see cref="PlaneLength"/>) and the
+    /// face mask of a mesh given in crop pixels.
     /// </summary>
-    public void Conditioning(ReadOnlySpan<Point2> meshInCrop, Span<float> planes)
+    public void Conditioning(ReadOnlySpan<Point2> meshInCrop, Span<float> planes, Span<float> faceMask)
     {
         WarpMesh.RequireMesh(meshInCrop, nameof(meshInCrop));
-        if (planes.Length != ConditioningChannels * PlaneLength)
+        if (planes.Length != ConditioningChannels * PlaneLength || faceMask.Length != PlaneLength)
         {
-            throw new ArgumentException($"Expected {ConditioningChannels * PlaneLength} values, got {planes.Length}.", nameof(planes));
+            throw new ArgumentException($"Expected {ConditioningChannels * PlaneLength} plane and {PlaneLength} mask values, got {planes.Length} and {faceMask.Length}.", nameof(planes));
         }
 
         planes.Clear();
-        var painter = new AttributePainter(planes, Size, PlaneLength);
+        faceMask.Clear();
+        var painter = new AttributePainter(planes, faceMask, Size, PlaneLength);
         foreach (var t in triangles)
         {
             painter.A = correspondence[t.A];
@@ -118,12 +136,13 @@ public sealed class NeuralFaceInput
             PiecewiseAffineWarp.Rasterize(meshInCrop[t.A], meshInCrop[t.B], meshInCrop[t.C], Size, Size, ref painter);
         }
 
-        Fill(meshInCrop, FaceRegions.InnerLipLoop, planes.Slice(4 * PlaneLength, PlaneLength));
-        Fill(meshInCrop, FaceRegions.LeftEyeLoop, planes.Slice(5 * PlaneLength, PlaneLength));
-        Fill(meshInCrop, FaceRegions.RightEyeLoop, planes.Slice(6 * PlaneLength, PlaneLength));
+        var offset = Correspondence * PlaneLength;
+        Fill(meshInCrop, FaceRegions.InnerLipLoop, planes.Slice((MouthMask * PlaneLength) - offset, PlaneLength));
+        Fill(meshInCrop, FaceRegions.LeftEyeLoop, planes.Slice((EyesMask * PlaneLength) - offset, PlaneLength));
+        Fill(meshInCrop, FaceRegions.RightEyeLoop, planes.Slice((EyesMask * PlaneLength) - offset, PlaneLength));
     }
 
-    /// <summary>RGB24 → 3 planes in [−1, 1] (v / 127.5 − 1).</summary>
+    /// <summary>RGB24 → 3 planes in [0, 1] (v / 255).</summary>
     public static void ToPlanes(ReadOnlySpan<byte> rgb, Span<float> planes)
     {
         var n = rgb.Length / 3;
@@ -134,13 +153,13 @@ public sealed class NeuralFaceInput
 
         for (var i = 0; i < n; i++)
         {
-            planes[i] = (rgb[3 * i] / 127.5f) - 1;
-            planes[n + i] = (rgb[(3 * i) + 1] / 127.5f) - 1;
-            planes[(2 * n) + i] = (rgb[(3 * i) + 2] / 127.5f) - 1;
+            planes[i] = rgb[3 * i] / 255f;
+            planes[n + i] = rgb[(3 * i) + 1] / 255f;
+            planes[(2 * n) + i] = rgb[(3 * i) + 2] / 255f;
         }
     }
 
-    /// <summary>3 planes in [−1, 1] → RGB24 (clamped, rounded): the inverse of <see cref="ToPlanes"/>.</summary>
+    /// <summary>3 planes in [0, 1] → RGB24 (clamped, rounded): the inverse of <see cref="ToPlanes"/>.</summary>
     public static void FromPlanes(ReadOnlySpan<float> planes, Span<byte> rgb)
     {
         var n = rgb.Length / 3;
@@ -153,12 +172,12 @@ public sealed class NeuralFaceInput
         {
             for (var c = 0; c < 3; c++)
             {
-                rgb[(3 * i) + c] = (byte)Math.Clamp(MathF.Round((planes[(c * n) + i] + 1) * 127.5f), 0, 255);
+                rgb[(3 * i) + c] = (byte)Math.Clamp(MathF.Round(planes[(c * n) + i] * 255f), 0, 255);
             }
         }
     }
 
-    /// <summary>The canonical vertices scaled per axis to [−1, 1] over their extent.</summary>
+    /// <summary>The canonical vertices scaled per axis to [0, 1] over their extent.</summary>
     private static Vec3[] Normalised(ReadOnlySpan<Vec3> vertices)
     {
         var (min, max) = (new Vec3(double.MaxValue, double.MaxValue, double.MaxValue), new Vec3(double.MinValue, double.MinValue, double.MinValue));
@@ -168,7 +187,7 @@ public sealed class NeuralFaceInput
             max = new Vec3(Math.Max(max.X, v.X), Math.Max(max.Y, v.Y), Math.Max(max.Z, v.Z));
         }
 
-        static double Scale(double v, double lo, double hi) => hi > lo ? (2 * (v - lo) / (hi - lo)) - 1 : 0;
+        static double Scale(double v, double lo, double hi) => hi > lo ? (v - lo) / (hi - lo) : 0;
         var result = new Vec3[vertices.Length];
         for (var i = 0; i < vertices.Length; i++)
         {
@@ -196,10 +215,11 @@ public sealed class NeuralFaceInput
         }
     }
 
-    /// <summary>Writes the interpolated correspondence (planes 0–2) and the face mask (plane 3) of each pixel it visits.</summary>
-    private ref struct AttributePainter(Span<float> planes, int width, int planeLength) : IPixelVisitor
+    /// <summary>Writes the interpolated correspondence (planes 0–2) and the face mask of each pixel it visits.</summary>
+    private ref struct AttributePainter(Span<float> planes, Span<float> mask, int width, int planeLength) : IPixelVisitor
     {
         private readonly Span<float> planes = planes;
+        private readonly Span<float> mask = mask;
 
         public Vec3 A { get; set; }
 
@@ -213,7 +233,7 @@ public sealed class NeuralFaceInput
             planes[i] = (float)((l0 * A.X) + (l1 * B.X) + (l2 * C.X));
             planes[planeLength + i] = (float)((l0 * A.Y) + (l1 * B.Y) + (l2 * C.Y));
             planes[(2 * planeLength) + i] = (float)((l0 * A.Z) + (l1 * B.Z) + (l2 * C.Z));
-            planes[(3 * planeLength) + i] = 1;
+            mask[i] = 1;
         }
     }
 

@@ -15,10 +15,14 @@ public class NeuralFaceInputTests
 
     private static Point2[] MouthOpen => Project(JawDrop(TestMesh.Neutral, 1.2), 12, 200, 190);
 
-    private static float[] Build(byte[] frame, Point2[] tracked, Point2[] destination, out FaceCrop crop)
+    private static float[] Build(byte[] frame, Point2[] tracked, Point2[] destination, out FaceCrop crop) =>
+        Build(frame, tracked, destination, out crop, out _);
+
+    private static float[] Build(byte[] frame, Point2[] tracked, Point2[] destination, out FaceCrop crop, out float[] faceMask)
     {
         var input = new float[NeuralFaceInput.Channels * S * S];
-        crop = Shared.Value.Build(frame, W, H, tracked, destination, input);
+        faceMask = new float[S * S];
+        crop = Shared.Value.Build(frame, W, H, tracked, destination, input, faceMask);
         return input;
     }
 
@@ -62,31 +66,32 @@ public class NeuralFaceInputTests
             worst = Math.Max(worst, Math.Abs(input[i] - target[i]));
         }
 
-        Assert.InRange(worst, 0, 2.01f / 127.5f); // a second bilinear pass through the identity warp rounds once more
+        Assert.InRange(worst, 0, 1.01f / 255f); // a second bilinear pass through the identity warp rounds once more
     }
 
     [Fact]
     public void The_masks_cover_the_face_the_open_mouth_and_each_eye()
     {
         var open = MouthOpen;
-        var input = Build(Textured(W, H), open, open, out var crop);
+        var input = Build(Textured(W, H), open, open, out var crop, out var faceMask);
 
-        var face = Count(Plane(input, NeuralFaceInput.FaceMaskChannel));
+        var face = Count(faceMask);
         var oval = Area(crop, open, FaceRegions.FaceOval);
         Assert.InRange(face, oval * 0.97, oval * 1.03);
 
-        var mouth = Count(Plane(input, 7));
+        var mouth = Count(Plane(input, NeuralFaceInput.MouthMask));
         var lips = Area(crop, open, FaceRegions.InnerLipLoop);
         Assert.True(lips > 100, $"the jaw drop opens the mouth: {lips:F0} px²");
         Assert.InRange(mouth, lips * 0.85, lips * 1.2);
 
-        var (left, right) = (Plane(input, 8).ToArray(), Plane(input, 9).ToArray());
-        Assert.InRange(Count(left), Area(crop, open, FaceRegions.LeftEyeLoop) * 0.8, Area(crop, open, FaceRegions.LeftEyeLoop) * 1.3);
-        Assert.InRange(Count(right), Area(crop, open, FaceRegions.RightEyeLoop) * 0.8, Area(crop, open, FaceRegions.RightEyeLoop) * 1.3);
-        Assert.DoesNotContain(Enumerable.Range(0, S * S), i => left[i] > 0 && right[i] > 0);
-        var subjectsLeft = crop.ToCrop(open[263]).X; // the subject's left eye is on the image's right
-        Assert.True(Enumerable.Range(0, S * S).Where(i => left[i] > 0).Average(i => i % S) > S / 2.0);
-        Assert.True(subjectsLeft > S / 2.0);
+        var eyes = Plane(input, NeuralFaceInput.EyesMask).ToArray();
+        var eyeArea = Area(crop, open, FaceRegions.LeftEyeLoop) + Area(crop, open, FaceRegions.RightEyeLoop);
+        Assert.InRange(Count(eyes), eyeArea * 0.8, eyeArea * 1.3);
+        var (leftEye, rightEye) = (crop.ToCrop(open[386]), crop.ToCrop(open[159]));
+        Assert.Equal(1f, eyes[((int)Math.Round((leftEye.Y + crop.ToCrop(open[374]).Y) / 2) * S) + (int)Math.Round(leftEye.X)]);
+        Assert.Equal(1f, eyes[((int)Math.Round((rightEye.Y + crop.ToCrop(open[145]).Y) / 2) * S) + (int)Math.Round(rightEye.X)]);
+        Assert.Equal(0f, eyes[((int)Math.Round(leftEye.Y) * S) + (S / 2)]); // between the eyes
+        Assert.All(Enumerable.Range(0, S * S), i => Assert.True(faceMask[i] >= eyes[i] && faceMask[i] >= Plane(input, NeuralFaceInput.MouthMask)[i]));
     }
 
     [Fact]
@@ -106,17 +111,17 @@ public class NeuralFaceInputTests
             var i = (y * S) + x;
             var expected = new[]
             {
-                (2 * (vertices[vertex].X - lo.X) / (hi.X - lo.X)) - 1,
-                (2 * (vertices[vertex].Y - lo.Y) / (hi.Y - lo.Y)) - 1,
-                (2 * (vertices[vertex].Z - lo.Z) / (hi.Z - lo.Z)) - 1,
+                (vertices[vertex].X - lo.X) / (hi.X - lo.X),
+                (vertices[vertex].Y - lo.Y) / (hi.Y - lo.Y),
+                (vertices[vertex].Z - lo.Z) / (hi.Z - lo.Z),
             };
             for (var c = 0; c < 3; c++)
             {
-                Assert.Equal(expected[c], Plane(input, 3 + c)[i], 0.06); // within a pixel of the vertex
+                Assert.Equal(expected[c], Plane(input, NeuralFaceInput.Correspondence + c)[i], 0.03); // within a pixel of the vertex
             }
         }
 
-        Assert.Equal(0f, Plane(input, 3)[0]); // the crop's corner is outside the face
+        Assert.Equal(0f, Plane(input, NeuralFaceInput.Correspondence)[0]); // the crop's corner is outside the face
     }
 
     [Fact]
@@ -134,7 +139,7 @@ public class NeuralFaceInputTests
         var differing = 0;
         for (var i = 0; i < a.Length; i++)
         {
-            differing += Math.Abs(a[i] - b[i]) > 4 / 127.5f ? 1 : 0;
+            differing += Math.Abs(a[i] - b[i]) > 2 / 255f ? 1 : 0;
         }
 
         Assert.True(differing < a.Length / 200, $"{differing} of {a.Length} values differ");
@@ -146,9 +151,9 @@ public class NeuralFaceInputTests
         var rgb = Textured(16, 16);
         var planes = new float[rgb.Length];
         NeuralFaceInput.ToPlanes(rgb, planes);
-        Assert.All(planes, v => Assert.InRange(v, -1f, 1f));
-        Assert.Equal((rgb[3 * 5] / 127.5f) - 1, planes[5]);
-        Assert.Equal((rgb[(3 * 5) + 2] / 127.5f) - 1, planes[(2 * 256) + 5]);
+        Assert.All(planes, v => Assert.InRange(v, 0f, 1f));
+        Assert.Equal(rgb[3 * 5] / 255f, planes[5]);
+        Assert.Equal(rgb[(3 * 5) + 2] / 255f, planes[(2 * 256) + 5]);
 
         var back = new byte[rgb.Length];
         NeuralFaceInput.FromPlanes(planes, back);
@@ -159,8 +164,9 @@ public class NeuralFaceInputTests
     public void Bad_inputs_are_rejected()
     {
         var frame = Textured(W, H);
-        Assert.Throws<ArgumentException>(() => Shared.Value.Build(frame, W, H, Neutral, Neutral, new float[10]));
-        Assert.Throws<ArgumentException>(() => Shared.Value.Build(frame, W, H, Neutral[..400], Neutral, new float[NeuralFaceInput.Channels * S * S]));
+        Assert.Throws<ArgumentException>(() => Shared.Value.Build(frame, W, H, Neutral, Neutral, new float[10], new float[S * S]));
+        Assert.Throws<ArgumentException>(() => Shared.Value.Build(frame, W, H, Neutral, Neutral, new float[NeuralFaceInput.Channels * S * S], new float[3]));
+        Assert.Throws<ArgumentException>(() => Shared.Value.Build(frame, W, H, Neutral[..400], Neutral, new float[NeuralFaceInput.Channels * S * S], new float[S * S]));
         Assert.Throws<ArgumentException>(() => Shared.Value.Target(frame, W, H, FaceCrop.Of(Neutral, 64), new float[3 * S * S]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new NeuralFaceInput(TestMesh.Canonical, 4));
     }
