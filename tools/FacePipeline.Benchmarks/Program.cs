@@ -17,6 +17,7 @@ root.Subcommands.Add(Detection());
 root.Subcommands.Add(Reconstruction());
 root.Subcommands.Add(Jitter());
 root.Subcommands.Add(Retarget());
+root.Subcommands.Add(Neural());
 root.Subcommands.Add(All());
 
 try
@@ -121,6 +122,29 @@ Command Retarget()
             WorkDir(parse),
             ct));
         return 0;
+    });
+    return command;
+}
+
+Command Neural()
+{
+    var sizes = new Option<string>("--sizes") { Description = "Crop sizes, comma-separated (powers of two ≥ 32).", DefaultValueFactory = _ => "128,256" };
+    var baseChannels = AtLeastOne(new Option<int>("--base-channels") { Description = "Generator and discriminator base channels.", DefaultValueFactory = _ => 64 });
+    var batch = AtLeastOne(new Option<int>("--batch") { Description = "Pairs per training step.", DefaultValueFactory = _ => 4 });
+    var steps = AtLeastOne(new Option<int>("--steps") { Description = "Timed training steps per size (after 2 warm-up steps).", DefaultValueFactory = _ => 5 });
+    var frames = AtLeastOne(new Option<int>("--frames") { Description = "Timed inference batches per size (after 3 warm-up batches).", DefaultValueFactory = _ => 20 });
+    var inferenceBatch = AtLeastOne(new Option<int>("--inference-batch") { Description = "Frames per inference run.", DefaultValueFactory = _ => 1 });
+    var command = new Command("neural", "Neural renderer: training step time per crop size; generator inference ms/frame through GeneratorSession against the raw ONNX Runtime run on the same tensors, and TorchSharp's forward.")
+    {
+        sizes, baseChannels, batch, steps, frames, inferenceBatch,
+    };
+    command.SetAction((parse, ct) =>
+    {
+        Header(args);
+        var list = parse.GetValue(sizes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        Print(NeuralRendererBenchmark.Run(list, parse.GetValue(baseChannels), parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(frames), parse.GetValue(inferenceBatch), ct));
+        return Task.FromResult(0);
     });
     return command;
 }
