@@ -137,6 +137,25 @@ public sealed class GanTrainer : IDisposable
         return new ValidationMetrics(l1 / pairs.Count, psnr / pairs.Count, ssim / pairs.Count, pairs.Count);
     }
 
+    /// <summary>The generator's RGB planes (3×H×W in [0, 1]) for pairs <paramref name="indices"/> of <paramref name="pairs"/>, no gradients.</summary>
+    public IReadOnlyList<float[]> Generate(ITrainingPairSource pairs, IReadOnlyList<int> indices)
+    {
+        RequireShape(pairs);
+        ArgumentNullException.ThrowIfNull(indices);
+        Generator.eval();
+        var result = new List<float[]>(indices.Count);
+        foreach (var index in indices)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var (input, _, _) = Batch(pairs, [index]);
+            result.Add(Generator.forward(input).cpu().contiguous().data<float>().ToArray());
+        }
+
+        Generator.train();
+        return result;
+    }
+
     /// <summary>
     /// Trains until <paramref name="budget"/> is reached. Reports <paramref name="progress"/> every
     /// <see cref="TrainingOptions.ProgressInterval"/> steps (with validation every <see cref="TrainingOptions.ValidationInterval"/>
