@@ -19,6 +19,23 @@ public static class MediaKeys
         $"{JobPrefix(jobId)}/faces/{clip}/chunk-{chunkIndex.ToString("D5", CultureInfo.InvariantCulture)}.fptk";
 
     public static string Output(Guid jobId, string name) => $"{JobPrefix(jobId)}/outputs/{name}";
+
+    /// <summary>An artefact of an actor's model version (<see cref="ActorModelFiles"/>).</summary>
+    public static string ActorModel(Guid actorId, int version, string name) =>
+        $"actors/{actorId:N}/models/{version.ToString("D4", CultureInfo.InvariantCulture)}/{name}";
+}
+
+/// <summary>The files of an actor's model version in the media store.</summary>
+public static class ActorModelFiles
+{
+    /// <summary>The trained generator, ONNX (what the rendering service runs).</summary>
+    public const string Generator = "generator.onnx";
+
+    /// <summary>The training state (networks, optimisers, step): a killed training resumes from it.</summary>
+    public const string Checkpoint = "checkpoint.bin";
+
+    /// <summary>Real | warp | neural renderer on held-out frames, PNG.</summary>
+    public const string Preview = "preview.png";
 }
 
 /// <summary>The names of the outputs a job offers for download.</summary>

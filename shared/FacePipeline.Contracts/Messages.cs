@@ -179,3 +179,68 @@ public sealed record RenderRetargetOutputs(
 
 /// <summary>Event: the retarget's outputs are in the media store.</summary>
 public sealed record RetargetOutputsRendered(Guid JobId, string ResultKey, string ReviewKey, string? ProResKey) : IJobMessage;
+
+/// <summary>A studio's choices for training an actor's neural renderer.</summary>
+/// <param name="CropSize">Side of the face crop the renderer works on (64 to 512, a multiple of 32).</param>
+/// <param name="MaxSteps">Training steps at most.</param>
+/// <param name="MaxMinutes">Wall-time budget; null: steps only. Training stops at whichever comes first.</param>
+/// <param name="BatchSize">Pairs per step.</param>
+/// <param name="ValidationFraction">Share of each clip's frames held out (the last ones), never trained on.</param>
+public sealed record TrainingSettings(
+    int CropSize = 128,
+    int MaxSteps = 2000,
+    double? MaxMinutes = null,
+    int BatchSize = 4,
+    double ValidationFraction = 0.15)
+{
+    public static TrainingSettings Default { get; } = new();
+}
+
+/// <summary>Losses of one training step.</summary>
+public sealed record TrainingLossFigures(double Generator, double Discriminator, double L1, double Adversarial, double FeatureMatching);
+
+/// <summary>Quality on held-out frames: mean L1, PSNR (dB) and SSIM in the face mask.</summary>
+public sealed record ValidationFigures(double L1, double Psnr, double Ssim, int Pairs);
+
+/// <summary>
+/// Command to the training service: train (or resume training) version <paramref name="Version"/> of an
+/// actor's neural renderer on the actor's reconstructed clips, writing a checkpoint under
+/// <paramref name="CheckpointKey"/> as it goes and the ONNX generator under <paramref name="GeneratorKey"/> at the end.
+/// </summary>
+public sealed record TrainActorModel(
+    Guid JobId,
+    Guid ActorId,
+    Guid ModelId,
+    int Version,
+    IReadOnlyList<ClipTrack> Clips,
+    TrainingSettings Settings,
+    string CheckpointKey,
+    string GeneratorKey,
+    string PreviewKey) : IJobMessage;
+
+/// <summary>Event: training has reached <paramref name="Step"/> (sent every few steps; validation figures when they were measured).</summary>
+public sealed record ActorTrainingProgressed(
+    Guid JobId,
+    Guid ModelId,
+    int Step,
+    int MaxSteps,
+    TrainingLossFigures? Losses,
+    ValidationFigures? Validation,
+    double ElapsedSeconds) : IJobMessage;
+
+/// <summary>Event: the model version is trained and exported.</summary>
+/// <param name="Validation">The neural renderer on the held-out frames.</param>
+/// <param name="WarpBaseline">The warp renderer on the same held-out pairs (what the model must beat).</param>
+public sealed record ActorModelTrained(
+    Guid JobId,
+    Guid ModelId,
+    int Steps,
+    double TrainingSeconds,
+    ValidationFigures Validation,
+    ValidationFigures WarpBaseline,
+    string GeneratorKey,
+    string CheckpointKey,
+    string PreviewKey) : IJobMessage;
+
+/// <summary>Event: a studio cancelled the job. Long-running stages (training) stop the work in hand.</summary>
+public sealed record JobCancelled(Guid JobId) : IJobMessage;

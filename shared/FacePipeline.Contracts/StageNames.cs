@@ -7,4 +7,7 @@ public static class StageNames
     public const string Reconstruct = "reconstruct";
     public const string Transfer = "transfer";
     public const string Render = "render";
+
+    /// <summary>Train-actor jobs: the neural renderer is trained on the actor's footage.</summary>
+    public const string Train = "train";
 }

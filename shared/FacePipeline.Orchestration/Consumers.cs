@@ -30,6 +30,16 @@ public sealed class RetargetOutputsRenderedConsumer(JobCoordinator coordinator) 
     public Task Consume(ConsumeContext<RetargetOutputsRendered> context) => coordinator.OnRetargetOutputsRendered(context.Message, context.CancellationToken);
 }
 
+public sealed class ActorTrainingProgressedConsumer(JobCoordinator coordinator) : IConsumer<ActorTrainingProgressed>
+{
+    public Task Consume(ConsumeContext<ActorTrainingProgressed> context) => coordinator.OnActorTrainingProgressed(context.Message, context.CancellationToken);
+}
+
+public sealed class ActorModelTrainedConsumer(JobCoordinator coordinator) : IConsumer<ActorModelTrained>
+{
+    public Task Consume(ConsumeContext<ActorModelTrained> context) => coordinator.OnActorModelTrained(context.Message, context.CancellationToken);
+}
+
 public sealed class StageFailedConsumer(JobCoordinator coordinator) : IConsumer<StageFailed>
 {
     public Task Consume(ConsumeContext<StageFailed> context) =>
@@ -47,6 +57,8 @@ public sealed class StageFaultConsumer(JobCoordinator coordinator) :
     IConsumer<Fault<RenderTrackOutputs>>,
     IConsumer<Fault<TransferExpressions>>,
     IConsumer<Fault<RenderRetargetOutputs>>,
+    IConsumer<Fault<TrainActorModel>>,
+    IConsumer<Fault<ActorModelTrained>>,
     IConsumer<Fault<FramesExtracted>>,
     IConsumer<Fault<FacesReconstructed>>,
     IConsumer<Fault<TrackOutputsRendered>>,
@@ -67,6 +79,12 @@ public sealed class StageFaultConsumer(JobCoordinator coordinator) :
 
     public Task Consume(ConsumeContext<Fault<RenderRetargetOutputs>> context) =>
         Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<TrainActorModel>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Train, context.Message, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<Fault<ActorModelTrained>> context) =>
+        Fail(context.Message.Message.JobId, StageNames.Train, context.Message, context.CancellationToken);
 
     public Task Consume(ConsumeContext<Fault<ExpressionsTransferred>> context) =>
         Fail(context.Message.Message.JobId, StageNames.Transfer, context.Message, context.CancellationToken);

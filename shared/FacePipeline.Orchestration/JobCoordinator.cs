@@ -19,6 +19,8 @@ public sealed class JobCoordinator(
 {
     private const int MaxConcurrencyRetries = 50;
 
+    private static readonly System.Text.Json.JsonSerializerOptions MetricsJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     public Task OnFramesExtracted(FramesExtracted message, CancellationToken cancellationToken) =>
         UpdateJob(message.JobId, cancellationToken, (db, job, now) =>
         {
@@ -120,8 +122,11 @@ public sealed class JobCoordinator(
             {
                 if (chunks.Where(c => c.Clip == clip.Name).Sum(c => c.FramesWithFaces) == 0)
                 {
-                    var which = job.Clips.Count == 1 ? "the clip" : $"the {clip.Name} clip '{clip.InputFileName}'";
+                    var which = job.Clips.Count == 1 ? "the clip"
+                        : job.Kind == JobKinds.TrainActor ? $"the actor's clip '{clip.InputFileName}'"
+                        : $"the {clip.Name} clip '{clip.InputFileName}'";
                     FailJob(job, StageNames.Reconstruct, FailureCodes.NoFace, $"No face found in {which} ({clip.FrameCount} frames). The face must be visible and reasonably large (at least about a tenth of the frame).", now);
+                    await EndModel(db, job, ActorModelState.Failed, now, cancellationToken);
                     return true;
                 }
             }
@@ -129,6 +134,26 @@ public sealed class JobCoordinator(
             TryMove(job, JobTrigger.AllChunksReconstructed);
             reconstruct.State = StageState.Completed;
             reconstruct.CompletedAt = now;
+            if (job.State == JobState.Training)
+            {
+                var model = await db.ActorModels.SingleAsync(m => m.JobId == job.Id, cancellationToken);
+                var train = job.Stage(StageNames.Train);
+                train.State = StageState.Running;
+                train.StartedAt = now;
+                train.FramesTotal = model.MaxSteps;
+                Outbox.Enqueue(db, new TrainActorModel(
+                    job.Id,
+                    model.ActorId,
+                    model.Id,
+                    model.Version,
+                    [.. job.Clips.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => ClipTrackOf(job, c.Name, chunks))],
+                    JobSettings.Training(job.Settings),
+                    model.CheckpointKey,
+                    model.GeneratorKey,
+                    model.PreviewKey), now);
+                return true;
+            }
+
             if (job.State == JobState.Transferring)
             {
                 var transfer = job.Stage(StageNames.Transfer);
@@ -213,6 +238,56 @@ public sealed class JobCoordinator(
             return true;
         });
 
+    /// <summary>Training progress: the train stage counts steps; the model keeps the latest figures. Late or repeated reports change nothing.</summary>
+    public Task OnActorTrainingProgressed(ActorTrainingProgressed message, CancellationToken cancellationToken) =>
+        UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
+        {
+            var train = job.Stages.FirstOrDefault(s => s.Name == StageNames.Train);
+            if (job.State != JobState.Training || train is null || message.Step <= train.FramesDone)
+            {
+                return false;
+            }
+
+            train.FramesDone = message.Step;
+            train.FramesTotal = message.MaxSteps;
+            var model = await db.ActorModels.SingleAsync(m => m.Id == message.ModelId && m.JobId == job.Id, cancellationToken);
+            model.Step = message.Step;
+            model.MaxSteps = message.MaxSteps;
+            model.TrainingSeconds = message.ElapsedSeconds;
+            var previous = model.Metrics is { } text ? System.Text.Json.JsonSerializer.Deserialize<ModelMetrics>(text, MetricsJson) : null;
+            model.Metrics = JobSettings.SerializeValue(new ModelMetrics(
+                message.Losses ?? previous?.Losses,
+                message.Validation ?? previous?.Validation,
+                previous?.WarpBaseline));
+            return true;
+        });
+
+    /// <summary>The model version is trained: it becomes the actor's latest ready model and the job completes.</summary>
+    public Task OnActorModelTrained(ActorModelTrained message, CancellationToken cancellationToken) =>
+        UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
+        {
+            if (!TryMove(job, JobTrigger.ModelTrained))
+            {
+                return false;
+            }
+
+            var train = job.Stage(StageNames.Train);
+            train.State = StageState.Completed;
+            train.FramesDone = train.FramesTotal = message.Steps;
+            train.CompletedAt = now;
+            job.CompletedAt = now;
+            var model = await db.ActorModels.SingleAsync(m => m.Id == message.ModelId && m.JobId == job.Id, cancellationToken);
+            model.State = ActorModelState.Ready;
+            model.Step = model.MaxSteps = message.Steps;
+            model.TrainingSeconds = message.TrainingSeconds;
+            var previous = model.Metrics is { } text ? System.Text.Json.JsonSerializer.Deserialize<ModelMetrics>(text, MetricsJson) : null;
+            model.Metrics = JobSettings.SerializeValue(new ModelMetrics(previous?.Losses, message.Validation, message.WarpBaseline));
+            model.CompletedAt = now;
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = ActorModelFiles.Generator, Key = message.GeneratorKey, ContentType = "application/octet-stream" });
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = ActorModelFiles.Preview, Key = message.PreviewKey, ContentType = "image/png" });
+            return true;
+        });
+
     public Task OnTrackOutputsRendered(TrackOutputsRendered message, CancellationToken cancellationToken) =>
         UpdateJob(message.JobId, cancellationToken, (db, job, now) =>
         {
@@ -261,7 +336,29 @@ public sealed class JobCoordinator(
 
     /// <summary>Fails the job with a reason a person can act on; a job already ended stays as it is.</summary>
     public Task OnStageFailed(Guid jobId, string stage, string code, string reason, CancellationToken cancellationToken) =>
-        UpdateJob(jobId, cancellationToken, (_, job, now) => FailJob(job, stage, code, reason, now));
+        UpdateJob(jobId, cancellationToken, async (db, job, now) =>
+        {
+            if (!FailJob(job, stage, code, reason, now))
+            {
+                return false;
+            }
+
+            await EndModel(db, job, ActorModelState.Failed, now, cancellationToken);
+            return true;
+        });
+
+    /// <summary>A train-actor job that ends otherwise than completed leaves its model version in that state.</summary>
+    private static async Task EndModel(JobsDbContext db, Job job, ActorModelState state, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (job.Kind != JobKinds.TrainActor)
+        {
+            return;
+        }
+
+        var model = await db.ActorModels.SingleAsync(m => m.JobId == job.Id, cancellationToken);
+        model.State = state;
+        model.CompletedAt = now;
+    }
 
     private bool FailJob(Job job, string stage, string code, string reason, DateTimeOffset now)
     {
@@ -287,7 +384,7 @@ public sealed class JobCoordinator(
     public async Task<bool> Cancel(Guid jobId, CancellationToken cancellationToken)
     {
         var cancelled = false;
-        await UpdateJob(jobId, cancellationToken, (_, job, now) =>
+        await UpdateJob(jobId, cancellationToken, async (db, job, now) =>
         {
             cancelled = TryMove(job, JobTrigger.Cancel);
             if (!cancelled)
@@ -299,6 +396,12 @@ public sealed class JobCoordinator(
             foreach (var s in job.Stages.Where(s => s.State is StageState.Pending or StageState.Running))
             {
                 s.State = StageState.Cancelled;
+            }
+
+            await EndModel(db, job, ActorModelState.Cancelled, now, cancellationToken);
+            if (job.Kind == JobKinds.TrainActor)
+            {
+                Outbox.Enqueue(db, new JobCancelled(job.Id), now); // the training service stops the work in hand
             }
 
             return true;
@@ -362,3 +465,6 @@ public sealed class JobCoordinator(
         }
     }
 }
+
+/// <summary>What an actor model's metrics column holds: the latest losses, the latest validation and, once trained, the warp renderer's baseline.</summary>
+public sealed record ModelMetrics(TrainingLossFigures? Losses, ValidationFigures? Validation, ValidationFigures? WarpBaseline);

@@ -9,6 +9,7 @@ public enum JobTrigger
     AllChunksReconstructed,
     ExpressionsTransferred,
     OutputsRendered,
+    ModelTrained,
     Fail,
     Cancel,
 }
@@ -26,7 +27,8 @@ public readonly record struct Transition(TransitionOutcome Outcome, JobState To)
 
 /// <summary>
 /// A job's life, as plain transitions. Track: Extracting → Reconstructing → Rendering → Completed.
-/// Retarget: Extracting → Reconstructing → Transferring → Rendering → Completed. Any running state
+/// Retarget: Extracting → Reconstructing → Transferring → Rendering → Completed. Train-actor:
+/// Extracting → Reconstructing → Training → Completed. Any running state
 /// → Failed or Cancelled.
 /// Terminal states absorb every trigger, and a trigger that arrives in the wrong state is ignored
 /// (delivery is at least once, so late duplicates are normal, not errors).
@@ -49,9 +51,15 @@ public static class JobStateMachine
             (_, JobTrigger.Fail) => JobState.Failed,
             (_, JobTrigger.Cancel) => JobState.Cancelled,
             (JobState.Extracting, JobTrigger.FramesExtracted) => JobState.Reconstructing,
-            (JobState.Reconstructing, JobTrigger.AllChunksReconstructed) => kind == JobKinds.Retarget ? JobState.Transferring : JobState.Rendering,
+            (JobState.Reconstructing, JobTrigger.AllChunksReconstructed) => kind switch
+            {
+                JobKinds.Retarget => JobState.Transferring,
+                JobKinds.TrainActor => JobState.Training,
+                _ => JobState.Rendering,
+            },
+            (JobState.Training, JobTrigger.ModelTrained) when kind == JobKinds.TrainActor => JobState.Completed,
             (JobState.Transferring, JobTrigger.ExpressionsTransferred) when kind == JobKinds.Retarget => JobState.Rendering,
-            (JobState.Rendering, JobTrigger.OutputsRendered) => JobState.Completed,
+            (JobState.Rendering, JobTrigger.OutputsRendered) when kind != JobKinds.TrainActor => JobState.Completed,
             _ => null,
         };
 
@@ -65,6 +73,7 @@ public static class JobStateMachine
         JobState.Reconstructing => Contracts.StageNames.Reconstruct,
         JobState.Transferring => Contracts.StageNames.Transfer,
         JobState.Rendering => Contracts.StageNames.Render,
+        JobState.Training => Contracts.StageNames.Train,
         _ => null,
     };
 }

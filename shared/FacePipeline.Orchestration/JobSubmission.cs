@@ -1,5 +1,6 @@
 using FacePipeline.Contracts;
 using FacePipeline.Persistence;
+using Microsoft.EntityFrameworkCore;
 
 namespace FacePipeline.Orchestration;
 
@@ -80,6 +81,77 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
         await db.SaveChangesAsync(cancellationToken);
         outboxSignal.Notify();
         return job;
+    }
+
+    /// <summary>
+    /// Creates a train-actor job for <paramref name="actor"/> (new, or one the tenant already has) and the
+    /// model version it trains (the actor's next version number): every clip is extracted and
+    /// reconstructed, then the training service trains on all of them.
+    /// </summary>
+    public async Task<(Job Job, ActorModel Model)> SubmitTrainActorJob(
+        JobsDbContext db,
+        Guid jobId,
+        Actor actor,
+        IReadOnlyList<ClipInput> clips,
+        int chunkSize,
+        TrainingSettings settings,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (clips.Count == 0)
+        {
+            throw new ArgumentException("An actor needs at least one clip.", nameof(clips));
+        }
+
+        var now = clock.GetUtcNow();
+        var isNew = db.Entry(actor).State == EntityState.Detached;
+        var version = isNew ? 1 : 1 + (await db.ActorModels.Where(m => m.ActorId == actor.Id).MaxAsync(m => (int?)m.Version, cancellationToken) ?? 0);
+        if (isNew)
+        {
+            actor.CreatedAt = now;
+            db.Actors.Add(actor);
+        }
+
+        var job = new Job
+        {
+            Id = jobId,
+            TenantId = actor.TenantId,
+            Kind = JobKinds.TrainActor,
+            ActorId = actor.Id,
+            State = JobStateMachine.Initial,
+            InputFileName = clips[0].FileName,
+            InputKey = clips[0].Key,
+            InputBytes = clips.Sum(c => c.Bytes),
+            Settings = JobSettings.Serialize(settings),
+            CreatedAt = now,
+            UpdatedAt = now,
+            Stages = StagesOf(jobId, now, StageNames.Extract, StageNames.Reconstruct, StageNames.Train),
+            Clips = [.. clips.Select(c => ClipOf(jobId, c))],
+        };
+        var model = new ActorModel
+        {
+            Id = Guid.NewGuid(),
+            ActorId = actor.Id,
+            Version = version,
+            JobId = jobId,
+            State = ActorModelState.Training,
+            Settings = job.Settings,
+            MaxSteps = settings.MaxSteps,
+            GeneratorKey = MediaKeys.ActorModel(actor.Id, version, ActorModelFiles.Generator),
+            CheckpointKey = MediaKeys.ActorModel(actor.Id, version, ActorModelFiles.Checkpoint),
+            PreviewKey = MediaKeys.ActorModel(actor.Id, version, ActorModelFiles.Preview),
+            CreatedAt = now,
+        };
+        db.Jobs.Add(job);
+        db.ActorModels.Add(model);
+        foreach (var clip in clips)
+        {
+            Outbox.Enqueue(db, new ExtractFrames(jobId, clip.Name, clip.Key, chunkSize), now);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        outboxSignal.Notify();
+        return (job, model);
     }
 
     private static List<JobStage> StagesOf(Guid jobId, DateTimeOffset now, params string[] names) =>

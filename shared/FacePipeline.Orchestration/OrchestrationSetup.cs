@@ -23,6 +23,8 @@ public static class OrchestrationSetup
         bus.AddConsumer<TrackOutputsRenderedConsumer>();
         bus.AddConsumer<ExpressionsTransferredConsumer>();
         bus.AddConsumer<RetargetOutputsRenderedConsumer>();
+        bus.AddConsumer<ActorTrainingProgressedConsumer>();
+        bus.AddConsumer<ActorModelTrainedConsumer>();
         bus.AddConsumer<StageFailedConsumer>();
         bus.AddConsumer<StageFaultConsumer>();
     }

@@ -15,6 +15,7 @@ public enum JobState
     Reconstructing,
     Transferring,
     Rendering,
+    Training,
     Completed,
     Failed,
     Cancelled,
@@ -37,7 +38,10 @@ public static class JobKinds
     /// <summary>A source and a target clip in: the target performing the source's expressions out.</summary>
     public const string Retarget = "retarget";
 
-    public static readonly IReadOnlyList<string> All = [Track, Retarget];
+    /// <summary>One or more clips of an actor in: a version of the actor's neural renderer out.</summary>
+    public const string TrainActor = "train-actor";
+
+    public static readonly IReadOnlyList<string> All = [Track, Retarget, TrainActor];
 }
 
 /// <summary>One job of a tenant, with its stages, chunks and outputs. <see cref="Version"/> is PostgreSQL's xmin.</summary>
@@ -62,8 +66,11 @@ public sealed class Job
 
     public float? FacePointY { get; set; }
 
-    /// <summary>Retarget jobs: the studio's settings (Contracts.RetargetSettings as JSON); null for other kinds.</summary>
+    /// <summary>The studio's settings as JSON: Contracts.RetargetSettings (retarget) or Contracts.TrainingSettings (train-actor); null for track jobs.</summary>
     public string? Settings { get; set; }
+
+    /// <summary>Train-actor jobs: the actor being trained.</summary>
+    public Guid? ActorId { get; set; }
 
     public string? FailedStage { get; set; }
     public string? FailureReason { get; set; }
@@ -144,6 +151,53 @@ public sealed class JobChunk
     public int FramesWithFaces { get; set; }
     public DateTimeOffset? DetectedAt { get; set; }
     public uint Version { get; set; }
+}
+
+/// <summary>A person whose footage a studio uploaded to learn their neural renderer.</summary>
+public sealed class Actor
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public required string Name { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public List<ActorModel> Models { get; set; } = [];
+}
+
+public enum ActorModelState
+{
+    Training,
+    Ready,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>
+/// A version of an actor's neural renderer, trained by one train-actor job: its settings, progress,
+/// quality figures and the media-store keys of its artefacts.
+/// </summary>
+public sealed class ActorModel
+{
+    public Guid Id { get; set; }
+    public Guid ActorId { get; set; }
+    public int Version { get; set; }
+    public Guid JobId { get; set; }
+    public ActorModelState State { get; set; }
+
+    /// <summary>Contracts.TrainingSettings as JSON.</summary>
+    public required string Settings { get; set; }
+
+    public int Step { get; set; }
+    public int MaxSteps { get; set; }
+    public double TrainingSeconds { get; set; }
+
+    /// <summary>The latest losses and validation figures, and at the end the warp renderer's baseline, as JSON.</summary>
+    public string? Metrics { get; set; }
+
+    public required string GeneratorKey { get; set; }
+    public required string CheckpointKey { get; set; }
+    public required string PreviewKey { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
 }
 
 /// <summary>A downloadable result of a job.</summary>

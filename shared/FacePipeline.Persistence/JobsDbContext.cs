@@ -12,6 +12,8 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<JobChunk> JobChunks => Set<JobChunk>();
     public DbSet<JobOutput> JobOutputs => Set<JobOutput>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<Actor> Actors => Set<Actor>();
+    public DbSet<ActorModel> ActorModels => Set<ActorModel>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -40,6 +42,28 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.Property(j => j.Settings).HasColumnType("jsonb");
             e.HasMany(j => j.Outputs).WithOne().HasForeignKey(o => o.JobId).OnDelete(DeleteBehavior.Cascade);
             e.Ignore(j => j.IsTerminal);
+            e.HasOne<Actor>().WithMany().HasForeignKey(j => j.ActorId);
+        });
+
+        modelBuilder.Entity<Actor>(e =>
+        {
+            e.ToTable("actors");
+            e.HasKey(a => a.Id);
+            e.Property(a => a.Name).HasMaxLength(200);
+            e.HasIndex(a => new { a.TenantId, a.CreatedAt });
+            e.HasOne<Tenant>().WithMany().HasForeignKey(a => a.TenantId);
+            e.HasMany(a => a.Models).WithOne().HasForeignKey(m => m.ActorId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ActorModel>(e =>
+        {
+            e.ToTable("actor_models");
+            e.HasKey(m => m.Id);
+            e.HasIndex(m => new { m.ActorId, m.Version }).IsUnique();
+            e.HasIndex(m => m.JobId).IsUnique();
+            e.Property(m => m.State).HasConversion<string>().HasMaxLength(32);
+            e.Property(m => m.Settings).HasColumnType("jsonb");
+            e.Property(m => m.Metrics).HasColumnType("jsonb");
         });
 
         modelBuilder.Entity<JobStage>(e =>

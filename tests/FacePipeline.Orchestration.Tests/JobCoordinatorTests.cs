@@ -1,3 +1,4 @@
+using static FacePipeline.Orchestration.Tests.CoordinatorEvents;
 using FacePipeline.Contracts;
 using FacePipeline.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -7,7 +8,7 @@ namespace FacePipeline.Orchestration.Tests;
 /// <summary>The coordinator on the real PostgreSQL: transitions, idempotency and concurrent chunk completions.</summary>
 public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<JobStoreFixture>
 {
-    private const int ChunkSize = 10;
+    private const int ChunkSize = CoordinatorEvents.ChunkSize;
 
     [Fact]
     public async Task Concurrent_and_duplicated_chunk_completions_lose_no_update_and_start_rendering_once()
@@ -224,23 +225,5 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         var jobId = await Submit();
         await store.Coordinator.OnFramesExtracted(Extracted(jobId, chunks), CancellationToken.None);
         return jobId;
-    }
-
-    private static FramesExtracted Extracted(Guid jobId, int chunks, string clip = ClipNames.Source) => new(
-        jobId,
-        clip,
-        new VideoInfo(640, 480, 30000, 1001, chunks * ChunkSize, chunks * ChunkSize * 1001 / 30000.0, HasAudio: true),
-        [.. Enumerable.Range(0, chunks).Select(i => new FrameChunk(i, i * ChunkSize, ChunkSize, $"jobs/{jobId:N}/frames/{clip}/chunk-{i:D5}.rgb24"))],
-        $"jobs/{jobId:N}/frames/{clip}/timeline.json",
-        $"jobs/{jobId:N}/frames/{clip}/audio.mka");
-
-    private static FacesReconstructed Detected(Guid jobId, int chunk, int framesWithFaces = ChunkSize, string clip = ClipNames.Source) =>
-        new(jobId, clip, chunk, ChunkSize, framesWithFaces, MediaKeys.Faces(jobId, clip, chunk));
-
-    /// <summary>The outbox messages of type <typeparamref name="T"/> that concern the job.</summary>
-    private static async Task<List<T>> Messages<T>(JobsDbContext db, Guid jobId)
-    {
-        var rows = await db.Outbox.Where(m => m.MessageType == typeof(T).FullName).ToListAsync();
-        return [.. rows.Select(Outbox.Deserialize).Cast<T>().Where(m => (Guid)typeof(T).GetProperty("JobId")!.GetValue(m)! == jobId)];
     }
 }

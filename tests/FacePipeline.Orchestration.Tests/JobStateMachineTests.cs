@@ -36,6 +36,25 @@ public sealed class JobStateMachineTests
     }
 
     [Theory]
+    [InlineData(JobState.Extracting, JobTrigger.FramesExtracted, JobState.Reconstructing)]
+    [InlineData(JobState.Reconstructing, JobTrigger.AllChunksReconstructed, JobState.Training)]
+    [InlineData(JobState.Training, JobTrigger.ModelTrained, JobState.Completed)]
+    [InlineData(JobState.Training, JobTrigger.Fail, JobState.Failed)]
+    [InlineData(JobState.Training, JobTrigger.Cancel, JobState.Cancelled)]
+    public void Moves_along_the_train_actor_job(JobState from, JobTrigger trigger, JobState to)
+    {
+        var transition = JobStateMachine.Apply(from, trigger, JobKinds.TrainActor);
+
+        Assert.Equal(TransitionOutcome.Moved, transition.Outcome);
+        Assert.Equal(to, transition.To);
+        Assert.Equal(Contracts.StageNames.Train, JobStateMachine.RunningStage(JobState.Training));
+    }
+
+    [Theory]
+    [InlineData(JobState.Training, JobTrigger.OutputsRendered, JobKinds.TrainActor)]
+    [InlineData(JobState.Training, JobTrigger.AllChunksReconstructed, JobKinds.TrainActor)] // redelivered
+    [InlineData(JobState.Rendering, JobTrigger.ModelTrained, JobKinds.Track)]
+    [InlineData(JobState.Transferring, JobTrigger.ModelTrained, JobKinds.Retarget)]
     [InlineData(JobState.Transferring, JobTrigger.AllChunksReconstructed, JobKinds.Retarget)] // redelivered
     [InlineData(JobState.Rendering, JobTrigger.ExpressionsTransferred, JobKinds.Retarget)]
     [InlineData(JobState.Transferring, JobTrigger.OutputsRendered, JobKinds.Retarget)]

@@ -22,10 +22,102 @@ namespace FacePipeline.Persistence.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("FacePipeline.Persistence.Actor", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TenantId", "CreatedAt");
+
+                    b.ToTable("actors", (string)null);
+                });
+
+            modelBuilder.Entity("FacePipeline.Persistence.ActorModel", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ActorId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("CheckpointKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("GeneratorKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("MaxSteps")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Metrics")
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("PreviewKey")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Settings")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("Step")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("TrainingSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("JobId")
+                        .IsUnique();
+
+                    b.HasIndex("ActorId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("actor_models", (string)null);
+                });
+
             modelBuilder.Entity("FacePipeline.Persistence.Job", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("ActorId")
                         .HasColumnType("uuid");
 
                     b.Property<string>("AudioKey")
@@ -118,6 +210,8 @@ namespace FacePipeline.Persistence.Migrations
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ActorId");
 
                     b.HasIndex("TenantId", "CreatedAt");
 
@@ -354,8 +448,30 @@ namespace FacePipeline.Persistence.Migrations
                     b.ToTable("tenants", (string)null);
                 });
 
+            modelBuilder.Entity("FacePipeline.Persistence.Actor", b =>
+                {
+                    b.HasOne("FacePipeline.Persistence.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("FacePipeline.Persistence.ActorModel", b =>
+                {
+                    b.HasOne("FacePipeline.Persistence.Actor", null)
+                        .WithMany("Models")
+                        .HasForeignKey("ActorId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("FacePipeline.Persistence.Job", b =>
                 {
+                    b.HasOne("FacePipeline.Persistence.Actor", null)
+                        .WithMany()
+                        .HasForeignKey("ActorId");
+
                     b.HasOne("FacePipeline.Persistence.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId")
@@ -397,6 +513,11 @@ namespace FacePipeline.Persistence.Migrations
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("FacePipeline.Persistence.Actor", b =>
+                {
+                    b.Navigation("Models");
                 });
 
             modelBuilder.Entity("FacePipeline.Persistence.Job", b =>

@@ -1,0 +1,30 @@
+using FacePipeline.Contracts;
+using FacePipeline.Orchestration;
+using FacePipeline.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace FacePipeline.Orchestration.Tests;
+
+/// <summary>The stages' events as the coordinator receives them, and the commands it enqueued.</summary>
+internal static class CoordinatorEvents
+{
+    public const int ChunkSize = 10;
+
+    public static FramesExtracted Extracted(Guid jobId, int chunks, string clip = ClipNames.Source, bool audio = true) => new(
+        jobId,
+        clip,
+        new VideoInfo(640, 480, 30000, 1001, chunks * ChunkSize, chunks * ChunkSize * 1001 / 30000.0, HasAudio: audio),
+        [.. Enumerable.Range(0, chunks).Select(i => new FrameChunk(i, i * ChunkSize, ChunkSize, $"jobs/{jobId:N}/frames/{clip}/chunk-{i:D5}.rgb24"))],
+        $"jobs/{jobId:N}/frames/{clip}/timeline.json",
+        audio ? $"jobs/{jobId:N}/frames/{clip}/audio.mka" : null);
+
+    public static FacesReconstructed Detected(Guid jobId, int chunk, int framesWithFaces = ChunkSize, string clip = ClipNames.Source) =>
+        new(jobId, clip, chunk, ChunkSize, framesWithFaces, MediaKeys.Faces(jobId, clip, chunk));
+
+    /// <summary>The outbox messages of type <typeparamref name="T"/> that concern the job.</summary>
+    public static async Task<List<T>> Messages<T>(JobsDbContext db, Guid jobId)
+    {
+        var rows = await db.Outbox.Where(m => m.MessageType == typeof(T).FullName).ToListAsync();
+        return [.. rows.Select(Outbox.Deserialize).Cast<T>().Where(m => (Guid)typeof(T).GetProperty("JobId")!.GetValue(m)! == jobId)];
+    }
+}
