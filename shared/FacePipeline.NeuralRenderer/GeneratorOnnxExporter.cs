@@ -10,7 +10,7 @@ namespace FacePipeline.NeuralRenderer;
 /// (<see cref="OnnxModelBuilder"/>), from the module's structure and weights: TorchSharp cannot export ONNX.
 /// The graph is the generator's forward pass node for node: Mul/Sub (input scaling), Conv, InstanceNormalization,
 /// LeakyRelu, Concat, ConvTranspose or Resize (nearest, asymmetric, floor) + Conv, Relu, Tanh, Add/Mul (output
-/// scaling). Input <c>input</c>: N×C×H×W float in [0, 1] (N free); output <c>rgb</c>: N×3×H×W in [0, 1].
+/// scaling), and for <see cref="GeneratorOutput.BlendWithWarp"/> Split, Sigmoid, Slice, Sub, Mul, Add. Input <c>input</c>: N×C×H×W float in [0, 1] (N free); output <c>rgb</c>: N×3×H×W in [0, 1].
 /// </summary>
 public static class GeneratorOnnxExporter
 {
@@ -37,6 +37,7 @@ public static class GeneratorOnnxExporter
         b.AddMetadata("facepipe.generator.input_channels", config.InputChannels.ToString(System.Globalization.CultureInfo.InvariantCulture));
         b.AddMetadata("facepipe.generator.depth", config.Depth.ToString(System.Globalization.CultureInfo.InvariantCulture));
         b.AddMetadata("facepipe.generator.upsampling", config.Upsampling.ToString());
+        b.AddMetadata("facepipe.generator.output", config.Output.ToString());
         b.AddInput(InputName, OnnxElementType.Float, -1, config.InputChannels, height, width);
 
         var two = b.AddInitializer("const_two", [2f]);
@@ -89,9 +90,29 @@ public static class GeneratorOnnxExporter
 
         h = b.AddNode("Concat", [h, x], ["out_in"], OnnxAttribute.Int("axis", 1));
         h = Conv(b, "out", h, generator.Output);
-        h = b.AddNode("Tanh", [h], ["out_tanh"]);
-        h = b.AddNode("Add", [h, one], ["out_plus1"]);
-        b.AddNode("Mul", [h, half], [OutputName]);
+        if (config.Output == GeneratorOutput.Direct)
+        {
+            h = b.AddNode("Tanh", [h], ["out_tanh"]);
+            h = b.AddNode("Add", [h, one], ["out_plus1"]);
+            b.AddNode("Mul", [h, half], [OutputName]);
+        }
+        else
+        {
+            // Opset 13: Split takes the sizes as an input; Slice takes starts, ends, axes as inputs.
+            var sizes = b.AddInitializer("out_split_sizes", [3L, 1L], 2);
+            b.AddNode("Split", ["out", sizes], ["out_rgb_logits", "out_alpha_logits"], OnnxAttribute.Int("axis", 1));
+            h = b.AddNode("Tanh", ["out_rgb_logits"], ["out_tanh"]);
+            h = b.AddNode("Add", [h, one], ["out_plus1"]);
+            var rgb = b.AddNode("Mul", [h, half], ["out_rgb"]);
+            var alpha = b.AddNode("Sigmoid", ["out_alpha_logits"], ["out_alpha"]);
+            var warp = b.AddNode(
+                "Slice",
+                [InputName, b.AddInitializer("warp_starts", [0L], 1), b.AddInitializer("warp_ends", [3L], 1), b.AddInitializer("warp_axes", [1L], 1)],
+                ["warp"]);
+            var delta = b.AddNode("Mul", [alpha, b.AddNode("Sub", [rgb, warp], ["out_minus_warp"])], ["out_delta"]);
+            b.AddNode("Add", [warp, delta], [OutputName]);
+        }
+
         b.AddOutput(OutputName, OnnxElementType.Float, -1, 3, height, width);
         return b;
     }

@@ -12,6 +12,20 @@ public enum UpsamplingMode
     NearestConvolution,
 }
 
+/// <summary>What the generator's last layer produces.</summary>
+public enum GeneratorOutput
+{
+    /// <summary>The RGB image itself: (tanh + 1)/2 of 3 planes.</summary>
+    Direct,
+
+    /// <summary>
+    /// An RGB image and a blend weight α = sigmoid(a) per pixel; the output is warp + α·(rgb − warp), where warp is the
+    /// input's warped RGB (planes 0–2). The network can keep the warp renderer's pixels where they are right and
+    /// paint only where the warp cannot (mouth interior, eyes, shading).
+    /// </summary>
+    BlendWithWarp,
+}
+
 /// <summary>
 /// Shape of the U-Net generator. Input: <see cref="InputChannels"/> planes in [0, 1] (warped RGB first, then the
 /// conditioning planes); output: RGB in [0, 1]. Height and width must be multiples of 2^<see cref="Depth"/>.
@@ -33,6 +47,9 @@ public sealed record GeneratorConfig
     /// <summary>How the decoder upsamples.</summary>
     public UpsamplingMode Upsampling { get; init; } = UpsamplingMode.TransposedConvolution;
 
+    /// <summary>What the last layer produces (<see cref="GeneratorOutput.BlendWithWarp"/> needs the warped RGB in planes 0–2).</summary>
+    public GeneratorOutput Output { get; init; } = GeneratorOutput.Direct;
+
     /// <summary>Feature planes of encoder level <paramref name="level"/>.</summary>
     public int ChannelsAt(int level) => Math.Min(BaseChannels << level, MaxChannels);
 
@@ -43,18 +60,23 @@ public sealed record GeneratorConfig
     /// The default shape for square crops of <paramref name="cropSize"/> (64, 128, 256…): depth log2(size) − 2,
     /// so the bottleneck is 4×4.
     /// </summary>
-    public static GeneratorConfig ForCrop(int cropSize, int inputChannels = ConditioningLayout.Channels, int baseChannels = 64)
+    public static GeneratorConfig ForCrop(int cropSize, int inputChannels = ConditioningLayout.Channels, int baseChannels = 64, GeneratorOutput output = GeneratorOutput.Direct)
     {
         if (cropSize < 16 || !BitOperations.IsPow2(cropSize))
         {
             throw new ArgumentOutOfRangeException(nameof(cropSize), cropSize, "A power of two, at least 16.");
         }
 
-        return new GeneratorConfig { InputChannels = inputChannels, BaseChannels = baseChannels, Depth = BitOperations.Log2((uint)cropSize) - 2 };
+        return new GeneratorConfig { InputChannels = inputChannels, BaseChannels = baseChannels, Depth = BitOperations.Log2((uint)cropSize) - 2, Output = output };
     }
 
     internal void Validate()
     {
+        if (Output == GeneratorOutput.BlendWithWarp && InputChannels < 3)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GeneratorConfig), this, "Blending with the warp needs the warped RGB in input planes 0–2.");
+        }
+
         if (InputChannels < 1 || BaseChannels < 1 || MaxChannels < BaseChannels || Depth < 1 || Depth > 10)
         {
             throw new ArgumentOutOfRangeException(nameof(GeneratorConfig), this, "Input and base channels ≥ 1, max ≥ base, depth in [1, 10].");
@@ -99,10 +121,10 @@ public sealed record NeuralRendererConfig
     public DiscriminatorConfig Discriminator { get; init; } = new();
 
     /// <summary>Matching generator and discriminator for <paramref name="cropSize"/>.</summary>
-    public static NeuralRendererConfig ForCrop(int cropSize, int inputChannels = ConditioningLayout.Channels, int baseChannels = 64) => new()
+    public static NeuralRendererConfig ForCrop(int cropSize, int inputChannels = ConditioningLayout.Channels, int baseChannels = 64, GeneratorOutput output = GeneratorOutput.Direct) => new()
     {
         CropSize = cropSize,
-        Generator = GeneratorConfig.ForCrop(cropSize, inputChannels, baseChannels),
+        Generator = GeneratorConfig.ForCrop(cropSize, inputChannels, baseChannels, output),
         Discriminator = new DiscriminatorConfig { ConditionChannels = inputChannels, BaseChannels = baseChannels },
     };
 

@@ -15,7 +15,8 @@ namespace FacePipeline.NeuralRenderer;
 ///   (ConvTranspose 4×4 stride 2 pad 1, or nearest ×2 + Conv 3×3 pad 1) → InstanceNorm → ReLU, giving
 ///   ChannelsAt(i−1) planes (ChannelsAt(0) at level 0).</item>
 /// <item>Output: concat(u_0, 2x − 1) → Conv 3×3 pad 1 → 3 planes → tanh → (t + 1)/2, RGB in [0, 1]. The full-resolution
-///   skip hands the warped pixels straight to the last layer.</item>
+///   skip hands the warped pixels straight to the last layer. With <see cref="GeneratorOutput.BlendWithWarp"/> the
+///   convolution has a 4th plane a and the output is warp + sigmoid(a)·(rgb − warp), warp = input planes 0–2.</item>
 /// </list>
 /// InstanceNorm is affine and keeps no running statistics, so training and inference compute the same function.
 /// <see cref="GeneratorOnnxExporter"/> writes exactly this graph.
@@ -65,7 +66,7 @@ public sealed class UNetGenerator : nn.Module<Tensor, Tensor>
             upNorm.Add(nn.InstanceNorm2d(outC, eps: NormEpsilon, affine: true, track_running_stats: false));
         }
 
-        output = nn.Conv2d(config.ChannelsAt(0) + config.InputChannels, 3, kernel_size: 3, stride: 1, padding: 1);
+        output = nn.Conv2d(config.ChannelsAt(0) + config.InputChannels, OutputPlanes(config), kernel_size: 3, stride: 1, padding: 1);
         RegisterComponents();
     }
 
@@ -82,6 +83,9 @@ public sealed class UNetGenerator : nn.Module<Tensor, Tensor>
     internal IList<InstanceNorm2d> UpNorm => upNorm;
 
     internal Conv2d Output => output;
+
+    /// <summary>Planes of the last convolution: RGB, plus the blend weight with <see cref="GeneratorOutput.BlendWithWarp"/>.</summary>
+    internal static int OutputPlanes(GeneratorConfig config) => config.Output == GeneratorOutput.BlendWithWarp ? 4 : 3;
 
     /// <summary>Input and output planes of decoder level <paramref name="level"/>.</summary>
     internal static (int In, int Out) UpChannels(GeneratorConfig config, int level) =>
@@ -134,6 +138,14 @@ public sealed class UNetGenerator : nn.Module<Tensor, Tensor>
         }
 
         h = output.forward(torch.cat([h, x], 1));
-        return (torch.tanh(h) + 1) * 0.5;
+        if (Config.Output == GeneratorOutput.Direct)
+        {
+            return (torch.tanh(h) + 1) * 0.5;
+        }
+
+        var rgb = (torch.tanh(h[.., ..3]) + 1) * 0.5;
+        var alpha = torch.sigmoid(h[.., 3..4]);
+        var warp = input[.., ..3];
+        return warp + alpha * (rgb - warp);
     }
 }

@@ -8,18 +8,18 @@ namespace FacePipeline.NeuralRenderer.Tests;
 
 public sealed class OnnxExportTests
 {
-    public static TheoryData<UpsamplingMode, int, int, int, int> Cases => new()
+    public static TheoryData<UpsamplingMode, GeneratorOutput, int, int, int, int> Cases => new()
     {
-        // upsampling, depth, base channels, height, width
-        { UpsamplingMode.TransposedConvolution, 4, 8, 64, 64 },
-        { UpsamplingMode.TransposedConvolution, 3, 12, 48, 80 },
-        { UpsamplingMode.NearestConvolution, 4, 8, 64, 64 },
-        { UpsamplingMode.NearestConvolution, 3, 6, 32, 56 },
+        // upsampling, output, depth, base channels, height, width
+        { UpsamplingMode.TransposedConvolution, GeneratorOutput.Direct, 4, 8, 64, 64 },
+        { UpsamplingMode.TransposedConvolution, GeneratorOutput.BlendWithWarp, 3, 12, 48, 80 },
+        { UpsamplingMode.NearestConvolution, GeneratorOutput.Direct, 4, 8, 64, 64 },
+        { UpsamplingMode.NearestConvolution, GeneratorOutput.BlendWithWarp, 3, 6, 32, 56 },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void OnnxRuntime_and_TorchSharp_give_the_same_output_on_random_inputs(UpsamplingMode upsampling, int depth, int baseChannels, int height, int width)
+    public void OnnxRuntime_and_TorchSharp_give_the_same_output_on_random_inputs(UpsamplingMode upsampling, GeneratorOutput outputMode, int depth, int baseChannels, int height, int width)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(1234 + depth + baseChannels);
@@ -30,6 +30,7 @@ public sealed class OnnxExportTests
             MaxChannels = baseChannels * 4,
             Depth = depth,
             Upsampling = upsampling,
+            Output = outputMode,
         });
         Randomise(generator);
         generator.eval();
@@ -82,6 +83,39 @@ public sealed class OnnxExportTests
         Assert.DoesNotContain("ConvTranspose", nearestOps);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => GeneratorOnnxExporter.Build(nearest, 36, 32));
+
+        using var blend = new UNetGenerator(new GeneratorConfig { BaseChannels = 4, Depth = 3, Output = GeneratorOutput.BlendWithWarp });
+        var blendOps = GeneratorOnnxExporter.Build(blend, 32, 32).NodeOpTypes;
+        Assert.Equal(["Split", "Tanh", "Sigmoid", "Slice"], blendOps.Where(o => o is "Split" or "Tanh" or "Sigmoid" or "Slice"));
+    }
+
+    [Fact]
+    public void A_blending_generator_returns_the_warp_where_its_weight_is_zero_and_its_own_image_where_it_is_one()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(3);
+        using var generator = new UNetGenerator(new GeneratorConfig { BaseChannels = 4, Depth = 2, Output = GeneratorOutput.BlendWithWarp });
+        var input = torch.rand([1, 8, 16, 16]);
+        foreach (var (bias, expectWarp) in new[] { (-40f, true), (40f, false) })
+        {
+            using (torch.no_grad())
+            {
+                generator.Output.bias![3] = torch.tensor(bias);
+                generator.Output.weight![3] = torch.zeros_like(generator.Output.weight![3]);
+            }
+
+            using var noGrad = torch.no_grad();
+            var output = generator.forward(input);
+            var distance = (output - input[.., ..3]).abs().max().item<float>();
+            if (expectWarp)
+            {
+                Assert.True(distance < 1e-6, $"α ≈ 0 but the output is {distance:E2} from the warp");
+            }
+            else
+            {
+                Assert.True(distance > 0.05, "α ≈ 1 but the output is the warp");
+            }
+        }
     }
 
     /// <summary>Every parameter uniform in ±0.5 (InstanceNorm scales around 1), so no layer is left at its default.</summary>

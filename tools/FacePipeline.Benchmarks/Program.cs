@@ -18,6 +18,7 @@ root.Subcommands.Add(Reconstruction());
 root.Subcommands.Add(Jitter());
 root.Subcommands.Add(Retarget());
 root.Subcommands.Add(Neural());
+root.Subcommands.Add(NeuralQuality());
 root.Subcommands.Add(All());
 
 try
@@ -145,6 +146,41 @@ Command Neural()
             .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         Print(NeuralRendererBenchmark.Run(list, parse.GetValue(baseChannels), parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(frames), parse.GetValue(inferenceBatch), ct));
         return Task.FromResult(0);
+    });
+    return command;
+}
+
+Command NeuralQuality()
+{
+    var clip = ClipOption();
+    var crop = AtLeastOne(new Option<int>("--crop") { Description = "Crop size (a power of two ≥ 32).", DefaultValueFactory = _ => 128 });
+    var baseChannels = AtLeastOne(new Option<int>("--base-channels") { Description = "Generator and discriminator base channels.", DefaultValueFactory = _ => 64 });
+    var output = new Option<FacePipeline.NeuralRenderer.GeneratorOutput>("--output") { Description = "Generator output: Direct or BlendWithWarp.", DefaultValueFactory = _ => FacePipeline.NeuralRenderer.GeneratorOutput.BlendWithWarp };
+    var minutes = new Option<double>("--minutes") { Description = "Training wall-time budget.", DefaultValueFactory = _ => 10 };
+    var steps = new Option<int?>("--steps") { Description = "Training step budget (whichever of the two comes first)." };
+    var holdOut = new Option<double>("--hold-out") { Description = "Share of the clip's frames, at its end, held out for measuring.", DefaultValueFactory = _ => 0.2 };
+    var threads = new Option<int>("--threads") { Description = "Torch threads (0: libtorch's default).", DefaultValueFactory = _ => 0 };
+    var preview = new Option<string?>("--preview") { Description = "Write a PNG of real | warp | GAN on held-out pairs here." };
+    var command = new Command("neural-quality", "Neural renderer against the warp renderer on held-out frames of a clip (L1, PSNR, SSIM in the face mask) after a training budget.")
+    {
+        clip, crop, baseChannels, output, minutes, steps, holdOut, threads, preview,
+    };
+    command.SetAction(async (parse, ct) =>
+    {
+        Header(args);
+        Print(await NeuralQualityBenchmark.RunAsync(
+            parse.GetValue(clip)!,
+            parse.GetValue(crop),
+            parse.GetValue(baseChannels),
+            parse.GetValue(output),
+            TimeSpan.FromMinutes(parse.GetValue(minutes)),
+            parse.GetValue(steps),
+            parse.GetValue(holdOut),
+            parse.GetValue(threads),
+            parse.GetValue(preview),
+            WorkDir(parse),
+            ct));
+        return 0;
     });
     return command;
 }
