@@ -116,6 +116,8 @@ start_rabbitmq() {
 listeners.tcp.default = 127.0.0.1:$AMQP_PORT
 loopback_users = none
 EOF
+  # A training run holds its message unacknowledged for as long as it trains: allow a day (the default is 30 min).
+  grep -q '^consumer_timeout' "$RMQ_DIR/rabbitmq.conf" || echo "consumer_timeout = 86400000" >> "$RMQ_DIR/rabbitmq.conf"
   [ -f "$RMQ_DIR/advanced.config" ] || echo "[]." > "$RMQ_DIR/advanced.config"
   if rmq_running; then
     log "RabbitMQ already running on 127.0.0.1:$AMQP_PORT"

@@ -3,7 +3,7 @@ namespace FacePipeline.Retarget;
 /// <summary>
 /// A square face crop aligned to the face: the similarity that maps crop pixels onto frame pixels,
 /// <c>frame = Centre + Scale · R(Angle) · (crop − c₀)</c> with <c>c₀ = ((Size − 1) / 2, (Size − 1) / 2)</c>
-/// (pixel centres at integer coordinates). <see cref="Of"/> puts the eyes level and the face upright,
+/// (pixel centres at integer coordinates). <see cref="Of(ReadOnlySpan{Point2}, int)"/> puts the eyes level and the face upright,
 /// at a fixed size in the crop, whatever the face's size, position and roll in the frame, so that a
 /// network sees every frame of an actor the same way and a 4K plate costs what its crop costs.
 /// </summary>
@@ -31,8 +31,16 @@ public readonly record struct FaceCrop(int Size, Point2 Centre, double Scale, do
     /// inter-ocular distances; rotated so the eye line is horizontal.
     /// </summary>
     /// <exception cref="ArgumentException">Fewer than 468 points, a crop under 8 pixels, or coincident eyes.</exception>
-    public static FaceCrop Of(ReadOnlySpan<Point2> mesh, int size)
+    public static FaceCrop Of(ReadOnlySpan<Point2> mesh, int size) => Of(mesh, size, SpanInEyeDistances);
+
+    /// <summary>As <see cref="Of(ReadOnlySpan{Point2}, int)"/>, with a side of <paramref name="spanInEyeDistances"/> inter-ocular distances (a wider view of the head).</summary>
+    public static FaceCrop Of(ReadOnlySpan<Point2> mesh, int size, double spanInEyeDistances)
     {
+        if (!(spanInEyeDistances > 0) || double.IsInfinity(spanInEyeDistances))
+        {
+            throw new ArgumentOutOfRangeException(nameof(spanInEyeDistances), spanInEyeDistances, "The span must be a positive number of eye distances.");
+        }
+
         if (mesh.Length < WarpMesh.FacePointCount)
         {
             throw new ArgumentException($"Expected {WarpMesh.FacePointCount} landmarks, got {mesh.Length}.", nameof(mesh));
@@ -52,7 +60,7 @@ public readonly record struct FaceCrop(int Size, Point2 Centre, double Scale, do
         var (dx, dy) = (-uy, ux); // the eye line turned +90° in image coordinates (y down): towards the mouth
         var middle = new Point2((left.X + right.X) / 2, (left.Y + right.Y) / 2);
         var centre = new Point2(middle.X + (CentreBelowEyes * distance * dx), middle.Y + (CentreBelowEyes * distance * dy));
-        return new FaceCrop(size, centre, SpanInEyeDistances * distance / size, Math.Atan2(uy, ux));
+        return new FaceCrop(size, centre, spanInEyeDistances * distance / size, Math.Atan2(uy, ux));
     }
 
     /// <summary>The frame point of a crop point.</summary>

@@ -18,7 +18,7 @@ public sealed class PipelineFixture : IAsyncLifetime
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Every service, in start order (Ingest first: it applies the migrations).</summary>
-    public static readonly string[] ServiceNames = ["Ingest", "FrameExtraction", "Reconstruction", "ExpressionTransfer", "Rendering"];
+    public static readonly string[] ServiceNames = ["Ingest", "FrameExtraction", "Reconstruction", "ExpressionTransfer", "Rendering", "Training"];
 
     private TestDatabase? _database;
     private readonly List<ServiceProcess> _services = [];
@@ -54,6 +54,8 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["Media__Root"] = MediaRoot,
             ["Models__Root"] = RepoPaths.Models,
             ["Ingest__ChunkSize"] = "16",
+            ["Training__CheckpointInterval"] = "5", // frequent checkpoints, so a killed training resumes close to where it was
+            ["Training__ValidationInterval"] = "20",
             ["MASSTRANSIT_USAGE_TELEMETRY"] = "false",
         };
 
@@ -108,6 +110,23 @@ public sealed class PipelineFixture : IAsyncLifetime
         using var response = await studio.PostAsync("v1/jobs", form);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         return await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+    }
+
+    /// <summary>Creates an actor (or, with <paramref name="actorId"/>, trains its next version) and returns the HTTP response.</summary>
+    public static async Task<HttpResponseMessage> PostActor(HttpClient studio, IReadOnlyList<string> clips, IReadOnlyDictionary<string, string> fields, string? actorId = null)
+    {
+        using var form = new MultipartFormDataContent();
+        foreach (var (name, value) in fields)
+        {
+            form.Add(new StringContent(value), name);
+        }
+
+        for (var i = 0; i < clips.Count; i++)
+        {
+            form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(clips[i])), $"clip-{i + 1}", Path.GetFileName(clips[i]));
+        }
+
+        return await studio.PostAsync(actorId is null ? "v1/actors" : $"v1/actors/{actorId}/models", form);
     }
 
     /// <summary>Submits a retarget job and returns the HTTP response (the caller checks the status).</summary>

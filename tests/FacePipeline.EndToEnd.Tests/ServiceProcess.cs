@@ -98,6 +98,9 @@ public sealed class ServiceProcess : IDisposable
         return process.ExitCode;
     }
 
+    /// <summary>Everything the service has logged so far.</summary>
+    public string Log() => File.Exists(_logPath) ? File.ReadAllText(_logPath) : string.Empty;
+
     public string Tail(int lines = 30) =>
         File.Exists(_logPath) ? string.Join('\n', File.ReadLines(_logPath).TakeLast(lines)) : "(no log)";
 

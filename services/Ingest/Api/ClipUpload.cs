@@ -74,7 +74,7 @@ public static class ClipUpload
 
                     var fileName = SafeFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value);
                     key = keyFor(part, Extension(fileName))
-                        ?? throw new UploadRejectedException(StatusCodes.Status400BadRequest, $"Unexpected file part '{part}': send the clip as 'clip' (track) or 'source' and 'target' (retarget).");
+                        ?? throw new UploadRejectedException(StatusCodes.Status400BadRequest, $"Unexpected file part '{part}': send the clip as 'clip' (track), 'source' and 'target' (retarget), or 'clip-1' … 'clip-{ActorClips.MaxClips}' (actors).");
                     using var write = store.BeginWrite(key);
                     long bytes;
                     await using (var target = new FileStream(write.TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))

@@ -105,6 +105,57 @@ public static class JobRequests
         return problems.Count == 0 ? (settings, null) : (null, string.Join(" ", problems));
     }
 
+    /// <summary>A train-actor submission's settings: cropSize, maxSteps, maxMinutes, batchSize; and at least one clip.</summary>
+    public static (TrainingSettings? Settings, string? Problem) Training(ClipUploadResult upload)
+    {
+        var problems = new List<string>();
+        if (upload.Clips.Count == 0)
+        {
+            problems.Add("Send the actor's footage as 'clip' (or 'clip-1' … 'clip-8').");
+        }
+
+        var defaults = TrainingSettings.Default;
+        int Whole(string name, int fallback)
+        {
+            if (!upload.Fields.ContainsKey(name))
+            {
+                return fallback;
+            }
+
+            if (Int(upload, name) is { } value)
+            {
+                return value;
+            }
+
+            problems.Add($"{name} must be a whole number.");
+            return fallback;
+        }
+
+        double? minutes = null;
+        if (upload.Fields.TryGetValue("maxMinutes", out var text))
+        {
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var m))
+            {
+                minutes = m;
+            }
+            else
+            {
+                problems.Add("maxMinutes must be a number.");
+            }
+        }
+
+        var settings = defaults with
+        {
+            CropSize = Whole("cropSize", defaults.CropSize),
+            MaxSteps = Whole("maxSteps", defaults.MaxSteps),
+            MaxMinutes = minutes,
+            BatchSize = Whole("batchSize", defaults.BatchSize),
+        };
+        problems.AddRange(settings.Problems());
+
+        return problems.Count == 0 ? (settings, null) : (null, string.Join(" ", problems));
+    }
+
     public static int? Int(ClipUploadResult upload, string name) =>
         upload.Fields.TryGetValue(name, out var text) && int.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : null;
 

@@ -18,7 +18,8 @@ public sealed record JobResponse(
     JobFailureResponse? Failure,
     VideoResponse? Video,
     IReadOnlyList<ClipResponse> Clips,
-    RetargetSettings? Settings,
+    Guid? ActorId,
+    object? Settings,
     IReadOnlyList<StageResponse> Stages,
     IReadOnlyList<OutputResponse> Outputs)
 {
@@ -34,12 +35,18 @@ public sealed record JobResponse(
         ((job.CompletedAt ?? now) - job.CreatedAt).TotalSeconds,
         job.FailureReason is null ? null : new JobFailureResponse(job.FailedStage, job.FailureCode, job.FailureReason),
         job.Width is null ? null : new VideoResponse(job.Width.Value, job.Height!.Value, job.FrameRate!, job.FrameCount!.Value, job.DurationSeconds!.Value, job.HasAudio ?? false),
-        [.. job.Clips.OrderBy(c => c.Name == ClipNames.Source ? 0 : 1).Select(c => new ClipResponse(
+        [.. job.Clips.OrderBy(c => c.Name == ClipNames.Source ? 0 : 1).ThenBy(c => c.Name, StringComparer.Ordinal).Select(c => new ClipResponse(
             c.Name,
             c.InputFileName,
             c.InputBytes,
             c.Width is null ? null : new VideoResponse(c.Width.Value, c.Height!.Value, c.FrameRate!, c.FrameCount!.Value, c.DurationSeconds!.Value, c.HasAudio ?? false)))],
-        job.Kind == JobKinds.Retarget ? JobSettings.Retarget(job) : null,
+        job.ActorId,
+        job.Kind switch
+        {
+            JobKinds.Retarget => JobSettings.Retarget(job),
+            JobKinds.TrainActor => JobSettings.Training(job.Settings),
+            _ => null,
+        },
         [.. job.Stages.OrderBy(s => s.Order).Select(s => new StageResponse(
             s.Name,
             s.State.ToString().ToLowerInvariant(),

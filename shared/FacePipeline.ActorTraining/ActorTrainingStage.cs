@@ -1,0 +1,182 @@
+using System.Threading.Channels;
+using FacePipeline.Contracts;
+using FacePipeline.Geometry;
+using FacePipeline.Media;
+using FacePipeline.NeuralRenderer;
+using FacePipeline.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FacePipeline.ActorTraining;
+
+/// <summary>Settings of the training stage that are the service's, not the studio's.</summary>
+public sealed record TrainingStageOptions
+{
+    /// <summary>Frames of the actor's footage kept in memory for training and validation, spread over the clips.</summary>
+    public int MaxFrames { get; init; } = 400;
+
+    /// <summary>Source frames drawn per training target frame (self-reenactment pairs).</summary>
+    public int SourcesPerTarget { get; init; } = 4;
+
+    /// <summary>Progress is reported every this many steps.</summary>
+    public int ProgressInterval { get; init; } = 10;
+
+    /// <summary>Validation on the held-out pairs every this many steps.</summary>
+    public int ValidationInterval { get; init; } = 100;
+
+    /// <summary>A checkpoint goes to the media store every this many steps (and at the end, and when stopped).</summary>
+    public int CheckpointInterval { get; init; } = 50;
+
+    /// <summary>Held-out pairs shown in the preview picture.</summary>
+    public int PreviewRows { get; init; } = 4;
+
+    /// <summary>The defaults.</summary>
+    public static TrainingStageOptions Default { get; } = new();
+}
+
+/// <summary>
+/// The training stage of a train-actor job: loads the actor's reconstructed footage (<see cref="ActorFootage"/>), builds
+/// self-reenactment pairs (training frames, and held-out frames for validation), trains the neural renderer
+/// (<see cref="GanTrainer"/>) within the job's budget, and writes to the media store a checkpoint as it goes (a redelivered
+/// command — the service was killed — resumes from it), the ONNX generator and a real | warp | neural preview. The
+/// learning rate stays constant for the first half of the step budget and decays linearly to 1 % over the second.
+/// </summary>
+public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh, TrainingStageOptions? options = null, ILogger<ActorTrainingStage>? logger = null)
+{
+    private readonly ILogger log = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly MetricLandmarks geometry = new(mesh);
+    private readonly TrainingStageOptions stageOptions = options ?? TrainingStageOptions.Default;
+
+    /// <summary>The studio's settings, checked; a problem a person can act on is an <see cref="ArgumentException"/>.</summary>
+    public static void Validate(TrainingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Problems() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException(string.Join(" ", problems));
+        }
+    }
+
+    /// <summary>Trains (or resumes) the model version of <paramref name="command"/>, reporting progress through <paramref name="report"/>.</summary>
+    /// <exception cref="ArgumentException">Bad settings, or footage too short to train on.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; a checkpoint of the last finished step was written first.</exception>
+    public async Task<ActorModelTrained> RunAsync(TrainActorModel command, Func<ActorTrainingProgressed, Task> report, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(report);
+        var settings = command.Settings;
+        Validate(settings);
+        var footage = await ActorFootage.LoadAsync(
+            store, geometry, command.Clips, 2 * settings.CropSize, stageOptions.MaxFrames, settings.ValidationFraction, cancellationToken);
+        var builder = new SelfReenactmentPairBuilder(mesh, settings.CropSize);
+        var train = new SelfReenactmentPairSource(builder, footage.Frames, SelfReenactmentPairSource.RandomPairs(footage.Training, stageOptions.SourcesPerTarget, seed: 1));
+        var validation = new SelfReenactmentPairSource(builder, footage.Frames, SelfReenactmentPairSource.RandomPairs(footage.Validation, 1, seed: 2));
+        var half = Math.Max(1, settings.MaxSteps / 2);
+        var trainingOptions = new TrainingOptions
+        {
+            BatchSize = settings.BatchSize,
+            ConstantSteps = half,
+            DecaySteps = Math.Max(1, settings.MaxSteps - half),
+            ProgressInterval = stageOptions.ProgressInterval,
+            ValidationInterval = stageOptions.ValidationInterval,
+            CheckpointInterval = stageOptions.CheckpointInterval,
+        };
+
+        using var trainer = await ResumeOrStart(command, trainingOptions, cancellationToken);
+        var progress = Channel.CreateUnbounded<ActorTrainingProgressed>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var publisher = Task.Run(async () =>
+        {
+            await foreach (var message in progress.Reader.ReadAllAsync(CancellationToken.None))
+            {
+                await report(message);
+            }
+        }, CancellationToken.None);
+
+        TrainingResult result;
+        try
+        {
+            result = await Task.Run(
+                () => trainer.Train(
+                    train,
+                    validation,
+                    new TrainingBudget(settings.MaxSteps, settings.MaxMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null),
+                    p => progress.Writer.TryWrite(Progressed(command, p)),
+                    Checkpoint(command),
+                    cancellationToken),
+                CancellationToken.None);
+        }
+        catch (OperationCanceledException)
+        {
+            Checkpoint(command)(trainer); // stopped between steps: keep what was learned
+            throw;
+        }
+        finally
+        {
+            progress.Writer.TryComplete();
+            await publisher;
+        }
+
+        var generated = trainer.ExportGeneratorOnnx();
+        await store.WriteAllBytesAsync(command.GeneratorKey, generated, cancellationToken);
+        var rows = Enumerable.Range(0, Math.Min(stageOptions.PreviewRows, validation.Count)).ToList();
+        var (preview, width, height) = RendererPreview.Compose(validation, rows, trainer.Generate(validation, rows));
+        var previewPath = store.PathFor(command.PreviewKey);
+        Directory.CreateDirectory(Path.GetDirectoryName(previewPath)!);
+        await StillImageWriter.WriteAsync(preview, width, height, previewPath, cancellationToken);
+
+        var metrics = result.Validation ?? trainer.Validate(validation);
+        var warp = RendererPreview.WarpMetrics(validation);
+        return new ActorModelTrained(
+            command.JobId,
+            command.ModelId,
+            result.Step,
+            result.Elapsed.TotalSeconds,
+            Figures(metrics),
+            Figures(warp),
+            command.GeneratorKey,
+            command.CheckpointKey,
+            command.PreviewKey);
+    }
+
+    private async Task<GanTrainer> ResumeOrStart(TrainActorModel command, TrainingOptions options, CancellationToken cancellationToken)
+    {
+        if (!store.Exists(command.CheckpointKey))
+        {
+            return new GanTrainer(NeuralRendererConfig.ForCrop(command.Settings.CropSize), options);
+        }
+
+        await using var stream = store.OpenRead(command.CheckpointKey);
+        var trainer = GanTrainer.LoadCheckpoint(stream, options);
+        log.LogInformation("Job {JobId}: model v{Version} resumed from step {Step} (checkpoint {Key})", command.JobId, command.Version, trainer.Step, command.CheckpointKey);
+        if (trainer.Config.CropSize != command.Settings.CropSize)
+        {
+            trainer.Dispose();
+            throw new InvalidDataException($"The checkpoint of model version {command.Version} is for {trainer.Config.CropSize}px crops, not {command.Settings.CropSize}px.");
+        }
+
+        return trainer;
+    }
+
+    /// <summary>Writes the trainer's state under the command's checkpoint key, atomically (a kill mid-write leaves the previous checkpoint).</summary>
+    private Action<GanTrainer> Checkpoint(TrainActorModel command) => trainer =>
+    {
+        using var pending = store.BeginWrite(command.CheckpointKey);
+        using (var stream = File.Create(pending.TempPath))
+        {
+            trainer.SaveCheckpoint(stream);
+        }
+
+        pending.Commit();
+    };
+
+    private static ActorTrainingProgressed Progressed(TrainActorModel command, TrainingProgress p) => new(
+        command.JobId,
+        command.ModelId,
+        p.Step,
+        p.MaxSteps ?? command.Settings.MaxSteps,
+        p.Losses is { } l ? new TrainingLossFigures(l.Generator, l.Discriminator, l.L1, l.Adversarial, l.FeatureMatching) : null,
+        p.Validation is { } v ? Figures(v) : null,
+        p.Elapsed.TotalSeconds);
+
+    private static ValidationFigures Figures(ValidationMetrics m) => new(m.L1, m.Psnr, m.Ssim, m.Pairs);
+}
