@@ -159,6 +159,36 @@ public sealed class IctFaceModel
     }
 
     /// <summary>
+    /// The 52 ARKit weights (in <see cref="ArkitBlendshapes.Names"/> order) of ICT expression weights
+    /// (in <see cref="ExpressionNames"/> order, up to all of them; missing ones are 0): each ARKit
+    /// shape takes its ICT shape's weight, browInnerUp and cheekPuff the mean of ICT's two sides,
+    /// tongueOut 0; ICT's extras are dropped. The inverse of <see cref="ExpressionWeightsFromArkit"/>
+    /// for weights with equal sides.
+    /// </summary>
+    public float[] ArkitWeightsFromExpression(ReadOnlySpan<float> expressionWeights)
+    {
+        if (expressionWeights.Length > ExpressionNames.Count)
+        {
+            throw new ArgumentException($"At most {ExpressionNames.Count} expression weights, got {expressionWeights.Length}.", nameof(expressionWeights));
+        }
+
+        var result = new float[ArkitBlendshapes.Names.Count];
+        for (var a = 0; a < result.Length; a++)
+        {
+            var sources = arkitToExpression[a];
+            var sum = 0f;
+            foreach (var e in sources)
+            {
+                sum += e < expressionWeights.Length ? expressionWeights[e] : 0f;
+            }
+
+            result[a] = sources.Length == 0 ? 0f : sum / sources.Length;
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// The shape for identity weights (up to <see cref="IdentityCount"/>; missing ones are 0) and
     /// expression weights (up to <see cref="ExpressionNames"/>.Count, in that order): a new 3N array.
     /// </summary>

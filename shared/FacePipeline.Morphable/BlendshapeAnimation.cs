@@ -1,0 +1,171 @@
+using FacePipeline.Geometry;
+
+namespace FacePipeline.Morphable;
+
+/// <summary>One frame's tracked face as the fit needs it.</summary>
+/// <param name="PoseFreeLandmarks">MediaPipe's 468 landmarks in the canonical frame (cm), the head pose removed (<see cref="FaceGeometry.PoseFreeLandmarks"/>).</param>
+/// <param name="Pose">The head pose that was removed (<see cref="FaceGeometry.Pose"/>).</param>
+public sealed record TrackedFace(Vec3[] PoseFreeLandmarks, FacePose Pose);
+
+/// <summary>The head's pose in one frame of the curves.</summary>
+/// <param name="YawDegrees">Yaw (<see cref="EulerAngles"/> convention: R = R_y(yaw) · R_x(pitch) · R_z(roll); +yaw turns the nose to the image's right).</param>
+/// <param name="PitchDegrees">Pitch (+ down).</param>
+/// <param name="RollDegrees">Roll (+ anticlockwise in the image).</param>
+/// <param name="TranslationCm">The canonical face's origin in the camera frame (cm; z negative, in front of the camera).</param>
+public sealed record HeadPose(double YawDegrees, double PitchDegrees, double RollDegrees, Vec3 TranslationCm);
+
+/// <summary>One frame of the curves.</summary>
+/// <param name="Index">Frame index in the clip (0-based).</param>
+/// <param name="TimeSeconds">Presentation time.</param>
+/// <param name="Weights">The 52 ARKit weights in <see cref="ArkitBlendshapes.Names"/> order, each in [0, 1].</param>
+/// <param name="Head">The head pose (interpolated, or held, like the weights on frames without a face).</param>
+/// <param name="Status">Fitted, interpolated or held.</param>
+public sealed record BlendshapeFrame(int Index, double TimeSeconds, float[] Weights, HeadPose Head, FrameFitStatus Status);
+
+/// <summary>
+/// A clip's ARKit blendshape curves: the fit of the ICT-FaceKit model to every frame (see
+/// <see cref="BlendshapeFitter"/>), as 52 ARKit weights and a head pose per frame, ready for the
+/// exports (<see cref="LiveLinkFaceCsv"/>, <see cref="BlendshapeCurvesJson"/>, <see cref="IctObjSequence"/>).
+/// </summary>
+public sealed class BlendshapeAnimation
+{
+    private BlendshapeAnimation(RationalFrameRate rate, IReadOnlyList<BlendshapeFrame> frames, BlendshapeSequence fit, int[] neutralFrames)
+    {
+        Rate = rate;
+        Frames = frames;
+        Fit = fit;
+        NeutralFrames = neutralFrames;
+    }
+
+    /// <summary>The 52 ARKit names, in weight order.</summary>
+    public static IReadOnlyList<string> Names => ArkitBlendshapes.Names;
+
+    /// <summary>The clip's frame rate.</summary>
+    public RationalFrameRate Rate { get; }
+
+    /// <summary>One record per input frame, in order.</summary>
+    public IReadOnlyList<BlendshapeFrame> Frames { get; }
+
+    /// <summary>The underlying fit (ICT expression weights, residuals, the actor's identity).</summary>
+    public BlendshapeSequence Fit { get; }
+
+    /// <summary>The actor's identity.</summary>
+    public ActorIdentity Actor => Fit.Actor;
+
+    /// <summary>The frames the identity was fitted to.</summary>
+    public IReadOnlyList<int> NeutralFrames { get; }
+
+    /// <summary>
+    /// Fits a clip: the identity to its neutral frames (<paramref name="neutralFrame"/> when given,
+    /// else <see cref="Morphable.NeutralFrames.Select"/>), then every frame in order.
+    /// </summary>
+    /// <param name="fitter">The fitter (model and correspondence).</param>
+    /// <param name="frames">Per frame the tracked face, or null where there is none.</param>
+    /// <param name="rate">The clip's frame rate.</param>
+    /// <param name="times">Per frame presentation times (seconds); default index / rate.</param>
+    /// <param name="neutralFrame">A frame the studio names as the actor's neutral.</param>
+    public static BlendshapeAnimation Create(
+        BlendshapeFitter fitter,
+        IReadOnlyList<TrackedFace?> frames,
+        RationalFrameRate rate,
+        IReadOnlyList<double>? times = null,
+        int? neutralFrame = null)
+    {
+        ArgumentNullException.ThrowIfNull(fitter);
+        ArgumentNullException.ThrowIfNull(frames);
+        if (times is not null && times.Count != frames.Count)
+        {
+            throw new ArgumentException($"{times.Count} times for {frames.Count} frames.", nameof(times));
+        }
+
+        var poseFree = frames.Select(f => f?.PoseFreeLandmarks).ToList();
+        int[] neutralFrames;
+        if (neutralFrame is { } chosen)
+        {
+            if (chosen < 0 || chosen >= frames.Count || frames[chosen] is null)
+            {
+                throw new ArgumentException($"The neutral frame {chosen} has no face.", nameof(neutralFrame));
+            }
+
+            neutralFrames = [chosen];
+        }
+        else
+        {
+            neutralFrames = Morphable.NeutralFrames.Select(poseFree);
+        }
+
+        var neutral = NeutralEstimator.Estimate([.. neutralFrames.Select(f => poseFree[f]!)]);
+        var actor = fitter.FitIdentity(neutral);
+        var fit = fitter.FitSequence(actor, poseFree);
+
+        var heads = new HeadPose?[frames.Count];
+        for (var f = 0; f < frames.Count; f++)
+        {
+            if (frames[f] is { } face)
+            {
+                heads[f] = HeadPoseOf(face.Pose, actor, fit.Frames[f]);
+            }
+        }
+
+        FillHeads(heads);
+        var result = new BlendshapeFrame[frames.Count];
+        for (var f = 0; f < frames.Count; f++)
+        {
+            result[f] = new BlendshapeFrame(f, times?[f] ?? rate.FrameTime(f), fitter.ArkitWeights(fit.Frames[f]), heads[f]!, fit.Frames[f].Status);
+        }
+
+        return new BlendshapeAnimation(rate, result, fit, neutralFrames);
+    }
+
+    /// <summary>
+    /// The head pose of a fitted frame: the tracked pose composed with the fit's residual rotation,
+    /// which is applied in the ICT frame (<c>R_head = R_pose · R_Sᵀ · R_fitᵀ · R_S</c>, S the actor's
+    /// canonical → ICT similarity).
+    /// </summary>
+    public static HeadPose HeadPoseOf(FacePose pose, ActorIdentity actor, FrameFit fit)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(fit);
+        var s = actor.PoseFreeToModel.Rotation;
+        var rotation = pose.Rotation * s.Transpose() * fit.Rotation.Transpose() * s;
+        var angles = EulerAngles.FromMatrix(rotation);
+        return new HeadPose(angles.YawDegrees, angles.PitchDegrees, angles.RollDegrees, pose.Translation);
+    }
+
+    /// <summary>Frames without a face: linear between the nearest posed frames, held before the first and after the last.</summary>
+    private static void FillHeads(HeadPose?[] heads)
+    {
+        var known = Enumerable.Range(0, heads.Length).Where(f => heads[f] is not null).ToArray();
+        if (known.Length == 0)
+        {
+            throw new ArgumentException("No frame has a face.");
+        }
+
+        var next = 0;
+        for (var f = 0; f < heads.Length; f++)
+        {
+            if (heads[f] is not null)
+            {
+                next++;
+                continue;
+            }
+
+            var before = next > 0 ? heads[known[next - 1]] : null;
+            var after = next < known.Length ? heads[known[next]] : null;
+            if (before is null || after is null)
+            {
+                heads[f] = before ?? after;
+                continue;
+            }
+
+            var t = (double)(f - known[next - 1]) / (known[next] - known[next - 1]);
+            heads[f] = new HeadPose(
+                Lerp(before.YawDegrees, after.YawDegrees, t),
+                Lerp(before.PitchDegrees, after.PitchDegrees, t),
+                Lerp(before.RollDegrees, after.RollDegrees, t),
+                (before.TranslationCm * (1 - t)) + (after.TranslationCm * t));
+        }
+    }
+
+    private static double Lerp(double a, double b, double t) => a + ((b - a) * t);
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+
+namespace FacePipeline.Morphable;
+
+/// <summary>
+/// Writes curves as JSON, schema <c>facepipeline.blendshapes/v1</c> (documented in docs/blendshapes.md):
+/// the 52 ARKit names, the exact frame rate, and per frame its index, time, fit status, weights (in
+/// name order) and head pose.
+/// </summary>
+public static class BlendshapeCurvesJson
+{
+    /// <summary>The schema name.</summary>
+    public const string Schema = "facepipeline.blendshapes/v1";
+
+    /// <summary>Writes the document (compact unless <paramref name="indented"/>).</summary>
+    /// <param name="stream">Where to write.</param>
+    /// <param name="animation">The curves.</param>
+    /// <param name="source">The clip's name, or null.</param>
+    /// <param name="indented">Indent for reading.</param>
+    public static void Write(Stream stream, BlendshapeAnimation animation, string? source = null, bool indented = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(animation);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented });
+        json.WriteStartObject();
+        json.WriteString("schema", Schema);
+        if (source is not null)
+        {
+            json.WriteString("source", source);
+        }
+
+        json.WriteString("frameRate", animation.Rate.ToString());
+        json.WriteNumber("framesPerSecond", Math.Round(animation.Rate.FramesPerSecond, 6));
+        json.WriteNumber("frameCount", animation.Frames.Count);
+        json.WriteStartObject("model");
+        json.WriteString("name", "ICT-FaceKit FaceXModel (MIT, USC Institute for Creative Technologies)");
+        json.WriteStartArray("identityWeights");
+        foreach (var w in animation.Actor.IdentityWeights)
+        {
+            json.WriteNumberValue(Math.Round(w, 5));
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("neutralFrames");
+        foreach (var f in animation.NeutralFrames)
+        {
+            json.WriteNumberValue(f);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteStartArray("names");
+        foreach (var name in BlendshapeAnimation.Names)
+        {
+            json.WriteStringValue(name);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("frames");
+        foreach (var frame in animation.Frames)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("index", frame.Index);
+            json.WriteNumber("time", Math.Round(frame.TimeSeconds, 6));
+            json.WriteString("status", frame.Status switch
+            {
+                FrameFitStatus.Fitted => "fitted",
+                FrameFitStatus.Interpolated => "interpolated",
+                _ => "held",
+            });
+            json.WriteStartArray("weights");
+            foreach (var w in frame.Weights)
+            {
+                json.WriteNumberValue(Math.Round(w, 5));
+            }
+
+            json.WriteEndArray();
+            json.WriteStartObject("head");
+            json.WriteNumber("yaw", Math.Round(frame.Head.YawDegrees, 4));
+            json.WriteNumber("pitch", Math.Round(frame.Head.PitchDegrees, 4));
+            json.WriteNumber("roll", Math.Round(frame.Head.RollDegrees, 4));
+            json.WriteStartArray("translation");
+            json.WriteNumberValue(Math.Round(frame.Head.TranslationCm.X, 4));
+            json.WriteNumberValue(Math.Round(frame.Head.TranslationCm.Y, 4));
+            json.WriteNumberValue(Math.Round(frame.Head.TranslationCm.Z, 4));
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>Writes the document to a file.</summary>
+    public static void Write(string path, BlendshapeAnimation animation, string? source = null)
+    {
+        using var stream = File.Create(path);
+        Write(stream, animation, source);
+    }
+}
