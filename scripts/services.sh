@@ -9,7 +9,7 @@ eval "$("$REPO/scripts/infra.sh" env)"
 RUN="$FACEPIPE_DATA/run"
 LOGS="$FACEPIPE_DATA/logs"
 # service name and its HTTP port (API for Ingest, health endpoints for the workers)
-SERVICES=("Ingest:8080" "FrameExtraction:8081" "Reconstruction:8082" "ExpressionTransfer:8084" "Rendering:8083")
+SERVICES=("Ingest:8080" "FrameExtraction:8081" "Reconstruction:8082" "ExpressionTransfer:8084" "Rendering:8083" "Training:8085")
 
 dll() { echo "$REPO/services/$1/bin/Release/net10.0/FacePipeline.$1.dll"; }
 

@@ -5,7 +5,7 @@ namespace FacePipeline.Deploy.Tests;
 /// <summary>docker-compose.yml: accepted by docker-compose (Debian's, validates without an engine) and consistent with the code.</summary>
 public sealed class ComposeTests
 {
-    private static readonly string[] ModelStages = ["expression-transfer", "reconstruction", "rendering", "reconstruction-gpu", "rendering-gpu"];
+    private static readonly string[] ModelStages = ["expression-transfer", "reconstruction", "rendering", "training", "reconstruction-gpu", "rendering-gpu", "training-gpu"];
 
     private static Tools.Result Compose(params string[] arguments)
     {
@@ -31,7 +31,7 @@ public sealed class ComposeTests
         var config = Assert.Single(Tools.ParseYaml(result.Stdout, "docker-compose config"));
         var services = config.GetProperty("services").EnumerateObject().ToDictionary(p => p.Name, p => p.Value);
         Assert.Equal(
-            ["expression-transfer", "frame-extraction", "ingest", "model-import", "postgres", "rabbitmq", "reconstruction", "reconstruction-gpu", "rendering", "rendering-gpu"],
+            ["expression-transfer", "frame-extraction", "ingest", "model-import", "postgres", "rabbitmq", "reconstruction", "reconstruction-gpu", "rendering", "rendering-gpu", "training", "training-gpu"],
             services.Keys.Order(StringComparer.Ordinal));
 
         var known = RepoFacts.KnownEnvironmentVariables();

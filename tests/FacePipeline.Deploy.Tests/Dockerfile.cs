@@ -60,9 +60,13 @@ internal sealed class Dockerfile
     public IEnumerable<DockerInstruction> FinalStage(string keyword) => All(keyword).Where(i => i.Stage == LastStage);
 
     /// <summary>Sources of the COPY/ADD instructions that copy from the build context (not --from=).</summary>
-    public IEnumerable<string> ContextSources()
+    public IEnumerable<string> ContextSources() => ContextSourcesBefore(null);
+
+    /// <summary>The context sources copied before <paramref name="instruction"/> (all of them when it is null).</summary>
+    public IEnumerable<string> ContextSourcesBefore(DockerInstruction? instruction)
     {
-        foreach (var copy in All("COPY").Concat(All("ADD")))
+        var end = instruction is null ? Instructions.Count : IndexOf(instruction);
+        foreach (var copy in Instructions.Take(end).Where(i => i.Keyword is "COPY" or "ADD"))
         {
             var words = copy.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (words.Any(w => w.StartsWith("--from=", StringComparison.Ordinal)))
@@ -76,6 +80,19 @@ internal sealed class Dockerfile
                 yield return source;
             }
         }
+    }
+
+    private int IndexOf(DockerInstruction instruction)
+    {
+        for (var i = 0; i < Instructions.Count; i++)
+        {
+            if (ReferenceEquals(Instructions[i], instruction))
+            {
+                return i;
+            }
+        }
+
+        throw new ArgumentException("Not an instruction of this Dockerfile.", nameof(instruction));
     }
 
     /// <summary>The ENTRYPOINT in exec form.</summary>

@@ -34,10 +34,12 @@ public sealed partial class DockerfileTests
 
     private const string ModelImportDockerfile = "tools/FacePipeline.ModelImport.Cli/Dockerfile";
 
+    private const string TorchSharpTargets = "tools/FacePipeline.ElfPatch/build/TorchSharpNative.targets";
+
     [Fact]
     public void Every_service_has_a_Dockerfile_and_the_gpu_stages_a_Dockerfile_gpu()
     {
-        Assert.Equal(["ExpressionTransfer", "FrameExtraction", "Ingest", "Reconstruction", "Rendering"], RepoFacts.Services);
+        Assert.Equal(["ExpressionTransfer", "FrameExtraction", "Ingest", "Reconstruction", "Rendering", "Training"], RepoFacts.Services);
         foreach (var row in ServiceDockerfiles())
         {
             Assert.True(File.Exists(Path.Combine(RepoFacts.Root, (string)row[0])), $"{row[0]} is missing.");
@@ -75,13 +77,22 @@ public sealed partial class DockerfileTests
             Assert.Contains(required, sources);
         }
 
-        // Every project the built one references is copied, csproj first (restore layer) and sources after.
+        // Every project the built one references is copied, csproj first (restore layer) and sources after; so is
+        // every repository file the projects import (MSBuild .targets/.props, which may add ProjectReferences of
+        // their own), before the restore, which evaluates them.
         var built = projects.Distinct().Single();
-        foreach (var project in RepoFacts.ProjectClosure(built))
+        var (closure, imports) = RepoFacts.BuildClosure(built);
+        var beforeRestore = file.ContextSourcesBefore(file.All("RUN").FirstOrDefault(r => r.Arguments.Contains("dotnet restore", StringComparison.Ordinal))).ToList();
+        foreach (var project in closure)
         {
             var folder = Path.GetDirectoryName(project)!.Replace('\\', '/') + "/";
-            Assert.Contains(project, sources);
+            Assert.Contains(project, beforeRestore);
             Assert.Contains(folder, sources);
+        }
+
+        foreach (var import in imports)
+        {
+            Assert.True(beforeRestore.Contains(import), $"{dockerfile}: {import} (imported by the build) is not copied before the restore.");
         }
     }
 
@@ -109,12 +120,22 @@ public sealed partial class DockerfileTests
         Assert.Contains(file.FinalStage("RUN"), r => r.Arguments.Contains("curl", StringComparison.Ordinal)); // what the check runs
         Assert.Contains(file.FinalStage("ENV"), e => e.Arguments.Contains("ASPNETCORE_URLS=http://+:8080", StringComparison.Ordinal));
 
-        var needsFfmpeg = service is "FrameExtraction" or "Rendering";
+        var needsFfmpeg = service is "FrameExtraction" or "Rendering" or "Training"; // Training: its PNG previews
         Assert.Equal(needsFfmpeg, file.FinalStage("RUN").Any(r => FfmpegPackage().IsMatch(r.Arguments)));
 
         // Models come from a volume, never from the image.
         Assert.DoesNotContain(file.Instructions, i => i.Arguments.Contains("fetch-models", StringComparison.Ordinal)
             || i.Arguments.Contains(".onnx", StringComparison.Ordinal) || i.Arguments.Contains(".data", StringComparison.Ordinal));
+
+        // TorchSharp's libLibTorchSharp.so needs GLIBCXX_3.4.32 (libstdc++ of GCC 13 or later). The build weakens that
+        // requirement (tools/FacePipeline.ElfPatch), but the image still runs on Ubuntu 24.04, named in the tag, not
+        // on whatever distribution a default tag means.
+        var torchSharp = RepoFacts.BuildClosure(csproj).Imports.Contains(TorchSharpTargets);
+        if (torchSharp)
+        {
+            Assert.Matches(dockerfile.EndsWith(".gpu", StringComparison.Ordinal) ? "-ubuntu24\\.04$" : "^mcr\\.microsoft\\.com/dotnet/aspnet:10\\.0-noble$",
+                file.FinalStage("FROM").Single().Arguments.Split(' ')[0]);
+        }
 
         if (dockerfile.EndsWith(".gpu", StringComparison.Ordinal))
         {

@@ -9,8 +9,8 @@ public sealed class KubernetesTests
     private static readonly Lazy<IReadOnlyList<JsonElement>> Dev = new(() => Tools.Kustomize("k8s/overlays/dev"));
     private static readonly Lazy<IReadOnlyList<JsonElement>> Prod = new(() => Tools.Kustomize("k8s/overlays/prod"));
 
-    private static readonly string[] Workers = ["expression-transfer", "frame-extraction", "reconstruction", "rendering"];
-    private static readonly string[] GpuStages = ["reconstruction", "rendering"];
+    private static readonly string[] Workers = ["expression-transfer", "frame-extraction", "reconstruction", "rendering", "training"];
+    private static readonly string[] GpuStages = ["reconstruction", "rendering", "training"];
 
     public static TheoryData<string> Renderings() => new() { "base", "dev", "prod" };
 
@@ -49,7 +49,7 @@ public sealed class KubernetesTests
         var docs = Rendered(which);
         var known = RepoFacts.KnownEnvironmentVariables();
         var deployments = Of(docs, "Deployment").ToList();
-        Assert.Equal(["expression-transfer", "frame-extraction", "ingest", "reconstruction", "rendering"], deployments.Select(Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["expression-transfer", "frame-extraction", "ingest", "reconstruction", "rendering", "training"], deployments.Select(Name).Order(StringComparer.Ordinal));
 
         foreach (var deployment in deployments)
         {
@@ -136,7 +136,8 @@ public sealed class KubernetesTests
         Assert.Equal(["reconstruct-faces"], queues["Reconstruction"]);
         Assert.Equal(["transfer-expressions"], queues["ExpressionTransfer"]);
         Assert.Equal(["render-retarget-outputs", "render-track-outputs"], queues["Rendering"]);
-        Assert.Equal(4, queues.Count);
+        Assert.Equal(["train-actor-model"], queues["Training"]);
+        Assert.Equal(5, queues.Count);
 
         var scaled = Of(Prod.Value, "ScaledObject").ToDictionary(Name);
         Assert.Equal(Workers, scaled.Keys.Order(StringComparer.Ordinal));

@@ -19,7 +19,7 @@ internal static partial class RepoFacts
             .ToList();
 
     /// <summary>The stages that get a GPU image (Dockerfile.gpu).</summary>
-    public static IReadOnlyList<string> GpuServices { get; } = ["Reconstruction", "Rendering"];
+    public static IReadOnlyList<string> GpuServices { get; } = ["Reconstruction", "Rendering", "Training"];
 
     /// <summary>Third-party images the deployment files may use.</summary>
     public static IReadOnlySet<string> ThirdPartyImages { get; } = new HashSet<string> { "postgres", "rabbitmq" };
@@ -30,28 +30,77 @@ internal static partial class RepoFacts
         return name ?? Path.GetFileNameWithoutExtension(csproj);
     }
 
-    /// <summary>A project and every project it references, transitively (repo-relative paths, '/').</summary>
-    public static IReadOnlySet<string> ProjectClosure(string repoRelativeCsproj)
+    /// <summary>
+    /// What building a project reads from the repository besides the implicit Directory.*.props: every project it
+    /// references, transitively, and every repository file those projects (or the files they import) pull in with
+    /// <c>&lt;Import Project="..."/&gt;</c>, following the ProjectReferences that imported files add (for example
+    /// tools/FacePipeline.ElfPatch/build/TorchSharpNative.targets, which references the tool it runs after publish).
+    /// Conditions are ignored (a build may take either branch); repo-relative paths, '/'.
+    /// </summary>
+    public static (IReadOnlySet<string> Projects, IReadOnlySet<string> Imports) BuildClosure(string repoRelativeCsproj)
     {
-        var result = new HashSet<string>(StringComparer.Ordinal);
+        var projects = new HashSet<string>(StringComparer.Ordinal);
+        var imports = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Stack<string>([repoRelativeCsproj]);
         while (pending.Count > 0)
         {
             var project = pending.Pop();
-            if (!result.Add(project))
+            if (!projects.Add(project))
             {
                 continue;
             }
 
-            var full = Path.Combine(Root, project);
-            foreach (var reference in XDocument.Load(full).Descendants("ProjectReference"))
+            var projectDirectory = Path.GetDirectoryName(Path.Combine(Root, project))!;
+            var files = new Stack<string>([project]);
+            var read = new HashSet<string>(StringComparer.Ordinal);
+            while (files.Count > 0)
             {
-                var target = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(full)!, reference.Attribute("Include")!.Value));
-                pending.Push(Path.GetRelativePath(Root, target).Replace('\\', '/'));
+                var file = files.Pop();
+                if (!read.Add(file))
+                {
+                    continue;
+                }
+
+                var full = Path.Combine(Root, file);
+                var document = XDocument.Load(full);
+                foreach (var reference in document.Descendants("ProjectReference"))
+                {
+                    // Items resolve against the project's folder, even in an imported file.
+                    pending.Push(ResolveMsBuildPath(reference.Attribute("Include")!.Value, full, projectDirectory, projectDirectory));
+                }
+
+                foreach (var import in document.Descendants("Import").Where(i => i.Attribute("Sdk") is null).Select(i => i.Attribute("Project")?.Value).OfType<string>())
+                {
+                    // An Import resolves against the folder of the file that holds it.
+                    var target = ResolveMsBuildPath(import, full, projectDirectory, Path.GetDirectoryName(full)!);
+                    if (target.StartsWith("../", StringComparison.Ordinal))
+                    {
+                        continue; // outside the repository (an SDK's or NuGet's file)
+                    }
+
+                    Assert.True(File.Exists(Path.Combine(Root, target)), $"{file} imports {import}, which is not in the repository.");
+                    imports.Add(target);
+                    files.Push(target);
+                }
             }
         }
 
-        return result;
+        return (projects, imports);
+    }
+
+    /// <summary>
+    /// A path as MSBuild reads it in <paramref name="file"/> (relative ones against <paramref name="baseDirectory"/>),
+    /// with $(MSBuildThisFileDirectory) and $(MSBuildProjectDirectory) expanded; any other property fails (teach it here).
+    /// </summary>
+    private static string ResolveMsBuildPath(string value, string file, string projectDirectory, string baseDirectory)
+    {
+        var expanded = value
+            .Replace("$(MSBuildThisFileDirectory)", Path.GetDirectoryName(file) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            .Replace("$(MSBuildProjectDirectory)", projectDirectory, StringComparison.Ordinal)
+            .Replace('\\', '/');
+        Assert.False(expanded.Contains("$(", StringComparison.Ordinal), $"{file}: cannot resolve the path {value}.");
+        var target = Path.GetFullPath(Path.Combine(baseDirectory, expanded));
+        return Path.GetRelativePath(Root, target).Replace('\\', '/');
     }
 
     /// <summary>PascalCase to kebab-case, as MassTransit's kebab-case endpoint name formatter does.</summary>
