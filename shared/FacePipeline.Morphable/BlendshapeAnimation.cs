@@ -103,7 +103,7 @@ public sealed class BlendshapeAnimation
         {
             if (frames[f] is { } face)
             {
-                heads[f] = HeadPoseOf(face.Pose, actor, fit.Frames[f]);
+                heads[f] = HeadPoseOf(face.Pose, actor, fit.Frames[f], fitter.Correspondence.CanonicalToIct);
             }
         }
 
@@ -118,16 +118,18 @@ public sealed class BlendshapeAnimation
     }
 
     /// <summary>
-    /// The head pose of a fitted frame: the tracked pose composed with the fit's residual rotation,
-    /// which is applied in the ICT frame (<c>R_head = R_pose · R_Sᵀ · R_fitᵀ · R_S</c>, S the actor's
-    /// canonical → ICT similarity).
+    /// The head pose of a fitted frame, as the rotation taking ICT's model frame, expressed in
+    /// MediaPipe's canonical axes, into the camera: the tracked pose composed with the actor's
+    /// alignment and the fit's residual rotation,
+    /// <c>R_head = R_pose · R_Sᵀ · R_fitᵀ · R_C</c> (S the actor's pose-free → ICT similarity, C the
+    /// model's canonical → ICT one). Unlike the tracked pose alone, it does not depend on how the
+    /// actor's face differs from MediaPipe's canonical one.
     /// </summary>
-    public static HeadPose HeadPoseOf(FacePose pose, ActorIdentity actor, FrameFit fit)
+    public static HeadPose HeadPoseOf(FacePose pose, ActorIdentity actor, FrameFit fit, SimilarityTransform canonicalToModel)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(fit);
-        var s = actor.PoseFreeToModel.Rotation;
-        var rotation = pose.Rotation * s.Transpose() * fit.Rotation.Transpose() * s;
+        var rotation = pose.Rotation * actor.PoseFreeToModel.Rotation.Transpose() * fit.Rotation.Transpose() * canonicalToModel.Rotation;
         var angles = EulerAngles.FromMatrix(rotation);
         return new HeadPose(angles.YawDegrees, angles.PitchDegrees, angles.RollDegrees, pose.Translation);
     }

@@ -42,7 +42,7 @@ public sealed class IctModelFixture
 }
 
 [CollectionDefinition(Name)]
-public sealed class IctModelCollection : ICollectionFixture<IctModelFixture>
+public sealed class IctModelCollection : ICollectionFixture<IctModelFixture>, ICollectionFixture<BlendshapeFixture>
 {
     public const string Name = "ICT model";
 }
