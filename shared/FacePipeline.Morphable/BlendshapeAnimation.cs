@@ -5,7 +5,7 @@ namespace FacePipeline.Morphable;
 /// <summary>One frame's tracked face as the fit needs it.</summary>
 /// <param name="PoseFreeLandmarks">MediaPipe's 468 landmarks in the canonical frame (cm), the head pose removed (<see cref="FaceGeometry.PoseFreeLandmarks"/>).</param>
 /// <param name="Pose">The head pose that was removed (<see cref="FaceGeometry.Pose"/>).</param>
-public sealed record TrackedFace(Vec3[] PoseFreeLandmarks, FacePose Pose);
+public sealed record PoseFreeFace(Vec3[] PoseFreeLandmarks, FacePose Pose);
 
 /// <summary>The head's pose in one frame of the curves.</summary>
 /// <param name="YawDegrees">Yaw (<see cref="EulerAngles"/> convention: R = R_y(yaw) · R_x(pitch) · R_z(roll); +yaw turns the nose to the image's right).</param>
@@ -66,7 +66,7 @@ public sealed class BlendshapeAnimation
     /// <param name="neutralFrame">A frame the studio names as the actor's neutral.</param>
     public static BlendshapeAnimation Create(
         BlendshapeFitter fitter,
-        IReadOnlyList<TrackedFace?> frames,
+        IReadOnlyList<PoseFreeFace?> frames,
         RationalFrameRate rate,
         IReadOnlyList<double>? times = null,
         int? neutralFrame = null)

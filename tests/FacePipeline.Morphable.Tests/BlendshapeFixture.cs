@@ -72,7 +72,7 @@ public sealed record GoldenClipFit(
             .Select(frame => frame.EnumerateArray().Select(p => new Vec3(p[0].GetDouble() * width, p[1].GetDouble() * height, p[2].GetDouble() * width)).ToArray())
             .Select(px => metric.Estimate(px, width, height))
             .ToList();
-        var faces = geometry.Select(g => (TrackedFace?)new TrackedFace(g.PoseFreeLandmarks, g.Pose)).ToList();
+        var faces = geometry.Select(g => (PoseFreeFace?)new PoseFreeFace(g.PoseFreeLandmarks, g.Pose)).ToList();
         var animation = BlendshapeAnimation.Create(fitter, faces, rate);
         return new GoldenClipFit(
             clip,

@@ -100,7 +100,7 @@ public sealed class RealFootageTests(BlendshapeFixture fixture, ITestOutputHelpe
     public void Missing_faces_are_interpolated_and_held()
     {
         var fit = fixture.Grid;
-        var faces = fit.Geometry.Select(g => (TrackedFace?)new TrackedFace(g.PoseFreeLandmarks, g.Pose)).ToList();
+        var faces = fit.Geometry.Select(g => (PoseFreeFace?)new PoseFreeFace(g.PoseFreeLandmarks, g.Pose)).ToList();
         faces[0] = faces[1] = null;
         faces[30] = faces[31] = faces[32] = null;
         faces[^1] = null;

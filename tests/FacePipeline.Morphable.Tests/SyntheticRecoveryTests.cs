@@ -76,7 +76,7 @@ public sealed class SyntheticRecoveryTests(BlendshapeFixture fixture, ITestOutpu
         }
     }
 
-    private sealed record SyntheticClip(List<TrackedFace?> Faces, List<float[]> Weights, List<EulerAngles> Poses);
+    private sealed record SyntheticClip(List<PoseFreeFace?> Faces, List<float[]> Weights, List<EulerAngles> Poses);
 
     private SyntheticClip MakeClip(BlendshapeFitter fitter, Random random)
     {
@@ -115,7 +115,7 @@ public sealed class SyntheticRecoveryTests(BlendshapeFixture fixture, ITestOutpu
             keys.Add(w);
         }
 
-        var faces = new List<TrackedFace?>();
+        var faces = new List<PoseFreeFace?>();
         var weights = new List<float[]>();
         var poses = new List<EulerAngles>();
         var phase = random.NextDouble() * 6;
@@ -142,7 +142,7 @@ public sealed class SyntheticRecoveryTests(BlendshapeFixture fixture, ITestOutpu
                 .Select(p => new Vec3(p.X + (0.2 * Gaussian(random)), p.Y + (0.2 * Gaussian(random)), p.Z))
                 .ToArray();
             var geometry = metric.Estimate(pixels, Width, Height);
-            faces.Add(new TrackedFace(geometry.PoseFreeLandmarks, geometry.Pose));
+            faces.Add(new PoseFreeFace(geometry.PoseFreeLandmarks, geometry.Pose));
             weights.Add(w);
             poses.Add(pose);
         }
