@@ -77,7 +77,7 @@ public sealed class GanTrainer : IDisposable
     {
         RequireShape(pairs);
         using var scope = torch.NewDisposeScope();
-        var (input, target, mask) = Batch(pairs, SampleIndices(pairs.Count, Step));
+        var (input, target, mask) = Batch(pairs, SampleIndices(pairs.Count, Step), Step);
         var lr = Options.LearningRateAt(Step);
         SetLearningRate(generatorOptimizer, lr);
         SetLearningRate(discriminatorOptimizer, lr);
@@ -163,6 +163,8 @@ public sealed class GanTrainer : IDisposable
     /// <paramref name="checkpoint"/> every <see cref="TrainingOptions.CheckpointInterval"/> steps and at the end (save with
     /// <see cref="SaveCheckpoint"/> inside it). Cancellation is checked between steps and throws
     /// <see cref="OperationCanceledException"/>; the trainer is then at a step boundary and can still be checkpointed.
+    /// <paramref name="improved"/> runs whenever a validation beats the best PSNR seen so far in this call (export or keep the
+    /// generator there: with little footage the last step is rarely the best one).
     /// </summary>
     public TrainingResult Train(
         ITrainingPairSource train,
@@ -170,7 +172,8 @@ public sealed class GanTrainer : IDisposable
         TrainingBudget budget,
         Action<TrainingProgress>? progress = null,
         Action<GanTrainer>? checkpoint = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Action<GanTrainer, ValidationMetrics>? improved = null)
     {
         ArgumentNullException.ThrowIfNull(budget);
         if (budget.MaxSteps is null && budget.MaxDuration is null)
@@ -189,6 +192,17 @@ public sealed class GanTrainer : IDisposable
         var lastCheckpoint = -1;
         TrainingLosses? losses = null;
         ValidationMetrics? metrics = null;
+        ValidationMetrics? best = null;
+        var bestStep = 0;
+        void Consider(ValidationMetrics m)
+        {
+            if (best is null || m.Psnr > best.Psnr)
+            {
+                (best, bestStep) = (m, Step);
+                improved?.Invoke(this, m);
+            }
+        }
+
         TrainingStopReason reason;
         while (true)
         {
@@ -210,6 +224,7 @@ public sealed class GanTrainer : IDisposable
             if (validation is not null && Step % Options.ValidationInterval == 0)
             {
                 now = metrics = Validate(validation);
+                Consider(now);
             }
 
             if (Step % Options.ProgressInterval == 0 || now is not null)
@@ -227,6 +242,7 @@ public sealed class GanTrainer : IDisposable
         if (validation is not null && (metrics is null || Step % Options.ValidationInterval != 0))
         {
             metrics = Validate(validation);
+            Consider(metrics);
         }
 
         progress?.Invoke(new TrainingProgress(Step, budget.MaxSteps, losses, metrics, Options.LearningRateAt(Math.Max(0, Step - 1)), clock.Elapsed));
@@ -235,7 +251,7 @@ public sealed class GanTrainer : IDisposable
             checkpoint(this);
         }
 
-        return new TrainingResult(Step, Step - first, reason, losses, metrics, clock.Elapsed);
+        return new TrainingResult(Step, Step - first, reason, losses, metrics, clock.Elapsed, best, bestStep);
     }
 
     /// <summary>
@@ -333,8 +349,11 @@ public sealed class GanTrainer : IDisposable
         return indices;
     }
 
-    private (Tensor Input, Tensor Target, Tensor Mask) Batch(ITrainingPairSource pairs, int[] indices)
+    private (Tensor Input, Tensor Target, Tensor Mask) Batch(ITrainingPairSource pairs, int[] indices, int? augmentStep = null)
     {
+        var augment = augmentStep is { } st && (Options.ColourJitter > 0 || Options.MaxShiftPixels > 0)
+            ? new Random(unchecked((Options.Seed * 1_000_003 + st) * 31 + 7))
+            : null;
         var c = pairs.InputChannels;
         var plane = pairs.Height * pairs.Width;
         var input = new float[indices.Length * c * plane];
@@ -347,6 +366,12 @@ public sealed class GanTrainer : IDisposable
             pair.Input.CopyTo(input, i * c * plane);
             pair.Target.CopyTo(target, i * 3 * plane);
             pair.Mask.CopyTo(mask, i * plane);
+            if (augment is not null)
+            {
+                Augmentation.Apply(
+                    augment, Options.ColourJitter, Options.MaxShiftPixels, pairs.Height, pairs.Width,
+                    input.AsSpan(i * c * plane, c * plane), target.AsSpan(i * 3 * plane, 3 * plane), mask.AsSpan(i * plane, plane));
+            }
         }
 
         long n = indices.Length, h = pairs.Height, w = pairs.Width;

@@ -41,6 +41,19 @@ public sealed record TrainingOptions
     /// <summary>Weight of the discriminator feature-matching loss.</summary>
     public double FeatureMatchingWeight { get; init; } = 10;
 
+    /// <summary>
+    /// Colour augmentation of training pairs: each pair's warped RGB and real RGB are multiplied by the same per-channel
+    /// gain drawn from [1 − j, 1 + j] (clamped to [0, 1] after), so the network cannot memorise the footage's exact
+    /// colours. 0: off.
+    /// </summary>
+    public double ColourJitter { get; init; }
+
+    /// <summary>
+    /// Shift augmentation of training pairs: every plane of a pair (input, target, mask) moves by the same random whole
+    /// number of pixels in x and y, at most this many, edges replicated. 0: off.
+    /// </summary>
+    public int MaxShiftPixels { get; init; }
+
     /// <summary>Seed of the weight initialisation and of the batch sampling (batch of step s depends on seed and s only).</summary>
     public int Seed { get; init; } = 1;
 
@@ -70,6 +83,11 @@ public sealed record TrainingOptions
 
     internal void Validate()
     {
+        if (ColourJitter is < 0 or >= 1 || MaxShiftPixels < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TrainingOptions), this, "Colour jitter in [0, 1), shift ≥ 0.");
+        }
+
         if (BatchSize < 1 || !(LearningRate > 0) || ConstantSteps < 0 || DecaySteps < 0 || FinalLearningRateFraction is < 0 or > 1
             || ProgressInterval < 1 || ValidationInterval < 1 || CheckpointInterval < 1)
         {
@@ -136,4 +154,8 @@ public enum TrainingStopReason
 /// <param name="LastLosses">The last step's losses (null when no step ran).</param>
 /// <param name="Validation">The final validation (null without a validation source).</param>
 /// <param name="Elapsed">Wall time of the call.</param>
-public sealed record TrainingResult(int Step, int StepsThisCall, TrainingStopReason Reason, TrainingLosses? LastLosses, ValidationMetrics? Validation, TimeSpan Elapsed);
+/// <param name="BestValidation">The validation with the highest PSNR seen by this call (null without a validation source).</param>
+/// <param name="BestStep">The step of <paramref name="BestValidation"/>.</param>
+public sealed record TrainingResult(
+    int Step, int StepsThisCall, TrainingStopReason Reason, TrainingLosses? LastLosses, ValidationMetrics? Validation, TimeSpan Elapsed,
+    ValidationMetrics? BestValidation = null, int BestStep = 0);

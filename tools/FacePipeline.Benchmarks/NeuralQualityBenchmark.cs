@@ -19,7 +19,7 @@ namespace FacePipeline.Benchmarks;
 internal static class NeuralQualityBenchmark
 {
     public static async Task<string> RunAsync(
-        string clip, int crop, int baseChannels, GeneratorOutput output, TimeSpan duration, int? steps, double holdOut, int threads, string? preview, string workParent, CancellationToken ct)
+        string clip, int crop, int baseChannels, GeneratorOutput output, TimeSpan duration, int? steps, double holdOut, double jitter, int shift, int threads, string? preview, string workParent, CancellationToken ct)
     {
         if (threads > 0)
         {
@@ -65,9 +65,10 @@ internal static class NeuralQualityBenchmark
             var device = TorchDevices.Preferred();
             using var trainer = new GanTrainer(
                 NeuralRendererConfig.ForCrop(crop, baseChannels: baseChannels, output: output),
-                new TrainingOptions { ProgressInterval = 50, ValidationInterval = 500, CheckpointInterval = int.MaxValue },
+                new TrainingOptions { ProgressInterval = 50, ValidationInterval = 250, CheckpointInterval = int.MaxValue, ColourJitter = jitter, MaxShiftPixels = shift },
                 device);
             var before = trainer.Validate(validation);
+            byte[]? bestGenerator = null;
             var result = trainer.Train(
                 train,
                 validation,
@@ -75,8 +76,19 @@ internal static class NeuralQualityBenchmark
                 p => Console.Error.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
                     $"neural-quality: step {p.Step}, {p.Elapsed.TotalMinutes:F1} min, L1 {p.Losses?.L1:F4}, D {p.Losses?.Discriminator:F3}{(p.Validation is { } v ? $", validation PSNR {v.Psnr:F2} dB" : "")}")),
-                cancellationToken: ct);
+                cancellationToken: ct,
+                improved: (t, _) =>
+                {
+                    using var state = new MemoryStream();
+                    t.Generator.save(state);
+                    bestGenerator = state.ToArray();
+                });
             var gan = result.Validation!;
+            var best = result.BestValidation!;
+            if (bestGenerator is not null)
+            {
+                trainer.Generator.load(new MemoryStream(bestGenerator));
+            }
 
             string? previewNote = null;
             if (preview is not null)
@@ -89,10 +101,10 @@ internal static class NeuralQualityBenchmark
                     RendererPreview.WritePng(file, png, w, h);
                 }
 
-                previewNote = $"Preview (real | warp | GAN, held-out pairs): `{preview}`.";
+                previewNote = $"Preview (real | warp | GAN at its best validation step {result.BestStep}, held-out pairs): `{preview}`.";
             }
 
-            var args = new List<string> { "neural-quality", "--clip", BenchArgs.PathArg(clip), "--crop", Inv(crop), "--base-channels", Inv(baseChannels), "--output", output.ToString(), "--minutes", Md.F(duration.TotalMinutes, 1) };
+            var args = new List<string> { "neural-quality", "--clip", BenchArgs.PathArg(clip), "--crop", Inv(crop), "--base-channels", Inv(baseChannels), "--output", output.ToString(), "--minutes", Md.F(duration.TotalMinutes, 1), "--jitter", Md.F(jitter, 2), "--shift", Inv(shift) };
             if (steps is { } s)
             {
                 args.AddRange(["--steps", Inv(s)]);
@@ -109,11 +121,12 @@ internal static class NeuralQualityBenchmark
                 Md.Row("warp renderer", Md.F(warp.L1, 4), Md.F(warp.Psnr, 2), Md.F(warp.Ssim, 3)),
                 Md.Row("GAN, untrained", Md.F(before.L1, 4), Md.F(before.Psnr, 2), Md.F(before.Ssim, 3)),
                 Md.Row(string.Create(CultureInfo.InvariantCulture, $"GAN after {result.Step} steps ({result.Elapsed.TotalMinutes:F1} min, {device.type})"), Md.F(gan.L1, 4), Md.F(gan.Psnr, 2), Md.F(gan.Ssim, 3)),
+                Md.Row(string.Create(CultureInfo.InvariantCulture, $"GAN at its best validation (step {result.BestStep})"), Md.F(best.L1, 4), Md.F(best.Psnr, 2), Md.F(best.Ssim, 3)),
                 "",
                 string.Create(
                     CultureInfo.InvariantCulture,
                     $"{crop}x{crop} crops, {baseChannels} base channels, generator output {output}, batch 4, Adam 2e-4 (β 0.5, 0.999); {train.Count} training pairs (4 random sources per training frame), {validation.Count} validation pairs (source and target both held out). " +
-                    $"GAN − warp: {gan.Psnr - warp.Psnr:+0.00;-0.00} dB PSNR. {result.Elapsed.TotalMilliseconds / Math.Max(1, result.StepsThisCall):F0} ms/step{(threads > 0 ? $", {threads} torch thread(s)" : "")}."),
+                    $"Augmentation: colour jitter ±{jitter:F2}, shift ≤ {shift} px. Validation every 250 steps. GAN − warp: {gan.Psnr - warp.Psnr:+0.00;-0.00} dB PSNR at the end, {best.Psnr - warp.Psnr:+0.00;-0.00} dB at the best step. {result.Elapsed.TotalMilliseconds / Math.Max(1, result.StepsThisCall):F0} ms/step{(threads > 0 ? $", {threads} torch thread(s)" : "")}."),
             };
             if (previewNote is not null)
             {
