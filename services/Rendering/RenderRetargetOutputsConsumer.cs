@@ -13,7 +13,7 @@ public sealed class RenderRetargetOutputsConsumer(RetargetRenderStage stage, ILo
         var work = StageWork.Start(StageNames.Render);
         var rendered = await stage.RunAsync(context.Message, context.CancellationToken);
         var seconds = work.Complete(context.Message.Source.Video.FrameCount);
-        logger.LogInformation("Job {JobId}: retarget result and review clip written in {Seconds:F1}s", rendered.JobId, seconds);
+        logger.LogInformation("Job {JobId}: retarget result and review clip written in {Seconds:F1}s ({Renderer})", rendered.JobId, seconds, context.Message.GeneratorKey is null ? "warp renderer" : "actor's neural renderer");
         await context.Publish(rendered);
     }
 }

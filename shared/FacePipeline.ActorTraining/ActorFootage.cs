@@ -24,7 +24,7 @@ public readonly record struct FootageOrigin(string Clip, int Frame);
 public sealed record ActorFootage(IReadOnlyList<ActorFrame> Frames, IReadOnlyList<FootageOrigin> Origins, IReadOnlyList<int> Training, IReadOnlyList<int> Validation)
 {
     /// <summary>Side of a footage crop in inter-ocular distances: the whole head with room around it.</summary>
-    public const double SpanInEyeDistances = 6;
+    public const double SpanInEyeDistances = NeuralFaceRenderer.FootageSpanInEyeDistances;
 
     /// <summary>
     /// Loads up to <paramref name="maxFrames"/> tracked frames of <paramref name="clips"/> (spread evenly over each clip, in
@@ -91,7 +91,7 @@ public sealed record ActorFootage(IReadOnlyList<ActorFrame> Frames, IReadOnlyLis
             {
                 var (frame, mesh) = faces[share == 1 ? 0 : (int)Math.Round((double)k * (faces.Count - 1) / (share - 1))];
                 await reader.ReadAsync(frame, pixels, cancellationToken);
-                var crop = FaceCrop.Of(mesh, footageSize, SpanInEyeDistances);
+                var crop = FaceCrop.Of(mesh, footageSize, SpanInEyeDistances); // as NeuralFaceRenderer.FootageCrop cuts it at render time
                 var rgb = new byte[footageSize * footageSize * 3];
                 crop.Resample(pixels, reader.Width, reader.Height, rgb);
                 var local = new Point2[mesh.Length];

@@ -67,7 +67,7 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
         var settings = command.Settings;
         Validate(settings);
         var footage = await ActorFootage.LoadAsync(
-            store, geometry, command.Clips, 2 * settings.CropSize, stageOptions.MaxFrames, settings.ValidationFraction, cancellationToken);
+            store, geometry, command.Clips, NeuralFaceRenderer.FootageScale * settings.CropSize, stageOptions.MaxFrames, settings.ValidationFraction, cancellationToken);
         var builder = new SelfReenactmentPairBuilder(mesh, settings.CropSize);
         var train = new SelfReenactmentPairSource(builder, footage.Frames, SelfReenactmentPairSource.RandomPairs(footage.Training, stageOptions.SourcesPerTarget, seed: 1));
         var validation = new SelfReenactmentPairSource(builder, footage.Frames, SelfReenactmentPairSource.RandomPairs(footage.Validation, 1, seed: 2));

@@ -135,6 +135,7 @@ public enum TargetTiming
 /// <param name="ProRes">Also write the result as ProRes 422 HQ (.mov).</param>
 /// <param name="SourceNeutralFrame">The source frame showing the performer's neutral face; null: estimated.</param>
 /// <param name="TargetNeutralFrame">The target frame showing the actor's neutral face; null: estimated.</param>
+/// <param name="ActorModelVersion">Retargeting onto an actor: the version of the actor's neural renderer that renders the result (the target footage is the actor's first training clip); null: a target clip, warp renderer.</param>
 public sealed record RetargetSettings(
     double Intensity = 1,
     double MouthGain = 1,
@@ -144,7 +145,8 @@ public sealed record RetargetSettings(
     TargetTiming Timing = TargetTiming.PingPong,
     bool ProRes = false,
     int? SourceNeutralFrame = null,
-    int? TargetNeutralFrame = null)
+    int? TargetNeutralFrame = null,
+    int? ActorModelVersion = null)
 {
     public static RetargetSettings Default { get; } = new();
 }
@@ -166,7 +168,10 @@ public sealed record TransferExpressions(
 /// <param name="HeldFrames">Output frames where the source's face was lost too long and the neutral was held.</param>
 public sealed record ExpressionsTransferred(Guid JobId, string TransferKey, int OutputFrames, int HeldFrames) : IJobMessage;
 
-/// <summary>Command to the rendering service: render, encode and review a retarget from its transfer document.</summary>
+/// <summary>
+/// Command to the rendering service: render, encode and review a retarget from its transfer document; with
+/// <paramref name="GeneratorKey"/> (an actor's trained neural renderer, ONNX) the face is rendered by it, else by the warp renderer.
+/// </summary>
 public sealed record RenderRetargetOutputs(
     Guid JobId,
     ClipTrack Source,
@@ -175,7 +180,8 @@ public sealed record RenderRetargetOutputs(
     string TransferKey,
     string ResultKey,
     string ReviewKey,
-    string? ProResKey) : IJobMessage;
+    string? ProResKey,
+    string? GeneratorKey = null) : IJobMessage;
 
 /// <summary>Event: the retarget's outputs are in the media store.</summary>
 public sealed record RetargetOutputsRendered(Guid JobId, string ResultKey, string ReviewKey, string? ProResKey) : IJobMessage;

@@ -215,7 +215,8 @@ public sealed class JobCoordinator(
                 message.TransferKey,
                 MediaKeys.Output(job.Id, OutputNames.Result),
                 MediaKeys.Output(job.Id, OutputNames.Review),
-                settings.ProRes ? MediaKeys.Output(job.Id, OutputNames.ResultProRes) : null), now);
+                settings.ProRes ? MediaKeys.Output(job.Id, OutputNames.ResultProRes) : null,
+                job.ActorId is { } actor && settings.ActorModelVersion is { } version ? MediaKeys.ActorModel(actor, version, ActorModelFiles.Generator) : null), now);
             return true;
         });
 

@@ -154,6 +154,68 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
         return (job, model);
     }
 
+    /// <summary>
+    /// Creates a retarget job onto an actor's trained model: the target footage is the first clip of the job that
+    /// trained <paramref name="model"/> (already extracted and reconstructed, so only the source is), and the result
+    /// is rendered by that model.
+    /// </summary>
+    public async Task<Job> SubmitRetargetOntoActor(
+        JobsDbContext db,
+        Guid jobId,
+        Guid tenantId,
+        ClipInput source,
+        ActorModel model,
+        int chunkSize,
+        RetargetSettings settings,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var training = await db.Jobs.AsNoTracking().Include(j => j.Clips).SingleAsync(j => j.Id == model.JobId, cancellationToken);
+        var clip = training.Clips.OrderBy(c => c.Name, StringComparer.Ordinal).First();
+        var chunks = await db.JobChunks.AsNoTracking().Where(c => c.JobId == training.Id && c.Clip == clip.Name).OrderBy(c => c.Index).ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var target = ClipOf(jobId, new ClipInput(ClipNames.Target, clip.InputFileName, clip.InputKey, clip.InputBytes));
+        target.Extracted = true;
+        (target.Width, target.Height, target.FrameRate, target.FrameCount, target.DurationSeconds, target.HasAudio, target.TimelineKey, target.AudioKey) =
+            (clip.Width, clip.Height, clip.FrameRate, clip.FrameCount, clip.DurationSeconds, clip.HasAudio, clip.TimelineKey, clip.AudioKey);
+        var job = new Job
+        {
+            Id = jobId,
+            TenantId = tenantId,
+            Kind = JobKinds.Retarget,
+            ActorId = model.ActorId,
+            State = JobStateMachine.Initial,
+            InputFileName = source.FileName,
+            InputKey = source.Key,
+            InputBytes = source.Bytes,
+            Settings = JobSettings.Serialize(settings with { ActorModelVersion = model.Version }),
+            CreatedAt = now,
+            UpdatedAt = now,
+            Stages = StagesOf(jobId, now, StageNames.Extract, StageNames.Reconstruct, StageNames.Transfer, StageNames.Render),
+            Clips = [ClipOf(jobId, source with { Name = ClipNames.Source }), target],
+            Chunks = [.. chunks.Select(c => new JobChunk
+            {
+                JobId = jobId,
+                Clip = ClipNames.Target,
+                Index = c.Index,
+                FirstFrame = c.FirstFrame,
+                FrameCount = c.FrameCount,
+                FramesKey = c.FramesKey, // the training job's frames and faces, by reference
+                FacesKey = c.FacesKey,
+                Detected = true,
+                FramesWithFaces = c.FramesWithFaces,
+                DetectedAt = c.DetectedAt,
+            })],
+        };
+        var reconstruct = job.Stage(StageNames.Reconstruct);
+        reconstruct.FramesDone = reconstruct.FramesTotal = clip.FrameCount ?? 0; // the actor's footage is reconstructed already
+        db.Jobs.Add(job);
+        Outbox.Enqueue(db, new ExtractFrames(jobId, ClipNames.Source, source.Key, chunkSize), now);
+        await db.SaveChangesAsync(cancellationToken);
+        outboxSignal.Notify();
+        return job;
+    }
+
     private static List<JobStage> StagesOf(Guid jobId, DateTimeOffset now, params string[] names) =>
         [.. names.Select((name, order) => order == 0
             ? new JobStage { JobId = jobId, Name = name, Order = order, State = StageState.Running, StartedAt = now }

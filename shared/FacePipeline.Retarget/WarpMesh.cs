@@ -193,7 +193,7 @@ public sealed class WarpMesh
     }
 
     /// <summary>Requires 468 finite points.</summary>
-    internal static void RequireMesh(ReadOnlySpan<Point2> mesh, string name)
+    public static void RequireMesh(ReadOnlySpan<Point2> mesh, string name)
     {
         if (mesh.Length != FacePointCount)
         {

@@ -14,8 +14,10 @@ namespace FacePipeline.Stages;
 /// mouth wider or closes an eye (<see cref="DonorSelector"/>). The frames are rendered once and fed
 /// at the same time to the H.264 encoder (target frame rate, source audio), the ProRes 422 HQ
 /// encoder when asked for, and the review encoder (source | target | result, with frame numbers).
+/// With a generator in the command (an actor's trained neural renderer), the face is rendered by it instead
+/// (<see cref="IFaceRendererFactory"/>, which the rendering service provides); no donors are needed then.
 /// </summary>
-public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh)
+public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null)
 {
     /// <summary>Height of each panel of the review clip.</summary>
     public const int ReviewPanelHeight = ReviewComposer.DefaultPanelHeight;
@@ -28,7 +30,10 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             document = await RetargetDocument.ReadAsync(stream, cancellationToken);
         }
 
-        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh));
+        using var neural = command.GeneratorKey is { } generator
+            ? (neuralRenderers ?? throw new InvalidOperationException("This rendering instance has no neural renderer runtime; the job names a trained model.")).Open(store.PathFor(generator))
+            : null;
+        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh), neural);
         using var _ = renderer;
         var target = command.Target.Video;
         var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
@@ -87,6 +92,7 @@ public sealed class RetargetFrameRenderer : IDisposable
 {
     private readonly RetargetDocument _document;
     private readonly WarpRenderer _warp;
+    private readonly IFaceRenderer? _neural;
     private readonly ClipFrameReader _target;
     private readonly ClipFrameReader _reviewTarget;
     private readonly ClipFrameReader _source;
@@ -101,10 +107,12 @@ public sealed class RetargetFrameRenderer : IDisposable
     private readonly Dictionary<int, byte[]> _donorFrames = [];
     private int _loadedTarget = -1;
 
-    public RetargetFrameRenderer(MediaStore store, RenderRetargetOutputs command, RetargetDocument document, WarpRenderer warp)
+    /// <param name="neural">Renders the face instead of <paramref name="warp"/> and its donors, when given (not owned).</param>
+    public RetargetFrameRenderer(MediaStore store, RenderRetargetOutputs command, RetargetDocument document, WarpRenderer warp, IFaceRenderer? neural = null)
     {
         _document = document;
         _warp = warp;
+        _neural = neural;
         _target = new ClipFrameReader(store, command.Target);
         _reviewTarget = new ClipFrameReader(store, command.Target);
         _source = new ClipFrameReader(store, command.Source);
@@ -135,6 +143,12 @@ public sealed class RetargetFrameRenderer : IDisposable
         if (frame.Destination is null || frame.Expression is null || _tracked[frame.TargetFrame] is not { } tracked)
         {
             return _frame; // no face to drive on this target frame: the footage as it is
+        }
+
+        if (_neural is not null)
+        {
+            LastCrop = _neural.Render(_frame, _target.Width, _target.Height, tracked, [.. frame.Destination.Select(p => new Point2(p[0], p[1]))], _output);
+            return _output;
         }
 
         var transferred = new Vec3[_targetNeutral.Length];

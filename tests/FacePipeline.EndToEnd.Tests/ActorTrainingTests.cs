@@ -71,8 +71,39 @@ public sealed class ActorTrainingTests(PipelineFixture pipeline)
         Assert.Equal(3 * 64, width); // real | warp | neural renderer, one 64 px row per held-out pair
         Assert.True(height >= 64 && height % 64 == 0, $"{height} px high");
 
-        // Another studio sees no such actor.
+        // Another studio sees no such actor, and cannot retarget onto it.
         Assert.Equal(HttpStatusCode.NotFound, (await pipeline.StudioB.GetAsync($"v1/actors/{actorId}")).StatusCode);
+        var performer = RepoPaths.MediaFile("grid_bbaf2n.mp4");
+        using (var refused = await RetargetOntoActor(pipeline.StudioB, performer, actorId))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+
+        // A retarget onto the actor renders the actor's footage with its model.
+        using var accepted = await RetargetOntoActor(pipeline.StudioA, performer, actorId);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var retargetId = (await accepted.Content.ReadFromJsonAsync<JsonElement>(PipelineFixture.Json)).GetProperty("id").GetString()!;
+        var retarget = await pipeline.WaitForEnd(pipeline.StudioA, retargetId, JobTimeout);
+        Assert.Equal("completed", retarget.GetProperty("state").GetString());
+        Assert.Equal(1, retarget.GetProperty("settings").GetProperty("actorModelVersion").GetInt32());
+        Assert.Equal(actorId, retarget.GetProperty("actorId").GetString());
+        var resultPath = Path.Combine(RepoPaths.NewScratchFolder("e2e-actor-retarget"), "result.mp4");
+        await File.WriteAllBytesAsync(resultPath, await pipeline.StudioA.GetByteArrayAsync($"v1/jobs/{retargetId}/outputs/result.mp4"));
+        var (result, source, target) = (ClipFacts.Of(resultPath), ClipFacts.Of(performer), ClipFacts.Of(RepoPaths.MediaFile("grid_lbbc2a.mp4")));
+        Assert.Equal((target.Width, target.Height, target.FrameRate), (result.Width, result.Height, result.FrameRate));
+        Assert.InRange(result.DurationSeconds, source.DurationSeconds - 0.05, source.DurationSeconds + 0.05);
+        Assert.Contains("neural renderer", pipeline.Service("Rendering").Log(), StringComparison.Ordinal);
+    }
+
+    private static async Task<HttpResponseMessage> RetargetOntoActor(HttpClient studio, string source, string actorId)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("retarget"), "kind" },
+            { new StringContent(actorId), "actor" },
+            { new ByteArrayContent(await File.ReadAllBytesAsync(source)), "source", Path.GetFileName(source) },
+        };
+        return await studio.PostAsync("v1/jobs", form);
     }
 
     [Fact]

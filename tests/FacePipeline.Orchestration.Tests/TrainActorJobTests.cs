@@ -83,6 +83,52 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
     }
 
     [Fact]
+    public async Task A_retarget_onto_an_actor_reuses_the_actors_reconstructed_footage_and_renders_with_its_model()
+    {
+        var (trainJob, actor) = await Submit("Di", new TrainingSettings(CropSize: 64, MaxSteps: 10), "actor.mp4");
+        await store.Coordinator.OnFramesExtracted(Extracted(trainJob, 2, "clip-1"), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(trainJob, 0, clip: "clip-1"), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(trainJob, 1, framesWithFaces: 7, clip: "clip-1"), CancellationToken.None);
+        ActorModel model;
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            model = await db.ActorModels.SingleAsync(m => m.JobId == trainJob);
+        }
+
+        var jobId = Guid.NewGuid();
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            await store.Submission.SubmitRetargetOntoActor(
+                db, jobId, store.TenantId, new ClipInput(ClipNames.Source, "performer.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 10),
+                model, ChunkSize, new RetargetSettings(MouthGain: 1.5), CancellationToken.None);
+        }
+
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0), CancellationToken.None);
+
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
+            Assert.Equal(JobState.Transferring, job.State);
+            Assert.Equal((30, 30), (job.Stage(StageNames.Reconstruct).FramesDone, job.Stage(StageNames.Reconstruct).FramesTotal));
+            var transfer = Assert.Single(await Messages<TransferExpressions>(db, jobId));
+            Assert.Equal("actor.mp4", transfer.Target.FileName);
+            Assert.Equal([$"jobs/{trainJob:N}/frames/clip-1/chunk-00000.rgb24", $"jobs/{trainJob:N}/frames/clip-1/chunk-00001.rgb24"], transfer.Target.Chunks.Select(c => c.Frames.FramesKey));
+            Assert.Equal(MediaKeys.Faces(trainJob, "clip-1", 1), transfer.Target.Chunks[1].FacesKey);
+            Assert.Equal(1, transfer.Settings.ActorModelVersion);
+            Assert.Equal(1.5, transfer.Settings.MouthGain);
+            Assert.Single(await Messages<ExtractFrames>(db, jobId)); // only the source is extracted
+        }
+
+        await store.Coordinator.OnExpressionsTransferred(new ExpressionsTransferred(jobId, MediaKeys.Output(jobId, OutputNames.Transfer), 10, 0), CancellationToken.None);
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            var render = Assert.Single(await Messages<RenderRetargetOutputs>(db, jobId));
+            Assert.Equal(MediaKeys.ActorModel(actor, 1, ActorModelFiles.Generator), render.GeneratorKey);
+        }
+    }
+
+    [Fact]
     public async Task Cancelling_training_cancels_the_model_and_tells_the_training_service()
     {
         var (jobId, _) = await Submit("Bo", TrainingSettings.Default, "take.mp4");

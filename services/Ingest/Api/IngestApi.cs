@@ -108,7 +108,28 @@ public static class IngestApi
         else if (problem is null && kind == JobKinds.Retarget)
         {
             (var settings, problem) = JobRequests.Retarget(upload);
-            if (settings is not null)
+            if (settings is not null && upload.Fields.TryGetValue("actor", out var actorField))
+            {
+                var actorId = Guid.Parse(actorField);
+                var version = JobRequests.Int(upload, "modelVersion");
+                var models = await db.ActorModels.AsNoTracking()
+                    .Where(m => m.ActorId == actorId && db.Actors.Any(a => a.Id == actorId && a.TenantId == tenantId))
+                    .ToListAsync(cancellationToken);
+                var model = models.Where(m => m.State == ActorModelState.Ready && (version is null || m.Version == version)).MaxBy(m => m.Version);
+                if (model is null)
+                {
+                    problem = models.Count == 0
+                        ? $"No actor {actorId} (or it has no model yet): create one with POST /v1/actors."
+                        : $"Actor {actorId} has no ready model{(version is null ? string.Empty : $" version {version}")} (versions: {string.Join(", ", models.OrderBy(m => m.Version).Select(m => $"{m.Version} {m.State.ToString().ToLowerInvariant()}"))}).";
+                }
+                else
+                {
+                    var source = upload.Clip(ClipNames.Source)!;
+                    job = await submission.SubmitRetargetOntoActor(
+                        db, jobId, tenantId, new ClipInput(ClipNames.Source, source.FileName, source.StoredKey, source.Bytes), model, chunkSize, settings, cancellationToken);
+                }
+            }
+            else if (settings is not null)
             {
                 var (source, target) = (upload.Clip(ClipNames.Source)!, upload.Clip(ClipNames.Target)!);
                 job = await submission.SubmitRetargetJob(

@@ -27,9 +27,23 @@ public static class JobRequests
     {
         var defaults = RetargetSettings.Default;
         var problems = new List<string>();
-        if (Clips(upload, [ClipNames.Source, ClipNames.Target], "a retarget job takes two clips, in the 'source' (performer) and 'target' (actor) parts") is { } clips)
+        var ontoActor = upload.Fields.ContainsKey("actor");
+        var clips = ontoActor
+            ? Clips(upload, [ClipNames.Source], "a retarget job onto an actor takes one clip, in the 'source' (performer) part, and the actor's id in 'actor'")
+            : Clips(upload, [ClipNames.Source, ClipNames.Target], "a retarget job takes two clips, in the 'source' (performer) and 'target' (actor) parts, or a 'source' and an 'actor' id");
+        if (clips is not null)
         {
             problems.Add(clips);
+        }
+
+        if (ontoActor && !Guid.TryParse(upload.Fields["actor"], out _))
+        {
+            problems.Add("actor must be an actor id (GET /v1/actors).");
+        }
+
+        if (upload.Fields.ContainsKey("modelVersion") && (!ontoActor || Int(upload, "modelVersion") is not > 0))
+        {
+            problems.Add("modelVersion must be a version number (1 or more) of the 'actor' named.");
         }
 
         double Gain(string name, double fallback)
