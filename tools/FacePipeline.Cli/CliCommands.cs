@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using FacePipeline.Persistence;
 using FacePipeline.Stages;
 using Microsoft.EntityFrameworkCore;
@@ -29,6 +30,7 @@ public static class CliCommands
         root.Options.Add(Key);
         root.Subcommands.Add(Submit());
         root.Subcommands.Add(Retarget());
+        root.Subcommands.Add(Actor());
         root.Subcommands.Add(Status());
         root.Subcommands.Add(List());
         root.Subcommands.Add(Wait());
@@ -75,7 +77,9 @@ public static class CliCommands
     private static Command Retarget()
     {
         var source = new Argument<FileInfo>("source") { Description = "The performer's clip: whose expressions and audio are used." };
-        var target = new Argument<FileInfo>("target") { Description = "The actor's clip: whose footage is rendered." };
+        var target = new Argument<FileInfo?>("target") { Description = "The actor's clip: whose footage is rendered (omit with --actor).", Arity = ArgumentArity.ZeroOrOne };
+        var actor = new Option<Guid?>("--actor") { Description = "Retarget onto a trained actor instead of a target clip: the actor's footage, rendered by its neural renderer." };
+        var modelVersion = new Option<int?>("--model-version") { Description = "With --actor: the model version (default: the latest ready one)." };
         var intensity = new Option<double?>("--intensity") { Description = "Expression intensity, 0 to 3 (default 1)." };
         var mouth = new Option<double?>("--mouth-gain") { Description = "Gain of the mouth and jaw, 0 to 3 (default 1)." };
         var eyes = new Option<double?>("--eyes-gain") { Description = "Gain of the eyes and lids, 0 to 3 (default 1)." };
@@ -90,15 +94,23 @@ public static class CliCommands
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the result, the review clip and transfer.json go (default ./facepipe-out/<job id>)." };
         var command = new Command("retarget", "The target actor performs the source's expressions: submit, wait with progress, download the result and the review clip.")
         {
-            source, target, intensity, mouth, eyes, brows, pose, timing, proRes, sourceNeutral, targetNeutral, chunk, noWait, output,
+            source, target, actor, modelVersion, intensity, mouth, eyes, brows, pose, timing, proRes, sourceNeutral, targetNeutral, chunk, noWait, output,
         };
         command.SetAction(async (parse, ct) =>
         {
             var files = new Dictionary<string, string>();
-            foreach (var (part, argument) in new[] { ("source", source), ("target", target) })
+            var onto = parse.GetValue(actor);
+            if ((onto is null) == (parse.GetValue(target) is null))
             {
-                var file = parse.GetValue(argument)!;
-                files[part] = file.Exists ? file.FullName : throw new CliException($"No such file: {file.FullName}");
+                throw new CliException("Give either a target clip or --actor <id>.");
+            }
+
+            foreach (var (part, file) in new[] { ("source", parse.GetValue(source)), ("target", parse.GetValue(target)) })
+            {
+                if (file is not null)
+                {
+                    files[part] = file.Exists ? file.FullName : throw new CliException($"No such file: {file.FullName}");
+                }
             }
 
             using var client = Client(parse);
@@ -114,12 +126,72 @@ public static class CliCommands
                 ["sourceNeutralFrame"] = Text(parse.GetValue(sourceNeutral)),
                 ["targetNeutralFrame"] = Text(parse.GetValue(targetNeutral)),
                 ["chunkSize"] = Text(parse.GetValue(chunk)),
+                ["actor"] = onto?.ToString(),
+                ["modelVersion"] = Text(parse.GetValue(modelVersion)),
             };
             var job = await client.SubmitAsync(files, "retarget", options, ct);
-            Console.WriteLine($"job {job.Id} submitted ({Path.GetFileName(files["source"])} onto {Path.GetFileName(files["target"])})");
+            Console.WriteLine($"job {job.Id} submitted ({Path.GetFileName(files["source"])} onto {(onto is { } a ? $"actor {a}" : Path.GetFileName(files["target"]))})");
             return parse.GetValue(noWait) ? 0 : await WaitAndDownload(client, job.Id, parse.GetValue(output), ct);
         });
         return command;
+    }
+
+    private static Command Actor()
+    {
+        var name = new Argument<string>("name") { Description = "The actor's name." };
+        var clips = new Argument<FileInfo[]>("clips") { Description = "One to eight clips of the actor.", Arity = new ArgumentArity(1, 8) };
+        var cropSize = new Option<int?>("--crop-size") { Description = "Face crop the renderer works on: 64 to 512, a multiple of 32 (default 128)." };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Training steps at most (default 2000)." };
+        var maxMinutes = new Option<double?>("--max-minutes") { Description = "Wall-time budget of the training (default: steps only)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Pairs per step (default 4)." };
+        var wait = new Option<bool>("--wait") { Description = "Wait for the training with progress, then download the generator and the preview." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Where --wait puts generator.onnx and preview.png." };
+        Dictionary<string, string?> Fields(ParseResult parse) => new()
+        {
+            ["cropSize"] = Text(parse.GetValue(cropSize)),
+            ["maxSteps"] = Text(parse.GetValue(maxSteps)),
+            ["maxMinutes"] = Text(parse.GetValue(maxMinutes)),
+            ["batchSize"] = Text(parse.GetValue(batch)),
+        };
+
+        async Task<int> Train(ParseResult parse, Guid? actorId, Dictionary<string, string?> fields, CancellationToken ct)
+        {
+            var paths = parse.GetValue(clips)!.Select(f => f.Exists ? f.FullName : throw new CliException($"No such file: {f.FullName}")).ToList();
+            using var client = Client(parse);
+            var started = await client.TrainActorAsync(actorId, paths, fields, ct);
+            Console.WriteLine($"actor {started.ActorId}: training model version {started.Version} (job {started.JobId})");
+            return parse.GetValue(wait) ? await WaitAndDownload(client, started.JobId, parse.GetValue(output), ct) : 0;
+        }
+
+        var create = new Command("create", "Create an actor from clips of that person and train its neural renderer (version 1).") { name, clips, cropSize, maxSteps, maxMinutes, batch, wait, output };
+        create.SetAction((parse, ct) => Train(parse, null, new Dictionary<string, string?>(Fields(parse)) { ["name"] = parse.GetValue(name) }, ct));
+
+        var id = new Argument<Guid>("id") { Description = "The actor's id." };
+        var train = new Command("train", "Train the actor's next model version on new clips.") { id, clips, cropSize, maxSteps, maxMinutes, batch, wait, output };
+        train.SetAction((parse, ct) => Train(parse, parse.GetValue(id), Fields(parse), ct));
+
+        var show = new Command("show", "An actor's model versions: state, progress, held-out quality against the warp renderer.") { id };
+        show.SetAction(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            Console.WriteLine(JsonSerializer.Serialize(await client.GetActorAsync(parse.GetValue(id), ct), new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            return 0;
+        });
+
+        var list = new Command("list", "Your actors.");
+        list.SetAction(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            foreach (var a in (await client.ListActorsAsync(ct)).EnumerateArray())
+            {
+                var latest = a.GetProperty("latestReadyVersion");
+                Console.WriteLine($"{a.GetProperty("id").GetString()}  {a.GetProperty("name").GetString()}  models: {a.GetProperty("models").GetArrayLength()}  latest ready: {(latest.ValueKind == JsonValueKind.Null ? "none" : latest.GetInt32())}");
+            }
+
+            return 0;
+        });
+
+        return new Command("actor", "Actors and their neural renderers.") { create, train, show, list };
     }
 
     private static Command Status()

@@ -24,10 +24,34 @@ public sealed class JobsClient(HttpClient http) : IDisposable
     }
 
     /// <summary>Submits a job of <paramref name="kind"/> with its files (form part name → path) and option fields.</summary>
-    public async Task<JobView> SubmitAsync(IReadOnlyDictionary<string, string> files, string kind, IReadOnlyDictionary<string, string?> options, CancellationToken cancellationToken)
+    public Task<JobView> SubmitAsync(IReadOnlyDictionary<string, string> files, string kind, IReadOnlyDictionary<string, string?> options, CancellationToken cancellationToken) =>
+        PostFormAsync<JobView>("v1/jobs", files, new Dictionary<string, string?>(options) { ["kind"] = kind }, cancellationToken);
+
+    /// <summary>Creates an actor (or, with <paramref name="actorId"/>, trains its next model version) from clips.</summary>
+    public Task<ActorSubmissionView> TrainActorAsync(Guid? actorId, IReadOnlyList<string> clips, IReadOnlyDictionary<string, string?> fields, CancellationToken cancellationToken) =>
+        PostFormAsync<ActorSubmissionView>(
+            actorId is { } id ? $"v1/actors/{id}/models" : "v1/actors",
+            clips.Select((path, i) => (Part: $"clip-{i + 1}", Path: path)).ToDictionary(c => c.Part, c => c.Path),
+            fields,
+            cancellationToken);
+
+    /// <summary>An actor with its model versions, as the API returns it.</summary>
+    public async Task<JsonElement> GetActorAsync(Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"v1/actors/{id}", cancellationToken);
+        return await Read<JsonElement>(response, cancellationToken);
+    }
+
+    /// <summary>The tenant's actors.</summary>
+    public async Task<JsonElement> ListActorsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync("v1/actors", cancellationToken);
+        return await Read<JsonElement>(response, cancellationToken);
+    }
+
+    private async Task<T> PostFormAsync<T>(string url, IReadOnlyDictionary<string, string> files, IReadOnlyDictionary<string, string?> options, CancellationToken cancellationToken)
     {
         using var form = new MultipartFormDataContent();
-        form.Add(new StringContent(kind), "kind");
         foreach (var (name, value) in options)
         {
             if (value is { Length: > 0 })
@@ -48,8 +72,8 @@ public sealed class JobsClient(HttpClient http) : IDisposable
                 form.Add(content, part, Path.GetFileName(path));
             }
 
-            using var response = await http.PostAsync("v1/jobs", form, cancellationToken);
-            return await Read<JobView>(response, cancellationToken);
+            using var response = await http.PostAsync(url, form, cancellationToken);
+            return await Read<T>(response, cancellationToken);
         }
         finally
         {
@@ -126,6 +150,9 @@ public sealed class JobsClient(HttpClient http) : IDisposable
 }
 
 public sealed class CliException(string message) : Exception(message);
+
+/// <summary>What creating an actor or training its next version started.</summary>
+public sealed record ActorSubmissionView(Guid ActorId, int Version, Guid JobId, string JobUrl);
 
 public sealed record JobView(
     Guid Id,
