@@ -6,11 +6,13 @@ using FacePipeline.Retarget;
 using FacePipeline.ServiceDefaults;
 using FacePipeline.Stages;
 
-// Rendering: track jobs: the 3D face records, the QC clip and the tracking data. Retarget jobs: the result (warp renderer, or the actor's neural renderer on ONNX Runtime), the review clip, ProRes on request.
+// Rendering: track jobs: the 3D face records, the QC clip, the tracking data and the blendshape curves (ICT-FaceKit, when installed). Retarget jobs: the result (warp renderer, or the actor's neural renderer on ONNX Runtime), the review clip, ProRes on request.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 var models = new ModelPaths(builder.Configuration["Models:Root"] ?? ModelPaths.DefaultRoot());
 builder.Services.AddSingleton(_ => CanonicalFaceMesh.Load(models.FaceGeometry));
+builder.Services.AddSingleton(models);
+builder.Services.AddSingleton<ITrackCurvesWriter, IctTrackCurvesWriter>();
 builder.Services.AddSingleton<TrackRenderStage>();
 builder.Services.AddSingleton<IFaceRendererFactory, NeuralFaceRendererFactory>();
 builder.Services.AddSingleton<RetargetRenderStage>();

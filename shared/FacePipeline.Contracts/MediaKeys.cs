@@ -45,6 +45,12 @@ public static class OutputNames
     public const string Tracking = "tracking.json";
     public const string TrackingBinary = "tracking.fptk";
 
+    /// <summary>Track: ARKit blendshape curves of the main face as Live Link Face writes them (docs/blendshapes.md).</summary>
+    public const string BlendshapesCsv = "blendshapes.csv";
+
+    /// <summary>Track: the same curves as JSON (schema facepipeline.blendshapes/v1) with exact times and head pose.</summary>
+    public const string BlendshapesJson = "blendshapes.json";
+
     /// <summary>Retarget: the target's footage performing the source's expressions (H.264, target frame rate, source audio).</summary>
     public const string Result = "result.mp4";
 

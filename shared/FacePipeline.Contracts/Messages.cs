@@ -80,7 +80,15 @@ public sealed record RenderTrackOutputs(
 public sealed record TrackChunk(FrameChunk Frames, string FacesKey);
 
 /// <summary>Event: the track job's outputs are in the media store.</summary>
-public sealed record TrackOutputsRendered(Guid JobId, string QcClipKey, string TrackingKey, string TrackingBinaryKey) : IJobMessage;
+/// <param name="BlendshapesCsvKey">The blendshape curves as Live Link Face CSV, or null when the renderer has no morphable model.</param>
+/// <param name="BlendshapesJsonKey">The blendshape curves as JSON, or null likewise.</param>
+public sealed record TrackOutputsRendered(
+    Guid JobId,
+    string QcClipKey,
+    string TrackingKey,
+    string TrackingBinaryKey,
+    string? BlendshapesCsvKey = null,
+    string? BlendshapesJsonKey = null) : IJobMessage;
 
 /// <summary>
 /// Event: a stage refused the job's input or could not finish it, for a reason a person can act on

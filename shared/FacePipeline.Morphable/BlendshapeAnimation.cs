@@ -118,6 +118,36 @@ public sealed class BlendshapeAnimation
     }
 
     /// <summary>
+    /// Fits a clip from its screen landmarks as the tracker reports them (468 points, pixels + relative
+    /// Z, per frame; null where there is no face): each frame through the geometry pipeline
+    /// (<see cref="MetricLandmarks"/>: head pose, pose-free landmarks), then <see cref="Create"/>.
+    /// </summary>
+    public static BlendshapeAnimation FromScreenLandmarks(
+        BlendshapeFitter fitter,
+        MetricLandmarks metric,
+        IReadOnlyList<Vec3[]?> screenLandmarks,
+        int width,
+        int height,
+        RationalFrameRate rate,
+        IReadOnlyList<double>? times = null,
+        int? neutralFrame = null)
+    {
+        ArgumentNullException.ThrowIfNull(metric);
+        ArgumentNullException.ThrowIfNull(screenLandmarks);
+        var faces = screenLandmarks.Select(points =>
+        {
+            if (points is null)
+            {
+                return null;
+            }
+
+            var geometry = metric.Estimate(points, width, height);
+            return (PoseFreeFace?)new PoseFreeFace(geometry.PoseFreeLandmarks, geometry.Pose);
+        }).ToList();
+        return Create(fitter, faces, rate, times, neutralFrame);
+    }
+
+    /// <summary>
     /// The head pose of a fitted frame, as the rotation taking ICT's model frame, expressed in
     /// MediaPipe's canonical axes, into the camera: the tracked pose composed with the actor's
     /// alignment and the fit's residual rotation,

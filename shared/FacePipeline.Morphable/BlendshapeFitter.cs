@@ -208,6 +208,19 @@ public sealed class BlendshapeFitter
         ("mouthPucker", "mouthStretch_L"), ("mouthPucker", "mouthStretch_R"),
     ];
 
+    /// <summary>
+    /// A fitter for the release folder <paramref name="ictFolder"/> (through the model's binary cache) and MediaPipe's
+    /// canonical mesh, the correspondence read from (or computed into) its cache beside the model.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The model is not unpacked there.</exception>
+    public static BlendshapeFitter Load(string ictFolder, CanonicalFaceMesh canonical, BlendshapeFitOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(canonical);
+        var loaded = IctFaceModel.Load(ictFolder);
+        var correspondence = MediaPipeCorrespondence.LoadOrCompute(loaded, canonical, MediaPipeCorrespondence.DefaultCachePath(ictFolder));
+        return new BlendshapeFitter(loaded, correspondence, options);
+    }
+
     /// <summary>The model.</summary>
     public IctFaceModel Model => model;
 

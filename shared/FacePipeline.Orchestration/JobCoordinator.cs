@@ -301,6 +301,12 @@ public sealed class JobCoordinator(
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.QcClip, Key = message.QcClipKey, ContentType = "video/mp4" });
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Tracking, Key = message.TrackingKey, ContentType = "application/json" });
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.TrackingBinary, Key = message.TrackingBinaryKey, ContentType = "application/octet-stream" });
+            if (message.BlendshapesCsvKey is { } csv && message.BlendshapesJsonKey is { } json)
+            {
+                job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.BlendshapesCsv, Key = csv, ContentType = "text/csv" });
+                job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.BlendshapesJson, Key = json, ContentType = "application/json" });
+            }
+
             return true;
         });
 

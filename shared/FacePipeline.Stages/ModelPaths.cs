@@ -17,6 +17,12 @@ public sealed class ModelPaths(string root)
     /// <summary>MediaPipe's face geometry metadata: the canonical mesh and the Procrustes landmark weights.</summary>
     public string FaceGeometry => Require(Path.Combine(Root, "mediapipe-face-mesh", "geometry_pipeline_metadata_landmarks.binarypb"));
 
+    /// <summary>
+    /// The ICT-FaceKit morphable model's release folder (scripts/unpack-ict.sh), for blendshape curves. Optional: a
+    /// renderer without it writes no curves.
+    /// </summary>
+    public string IctFaceModel => Path.Combine(Root, "ict-facekit", "FaceXModel");
+
     /// <summary>Models__Root, else FACEPIPE_MODELS, else .data/models of the repository this program runs from.</summary>
     public static string DefaultRoot()
     {

@@ -11,9 +11,10 @@ namespace FacePipeline.Stages;
 /// The rendering stage of a track job: gathers the chunks' landmark records in order (every frame
 /// exactly once, or it refuses), builds the clip's 3D face records (tracks linked, filtered, pose,
 /// neutral, expression), draws the mesh on the frames, encodes the QC clip (H.264, the input's
-/// exact frame rate, its audio) and writes tracking.json and tracking.fptk.
+/// exact frame rate, its audio) and writes tracking.json and tracking.fptk, and with a curves writer
+/// (<see cref="ITrackCurvesWriter"/>) the main face's blendshape curves, blendshapes.csv and blendshapes.json.
 /// </summary>
-public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh)
+public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, ITrackCurvesWriter? curves = null)
 {
     private readonly int[] _triangles = [.. mesh.Triangles.ToArray().SelectMany(t => new[] { t.A, t.B, t.C })];
 
@@ -47,7 +48,39 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh)
             return Task.CompletedTask;
         });
 
-        return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey);
+        var (csvKey, jsonKey) = WriteCurves(command, frames);
+        return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey, csvKey, jsonKey);
+    }
+
+    /// <summary>The blendshape curves next to the tracking outputs, when there is a writer and a face; the keys, or nulls.</summary>
+    private (string? Csv, string? Json) WriteCurves(RenderTrackOutputs command, List<FrameRecord> frames)
+    {
+        var video = command.Video;
+        if (curves is null ||
+            ITrackCurvesWriter.InputFor(frames, command.SourceName, video.Width, video.Height, video.FrameRateNumerator, video.FrameRateDenominator, command.NeutralFrame) is not { } input)
+        {
+            return (null, null);
+        }
+
+        var csvKey = MediaKeys.Output(command.JobId, OutputNames.BlendshapesCsv);
+        var jsonKey = MediaKeys.Output(command.JobId, OutputNames.BlendshapesJson);
+        using var csv = store.BeginWrite(csvKey);
+        using var json = store.BeginWrite(jsonKey);
+        bool written;
+        using (var csvStream = File.Create(csv.TempPath))
+        using (var jsonStream = File.Create(json.TempPath))
+        {
+            written = curves.TryWrite(input, csvStream, jsonStream);
+        }
+
+        if (!written)
+        {
+            return (null, null);
+        }
+
+        csv.Commit();
+        json.Commit();
+        return (csvKey, jsonKey);
     }
 
     private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(

@@ -55,6 +55,13 @@ public sealed class TrackJobTests(PipelineFixture pipeline)
         });
         Assert.Equal(HttpStatusCode.OK, (await pipeline.StudioA.GetAsync($"v1/jobs/{id}/outputs/tracking.fptk")).StatusCode);
         Assert.All(tracking.Frames.Zip(tracking.Frames.Skip(1)), pair => Assert.True(pair.Second.Time > pair.First.Time));
+
+        // Blendshape curves (the setup unpacks the ICT-FaceKit model into the models folder): one Live Link Face row per frame.
+        var curves = (await pipeline.StudioA.GetStringAsync($"v1/jobs/{id}/outputs/blendshapes.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("Timecode,BlendShapeCount,EyeBlinkLeft,", curves[0], StringComparison.Ordinal);
+        Assert.Equal(input.Frames + 1, curves.Length);
+        Assert.All(curves.Skip(1), row => Assert.Equal(63, row.Split(',').Length));
+        Assert.Equal(HttpStatusCode.OK, (await pipeline.StudioA.GetAsync($"v1/jobs/{id}/outputs/blendshapes.json")).StatusCode);
     }
 
     [Fact]

@@ -56,6 +56,7 @@ public sealed class BlendshapeFixture
 /// <summary>A golden clip (MediaPipe's own landmarks on every frame) taken through the geometry pipeline and fitted.</summary>
 public sealed record GoldenClipFit(
     string Clip,
+    IReadOnlyList<Vec3[]> Pixels,
     IReadOnlyList<FaceGeometry> Geometry,
     BlendshapeAnimation Animation,
     double[] LipGap,
@@ -68,14 +69,15 @@ public sealed record GoldenClipFit(
         var path = RepoPaths.RequireFile(Path.Combine(RepoPaths.Goldens, "mediapipe-tracking", clip + ".json"));
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var metric = new MetricLandmarks(canonical);
-        var geometry = doc.RootElement.GetProperty("landmarks").EnumerateArray()
+        var pixels = doc.RootElement.GetProperty("landmarks").EnumerateArray()
             .Select(frame => frame.EnumerateArray().Select(p => new Vec3(p[0].GetDouble() * width, p[1].GetDouble() * height, p[2].GetDouble() * width)).ToArray())
-            .Select(px => metric.Estimate(px, width, height))
             .ToList();
+        var geometry = pixels.Select(px => metric.Estimate(px, width, height)).ToList();
         var faces = geometry.Select(g => (PoseFreeFace?)new PoseFreeFace(g.PoseFreeLandmarks, g.Pose)).ToList();
         var animation = BlendshapeAnimation.Create(fitter, faces, rate);
         return new GoldenClipFit(
             clip,
+            pixels,
             geometry,
             animation,
             [.. geometry.Select(g => MediaPipeFaceIndices.InnerLipGap(g.PoseFreeLandmarks))],

@@ -115,6 +115,20 @@ public sealed class RealFootageTests(BlendshapeFixture fixture, ITestOutputHelpe
         Assert.Equal(FrameFitStatus.Fitted, animation.Frames[33].Status);
     }
 
+    [Fact]
+    public void Screen_landmarks_give_the_same_curves_as_the_geometry_pipeline_by_hand()
+    {
+        // The track job's path (BlendshapeAnimation.FromScreenLandmarks on tracking.json's pixels) and this suite's.
+        var fit = fixture.Grid;
+        var animation = BlendshapeAnimation.FromScreenLandmarks(
+            fixture.Fitter, new Geometry.MetricLandmarks(fixture.Canonical), [.. fit.Pixels], 360, 288, new RationalFrameRate(25));
+        for (var f = 0; f < animation.Frames.Count; f++)
+        {
+            Assert.Equal(fit.Animation.Frames[f].Weights, animation.Frames[f].Weights);
+            Assert.Equal(fit.Animation.Frames[f].Head, animation.Frames[f].Head);
+        }
+    }
+
     private GoldenClipFit Clip(string name) => name == "grid" ? fixture.Grid : fixture.Obama;
 
     private static List<int[]> Runs(int[] frames)

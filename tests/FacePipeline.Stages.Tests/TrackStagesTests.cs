@@ -57,6 +57,76 @@ public sealed class TrackStagesTests : IDisposable
     }
 
     [Fact]
+    public async Task With_a_curves_writer_the_renderer_writes_the_main_faces_blendshape_outputs()
+    {
+        var (extracted, render) = await RunUpToRender("grid_lbbc2a.mp4", chunkSize: 40);
+        var writer = new RecordingCurvesWriter(accept: true);
+
+        var rendered = await new TrackRenderStage(_store, _mesh, writer).RunAsync(render with { NeutralFrame = 3 }, CancellationToken.None);
+
+        Assert.Equal(MediaKeys.Output(_jobId, OutputNames.BlendshapesCsv), rendered.BlendshapesCsvKey);
+        Assert.Equal(MediaKeys.Output(_jobId, OutputNames.BlendshapesJson), rendered.BlendshapesJsonKey);
+        Assert.Equal("csv 75", File.ReadAllText(_store.PathFor(rendered.BlendshapesCsvKey!)));
+        Assert.Equal("json 75", File.ReadAllText(_store.PathFor(rendered.BlendshapesJsonKey!)));
+        var input = Assert.Single(writer.Inputs);
+        Assert.Equal((360, 288, 25L, 1L, 3), (input.Width, input.Height, input.FrameRateNumerator, input.FrameRateDenominator, input.NeutralFrame));
+        Assert.Equal(75, input.Landmarks.Count);
+        Assert.All(input.Landmarks, l => Assert.Equal(468, Assert.IsType<Geometry.Vec3[]>(l).Length));
+        Assert.Equal(0.04, input.Times[1] - input.Times[0], 6);
+        await using var stream = _store.OpenRead(rendered.TrackingKey);
+        var tracking = await TrackingJson.ReadAsync(stream, CancellationToken.None);
+        Assert.Equal(tracking.Frames[10].Faces[0].Landmarks[1][0], input.Landmarks[10]![1].X, 4); // the filtered landmarks of tracking.json
+        Assert.Equal(75, extracted.Video.FrameCount);
+
+        // A writer that cannot make curves (no model installed): the job's other outputs only, no stray files.
+        Directory.Delete(Path.GetDirectoryName(_store.PathFor(rendered.BlendshapesCsvKey!))!, recursive: true);
+        var declined = await new TrackRenderStage(_store, _mesh, new RecordingCurvesWriter(accept: false)).RunAsync(render, CancellationToken.None);
+        Assert.Null(declined.BlendshapesCsvKey);
+        Assert.Null(declined.BlendshapesJsonKey);
+        Assert.False(File.Exists(_store.PathFor(MediaKeys.Output(_jobId, OutputNames.BlendshapesCsv))));
+        Assert.True(File.Exists(_store.PathFor(declined.TrackingKey)));
+    }
+
+    private sealed class RecordingCurvesWriter(bool accept) : ITrackCurvesWriter
+    {
+        public List<TrackCurvesInput> Inputs { get; } = [];
+
+        public bool TryWrite(TrackCurvesInput input, Stream csv, Stream json)
+        {
+            Inputs.Add(input);
+            if (!accept)
+            {
+                return false;
+            }
+
+            csv.Write(System.Text.Encoding.UTF8.GetBytes($"csv {input.Landmarks.Count}"));
+            json.Write(System.Text.Encoding.UTF8.GetBytes($"json {input.Landmarks.Count}"));
+            return true;
+        }
+    }
+
+    [Fact]
+    public void Curves_input_follows_the_track_seen_on_most_frames()
+    {
+        static FaceRecord Face(int track, float x) =>
+            new(track, 1, new BoxRecord(0, 0, 1, 1), [.. Enumerable.Range(0, 468).Select(_ => new[] { x, 0f, 0f })], null, null);
+        FrameRecord[] frames =
+        [
+            new(0, 0.0, [Face(1, 10)]),
+            new(1, 0.1, [Face(2, 20), Face(1, 11)]),
+            new(2, 0.2, [Face(2, 21)]),
+            new(3, 0.3, [Face(2, 22)]),
+            new(4, 0.4, []),
+        ];
+
+        var input = ITrackCurvesWriter.InputFor(frames, "clip.mp4", 640, 480, 30000, 1001, neutralFrame: 0)!;
+        Assert.Equal([null, 20.0, 21.0, 22.0, null], input.Landmarks.Select(l => l?[0].X));
+        Assert.Null(input.NeutralFrame); // frame 0 does not show track 2
+        Assert.Equal(3, ITrackCurvesWriter.InputFor(frames, "clip.mp4", 640, 480, 30000, 1001, neutralFrame: 3)!.NeutralFrame);
+        Assert.Null(ITrackCurvesWriter.InputFor([new FrameRecord(0, 0, [])], "clip.mp4", 640, 480, 25, 1, null));
+    }
+
+    [Fact]
     public async Task The_renderer_refuses_a_missing_chunk_instead_of_skipping_frames()
     {
         var (_, render) = await RunUpToRender("grid_lbbc2a.mp4", chunkSize: 20);

@@ -62,7 +62,7 @@ public static class IngestApi
         jobs.MapGet("/", ListJobs).WithSummary("The tenant's jobs, newest first, paged.");
         jobs.MapGet("/{id:guid}", GetJob).WithSummary("State, per-stage progress, timings and failure reason of a job.");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithSummary("Cancel a running job.");
-        jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput).WithSummary("Download an output of a completed job (track: qc.mp4, tracking.json, tracking.fptk; retarget: result.mp4, review.mp4, transfer.json, result.mov; train-actor: generator.onnx, preview.png).");
+        jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput).WithSummary("Download an output of a completed job (track: qc.mp4, tracking.json, tracking.fptk, blendshapes.csv, blendshapes.json; retarget: result.mp4, review.mp4, transfer.json, result.mov; train-actor: generator.onnx, preview.png).");
         app.MapActorsApi();
         return app;
     }

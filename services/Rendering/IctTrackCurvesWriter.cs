@@ -1,0 +1,67 @@
+using FacePipeline.Geometry;
+using FacePipeline.Morphable;
+using FacePipeline.Stages;
+
+namespace FacePipeline.Rendering;
+
+/// <summary>
+/// Track jobs' blendshape curves with the ICT-FaceKit model (FacePipeline.Morphable): loaded once,
+/// on the first track job, from the models folder (<see cref="ModelPaths.IctFaceModel"/>). Without
+/// the model (or with one that cannot be read) the jobs still complete, without curves (logged once).
+/// </summary>
+public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh canonical, ILogger<IctTrackCurvesWriter> logger) : ITrackCurvesWriter
+{
+    private readonly Lazy<BlendshapeFitter?> _fitter = new(() =>
+    {
+        if (!File.Exists(Path.Combine(models.IctFaceModel, IctFaceModel.NeutralFileName)))
+        {
+            logger.LogWarning("No ICT-FaceKit model at {Folder} (scripts/unpack-ict.sh): track jobs get no blendshape curves.", models.IctFaceModel);
+            return null;
+        }
+
+        BlendshapeFitter fitter;
+        try
+        {
+            fitter = BlendshapeFitter.Load(models.IctFaceModel, canonical);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            logger.LogError(e, "The ICT-FaceKit model at {Folder} cannot be read: track jobs get no blendshape curves.", models.IctFaceModel);
+            return null;
+        }
+
+        logger.LogInformation(
+            "ICT-FaceKit model loaded from {Folder}; correspondence residual {Residual:F3} cm (interior landmarks, mean)",
+            models.IctFaceModel,
+            fitter.Correspondence.Residual.InteriorLandmarkMeanCm);
+        return fitter;
+    });
+
+    private readonly MetricLandmarks _metric = new(canonical);
+
+    public bool TryWrite(TrackCurvesInput input, Stream csv, Stream json)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (_fitter.Value is not { } fitter)
+        {
+            return false;
+        }
+
+        var animation = BlendshapeAnimation.FromScreenLandmarks(
+            fitter,
+            _metric,
+            input.Landmarks,
+            input.Width,
+            input.Height,
+            new RationalFrameRate(input.FrameRateNumerator, input.FrameRateDenominator),
+            input.Times,
+            input.NeutralFrame);
+        using (var writer = new StreamWriter(csv, new System.Text.UTF8Encoding(false), leaveOpen: true))
+        {
+            LiveLinkFaceCsv.Write(writer, animation);
+        }
+
+        BlendshapeCurvesJson.Write(json, animation, input.SourceName);
+        return true;
+    }
+}
