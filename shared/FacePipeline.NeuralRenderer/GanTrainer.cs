@@ -36,7 +36,7 @@ public sealed class GanTrainer : IDisposable
     private readonly Adam generatorOptimizer;
     private readonly Adam discriminatorOptimizer;
 
-    /// <summary>Fresh networks (initialised from <see cref="TrainingOptions.Seed"/>) on <paramref name="device"/> (default: <see cref="TorchDevices.Preferred"/>).</summary>
+    /// <summary>Fresh networks (initialised from <see cref="TrainingOptions.Seed"/> alone, never from libtorch's global generator) on <paramref name="device"/> (default: <see cref="TorchDevices.Preferred"/>).</summary>
     public GanTrainer(NeuralRendererConfig config, TrainingOptions? options = null, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -45,9 +45,10 @@ public sealed class GanTrainer : IDisposable
         Options.Validate();
         Config = config;
         Device = device ?? TorchDevices.Preferred();
-        torch.manual_seed(Options.Seed);
         Generator = new UNetGenerator(config.Generator);
         Discriminator = new PatchDiscriminator(config.Discriminator);
+        WeightInit.Apply(Generator, Options.Seed);
+        WeightInit.Apply(Discriminator, unchecked(Options.Seed * 7919 + 1));
         Generator.to(Device);
         Discriminator.to(Device);
         generatorOptimizer = torch.optim.Adam(Generator.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2);

@@ -35,7 +35,7 @@ public sealed class UNetGenerator : nn.Module<Tensor, Tensor>
     private readonly ModuleList<InstanceNorm2d> upNorm;
     private readonly Conv2d output;
 
-    /// <summary>Builds the network with PyTorch's default initialisation (seed it with torch.manual_seed first).</summary>
+    /// <summary>Builds the network with PyTorch's default initialisation from libtorch's global generator (<see cref="GanTrainer"/> re-initialises from its own seed).</summary>
     public UNetGenerator(GeneratorConfig config)
         : base(nameof(UNetGenerator))
     {

@@ -68,7 +68,7 @@ public sealed class OnnxExportTests
     public void The_exported_graph_uses_the_expected_operators()
     {
         torch.manual_seed(7);
-        using var transposed = new UNetGenerator(new GeneratorConfig { BaseChannels = 4, Depth = 3 });
+        using var transposed = new UNetGenerator(new GeneratorConfig { BaseChannels = 4, Depth = 3, Output = GeneratorOutput.Direct });
         var ops = GeneratorOnnxExporter.Build(transposed, 32, 32).NodeOpTypes;
         Assert.Equal(3 + 1, ops.Count(o => o == "Conv")); // three encoder levels + output
         Assert.Equal(3, ops.Count(o => o == "ConvTranspose"));
@@ -76,6 +76,7 @@ public sealed class OnnxExportTests
         Assert.Equal(2 + 1, ops.Count(o => o == "Concat"));
         Assert.Single(ops, o => o == "Tanh");
         Assert.DoesNotContain("Resize", ops);
+        Assert.DoesNotContain("Sigmoid", ops);
 
         using var nearest = new UNetGenerator(new GeneratorConfig { BaseChannels = 4, Depth = 3, Upsampling = UpsamplingMode.NearestConvolution });
         var nearestOps = GeneratorOnnxExporter.Build(nearest, 32, 32).NodeOpTypes;

@@ -30,6 +30,44 @@ public sealed class TrainerUnitTests
     }
 
     [Fact]
+    public void The_seed_alone_sets_the_initial_weights_whatever_else_draws_from_libtorchs_generator()
+    {
+        GanTrainer Build()
+        {
+            torch.manual_seed(Environment.TickCount);
+            using (torch.NewDisposeScope())
+            {
+                _ = torch.rand(1000); // another user of the global generator
+            }
+
+            return SmallTrainer(seed: 12);
+        }
+
+        var trainers = new GanTrainer[4];
+        Parallel.For(0, trainers.Length, i => trainers[i] = Build());
+        try
+        {
+            var reference = trainers[0].Generator.parameters().Concat(trainers[0].Discriminator.parameters()).ToList();
+            foreach (var other in trainers.Skip(1))
+            {
+                var mine = other.Generator.parameters().Concat(other.Discriminator.parameters()).ToList();
+                Assert.Equal(reference.Count, mine.Count);
+                Assert.All(reference.Zip(mine), p => Assert.True(p.First.eq(p.Second).all().item<bool>(), "initial weights differ"));
+            }
+
+            using var differentSeed = SmallTrainer(seed: 13);
+            Assert.False(reference[0].eq(differentSeed.Generator.parameters().First()).all().item<bool>());
+        }
+        finally
+        {
+            foreach (var t in trainers)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void Masked_metrics_ignore_pixels_outside_the_mask()
     {
         using var scope = torch.NewDisposeScope();

@@ -160,8 +160,8 @@ Command NeuralQuality()
     var steps = new Option<int?>("--steps") { Description = "Training step budget (whichever of the two comes first)." };
     var holdOut = new Option<double>("--hold-out") { Description = "Share of the clip's frames, at its end, held out for measuring.", DefaultValueFactory = _ => 0.2 };
     var threads = new Option<int>("--threads") { Description = "Torch threads (0: libtorch's default).", DefaultValueFactory = _ => 0 };
-    var jitter = new Option<double>("--jitter") { Description = "Colour augmentation: per-channel gain in [1 − j, 1 + j].", DefaultValueFactory = _ => 0 };
-    var shift = new Option<int>("--shift") { Description = "Shift augmentation: at most this many pixels.", DefaultValueFactory = _ => 0 };
+    var jitter = new Option<double>("--jitter") { Description = "Colour augmentation: per-channel gain in [1 − j, 1 + j] (0: off).", DefaultValueFactory = _ => new FacePipeline.NeuralRenderer.TrainingOptions().ColourJitter };
+    var shift = new Option<int>("--shift") { Description = "Shift augmentation: at most this many pixels (0: off).", DefaultValueFactory = _ => new FacePipeline.NeuralRenderer.TrainingOptions().MaxShiftPixels };
     var preview = new Option<string?>("--preview") { Description = "Write a PNG of real | warp | GAN on held-out pairs here." };
     var command = new Command("neural-quality", "Neural renderer against the warp renderer on held-out frames of a clip (L1, PSNR, SSIM in the face mask) after a training budget.")
     {
