@@ -61,18 +61,30 @@ public sealed class SelfReenactmentPairSource : ITrainingPairSource
     /// Keep training and validation frames in separate sets (a held-out stretch of the footage) so that no validation
     /// target or source is ever trained on.
     /// </summary>
-    public static IReadOnlyList<(int Source, int Target)> RandomPairs(IReadOnlyList<int> frameIndices, int sourcesPerTarget, int seed)
+    public static IReadOnlyList<(int Source, int Target)> RandomPairs(IReadOnlyList<int> frameIndices, int sourcesPerTarget, int seed) =>
+        RandomPairs(frameIndices, frameIndices, sourcesPerTarget, seed);
+
+    /// <summary>
+    /// For every target frame in <paramref name="targets"/>, <paramref name="sourcesPerTarget"/> source frames drawn from
+    /// <paramref name="sources"/> (never the target itself when there is another), reproducibly from <paramref name="seed"/>.
+    /// Held-out targets with training sources measure what a retarget does: the warp always starts from the actor's
+    /// footage (what the network trained on) and must reach an expression that footage may not show; the real frame the
+    /// result is compared with is never trained on.
+    /// </summary>
+    public static IReadOnlyList<(int Source, int Target)> RandomPairs(IReadOnlyList<int> targets, IReadOnlyList<int> sources, int sourcesPerTarget, int seed)
     {
-        ArgumentNullException.ThrowIfNull(frameIndices);
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentNullException.ThrowIfNull(sources);
+        var frameIndices = sources;
         ArgumentOutOfRangeException.ThrowIfLessThan(sourcesPerTarget, 1);
-        if (frameIndices.Count == 0)
+        if (frameIndices.Count == 0 || targets.Count == 0)
         {
-            throw new ArgumentException("No frames.", nameof(frameIndices));
+            throw new ArgumentException("No frames.", nameof(sources));
         }
 
         var rng = new Random(seed);
-        var result = new List<(int, int)>(frameIndices.Count * sourcesPerTarget);
-        foreach (var target in frameIndices)
+        var result = new List<(int, int)>(targets.Count * sourcesPerTarget);
+        foreach (var target in targets)
         {
             for (var k = 0; k < sourcesPerTarget; k++)
             {

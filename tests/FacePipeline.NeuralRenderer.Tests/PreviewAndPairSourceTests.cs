@@ -19,6 +19,18 @@ public sealed class PreviewAndPairSourceTests
     }
 
     [Fact]
+    public void Held_out_targets_can_take_their_sources_from_the_training_frames()
+    {
+        int[] held = [60, 61, 62];
+        var training = Enumerable.Range(0, 60).ToArray();
+        var pairs = SelfReenactmentPairSource.RandomPairs(held, training, 2, seed: 3);
+        Assert.Equal([60, 60, 61, 61, 62, 62], pairs.Select(p => p.Target));
+        Assert.All(pairs, p => Assert.Contains(p.Source, training));
+        Assert.Equal(pairs, SelfReenactmentPairSource.RandomPairs(held, training, 2, seed: 3));
+        Assert.Equal(SelfReenactmentPairSource.RandomPairs(held, 2, seed: 3), SelfReenactmentPairSource.RandomPairs(held, held, 2, seed: 3));
+    }
+
+    [Fact]
     public void A_lazy_pair_source_builds_the_pairs_the_builder_builds()
     {
         var builder = new SelfReenactmentPairBuilder(GridClipFrames.Mesh, 64);

@@ -19,7 +19,7 @@ namespace FacePipeline.Benchmarks;
 internal static class NeuralQualityBenchmark
 {
     public static async Task<string> RunAsync(
-        string clip, int crop, int baseChannels, GeneratorOutput output, TimeSpan duration, int? steps, double holdOut, double jitter, int shift, int threads, string? preview, string workParent, CancellationToken ct)
+        string clip, int crop, int baseChannels, GeneratorOutput output, TimeSpan duration, int? steps, double holdOut, bool trainingSources, double jitter, int shift, int threads, string? preview, string workParent, CancellationToken ct)
     {
         if (threads > 0)
         {
@@ -59,7 +59,13 @@ internal static class NeuralQualityBenchmark
 
             var builder = new SelfReenactmentPairBuilder(mesh, crop);
             var train = new SelfReenactmentPairSource(builder, frames, SelfReenactmentPairSource.RandomPairs([.. Enumerable.Range(0, split)], 4, seed: 1));
-            var validation = new SelfReenactmentPairSource(new SelfReenactmentPairBuilder(mesh, crop), frames, SelfReenactmentPairSource.RandomPairs([.. Enumerable.Range(split, frames.Count - split)], 1, seed: 2));
+            int[] heldOut = [.. Enumerable.Range(split, frames.Count - split)];
+            var validation = new SelfReenactmentPairSource(
+                new SelfReenactmentPairBuilder(mesh, crop),
+                frames,
+                trainingSources
+                    ? SelfReenactmentPairSource.RandomPairs(heldOut, [.. Enumerable.Range(0, split)], 1, seed: 2)
+                    : SelfReenactmentPairSource.RandomPairs(heldOut, 1, seed: 2));
             var warp = RendererPreview.WarpMetrics(validation);
 
             var device = TorchDevices.Preferred();
@@ -105,6 +111,11 @@ internal static class NeuralQualityBenchmark
             }
 
             var args = new List<string> { "neural-quality", "--clip", BenchArgs.PathArg(clip), "--crop", Inv(crop), "--base-channels", Inv(baseChannels), "--output", output.ToString(), "--minutes", Md.F(duration.TotalMinutes, 1), "--jitter", Md.F(jitter, 2), "--shift", Inv(shift) };
+            if (trainingSources)
+            {
+                args.Add("--training-sources");
+            }
+
             if (steps is { } s)
             {
                 args.AddRange(["--steps", Inv(s)]);
@@ -125,7 +136,7 @@ internal static class NeuralQualityBenchmark
                 "",
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{crop}x{crop} crops, {baseChannels} base channels, generator output {output}, batch 4, Adam 2e-4 (β 0.5, 0.999); {train.Count} training pairs (4 random sources per training frame), {validation.Count} validation pairs (source and target both held out). " +
+                    $"{crop}x{crop} crops, {baseChannels} base channels, generator output {output}, batch 4, Adam 2e-4 (β 0.5, 0.999); {train.Count} training pairs (4 random sources per training frame), {validation.Count} validation pairs ({(trainingSources ? "held-out targets warped from training frames, as a retarget warps the actor's footage" : "source and target both held out")}). " +
                     $"Augmentation: colour jitter ±{jitter:F2}, shift ≤ {shift} px. Validation every 250 steps. GAN − warp: {gan.Psnr - warp.Psnr:+0.00;-0.00} dB PSNR at the end, {best.Psnr - warp.Psnr:+0.00;-0.00} dB at the best step. {result.Elapsed.TotalMilliseconds / Math.Max(1, result.StepsThisCall):F0} ms/step{(threads > 0 ? $", {threads} torch thread(s)" : "")}."),
             };
             if (previewNote is not null)

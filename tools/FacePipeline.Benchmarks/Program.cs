@@ -158,6 +158,7 @@ Command NeuralQuality()
     var output = new Option<FacePipeline.NeuralRenderer.GeneratorOutput>("--output") { Description = "Generator output: Direct or BlendWithWarp.", DefaultValueFactory = _ => FacePipeline.NeuralRenderer.GeneratorOutput.BlendWithWarp };
     var minutes = new Option<double>("--minutes") { Description = "Training wall-time budget.", DefaultValueFactory = _ => 10 };
     var steps = new Option<int?>("--steps") { Description = "Training step budget (whichever of the two comes first)." };
+    var trainingSources = new Option<bool>("--training-sources") { Description = "Validation pairs warp training frames onto the held-out targets (as a retarget warps the actor's footage) instead of held-out frames onto each other." };
     var holdOut = new Option<double>("--hold-out") { Description = "Share of the clip's frames, at its end, held out for measuring.", DefaultValueFactory = _ => 0.2 };
     var threads = new Option<int>("--threads") { Description = "Torch threads (0: libtorch's default).", DefaultValueFactory = _ => 0 };
     var jitter = new Option<double>("--jitter") { Description = "Colour augmentation: per-channel gain in [1 − j, 1 + j] (0: off).", DefaultValueFactory = _ => new FacePipeline.NeuralRenderer.TrainingOptions().ColourJitter };
@@ -165,7 +166,7 @@ Command NeuralQuality()
     var preview = new Option<string?>("--preview") { Description = "Write a PNG of real | warp | GAN on held-out pairs here." };
     var command = new Command("neural-quality", "Neural renderer against the warp renderer on held-out frames of a clip (L1, PSNR, SSIM in the face mask) after a training budget.")
     {
-        clip, crop, baseChannels, output, minutes, steps, holdOut, jitter, shift, threads, preview,
+        clip, crop, baseChannels, output, minutes, steps, holdOut, trainingSources, jitter, shift, threads, preview,
     };
     command.SetAction(async (parse, ct) =>
     {
@@ -178,6 +179,7 @@ Command NeuralQuality()
             TimeSpan.FromMinutes(parse.GetValue(minutes)),
             parse.GetValue(steps),
             parse.GetValue(holdOut),
+            parse.GetValue(trainingSources),
             parse.GetValue(jitter),
             parse.GetValue(shift),
             parse.GetValue(threads),
