@@ -133,6 +133,20 @@ public enum TargetTiming
     Hold,
 }
 
+/// <summary>How a retarget carries the source's expression onto the target's face.</summary>
+public enum TransferSpace
+{
+    /// <summary>Deformation transfer on the 468-point mesh: the source's per-triangle deformation from its neutral, re-solved on the target's neutral (the default; needs no model).</summary>
+    Mesh,
+
+    /// <summary>
+    /// Through ARKit blendshape space: the ICT-FaceKit model is fitted to both actors (identity from each neutral,
+    /// the source's 53 expression weights per frame), and the source's weights are re-posed on the target's fitted
+    /// identity. Needs the ICT-FaceKit model on the expression-transfer service.
+    /// </summary>
+    Blendshapes,
+}
+
 /// <summary>A studio's choices for a retarget job.</summary>
 /// <param name="Intensity">Global expression intensity (1 = as performed; 0 = the target's neutral).</param>
 /// <param name="MouthGain">Gain of the mouth and jaw region.</param>
@@ -144,6 +158,7 @@ public enum TargetTiming
 /// <param name="SourceNeutralFrame">The source frame showing the performer's neutral face; null: estimated.</param>
 /// <param name="TargetNeutralFrame">The target frame showing the actor's neutral face; null: estimated.</param>
 /// <param name="ActorModelVersion">Retargeting onto an actor: the version of the actor's neural renderer that renders the result (the target footage is the actor's first training clip); null: a target clip, warp renderer.</param>
+/// <param name="Space">How the expression is transferred: 468-point deformation transfer (default) or through the ICT-FaceKit blendshape weights (the source's weights on the target's fitted identity).</param>
 public sealed record RetargetSettings(
     double Intensity = 1,
     double MouthGain = 1,
@@ -154,7 +169,8 @@ public sealed record RetargetSettings(
     bool ProRes = false,
     int? SourceNeutralFrame = null,
     int? TargetNeutralFrame = null,
-    int? ActorModelVersion = null)
+    int? ActorModelVersion = null,
+    TransferSpace Space = TransferSpace.Mesh)
 {
     public static RetargetSettings Default { get; } = new();
 }

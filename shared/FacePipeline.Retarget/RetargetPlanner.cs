@@ -14,7 +14,11 @@ public sealed record ClipFace(Vec3[] Screen, FacePose Pose, Vec3[] PoseFree);
 /// <param name="Width">Frame width, pixels.</param>
 /// <param name="Height">Frame height, pixels.</param>
 /// <param name="NeutralFrame">The frame showing the actor's neutral face; null: estimated (per-point median).</param>
-public sealed record RetargetClip(IReadOnlyList<ClipFace?> Frames, FrameRate Rate, int Width, int Height, int? NeutralFrame = null);
+/// <param name="Neutral">
+/// The actor's pose-free neutral face itself (468 points, cm), when the caller already has it; it takes precedence over
+/// <paramref name="NeutralFrame"/> (e.g. a transfer in blendshape space gives the source the target's neutral).
+/// </param>
+public sealed record RetargetClip(IReadOnlyList<ClipFace?> Frames, FrameRate Rate, int Width, int Height, int? NeutralFrame = null, Vec3[]? Neutral = null);
 
 /// <summary>Where a retarget's head pose comes from.</summary>
 public enum PoseMode
@@ -132,8 +136,8 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
-        var sourceNeutral = Neutral(source, "source");
-        var targetNeutral = Neutral(target, "target");
+        var sourceNeutral = NeutralOf(source, "source");
+        var targetNeutral = NeutralOf(target, "target");
 
         var sourceFaces = GapFilling.Fill(source.Frames, GapFrames(options.MaxInterpolatedGap, source.Rate), InterpolateFace, out var sourceStates);
         var targetFaces = GapFilling.Fill(target.Frames, GapFrames(options.MaxInterpolatedGap, target.Rate), InterpolateFace, out var targetStates);
@@ -204,12 +208,30 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
         return _camera.ProjectToScreen(metric, width, height);
     }
 
-    private static Vec3[] Neutral(RetargetClip clip, string role)
+    /// <summary>
+    /// The neutral face the planner uses for a clip: <see cref="RetargetClip.Neutral"/> when given, else the frame
+    /// <see cref="RetargetClip.NeutralFrame"/>, else the per-point median over its tracked frames.
+    /// </summary>
+    /// <param name="clip">The clip.</param>
+    /// <param name="role">"source" or "target", for the messages.</param>
+    /// <exception cref="ArgumentException">The clip has no tracked face, or its neutral frame has none.</exception>
+    public static Vec3[] NeutralOf(RetargetClip clip, string role)
     {
+        ArgumentNullException.ThrowIfNull(clip);
         var tracked = clip.Frames.Where(f => f is not null).Select(f => f!.PoseFree).ToList();
         if (tracked.Count == 0)
         {
             throw new ArgumentException($"The {role} clip has no tracked face.");
+        }
+
+        if (clip.Neutral is { } given)
+        {
+            if (given.Length != tracked[0].Length)
+            {
+                throw new ArgumentException($"The {role}'s neutral has {given.Length} points; its frames have {tracked[0].Length}.");
+            }
+
+            return (Vec3[])given.Clone();
         }
 
         if (clip.NeutralFrame is { } n)

@@ -124,6 +124,29 @@ public sealed class RetargetPlannerTests
     }
 
     [Fact]
+    public void A_given_neutral_face_is_used_and_faces_already_on_the_targets_neutral_pass_through()
+    {
+        // What a transfer in blendshape space hands the planner: source faces already built on the target's neutral,
+        // and that neutral as the source's.
+        var targetNeutral = TestMesh.Neutral.Select(p => p * 1.1).ToArray();
+        var faces = Enumerable.Range(0, 12).Select(f => TestMesh.MouthOpen(targetNeutral, 0.5 + (0.5 * Math.Sin(f * 0.5)))).ToArray();
+        var source = new RetargetClip([.. faces.Select(f => Face(f))], Pal, Width, Height, NeutralFrame: 4, Neutral: targetNeutral);
+        var target = Talking(12, Pal) with { Neutral = targetNeutral };
+
+        var plan = new RetargetPlanner(TestMesh.Canonical).Plan(source, target, RetargetPlanOptions.Default);
+
+        Assert.Equal(targetNeutral, plan.SourceNeutral);
+        Assert.Equal(targetNeutral, plan.TargetNeutral);
+        foreach (var frame in plan.Frames)
+        {
+            var error = frame.Transferred!.Zip(faces[frame.Index], (a, b) => (a - b).Length).Max();
+            Assert.True(error < 1e-6, $"frame {frame.Index}: {error} cm");
+        }
+
+        Assert.Throws<ArgumentException>(() => RetargetPlanner.NeutralOf(source with { Neutral = [.. targetNeutral.Take(10)] }, "source"));
+    }
+
+    [Fact]
     public void Gap_filling_interpolates_short_gaps_only_between_known_frames()
     {
         double[]?[] frames = [null, [0], null, null, [3], null, null, null, null, [8], null];
