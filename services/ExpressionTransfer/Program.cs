@@ -4,11 +4,13 @@ using FacePipeline.Geometry;
 using FacePipeline.ServiceDefaults;
 using FacePipeline.Stages;
 
-// ExpressionTransfer: carries the source's per-frame expression onto the target's face (deformation transfer) and plans the result's frames.
+// ExpressionTransfer: carries the source's per-frame expression onto the target's face (deformation transfer, or in blendshape space with the ICT-FaceKit model when installed) and plans the result's frames.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 var models = new ModelPaths(builder.Configuration["Models:Root"] ?? ModelPaths.DefaultRoot());
 builder.Services.AddSingleton(_ => CanonicalFaceMesh.Load(models.FaceGeometry));
+builder.Services.AddSingleton(models);
+builder.Services.AddSingleton<IBlendshapeSpaceTransfer, IctBlendshapeSpaceTransfer>(); // loads the ICT model on the first job that asks for it
 builder.Services.AddSingleton<ExpressionTransferStage>();
 builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddConsumer<TransferExpressionsConsumer, TransferExpressionsConsumerDefinition>());
 

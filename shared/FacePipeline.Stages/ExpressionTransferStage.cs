@@ -9,17 +9,35 @@ namespace FacePipeline.Stages;
 /// The expression-transfer stage of a retarget job: loads both clips' face records, plans the
 /// result frame by frame (<see cref="RetargetPlanner"/>: timing, lost faces, deformation transfer,
 /// head pose, destination meshes) and writes the transfer document.
+/// <para>
+/// With <see cref="TransferSpace.Blendshapes"/> the source's pose-free faces are first replaced by the target's
+/// neutral carrying the source's ARKit expression weights (<paramref name="blendshapes"/>), and both clips' neutral
+/// by the target neutral those faces were built on: the planner's deformation transfer between two identical
+/// neutrals then passes them through, and intensity, region gains, timing, gap filling and pose apply as usual.
+/// </para>
 /// </summary>
-public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh mesh)
+/// <param name="store">The media store.</param>
+/// <param name="mesh">MediaPipe's canonical face.</param>
+/// <param name="blendshapes">Transfer in blendshape space (needs the ICT-FaceKit model); null: such jobs are refused.</param>
+public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh mesh, IBlendshapeSpaceTransfer? blendshapes = null)
 {
+    /// <summary>Why a job asking for <see cref="TransferSpace.Blendshapes"/> fails on a service without the model.</summary>
+    public const string BlendshapeModelMissing =
+        "transfer in blendshape space needs the ICT-FaceKit model (scripts/unpack-ict.sh); the default mesh transfer does not";
+
     private readonly MetricLandmarks _geometry = new(mesh);
 
     public async Task<ExpressionsTransferred> RunAsync(TransferExpressions command, CancellationToken cancellationToken)
     {
         var settings = command.Settings;
+        if (settings.Space == TransferSpace.Blendshapes && blendshapes is null)
+        {
+            throw new ArgumentException(BlendshapeModelMissing); // before reading any record
+        }
+
         var source = await ClipRecords.LoadForRetargetAsync(store, _geometry, command.Source, settings.SourceNeutralFrame, cancellationToken);
         var target = await ClipRecords.LoadForRetargetAsync(store, _geometry, command.Target, settings.TargetNeutralFrame, cancellationToken);
-        var plan = new RetargetPlanner(mesh).Plan(source, target, OptionsOf(settings));
+        var plan = Plan(source, target, settings);
         var document = Document(command, plan);
         using (var pending = store.BeginWrite(command.TransferKey))
         {
@@ -32,6 +50,56 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
         }
 
         return new ExpressionsTransferred(command.JobId, command.TransferKey, plan.Frames.Count, plan.Frames.Count(f => f.Source == SourceState.Held));
+    }
+
+    /// <summary>Plans the retarget of two loaded clips with the job's settings (in blendshape space when they say so).</summary>
+    /// <exception cref="ArgumentException">
+    /// A clip without a face, a neutral frame without one, or <see cref="TransferSpace.Blendshapes"/> without the model
+    /// (<see cref="BlendshapeModelMissing"/>).
+    /// </exception>
+    public RetargetPlan Plan(RetargetClip source, RetargetClip target, RetargetSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Space == TransferSpace.Blendshapes)
+        {
+            (source, target) = InBlendshapeSpace(source, target);
+        }
+
+        return new RetargetPlanner(mesh).Plan(source, target, OptionsOf(settings));
+    }
+
+    /// <summary>
+    /// The two clips as the planner takes them for a transfer in blendshape space: the source's pose-free faces
+    /// replaced by the transferred ones (frames without a face stay without), and both neutrals by the target neutral
+    /// they were built on. Everything else (screen landmarks, poses, rates, sizes) is the clips' own.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="Plan"/>.</exception>
+    public (RetargetClip Source, RetargetClip Target) InBlendshapeSpace(RetargetClip source, RetargetClip target)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+
+        // The planner's own checks first (a clip without a face, a neutral frame without one), with its messages.
+        RetargetPlanner.NeutralOf(source, "source");
+        RetargetPlanner.NeutralOf(target, "target");
+        if (blendshapes is null
+            || !blendshapes.TryTransfer(
+                [.. source.Frames.Select(f => f?.PoseFree)], source.NeutralFrame,
+                [.. target.Frames.Select(f => f?.PoseFree)], target.NeutralFrame,
+                out var transferred))
+        {
+            throw new ArgumentException(BlendshapeModelMissing);
+        }
+
+        if (transferred.Faces.Count != source.Frames.Count)
+        {
+            throw new InvalidOperationException($"The blendshape transfer returned {transferred.Faces.Count} faces for {source.Frames.Count} source frames.");
+        }
+
+        var frames = source.Frames
+            .Select((face, f) => face is not null && transferred.Faces[f] is { } moved ? face with { PoseFree = moved } : null)
+            .ToList();
+        return (source with { Frames = frames, Neutral = transferred.TargetNeutral }, target with { Neutral = transferred.TargetNeutral });
     }
 
     /// <summary>The planner's options from the job's settings.</summary>
