@@ -56,12 +56,32 @@ public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh ca
             new RationalFrameRate(input.FrameRateNumerator, input.FrameRateDenominator),
             input.Times,
             input.NeutralFrame);
+        Write(animation, input.SourceName, csv, json);
+        return true;
+    }
+
+    public bool TryWriteTransferred(TransferredCurvesInput input, Stream csv, Stream json)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (_fitter.Value is not { } fitter)
+        {
+            return false;
+        }
+
+        var faces = input.Faces.Select((face, i) => face is { } f && input.Poses[i] is { } pose ? new PoseFreeFace(f, pose) : null).ToList();
+        var animation = BlendshapeAnimation.CreateWithNeutral(
+            fitter, faces, new RationalFrameRate(input.FrameRateNumerator, input.FrameRateDenominator), input.Times, input.Neutral);
+        Write(animation, input.SourceName, csv, json);
+        return true;
+    }
+
+    private static void Write(BlendshapeAnimation animation, string sourceName, Stream csv, Stream json)
+    {
         using (var writer = new StreamWriter(csv, new System.Text.UTF8Encoding(false), leaveOpen: true))
         {
             LiveLinkFaceCsv.Write(writer, animation);
         }
 
-        BlendshapeCurvesJson.Write(json, animation, input.SourceName);
-        return true;
+        BlendshapeCurvesJson.Write(json, animation, sourceName);
     }
 }

@@ -45,7 +45,7 @@ public static class OutputNames
     public const string Tracking = "tracking.json";
     public const string TrackingBinary = "tracking.fptk";
 
-    /// <summary>Track: ARKit blendshape curves of the main face as Live Link Face writes them (docs/blendshapes.md).</summary>
+    /// <summary>Track: ARKit blendshape curves of the main face as Live Link Face writes them (docs/blendshapes.md); retarget: of the transferred expression, on the target, at the output's rate.</summary>
     public const string BlendshapesCsv = "blendshapes.csv";
 
     /// <summary>Track: the same curves as JSON (schema facepipeline.blendshapes/v1) with exact times and head pose.</summary>

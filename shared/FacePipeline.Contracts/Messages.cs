@@ -208,7 +208,15 @@ public sealed record RenderRetargetOutputs(
     string? GeneratorKey = null) : IJobMessage;
 
 /// <summary>Event: the retarget's outputs are in the media store.</summary>
-public sealed record RetargetOutputsRendered(Guid JobId, string ResultKey, string ReviewKey, string? ProResKey) : IJobMessage;
+/// <param name="BlendshapesCsvKey">The transferred expression's blendshape curves as Live Link Face CSV, or null when the renderer has no morphable model.</param>
+/// <param name="BlendshapesJsonKey">The same curves as JSON, or null likewise.</param>
+public sealed record RetargetOutputsRendered(
+    Guid JobId,
+    string ResultKey,
+    string ReviewKey,
+    string? ProResKey,
+    string? BlendshapesCsvKey = null,
+    string? BlendshapesJsonKey = null) : IJobMessage;
 
 /// <summary>A studio's choices for training an actor's neural renderer.</summary>
 /// <param name="CropSize">Side of the face crop the renderer works on (64 to 512, a multiple of 32).</param>

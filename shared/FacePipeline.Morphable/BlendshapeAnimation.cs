@@ -95,6 +95,35 @@ public sealed class BlendshapeAnimation
         }
 
         var neutral = NeutralEstimator.Estimate([.. neutralFrames.Select(f => poseFree[f]!)]);
+        return Fitted(fitter, frames, rate, times, neutral, neutralFrames);
+    }
+
+    /// <summary>
+    /// Fits a sequence whose actor's neutral face is known (a retarget's transferred faces, built on the target's
+    /// neutral): the identity to <paramref name="neutral"/>, then every frame in order.
+    /// </summary>
+    public static BlendshapeAnimation CreateWithNeutral(
+        BlendshapeFitter fitter,
+        IReadOnlyList<PoseFreeFace?> frames,
+        RationalFrameRate rate,
+        IReadOnlyList<double>? times,
+        Vec3[] neutral)
+    {
+        ArgumentNullException.ThrowIfNull(fitter);
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(neutral);
+        if (times is not null && times.Count != frames.Count)
+        {
+            throw new ArgumentException($"{times.Count} times for {frames.Count} frames.", nameof(times));
+        }
+
+        return Fitted(fitter, frames, rate, times, neutral, []);
+    }
+
+    private static BlendshapeAnimation Fitted(
+        BlendshapeFitter fitter, IReadOnlyList<PoseFreeFace?> frames, RationalFrameRate rate, IReadOnlyList<double>? times, Vec3[] neutral, int[] neutralFrames)
+    {
+        var poseFree = frames.Select(f => f?.PoseFreeLandmarks).ToList();
         var actor = fitter.FitIdentity(neutral);
         var fit = fitter.FitSequence(actor, poseFree);
 

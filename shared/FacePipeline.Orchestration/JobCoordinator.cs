@@ -236,6 +236,8 @@ public sealed class JobCoordinator(
                 job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.ResultProRes, Key = proRes, ContentType = "video/quicktime" });
             }
 
+            AddCurves(job, message.BlendshapesCsvKey, message.BlendshapesJsonKey);
+
             return true;
         });
 
@@ -301,14 +303,19 @@ public sealed class JobCoordinator(
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.QcClip, Key = message.QcClipKey, ContentType = "video/mp4" });
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Tracking, Key = message.TrackingKey, ContentType = "application/json" });
             job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.TrackingBinary, Key = message.TrackingBinaryKey, ContentType = "application/octet-stream" });
-            if (message.BlendshapesCsvKey is { } csv && message.BlendshapesJsonKey is { } json)
-            {
-                job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.BlendshapesCsv, Key = csv, ContentType = "text/csv" });
-                job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.BlendshapesJson, Key = json, ContentType = "application/json" });
-            }
-
+            AddCurves(job, message.BlendshapesCsvKey, message.BlendshapesJsonKey);
             return true;
         });
+
+    /// <summary>The blendshape curves, when the renderer wrote them.</summary>
+    private static void AddCurves(Job job, string? csvKey, string? jsonKey)
+    {
+        if (csvKey is { } csv && jsonKey is { } json)
+        {
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.BlendshapesCsv, Key = csv, ContentType = "text/csv" });
+            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.BlendshapesJson, Key = json, ContentType = "application/json" });
+        }
+    }
 
     private static void CompleteRender(Job job, DateTimeOffset now)
     {

@@ -16,8 +16,9 @@ namespace FacePipeline.Stages;
 /// encoder when asked for, and the review encoder (source | target | result, with frame numbers).
 /// With a generator in the command (an actor's trained neural renderer), the face is rendered by it instead
 /// (<see cref="IFaceRendererFactory"/>, which the rendering service provides); no donors are needed then.
+/// With a curves writer, the transferred expression's blendshape curves are written too (blendshapes.csv, .json).
 /// </summary>
-public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null)
+public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null, ITrackCurvesWriter? curves = null)
 {
     /// <summary>Height of each panel of the review clip.</summary>
     public const int ReviewPanelHeight = ReviewComposer.DefaultPanelHeight;
@@ -65,7 +66,29 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             encoders,
             cancellationToken: cancellationToken);
 
-        return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey);
+        var (csvKey, jsonKey) = curves is null || CurvesInput(command, document) is not { } input
+            ? (null, null)
+            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input, csv, json));
+        return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey);
+    }
+
+    /// <summary>The transferred faces and poses of the document's output frames; null when no frame drives a face.</summary>
+    public static TransferredCurvesInput? CurvesInput(RenderRetargetOutputs command, RetargetDocument document)
+    {
+        var neutral = document.TargetNeutral.Select(p => new Vec3(p[0], p[1], p[2])).ToArray();
+        var faces = document.Frames.Select(f => f.Expression is { } e && f.Pose is not null
+            ? neutral.Select((n, k) => n + new Vec3(e[k][0], e[k][1], e[k][2])).ToArray()
+            : null).ToList();
+        if (faces.All(f => f is null))
+        {
+            return null;
+        }
+
+        var poses = document.Frames.Select(f => f.Pose is { } p
+            ? new FacePose(new Matrix3(p.Rotation[0], p.Rotation[1], p.Rotation[2], p.Rotation[3], p.Rotation[4], p.Rotation[5], p.Rotation[6], p.Rotation[7], p.Rotation[8]), new Vec3(p.Translation[0], p.Translation[1], p.Translation[2]), p.Scale)
+            : (FacePose?)null).ToList();
+        var video = command.Target.Video;
+        return new TransferredCurvesInput(command.Source.FileName, video.FrameRateNumerator, video.FrameRateDenominator, [.. document.Frames.Select(f => f.Time)], neutral, faces, poses);
     }
 
     /// <summary>The review frames: each result frame beside the source and target frames it came from.</summary>

@@ -1,4 +1,6 @@
+using FacePipeline.Contracts;
 using FacePipeline.Geometry;
+using FacePipeline.Storage;
 
 namespace FacePipeline.Stages;
 
@@ -26,6 +28,26 @@ public sealed record TrackCurvesInput(
     int? NeutralFrame);
 
 /// <summary>
+/// What a retarget's blendshape curves are made from: per output frame the transferred face (the target's pose-free
+/// neutral carrying the source's expression) and the head pose shown, or null where the footage is shown as it is.
+/// </summary>
+/// <param name="SourceName">The performer's clip (the curves are its expression, on the target).</param>
+/// <param name="FrameRateNumerator">The output's exact frame rate, numerator.</param>
+/// <param name="FrameRateDenominator">The output's exact frame rate, denominator.</param>
+/// <param name="Times">Per output frame, seconds from the start of the result.</param>
+/// <param name="Neutral">The target's pose-free neutral (468 points, cm).</param>
+/// <param name="Faces">Per output frame the transferred pose-free face (468 points, cm), or null.</param>
+/// <param name="Poses">Per output frame the head pose shown, or null.</param>
+public sealed record TransferredCurvesInput(
+    string SourceName,
+    long FrameRateNumerator,
+    long FrameRateDenominator,
+    IReadOnlyList<double> Times,
+    Vec3[] Neutral,
+    IReadOnlyList<Vec3[]?> Faces,
+    IReadOnlyList<FacePose?> Poses);
+
+/// <summary>
 /// Writes a track job's blendshape curves (<c>blendshapes.csv</c>, <c>blendshapes.json</c>). The
 /// fitting lives in FacePipeline.Morphable; the Rendering service supplies the implementation, and a
 /// <see cref="TrackRenderStage"/> without one writes no curves.
@@ -37,6 +59,9 @@ public interface ITrackCurvesWriter
     /// example when the morphable model is not installed.
     /// </summary>
     bool TryWrite(TrackCurvesInput input, Stream csv, Stream json);
+
+    /// <summary>A retarget's curves of the transferred expression, at the output's frame rate; false (nothing written) as above.</summary>
+    bool TryWriteTransferred(TransferredCurvesInput input, Stream csv, Stream json);
 
     /// <summary>
     /// The input for a clip's records: the track found on the most frames (the lowest id on a tie),
@@ -57,5 +82,35 @@ public interface ITrackCurvesWriter
             : null).ToList();
         var neutral = neutralFrame is { } n && n >= 0 && n < landmarks.Count && landmarks[n] is not null ? neutralFrame : null;
         return new TrackCurvesInput(sourceName, width, height, rateNumerator, rateDenominator, [.. frames.Select(f => f.Time)], landmarks, neutral);
+    }
+}
+
+/// <summary>Where a job's blendshape curves go: both files written under temporary names and committed together, or neither.</summary>
+public static class CurvesFiles
+{
+    /// <summary>Runs <paramref name="write"/> on the two files of the job's curves; their keys when it wrote them, else nulls.</summary>
+    public static (string? Csv, string? Json) Write(MediaStore store, Guid jobId, Func<Stream, Stream, bool> write)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(write);
+        var csvKey = MediaKeys.Output(jobId, OutputNames.BlendshapesCsv);
+        var jsonKey = MediaKeys.Output(jobId, OutputNames.BlendshapesJson);
+        using var csv = store.BeginWrite(csvKey);
+        using var json = store.BeginWrite(jsonKey);
+        bool written;
+        using (var csvStream = File.Create(csv.TempPath))
+        using (var jsonStream = File.Create(json.TempPath))
+        {
+            written = write(csvStream, jsonStream);
+        }
+
+        if (!written)
+        {
+            return (null, null);
+        }
+
+        csv.Commit();
+        json.Commit();
+        return (csvKey, jsonKey);
     }
 }

@@ -62,25 +62,7 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
             return (null, null);
         }
 
-        var csvKey = MediaKeys.Output(command.JobId, OutputNames.BlendshapesCsv);
-        var jsonKey = MediaKeys.Output(command.JobId, OutputNames.BlendshapesJson);
-        using var csv = store.BeginWrite(csvKey);
-        using var json = store.BeginWrite(jsonKey);
-        bool written;
-        using (var csvStream = File.Create(csv.TempPath))
-        using (var jsonStream = File.Create(json.TempPath))
-        {
-            written = curves.TryWrite(input, csvStream, jsonStream);
-        }
-
-        if (!written)
-        {
-            return (null, null);
-        }
-
-        csv.Commit();
-        json.Commit();
-        return (csvKey, jsonKey);
+        return CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWrite(input, csv, json));
     }
 
     private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(

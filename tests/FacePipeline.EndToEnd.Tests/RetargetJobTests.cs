@@ -62,6 +62,11 @@ public sealed class RetargetJobTests(PipelineFixture pipeline)
         Assert.True(document.Frames.Count(f => f.Target == "tracked") >= document.Frames.Count * 0.95, "the target's face is driven on (nearly) every frame");
         Assert.All(document.Frames.Where(f => f.Destination is not null), f => Assert.Equal(468, f.Destination!.Length));
         Assert.Equal(73, document.Frames[75].TargetFrame); // ping-pong past the target's last frame (74)
+
+        // The transferred expression's blendshape curves: one Live Link Face row per output frame.
+        var curves = (await pipeline.StudioA.GetStringAsync($"v1/jobs/{id}/outputs/blendshapes.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("Timecode,BlendShapeCount,", curves[0], StringComparison.Ordinal);
+        Assert.Equal(result.Frames + 1, curves.Length);
     }
 
     [Fact]

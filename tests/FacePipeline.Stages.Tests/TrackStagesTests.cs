@@ -103,6 +103,51 @@ public sealed class TrackStagesTests : IDisposable
             json.Write(System.Text.Encoding.UTF8.GetBytes($"json {input.Landmarks.Count}"));
             return true;
         }
+
+        public bool TryWriteTransferred(TransferredCurvesInput input, Stream csv, Stream json) =>
+            throw new InvalidOperationException("a track job writes no transferred curves");
+    }
+
+    [Fact]
+    public void A_retargets_curves_input_is_the_target_neutral_plus_each_frames_expression_with_its_pose()
+    {
+        var neutral = Enumerable.Range(0, 468).Select(k => new[] { k * 0.01f, -k * 0.02f, 1f }).ToArray();
+        var pose = new FacePose(Matrix3.RotationY(0.3), new Vec3(1, 2, -40), 1.1);
+        var record = FaceSequenceBuilder.ToRecord(pose);
+        RetargetOutputFrame Frame(int index, bool driven) => new(
+            index, index / 25.0, index, index, "tracked", driven ? "tracked" : "untracked",
+            driven ? record : null,
+            driven ? [.. Enumerable.Range(0, 468).Select(k => new[] { 0.5f, 0f, -0.25f * index })] : null,
+            null);
+        var video = new VideoInfo(360, 288, 25, 1, 3, 0.12, false);
+        var clip = new ClipTrack("target", "actor.mp4", video, [], "t", null);
+        var source = clip with { Clip = "source", FileName = "performer.mp4" };
+        var tracked = new TrackedVideo(360, 288, "25/1", 3, 0.12);
+        var document = new RetargetDocument(RetargetDocument.SchemaV1, new RetargetInput("performer.mp4", tracked), new RetargetInput("actor.mp4", tracked), tracked, RetargetSettings.Default, neutral, neutral, [], [Frame(0, true), Frame(1, false), Frame(2, true)]);
+        var command = new RenderRetargetOutputs(Guid.NewGuid(), source, clip, RetargetSettings.Default, "transfer.json", "r", "v", null);
+
+        var input = RetargetRenderStage.CurvesInput(command, document)!;
+
+        Assert.Equal("performer.mp4", input.SourceName);
+        Assert.Equal((25L, 1L), (input.FrameRateNumerator, input.FrameRateDenominator));
+        Assert.Equal([0, 0.04, 0.08], input.Times);
+        Assert.Null(input.Faces[1]);
+        Assert.Null(input.Poses[1]);
+        Assert.Equal(new Vec3(0.5 + 0.1, -0.2, 1 - 0.5), input.Faces[2]![10], new Vec3Comparer(1e-5));
+        var back = input.Poses[2]!.Value;
+        Assert.Equal(pose.Translation, back.Translation, new Vec3Comparer(1e-3));
+        Assert.Equal(pose.Rotation[0, 2], back.Rotation[0, 2], 5);
+        Assert.Equal(1.1, back.Scale, 5);
+
+        var undriven = document with { Frames = [Frame(0, false)] };
+        Assert.Null(RetargetRenderStage.CurvesInput(command, undriven));
+    }
+
+    private sealed class Vec3Comparer(double tolerance) : IEqualityComparer<Vec3>
+    {
+        public bool Equals(Vec3 a, Vec3 b) => (a - b).Length <= tolerance;
+
+        public int GetHashCode(Vec3 v) => 0;
     }
 
     [Fact]
