@@ -86,6 +86,7 @@ public static class CliCommands
         var brows = new Option<double?>("--brows-gain") { Description = "Gain of the brows, 0 to 3 (default 1)." };
         var pose = new Option<string?>("--pose") { Description = "Head pose from the 'target' footage (default) or the 'source'." };
         var timing = new Option<string?>("--timing") { Description = "A target shorter than the source: 'pingpong' (default), 'loop' or 'hold'." };
+        var space = new Option<string?>("--space") { Description = "How the expression is transferred: 'mesh' (default: deformation transfer on the 468 points) or 'blendshapes' (the source's ARKit weights on the target's ICT-FaceKit identity; the server needs that model)." };
         var proRes = new Option<bool>("--prores") { Description = "Also write the result as ProRes 422 HQ (result.mov)." };
         var sourceNeutral = new Option<int?>("--source-neutral-frame") { Description = "A source frame showing the performer's neutral face (default: estimated)." };
         var targetNeutral = new Option<int?>("--target-neutral-frame") { Description = "A target frame showing the actor's neutral face (default: estimated)." };
@@ -94,7 +95,7 @@ public static class CliCommands
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the result, the review clip and transfer.json go (default ./facepipe-out/<job id>)." };
         var command = new Command("retarget", "The target actor performs the source's expressions: submit, wait with progress, download the result and the review clip.")
         {
-            source, target, actor, modelVersion, intensity, mouth, eyes, brows, pose, timing, proRes, sourceNeutral, targetNeutral, chunk, noWait, output,
+            source, target, actor, modelVersion, intensity, mouth, eyes, brows, pose, timing, space, proRes, sourceNeutral, targetNeutral, chunk, noWait, output,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -122,6 +123,7 @@ public static class CliCommands
                 ["browsGain"] = Text(parse.GetValue(brows)),
                 ["pose"] = parse.GetValue(pose),
                 ["timing"] = parse.GetValue(timing),
+                ["space"] = parse.GetValue(space),
                 ["prores"] = parse.GetValue(proRes) ? "true" : null,
                 ["sourceNeutralFrame"] = Text(parse.GetValue(sourceNeutral)),
                 ["targetNeutralFrame"] = Text(parse.GetValue(targetNeutral)),

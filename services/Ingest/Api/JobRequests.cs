@@ -115,7 +115,8 @@ public static class JobRequests
             Choice("timing", defaults.Timing),
             Flag("prores", defaults.ProRes),
             Frame("sourceNeutralFrame"),
-            Frame("targetNeutralFrame"));
+            Frame("targetNeutralFrame"),
+            Space: Choice("space", defaults.Space));
         return problems.Count == 0 ? (settings, null) : (null, string.Join(" ", problems));
     }
 
