@@ -70,6 +70,32 @@ public sealed class RetargetJobTests(PipelineFixture pipeline)
     }
 
     [Fact]
+    public async Task A_retarget_in_blendshape_space_completes_and_its_transfer_document_says_so()
+    {
+        // One GRID talker onto another (75 frames each, 25 fps): the ICT model is fitted to both on the transfer service.
+        var (sourcePath, targetPath) = (RepoPaths.MediaFile("grid_bbaf2n.mp4"), RepoPaths.MediaFile("grid_lbbc2a.mp4"));
+        using var response = await PipelineFixture.PostRetarget(pipeline.StudioB, sourcePath, targetPath, new Dictionary<string, string> { ["space"] = "blendshapes" });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>(PipelineFixture.Json)).GetProperty("id").GetString()!;
+
+        var job = await pipeline.WaitForEnd(pipeline.StudioB, id, JobTimeout);
+
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        Assert.Equal("blendshapes", job.GetProperty("settings").GetProperty("space").GetString());
+        await using var stream = await pipeline.StudioB.GetStreamAsync($"v1/jobs/{id}/outputs/transfer.json");
+        var document = await RetargetDocument.ReadAsync(stream, CancellationToken.None);
+        Assert.Equal(Contracts.TransferSpace.Blendshapes, document.Settings.Space);
+        Assert.Equal(ClipFacts.Of(sourcePath).Frames, document.Frames.Count); // same rate: one output frame per source frame
+
+        // The talker's expression arrives: the face moves on some frames (mean over the 468 points, cm).
+        var motion = document.Frames.Where(f => f.Expression is not null)
+            .Select(f => f.Expression!.Average(d => Math.Sqrt((d[0] * d[0]) + (d[1] * d[1]) + (d[2] * d[2]))))
+            .ToList();
+        Assert.True(motion.Count >= document.Frames.Count * 0.9, $"{motion.Count} of {document.Frames.Count} frames driven");
+        Assert.True(motion.Max() > 0.02, $"largest mean expression {motion.Max():F4} cm");
+    }
+
+    [Fact]
     public async Task A_retarget_whose_target_has_no_face_fails_naming_the_target()
     {
         using var response = await PipelineFixture.PostRetarget(pipeline.StudioB, RepoPaths.MediaFile("grid_bbaf2n.mp4"), BadInputs.Make("no-face"));
@@ -88,6 +114,7 @@ public sealed class RetargetJobTests(PipelineFixture pipeline)
     [InlineData(true, true, "pose=sideways", "pose must be one of: target, source")]
     [InlineData(true, true, "mouthGain=7", "mouthGain must be a number from 0 to 3")]
     [InlineData(true, true, "prores=maybe", "prores must be true or false")]
+    [InlineData(true, true, "space=pixels", "space must be one of: mesh, blendshapes.")]
     public async Task A_retarget_request_missing_a_clip_or_with_a_bad_setting_is_refused_and_stores_nothing(bool withSource, bool withTarget, string field, string expected)
     {
         var clip = RepoPaths.MediaFile("grid_bbaf2n.mp4");
