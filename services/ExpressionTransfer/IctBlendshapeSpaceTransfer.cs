@@ -15,20 +15,10 @@ public sealed class IctBlendshapeSpaceTransfer(ModelPaths models, CanonicalFaceM
 {
     private readonly Lazy<BlendshapeTransfer?> _transfer = new(() =>
     {
-        if (!File.Exists(Path.Combine(models.IctFaceModel, IctFaceModel.NeutralFileName)))
+        var (fitter, problem, error) = BlendshapeFitter.TryLoad(models.IctFaceModel, canonical);
+        if (fitter is null)
         {
-            logger.LogWarning("No ICT-FaceKit model at {Folder} (scripts/unpack-ict.sh): retargets in blendshape space are refused.", models.IctFaceModel);
-            return null;
-        }
-
-        BlendshapeFitter fitter;
-        try
-        {
-            fitter = BlendshapeFitter.Load(models.IctFaceModel, canonical);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            logger.LogError(e, "The ICT-FaceKit model at {Folder} cannot be read: retargets in blendshape space are refused.", models.IctFaceModel);
+            logger.LogWarning(error, "{Problem}: retargets in blendshape space are refused.", problem);
             return null;
         }
 

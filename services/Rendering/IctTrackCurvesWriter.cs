@@ -13,20 +13,10 @@ public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh ca
 {
     private readonly Lazy<BlendshapeFitter?> _fitter = new(() =>
     {
-        if (!File.Exists(Path.Combine(models.IctFaceModel, IctFaceModel.NeutralFileName)))
+        var (fitter, problem, error) = BlendshapeFitter.TryLoad(models.IctFaceModel, canonical);
+        if (fitter is null)
         {
-            logger.LogWarning("No ICT-FaceKit model at {Folder} (scripts/unpack-ict.sh): track jobs get no blendshape curves.", models.IctFaceModel);
-            return null;
-        }
-
-        BlendshapeFitter fitter;
-        try
-        {
-            fitter = BlendshapeFitter.Load(models.IctFaceModel, canonical);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            logger.LogError(e, "The ICT-FaceKit model at {Folder} cannot be read: track jobs get no blendshape curves.", models.IctFaceModel);
+            logger.LogWarning(error, "{Problem}: jobs get no blendshape curves.", problem);
             return null;
         }
 

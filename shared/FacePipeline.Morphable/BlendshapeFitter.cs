@@ -221,6 +221,27 @@ public sealed class BlendshapeFitter
         return new BlendshapeFitter(loaded, correspondence, options);
     }
 
+    /// <summary>
+    /// As <see cref="Load"/> for a service that can do without the model: the fitter, or null with why (the model is not
+    /// unpacked there, or cannot be read) and the error, if any, for the log.
+    /// </summary>
+    public static (BlendshapeFitter? Fitter, string? Problem, Exception? Error) TryLoad(string ictFolder, CanonicalFaceMesh canonical)
+    {
+        if (!File.Exists(Path.Combine(ictFolder, IctFaceModel.NeutralFileName)))
+        {
+            return (null, $"No ICT-FaceKit model at {ictFolder} (scripts/unpack-ict.sh)", null);
+        }
+
+        try
+        {
+            return (Load(ictFolder, canonical), null, null);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            return (null, $"The ICT-FaceKit model at {ictFolder} cannot be read", e);
+        }
+    }
+
     /// <summary>The model.</summary>
     public IctFaceModel Model => model;
 

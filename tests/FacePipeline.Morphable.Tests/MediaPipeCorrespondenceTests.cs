@@ -100,4 +100,18 @@ public sealed class MediaPipeCorrespondenceTests(BlendshapeFixture fixture, ITes
             Directory.Delete(scratch, recursive: true);
         }
     }
+
+    [Fact]
+    public void Try_load_says_why_there_is_no_fitter_and_loads_the_installed_model()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"no-ict-{Guid.NewGuid():N}");
+        var (none, problem, error) = BlendshapeFitter.TryLoad(missing, fixture.Canonical);
+        Assert.Null(none);
+        Assert.Null(error);
+        Assert.Contains("scripts/unpack-ict.sh", problem, StringComparison.Ordinal);
+
+        var (fitter, noProblem, _) = BlendshapeFitter.TryLoad(IctModelFixture.Folder, fixture.Canonical);
+        Assert.Null(noProblem);
+        Assert.Equal(fixture.Fitter.ExpressionCount, fitter!.ExpressionCount);
+    }
 }
