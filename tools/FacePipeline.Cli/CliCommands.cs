@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using FacePipeline.Geometry;
+using FacePipeline.Morphable;
 using FacePipeline.Persistence;
 using FacePipeline.Stages;
 using Microsoft.EntityFrameworkCore;
@@ -38,6 +40,7 @@ public static class CliCommands
         root.Subcommands.Add(Cancel());
         root.Subcommands.Add(Tenant());
         root.Subcommands.Add(Analyze());
+        root.Subcommands.Add(Mesh());
     }
 
     private static Command Submit()
@@ -339,6 +342,61 @@ public static class CliCommands
                 }
             }
 
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Mesh()
+    {
+        var input = new Argument<FileInfo>("tracking") { Description = "A track job's tracking.json." };
+        var first = new Option<int>("--from") { Description = "First frame written.", DefaultValueFactory = _ => 0 };
+        var count = new Option<int?>("--count") { Description = "Frames written (default: to the end of the clip)." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder of the OBJ files (frame_NNNNNN.obj).", DefaultValueFactory = _ => new DirectoryInfo("facepipe-mesh") };
+        var neutral = new Option<int?>("--neutral-frame") { Description = "A frame showing the actor's neutral face (default: chosen from the clip)." };
+        var models = new Option<DirectoryInfo?>("--models") { Description = "Folder of converted models (env Models__Root; default <repo>/.data/models)." };
+        var command = new Command("mesh", "Fit the ICT-FaceKit model to a track job's main face and write the fitted mesh of a frame range as OBJ files (26,719 vertices, cm).")
+        {
+            input, first, count, output, neutral, models,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var file = parse.GetValue(input)!;
+            if (!file.Exists)
+            {
+                throw new CliException($"No such file: {file.FullName}");
+            }
+
+            TrackingDocument document;
+            await using (var stream = file.OpenRead())
+            {
+                document = await TrackingJson.ReadAsync(stream, ct);
+            }
+
+            var paths = new ModelPaths(parse.GetValue(models)?.FullName ?? ModelPaths.DefaultRoot());
+            var canonical = CanonicalFaceMesh.Load(paths.FaceGeometry);
+            var (fitter, problem, _) = BlendshapeFitter.TryLoad(paths.IctFaceModel, canonical);
+            if (fitter is null)
+            {
+                throw new CliException($"{problem}.");
+            }
+
+            var video = document.Video;
+            var rate = video.FrameRate.Split('/');
+            var (numerator, denominator) = (long.Parse(rate[0], CultureInfo.InvariantCulture), rate.Length > 1 ? long.Parse(rate[1], CultureInfo.InvariantCulture) : 1);
+            var curves = ITrackCurvesWriter.InputFor(document.Frames, document.Source, video.Width, video.Height, numerator, denominator, parse.GetValue(neutral))
+                ?? throw new CliException("The tracking has no face.");
+            var animation = BlendshapeAnimation.FromScreenLandmarks(
+                fitter, new MetricLandmarks(canonical), curves.Landmarks, video.Width, video.Height, new RationalFrameRate(numerator, denominator), curves.Times, curves.NeutralFrame);
+            var from = parse.GetValue(first);
+            var n = parse.GetValue(count) ?? (animation.Frames.Count - from);
+            if (from < 0 || n < 1 || from + n > animation.Frames.Count)
+            {
+                throw new CliException($"Frames {from}…{from + n - 1} are outside the clip's 0…{animation.Frames.Count - 1}.");
+            }
+
+            var written = IctObjSequence.Write(parse.GetValue(output)!.FullName, fitter, animation, from, n);
+            Console.WriteLine($"{written.Count} OBJ files in {parse.GetValue(output)!.FullName} (frames {from}…{from + n - 1})");
             return 0;
         });
         return command;
