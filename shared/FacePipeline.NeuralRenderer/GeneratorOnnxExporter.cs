@@ -15,10 +15,10 @@ namespace FacePipeline.NeuralRenderer;
 public static class GeneratorOnnxExporter
 {
     /// <summary>Name of the graph input.</summary>
-    public const string InputName = "input";
+    public const string InputName = GeneratorTensors.Input;
 
     /// <summary>Name of the graph output.</summary>
-    public const string OutputName = "rgb";
+    public const string OutputName = GeneratorTensors.Output;
 
     /// <summary>Builds the ONNX model of <paramref name="generator"/> for <paramref name="height"/>×<paramref name="width"/> images.</summary>
     public static OnnxModelBuilder Build(UNetGenerator generator, int height, int width)

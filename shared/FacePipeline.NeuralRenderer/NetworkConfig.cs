@@ -152,26 +152,3 @@ public sealed record NeuralRendererConfig
         }
     }
 }
-
-/// <summary>
-/// The planes of the generator's input as <see cref="SelfReenactmentPairBuilder"/> renders them (all in [0, 1]):
-/// warped RGB, then the correspondence map (canonical-mesh x, y, z, 0 outside the face), the mouth-interior mask
-/// and the eyes mask.
-/// </summary>
-public static class ConditioningLayout
-{
-    /// <summary>Planes in all.</summary>
-    public const int Channels = 8;
-
-    /// <summary>First plane of the warped RGB image.</summary>
-    public const int WarpedRgb = 0;
-
-    /// <summary>First plane of the correspondence map (x, y, z).</summary>
-    public const int Correspondence = 3;
-
-    /// <summary>The mouth-interior mask (inside the inner lip contour).</summary>
-    public const int MouthMask = 6;
-
-    /// <summary>The eyes mask (inside both eye contours).</summary>
-    public const int EyesMask = 7;
-}

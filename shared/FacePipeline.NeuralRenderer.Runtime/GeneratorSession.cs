@@ -3,7 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace FacePipeline.NeuralRenderer;
 
 /// <summary>
-/// Runs an exported generator (<see cref="GeneratorOnnxExporter"/>) with ONNX Runtime: the CUDA execution provider
+/// Runs an exported generator (the training service's ONNX export (<see cref="GeneratorTensors"/>)) with ONNX Runtime: the CUDA execution provider
 /// when this ONNX Runtime build offers it and it starts, the CPU otherwise. Input and output live in buffers of
 /// <see cref="MaxBatch"/> frames bound once (no allocation per call): <see cref="Run"/> copies planes in and out,
 /// <see cref="RunBound"/> runs on whatever the caller wrote into <see cref="Input"/>. Not thread-safe: one per worker.
@@ -32,11 +32,11 @@ public sealed class GeneratorSession : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         (session, Provider) = Create(model, preferCuda, intraOpThreads);
-        var dims = session.InputMetadata[GeneratorOnnxExporter.InputName].Dimensions;
+        var dims = session.InputMetadata[GeneratorTensors.Input].Dimensions;
         if (dims.Length != 4 || dims[1] <= 0 || dims[2] <= 0 || dims[3] <= 0)
         {
             session.Dispose();
-            throw new InvalidDataException($"Not a generator model: input '{GeneratorOnnxExporter.InputName}' is [{string.Join(",", dims)}].");
+            throw new InvalidDataException($"Not a generator model: input '{GeneratorTensors.Input}' is [{string.Join(",", dims)}].");
         }
 
         (InputChannels, Height, Width, MaxBatch) = (dims[1], dims[2], dims[3], maxBatch);
@@ -93,7 +93,7 @@ public sealed class GeneratorSession : IDisposable
             bound[count] = values;
         }
 
-        session.Run(runOptions, [GeneratorOnnxExporter.InputName], [values.In], [GeneratorOnnxExporter.OutputName], [values.Out]);
+        session.Run(runOptions, [GeneratorTensors.Input], [values.In], [GeneratorTensors.Output], [values.Out]);
     }
 
     /// <summary>Planar RGB in [0, 1] (3×H×W) to interleaved RGB24, rounded and clamped.</summary>
