@@ -70,7 +70,9 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
             store, geometry, command.Clips, NeuralFaceRenderer.FootageScale * settings.CropSize, stageOptions.MaxFrames, settings.ValidationFraction, cancellationToken);
         var builder = new SelfReenactmentPairBuilder(mesh, settings.CropSize);
         var train = new SelfReenactmentPairSource(builder, footage.Frames, SelfReenactmentPairSource.RandomPairs(footage.Training, stageOptions.SourcesPerTarget, seed: 1));
-        var validation = new SelfReenactmentPairSource(builder, footage.Frames, SelfReenactmentPairSource.RandomPairs(footage.Validation, 1, seed: 2));
+        // Validation as a retarget works: held-out targets (never trained on) reached from training frames.
+        var validation = new SelfReenactmentPairSource(builder, footage.Frames, SelfReenactmentPairSource.RandomPairs(footage.Validation, footage.Training, 1, seed: 2));
+        var best = await BestGenerator.ReadAsync(store, command, cancellationToken); // a resumed run keeps the best of the earlier run
         var half = Math.Max(1, settings.MaxSteps / 2);
         var trainingOptions = new TrainingOptions
         {
@@ -102,7 +104,8 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
                     new TrainingBudget(settings.MaxSteps, settings.MaxMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null),
                     p => progress.Writer.TryWrite(Progressed(command, p)),
                     Checkpoint(command),
-                    cancellationToken),
+                    cancellationToken,
+                    (t, metrics) => best = best.Offer(store, command, t, metrics)),
                 CancellationToken.None);
         }
         catch (OperationCanceledException)
@@ -116,15 +119,17 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
             await publisher;
         }
 
-        var generated = trainer.ExportGeneratorOnnx();
-        await store.WriteAllBytesAsync(command.GeneratorKey, generated, cancellationToken);
+        // The generator kept is the best on the held-out frames (with little footage the last step is rarely the best).
+        var final = result.Validation ?? trainer.Validate(validation);
+        best = best.Offer(store, command, trainer, final);
+        var metrics = best.Metrics!;
         var rows = Enumerable.Range(0, Math.Min(stageOptions.PreviewRows, validation.Count)).ToList();
-        var (preview, width, height) = RendererPreview.Compose(validation, rows, trainer.Generate(validation, rows));
+        var (preview, width, height) = RendererPreview.Compose(validation, rows, Generate(store.PathFor(command.GeneratorKey), validation, rows));
         var previewPath = store.PathFor(command.PreviewKey);
         Directory.CreateDirectory(Path.GetDirectoryName(previewPath)!);
         await StillImageWriter.WriteAsync(preview, width, height, previewPath, cancellationToken);
+        log.LogInformation("Job {JobId}: model v{Version} kept from step {Step} (held-out PSNR {Psnr:F2} dB; last step {Last:F2} dB)", command.JobId, command.Version, best.Step, metrics.Psnr, final.Psnr);
 
-        var metrics = result.Validation ?? trainer.Validate(validation);
         var warp = RendererPreview.WarpMetrics(validation);
         return new ActorModelTrained(
             command.JobId,
@@ -136,6 +141,21 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
             command.GeneratorKey,
             command.CheckpointKey,
             command.PreviewKey);
+    }
+
+    /// <summary>The kept generator (ONNX Runtime, as the rendering service runs it) on some held-out pairs.</summary>
+    private static List<float[]> Generate(string generatorPath, ITrainingPairSource pairs, IReadOnlyList<int> rows)
+    {
+        using var session = new GeneratorSession(File.ReadAllBytes(generatorPath), maxBatch: 1);
+        var result = new List<float[]>(rows.Count);
+        foreach (var row in rows)
+        {
+            var rgb = new float[3 * pairs.Height * pairs.Width];
+            session.Run(pairs.Get(row).Input, 1, rgb);
+            result.Add(rgb);
+        }
+
+        return result;
     }
 
     private async Task<GanTrainer> ResumeOrStart(TrainActorModel command, TrainingOptions options, CancellationToken cancellationToken)
@@ -179,4 +199,45 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
         p.Elapsed.TotalSeconds);
 
     private static ValidationFigures Figures(ValidationMetrics m) => new(m.L1, m.Psnr, m.Ssim, m.Pairs);
+}
+
+/// <summary>
+/// The best generator so far on the held-out pairs: written under the command's generator key with its figures beside it
+/// (<c>generator.onnx.json</c>), so that a resumed run keeps the best of the run it resumes.
+/// </summary>
+internal sealed record BestGenerator(int Step, ValidationMetrics? Metrics)
+{
+    private static string MetricsKey(TrainActorModel command) => command.GeneratorKey + ".json";
+
+    public static async Task<BestGenerator> ReadAsync(MediaStore store, TrainActorModel command, CancellationToken cancellationToken)
+    {
+        if (!store.Exists(MetricsKey(command)) || !store.Exists(command.GeneratorKey))
+        {
+            return new BestGenerator(0, null);
+        }
+
+        await using var stream = store.OpenRead(MetricsKey(command));
+        return await System.Text.Json.JsonSerializer.DeserializeAsync<BestGenerator>(stream, cancellationToken: cancellationToken) ?? new BestGenerator(0, null);
+    }
+
+    /// <summary>Keeps <paramref name="trainer"/>'s generator when it beats this one's held-out PSNR (or when there is none yet).</summary>
+    public BestGenerator Offer(MediaStore store, TrainActorModel command, GanTrainer trainer, ValidationMetrics metrics)
+    {
+        if (Metrics is { } kept && kept.Psnr >= metrics.Psnr)
+        {
+            return this;
+        }
+
+        var next = new BestGenerator(trainer.Step, metrics);
+        Write(store, command.GeneratorKey, trainer.ExportGeneratorOnnx());
+        Write(store, MetricsKey(command), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(next));
+        return next;
+    }
+
+    private static void Write(MediaStore store, string key, byte[] bytes)
+    {
+        using var pending = store.BeginWrite(key);
+        File.WriteAllBytes(pending.TempPath, bytes);
+        pending.Commit();
+    }
 }
