@@ -34,7 +34,9 @@ echo "== retarget job: $(basename "$CLIP") (source) onto $(basename "$TARGET") (
 echo
 echo "QC clip:        $OUT/qc.mp4"
 echo "Tracking data:  $OUT/tracking.json"
+[ -f "$OUT/blendshapes.csv" ] && echo "Blendshapes:    $OUT/blendshapes.csv   (ARKit curves, Live Link Face CSV; .json beside it)"
 echo "Retarget:       $RETARGET_OUT/result.mp4"
 echo "Review clip:    $RETARGET_OUT/review.mp4   (source | target | result)"
 echo "Transfer data:  $RETARGET_OUT/transfer.json"
+[ -f "$RETARGET_OUT/blendshapes.csv" ] && echo "Blendshapes:    $RETARGET_OUT/blendshapes.csv   (the transferred expression)"
 echo "(services keep running; stop them with scripts/services.sh stop && scripts/infra.sh stop)"
