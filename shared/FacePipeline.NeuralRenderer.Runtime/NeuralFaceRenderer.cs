@@ -66,9 +66,9 @@ public sealed class NeuralFaceRenderer : IFaceRenderer
         crop.Resample(frame, width, height, footage);
         crop.ToCrop(tracked, trackedLocal);
         crop.ToCrop(destination, destinationLocal);
-        var pair = builder.Build(new ActorFrame(footage, side, side, trackedLocal), new ActorFrame(footage, side, side, destinationLocal));
-        session.Run(pair.Input, 1, generated);
-        Feather(pair.Mask, mask, size, Math.Max(1, size / 32));
+        var (input, hardMask) = builder.BuildInput(new ActorFrame(footage, side, side, trackedLocal), destinationLocal);
+        session.Run(input, 1, generated);
+        Feather(hardMask, mask, size, Math.Max(1, size / 32));
         var inner = builder.CropOf(destinationLocal);
         return Composite(crop, inner, output, width, height);
     }

@@ -70,26 +70,43 @@ public sealed class SelfReenactmentPairBuilder
             throw new ArgumentException("Source and target frames must have the same size.");
         }
 
-        var w = target.Width;
-        var h = target.Height;
+        var (input, mask) = BuildInput(source, target.Mesh);
+        var rgb = new float[3 * CropSize * CropSize];
+        Resample(target.Rgb.Span, target.Width, target.Height, CropOf(target.Mesh), rgb);
+        return new TrainingPair(input, rgb, mask);
+    }
+
+    /// <summary>
+    /// The generator's input alone (and the face mask): <paramref name="source"/>'s face warped to <paramref name="targetMesh"/>
+    /// (in <paramref name="source"/>'s pixel frame) plus the conditioning of that mesh, in its crop. What serving needs: no
+    /// real target frame.
+    /// </summary>
+    public (float[] Input, float[] Mask) BuildInput(ActorFrame source, Point2[] targetMesh)
+    {
+        Require(source, nameof(source));
+        if (targetMesh is null || targetMesh.Length != WarpMesh.FacePointCount)
+        {
+            throw new ArgumentException($"The target needs its {WarpMesh.FacePointCount}-point mesh.", nameof(targetMesh));
+        }
+
+        var w = source.Width;
+        var h = source.Height;
         if (warped.Length != w * h * 3)
         {
             warped = new byte[w * h * 3];
         }
 
-        warp.Render(source.Rgb.Span, w, h, source.Mesh, target.Mesh, [], warped);
-        var crop = CropOf(target.Mesh);
+        warp.Render(source.Rgb.Span, w, h, source.Mesh, targetMesh, [], warped);
+        var crop = CropOf(targetMesh);
         var s = CropSize;
         var plane = s * s;
         var input = new float[ConditioningLayout.Channels * plane];
-        var rgb = new float[3 * plane];
         Resample(warped, w, h, crop, input.AsSpan(0, 3 * plane));
-        Resample(target.Rgb.Span, w, h, crop, rgb);
 
-        var local = new Point2[target.Mesh.Length];
+        var local = new Point2[targetMesh.Length];
         for (var i = 0; i < local.Length; i++)
         {
-            local[i] = crop.ToCrop(target.Mesh[i]);
+            local[i] = crop.ToCrop(targetMesh[i]);
         }
 
         RasterizeCorrespondence(local, input.AsSpan(ConditioningLayout.Correspondence * plane, 3 * plane));
@@ -99,7 +116,7 @@ public sealed class SelfReenactmentPairBuilder
         FillPolygon(local, FaceRegions.LeftEyeLoop, eyes);
         var mask = new float[plane];
         FillPolygon(local, FaceRegions.FaceOval, mask);
-        return new TrainingPair(input, rgb, mask);
+        return (input, mask);
     }
 
     /// <summary>The square crop of a frame with this mesh (frame ↔ crop pixel coordinates).</summary>
