@@ -21,6 +21,7 @@ public sealed class PatchDiscriminator : nn.Module<Tensor, Tensor, Tensor[]>
     public PatchDiscriminator(DiscriminatorConfig config)
         : base(nameof(PatchDiscriminator))
     {
+        LibTorchNumerics.Apply(); // libtorch's CPU kernels checked before the first network: see LibTorchNumerics
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;

@@ -39,6 +39,7 @@ public sealed class UNetGenerator : nn.Module<Tensor, Tensor>
     public UNetGenerator(GeneratorConfig config)
         : base(nameof(UNetGenerator))
     {
+        LibTorchNumerics.Apply(); // libtorch's CPU kernels checked before the first network: see LibTorchNumerics
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
