@@ -1,6 +1,7 @@
 using FacePipeline.Contracts;
 using FacePipeline.ServiceDefaults;
 using FacePipeline.ActorTraining;
+using FacePipeline.NeuralRenderer;
 using MassTransit;
 
 namespace FacePipeline.Training;
@@ -25,6 +26,11 @@ public sealed class TrainActorModelConsumer(ActorTrainingStage stage, TrainingCa
         catch (ArgumentException ex)
         {
             await context.Publish(new StageFailed(command.JobId, StageNames.Train, ex.Message, FailureCodes.BadSettings));
+            return;
+        }
+        catch (TrainingDivergedException ex)
+        {
+            await context.Publish(new StageFailed(command.JobId, StageNames.Train, ex.Message, FailureCodes.TrainingDiverged));
             return;
         }
         catch (OperationCanceledException) when (run.CancelledByStudio)

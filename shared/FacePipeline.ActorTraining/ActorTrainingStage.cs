@@ -60,6 +60,7 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
     /// <summary>Trains (or resumes) the model version of <paramref name="command"/>, reporting progress through <paramref name="report"/>.</summary>
     /// <exception cref="ArgumentException">Bad settings, or footage too short to train on.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; a checkpoint of the last finished step was written first.</exception>
+    /// <exception cref="TrainingDivergedException">A loss or a weight became non-finite; the last good checkpoint is left as it was.</exception>
     public async Task<ActorModelTrained> RunAsync(TrainActorModel command, Func<ActorTrainingProgressed, Task> report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -85,6 +86,8 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
         };
 
         using var trainer = await ResumeOrStart(command, trainingOptions, cancellationToken);
+        var lastGoodCheckpoint = store.Exists(command.CheckpointKey) ? trainer.Step : 0;
+        var checkpoint = Checkpoint(command);
         var progress = Channel.CreateUnbounded<ActorTrainingProgressed>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var publisher = Task.Run(async () =>
         {
@@ -103,15 +106,25 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
                     validation,
                     new TrainingBudget(settings.MaxSteps, settings.MaxMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null),
                     p => progress.Writer.TryWrite(Progressed(command, p)),
-                    Checkpoint(command),
+                    t =>
+                    {
+                        checkpoint(t);
+                        lastGoodCheckpoint = t.Step;
+                    },
                     cancellationToken,
                     (t, metrics) => best = best.Offer(store, command, t, metrics)),
                 CancellationToken.None);
         }
         catch (OperationCanceledException)
         {
-            Checkpoint(command)(trainer); // stopped between steps: keep what was learned
+            checkpoint(trainer); // stopped between steps: keep what was learned
             throw;
+        }
+        catch (TrainingDivergedException diverged)
+        {
+            // No checkpoint of a diverged trainer: the last one written is the last good state.
+            log.LogError("Job {JobId}: model v{Version} diverged at step {Step} ({What}); last good checkpoint at step {Checkpoint}", command.JobId, command.Version, diverged.Step, diverged.What, lastGoodCheckpoint);
+            throw diverged.WithLastGoodCheckpoint(lastGoodCheckpoint);
         }
         finally
         {
@@ -194,11 +207,11 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
         command.ModelId,
         p.Step,
         p.MaxSteps ?? command.Settings.MaxSteps,
-        p.Losses is { } l ? new TrainingLossFigures(l.Generator, l.Discriminator, l.L1, l.Adversarial, l.FeatureMatching) : null,
+        p.Losses is { } l ? TrainingLossFigures.Of(l.Generator, l.Discriminator, l.L1, l.Adversarial, l.FeatureMatching) : null,
         p.Validation is { } v ? Figures(v) : null,
         p.Elapsed.TotalSeconds);
 
-    private static ValidationFigures Figures(ValidationMetrics m) => new(m.L1, m.Psnr, m.Ssim, m.Pairs);
+    private static ValidationFigures Figures(ValidationMetrics m) => ValidationFigures.Of(m.L1, m.Psnr, m.Ssim, m.Pairs);
 }
 
 /// <summary>

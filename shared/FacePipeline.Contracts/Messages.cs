@@ -105,6 +105,9 @@ public static class FailureCodes
 
     /// <summary>The job's settings do not fit its footage (e.g. a neutral frame on which no face was tracked).</summary>
     public const string BadSettings = "bad-settings";
+
+    /// <summary>A training run whose loss or weights became NaN or infinite: stopped, its last good checkpoint kept.</summary>
+    public const string TrainingDiverged = "training-diverged";
 }
 
 /// <summary>One reconstructed clip of a job: its video facts, frames and face records, by reference.</summary>
@@ -266,11 +269,28 @@ public sealed record TrainingSettings(
     }
 }
 
-/// <summary>Losses of one training step.</summary>
-public sealed record TrainingLossFigures(double Generator, double Discriminator, double L1, double Adversarial, double FeatureMatching);
+/// <summary>Losses of one training step; a figure that is not finite (NaN, ±∞) is null, never a serialisation fault.</summary>
+public sealed record TrainingLossFigures(double? Generator, double? Discriminator, double? L1, double? Adversarial, double? FeatureMatching)
+{
+    /// <summary>The figures, each null when it is not finite.</summary>
+    public static TrainingLossFigures Of(double generator, double discriminator, double l1, double adversarial, double featureMatching) =>
+        new(Figure.Finite(generator), Figure.Finite(discriminator), Figure.Finite(l1), Figure.Finite(adversarial), Figure.Finite(featureMatching));
+}
 
-/// <summary>Quality on held-out frames: mean L1, PSNR (dB) and SSIM in the face mask.</summary>
-public sealed record ValidationFigures(double L1, double Psnr, double Ssim, int Pairs);
+/// <summary>Quality on held-out frames: mean L1, PSNR (dB) and SSIM in the face mask; a figure that is not finite is null.</summary>
+public sealed record ValidationFigures(double? L1, double? Psnr, double? Ssim, int Pairs)
+{
+    /// <summary>The figures, each null when it is not finite (PSNR of identical images is +∞: reported as null).</summary>
+    public static ValidationFigures Of(double l1, double psnr, double ssim, int pairs) =>
+        new(Figure.Finite(l1), Figure.Finite(psnr), Figure.Finite(ssim), pairs);
+}
+
+/// <summary>Numbers in messages and the API: JSON has no NaN or infinity, so a figure that is not finite is missing (null).</summary>
+public static class Figure
+{
+    /// <summary><paramref name="value"/>, or null when it is NaN or infinite.</summary>
+    public static double? Finite(double value) => double.IsFinite(value) ? value : null;
+}
 
 /// <summary>
 /// Command to the training service: train (or resume training) version <paramref name="Version"/> of an

@@ -73,7 +73,13 @@ public sealed class GanTrainer : IDisposable
     /// <summary>Steps done (0 for fresh networks; restored by <see cref="LoadCheckpoint"/>).</summary>
     public int Step { get; private set; }
 
-    /// <summary>One training step on a batch drawn from <paramref name="pairs"/>; returns its losses.</summary>
+    /// <summary>
+    /// One training step on a batch drawn from <paramref name="pairs"/>; returns its losses. A loss that is not finite
+    /// stops the step before its optimiser applies it, and weights that are not finite after it stop the run: both throw
+    /// <see cref="TrainingDivergedException"/> with <see cref="Step"/> not advanced. Never checkpoint a trainer after that:
+    /// the last checkpoint written before it is the last good state.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">A loss or a weight became NaN or infinite.</exception>
     public TrainingLosses TrainStep(ITrainingPairSource pairs)
     {
         RequireShape(pairs);
@@ -91,6 +97,7 @@ public sealed class GanTrainer : IDisposable
         var real = Discriminator.forward(input, target);
         var fakeScores = Discriminator.forward(input, fake.detach())[^1];
         var lossD = GanLosses.LsganDiscriminator(real[^1], fakeScores);
+        RequireFinite(lossD, "discriminator loss");
         lossD.backward();
         discriminatorOptimizer.step();
 
@@ -102,8 +109,11 @@ public sealed class GanTrainer : IDisposable
         var background = GanLosses.MaskedL1(fake, target, 1 - mask);
         var lossG = Options.L1Weight * l1 + Options.BackgroundL1Weight * background
             + Options.AdversarialWeight * adversarial + Options.FeatureMatchingWeight * featureMatching;
+        RequireFinite(lossG, "generator loss");
         lossG.backward();
         generatorOptimizer.step();
+        RequireFiniteWeights(Generator, "generator weights");
+        RequireFiniteWeights(Discriminator, "discriminator weights");
         Step++;
 
         return new TrainingLosses(
@@ -402,6 +412,26 @@ public sealed class GanTrainer : IDisposable
     }
 
     private static double Value(Tensor scalar) => scalar.item<float>();
+
+    private void RequireFinite(Tensor loss, string what)
+    {
+        if (!float.IsFinite(loss.item<float>()))
+        {
+            throw new TrainingDivergedException(Step + 1, what);
+        }
+    }
+
+    /// <summary>One reduction per parameter and a single read back: the largest magnitude of each is finite.</summary>
+    private void RequireFiniteWeights(nn.Module module, string what)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var largest = torch.stack(module.parameters().Select(p => p.abs().max()).ToArray());
+        if (!largest.isfinite().all().item<bool>())
+        {
+            throw new TrainingDivergedException(Step + 1, what);
+        }
+    }
 
     private sealed record CheckpointHeader(NeuralRendererConfig Config, TrainingOptions Options, int Step);
 }
