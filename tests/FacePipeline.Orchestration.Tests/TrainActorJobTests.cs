@@ -161,6 +161,48 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
         Assert.Empty(await Messages<TrainActorModel>(db, jobId));
     }
 
+    [Fact]
+    public async Task Non_finite_training_figures_travel_as_null_and_a_diverged_run_fails_the_job_and_the_model()
+    {
+        var (jobId, _) = await Submit("Ed", new TrainingSettings(CropSize: 64, MaxSteps: 40), "take.mp4");
+        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, "clip-1"), CancellationToken.None);
+        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0, clip: "clip-1"), CancellationToken.None);
+        TrainActorModel command;
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            command = Assert.Single(await Messages<TrainActorModel>(db, jobId));
+        }
+
+        var progressed = new ActorTrainingProgressed(
+            jobId, command.ModelId, 30, 40,
+            TrainingLossFigures.Of(double.PositiveInfinity, double.NaN, 0.08, double.NegativeInfinity, 1.2),
+            ValidationFigures.Of(0.07, double.PositiveInfinity, 0.71, 8), 12.5);
+        var json = JsonSerializer.Serialize(progressed, JsonSerializerOptions.Web); // what the bus and the API write
+        Assert.Contains("\"generator\":null", json, StringComparison.Ordinal);
+        Assert.Contains("\"psnr\":null", json, StringComparison.Ordinal);
+        Assert.Equal(0.08, JsonSerializer.Deserialize<ActorTrainingProgressed>(json, JsonSerializerOptions.Web)!.Losses!.L1);
+
+        await store.Coordinator.OnActorTrainingProgressed(progressed, CancellationToken.None);
+        await store.Coordinator.OnStageFailed(
+            jobId, StageNames.Train, FailureCodes.TrainingDiverged,
+            "Training diverged at step 31: the generator loss became non-finite (NaN or infinite). The last good checkpoint (step 30) is kept; the model version is not finished.",
+            CancellationToken.None);
+
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            var model = await db.ActorModels.SingleAsync(m => m.JobId == jobId);
+            var metrics = JsonSerializer.Deserialize<ModelMetrics>(model.Metrics!, JsonSerializerOptions.Web)!;
+            Assert.Null(metrics.Losses!.Generator);
+            Assert.Null(metrics.Losses.Discriminator);
+            Assert.Equal(0.08, metrics.Losses.L1);
+            Assert.Null(metrics.Validation!.Psnr);
+            Assert.Equal(ActorModelState.Failed, model.State);
+            var job = await db.Jobs.SingleAsync(j => j.Id == jobId);
+            Assert.Equal((JobState.Failed, FailureCodes.TrainingDiverged), (job.State, job.FailureCode));
+            Assert.StartsWith("Training diverged at step 31", job.FailureReason, StringComparison.Ordinal);
+        }
+    }
+
     private async Task<(Guid JobId, Guid ActorId)> Submit(string name, TrainingSettings settings, params string[] files)
     {
         var jobId = Guid.NewGuid();
