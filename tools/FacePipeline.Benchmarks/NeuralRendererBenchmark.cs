@@ -154,7 +154,7 @@ internal static class NeuralRendererBenchmark
             Md.F(st.Median, 1));
     }
 
-    private static InMemoryPairSource RandomPairs(int count, int size)
+    internal static InMemoryPairSource RandomPairs(int count, int size)
     {
         var rng = new Random(7);
         var plane = size * size;

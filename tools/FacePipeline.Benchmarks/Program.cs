@@ -19,6 +19,7 @@ root.Subcommands.Add(Jitter());
 root.Subcommands.Add(Retarget());
 root.Subcommands.Add(Neural());
 root.Subcommands.Add(NeuralQuality());
+root.Subcommands.Add(NeuralNumerics());
 root.Subcommands.Add(All());
 
 try
@@ -187,6 +188,20 @@ Command NeuralQuality()
             WorkDir(parse),
             ct));
         return 0;
+    });
+    return command;
+}
+
+Command NeuralNumerics()
+{
+    var crop = AtLeastOne(new Option<int>("--crop") { Description = "Crop size of the timed training steps.", DefaultValueFactory = _ => 128 });
+    var steps = AtLeastOne(new Option<int>("--steps") { Description = "Timed training steps per setting (after 2 warm-up steps).", DefaultValueFactory = _ => 5 });
+    var command = new Command("neural-numerics", "libtorch's f32 convolutions with oneDNN on and off against float64 (issue 12's reproduction), and the training step time with either.") { crop, steps };
+    command.SetAction((parse, ct) =>
+    {
+        Header(args);
+        Print(NeuralNumericsBenchmark.Run(parse.GetValue(crop), parse.GetValue(steps), ct));
+        return Task.FromResult(0);
     });
     return command;
 }
