@@ -11,23 +11,9 @@ namespace FacePipeline.ExpressionTransfer;
 /// (<see cref="ModelPaths.IctFaceModel"/>). Without the model (or with one that cannot be read) such jobs are refused
 /// (logged once); the default mesh transfer never needs it.
 /// </summary>
-public sealed class IctBlendshapeSpaceTransfer(ModelPaths models, CanonicalFaceMesh canonical, ILogger<IctBlendshapeSpaceTransfer> logger) : IBlendshapeSpaceTransfer
+public sealed class IctBlendshapeSpaceTransfer(IctFitterSource ict, ILogger<IctBlendshapeSpaceTransfer> logger) : IBlendshapeSpaceTransfer
 {
-    private readonly Lazy<BlendshapeTransfer?> _transfer = new(() =>
-    {
-        var (fitter, problem, error) = BlendshapeFitter.TryLoad(models.IctFaceModel, canonical);
-        if (fitter is null)
-        {
-            logger.LogWarning(error, "{Problem}: retargets in blendshape space are refused.", problem);
-            return null;
-        }
-
-        logger.LogInformation(
-            "ICT-FaceKit model loaded from {Folder} for retargets in blendshape space; correspondence residual {Residual:F3} cm (interior landmarks, mean)",
-            models.IctFaceModel,
-            fitter.Correspondence.Residual.InteriorLandmarkMeanCm);
-        return new BlendshapeTransfer(fitter);
-    });
+    private readonly Lazy<BlendshapeTransfer?> _transfer = new(() => ict.Fitter is { } fitter ? new BlendshapeTransfer(fitter) : null);
 
     public bool TryTransfer(
         IReadOnlyList<Vec3[]?> source,

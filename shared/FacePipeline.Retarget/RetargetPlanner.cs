@@ -18,7 +18,8 @@ public sealed record ClipFace(Vec3[] Screen, FacePose Pose, Vec3[] PoseFree);
 /// The actor's pose-free neutral face itself (468 points, cm), when the caller already has it; it takes precedence over
 /// <paramref name="NeutralFrame"/> (e.g. a transfer in blendshape space gives the source the target's neutral).
 /// </param>
-public sealed record RetargetClip(IReadOnlyList<ClipFace?> Frames, FrameRate Rate, int Width, int Height, int? NeutralFrame = null, Vec3[]? Neutral = null);
+/// <param name="RestingFrames">Frames where the actor's face is at rest (e.g. from an ICT-FaceKit activation fit); the renderer takes the face's texture from the one nearest in head pose. Null: the neutral frame alone.</param>
+public sealed record RetargetClip(IReadOnlyList<ClipFace?> Frames, FrameRate Rate, int Width, int Height, int? NeutralFrame = null, Vec3[]? Neutral = null, IReadOnlyList<int>? RestingFrames = null);
 
 /// <summary>Where a retarget's head pose comes from.</summary>
 public enum PoseMode
@@ -105,6 +106,15 @@ public sealed record RetargetPlan(Vec3[] SourceNeutral, Vec3[] TargetNeutral, Fr
 
     /// <summary>How each target frame's face was obtained.</summary>
     public required IReadOnlyList<TargetState> TargetStates { get; init; }
+
+    /// <summary>The source frame showing its neutral: the named one, else the tracked frame closest to the neutral used.</summary>
+    public int SourceNeutralFrame { get; init; }
+
+    /// <summary>The target frame showing its neutral: the named one, else the tracked frame closest to the neutral used.</summary>
+    public int TargetNeutralFrame { get; init; }
+
+    /// <summary>Target frames at rest (the face's texture comes from the one nearest in head pose); at least <see cref="TargetNeutralFrame"/>.</summary>
+    public IReadOnlyList<int> TargetRestingFrames { get; init; } = [];
 }
 
 /// <summary>
@@ -175,11 +185,17 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
                 transferred, pose, targetTracked[t], destination);
         }
 
+        var targetNeutralFrame = NeutralFrameOf(target, targetNeutral);
         return new RetargetPlan(sourceNeutral, targetNeutral, target.Rate, frames)
         {
             TargetPoseFree = [.. targetFaces.Select(f => f?.PoseFree)],
             TargetTracked = targetTracked,
             TargetStates = [.. targetStates.Select(StateOf)],
+            SourceNeutralFrame = NeutralFrameOf(source, sourceNeutral),
+            TargetNeutralFrame = targetNeutralFrame,
+            TargetRestingFrames = target.RestingFrames is { Count: > 0 } resting
+                ? [.. resting.Where(f => f >= 0 && f < target.Frames.Count && target.Frames[f] is not null).Append(targetNeutralFrame).Distinct().Order()]
+                : [targetNeutralFrame],
         };
     }
 
@@ -245,6 +261,20 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
         }
 
         return NeutralEstimator.Estimate(tracked);
+    }
+
+    /// <summary>The clip's neutral frame: <see cref="RetargetClip.NeutralFrame"/> when it has a face, else the tracked frame closest to <paramref name="neutral"/>.</summary>
+    public static int NeutralFrameOf(RetargetClip clip, Vec3[] neutral)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        ArgumentNullException.ThrowIfNull(neutral);
+        if (clip.NeutralFrame is { } n && n >= 0 && n < clip.Frames.Count && clip.Frames[n] is not null)
+        {
+            return n;
+        }
+
+        var tracked = Enumerable.Range(0, clip.Frames.Count).Where(f => clip.Frames[f] is not null).ToArray();
+        return tracked[NeutralEstimator.ClosestFrame([.. tracked.Select(f => clip.Frames[f]!.PoseFree)], neutral)];
     }
 
     private static int GapFrames(double seconds, FrameRate rate) => Math.Max(0, (int)Math.Round(seconds * rate.FramesPerSecond));

@@ -19,7 +19,8 @@ namespace FacePipeline.Stages;
 /// <param name="store">The media store.</param>
 /// <param name="mesh">MediaPipe's canonical face.</param>
 /// <param name="blendshapes">Transfer in blendshape space (needs the ICT-FaceKit model); null: such jobs are refused.</param>
-public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh mesh, IBlendshapeSpaceTransfer? blendshapes = null)
+/// <param name="resting">Finds each clip's resting face (the default neutral); null: the per-point median of the clip.</param>
+public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh mesh, IBlendshapeSpaceTransfer? blendshapes = null, IRestingFaces? resting = null)
 {
     /// <summary>Why a job asking for <see cref="TransferSpace.Blendshapes"/> fails on a service without the model.</summary>
     public const string BlendshapeModelMissing =
@@ -60,12 +61,41 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
     public RetargetPlan Plan(RetargetClip source, RetargetClip target, RetargetSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        source = WithNeutral(source, settings.Neutral);
+        target = WithNeutral(target, settings.Neutral);
         if (settings.Space == TransferSpace.Blendshapes)
         {
             (source, target) = InBlendshapeSpace(source, target);
         }
 
         return new RetargetPlanner(mesh).Plan(source, target, OptionsOf(settings));
+    }
+
+    /// <summary>
+    /// A clip with its neutral chosen as <paramref name="mode"/> says, unless the studio named its neutral frame: the
+    /// resting frames (<see cref="IRestingFaces"/>; the per-point median without one), or the first frame with a face.
+    /// </summary>
+    public RetargetClip WithNeutral(RetargetClip clip, NeutralMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        if (clip.NeutralFrame is not null || clip.Neutral is not null)
+        {
+            return clip;
+        }
+
+        if (mode == NeutralMode.First)
+        {
+            var first = Enumerable.Range(0, clip.Frames.Count).FirstOrDefault(f => clip.Frames[f] is not null, -1);
+            return first < 0 ? clip : clip with { NeutralFrame = first };
+        }
+
+        var poseFree = clip.Frames.Select(f => f?.PoseFree).ToList();
+        if (resting is null || poseFree.All(f => f is null) || resting.Find(poseFree) is not { } rest)
+        {
+            return clip;
+        }
+
+        return clip with { Neutral = rest.Neutral, NeutralFrame = rest.Frame, RestingFrames = rest.RestingFrames };
     }
 
     /// <summary>
@@ -144,7 +174,10 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
             Points(plan.SourceNeutral, 4),
             Points(plan.TargetNeutral, 4),
             targetFrames,
-            frames);
+            frames,
+            plan.SourceNeutralFrame,
+            plan.TargetNeutralFrame,
+            plan.TargetRestingFrames);
     }
 
     private static TrackedVideo VideoOf(VideoInfo video) =>

@@ -9,7 +9,10 @@ namespace FacePipeline.Stages;
 // and studios download it. Conventions as in tracking.json: pixels of the upright frame (origin top
 // left, y down); centimetres in MediaPipe's canonical face frame for pose-free points.
 
-/// <summary>A whole retarget: the clips, the output's video facts, the two neutrals, the target's frames and the output frames.</summary>
+/// <summary>
+/// A whole retarget: the clips, the output's video facts, the two neutrals, the target's frames and the output frames;
+/// the frames showing each clip's neutral, and the target's resting frames the face's texture is taken from.
+/// </summary>
 public sealed record RetargetDocument(
     string Schema,
     RetargetInput Source,
@@ -19,7 +22,10 @@ public sealed record RetargetDocument(
     float[][] SourceNeutral,
     float[][] TargetNeutral,
     IReadOnlyList<RetargetTargetFrame> TargetFrames,
-    IReadOnlyList<RetargetOutputFrame> Frames)
+    IReadOnlyList<RetargetOutputFrame> Frames,
+    int? SourceNeutralFrame = null,
+    int? TargetNeutralFrame = null,
+    IReadOnlyList<int>? TargetRestingFrames = null)
 {
     public const string SchemaV1 = "facepipeline.retarget/v1";
 

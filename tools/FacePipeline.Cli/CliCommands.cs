@@ -91,6 +91,7 @@ public static class CliCommands
         var timing = new Option<string?>("--timing") { Description = "A target shorter than the source: 'pingpong' (default), 'loop' or 'hold'." };
         var space = new Option<string?>("--space") { Description = "How the expression is transferred: 'mesh' (default: deformation transfer on the 468 points) or 'blendshapes' (the source's ARKit weights on the target's ICT-FaceKit identity; the server needs that model)." };
         var proRes = new Option<bool>("--prores") { Description = "Also write the result as ProRes 422 HQ (result.mov)." };
+        var neutral = new Option<string?>("--neutral") { Description = "Each actor's neutral where no frame is named: 'resting' (default: the frames with the least expression, so a held smile is not taken for rest) or 'first' (the clip's first frame with a face)." };
         var sourceNeutral = new Option<int?>("--source-neutral-frame") { Description = "A source frame showing the performer's neutral face (default: estimated)." };
         var targetNeutral = new Option<int?>("--target-neutral-frame") { Description = "A target frame showing the actor's neutral face (default: estimated)." };
         var chunk = new Option<int?>("--chunk-size") { Description = "Frames per chunk (default: the server's)." };
@@ -98,7 +99,7 @@ public static class CliCommands
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the result, the review clip and transfer.json go (default ./facepipe-out/<job id>)." };
         var command = new Command("retarget", "The target actor performs the source's expressions: submit, wait with progress, download the result and the review clip.")
         {
-            source, target, actor, modelVersion, intensity, mouth, eyes, brows, pose, timing, space, proRes, sourceNeutral, targetNeutral, chunk, noWait, output,
+            source, target, actor, modelVersion, intensity, mouth, eyes, brows, pose, timing, space, proRes, neutral, sourceNeutral, targetNeutral, chunk, noWait, output,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -128,6 +129,7 @@ public static class CliCommands
                 ["timing"] = parse.GetValue(timing),
                 ["space"] = parse.GetValue(space),
                 ["prores"] = parse.GetValue(proRes) ? "true" : null,
+                ["neutral"] = parse.GetValue(neutral),
                 ["sourceNeutralFrame"] = Text(parse.GetValue(sourceNeutral)),
                 ["targetNeutralFrame"] = Text(parse.GetValue(targetNeutral)),
                 ["chunkSize"] = Text(parse.GetValue(chunk)),

@@ -116,7 +116,8 @@ public static class JobRequests
             Flag("prores", defaults.ProRes),
             Frame("sourceNeutralFrame"),
             Frame("targetNeutralFrame"),
-            Space: Choice("space", defaults.Space));
+            Space: Choice("space", defaults.Space),
+            Neutral: Choice("neutral", defaults.Neutral));
         return problems.Count == 0 ? (settings, null) : (null, string.Join(" ", problems));
     }
 
