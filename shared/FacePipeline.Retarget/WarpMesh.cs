@@ -61,6 +61,8 @@ public sealed class WarpMesh
 
     private readonly Triangle[] triangles;
     private readonly (int A, int B)[] border;
+    private readonly Triangle[] insideOval;
+    private readonly (int A, int B)[] ovalBorder;
     private readonly Triangle[][] regions = new Triangle[Features.Length][];
     private readonly (int A, int B)[][] regionBorders = new (int A, int B)[Features.Length][];
     private readonly Triangle[][] rims = new Triangle[Features.Length][];
@@ -122,6 +124,13 @@ public sealed class WarpMesh
             throw new ArgumentException("The extended triangles are not a disc bounded by the outer ring.", nameof(faceTriangles));
         }
 
+        insideOval = [.. triangles.Where(t => !IsRing(t.A) && !IsRing(t.B) && !IsRing(t.C))];
+        ovalBorder = PiecewiseAffineWarp.BorderEdges(insideOval);
+        if (!ovalBorder.ToHashSet().SetEquals(LoopEdges(oval)))
+        {
+            throw new ArgumentException("The face triangles inside the oval are not bounded by the oval.", nameof(faceTriangles));
+        }
+
         foreach (var feature in Features)
         {
             var f = (int)feature;
@@ -139,6 +148,12 @@ public sealed class WarpMesh
 
     /// <summary>The border of <see cref="Triangles"/> (the outer ring's edges), as (lower, higher) index.</summary>
     internal ReadOnlySpan<(int A, int B)> Border => border;
+
+    /// <summary>The face inside its oval (every triangle but the strip out to the ring): what a <see cref="FaceBase"/> replaces.</summary>
+    internal ReadOnlySpan<Triangle> FaceTriangles => insideOval;
+
+    /// <summary>The border of <see cref="FaceTriangles"/>: the face oval's edges.</summary>
+    internal ReadOnlySpan<(int A, int B)> FaceBorder => ovalBorder;
 
     /// <summary>
     /// The triangles a donor replaces: for the mouth, the fan inside the inner lip and the lips up to
@@ -210,6 +225,8 @@ public sealed class WarpMesh
     }
 
     private static int Index(FaceFeature feature) => CentreOf(feature) - MouthCentre;
+
+    private static bool IsRing(int point) => point is >= RingStart and < RingStart + RingCount;
 
     private static IReadOnlyList<int> Hole(FaceFeature feature) => feature switch
     {

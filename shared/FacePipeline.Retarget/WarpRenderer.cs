@@ -29,6 +29,12 @@ public sealed record WarpRendererOptions
     /// <summary>Bound of the colour-matching gain: each channel's gain is clamped to [1/g, g].</summary>
     public double MaxColourGain { get; init; } = 2;
 
+    /// <summary>
+    /// Feather of a <see cref="FaceBase"/>'s mask inside the face oval, as a share of the inter-ocular distance (also the
+    /// width of the band inside the oval over which its colour is matched to the target frame's).
+    /// </summary>
+    public double FaceBaseFeatherShare { get; init; } = 0.25;
+
     /// <summary>The defaults.</summary>
     public static WarpRendererOptions Default { get; } = new();
 }
@@ -42,6 +48,15 @@ public sealed record WarpRendererOptions
 /// <param name="Frame">The donor frame, RGB24 of the same size as the target frame (only read, during the call).</param>
 /// <param name="Mesh">The donor frame's tracked 468-point image mesh (only read, during the call).</param>
 public sealed record FeatureDonor(FaceFeature Feature, ReadOnlyMemory<byte> Frame, Point2[] Mesh);
+
+/// <summary>
+/// The frame the face's own texture comes from when it is not the target frame: the actor's resting frame, so that the
+/// actor's own expression on the target frame (speech, a smile, a blink) never reaches the result. Only the face inside
+/// its oval is taken from it; hair, ears, neck and background stay the target frame's.
+/// </summary>
+/// <param name="Frame">RGB24 of the same size as the target frame (only read, during the call).</param>
+/// <param name="Mesh">Its tracked 468-point image mesh (only read, during the call).</param>
+public sealed record FaceBase(ReadOnlyMemory<byte> Frame, Point2[] Mesh);
 
 /// <summary>A rectangle of pixels.</summary>
 /// <param name="X">First column.</param>
@@ -134,6 +149,9 @@ public sealed class WarpRenderer
     /// <param name="donors">Feature donors (may be empty); their frames must have the target frame's size.</param>
     /// <param name="output">The output frame, same size; may be the very same memory as <paramref name="targetFrame"/>
     /// (in place), must not otherwise overlap it or a donor frame.</param>
+    /// <param name="faceBase">Where the face's texture comes from, when not <paramref name="targetFrame"/> (the actor's
+    /// resting frame); its face, warped from its own mesh to the destination, replaces the warped target frame's inside
+    /// the oval, before the donors.</param>
     public WarpRenderResult Render(
         ReadOnlySpan<byte> targetFrame,
         int width,
@@ -141,9 +159,16 @@ public sealed class WarpRenderer
         ReadOnlySpan<Point2> trackedMesh,
         ReadOnlySpan<Point2> destinationMesh,
         IReadOnlyList<FeatureDonor> donors,
-        Span<byte> output)
+        Span<byte> output,
+        FaceBase? faceBase = null)
     {
         ArgumentNullException.ThrowIfNull(donors);
+        if (faceBase is not null)
+        {
+            PiecewiseAffineWarp.RequireImage(faceBase.Frame.Length, width, height, nameof(faceBase));
+            WarpMesh.RequireMesh(faceBase.Mesh, nameof(faceBase));
+        }
+
         PiecewiseAffineWarp.RequireImage(targetFrame.Length, width, height, nameof(targetFrame));
         PiecewiseAffineWarp.RequireImage(output.Length, width, height, nameof(output));
         WarpMesh.RequireMesh(trackedMesh, nameof(trackedMesh));
@@ -186,6 +211,10 @@ public sealed class WarpRenderer
         var warped = PiecewiseAffineWarp.BorderDistance(cropMask, crop.Width, crop.Height, local, Mesh.Triangles, Mesh.Border, Options.FeatherPixels);
         PiecewiseAffineWarp.MaskFromDistance(cropMask, Options.FeatherPixels);
         CompositeCrop(output, width, crop, cropLayer, cropMask);
+        if (faceBase is not null)
+        {
+            RenderFaceBase(faceBase, width, height, crop, destinationMesh, output);
+        }
 
         var donorPixels = 0;
         for (var i = 0; i < donors.Count; i++)
@@ -194,6 +223,37 @@ public sealed class WarpRenderer
         }
 
         return new WarpRenderResult(crop, warped, donorPixels);
+    }
+
+    /// <summary>The face inside its oval, warped from the base frame to the destination mesh, colour-matched along the oval and feathered in.</summary>
+    private void RenderFaceBase(FaceBase faceBase, int width, int height, PixelRect crop, ReadOnlySpan<Point2> destinationMesh, Span<byte> output)
+    {
+        var pixels = crop.Width * crop.Height;
+        var cropLayer = layer.AsSpan(0, pixels * 3);
+        var cropMask = mask.AsSpan(0, pixels);
+        var feather = Math.Max(Options.FeatherPixels, Options.FaceBaseFeatherShare * ClosedLoopCorrection.InterOcular(destinationMesh));
+
+        Mesh.Extend(faceBase.Mesh, faceBase.Mesh, donorPoints);
+        CopyCrop(output, width, crop, cropLayer);
+        PiecewiseAffineWarp.Warp(faceBase.Frame.Span, width, height, cropLayer, crop.Width, crop.Height, donorPoints, local, Mesh.FaceTriangles);
+
+        Span<float> gain = [1f, 1f, 1f];
+        PiecewiseAffineWarp.BorderDistance(cropMask, crop.Width, crop.Height, local, Mesh.FaceTriangles, Mesh.FaceBorder, feather);
+        ColourGain(output, width, crop, cropLayer, cropMask, feather, gain);
+        PiecewiseAffineWarp.MaskFromDistance(cropMask, feather);
+        for (var i = 0; i < pixels; i++)
+        {
+            if (cropMask[i] > 0)
+            {
+                for (var c = 0; c < 3; c++)
+                {
+                    ref var v = ref cropLayer[(3 * i) + c];
+                    v = (byte)Math.Min(255, MathF.Round(v * gain[c]));
+                }
+            }
+        }
+
+        CompositeCrop(output, width, crop, cropLayer, cropMask);
     }
 
     private int RenderDonor(FeatureDonor donor, int width, int height, PixelRect crop, Span<byte> output)
@@ -212,7 +272,7 @@ public sealed class WarpRenderer
         {
             // The band: the lips or lid margin (never the mouth or eye interior) near the region's outer contour.
             PiecewiseAffineWarp.BorderDistance(cropMask, crop.Width, crop.Height, local, Mesh.RegionRim(donor.Feature), border, Options.ColourBandPixels);
-            ColourGain(output, width, crop, cropLayer, cropMask, gain);
+            ColourGain(output, width, crop, cropLayer, cropMask, Options.ColourBandPixels, gain);
         }
 
         var inside = PiecewiseAffineWarp.BorderDistance(
@@ -240,11 +300,11 @@ public sealed class WarpRenderer
     /// [1/<see cref="WarpRendererOptions.MaxColourGain"/>, <see cref="WarpRendererOptions.MaxColourGain"/>];
     /// left at 1 when the band is empty or the donor is black there.
     /// </summary>
-    private void ColourGain(ReadOnlySpan<byte> output, int width, PixelRect crop, ReadOnlySpan<byte> donorLayer, ReadOnlySpan<float> band, Span<float> gain)
+    private void ColourGain(ReadOnlySpan<byte> output, int width, PixelRect crop, ReadOnlySpan<byte> donorLayer, ReadOnlySpan<float> band, double bandWidth, Span<float> gain)
     {
         Span<double> main = stackalloc double[3];
         Span<double> donor = stackalloc double[3];
-        var limit = (float)Options.ColourBandPixels;
+        var limit = (float)bandWidth;
         for (var y = 0; y < crop.Height; y++)
         {
             var frameRow = output.Slice((((crop.Y + y) * width) + crop.X) * 3, crop.Width * 3);
