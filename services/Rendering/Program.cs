@@ -15,6 +15,7 @@ builder.Services.AddSingleton(models);
 builder.Services.AddSingleton<ITrackCurvesWriter, IctTrackCurvesWriter>();
 builder.Services.AddSingleton<TrackRenderStage>();
 builder.Services.AddSingleton<IFaceRendererFactory, NeuralFaceRendererFactory>();
+builder.Services.AddSingleton<IRenderedFaceTrackerFactory, LandmarkRenderedFaceTrackerFactory>(); // the retarget renderer's closed loop
 builder.Services.AddSingleton<RetargetRenderStage>();
 builder.Services.AddMessageBus(builder.Configuration, bus =>
 {

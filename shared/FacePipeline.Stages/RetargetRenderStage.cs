@@ -18,7 +18,8 @@ namespace FacePipeline.Stages;
 /// (<see cref="IFaceRendererFactory"/>, which the rendering service provides); no donors are needed then.
 /// With a curves writer, the transferred expression's blendshape curves are written too (blendshapes.csv, .json).
 /// </summary>
-public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null, ITrackCurvesWriter? curves = null)
+/// <param name="feedback">Opens the closed loop's tracker for one render (<see cref="ClosedLoopCorrection"/>); null: each frame is warped once.</param>
+public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null, ITrackCurvesWriter? curves = null, IRenderedFaceTrackerFactory? feedback = null)
 {
     /// <summary>Height of each panel of the review clip.</summary>
     public const int ReviewPanelHeight = ReviewComposer.DefaultPanelHeight;
@@ -34,7 +35,8 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         using var neural = command.GeneratorKey is { } generator
             ? (neuralRenderers ?? throw new InvalidOperationException("This rendering instance has no neural renderer runtime; the job names a trained model.")).Open(store.PathFor(generator))
             : null;
-        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh), neural);
+        using var eye = neural is null ? feedback?.Open() : null;
+        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh), neural, feedback: eye?.Tracker);
         using var _ = renderer;
         var target = command.Target.Video;
         var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
@@ -128,11 +130,23 @@ public sealed class RetargetFrameRenderer : IDisposable
     private readonly byte[] _reviewTargetFrame;
     private readonly int _maxDonorFrames;
     private readonly Dictionary<int, byte[]> _donorFrames = [];
+    private readonly FaceBaseChooser? _faceBases;
+    private readonly IRenderedFaceTracker? _feedback;
+    private readonly Dictionary<int, byte[]> _baseFrames = [];
     private int _loadedTarget = -1;
 
     /// <param name="neural">Renders the face instead of <paramref name="warp"/> and its donors, when given (not owned).</param>
-    public RetargetFrameRenderer(MediaStore store, RenderRetargetOutputs command, RetargetDocument document, WarpRenderer warp, IFaceRenderer? neural = null)
+    /// <param name="restingFace">
+    /// Take the face's texture from the target's resting frame nearest in head pose (<see cref="FaceBase"/>), so the actor's
+    /// own expression on each frame never reaches the result (default); false: from the target frame itself.
+    /// </param>
+    /// <param name="feedback">
+    /// The closed loop's tracker: each warped frame is tracked again and rendered once more with the destination corrected
+    /// by what the landmark model saw (<see cref="ClosedLoopCorrection"/>); null: rendered once.
+    /// </param>
+    public RetargetFrameRenderer(MediaStore store, RenderRetargetOutputs command, RetargetDocument document, WarpRenderer warp, IFaceRenderer? neural = null, bool restingFace = true, IRenderedFaceTracker? feedback = null)
     {
+        _feedback = feedback;
         _document = document;
         _warp = warp;
         _neural = neural;
@@ -147,6 +161,16 @@ public sealed class RetargetFrameRenderer : IDisposable
         _sourceFrame = new byte[_source.FrameBytes];
         _reviewTargetFrame = new byte[_target.FrameBytes];
         _maxDonorFrames = Math.Clamp((int)(MaxDonorCacheBytes / _target.FrameBytes), 2, 32);
+        if (restingFace && neural is null)
+        {
+            var resting = document.TargetRestingFrames is { Count: > 0 } listed
+                ? listed
+                : [document.TargetNeutralFrame ?? ClosestTo(document.TargetFrames, _targetNeutral)];
+            if (resting.Any(f => f >= 0 && f < _tracked.Length && _tracked[f] is not null))
+            {
+                _faceBases = new FaceBaseChooser(_tracked, resting);
+            }
+        }
     }
 
     /// <summary>Memory for donor frames kept between output frames.</summary>
@@ -180,8 +204,16 @@ public sealed class RetargetFrameRenderer : IDisposable
             transferred[k] = _targetNeutral[k] + ToVec3(frame.Expression[k]);
         }
 
+        FaceBase? faceBase = null;
+        var textureFrame = frame.TargetFrame;
+        if (_faceBases is not null)
+        {
+            textureFrame = _faceBases.Choose(frame.TargetFrame);
+            faceBase = new FaceBase(await BaseFrame(textureFrame, cancellationToken), _tracked[textureFrame]!);
+        }
+
         var donors = new List<FeatureDonor>();
-        foreach (var choice in _donors.Select(frame.TargetFrame, FeatureOpenings.Of(transferred)))
+        foreach (var choice in _donors.Select(textureFrame, FeatureOpenings.Of(transferred)))
         {
             if (_tracked[choice.Frame] is { } donorMesh)
             {
@@ -190,7 +222,13 @@ public sealed class RetargetFrameRenderer : IDisposable
         }
 
         var destination = frame.Destination.Select(p => new Point2(p[0], p[1])).ToArray();
-        LastCrop = _warp.Render(_frame, _target.Width, _target.Height, tracked, destination, donors, _output).Crop;
+        LastCrop = _warp.Render(_frame, _target.Width, _target.Height, tracked, destination, donors, _output, faceBase).Crop;
+        if (_feedback?.Track(_output, _target.Width, _target.Height, destination) is { } seen)
+        {
+            var corrected = ClosedLoopCorrection.Correct(destination, seen);
+            LastCrop = _warp.Render(_frame, _target.Width, _target.Height, tracked, corrected, donors, _output, faceBase).Crop;
+        }
+
         return _output;
     }
 
@@ -239,6 +277,31 @@ public sealed class RetargetFrameRenderer : IDisposable
         }
 
         return pixels;
+    }
+
+    /// <summary>A resting frame the face's texture comes from, kept once read (a clip has few).</summary>
+    private async ValueTask<byte[]> BaseFrame(int frame, CancellationToken cancellationToken)
+    {
+        if (!_baseFrames.TryGetValue(frame, out var pixels))
+        {
+            if (_baseFrames.Count >= _maxDonorFrames)
+            {
+                _baseFrames.Clear();
+            }
+
+            pixels = new byte[_target.FrameBytes];
+            await _target.ReadAsync(frame, pixels, cancellationToken);
+            _baseFrames[frame] = pixels;
+        }
+
+        return pixels;
+    }
+
+    /// <summary>The target frame whose pose-free face is closest to the neutral (documents written before the neutral frame was recorded).</summary>
+    private static int ClosestTo(IReadOnlyList<RetargetTargetFrame> frames, Vec3[] neutral)
+    {
+        var tracked = frames.Where(f => f.PoseFree is not null).ToList();
+        return tracked.Count == 0 ? -1 : tracked[NeutralEstimator.ClosestFrame([.. tracked.Select(f => f.PoseFree!.Select(ToVec3).ToArray())], neutral)].Index;
     }
 
     private static Vec3 ToVec3(float[] p) => new(p[0], p[1], p[2]);
