@@ -16,7 +16,8 @@ public readonly record struct FidelityFrame(double SourcePosition, int TargetFra
 /// <param name="RangeRatio">The result's p95–p5 span over the performer's.</param>
 /// <param name="PerformerSpan">The performer's p95–p5 span, in inter-ocular distances.</param>
 /// <param name="ResultSpan">The result's p95–p5 span.</param>
-public sealed record FeatureFidelity(ExpressionFeature Feature, int Frames, double PerformerR, double ActorR, double RangeRatio, double PerformerSpan, double ResultSpan)
+/// <param name="PerformerActorR">r(performer, actor) on the same frames: how much the two clips correlate by chance, the floor under <paramref name="ActorR"/> for a perfect result.</param>
+public sealed record FeatureFidelity(ExpressionFeature Feature, int Frames, double PerformerR, double ActorR, double RangeRatio, double PerformerSpan, double ResultSpan, double PerformerActorR = double.NaN)
 {
     /// <summary>The performer moved this feature enough to measure it (span ≥ <see cref="FidelityGoals.MinSpan"/>).</summary>
     public bool Moves => PerformerSpan >= FidelityGoals.MinSpan;
@@ -94,7 +95,7 @@ public static class RetargetFidelity
             var a = rows.Select(x => x.A[i]).ToArray();
             var r = rows.Select(x => x.R[i]).ToArray();
             var (ps, rs) = (Span(p), Span(r));
-            return new FeatureFidelity(f, rows.Count, Pearson(p, r), Pearson(a, r), ps > 0 ? rs / ps : double.NaN, ps, rs);
+            return new FeatureFidelity(f, rows.Count, Pearson(p, r), Pearson(a, r), ps > 0 ? rs / ps : double.NaN, ps, rs, Pearson(p, a));
         })];
     }
 

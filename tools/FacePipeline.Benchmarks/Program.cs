@@ -20,6 +20,7 @@ root.Subcommands.Add(Retarget());
 root.Subcommands.Add(Neural());
 root.Subcommands.Add(NeuralQuality());
 root.Subcommands.Add(NeuralNumerics());
+root.Subcommands.Add(Fidelity());
 root.Subcommands.Add(All());
 
 try
@@ -202,6 +203,23 @@ Command NeuralNumerics()
         Header(args);
         Print(NeuralNumericsBenchmark.Run(parse.GetValue(crop), parse.GetValue(steps), ct));
         return Task.FromResult(0);
+    });
+    return command;
+}
+
+Command Fidelity()
+{
+    var media = MediaOption();
+    var only = new Option<string?>("--only") { Description = "Run only the pairs whose 'source:target' names contain this text (e.g. grid_lbbc2a:obama)." };
+    var resting = new Option<bool>("--resting") { Description = "Neutrals from RestingFaceFinder (ICT-FaceKit activation) instead of the planner's default." };
+    var actorTexture = new Option<bool>("--actor-texture") { Description = "Warp each target frame's own face (the renderer before issue 13) instead of the actor's resting face." };
+    var openLoop = new Option<bool>("--open-loop") { Description = "Render each frame once (the renderer before issue 13), without the closed loop." };
+    var command = new Command("fidelity", "Retarget fidelity on real footage: the result re-tracked against the performer and the actor, per feature r, range ratio and leakage, on the shared pairs and built hard cases.") { media, only, resting, actorTexture, openLoop };
+    command.SetAction(async (parse, ct) =>
+    {
+        Header(args);
+        Print(await FidelityBenchmark.RunAsync(parse.GetValue(media)!, parse.GetValue(only), parse.GetValue(resting), parse.GetValue(actorTexture), parse.GetValue(openLoop), WorkDir(parse), ct));
+        return 0;
     });
     return command;
 }

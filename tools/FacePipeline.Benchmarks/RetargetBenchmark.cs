@@ -118,8 +118,6 @@ internal static class RetargetBenchmark
 
     private static string Pct(double fraction) => Md.F(fraction * 100, 2) + "%";
 
-    private sealed record TrackedClip(ClipTrack Clip, RetargetClip Faces, IReadOnlyList<FrameRecord> RawRecords);
-
     /// <param name="Recovered">How much of the asked change (transferred − target's own face) the result's reconstruction shows: Σ (result − own)·(asked) / Σ |asked|² (1: all of it, 0: none).</param>
     /// <param name="ScreenRecovered">The same in the image: how much of the asked 2D landmark motion the result's raw tracking shows.</param>
     private sealed record CycleError(double ErrorCm, double ChangeCm, double IodCm, int Frames, double Recovered, double ScreenRecovered = 0);
@@ -128,31 +126,10 @@ internal static class RetargetBenchmark
 
     private sealed class Bench(MediaStore store, BlazeFaceDetector detector, FaceLandmarker landmarker, CanonicalFaceMesh mesh)
     {
-        private readonly MetricLandmarks _geometry = new(mesh);
+        private readonly RetargetRig _rig = new(store, detector, landmarker, mesh);
 
         /// <summary>Extracts a clip into the store (as a job would), tracks it and builds its 3D face records.</summary>
-        public async Task<TrackedClip> TrackAsync(string path, string name, CancellationToken ct)
-        {
-            var extraction = await FrameExtractor.ExtractAsync(path, store.PathFor(name), new FrameExtractionOptions { ExtractAudio = false }, ct);
-            var clip = new ClipTrack(
-                name,
-                Path.GetFileName(path),
-                new VideoInfo(extraction.Width, extraction.Height, extraction.FrameRate.Numerator, extraction.FrameRate.Denominator, checked((int)extraction.FrameCount), extraction.Duration.TotalSeconds, false),
-                [.. extraction.Chunks.Select(c => new TrackChunk(new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount, $"{name}/{c.FileName}"), string.Empty))],
-                $"{name}/{extraction.TimelineFileName}",
-                null);
-            var raw = new List<FrameRecord>();
-            var tracker = new FaceTracker(detector, landmarker);
-            using var reader = new ClipFrameReader(store, clip);
-            var buffer = new byte[reader.FrameBytes];
-            for (var f = 0; f < reader.FrameCount; f++)
-            {
-                await reader.ReadAsync(f, buffer, ct);
-                raw.Add(Track(tracker, buffer, reader.Width, reader.Height, f));
-            }
-
-            return new TrackedClip(clip, Build(raw, clip.Video), raw);
-        }
+        public Task<TrackedClip> TrackAsync(string path, string name, CancellationToken ct) => _rig.TrackAsync(path, name, ct);
 
         public async Task<Run> RetargetAsync(TrackedClip source, TrackedClip target, string label, CancellationToken ct)
         {
@@ -211,14 +188,9 @@ internal static class RetargetBenchmark
                 Jitter(resultRaw));
         }
 
-        private RetargetClip Build(List<FrameRecord> raw, VideoInfo video)
-        {
-            var frames = new FaceSequenceBuilder(_geometry).Build([raw], video.Width, video.Height, FaceSequenceOptions.Default);
-            return ClipRecords.ToRetargetClip(frames, _geometry, video.Width, video.Height, new FrameRate(video.FrameRateNumerator, video.FrameRateDenominator), null);
-        }
+        private RetargetClip Build(List<FrameRecord> raw, VideoInfo video) => _rig.Build(raw, video);
 
-        private static FrameRecord Track(FaceTracker tracker, byte[] frame, int width, int height, int index) =>
-            new(index, index, [.. tracker.Process(frame, width, height).Select(ChunkFaceTracking.ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]);
+        private static FrameRecord Track(FaceTracker tracker, byte[] frame, int width, int height, int index) => RetargetRig.Track(tracker, frame, width, height, index);
 
         private static CycleError Cycle(RetargetPlan plan, RetargetClip target, RetargetClip result)
         {

@@ -1,0 +1,83 @@
+using FacePipeline.Contracts;
+using FacePipeline.Face;
+using FacePipeline.Geometry;
+using FacePipeline.Media;
+using FacePipeline.Retarget;
+using FacePipeline.Stages;
+using FacePipeline.Storage;
+
+namespace FacePipeline.Benchmarks;
+
+/// <summary>A clip extracted into the bench's store, tracked frame by frame, and built into 3D face records as in a job.</summary>
+internal sealed record TrackedClip(ClipTrack Clip, RetargetClip Faces, IReadOnlyList<FrameRecord> RawRecords);
+
+/// <summary>
+/// Retargets in-process with the pipeline's own classes, for the retarget and fidelity benchmarks: extraction
+/// (<see cref="FrameExtractor"/>), tracking (<see cref="FaceTracker"/>), face records (<see cref="FaceSequenceBuilder"/>),
+/// planning (<see cref="RetargetPlanner"/>) and rendering (<see cref="RetargetFrameRenderer"/>).
+/// </summary>
+internal sealed class RetargetRig(MediaStore store, BlazeFaceDetector detector, FaceLandmarker landmarker, CanonicalFaceMesh mesh)
+{
+    private readonly MetricLandmarks _geometry = new(mesh);
+
+    public CanonicalFaceMesh Mesh => mesh;
+
+    /// <summary>Extracts a clip into the store (as a job would), tracks it and builds its 3D face records.</summary>
+    public async Task<TrackedClip> TrackAsync(string path, string name, CancellationToken ct)
+    {
+        var extraction = await FrameExtractor.ExtractAsync(path, store.PathFor(name), new FrameExtractionOptions { ExtractAudio = false }, ct);
+        var clip = new ClipTrack(
+            name,
+            Path.GetFileName(path),
+            new VideoInfo(extraction.Width, extraction.Height, extraction.FrameRate.Numerator, extraction.FrameRate.Denominator, checked((int)extraction.FrameCount), extraction.Duration.TotalSeconds, false),
+            [.. extraction.Chunks.Select(c => new TrackChunk(new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount, $"{name}/{c.FileName}"), string.Empty))],
+            $"{name}/{extraction.TimelineFileName}",
+            null);
+        var raw = new List<FrameRecord>();
+        var tracker = new FaceTracker(detector, landmarker);
+        using var reader = new ClipFrameReader(store, clip);
+        var buffer = new byte[reader.FrameBytes];
+        for (var f = 0; f < reader.FrameCount; f++)
+        {
+            await reader.ReadAsync(f, buffer, ct);
+            raw.Add(Track(tracker, buffer, reader.Width, reader.Height, f));
+        }
+
+        return new TrackedClip(clip, Build(raw, clip.Video), raw);
+    }
+
+    /// <summary>Plans a retarget of <paramref name="source"/> onto <paramref name="target"/> and renders every output frame (RGB24, in memory).</summary>
+    public async Task<(RetargetPlan Plan, List<byte[]> Frames, double RenderMs)> RetargetAsync(
+        TrackedClip source, TrackedClip target, RetargetPlanOptions options, RetargetSettings settings, CancellationToken ct, bool restingFace = true, bool closedLoop = true)
+    {
+        var plan = new RetargetPlanner(mesh).Plan(source.Faces, target.Faces, options);
+        var command = new TransferExpressions(Guid.Empty, source.Clip, target.Clip, settings, "transfer.json");
+        var document = ExpressionTransferStage.Document(command, plan);
+        var render = new RenderRetargetOutputs(Guid.Empty, source.Clip, target.Clip, settings, "transfer.json", "result.mp4", "review.mp4", null);
+        var frames = new List<byte[]>(plan.Frames.Count);
+        using var renderer = new RetargetFrameRenderer(store, render, document, new WarpRenderer(mesh), restingFace: restingFace, feedback: closedLoop ? new LandmarkRenderedFaceTracker(landmarker) : null);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < plan.Frames.Count; i++)
+        {
+            frames.Add((await renderer.RenderAsync(i, ct)).ToArray());
+        }
+
+        return (plan, frames, clock.Elapsed.TotalMilliseconds / Math.Max(1, plan.Frames.Count));
+    }
+
+    /// <summary>Tracks rendered frames with a fresh tracker, as the result would be tracked in a job.</summary>
+    public List<FrameRecord> TrackFrames(IReadOnlyList<byte[]> frames, int width, int height)
+    {
+        var tracker = new FaceTracker(detector, landmarker);
+        return [.. frames.Select((frame, i) => Track(tracker, frame, width, height, i))];
+    }
+
+    public RetargetClip Build(List<FrameRecord> raw, VideoInfo video)
+    {
+        var frames = new FaceSequenceBuilder(_geometry).Build([raw], video.Width, video.Height, FaceSequenceOptions.Default);
+        return ClipRecords.ToRetargetClip(frames, _geometry, video.Width, video.Height, new FrameRate(video.FrameRateNumerator, video.FrameRateDenominator), null);
+    }
+
+    public static FrameRecord Track(FaceTracker tracker, byte[] frame, int width, int height, int index) =>
+        new(index, index, [.. tracker.Process(frame, width, height).Select(ChunkFaceTracking.ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]);
+}
