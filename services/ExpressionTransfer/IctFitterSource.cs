@@ -15,7 +15,7 @@ public sealed class IctFitterSource(ModelPaths models, CanonicalFaceMesh canonic
         var (fitter, problem, error) = BlendshapeFitter.TryLoad(models.IctFaceModel, canonical);
         if (fitter is null)
         {
-            logger.LogWarning(error, "{Problem}: retargets in blendshape space are refused, and neutrals fall back to the clip's per-point median.", problem);
+            logger.LogWarning(error, "{Problem}: retargets in blendshape space are refused.", problem);
             return null;
         }
 
@@ -28,22 +28,4 @@ public sealed class IctFitterSource(ModelPaths models, CanonicalFaceMesh canonic
 
     /// <summary>The fitter, or null without the model.</summary>
     public BlendshapeFitter? Fitter => _fitter.Value;
-}
-
-/// <summary>Each clip's resting face by <see cref="RestingFaceFinder"/> (ICT-FaceKit activation against the model's average face).</summary>
-public sealed class IctRestingFaces(IctFitterSource ict, ILogger<IctRestingFaces> logger) : IRestingFaces
-{
-    private readonly Lazy<RestingFaceFinder?> _finder = new(() => ict.Fitter is { } fitter ? RestingFaceFinder.For(fitter) : null);
-
-    public RestingFaceChoice? Find(IReadOnlyList<Vec3[]?> poseFree)
-    {
-        if (_finder.Value is not { } finder)
-        {
-            return null;
-        }
-
-        var rest = finder.Find(poseFree);
-        logger.LogInformation("Resting face: frame {Frame}, {Count} resting frames of {Total}", rest.Frame, rest.RestingFrames.Count, poseFree.Count);
-        return new RestingFaceChoice(rest.Neutral, rest.Frame, rest.RestingFrames);
-    }
 }

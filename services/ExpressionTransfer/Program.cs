@@ -12,7 +12,6 @@ builder.Services.AddSingleton(_ => CanonicalFaceMesh.Load(models.FaceGeometry));
 builder.Services.AddSingleton(models);
 builder.Services.AddSingleton<IctFitterSource>(); // loads the ICT model on the first job that needs it
 builder.Services.AddSingleton<IBlendshapeSpaceTransfer, IctBlendshapeSpaceTransfer>();
-builder.Services.AddSingleton<IRestingFaces, IctRestingFaces>();
 builder.Services.AddSingleton<ExpressionTransferStage>();
 builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddConsumer<TransferExpressionsConsumer, TransferExpressionsConsumerDefinition>());
 

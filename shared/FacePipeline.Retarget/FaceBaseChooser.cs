@@ -4,14 +4,14 @@ namespace FacePipeline.Retarget;
 
 /// <summary>
 /// Picks, for each target frame, the resting frame whose face texture a retarget renders from (<see cref="FaceBase"/>):
-/// the one whose rigid landmarks (forehead, nose, eye corners, cheeks, chin) best match the frame's after a 2D
+/// the one whose rigid landmarks (forehead, nose, eye corners, cheeks) best match the frame's after a 2D
 /// similarity alignment, so that the warp from the resting frame to the frame's pose is as small as it can be. The
 /// mismatch is the RMS distance over those points divided by the frame's inter-ocular distance.
 /// </summary>
 public sealed class FaceBaseChooser
 {
     /// <summary>Points that an expression hardly moves.</summary>
-    public static IReadOnlyList<int> RigidPoints { get; } = [10, 151, 9, 8, 168, 6, 197, 195, 1, 33, 133, 362, 263, 234, 454, 152];
+    public static IReadOnlyList<int> RigidPoints { get; } = [10, 151, 9, 8, 168, 6, 197, 195, 1, 33, 133, 362, 263, 234, 454];
 
     private readonly IReadOnlyList<Point2[]?> tracked;
     private readonly int[] resting;

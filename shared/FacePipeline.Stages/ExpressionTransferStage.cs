@@ -19,8 +19,7 @@ namespace FacePipeline.Stages;
 /// <param name="store">The media store.</param>
 /// <param name="mesh">MediaPipe's canonical face.</param>
 /// <param name="blendshapes">Transfer in blendshape space (needs the ICT-FaceKit model); null: such jobs are refused.</param>
-/// <param name="resting">Finds each clip's resting face (the default neutral); null: the per-point median of the clip.</param>
-public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh mesh, IBlendshapeSpaceTransfer? blendshapes = null, IRestingFaces? resting = null)
+public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh mesh, IBlendshapeSpaceTransfer? blendshapes = null)
 {
     /// <summary>Why a job asking for <see cref="TransferSpace.Blendshapes"/> fails on a service without the model.</summary>
     public const string BlendshapeModelMissing =
@@ -73,28 +72,22 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
 
     /// <summary>
     /// A clip with its neutral chosen as <paramref name="mode"/> says, unless the studio named its neutral frame: the
-    /// resting frames (<see cref="IRestingFaces"/>; the per-point median without one), or the first frame with a face.
+    /// resting frames (<see cref="RestingFaceFinder"/>), or the first frame with a face.
     /// </summary>
-    public RetargetClip WithNeutral(RetargetClip clip, NeutralMode mode)
+    public static RetargetClip WithNeutral(RetargetClip clip, NeutralMode mode)
     {
         ArgumentNullException.ThrowIfNull(clip);
-        if (clip.NeutralFrame is not null || clip.Neutral is not null)
+        if (clip.NeutralFrame is not null || clip.Neutral is not null || clip.Frames.All(f => f is null))
         {
             return clip;
         }
 
         if (mode == NeutralMode.First)
         {
-            var first = Enumerable.Range(0, clip.Frames.Count).FirstOrDefault(f => clip.Frames[f] is not null, -1);
-            return first < 0 ? clip : clip with { NeutralFrame = first };
+            return clip with { NeutralFrame = Enumerable.Range(0, clip.Frames.Count).First(f => clip.Frames[f] is not null) };
         }
 
-        var poseFree = clip.Frames.Select(f => f?.PoseFree).ToList();
-        if (resting is null || poseFree.All(f => f is null) || resting.Find(poseFree) is not { } rest)
-        {
-            return clip;
-        }
-
+        var rest = RestingFaceFinder.Find([.. clip.Frames.Select(f => f?.PoseFree)]);
         return clip with { Neutral = rest.Neutral, NeutralFrame = rest.Frame, RestingFrames = rest.RestingFrames };
     }
 

@@ -115,6 +115,7 @@ public sealed class RetargetJobTests(PipelineFixture pipeline)
     [InlineData(true, true, "mouthGain=7", "mouthGain must be a number from 0 to 3")]
     [InlineData(true, true, "prores=maybe", "prores must be true or false")]
     [InlineData(true, true, "space=pixels", "space must be one of: mesh, blendshapes.")]
+    [InlineData(true, true, "neutral=median", "neutral must be one of: resting, first.")]
     public async Task A_retarget_request_missing_a_clip_or_with_a_bad_setting_is_refused_and_stores_nothing(bool withSource, bool withTarget, string field, string expected)
     {
         var clip = RepoPaths.MediaFile("grid_bbaf2n.mp4");

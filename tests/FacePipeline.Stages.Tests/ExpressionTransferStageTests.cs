@@ -28,9 +28,12 @@ public sealed class ExpressionTransferStageTests : IDisposable
 
         var plan = stage.Plan(source, target, RetargetSettings.Default with { Space = TransferSpace.Blendshapes });
 
-        // The stand-in was handed both clips' pose-free faces and the studio's neutral frames.
+        // The stand-in was handed both clips' pose-free faces, the studio's neutral frame of the source, and the target's
+        // resting frame (none was named for it).
         var call = Assert.Single(transfer.Calls);
-        Assert.Equal((12, 12, (int?)2, (int?)null), (call.Source.Count, call.Target.Count, call.SourceNeutralFrame, call.TargetNeutralFrame));
+        var targetRest = ExpressionTransferStage.WithNeutral(target, NeutralMode.Resting).NeutralFrame;
+        Assert.NotNull(targetRest);
+        Assert.Equal((12, 12, (int?)2, targetRest), (call.Source.Count, call.Target.Count, call.SourceNeutralFrame, call.TargetNeutralFrame));
         Assert.Null(call.Source[5]);
         Assert.Same(source.Frames[3]!.PoseFree, call.Source[3]);
 
@@ -105,8 +108,39 @@ public sealed class ExpressionTransferStageTests : IDisposable
         Assert.Equal(TransferSpace.Blendshapes, (await RetargetDocument.ReadAsync(stream, CancellationToken.None)).Settings.Space);
     }
 
+    [Fact]
+    public async Task The_neutral_is_a_resting_frame_by_default_or_the_first_frame_and_transfer_json_names_it()
+    {
+        // Frame 0 has no face; the face holds an expression on every frame but 6 and 7.
+        var held = Clip(12, scale: 1, lost: 0, stretch: f => f is 6 or 7 ? 0 : 0.15);
+        var rested = ExpressionTransferStage.WithNeutral(held, NeutralMode.Resting);
+        Assert.Contains(rested.NeutralFrame!.Value, new[] { 6, 7 });
+        Assert.Contains(6, rested.RestingFrames!);
+        Assert.Contains(7, rested.RestingFrames!);
+        Assert.True(MaxDistance(rested.Neutral!, held.Frames[6]!.PoseFree) < 1e-9);
+
+        Assert.Equal(1, ExpressionTransferStage.WithNeutral(held, NeutralMode.First).NeutralFrame);
+        var named = held with { NeutralFrame = 3 };
+        Assert.Same(named, ExpressionTransferStage.WithNeutral(named, NeutralMode.Resting));
+
+        var stage = new ExpressionTransferStage(_store, _mesh);
+        var plan = stage.Plan(Clip(12, scale: 0.9), held, RetargetSettings.Default);
+        Assert.Contains(plan.TargetNeutralFrame, new[] { 6, 7 });
+        Assert.Contains(plan.TargetNeutralFrame, plan.TargetRestingFrames);
+        var video = new VideoInfo(Width, Height, 25, 1, 12, 0.48, false);
+        var command = new TransferExpressions(Guid.NewGuid(), new ClipTrack("source", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", video, [], "t", null), RetargetSettings.Default, "transfer.json");
+        using var stream = new MemoryStream();
+        await ExpressionTransferStage.Document(command, plan).WriteAsync(stream, CancellationToken.None);
+        stream.Position = 0;
+        var document = await RetargetDocument.ReadAsync(stream, CancellationToken.None);
+        Assert.Equal(plan.TargetNeutralFrame, document.TargetNeutralFrame);
+        Assert.Equal(plan.SourceNeutralFrame, document.SourceNeutralFrame);
+        Assert.Equal(plan.TargetRestingFrames, document.TargetRestingFrames);
+        Assert.Equal(NeutralMode.Resting, document.Settings.Neutral);
+    }
+
     /// <summary>A clip of the canonical face scaled by <paramref name="scale"/>, mouth opening and closing, head turning slowly; frame <paramref name="lost"/> without a face.</summary>
-    private RetargetClip Clip(int frames, double scale, int? lost = null)
+    private RetargetClip Clip(int frames, double scale, int? lost = null, Func<int, double>? stretch = null)
     {
         var neutral = _mesh.Vertices.ToArray().Select(p => p * scale).ToArray();
         var faces = new ClipFace?[frames];
@@ -117,7 +151,7 @@ public sealed class ExpressionTransferStageTests : IDisposable
                 continue;
             }
 
-            var poseFree = Stretch(neutral, 0.1 * Math.Sin(f * 0.7));
+            var poseFree = Stretch(neutral, stretch?.Invoke(f) ?? 0.1 * Math.Sin(f * 0.7));
             var pose = new FacePose(new EulerAngles(8 * Math.Sin(f * 0.2), 5, 0).ToMatrix(), new Vec3(1, -2, -60), 1);
             faces[f] = new ClipFace(PerspectiveCamera.Default.ProjectToScreen([.. poseFree.Select(pose.Apply)], Width, Height), pose, poseFree);
         }

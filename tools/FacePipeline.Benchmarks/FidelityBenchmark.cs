@@ -2,7 +2,6 @@ using System.Globalization;
 using FacePipeline.Contracts;
 using FacePipeline.Face;
 using FacePipeline.Geometry;
-using FacePipeline.Morphable;
 using FacePipeline.Retarget;
 using FacePipeline.Stages;
 using FacePipeline.Storage;
@@ -21,7 +20,7 @@ internal static class FidelityBenchmark
     /// <summary>A clip of the benchmark: a shared clip, or one built from a shared clip's frames.</summary>
     private sealed record ClipSpec(string Name, string Label, Func<string, string, CancellationToken, Task<string>> Make);
 
-    public static async Task<string> RunAsync(string media, string? only, bool resting, bool actorTexture, bool openLoop, string workParent, CancellationToken ct)
+    public static async Task<string> RunAsync(string media, string? only, string neutral, bool actorTexture, bool openLoop, string workParent, CancellationToken ct)
     {
         var scratch = BenchPaths.CreateScratch(workParent, "fidelity");
         try
@@ -31,7 +30,6 @@ internal static class FidelityBenchmark
             using var landmarker = new FaceLandmarker(models.FaceLandmarks);
             var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
             var rig = new RetargetRig(new MediaStore(scratch), detector, landmarker, mesh);
-            var finder = resting ? RestingFaceFinder.For(BlendshapeFitter.Load(models.IctFaceModel, mesh)) : null;
 
             var grid = Shared(media, "grid_lbbc2a.mp4");
             var obama = Shared(media, "obama_wh_closeup.mp4");
@@ -58,11 +56,12 @@ internal static class FidelityBenchmark
                     Console.Error.WriteLine($"fidelity: tracking {spec.Label}…");
                     var path = await spec.Make(scratch, spec.Name, ct);
                     clip = await rig.TrackAsync(path, spec.Name, ct);
-                    if (finder is not null)
+                    if (neutral != "median")
                     {
-                        var rest = finder.Find([.. clip.Faces.Frames.Select(f => f?.PoseFree)]);
-                        Console.Error.WriteLine($"fidelity: {spec.Name} rests on frame {rest.Frame} ({rest.RestingFrames.Count} resting frames: {string.Join(",", rest.RestingFrames)})");
-                        clip = clip with { Faces = clip.Faces with { Neutral = rest.Neutral, NeutralFrame = rest.Frame, RestingFrames = rest.RestingFrames } };
+                        // As the transfer stage does: the resting frames (default) or the first frame.
+                        var faces = ExpressionTransferStage.WithNeutral(clip.Faces, neutral == "first" ? NeutralMode.First : NeutralMode.Resting);
+                        Console.Error.WriteLine($"fidelity: {spec.Name} neutral frame {faces.NeutralFrame} (resting: {string.Join(",", faces.RestingFrames ?? [])})");
+                        clip = clip with { Faces = faces };
                     }
 
                     tracked[spec.Name] = clip;
@@ -82,7 +81,7 @@ internal static class FidelityBenchmark
                 results.Add((source, target, Measure(performer, actor, result, plan), plan.Frames.Count, renderMs));
             }
 
-            return Report(media, only, resting, actorTexture, openLoop, results);
+            return Report(media, only, neutral, actorTexture, openLoop, results);
         }
         finally
         {
@@ -102,13 +101,13 @@ internal static class FidelityBenchmark
     private static double[]?[] Features(IReadOnlyList<FrameRecord> raw) =>
         [.. raw.Select(r => r.Faces.Count > 0 ? ExpressionFeatures.Measure(r.Faces[0].Landmarks) : null)];
 
-    private static string Report(string media, string? only, bool resting, bool actorTexture, bool openLoop, List<(ClipSpec Source, ClipSpec Target, IReadOnlyList<FeatureFidelity> Fidelity, int Frames, double RenderMs)> results)
+    private static string Report(string media, string? only, string neutral, bool actorTexture, bool openLoop, List<(ClipSpec Source, ClipSpec Target, IReadOnlyList<FeatureFidelity> Fidelity, int Frames, double RenderMs)> results)
     {
         var lines = new List<string>
         {
             "### Retarget fidelity: the result re-tracked against the performer and the actor",
             "",
-            $"Command: `{Md.Command([.. new[] { "fidelity", "--media", BenchArgs.PathArg(media) }.Concat(only is { Length: > 0 } ? ["--only", only] : Array.Empty<string>()).Concat(resting ? ["--resting"] : Array.Empty<string>()).Concat(actorTexture ? ["--actor-texture"] : Array.Empty<string>()).Concat(openLoop ? ["--open-loop"] : Array.Empty<string>())])}`",
+            $"Command: `{Md.Command([.. new[] { "fidelity", "--media", BenchArgs.PathArg(media) }.Concat(only is { Length: > 0 } ? ["--only", only] : Array.Empty<string>()).Concat(neutral != "resting" ? ["--neutral", neutral] : Array.Empty<string>()).Concat(actorTexture ? ["--actor-texture"] : Array.Empty<string>()).Concat(openLoop ? ["--open-loop"] : Array.Empty<string>())])}`",
             "",
             "Each cell: r(performer, result) / range ratio (result p95–p5 over the performer's) / leakage r(actor, result). "
             + $"Goals: r ≥ {FidelityGoals.MinR:F1}, ratio {FidelityGoals.MinRangeRatio:F2}–{FidelityGoals.MaxRangeRatio:F2}, leakage ≤ {FidelityGoals.MaxLeakage:F1}; "
@@ -154,7 +153,7 @@ internal static class FidelityBenchmark
         lines.Add("");
         lines.Add("Clips: " + string.Join("; ", results.SelectMany(r => new[] { r.Source, r.Target }).DistinctBy(c => c.Name).Select(c => $"`{c.Name}` = {c.Label}")) + ".");
         lines.Add("");
-        lines.Add("Every clip is extracted and tracked with the pipeline's own classes, planned with the default settings (`RetargetPlanOptions.Default`: estimated neutrals, full intensity, the target's pose, ping-pong) and rendered by the warp renderer; "
+        lines.Add("Every clip is extracted and tracked with the pipeline's own classes, planned as the transfer stage plans (neutrals as `--neutral` says, default the resting frames; full intensity, the target's pose, ping-pong) and rendered as the rendering stage renders (from the actor's resting face, closed loop; `--actor-texture` and `--open-loop` switch those off); "
             + "the result's frames are tracked again by a fresh tracker. Features from the raw 2D landmarks of the largest face (roll removed, over the IOD): mouth opening 13–14, width 61–291, smile = the corners' lift above the inner-lip centre, eye openings 159–145 and 386–374, brow heights 105–159 and 334–386. "
             + "The performer's features are interpolated at each output frame's source position; the actor's are those of the frame the result was rendered from. Held (performer lost) and untracked frames are left out.");
         return string.Join('\n', lines) + "\n";

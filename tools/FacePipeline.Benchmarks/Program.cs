@@ -211,14 +211,15 @@ Command Fidelity()
 {
     var media = MediaOption();
     var only = new Option<string?>("--only") { Description = "Run only the pairs whose 'source:target' names contain this text (e.g. grid_lbbc2a:obama)." };
-    var resting = new Option<bool>("--resting") { Description = "Neutrals from RestingFaceFinder (ICT-FaceKit activation) instead of the planner's default." };
+    var neutral = new Option<string>("--neutral") { Description = "Each clip's neutral: 'resting' (default, as the pipeline does), 'first', or 'median' (the per-point median of the clip, as before issue 13).", DefaultValueFactory = _ => "resting" };
+    neutral.AcceptOnlyFromAmong("resting", "first", "median");
     var actorTexture = new Option<bool>("--actor-texture") { Description = "Warp each target frame's own face (the renderer before issue 13) instead of the actor's resting face." };
     var openLoop = new Option<bool>("--open-loop") { Description = "Render each frame once (the renderer before issue 13), without the closed loop." };
-    var command = new Command("fidelity", "Retarget fidelity on real footage: the result re-tracked against the performer and the actor, per feature r, range ratio and leakage, on the shared pairs and built hard cases.") { media, only, resting, actorTexture, openLoop };
+    var command = new Command("fidelity", "Retarget fidelity on real footage: the result re-tracked against the performer and the actor, per feature r, range ratio and leakage, on the shared pairs and built hard cases.") { media, only, neutral, actorTexture, openLoop };
     command.SetAction(async (parse, ct) =>
     {
         Header(args);
-        Print(await FidelityBenchmark.RunAsync(parse.GetValue(media)!, parse.GetValue(only), parse.GetValue(resting), parse.GetValue(actorTexture), parse.GetValue(openLoop), WorkDir(parse), ct));
+        Print(await FidelityBenchmark.RunAsync(parse.GetValue(media)!, parse.GetValue(only), parse.GetValue(neutral)!, parse.GetValue(actorTexture), parse.GetValue(openLoop), WorkDir(parse), ct));
         return 0;
     });
     return command;
