@@ -20,7 +20,7 @@ internal static class FidelityBenchmark
     /// <summary>A clip of the benchmark: a shared clip, or one built from a shared clip's frames.</summary>
     private sealed record ClipSpec(string Name, string Label, Func<string, string, CancellationToken, Task<string>> Make);
 
-    public static async Task<string> RunAsync(string media, string? only, string neutral, bool actorTexture, bool openLoop, string workParent, CancellationToken ct)
+    public static async Task<string> RunAsync(string media, string? only, string neutral, bool actorTexture, bool openLoop, string? stills, string workParent, CancellationToken ct)
     {
         var scratch = BenchPaths.CreateScratch(workParent, "fidelity");
         try
@@ -78,6 +78,16 @@ internal static class FidelityBenchmark
                 Console.Error.WriteLine($"fidelity: {source.Name} onto {target.Name}…");
                 var (plan, frames, renderMs) = await rig.RetargetAsync(performer, actor, RetargetPlanOptions.Default, RetargetSettings.Default, ct, restingFace: !actorTexture, closedLoop: !openLoop);
                 var result = rig.TrackFrames(frames, actor.Clip.Video.Width, actor.Clip.Video.Height);
+                if (stills is not null)
+                {
+                    // A few result frames beside the performer's and actor's, for a person to look at.
+                    Directory.CreateDirectory(stills);
+                    foreach (var k in new[] { frames.Count / 4, frames.Count / 2, 3 * frames.Count / 4 })
+                    {
+                        await FacePipeline.Media.StillImageWriter.WriteAsync(frames[k], actor.Clip.Video.Width, actor.Clip.Video.Height, Path.Combine(stills, $"{source.Name}-onto-{target.Name}-{k:D4}.png"), ct);
+                    }
+                }
+
                 results.Add((source, target, Measure(performer, actor, result, plan), plan.Frames.Count, renderMs));
             }
 
