@@ -241,17 +241,7 @@ public sealed class WarpRenderer
         PiecewiseAffineWarp.BorderDistance(cropMask, crop.Width, crop.Height, local, Mesh.FaceTriangles, Mesh.FaceBorder, feather);
         ColourGain(output, width, crop, cropLayer, cropMask, feather, gain);
         PiecewiseAffineWarp.MaskFromDistance(cropMask, feather);
-        for (var i = 0; i < pixels; i++)
-        {
-            if (cropMask[i] > 0)
-            {
-                for (var c = 0; c < 3; c++)
-                {
-                    ref var v = ref cropLayer[(3 * i) + c];
-                    v = (byte)Math.Min(255, MathF.Round(v * gain[c]));
-                }
-            }
-        }
+        ApplyGain(cropLayer, cropMask, gain);
 
         CompositeCrop(output, width, crop, cropLayer, cropMask);
     }
@@ -278,17 +268,7 @@ public sealed class WarpRenderer
         var inside = PiecewiseAffineWarp.BorderDistance(
             cropMask, crop.Width, crop.Height, local, Mesh.RegionTriangles(donor.Feature), border, Options.DonorFeatherPixels);
         PiecewiseAffineWarp.MaskFromDistance(cropMask, Options.DonorFeatherPixels);
-        for (var i = 0; i < pixels; i++)
-        {
-            if (cropMask[i] > 0)
-            {
-                for (var c = 0; c < 3; c++)
-                {
-                    ref var v = ref cropLayer[(3 * i) + c];
-                    v = (byte)Math.Min(255, MathF.Round(v * gain[c]));
-                }
-            }
-        }
+        ApplyGain(cropLayer, cropMask, gain);
 
         CompositeCrop(output, width, crop, cropLayer, cropMask);
         return inside;
@@ -329,6 +309,22 @@ public sealed class WarpRenderer
         for (var c = 0; c < 3; c++)
         {
             gain[c] = donor[c] > 0 ? (float)Math.Clamp(main[c] / donor[c], 1 / bound, bound) : 1f;
+        }
+    }
+
+    /// <summary>Multiplies each channel of the layer's pixels under the mask by its gain.</summary>
+    private static void ApplyGain(Span<byte> cropLayer, ReadOnlySpan<float> cropMask, ReadOnlySpan<float> gain)
+    {
+        for (var i = 0; i < cropMask.Length; i++)
+        {
+            if (cropMask[i] > 0)
+            {
+                for (var c = 0; c < 3; c++)
+                {
+                    ref var v = ref cropLayer[(3 * i) + c];
+                    v = (byte)Math.Min(255, MathF.Round(v * gain[c]));
+                }
+            }
         }
     }
 

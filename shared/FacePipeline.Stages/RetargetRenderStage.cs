@@ -262,36 +262,23 @@ public sealed class RetargetFrameRenderer : IDisposable
     }
 
     /// <summary>A donor frame, kept once read (donors repeat: the widest-open mouth is used again and again), within <see cref="MaxDonorCacheBytes"/>.</summary>
-    private async ValueTask<byte[]> DonorFrame(int frame, CancellationToken cancellationToken)
-    {
-        if (!_donorFrames.TryGetValue(frame, out var pixels))
-        {
-            if (_donorFrames.Count >= _maxDonorFrames)
-            {
-                _donorFrames.Clear();
-            }
-
-            pixels = new byte[_target.FrameBytes];
-            await _target.ReadAsync(frame, pixels, cancellationToken);
-            _donorFrames[frame] = pixels;
-        }
-
-        return pixels;
-    }
+    private ValueTask<byte[]> DonorFrame(int frame, CancellationToken cancellationToken) => Cached(_donorFrames, frame, cancellationToken);
 
     /// <summary>A resting frame the face's texture comes from, kept once read (a clip has few).</summary>
-    private async ValueTask<byte[]> BaseFrame(int frame, CancellationToken cancellationToken)
+    private ValueTask<byte[]> BaseFrame(int frame, CancellationToken cancellationToken) => Cached(_baseFrames, frame, cancellationToken);
+
+    private async ValueTask<byte[]> Cached(Dictionary<int, byte[]> cache, int frame, CancellationToken cancellationToken)
     {
-        if (!_baseFrames.TryGetValue(frame, out var pixels))
+        if (!cache.TryGetValue(frame, out var pixels))
         {
-            if (_baseFrames.Count >= _maxDonorFrames)
+            if (cache.Count >= _maxDonorFrames)
             {
-                _baseFrames.Clear();
+                cache.Clear();
             }
 
             pixels = new byte[_target.FrameBytes];
             await _target.ReadAsync(frame, pixels, cancellationToken);
-            _baseFrames[frame] = pixels;
+            cache[frame] = pixels;
         }
 
         return pixels;

@@ -72,7 +72,7 @@ public sealed class NumericsTests
             NeuralRendererConfig.ForCrop(32, baseChannels: 4),
             new TrainingOptions { BatchSize = 2, Seed = 5, ProgressInterval = 1, CheckpointInterval = 2 },
             torch.CPU);
-        var pairs = RandomPairs(4);
+        var pairs = TrainerUnitTests.RandomPairs(4);
         var checkpoints = new List<int>();
         trainer.Train(pairs, null, TrainingBudget.Steps(4), checkpoint: t => checkpoints.Add(t.Step));
         Assert.Equal([2, 4], checkpoints);
@@ -102,18 +102,9 @@ public sealed class NumericsTests
             NeuralRendererConfig.ForCrop(32, baseChannels: 4),
             new TrainingOptions { BatchSize = 2, Seed = 6, LearningRate = double.PositiveInfinity },
             torch.CPU);
-        var diverged = Assert.Throws<TrainingDivergedException>(() => trainer.Train(RandomPairs(3), null, TrainingBudget.Steps(3)));
+        var diverged = Assert.Throws<TrainingDivergedException>(() => trainer.Train(TrainerUnitTests.RandomPairs(3), null, TrainingBudget.Steps(3)));
         Assert.Equal(1, diverged.Step);
         Assert.Contains(diverged.What, new[] { "generator loss", "generator weights", "discriminator weights" });
         Assert.Equal(0, trainer.Step);
-    }
-
-    private static InMemoryPairSource RandomPairs(int count)
-    {
-        var rng = new Random(11);
-        float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble()).ToArray();
-        return new InMemoryPairSource(
-            Enumerable.Range(0, count).Select(_ => new TrainingPair(R(8 * 32 * 32), R(3 * 32 * 32), Enumerable.Repeat(1f, 32 * 32).ToArray())),
-            8, 32, 32);
     }
 }

@@ -143,7 +143,7 @@ public sealed class TrainerUnitTests
     private static GanTrainer SmallTrainer(int seed) =>
         new(NeuralRendererConfig.ForCrop(32, baseChannels: 4), new TrainingOptions { BatchSize = 2, Seed = seed, ProgressInterval = 1 }, torch.CPU);
 
-    private static InMemoryPairSource RandomPairs(int count)
+    internal static InMemoryPairSource RandomPairs(int count)
     {
         var rng = new Random(11);
         float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble()).ToArray();
