@@ -62,6 +62,7 @@ public sealed class WarpMesh
     private readonly Triangle[] triangles;
     private readonly (int A, int B)[] border;
     private readonly Triangle[] insideOval;
+    private readonly Lazy<Triangle[]> correctionTriangles;
     private readonly (int A, int B)[] ovalBorder;
     private readonly Triangle[][] regions = new Triangle[Features.Length][];
     private readonly (int A, int B)[][] regionBorders = new (int A, int B)[Features.Length][];
@@ -125,6 +126,11 @@ public sealed class WarpMesh
         }
 
         insideOval = [.. triangles.Where(t => !IsRing(t.A) && !IsRing(t.B) && !IsRing(t.C))];
+        correctionTriangles = new(() =>
+        {
+            var moved = ClosedLoopCorrection.ExpressionPoints.Concat([MouthCentre, LeftEyeCentre, RightEyeCentre]).ToHashSet();
+            return [.. insideOval.Where(t => moved.Contains(t.A) || moved.Contains(t.B) || moved.Contains(t.C))];
+        });
         ovalBorder = PiecewiseAffineWarp.BorderEdges(insideOval);
         if (!ovalBorder.ToHashSet().SetEquals(LoopEdges(oval)))
         {
@@ -154,6 +160,13 @@ public sealed class WarpMesh
 
     /// <summary>The border of <see cref="FaceTriangles"/>: the face oval's edges.</summary>
     internal ReadOnlySpan<(int A, int B)> FaceBorder => ovalBorder;
+
+    /// <summary>
+    /// The triangles of <see cref="FaceTriangles"/> that a closed-loop correction reshapes: those with a corner among
+    /// <see cref="ClosedLoopCorrection.ExpressionPoints"/> or at a feature centre (which follows its contour). Every
+    /// other triangle keeps its corners, so it covers the same pixels before and after the correction.
+    /// </summary>
+    internal ReadOnlySpan<Triangle> CorrectionTriangles => correctionTriangles.Value;
 
     /// <summary>
     /// The triangles a donor replaces: for the mouth, the fan inside the inner lip and the lips up to

@@ -109,6 +109,14 @@ public sealed class WarpRenderer
     private byte[] layer = [];
     private float[] mask = [];
 
+    // The last Render's resting-face pass, kept so that RenderCorrected re-warps only what a correction reshapes.
+    private byte[] preBase = [];
+    private byte[] baseLayer = [];
+    private float[] baseMask = [];
+    private readonly float[] baseGain = new float[3];
+    private PixelRect baseCrop;
+    private bool correctable;
+
     /// <summary>Prepares a renderer for one job.</summary>
     /// <param name="faceTriangles">The 468-point face triangles (<see cref="CanonicalFaceMesh.Triangles"/>).</param>
     /// <param name="options">Settings; null = <see cref="WarpRendererOptions.Default"/>.</param>
@@ -182,6 +190,7 @@ public sealed class WarpRenderer
             _ = WarpMesh.CentreOf(donor.Feature);
         }
 
+        correctable = false;
         targetFrame.CopyTo(output);
         Mesh.Extend(trackedMesh, trackedMesh, tracked);
         Mesh.Extend(destinationMesh, trackedMesh, destination);
@@ -232,18 +241,106 @@ public sealed class WarpRenderer
         var cropLayer = layer.AsSpan(0, pixels * 3);
         var cropMask = mask.AsSpan(0, pixels);
         var feather = Math.Max(Options.FeatherPixels, Options.FaceBaseFeatherShare * ClosedLoopCorrection.InterOcular(destinationMesh));
+        if (preBase.Length < pixels * 3)
+        {
+            preBase = new byte[pixels * 3];
+            baseLayer = new byte[pixels * 3];
+            baseMask = new float[pixels];
+        }
 
         Mesh.Extend(faceBase.Mesh, faceBase.Mesh, donorPoints);
         CopyCrop(output, width, crop, cropLayer);
+        cropLayer.CopyTo(preBase);
         PiecewiseAffineWarp.Warp(faceBase.Frame.Span, width, height, cropLayer, crop.Width, crop.Height, donorPoints, local, Mesh.FaceTriangles);
+        cropLayer.CopyTo(baseLayer);
 
         Span<float> gain = [1f, 1f, 1f];
         PiecewiseAffineWarp.BorderDistance(cropMask, crop.Width, crop.Height, local, Mesh.FaceTriangles, Mesh.FaceBorder, feather);
         ColourGain(output, width, crop, cropLayer, cropMask, feather, gain);
         PiecewiseAffineWarp.MaskFromDistance(cropMask, feather);
         ApplyGain(cropLayer, cropMask, gain);
-
         CompositeCrop(output, width, crop, cropLayer, cropMask);
+
+        cropMask.CopyTo(baseMask);
+        gain.CopyTo(baseGain);
+        (baseCrop, correctable) = (crop, true);
+    }
+
+    /// <summary>
+    /// Renders the frame of the last <see cref="Render"/> call again after a closed-loop correction
+    /// (<see cref="ClosedLoopCorrection.Correct"/>, which moves only the lips, lids and brows): the same output as
+    /// <see cref="Render"/> with <paramref name="correctedMesh"/>, but only the triangles those points reshape are
+    /// warped again, from the target frame and from the resting face, over the first pass's layers, masks and colour
+    /// gains; then the donors. Falls back to a full render when the last call had no resting face or the crop changed.
+    /// The arguments other than <paramref name="correctedMesh"/> must be those of that call.
+    /// </summary>
+    public WarpRenderResult RenderCorrected(
+        ReadOnlySpan<byte> targetFrame,
+        int width,
+        int height,
+        ReadOnlySpan<Point2> trackedMesh,
+        ReadOnlySpan<Point2> correctedMesh,
+        IReadOnlyList<FeatureDonor> donors,
+        Span<byte> output,
+        FaceBase faceBase)
+    {
+        ArgumentNullException.ThrowIfNull(donors);
+        ArgumentNullException.ThrowIfNull(faceBase);
+        WarpMesh.RequireMesh(correctedMesh, nameof(correctedMesh));
+        if (correctable)
+        {
+            Mesh.Extend(trackedMesh, trackedMesh, tracked);
+            Mesh.Extend(correctedMesh, trackedMesh, destination);
+            if (CropOf(width, height) == baseCrop)
+            {
+                return Recomposite(targetFrame, width, height, donors, output, faceBase);
+            }
+        }
+
+        return Render(targetFrame, width, height, trackedMesh, correctedMesh, donors, output, faceBase);
+    }
+
+    private WarpRenderResult Recomposite(ReadOnlySpan<byte> targetFrame, int width, int height, IReadOnlyList<FeatureDonor> donors, Span<byte> output, FaceBase faceBase)
+    {
+        correctable = false;
+        var crop = baseCrop;
+        for (var i = 0; i < local.Length; i++)
+        {
+            local[i] = new Point2(destination[i].X - crop.X, destination[i].Y - crop.Y);
+        }
+
+        var pixels = crop.Width * crop.Height;
+        var cropLayer = layer.AsSpan(0, pixels * 3);
+
+        // The main warp where the correction reshaped it (inside the face the ring's mask is 1: the layer is the output).
+        preBase.AsSpan(0, pixels * 3).CopyTo(cropLayer);
+        PiecewiseAffineWarp.Warp(targetFrame, width, height, cropLayer, crop.Width, crop.Height, tracked, local, Mesh.CorrectionTriangles);
+        WriteCrop(output, width, crop, cropLayer);
+
+        // The resting face there too, then its first-pass gain and mask over the whole crop, as Render composites it.
+        var warpedBase = baseLayer.AsSpan(0, pixels * 3);
+        Mesh.Extend(faceBase.Mesh, faceBase.Mesh, donorPoints);
+        PiecewiseAffineWarp.Warp(faceBase.Frame.Span, width, height, warpedBase, crop.Width, crop.Height, donorPoints, local, Mesh.CorrectionTriangles);
+        warpedBase.CopyTo(cropLayer);
+        var cropMask = baseMask.AsSpan(0, pixels);
+        ApplyGain(cropLayer, cropMask, baseGain);
+        CompositeCrop(output, width, crop, cropLayer, cropMask);
+
+        var donorPixels = 0;
+        for (var i = 0; i < donors.Count; i++)
+        {
+            donorPixels += RenderDonor(donors[i], width, height, crop, output);
+        }
+
+        return new WarpRenderResult(crop, 0, donorPixels);
+    }
+
+    private static void WriteCrop(Span<byte> frame, int width, PixelRect crop, ReadOnlySpan<byte> cropImage)
+    {
+        for (var y = 0; y < crop.Height; y++)
+        {
+            cropImage.Slice(y * crop.Width * 3, crop.Width * 3).CopyTo(frame.Slice((((crop.Y + y) * width) + crop.X) * 3, crop.Width * 3));
+        }
     }
 
     private int RenderDonor(FeatureDonor donor, int width, int height, PixelRect crop, Span<byte> output)

@@ -19,7 +19,8 @@ namespace FacePipeline.Stages;
 /// With a curves writer, the transferred expression's blendshape curves are written too (blendshapes.csv, .json).
 /// </summary>
 /// <param name="feedback">Opens the closed loop's tracker for one render (<see cref="ClosedLoopCorrection"/>); null: each frame is warped once.</param>
-public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null, ITrackCurvesWriter? curves = null, IRenderedFaceTrackerFactory? feedback = null)
+/// <param name="restingFace">Warp the actor's resting face (default) rather than each target frame's own (the renderer before issue 13, for comparisons).</param>
+public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null, ITrackCurvesWriter? curves = null, IRenderedFaceTrackerFactory? feedback = null, bool restingFace = true)
 {
     /// <summary>Height of each panel of the review clip.</summary>
     public const int ReviewPanelHeight = ReviewComposer.DefaultPanelHeight;
@@ -36,7 +37,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             ? (neuralRenderers ?? throw new InvalidOperationException("This rendering instance has no neural renderer runtime; the job names a trained model.")).Open(store.PathFor(generator))
             : null;
         using var eye = neural is null ? feedback?.Open() : null;
-        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh), neural, feedback: eye?.Tracker);
+        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh), neural, restingFace, eye?.Tracker);
         using var _ = renderer;
         var target = command.Target.Video;
         var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
@@ -226,7 +227,9 @@ public sealed class RetargetFrameRenderer : IDisposable
         if (_feedback?.Track(_output, _target.Width, _target.Height, destination) is { } seen)
         {
             var corrected = ClosedLoopCorrection.Correct(destination, seen);
-            LastCrop = _warp.Render(_frame, _target.Width, _target.Height, tracked, corrected, donors, _output, faceBase).Crop;
+            LastCrop = (faceBase is not null
+                ? _warp.RenderCorrected(_frame, _target.Width, _target.Height, tracked, corrected, donors, _output, faceBase)
+                : _warp.Render(_frame, _target.Width, _target.Height, tracked, corrected, donors, _output)).Crop;
         }
 
         return _output;

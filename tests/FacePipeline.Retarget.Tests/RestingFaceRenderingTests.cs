@@ -100,6 +100,35 @@ public sealed class RestingFaceRenderingTests
         Assert.Equal(lowerLip, corrected[17].Y - wanted[17].Y, 1); // pushed further down by what was missed
     }
 
+    [Fact]
+    public void Rendering_a_closed_loop_correction_again_gives_the_full_render_of_the_corrected_mesh()
+    {
+        var frame = Textured(W, H);
+        var resting = Filled(W, H, Skin);
+        Paint(resting, W, H, Polygon(Neutral, FaceRegions.OuterLipLoop), (150, 60, 70));
+        var donorFrame = Filled(W, H, Scaled(Skin, 0.9));
+        var open = Project(TestMesh.MouthOpen(TestMesh.Neutral, 1.2), Scale, 200, 190);
+        Paint(donorFrame, W, H, Polygon(open, FaceRegions.InnerLipLoop), (30, 10, 10));
+        var donors = new[] { new FeatureDonor(FaceFeature.Mouth, donorFrame, open) };
+        var tracked = Translate(Neutral, 3, -2);
+        var destination = Project(TestMesh.MouthOpen(TestMesh.Neutral, 0.8), Scale, 200, 190);
+        var seen = Project(TestMesh.MouthOpen(TestMesh.Neutral, 0.5), Scale, 200, 190);
+        var corrected = ClosedLoopCorrection.Correct(destination, seen);
+        var faceBase = new FaceBase(resting, Neutral);
+
+        var renderer = new WarpRenderer(TestMesh.Canonical);
+        var twice = new byte[frame.Length];
+        renderer.Render(frame, W, H, tracked, destination, donors, twice, faceBase);
+        var again = renderer.RenderCorrected(frame, W, H, tracked, corrected, donors, twice, faceBase);
+        Assert.Equal(0, again.WarpedPixels); // the partial path was taken
+
+        var once = new byte[frame.Length];
+        new WarpRenderer(TestMesh.Canonical).Render(frame, W, H, tracked, corrected, donors, once, faceBase);
+        var worst = Enumerable.Range(0, frame.Length).Max(i => Math.Abs(once[i] - twice[i]));
+        Assert.InRange(worst, 0, 1);
+        Assert.True(Enumerable.Range(0, frame.Length).Count(i => once[i] != frame[i]) > 1000, "the render changed the frame");
+    }
+
     private static Vec3[] Yawed(Vec3[] face, double degrees)
     {
         var (c, s) = (Math.Cos(degrees * Math.PI / 180), Math.Sin(degrees * Math.PI / 180));

@@ -20,7 +20,7 @@ internal static class FidelityBenchmark
     /// <summary>A clip of the benchmark: a shared clip, or one built from a shared clip's frames.</summary>
     private sealed record ClipSpec(string Name, string Label, Func<string, string, CancellationToken, Task<string>> Make);
 
-    public static async Task<string> RunAsync(string media, string? only, string neutral, bool actorTexture, bool openLoop, string? stills, string workParent, CancellationToken ct)
+    public static async Task<string> RunAsync(string media, string? only, string neutral, bool actorTexture, bool openLoop, string? stills, int stageRuns, string workParent, CancellationToken ct)
     {
         var scratch = BenchPaths.CreateScratch(workParent, "fidelity");
         try
@@ -71,6 +71,7 @@ internal static class FidelityBenchmark
             }
 
             var results = new List<(ClipSpec Source, ClipSpec Target, IReadOnlyList<FeatureFidelity> Fidelity, int Frames, double RenderMs)>();
+            var stages = new List<string>();
             foreach (var (source, target) in pairs)
             {
                 var performer = await Track(source);
@@ -89,9 +90,28 @@ internal static class FidelityBenchmark
                 }
 
                 results.Add((source, target, Measure(performer, actor, result, plan), plan.Frames.Count, renderMs));
+                if (stageRuns > 0)
+                {
+                    var (before, after) = await rig.StageSecondsAsync(performer, actor, plan, models, stageRuns, ct);
+                    stages.Add(Md.Row($"{source.Name} → {target.Name}", $"{actor.Clip.Video.Width}x{actor.Clip.Video.Height}", plan.Frames.Count.ToString(CultureInfo.InvariantCulture),
+                        Md.F(1000 * before / plan.Frames.Count, 1), Md.F(1000 * after / plan.Frames.Count, 1), Md.F(after / before, 2)));
+                }
             }
 
-            return Report(media, only, neutral, actorTexture, openLoop, results);
+            var report = Report(media, only, neutral, actorTexture, openLoop, results);
+            if (stages.Count > 0)
+            {
+                report += string.Join('\n', new[]
+                {
+                    "",
+                    $"Render stage (`RetargetRenderStage`: render, H.264 result and review clip), ms per output frame, best of {stageRuns} alternating runs: before issue 13 (each target frame's own face, one pass) and now (the resting face, closed loop).",
+                    "",
+                    Md.Row("performer → actor", "target", "frames", "before", "now", "now / before"),
+                    Md.Separator(6, 2, 3, 4, 5),
+                }.Concat(stages)) + "\n";
+            }
+
+            return report;
         }
         finally
         {

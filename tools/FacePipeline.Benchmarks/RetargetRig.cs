@@ -65,6 +65,50 @@ internal sealed class RetargetRig(MediaStore store, BlazeFaceDetector detector, 
         return (plan, frames, clock.Elapsed.TotalMilliseconds / Math.Max(1, plan.Frames.Count));
     }
 
+    /// <summary>
+    /// The whole render stage of a retarget job (<see cref="RetargetRenderStage"/>: render, H.264 result, review clip),
+    /// seconds, for the renderer before issue 13 (each target frame's own face, one pass) and now (the resting face,
+    /// closed loop), best of <paramref name="runs"/> each, alternating.
+    /// </summary>
+    public async Task<(double Before, double After)> StageSecondsAsync(TrackedClip source, TrackedClip target, RetargetPlan plan, ModelPaths models, int runs, CancellationToken ct)
+    {
+        var settings = RetargetSettings.Default;
+        var transfer = new TransferExpressions(Guid.Empty, source.Clip, target.Clip, settings, "stage/transfer.json");
+        using (var pending = store.BeginWrite(transfer.TransferKey))
+        {
+            await using (var stream = File.Create(pending.TempPath))
+            {
+                await ExpressionTransferStage.Document(transfer, plan).WriteAsync(stream, ct);
+            }
+
+            pending.Commit();
+        }
+
+        var command = new RenderRetargetOutputs(Guid.Empty, source.Clip, target.Clip, settings, transfer.TransferKey, "stage/result.mp4", "stage/review.mp4", null);
+        var before = new RetargetRenderStage(store, mesh, restingFace: false);
+        var after = new RetargetRenderStage(store, mesh, feedback: new LandmarkRenderedFaceTrackerFactory(models));
+        double bestBefore = double.MaxValue, bestAfter = double.MaxValue;
+        for (var run = 0; run < runs; run++)
+        {
+            foreach (var (stage, isAfter) in run % 2 == 0 ? new[] { (before, false), (after, true) } : [(after, true), (before, false)])
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                await stage.RunAsync(command, ct);
+                var seconds = clock.Elapsed.TotalSeconds;
+                if (isAfter)
+                {
+                    bestAfter = Math.Min(bestAfter, seconds);
+                }
+                else
+                {
+                    bestBefore = Math.Min(bestBefore, seconds);
+                }
+            }
+        }
+
+        return (bestBefore, bestAfter);
+    }
+
     /// <summary>Tracks rendered frames with a fresh tracker, as the result would be tracked in a job.</summary>
     public List<FrameRecord> TrackFrames(IReadOnlyList<byte[]> frames, int width, int height)
     {
