@@ -16,6 +16,7 @@ builder.Services.AddSingleton<ITrackCurvesWriter, IctTrackCurvesWriter>();
 builder.Services.AddSingleton<TrackRenderStage>();
 builder.Services.AddSingleton<IFaceRendererFactory, NeuralFaceRendererFactory>();
 builder.Services.AddSingleton<IRenderedFaceTrackerFactory, LandmarkRenderedFaceTrackerFactory>(); // the retarget renderer's closed loop
+builder.Services.AddSingleton(builder.Configuration.GetSection("Rendering").Get<RetargetRenderOptions>() ?? RetargetRenderOptions.Default);
 builder.Services.AddSingleton<RetargetRenderStage>();
 builder.Services.AddMessageBus(builder.Configuration, bus =>
 {

@@ -267,8 +267,8 @@ public sealed class WarpRenderer
     }
 
     /// <summary>
-    /// Renders the frame of the last <see cref="Render"/> call again after a closed-loop correction
-    /// (<see cref="ClosedLoopCorrection.Correct"/>, which moves only the lips, lids and brows): the same output as
+    /// Renders the frame of the last <see cref="Render"/> call again after a closed-loop correction (one or more)
+    /// (<see cref="ClosedLoopCorrection.Correct(System.ReadOnlySpan{Point2}, System.ReadOnlySpan{Point2}, System.ReadOnlySpan{Point2})"/>, which moves only the lips, lids and brows): the same output as
     /// <see cref="Render"/> with <paramref name="correctedMesh"/>, but only the triangles those points reshape are
     /// warped again, from the target frame and from the resting face, over the first pass's layers, masks and colour
     /// gains; then the donors. Falls back to a full render when the last call had no resting face or the crop changed.
@@ -302,7 +302,8 @@ public sealed class WarpRenderer
 
     private WarpRenderResult Recomposite(ReadOnlySpan<byte> targetFrame, int width, int height, IReadOnlyList<FeatureDonor> donors, Span<byte> output, FaceBase faceBase)
     {
-        correctable = false;
+        // The first pass's main layer stays as it was and the resting-face layer differs from a full render only where
+        // corrections reshape: another correction of the same frame may follow.
         var crop = baseCrop;
         for (var i = 0; i < local.Length; i++)
         {

@@ -20,7 +20,8 @@ namespace FacePipeline.Stages;
 /// </summary>
 /// <param name="feedback">Opens the closed loop's tracker for one render (<see cref="ClosedLoopCorrection"/>); null: each frame is warped once.</param>
 /// <param name="restingFace">Warp the actor's resting face (default) rather than each target frame's own (the renderer before issue 13, for comparisons).</param>
-public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null, ITrackCurvesWriter? curves = null, IRenderedFaceTrackerFactory? feedback = null, bool restingFace = true)
+/// <param name="options">The closed loop's rounds per frame (the Rendering service's <c>Rendering:ClosedLoopRounds</c>).</param>
+public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null, ITrackCurvesWriter? curves = null, IRenderedFaceTrackerFactory? feedback = null, bool restingFace = true, RetargetRenderOptions? options = null)
 {
     /// <summary>Height of each panel of the review clip.</summary>
     public const int ReviewPanelHeight = ReviewComposer.DefaultPanelHeight;
@@ -37,7 +38,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             ? (neuralRenderers ?? throw new InvalidOperationException("This rendering instance has no neural renderer runtime; the job names a trained model.")).Open(store.PathFor(generator))
             : null;
         using var eye = neural is null ? feedback?.Open() : null;
-        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh), neural, restingFace, eye?.Tracker);
+        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh), neural, restingFace, eye?.Tracker, (options ?? RetargetRenderOptions.Default).ClosedLoopRounds);
         using var _ = renderer;
         var target = command.Target.Video;
         var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
@@ -114,6 +115,16 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
 }
 
 /// <summary>Renders the result frames of one retarget job, in order, reusing its buffers (one thread).</summary>
+/// <summary>Settings of the retarget render stage that are the service's, not the studio's.</summary>
+public sealed record RetargetRenderOptions
+{
+    /// <summary>Rounds of the closed loop per frame (0: none).</summary>
+    public int ClosedLoopRounds { get; init; } = ClosedLoopCorrection.DefaultRounds;
+
+    /// <summary>The defaults.</summary>
+    public static RetargetRenderOptions Default { get; } = new();
+}
+
 public sealed class RetargetFrameRenderer : IDisposable
 {
     private readonly RetargetDocument _document;
@@ -133,6 +144,7 @@ public sealed class RetargetFrameRenderer : IDisposable
     private readonly Dictionary<int, byte[]> _donorFrames = [];
     private readonly FaceBaseChooser? _faceBases;
     private readonly IRenderedFaceTracker? _feedback;
+    private readonly int _rounds;
     private readonly Dictionary<int, byte[]> _baseFrames = [];
     private int _loadedTarget = -1;
 
@@ -145,9 +157,12 @@ public sealed class RetargetFrameRenderer : IDisposable
     /// The closed loop's tracker: each warped frame is tracked again and rendered once more with the destination corrected
     /// by what the landmark model saw (<see cref="ClosedLoopCorrection"/>); null: rendered once.
     /// </param>
-    public RetargetFrameRenderer(MediaStore store, RenderRetargetOutputs command, RetargetDocument document, WarpRenderer warp, IFaceRenderer? neural = null, bool restingFace = true, IRenderedFaceTracker? feedback = null)
+    /// <param name="rounds">Rounds of the closed loop per frame (with <paramref name="feedback"/>).</param>
+    public RetargetFrameRenderer(MediaStore store, RenderRetargetOutputs command, RetargetDocument document, WarpRenderer warp, IFaceRenderer? neural = null, bool restingFace = true, IRenderedFaceTracker? feedback = null, int rounds = ClosedLoopCorrection.DefaultRounds)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(rounds);
         _feedback = feedback;
+        _rounds = rounds;
         _document = document;
         _warp = warp;
         _neural = neural;
@@ -224,12 +239,18 @@ public sealed class RetargetFrameRenderer : IDisposable
 
         var destination = frame.Destination.Select(p => new Point2(p[0], p[1])).ToArray();
         LastCrop = _warp.Render(_frame, _target.Width, _target.Height, tracked, destination, donors, _output, faceBase).Crop;
-        if (_feedback?.Track(_output, _target.Width, _target.Height, destination) is { } seen)
+        var current = destination;
+        for (var round = 0; _feedback is not null && round < _rounds; round++)
         {
-            var corrected = ClosedLoopCorrection.Correct(destination, seen);
+            if (_feedback.Track(_output, _target.Width, _target.Height, current) is not { } seen)
+            {
+                break;
+            }
+
+            current = ClosedLoopCorrection.Correct(destination, current, seen);
             LastCrop = (faceBase is not null
-                ? _warp.RenderCorrected(_frame, _target.Width, _target.Height, tracked, corrected, donors, _output, faceBase)
-                : _warp.Render(_frame, _target.Width, _target.Height, tracked, corrected, donors, _output)).Crop;
+                ? _warp.RenderCorrected(_frame, _target.Width, _target.Height, tracked, current, donors, _output, faceBase)
+                : _warp.Render(_frame, _target.Width, _target.Height, tracked, current, donors, _output)).Crop;
         }
 
         return _output;

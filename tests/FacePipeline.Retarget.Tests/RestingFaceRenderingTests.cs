@@ -101,6 +101,32 @@ public sealed class RestingFaceRenderingTests
     }
 
     [Fact]
+    public void A_second_round_adds_what_is_still_missing_and_the_total_push_stays_bounded()
+    {
+        var neutral = Neutral;
+        var wanted = Project(TestMesh.MouthOpen(TestMesh.Neutral, 0.6), Scale, 200, 190);
+        var half = neutral.Zip(wanted, (n, d) => new Point2(n.X + (0.5 * (d.X - n.X)), n.Y + (0.5 * (d.Y - n.Y)))).ToArray();
+
+        var first = ClosedLoopCorrection.Correct(wanted, half);
+        // The tracker now sees three quarters of the wanted opening: the second round adds the missing quarter.
+        var threeQuarters = neutral.Zip(wanted, (n, d) => new Point2(n.X + (0.75 * (d.X - n.X)), n.Y + (0.75 * (d.Y - n.Y)))).ToArray();
+        var second = ClosedLoopCorrection.Correct(wanted, first, threeQuarters);
+        var missed = 0.25 * (wanted[17].Y - neutral[17].Y);
+        Assert.Equal(missed, second[17].Y - first[17].Y, 6);
+        Assert.Equal(first[1], second[1]); // the nose tip is not an expression point
+
+        // However often the tracker falls short, no point is pushed further than MaxShare·IOD from the wanted mesh.
+        var limit = ClosedLoopCorrection.MaxShare * ClosedLoopCorrection.InterOcular(wanted);
+        var current = wanted;
+        for (var round = 0; round < 10; round++)
+        {
+            current = ClosedLoopCorrection.Correct(wanted, current, neutral);
+        }
+
+        Assert.All(ClosedLoopCorrection.ExpressionPoints, k => Assert.True(Distance(current[k], wanted[k]) <= limit + 1e-9));
+    }
+
+    [Fact]
     public void Rendering_a_closed_loop_correction_again_gives_the_full_render_of_the_corrected_mesh()
     {
         var frame = Textured(W, H);

@@ -20,7 +20,7 @@ internal static class FidelityBenchmark
     /// <summary>A clip of the benchmark: a shared clip, or one built from a shared clip's frames.</summary>
     private sealed record ClipSpec(string Name, string Label, Func<string, string, CancellationToken, Task<string>> Make);
 
-    public static async Task<string> RunAsync(string media, string? only, string neutral, bool actorTexture, bool openLoop, string? stills, int stageRuns, string workParent, CancellationToken ct)
+    public static async Task<string> RunAsync(string media, string? only, string neutral, bool actorTexture, int rounds, string? stills, int stageRuns, string workParent, CancellationToken ct)
     {
         var scratch = BenchPaths.CreateScratch(workParent, "fidelity");
         try
@@ -77,7 +77,7 @@ internal static class FidelityBenchmark
                 var performer = await Track(source);
                 var actor = await Track(target);
                 Console.Error.WriteLine($"fidelity: {source.Name} onto {target.Name}…");
-                var (plan, frames, renderMs) = await rig.RetargetAsync(performer, actor, RetargetPlanOptions.Default, RetargetSettings.Default, ct, restingFace: !actorTexture, closedLoop: !openLoop);
+                var (plan, frames, renderMs) = await rig.RetargetAsync(performer, actor, RetargetPlanOptions.Default, RetargetSettings.Default, ct, restingFace: !actorTexture, rounds: rounds);
                 var result = rig.TrackFrames(frames, actor.Clip.Video.Width, actor.Clip.Video.Height);
                 if (stills is not null)
                 {
@@ -92,19 +92,19 @@ internal static class FidelityBenchmark
                 results.Add((source, target, Measure(performer, actor, result, plan), plan.Frames.Count, renderMs));
                 if (stageRuns > 0)
                 {
-                    var (before, after) = await rig.StageSecondsAsync(performer, actor, plan, models, stageRuns, ct);
+                    var (before, after) = await rig.StageSecondsAsync(performer, actor, plan, models, stageRuns, rounds, ct);
                     stages.Add(Md.Row($"{source.Name} → {target.Name}", $"{actor.Clip.Video.Width}x{actor.Clip.Video.Height}", plan.Frames.Count.ToString(CultureInfo.InvariantCulture),
                         Md.F(1000 * before / plan.Frames.Count, 1), Md.F(1000 * after / plan.Frames.Count, 1), Md.F(after / before, 2)));
                 }
             }
 
-            var report = Report(media, only, neutral, actorTexture, openLoop, results);
+            var report = Report(media, only, neutral, actorTexture, rounds, results);
             if (stages.Count > 0)
             {
                 report += string.Join('\n', new[]
                 {
                     "",
-                    $"Render stage (`RetargetRenderStage`: render, H.264 result and review clip), ms per output frame, best of {stageRuns} alternating runs: before issue 13 (each target frame's own face, one pass) and now (the resting face, closed loop).",
+                    $"Render stage (`RetargetRenderStage`: render, H.264 result and review clip), ms per output frame, best of {stageRuns} alternating runs: before issue 13 (each target frame's own face, one pass) and now (the resting face, closed loop, {rounds} round(s)).",
                     "",
                     Md.Row("performer → actor", "target", "frames", "before", "now", "now / before"),
                     Md.Separator(6, 2, 3, 4, 5),
@@ -131,13 +131,13 @@ internal static class FidelityBenchmark
     private static double[]?[] Features(IReadOnlyList<FrameRecord> raw) =>
         [.. raw.Select(r => r.Faces.Count > 0 ? ExpressionFeatures.Measure(r.Faces[0].Landmarks) : null)];
 
-    private static string Report(string media, string? only, string neutral, bool actorTexture, bool openLoop, List<(ClipSpec Source, ClipSpec Target, IReadOnlyList<FeatureFidelity> Fidelity, int Frames, double RenderMs)> results)
+    private static string Report(string media, string? only, string neutral, bool actorTexture, int rounds, List<(ClipSpec Source, ClipSpec Target, IReadOnlyList<FeatureFidelity> Fidelity, int Frames, double RenderMs)> results)
     {
         var lines = new List<string>
         {
             "### Retarget fidelity: the result re-tracked against the performer and the actor",
             "",
-            $"Command: `{Md.Command([.. new[] { "fidelity", "--media", BenchArgs.PathArg(media) }.Concat(only is { Length: > 0 } ? ["--only", only] : Array.Empty<string>()).Concat(neutral != "resting" ? ["--neutral", neutral] : Array.Empty<string>()).Concat(actorTexture ? ["--actor-texture"] : Array.Empty<string>()).Concat(openLoop ? ["--open-loop"] : Array.Empty<string>())])}`",
+            $"Command: `{Md.Command([.. new[] { "fidelity", "--media", BenchArgs.PathArg(media) }.Concat(only is { Length: > 0 } ? ["--only", only] : Array.Empty<string>()).Concat(neutral != "resting" ? ["--neutral", neutral] : Array.Empty<string>()).Concat(actorTexture ? ["--actor-texture"] : Array.Empty<string>()).Concat(rounds != ClosedLoopCorrection.DefaultRounds ? ["--rounds", rounds.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>())])}`",
             "",
             "Each cell: r(performer, result) / range ratio (result p95–p5 over the performer's) / leakage r(actor, result). "
             + $"Goals: r ≥ {FidelityGoals.MinR:F1}, ratio {FidelityGoals.MinRangeRatio:F2}–{FidelityGoals.MaxRangeRatio:F2}, leakage ≤ {FidelityGoals.MaxLeakage:F1}; "
@@ -183,7 +183,7 @@ internal static class FidelityBenchmark
         lines.Add("");
         lines.Add("Clips: " + string.Join("; ", results.SelectMany(r => new[] { r.Source, r.Target }).DistinctBy(c => c.Name).Select(c => $"`{c.Name}` = {c.Label}")) + ".");
         lines.Add("");
-        lines.Add("Every clip is extracted and tracked with the pipeline's own classes, planned as the transfer stage plans (neutrals as `--neutral` says, default the resting frames; full intensity, the target's pose, ping-pong) and rendered as the rendering stage renders (from the actor's resting face, closed loop; `--actor-texture` and `--open-loop` switch those off); "
+        lines.Add("Every clip is extracted and tracked with the pipeline's own classes, planned as the transfer stage plans (neutrals as `--neutral` says, default the resting frames; full intensity, the target's pose, ping-pong) and rendered as the rendering stage renders (from the actor's resting face, closed loop; `--actor-texture` and `--rounds 0` switch those off); "
             + "the result's frames are tracked again by a fresh tracker. Features from the raw 2D landmarks of the largest face (roll removed, over the IOD): mouth opening 13–14, width 61–291, smile = the corners' lift above the inner-lip centre, eye openings 159–145 and 386–374, brow heights 105–159 and 334–386. "
             + "The performer's features are interpolated at each output frame's source position; the actor's are those of the frame the result was rendered from. Held (performer lost) and untracked frames are left out.");
         return string.Join('\n', lines) + "\n";

@@ -214,14 +214,14 @@ Command Fidelity()
     var neutral = new Option<string>("--neutral") { Description = "Each clip's neutral: 'resting' (default, as the pipeline does), 'first', or 'median' (the per-point median of the clip, as before issue 13).", DefaultValueFactory = _ => "resting" };
     neutral.AcceptOnlyFromAmong("resting", "first", "median");
     var actorTexture = new Option<bool>("--actor-texture") { Description = "Warp each target frame's own face (the renderer before issue 13) instead of the actor's resting face." };
-    var openLoop = new Option<bool>("--open-loop") { Description = "Render each frame once (the renderer before issue 13), without the closed loop." };
+    var rounds = new Option<int>("--rounds") { Description = "Rounds of the renderer's closed loop per frame (0: render each frame once, as before issue 13).", DefaultValueFactory = _ => FacePipeline.Retarget.ClosedLoopCorrection.DefaultRounds };
     var stills = new Option<string?>("--stills") { Description = "Write three result frames of every pair as PNG into this folder." };
     var stageRuns = new Option<int>("--stage-runs") { Description = "Also time the whole render stage before and after issue 13 on every pair, best of this many runs (0: not)." };
-    var command = new Command("fidelity", "Retarget fidelity on real footage: the result re-tracked against the performer and the actor, per feature r, range ratio and leakage, on the shared pairs and built hard cases.") { media, only, neutral, actorTexture, openLoop, stills, stageRuns };
+    var command = new Command("fidelity", "Retarget fidelity on real footage: the result re-tracked against the performer and the actor, per feature r, range ratio and leakage, on the shared pairs and built hard cases.") { media, only, neutral, actorTexture, rounds, stills, stageRuns };
     command.SetAction(async (parse, ct) =>
     {
         Header(args);
-        Print(await FidelityBenchmark.RunAsync(parse.GetValue(media)!, parse.GetValue(only), parse.GetValue(neutral)!, parse.GetValue(actorTexture), parse.GetValue(openLoop), parse.GetValue(stills), parse.GetValue(stageRuns), WorkDir(parse), ct));
+        Print(await FidelityBenchmark.RunAsync(parse.GetValue(media)!, parse.GetValue(only), parse.GetValue(neutral)!, parse.GetValue(actorTexture), parse.GetValue(rounds), parse.GetValue(stills), parse.GetValue(stageRuns), WorkDir(parse), ct));
         return 0;
     });
     return command;

@@ -48,14 +48,14 @@ internal sealed class RetargetRig(MediaStore store, BlazeFaceDetector detector, 
 
     /// <summary>Plans a retarget of <paramref name="source"/> onto <paramref name="target"/> and renders every output frame (RGB24, in memory).</summary>
     public async Task<(RetargetPlan Plan, List<byte[]> Frames, double RenderMs)> RetargetAsync(
-        TrackedClip source, TrackedClip target, RetargetPlanOptions options, RetargetSettings settings, CancellationToken ct, bool restingFace = true, bool closedLoop = true)
+        TrackedClip source, TrackedClip target, RetargetPlanOptions options, RetargetSettings settings, CancellationToken ct, bool restingFace = true, int rounds = ClosedLoopCorrection.DefaultRounds)
     {
         var plan = new RetargetPlanner(mesh).Plan(source.Faces, target.Faces, options);
         var command = new TransferExpressions(Guid.Empty, source.Clip, target.Clip, settings, "transfer.json");
         var document = ExpressionTransferStage.Document(command, plan);
         var render = new RenderRetargetOutputs(Guid.Empty, source.Clip, target.Clip, settings, "transfer.json", "result.mp4", "review.mp4", null);
         var frames = new List<byte[]>(plan.Frames.Count);
-        using var renderer = new RetargetFrameRenderer(store, render, document, new WarpRenderer(mesh), restingFace: restingFace, feedback: closedLoop ? new LandmarkRenderedFaceTracker(landmarker) : null);
+        using var renderer = new RetargetFrameRenderer(store, render, document, new WarpRenderer(mesh), restingFace: restingFace, feedback: rounds > 0 ? new LandmarkRenderedFaceTracker(landmarker) : null, rounds: rounds);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < plan.Frames.Count; i++)
         {
@@ -70,7 +70,7 @@ internal sealed class RetargetRig(MediaStore store, BlazeFaceDetector detector, 
     /// seconds, for the renderer before issue 13 (each target frame's own face, one pass) and now (the resting face,
     /// closed loop), best of <paramref name="runs"/> each, alternating.
     /// </summary>
-    public async Task<(double Before, double After)> StageSecondsAsync(TrackedClip source, TrackedClip target, RetargetPlan plan, ModelPaths models, int runs, CancellationToken ct)
+    public async Task<(double Before, double After)> StageSecondsAsync(TrackedClip source, TrackedClip target, RetargetPlan plan, ModelPaths models, int runs, int rounds, CancellationToken ct)
     {
         var settings = RetargetSettings.Default;
         var transfer = new TransferExpressions(Guid.Empty, source.Clip, target.Clip, settings, "stage/transfer.json");
@@ -86,7 +86,7 @@ internal sealed class RetargetRig(MediaStore store, BlazeFaceDetector detector, 
 
         var command = new RenderRetargetOutputs(Guid.Empty, source.Clip, target.Clip, settings, transfer.TransferKey, "stage/result.mp4", "stage/review.mp4", null);
         var before = new RetargetRenderStage(store, mesh, restingFace: false);
-        var after = new RetargetRenderStage(store, mesh, feedback: new LandmarkRenderedFaceTrackerFactory(models));
+        var after = new RetargetRenderStage(store, mesh, feedback: new LandmarkRenderedFaceTrackerFactory(models), options: new RetargetRenderOptions { ClosedLoopRounds = rounds });
         double bestBefore = double.MaxValue, bestAfter = double.MaxValue;
         for (var run = 0; run < runs; run++)
         {
