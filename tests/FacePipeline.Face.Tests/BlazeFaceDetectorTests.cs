@@ -63,28 +63,41 @@ public class BlazeFaceDetectorTests : IClassFixture<DetectorFixture>
     public void PreparingTheSameFrameSizeAgainAllocatesNothing()
     {
         var image = RgbImage.Solid(1280, 720, 90, 60, 30);
-        _detector.PrepareInput(image.Pixels, image.Width, image.Height);
-        _detector.RunRaw();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        _detector.PrepareInput(image.Pixels, image.Width, image.Height);
-        var prepare = GC.GetAllocatedBytesForCurrentThread() - before;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10; i++)
+
+        // Steady state, not warm-up: the first calls of a method go through the runtime's tiered compilation (call
+        // counting, then the instrumented tier), and other test classes share these methods' counts, so how far each
+        // is along depends on the order the classes ran in. Warm up past those counts first.
+        for (var i = 0; i < 100; i++)
         {
+            _detector.PrepareInput(image.Pixels, image.Width, image.Height);
             _detector.RunRaw();
         }
 
-        var run = GC.GetAllocatedBytesForCurrentThread() - before;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 10; i++)
-        {
-            _detector.Detect(image.Pixels, image.Width, image.Height);
-        }
-
-        var detect = GC.GetAllocatedBytesForCurrentThread() - before;
-        _output.WriteLine($"allocated: prepare {prepare} B, 10 x RunRaw {run} B, 10 x Detect {detect} B");
+        // Then three blocks of calls each, and the least of them: a per-call allocation shows in every block, while a
+        // single runtime event on this thread (one CI run in three saw 4.5 KB in one block) cannot fail the test.
+        var prepare = Least(() => _detector.PrepareInput(image.Pixels, image.Width, image.Height));
+        var run = Least(_detector.RunRaw);
+        var detect = Least(() => _detector.Detect(image.Pixels, image.Width, image.Height));
+        _output.WriteLine($"allocated (least of 3 blocks): 10 x prepare {prepare} B, 10 x RunRaw {run} B, 10 x Detect {detect} B");
         Assert.Equal(0, prepare);
         Assert.Equal(0, run);
+
+        static long Least(Action call)
+        {
+            var least = long.MaxValue;
+            for (var block = 0; block < 3; block++)
+            {
+                var before = GC.GetAllocatedBytesForCurrentThread();
+                for (var i = 0; i < 10; i++)
+                {
+                    call();
+                }
+
+                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+
+            return least;
+        }
     }
 
     [Fact]
