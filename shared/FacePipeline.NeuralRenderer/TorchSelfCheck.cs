@@ -47,7 +47,10 @@ public static class TorchSelfCheck
     {
         var kernels = LibTorchNumerics.Decision;
         device ??= TorchDevices.Preferred();
-        var cases = new List<TorchSelfCheckCase>(Convolutions(device))
+
+        // On the CPU the kernel choice has just run these very cases with the kernels it chose: not again.
+        var convolutions = device.type == DeviceType.CPU ? (kernels.OneDnn ? kernels.OneDnnCases : kernels.AtenCases) : Convolutions(device);
+        var cases = new List<TorchSelfCheckCase>(convolutions)
         {
             Generator(device, generatorForward ?? ((g, x) => g.forward(x))),
         };

@@ -18,7 +18,7 @@ public sealed record ClipFace(Vec3[] Screen, FacePose Pose, Vec3[] PoseFree);
 /// The actor's pose-free neutral face itself (468 points, cm), when the caller already has it; it takes precedence over
 /// <paramref name="NeutralFrame"/> (e.g. a transfer in blendshape space gives the source the target's neutral).
 /// </param>
-/// <param name="RestingFrames">Frames where the actor's face is at rest (e.g. from an ICT-FaceKit activation fit); the renderer takes the face's texture from the one nearest in head pose. Null: the neutral frame alone.</param>
+/// <param name="RestingFrames">Frames where the actor's face is at rest (<see cref="RestingFaceFinder"/>); the renderer takes the face's texture from the one nearest in head pose. Null: the neutral frame alone.</param>
 public sealed record RetargetClip(IReadOnlyList<ClipFace?> Frames, FrameRate Rate, int Width, int Height, int? NeutralFrame = null, Vec3[]? Neutral = null, IReadOnlyList<int>? RestingFrames = null);
 
 /// <summary>Where a retarget's head pose comes from.</summary>

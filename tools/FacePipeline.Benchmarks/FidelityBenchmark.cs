@@ -35,9 +35,9 @@ internal static class FidelityBenchmark
             var obama = Shared(media, "obama_wh_closeup.mp4");
             var selfie = Shared(media, "new_face_video-90.mp4");
             var grin = Shared(media, "intel_headpose_male.mp4");
-            var heldOpen = Held(media, "grid_swiz3n.mp4", ExpressionFeature.MouthOpening, "held-open", "grid_swiz3n: its widest-open 0.4 s held for 80 %");
-            var heldSmile = Held(media, "obama_wh_medium.mp4", ExpressionFeature.Smile, "held-smile", "obama_wh_medium: its broadest-smile 0.4 s held for 80 %");
-            var heldBrows = Held(media, "grid_bbaf2n.mp4", ExpressionFeature.RightBrowHeight, "held-brows", "grid_bbaf2n: its highest-brow 0.4 s held for 80 %");
+            var heldOpen = Held(rig, media, "grid_swiz3n.mp4", ExpressionFeature.MouthOpening, "held-open", "grid_swiz3n: its widest-open 0.4 s held for 80 %");
+            var heldSmile = Held(rig, media, "obama_wh_medium.mp4", ExpressionFeature.Smile, "held-smile", "obama_wh_medium: its broadest-smile 0.4 s held for 80 %");
+            var heldBrows = Held(rig, media, "grid_bbaf2n.mp4", ExpressionFeature.RightBrowHeight, "held-brows", "grid_bbaf2n: its highest-brow 0.4 s held for 80 %");
             (ClipSpec Source, ClipSpec Target)[] pairs =
             [
                 (obama, grid), (grid, obama), (selfie, grid), (grid, selfie), (obama, selfie), (selfie, obama),
@@ -199,15 +199,15 @@ internal static class FidelityBenchmark
     /// window where <paramref name="feature"/> is highest, played forward and back (no jump cut) until that window fills
     /// 80 % of the clip.
     /// </summary>
-    private static ClipSpec Held(string media, string file, ExpressionFeature feature, string name, string label) =>
+    private static ClipSpec Held(RetargetRig rig, string media, string file, ExpressionFeature feature, string name, string label) =>
         new(name, label, async (scratch, clipName, ct) =>
         {
             var input = Path.Combine(media, file);
-            var probe = await BenchClip.ExtractAsync(input, Path.Combine(scratch, clipName + "-probe"), ct);
-            var rate = probe.FrameRate.Numerator / (double)probe.FrameRate.Denominator;
-            var window = Math.Max(2, (int)Math.Round(0.4 * rate));
+            var source = await rig.TrackAsync(input, clipName + "-source", ct);
+            var video = source.Clip.Video;
+            var window = Math.Max(2, (int)Math.Round(0.4 * video.FrameRateNumerator / video.FrameRateDenominator));
             var rest = window;
-            var values = await FeatureTrack(input, scratch, clipName, feature, ct);
+            var values = source.RawRecords.Select(r => r.Faces.Count > 0 ? ExpressionFeatures.Measure(r.Faces[0].Landmarks)[(int)feature] : (double?)null).ToArray();
             var best = Enumerable.Range(rest, Math.Max(1, values.Length - window - rest))
                 .MaxBy(start => Enumerable.Range(start, window).Average(i => values[i] ?? double.NegativeInfinity));
             var held = (int)Math.Ceiling(0.8 / 0.2 * rest); // rest is 20 %: held = 4 × rest
@@ -216,19 +216,9 @@ internal static class FidelityBenchmark
             var graph = string.Create(CultureInfo.InvariantCulture,
                 $"[0:v]trim=start_frame=0:end_frame={rest},setpts=PTS-STARTPTS[rest];"
                 + $"[0:v]trim=start_frame={best}:end_frame={best + window},setpts=PTS-STARTPTS,split[f][b];[b]reverse[r];[f][r]concat=n=2:v=1,loop=loop={cycles - 1}:size={2 * window}:start=0,trim=end_frame={held}[held];"
-                + $"[rest][held]concat=n=2:v=1,setpts=N/({probe.FrameRate.Numerator}/{probe.FrameRate.Denominator})/TB[out]");
-            await BenchClip.RunFfmpegAsync(["-v", "error", "-y", "-i", input, "-filter_complex", graph, "-map", "[out]", "-an", "-r", $"{probe.FrameRate.Numerator}/{probe.FrameRate.Denominator}", "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p", output], ct);
+                + $"[rest][held]concat=n=2:v=1,setpts=N/({video.FrameRateNumerator}/{video.FrameRateDenominator})/TB[out]");
+            await BenchClip.RunFfmpegAsync(["-v", "error", "-y", "-i", input, "-filter_complex", graph, "-map", "[out]", "-an", "-r", $"{video.FrameRateNumerator}/{video.FrameRateDenominator}", "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p", output], ct);
             return output;
         });
 
-    /// <summary>One feature per frame of a clip, from the tracker (null where no face).</summary>
-    private static async Task<double?[]> FeatureTrack(string input, string scratch, string name, ExpressionFeature feature, CancellationToken ct)
-    {
-        var models = BenchModels.Load();
-        using var detector = new BlazeFaceDetector(models.FaceDetector);
-        using var landmarker = new FaceLandmarker(models.FaceLandmarks);
-        var rig = new RetargetRig(new MediaStore(Path.Combine(scratch, name + "-features")), detector, landmarker, CanonicalFaceMesh.Load(models.FaceGeometry));
-        var clip = await rig.TrackAsync(input, "clip", ct);
-        return [.. clip.RawRecords.Select(r => r.Faces.Count > 0 ? ExpressionFeatures.Measure(r.Faces[0].Landmarks)[(int)feature] : (double?)null)];
-    }
 }
