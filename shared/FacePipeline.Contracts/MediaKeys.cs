@@ -62,6 +62,9 @@ public static class OutputNames
 
     /// <summary>Retarget: the transferred per-frame 3D data (schema facepipeline.retarget/v1).</summary>
     public const string Transfer = "transfer.json";
+
+    /// <summary>Retarget: the result tracked again and measured against the performer and the actor, with a verdict (schema facepipeline.qc/v1, docs/retarget.md).</summary>
+    public const string Qc = "qc.json";
 }
 
 /// <summary>Clip roles within a job. A track job has one clip (source); a retarget job has two.</summary>

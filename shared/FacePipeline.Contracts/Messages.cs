@@ -88,7 +88,8 @@ public sealed record TrackOutputsRendered(
     string TrackingKey,
     string TrackingBinaryKey,
     string? BlendshapesCsvKey = null,
-    string? BlendshapesJsonKey = null) : IJobMessage;
+    string? BlendshapesJsonKey = null,
+    string? QcKey = null) : IJobMessage;
 
 /// <summary>
 /// Event: a stage refused the job's input or could not finish it, for a reason a person can act on
@@ -208,7 +209,8 @@ public sealed record ExpressionsTransferred(Guid JobId, string TransferKey, int 
 
 /// <summary>
 /// Command to the rendering service: render, encode and review a retarget from its transfer document; with
-/// <paramref name="GeneratorKey"/> (an actor's trained neural renderer, ONNX) the face is rendered by it, else by the warp renderer.
+/// <paramref name="GeneratorKey"/> (an actor's trained neural renderer, ONNX) the face is rendered by it, else by the warp renderer;
+/// with <paramref name="QcKey"/> the result is tracked again and its QC report stored there.
 /// </summary>
 public sealed record RenderRetargetOutputs(
     Guid JobId,
@@ -219,18 +221,21 @@ public sealed record RenderRetargetOutputs(
     string ResultKey,
     string ReviewKey,
     string? ProResKey,
-    string? GeneratorKey = null) : IJobMessage;
+    string? GeneratorKey = null,
+    string? QcKey = null) : IJobMessage;
 
 /// <summary>Event: the retarget's outputs are in the media store.</summary>
 /// <param name="BlendshapesCsvKey">The transferred expression's blendshape curves as Live Link Face CSV, or null when the renderer has no morphable model.</param>
 /// <param name="BlendshapesJsonKey">The same curves as JSON, or null likewise.</param>
+/// <param name="QcKey">The QC report (qc.json: the result tracked again against the performer and the actor), or null when the rendering instance has no landmark model.</param>
 public sealed record RetargetOutputsRendered(
     Guid JobId,
     string ResultKey,
     string ReviewKey,
     string? ProResKey,
     string? BlendshapesCsvKey = null,
-    string? BlendshapesJsonKey = null) : IJobMessage;
+    string? BlendshapesJsonKey = null,
+    string? QcKey = null) : IJobMessage;
 
 /// <summary>A studio's choices for training an actor's neural renderer.</summary>
 /// <param name="CropSize">Side of the face crop the renderer works on (64 to 512, a multiple of 32).</param>

@@ -216,7 +216,8 @@ public sealed class JobCoordinator(
                 MediaKeys.Output(job.Id, OutputNames.Result),
                 MediaKeys.Output(job.Id, OutputNames.Review),
                 settings.ProRes ? MediaKeys.Output(job.Id, OutputNames.ResultProRes) : null,
-                job.ActorId is { } actor && settings.ActorModelVersion is { } version ? MediaKeys.ActorModel(actor, version, ActorModelFiles.Generator) : null), now);
+                job.ActorId is { } actor && settings.ActorModelVersion is { } version ? MediaKeys.ActorModel(actor, version, ActorModelFiles.Generator) : null,
+                MediaKeys.Output(job.Id, OutputNames.Qc)), now);
             return true;
         });
 
@@ -237,6 +238,10 @@ public sealed class JobCoordinator(
             }
 
             AddCurves(job, message.BlendshapesCsvKey, message.BlendshapesJsonKey);
+            if (message.QcKey is { } qc)
+            {
+                job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Qc, Key = qc, ContentType = "application/json" });
+            }
 
             return true;
         });

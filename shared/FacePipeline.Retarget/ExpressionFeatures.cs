@@ -92,6 +92,13 @@ public static class ExpressionFeatures
         return Measure(landmarks.Select(p => new Vec3(p[0], p[1], 0)).ToArray());
     }
 
+    /// <summary><see cref="Measure(IReadOnlyList{Vec3})"/> on a 2D mesh (a destination, a re-tracked result).</summary>
+    public static double[] Measure(IReadOnlyList<Point2> landmarks)
+    {
+        ArgumentNullException.ThrowIfNull(landmarks);
+        return Measure(landmarks.Select(p => new Vec3(p.X, p.Y, 0)).ToArray());
+    }
+
     private static Vec3 Mid(Vec3 a, Vec3 b) => new((a.X + b.X) / 2, (a.Y + b.Y) / 2, 0);
 
     private static double Square(double v) => v * v;

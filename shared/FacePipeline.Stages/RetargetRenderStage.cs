@@ -47,15 +47,27 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         var review = new ReviewComposer(new FrameSize(command.Source.Video.Width, command.Source.Video.Height), targetSize, targetSize, ReviewPanelHeight);
         var reviewFrame = new byte[review.FrameSizeBytes];
 
-        var encoders = new List<Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task<EncodedClip>>>
+        var encoders = new List<Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task<object?>>>
         {
-            (frames, ct) => H264ClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(command.ResultKey), cancellationToken: ct),
-            (frames, ct) => H264ClipEncoder.EncodeAsync(
+            async (frames, ct) => await H264ClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(command.ResultKey), cancellationToken: ct),
+            async (frames, ct) => await H264ClipEncoder.EncodeAsync(
                 ComposeReview(frames, renderer, review, reviewFrame, ct), review.Width, review.Height, rate, audio, store.PathFor(command.ReviewKey), cancellationToken: ct),
         };
         if (command.ProResKey is { } proResKey)
         {
-            encoders.Add((frames, ct) => ProResClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(proResKey), cancellationToken: ct));
+            encoders.Add(async (frames, ct) => await ProResClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(proResKey), cancellationToken: ct));
+        }
+
+        // The QC: every result frame tracked again, beside the encoders (another core), by a tracker of its own.
+        using var qcEye = command.QcKey is not null ? feedback?.Open() : null;
+        var qc = qcEye is null ? null : new RetargetQcTracker(document, qcEye.Tracker, target.Width, target.Height);
+        if (qc is not null)
+        {
+            encoders.Add(async (frames, ct) =>
+            {
+                await qc.TrackAllAsync(frames, ct);
+                return null;
+            });
         }
 
         await FrameBroadcast.RunAsync(
@@ -70,10 +82,25 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             encoders,
             cancellationToken: cancellationToken);
 
+        string? qcKey = null;
+        if (qc is not null && command.QcKey is { } key)
+        {
+            var performer = await ClipRecords.LoadForRetargetAsync(store, new MetricLandmarks(mesh), command.Source, null, cancellationToken);
+            var report = qc.Assess([.. performer.Frames.Select(f => f is null ? null : ExpressionFeatures.Measure(f.Screen))]);
+            using var pending = store.BeginWrite(key);
+            await using (var stream = File.Create(pending.TempPath))
+            {
+                await report.WriteAsync(stream, cancellationToken);
+            }
+
+            pending.Commit();
+            qcKey = key;
+        }
+
         var (csvKey, jsonKey) = curves is null || CurvesInput(command, document) is not { } input
             ? (null, null)
             : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input, csv, json));
-        return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey);
+        return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey, qcKey);
     }
 
     /// <summary>The transferred faces and poses of the document's output frames; null when no frame drives a face.</summary>

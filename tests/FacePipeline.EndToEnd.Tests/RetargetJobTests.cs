@@ -63,6 +63,19 @@ public sealed class RetargetJobTests(PipelineFixture pipeline)
         Assert.All(document.Frames.Where(f => f.Destination is not null), f => Assert.Equal(468, f.Destination!.Length));
         Assert.Equal(73, document.Frames[75].TargetFrame); // ping-pong past the target's last frame (74)
 
+        // The QC verdict: the result tracked again against the performer and the actor (issue 13's measure).
+        await using var qcStream = await pipeline.StudioA.GetStreamAsync($"v1/jobs/{id}/outputs/qc.json");
+        var qc = await Retarget.RetargetQcReport.ReadAsync(qcStream, CancellationToken.None);
+        Assert.Equal(result.Frames, qc.OutputFrames);
+        Assert.True(qc.MeasuredFrames >= result.Frames * 0.9, $"{qc.MeasuredFrames} of {result.Frames} frames measured");
+        Assert.Equal(7, qc.Features.Count);
+        Assert.Contains(qc.Verdict, new[] { "pass", "review" });
+        Assert.Equal(qc.Verdict == "review", qc.Findings.Count > 0);
+        var mouth = qc.Features.Single(f => f.Feature == "mouthOpening");
+        Assert.True(mouth.Judged, "the performer talks: the mouth opening is judged");
+        Assert.True(mouth.PerformerR >= 0.9, $"the result's mouth follows the performer's: r {mouth.PerformerR}");
+        Assert.DoesNotContain(qc.TrackingLost, r => r.Reason == "result-face-lost" && r.Last - r.First >= 4);
+
         // The transferred expression's blendshape curves: one Live Link Face row per output frame.
         var curves = (await pipeline.StudioA.GetStringAsync($"v1/jobs/{id}/outputs/blendshapes.csv")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("Timecode,BlendShapeCount,", curves[0], StringComparison.Ordinal);

@@ -72,6 +72,7 @@ internal static class FidelityBenchmark
 
             var results = new List<(ClipSpec Source, ClipSpec Target, IReadOnlyList<FeatureFidelity> Fidelity, int Frames, double RenderMs)>();
             var stages = new List<string>();
+            var qcRows = new List<string>();
             foreach (var (source, target) in pairs)
             {
                 var performer = await Track(source);
@@ -90,6 +91,7 @@ internal static class FidelityBenchmark
                 }
 
                 results.Add((source, target, Measure(performer, actor, result, plan), plan.Frames.Count, renderMs));
+                qcRows.Add(await QcRow(source, target, performer, actor, plan, frames, landmarker, results[^1].Fidelity, ct));
                 if (stageRuns > 0)
                 {
                     var (before, after) = await rig.StageSecondsAsync(performer, actor, plan, models, stageRuns, rounds, ct);
@@ -99,6 +101,14 @@ internal static class FidelityBenchmark
             }
 
             var report = Report(media, only, neutral, actorTexture, rounds, results);
+            report += string.Join('\n', new[]
+            {
+                "",
+                "The job's own QC (`qc.json`, written by the render stage): the same result frames tracked as the job tracks them (each frame's search region from the face found on the one before), its verdict, and its mouth-opening figures beside the fresh tracker's above (r / range ratio).",
+                "",
+                Md.Row("performer → actor", "verdict", "findings", "mouth opening: qc.json", "fresh tracker", "fidelity drops (frames)", "result face lost (frames)"),
+                Md.Separator(7, 2),
+            }.Concat(qcRows)) + "\n";
             if (stages.Count > 0)
             {
                 report += string.Join('\n', new[]
@@ -116,6 +126,31 @@ internal static class FidelityBenchmark
         finally
         {
             BenchPaths.DeleteQuietly(scratch);
+        }
+    }
+
+    /// <summary>The job's QC report on the same result frames (<see cref="RetargetQcTracker"/>), as a table row beside the benchmark's own figures.</summary>
+    private static async Task<string> QcRow(ClipSpec source, ClipSpec target, TrackedClip performer, TrackedClip actor, RetargetPlan plan, List<byte[]> frames, FaceLandmarker landmarker, IReadOnlyList<FeatureFidelity> fresh, CancellationToken ct)
+    {
+        var document = ExpressionTransferStage.Document(new TransferExpressions(Guid.Empty, performer.Clip, actor.Clip, RetargetSettings.Default, "transfer.json"), plan);
+        var tracker = new RetargetQcTracker(document, new LandmarkRenderedFaceTracker(landmarker), actor.Clip.Video.Width, actor.Clip.Video.Height);
+        await tracker.TrackAllAsync(Frames(frames), ct);
+        var qc = tracker.Assess([.. performer.Faces.Frames.Select(f => f is null ? null : ExpressionFeatures.Measure(f.Screen))]);
+        var mouth = qc.Features.Single(f => f.Feature == "mouthOpening");
+        var freshMouth = fresh.Single(f => f.Feature == ExpressionFeature.MouthOpening);
+        static int Count(IEnumerable<QcFrameRange> ranges) => ranges.Sum(r => r.Last - r.First + 1);
+        return Md.Row($"{source.Name} → {target.Name}", qc.Verdict, qc.Findings.Count.ToString(CultureInfo.InvariantCulture),
+            $"{R(mouth.PerformerR ?? double.NaN)} / {Md.F(mouth.RangeRatio ?? double.NaN, 2)}", $"{R(freshMouth.PerformerR)} / {Md.F(freshMouth.RangeRatio, 2)}",
+            Count(qc.FidelityDrops).ToString(CultureInfo.InvariantCulture), Count(qc.TrackingLost.Where(r => r.Reason == "result-face-lost")).ToString(CultureInfo.InvariantCulture));
+
+        static async IAsyncEnumerable<ReadOnlyMemory<byte>> Frames(List<byte[]> frames)
+        {
+            foreach (var frame in frames)
+            {
+                yield return frame;
+            }
+
+            await Task.CompletedTask;
         }
     }
 
