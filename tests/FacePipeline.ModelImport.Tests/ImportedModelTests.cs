@@ -45,6 +45,7 @@ public sealed class ImportedModelTests(ITestOutputHelper output)
     [Theory]
     [InlineData(FaceMeshImport.Detector, 5)]  // the input, then one before each of the 4 RESHAPEs (they flatten NHWC)
     [InlineData(FaceMeshImport.Landmarks, 3)] // the input and the two outputs
+    [InlineData(FaceMeshImport.LandmarksWithAttention, 8)] // the input, the face flag, the mesh and the five refined heads before their RESHAPEs
     public void Conversion_transposes_only_where_the_layout_must_change(string file, int transposes)
     {
         var onnx = Conversion.TfliteToOnnx.Convert(TfliteReader.Read(Models.FaceMesh(file)).Main);
@@ -115,34 +116,9 @@ public sealed class ImportedModelTests(ITestOutputHelper output)
     {
         using var session = Session(Models.FaceMesh("face_landmark.onnx"));
         var golden = Golden.Load(image);
-        var roi = golden.Json.GetProperty("roi_derived");
-        var (cx, cy) = (roi.GetProperty("xCenter").GetDouble() * golden.Width, roi.GetProperty("yCenter").GetDouble() * golden.Height);
-        var (w, h) = (roi.GetProperty("width").GetDouble() * golden.Width, roi.GetProperty("height").GetDouble() * golden.Height);
-        var angle = roi.GetProperty("rotation").GetDouble();
-        var (cos, sin) = (Math.Cos(angle), Math.Sin(angle));
+        var crop = GoldenCrop.From(golden);
 
-        // Crop the rotated ROI to 192x192, values in [0, 1] (MediaPipe's face landmark input).
-        (double X, double Y) ToImage(double u, double v)
-        {
-            var dx = ((u / 192.0) - 0.5) * w;
-            var dy = ((v / 192.0) - 0.5) * h;
-            return (cx + (dx * cos) - (dy * sin), cy + (dx * sin) + (dy * cos));
-        }
-
-        var input = new float[192 * 192 * 3];
-        for (var v = 0; v < 192; v++)
-        {
-            for (var u = 0; u < 192; u++)
-            {
-                var (x, y) = ToImage(u + 0.5, v + 0.5);
-                for (var c = 0; c < 3; c++)
-                {
-                    input[(((v * 192) + u) * 3) + c] = golden.Image.Sample(x, y, c) / 255f;
-                }
-            }
-        }
-
-        var result = OnnxRun.Run(session, ("input_1", input, [1, 192, 192, 3]));
+        var result = OnnxRun.Run(session, ("input_1", crop.Input, [1, 192, 192, 3]));
         var mesh = result["conv2d_21"].Values;
         var flag = result["conv2d_31"].Values[0];
         var expected = golden.Points("landmarks_cpu");
@@ -151,7 +127,7 @@ public sealed class ImportedModelTests(ITestOutputHelper output)
         var errors = new double[468];
         for (var i = 0; i < 468; i++)
         {
-            var (x, y) = ToImage(mesh[3 * i], mesh[(3 * i) + 1]);
+            var (x, y) = crop.ToImage(mesh[3 * i], mesh[(3 * i) + 1]);
             errors[i] = Math.Sqrt(Math.Pow(x - (expected[i][0] * golden.Width), 2) + Math.Pow(y - (expected[i][1] * golden.Height), 2));
         }
 
@@ -163,6 +139,107 @@ public sealed class ImportedModelTests(ITestOutputHelper output)
 
         Assert.True(flag > 0, $"face flag logit {flag} should say 'face'");
         Assert.True(errors.Average() < 3.0, $"mean landmark error {errors.Average():F2} px");
+    }
+
+    [Fact]
+    public void Custom_options_of_the_attention_model_are_read_from_their_flexbuffers()
+    {
+        var graph = TfliteReader.Read(Models.FaceMesh(FaceMeshImport.LandmarksWithAttention)).Main;
+        var matrices = graph.Operators.Where(o => o.CustomCode == "Landmarks2TransformMatrix").ToArray();
+        var samplers = graph.Operators.Where(o => o.CustomCode == "TransformTensorBilinear").ToArray();
+
+        Assert.Equal(3, matrices.Length);
+        Assert.All(matrices.Concat(samplers), o => Assert.Equal(2, o.Version));
+        var lips = Assert.IsType<Landmarks2TransformMatrixOptions>(matrices[0].Options);
+        Assert.Equal((61, 291, 80), (lips.LeftRotationIdx, lips.RightRotationIdx, lips.SubsetIdxs.Length));
+        Assert.Equal([61, 146, 91, 181], lips.SubsetIdxs[..4]);
+        Assert.Equal((16, 16, 1.5f, 1.5f, 0f), (lips.OutputWidth, lips.OutputHeight, lips.ScaleX, lips.ScaleY, lips.TargetRotationRadians));
+        Assert.Equal([(33, 133, 71), (362, 263, 71)], matrices[1..].Select(o => o.Options).Cast<Landmarks2TransformMatrixOptions>()
+            .Select(e => (e.LeftRotationIdx, e.RightRotationIdx, e.SubsetIdxs.Length)));
+        Assert.All(samplers, o => Assert.Equal(new TransformTensorBilinearOptions(16, 16, true), o.Options));
+    }
+
+    [Fact]
+    public void Converted_attention_model_has_mediapipes_interface()
+    {
+        using var session = Session(Models.FaceMesh("face_landmark_with_attention.onnx"));
+
+        var input = Assert.Single(session.InputMetadata);
+        Assert.Equal("input_1", input.Key);
+        Assert.Equal([1, 192, 192, 3], input.Value.Dimensions);
+        var outputs = session.OutputMetadata.ToDictionary(o => o.Key, o => o.Value.Dimensions[^1]);
+        Assert.Equal(
+            new Dictionary<string, int>
+            {
+                ["output_mesh_identity"] = 1404, ["output_lips"] = 160, ["output_left_eye"] = 142, ["output_right_eye"] = 142,
+                ["output_left_iris"] = 10, ["output_right_iris"] = 10, ["conv_faceflag"] = 1,
+            },
+            outputs);
+    }
+
+    /// <summary>
+    /// The refined heads against MediaPipe's 478 points, assembled with the model's own index
+    /// lists (each Landmarks2TransformMatrix's subset is its head's mesh points, in order): mesh
+    /// points the heads do not refine, the refined lips and eyes, the irises (468–477).
+    /// </summary>
+    [Theory]
+    [InlineData("astronaut")]
+    [InlineData("obama_wh_closeup_t01940ms")]
+    public void Converted_attention_model_lands_on_mediapipes_refined_cpu_landmarks_on_a_golden_crop(string image)
+    {
+        var graph = TfliteReader.Read(Models.FaceMesh(FaceMeshImport.LandmarksWithAttention)).Main;
+        var subsets = graph.Operators.Where(o => o.CustomCode == "Landmarks2TransformMatrix")
+            .Select(o => ((Landmarks2TransformMatrixOptions)o.Options!).SubsetIdxs).ToArray();
+        using var session = Session(Models.FaceMesh("face_landmark_with_attention.onnx"));
+        var golden = Golden.Load(image);
+        var crop = GoldenCrop.From(golden);
+
+        var result = OnnxRun.Run(session, ("input_1", crop.Input, [1, 192, 192, 3]));
+        var expected = golden.Points("refined_cpu");
+        Assert.Equal(478, expected.Length);
+
+        // Crop-space (x, y) of every refined point, as MediaPipe's refinement places them.
+        var points = new (float X, float Y)[478];
+        var mesh = result["output_mesh_identity"].Values;
+        for (var i = 0; i < 468; i++)
+        {
+            points[i] = (mesh[3 * i], mesh[(3 * i) + 1]);
+        }
+
+        foreach (var (head, subset) in new[] { ("output_lips", subsets[0]), ("output_left_eye", subsets[1]), ("output_right_eye", subsets[2]) })
+        {
+            var values = result[head].Values;
+            Assert.Equal(subset.Length * 2, values.Length);
+            for (var k = 0; k < subset.Length; k++)
+            {
+                points[subset[k]] = (values[2 * k], values[(2 * k) + 1]);
+            }
+        }
+
+        foreach (var (head, start) in new[] { ("output_left_iris", 468), ("output_right_iris", 473) })
+        {
+            var values = result[head].Values;
+            for (var k = 0; k < 5; k++)
+            {
+                points[start + k] = (values[2 * k], values[(2 * k) + 1]);
+            }
+        }
+
+        var errors = points.Select((p, i) =>
+        {
+            var (x, y) = crop.ToImage(p.X, p.Y);
+            return Math.Sqrt(Math.Pow(x - (expected[i][0] * golden.Width), 2) + Math.Pow(y - (expected[i][1] * golden.Height), 2));
+        }).ToArray();
+        double Eye(int a, int b, int axis) => (expected[a][axis] + expected[b][axis]) / 2 * (axis == 0 ? golden.Width : golden.Height);
+        var iod = Math.Sqrt(Math.Pow(Eye(33, 133, 0) - Eye(362, 263, 0), 2) + Math.Pow(Eye(33, 133, 1) - Eye(362, 263, 1), 2));
+        var refined = subsets.SelectMany(s => s).Concat(Enumerable.Range(468, 10)).ToHashSet();
+        output.WriteLine($"{image} refined vs refined_cpu: mean {errors.Average() / iod:P4}, max {errors.Max() / iod:P4} of IOD; " +
+            $"refined points mean {refined.Average(i => errors[i]) / iod:P4}, irises mean {errors[468..].Average() / iod:P4}");
+
+        Assert.Equal(80 + 71 + 71 + 10, refined.Count); // lips and eyes refine distinct mesh points
+        Assert.True(result["conv_faceflag"].Values[0] > 0, "face flag logit should say 'face'");
+        Assert.True(errors.Average() / iod <= 0.005, $"mean error {errors.Average() / iod:P3} of IOD");
+        Assert.True(errors[468..].Max() / iod <= 0.01, $"iris error up to {errors[468..].Max() / iod:P3} of IOD");
     }
 
     private static InferenceSession Session(string path) =>

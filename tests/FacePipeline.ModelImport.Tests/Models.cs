@@ -95,3 +95,52 @@ internal sealed class Golden
     public float[][] Points(string field) =>
         Json.GetProperty(field).EnumerateArray().Select(p => p.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
 }
+
+/// <summary>
+/// The landmark models' 192x192 input for a golden image: its <c>roi_derived</c> rectangle
+/// (rotated), sampled at pixel centres, values in [0, 1]; and the way back from crop pixels.
+/// </summary>
+internal sealed class GoldenCrop
+{
+    public const int Size = 192;
+
+    private readonly double _cx;
+    private readonly double _cy;
+    private readonly double _w;
+    private readonly double _h;
+    private readonly double _cos;
+    private readonly double _sin;
+
+    private GoldenCrop(Golden golden)
+    {
+        var roi = golden.Json.GetProperty("roi_derived");
+        (_cx, _cy) = (roi.GetProperty("xCenter").GetDouble() * golden.Width, roi.GetProperty("yCenter").GetDouble() * golden.Height);
+        (_w, _h) = (roi.GetProperty("width").GetDouble() * golden.Width, roi.GetProperty("height").GetDouble() * golden.Height);
+        var angle = roi.GetProperty("rotation").GetDouble();
+        (_cos, _sin) = (Math.Cos(angle), Math.Sin(angle));
+        for (var v = 0; v < Size; v++)
+        {
+            for (var u = 0; u < Size; u++)
+            {
+                var (x, y) = ToImage(u + 0.5, v + 0.5);
+                for (var c = 0; c < 3; c++)
+                {
+                    Input[(((v * Size) + u) * 3) + c] = golden.Image.Sample(x, y, c) / 255f;
+                }
+            }
+        }
+    }
+
+    /// <summary>NHWC [1, 192, 192, 3].</summary>
+    public float[] Input { get; } = new float[Size * Size * 3];
+
+    public static GoldenCrop From(Golden golden) => new(golden);
+
+    /// <summary>A point of the crop (pixels of the 192x192 input) in image pixels.</summary>
+    public (double X, double Y) ToImage(double u, double v)
+    {
+        var dx = ((u / Size) - 0.5) * _w;
+        var dy = ((v / Size) - 0.5) * _h;
+        return (_cx + (dx * _cos) - (dy * _sin), _cy + (dx * _sin) + (dy * _cos));
+    }
+}

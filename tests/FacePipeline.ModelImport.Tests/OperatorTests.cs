@@ -238,13 +238,13 @@ public sealed class OperatorTests
     {
         var g = new TestGraph();
         var x = g.Input("x", 1, 4);
-        g.Output(g.Op("STRIDED_SLICE", null, "sliced", [1, 2], x));
+        g.Output(g.Op("TOPK_V2", null, "top", [1, 2], x));
 
         var e = Assert.Throws<UnsupportedOperatorException>(() => TfliteToOnnx.Convert(g.Build()));
 
-        Assert.Equal("STRIDED_SLICE", e.OpName);
-        Assert.Contains("STRIDED_SLICE", e.Message);
-        Assert.Contains("sliced", e.Message);
+        Assert.Equal("TOPK_V2", e.OpName);
+        Assert.Contains("TOPK_V2", e.Message);
+        Assert.Contains("top", e.Message);
     }
 
     [Fact]
@@ -252,12 +252,89 @@ public sealed class OperatorTests
     {
         var g = new TestGraph();
         var x = g.Input("x", 1, 4);
-        g.Custom("Landmarks2TransformMatrix", "m", x);
+        g.Custom("MaxPoolingWithArgmax2D", "m", x);
 
         var e = Assert.Throws<UnsupportedOperatorException>(() => TfliteToOnnx.Convert(g.Build()));
 
-        Assert.Equal("CUSTOM(Landmarks2TransformMatrix)", e.OpName);
-        Assert.Contains("Landmarks2TransformMatrix", e.Message);
+        Assert.Equal("CUSTOM(MaxPoolingWithArgmax2D)", e.OpName);
+        Assert.Contains("MaxPoolingWithArgmax2D", e.Message);
+    }
+
+    [Fact]
+    public void A_known_custom_operator_of_an_unknown_version_fails_with_its_name_and_version()
+    {
+        var g = new TestGraph();
+        var x = g.Input("x", 1, 5, 2);
+        var m = g.Input("m", 1, 4, 4);
+        g.Output(g.Custom("TransformLandmarks", 1, null, "y", [1, 5, 2], x, m));
+
+        var e = Assert.Throws<UnsupportedOperatorException>(() => TfliteToOnnx.Convert(g.Build()));
+
+        Assert.Equal("CUSTOM(TransformLandmarks)", e.OpName);
+        Assert.Contains("version 1", e.Message);
+    }
+
+    [Theory]
+    [InlineData("STRIDED_SLICE", true)]
+    [InlineData("CUSTOM(Landmarks2TransformMatrix)", true)]
+    [InlineData("CUSTOM(TransformTensorBilinear)", true)]
+    [InlineData("CUSTOM(TransformLandmarks)", true)]
+    [InlineData("CUSTOM(MaxPoolingWithArgmax2D)", false)]
+    [InlineData("TOPK_V2", false)]
+    public void Supported_operators_are_listed_by_display_name(string displayName, bool supported) =>
+        Assert.Equal(supported, TfliteToOnnx.IsSupported(displayName));
+
+    [Fact]
+    public void Strided_slice_applies_begin_and_end_masks_and_strides()
+    {
+        // x 2x5 = [[0..4], [5..9]]; axis 0 begin masked (from 0) to 2, axis 1 from 4 backwards
+        // by 2, end masked (through element 0): [[4, 2, 0], [9, 7, 5]].
+        var g = new TestGraph();
+        var x = g.Input("x", 2, 5);
+        var begin = g.Const("begin", new[] { 1, 4 }, 2);
+        var end = g.Const("end", new[] { 2, 1 }, 2);
+        var strides = g.Const("strides", new[] { 1, -2 }, 2);
+        g.Output(g.Op("STRIDED_SLICE", new StridedSliceOptions(BeginMask: 1, EndMask: 2, 0, 0, 0, false), "y", [2, 3], x, begin, end, strides));
+
+        var result = g.Run(Seq(10))["y"];
+
+        Assert.Equal([2, 3], result.Shape);
+        AssertClose([4, 2, 0, 9, 7, 5], result.Values);
+    }
+
+    [Fact]
+    public void Strided_slice_shrinks_the_masked_axes()
+    {
+        // x 1x3x4: take the last row (begin -1, shrink axis 1) and columns 1..2 → shape [1, 2].
+        var g = new TestGraph();
+        var x = g.Input("x", 1, 3, 4);
+        var begin = g.Const("begin", new[] { 0, -1, 1 }, 3);
+        var end = g.Const("end", new[] { 1, 0, 3 }, 3);
+        var strides = g.Const("strides", new[] { 1, 1, 1 }, 3);
+        g.Output(g.Op("STRIDED_SLICE", new StridedSliceOptions(0, 0, 0, 0, ShrinkAxisMask: 2, false), "y", [1, 2], x, begin, end, strides));
+
+        var result = g.Run(Seq(12))["y"];
+
+        Assert.Equal([1, 2], result.Shape);
+        AssertClose([9, 10], result.Values);
+    }
+
+    [Fact]
+    public void Strided_slice_of_an_nchw_value_slices_the_nhwc_axes()
+    {
+        // 1x2x2x3 after a convolution (NCHW inside): keep channels 1..2 of row 1 → 1x1x2x2.
+        var g = new TestGraph();
+        var x = g.Input("x", 1, 2, 2, 3);
+        var conv = IdentityConv(g, x, 2, 2, 3);
+        var begin = g.Const("begin", new[] { 0, 1, 0, 1 }, 4);
+        var end = g.Const("end", new[] { 1, 2, 2, 3 }, 4);
+        var strides = g.Const("strides", new[] { 1, 1, 1, 1 }, 4);
+        g.Output(g.Op("STRIDED_SLICE", new StridedSliceOptions(0, 0, 0, 0, 0, false), "y", [1, 1, 2, 2], conv, begin, end, strides));
+
+        var result = g.Run(Seq(12))["y"];
+
+        Assert.Equal([1, 1, 2, 2], result.Shape);
+        AssertClose([7, 8, 10, 11], result.Values);
     }
 
     [Theory]
@@ -284,7 +361,7 @@ public sealed class OperatorTests
         Assert.Equal(name, TfliteReader.BuiltinName(code));
 
     /// <summary>A 1x1 convolution with an identity kernel: the value comes out unchanged but in NCHW inside the ONNX graph.</summary>
-    private static int IdentityConv(TestGraph g, int x, int h, int w, int c)
+    internal static int IdentityConv(TestGraph g, int x, int h, int w, int c)
     {
         var kernel = new float[c * c];
         for (var i = 0; i < c; i++)
@@ -296,12 +373,12 @@ public sealed class OperatorTests
         return g.Op("CONV_2D", new Conv2DOptions(TflitePadding.Valid, 1, 1), $"conv_{x}", [1, h, w, c], x, k);
     }
 
-    private static float[] Seq(int count, int start = 0) => Enumerable.Range(start, count).Select(v => (float)v).ToArray();
+    internal static float[] Seq(int count, int start = 0) => Enumerable.Range(start, count).Select(v => (float)v).ToArray();
 
     private static float[] RandomValues(Random random, int count, float scale) =>
         Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1) * scale).ToArray();
 
-    private static void AssertClose(float[] expected, float[] actual)
+    internal static void AssertClose(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (var i = 0; i < expected.Length; i++)

@@ -45,6 +45,14 @@ internal sealed class TestGraph
         _operators.Add(new TfliteOperator("CUSTOM", [input], [output]) { CustomCode = code });
     }
 
+    /// <summary>Adds a custom operator (typed options as the reader makes them) with one float32 output; returns the output tensor.</summary>
+    public int Custom(string code, int version, TfliteOptions? options, string outName, int[] outShape, params int[] inputs)
+    {
+        var output = Add(new TfliteTensor(outName, outShape, TfliteTensorType.Float32));
+        _operators.Add(new TfliteOperator("CUSTOM", inputs, [output], options) { CustomCode = code, Version = version });
+        return output;
+    }
+
     public void Output(int tensor) => _outputs.Add(tensor);
 
     public TfliteGraph Build() => new("test", _tensors.ToArray(), _operators.ToArray(), [.. _inputs], [.. _outputs]);

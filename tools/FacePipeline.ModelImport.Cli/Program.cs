@@ -54,7 +54,7 @@ ops.SetAction(parse =>
     var graph = TfliteReader.Read(parse.GetValue(model)!.FullName).Main;
     foreach (var (op, count) in graph.OperatorCensus())
     {
-        var supported = TfliteToOnnx.SupportedOperators.Contains(op) ? "" : "  (unsupported)";
+        var supported = TfliteToOnnx.IsSupported(op) ? "" : "  (unsupported)";
         Console.WriteLine($"{op,-40} x{count}{supported}");
     }
 
@@ -71,7 +71,7 @@ ops.SetAction(parse =>
     return 0;
 });
 
-var root = new RootCommand("facepipe-import: import MediaPipe's face models into ONNX with FacePipeline's own converter.") { import, ops };
+var root = new RootCommand("facepipe-import: import MediaPipe's face models into ONNX with FacePipeline's own converter.") { import, ops, FacePipeline.ModelImport.Cli.FaceApiCommand.Create() };
 try
 {
     return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

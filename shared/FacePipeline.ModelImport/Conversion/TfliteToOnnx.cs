@@ -20,8 +20,12 @@ namespace FacePipeline.ModelImport.Conversion;
 /// odd extra pixel at the end: it becomes explicit ONNX pads (never auto_pad). Fused
 /// activations (RELU, RELU6, RELU_N1_TO_1, TANH) become their own nodes.
 /// </para>
+/// <para>
+/// MediaPipe's custom operators (Landmarks2TransformMatrix, TransformTensorBilinear,
+/// TransformLandmarks) become subgraphs of plain ONNX operators: see TfliteToOnnx.MediaPipe.cs.
+/// </para>
 /// </summary>
-public static class TfliteToOnnx
+public static partial class TfliteToOnnx
 {
     public const int Opset = 13;
 
@@ -30,8 +34,20 @@ public static class TfliteToOnnx
     {
         "ADD", "SUB", "MUL", "DIV", "CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D",
         "RELU", "RELU6", "RELU_N1_TO_1", "PRELU", "LEAKY_RELU", "LOGISTIC", "TANH", "PAD", "PADV2",
-        "RESHAPE", "CONCATENATION", "DEQUANTIZE", "FULLY_CONNECTED", "SOFTMAX",
+        "RESHAPE", "CONCATENATION", "DEQUANTIZE", "FULLY_CONNECTED", "SOFTMAX", "STRIDED_SLICE",
     };
+
+    /// <summary>The custom operators the converter translates (MediaPipe's), by custom code.</summary>
+    public static IReadOnlySet<string> SupportedCustomOperators { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        CustomOptionsReader.Landmarks2TransformMatrix, CustomOptionsReader.TransformTensorBilinear, CustomOptionsReader.TransformLandmarks,
+    };
+
+    /// <summary>Whether an operator's display name (ADD, CUSTOM(TransformLandmarks)…) is one the converter translates.</summary>
+    public static bool IsSupported(string displayName) =>
+        displayName.StartsWith("CUSTOM(", StringComparison.Ordinal) && displayName.EndsWith(')')
+            ? SupportedCustomOperators.Contains(displayName["CUSTOM(".Length..^1])
+            : SupportedOperators.Contains(displayName);
 
     /// <summary>Throws <see cref="UnsupportedOperatorException"/> for the first operator the converter does not know.</summary>
     public static void CheckSupported(TfliteGraph graph)
@@ -39,7 +55,8 @@ public static class TfliteToOnnx
         for (var i = 0; i < graph.Operators.Count; i++)
         {
             var op = graph.Operators[i];
-            if (op.CustomCode is not null || !SupportedOperators.Contains(op.OpName))
+            var supported = op.CustomCode is { } custom ? SupportedCustomOperators.Contains(custom) : SupportedOperators.Contains(op.OpName);
+            if (!supported)
             {
                 var output = op.Outputs.Length > 0 && op.Outputs[0] >= 0 ? graph.Tensors[op.Outputs[0]].Name : "";
                 throw new UnsupportedOperatorException(op.DisplayName, i, output.Length > 0 ? $"output '{output}'" : "");
@@ -57,7 +74,7 @@ public static class TfliteToOnnx
     private static readonly long[] ToNchw = [0, 3, 1, 2];
     private static readonly long[] ToNhwc = [0, 2, 3, 1];
 
-    private sealed class Session(TfliteGraph graph, string graphName)
+    private sealed partial class Session(TfliteGraph graph, string graphName)
     {
         private readonly OnnxModelBuilder _b = new(string.IsNullOrEmpty(graphName) ? "main" : graphName, Opset);
         private readonly Dictionary<int, Value> _values = [];
@@ -139,6 +156,8 @@ public static class TfliteToOnnx
                 case "CONCATENATION": Concatenation(); break;
                 case "FULLY_CONNECTED": FullyConnected(); break;
                 case "SOFTMAX": Softmax(); break;
+                case "STRIDED_SLICE": StridedSlice(); break;
+                case "CUSTOM": Custom(); break;
                 default: throw Unsupported("");
             }
         }
@@ -415,6 +434,80 @@ public static class TfliteToOnnx
             }
 
             Emit("Softmax", [x], false, TfliteActivation.None, OnnxAttribute.Int("axis", -1));
+        }
+
+        /// <summary>
+        /// TFLite STRIDED_SLICE as an ONNX Slice (then Squeeze for shrink_axis_mask). begin_mask and
+        /// end_mask become open ends; a 4-D value in NCHW is sliced in place along the mapped axes
+        /// unless its NHWC form exists already.
+        /// </summary>
+        private void StridedSlice()
+        {
+            var o = Options<StridedSliceOptions>();
+            if (o.EllipsisMask != 0 || o.NewAxisMask != 0)
+            {
+                throw Unsupported("ellipsis_mask or new_axis_mask");
+            }
+
+            var x = In(0);
+            var rank = graph.Tensors[x].Shape.Length;
+            var begin = Ints(In(1));
+            var end = Ints(In(2));
+            var strides = _op.Inputs.Length > 3 && _op.Inputs[3] >= 0 ? Ints(_op.Inputs[3]) : Enumerable.Repeat(1, rank).ToArray();
+            if (begin.Length != rank || end.Length != rank || strides.Length != rank)
+            {
+                throw Unsupported($"begin/end/strides of {begin.Length}/{end.Length}/{strides.Length} values for a rank-{rank} tensor");
+            }
+
+            var nchw = rank == 4 && Layout(x) && o.ShrinkAxisMask == 0 && !_layouts.ContainsKey((x, false));
+            var (starts, ends, steps, axes, squeeze) = (new long[rank], new long[rank], new long[rank], new long[rank], new List<long>());
+            for (var d = 0; d < rank; d++)
+            {
+                var stride = strides[d];
+                if (stride == 0)
+                {
+                    throw Unsupported($"stride 0 on axis {d}");
+                }
+
+                var b = (long)begin[d];
+                var e = o.Offset ? b + end[d] : end[d];
+                axes[d] = nchw ? Array.IndexOf(ToNchw, (long)d) : d;
+                if ((o.ShrinkAxisMask >> d & 1) != 0)
+                {
+                    if ((o.BeginMask >> d & 1) != 0)
+                    {
+                        throw Unsupported($"begin_mask with shrink_axis_mask on axis {d}");
+                    }
+
+                    // One element at begin (begin -1 is the last).
+                    (starts[d], ends[d], steps[d]) = (b, b == -1 ? long.MaxValue : b + 1, 1);
+                    squeeze.Add(d);
+                    continue;
+                }
+
+                starts[d] = (o.BeginMask >> d & 1) != 0 ? (stride > 0 ? 0 : long.MaxValue) : b;
+                ends[d] = (o.EndMask >> d & 1) != 0 ? (stride > 0 ? long.MaxValue : long.MinValue) : e;
+                steps[d] = stride;
+            }
+
+            var prefix = Name(Out());
+            var inputs = new[]
+            {
+                Input(x, nchw),
+                _b.AddInitializer(_b.UniqueName(prefix + "_starts"), starts, rank),
+                _b.AddInitializer(_b.UniqueName(prefix + "_ends"), ends, rank),
+                _b.AddInitializer(_b.UniqueName(prefix + "_axes"), axes, rank),
+                _b.AddInitializer(_b.UniqueName(prefix + "_steps"), steps, rank),
+            };
+            if (squeeze.Count == 0)
+            {
+                Emit("Slice", inputs, nchw, TfliteActivation.None);
+                return;
+            }
+
+            var sliced = _b.AddNode("Slice", inputs, [_b.UniqueName(prefix + "_slice")]);
+            var squeezeAxes = _b.AddInitializer(_b.UniqueName(prefix + "_squeeze_axes"), squeeze.ToArray(), squeeze.Count);
+            Emit("Squeeze", [sliced, squeezeAxes], false, TfliteActivation.None);
         }
 
         // ---- values and layouts -------------------------------------------------------------

@@ -38,12 +38,16 @@ public static class FaceMeshImport
         [GeometryMetadata] = "bdbcda96dfcb7da883da124aaa2c55dee49770d934f0fcc71747f8c21bdc75b4",
     };
 
-    /// <summary>The models to convert; the attention model is optional (its custom operators may stop it).</summary>
+    /// <summary>
+    /// The models to convert. All three are required: the attention model's MediaPipe custom
+    /// operators become ONNX subgraphs (a model marked optional would be skipped, with the reason
+    /// logged, when the converter cannot translate it).
+    /// </summary>
     public static IReadOnlyList<(string File, bool Required)> Models { get; } =
     [
         (Detector, true),
         (Landmarks, true),
-        (LandmarksWithAttention, false),
+        (LandmarksWithAttention, true),
     ];
 
     /// <summary>

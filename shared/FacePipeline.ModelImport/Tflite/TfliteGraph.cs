@@ -59,6 +59,12 @@ public sealed record TfliteOperator(string OpName, int[] Inputs, int[] Outputs, 
 {
     public string? CustomCode { get; init; }
 
+    /// <summary>The operator code's version (TFLite's OperatorCode.version, 1 when absent).</summary>
+    public int Version { get; init; } = 1;
+
+    /// <summary>A custom operator's raw options (a FlexBuffer map for MediaPipe's operators); empty otherwise.</summary>
+    public ReadOnlyMemory<byte> CustomOptions { get; init; }
+
     /// <summary>The name to show: the builtin name, or CUSTOM(name).</summary>
     public string DisplayName => CustomCode is null ? OpName : $"{OpName}({CustomCode})";
 }

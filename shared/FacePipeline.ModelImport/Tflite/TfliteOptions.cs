@@ -60,3 +60,33 @@ public sealed record SoftmaxOptions(float Beta) : TfliteOptions;
 public sealed record ResizeOptions(bool AlignCorners, bool HalfPixelCenters) : TfliteOptions;
 
 public sealed record LeakyReluOptions(float Alpha) : TfliteOptions;
+
+public sealed record StridedSliceOptions(
+    int BeginMask,
+    int EndMask,
+    int EllipsisMask,
+    int NewAxisMask,
+    int ShrinkAxisMask,
+    bool Offset) : TfliteOptions;
+
+/// <summary>
+/// MediaPipe's custom operator Landmarks2TransformMatrix, version 2 (its FlexBuffer
+/// custom_options): the matrix that maps a crop of <see cref="OutputWidth"/> x
+/// <see cref="OutputHeight"/> onto the rotated box around the landmarks <see cref="SubsetIdxs"/>,
+/// levelled on the line from landmark <see cref="LeftRotationIdx"/> to <see cref="RightRotationIdx"/>.
+/// </summary>
+public sealed record Landmarks2TransformMatrixOptions(
+    int[] SubsetIdxs,
+    int LeftRotationIdx,
+    int RightRotationIdx,
+    float TargetRotationRadians,
+    int OutputHeight,
+    int OutputWidth,
+    float ScaleX,
+    float ScaleY) : TfliteOptions;
+
+/// <summary>
+/// MediaPipe's custom operator TransformTensorBilinear: samples an NHWC tensor bilinearly on the
+/// grid a 4x4 matrix gives. Version 2 applies the align-corners correction (pixel centres), version 1 does not.
+/// </summary>
+public sealed record TransformTensorBilinearOptions(int OutputHeight, int OutputWidth, bool AlignCorners) : TfliteOptions;

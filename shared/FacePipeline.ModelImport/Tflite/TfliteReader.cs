@@ -33,13 +33,13 @@ public static class TfliteReader
     public static string BuiltinName(int code) =>
         code >= 0 && code < BuiltinNames.Length ? BuiltinNames[code] : $"BUILTIN_{code}";
 
-    private static (string Name, string? Custom) ReadOperatorCode(FlatBufferTable code)
+    private static (string Name, string? Custom, int Version) ReadOperatorCode(FlatBufferTable code)
     {
         // Codes below 127 sit in the old int8 field; newer files also fill the int32 field.
         // The larger of the two is the operator (the schema's documented rule).
         int builtin = Math.Max(code.Int8(0), code.Int32(3));
         var name = BuiltinName(builtin);
-        return (name, name == "CUSTOM" ? code.String(1) ?? "" : null);
+        return (name, name == "CUSTOM" ? code.String(1) ?? "" : null, code.Int32(2, 1));
     }
 
     private static ReadOnlyMemory<byte> ReadBuffer(FlatBufferTable buffer, ReadOnlyMemory<byte> file)
@@ -66,7 +66,7 @@ public static class TfliteReader
         return ReadOnlyMemory<byte>.Empty;
     }
 
-    private static TfliteGraph ReadSubgraph(FlatBufferTable graph, (string Name, string? Custom)[] opNames, ReadOnlyMemory<byte>[] buffers)
+    private static TfliteGraph ReadSubgraph(FlatBufferTable graph, (string Name, string? Custom, int Version)[] opNames, ReadOnlyMemory<byte>[] buffers)
     {
         var tensors = graph.Tables(0).Select((t, i) => ReadTensor(t, i, buffers)).ToArray();
         var operators = graph.Tables(3).Select(op =>
@@ -77,7 +77,7 @@ public static class TfliteReader
                 throw new InvalidDataException($"Operator refers to operator code {index}; the model has {opNames.Length}.");
             }
 
-            var (name, custom) = opNames[index];
+            var (name, custom, version) = opNames[index];
             var inputs = op.Int32s(1);
             var outputs = op.Int32s(2);
             foreach (var t in inputs.Concat(outputs))
@@ -88,7 +88,14 @@ public static class TfliteReader
                 }
             }
 
-            return new TfliteOperator(name, inputs, outputs, ReadOptions(name, op.Table(4))) { CustomCode = custom };
+            var customOptions = custom is null ? ReadOnlyMemory<byte>.Empty : op.Bytes(OperatorField.CustomOptions);
+            var options = custom is null ? ReadOptions(name, op.Table(OperatorField.BuiltinOptions)) : CustomOptionsReader.Read(custom, version, customOptions);
+            return new TfliteOperator(name, inputs, outputs, options)
+            {
+                CustomCode = custom,
+                Version = version,
+                CustomOptions = customOptions,
+            };
         }).ToArray();
         return new TfliteGraph(graph.String(4) ?? "main", tensors, operators, graph.Int32s(1), graph.Int32s(2));
     }
@@ -121,6 +128,7 @@ public static class TfliteReader
             return op switch
             {
                 "ADD" or "SUB" or "MUL" or "DIV" => new ActivationOptions(TfliteActivation.None),
+                "STRIDED_SLICE" => new StridedSliceOptions(0, 0, 0, 0, 0, false),
                 _ => null,
             };
         }
@@ -139,8 +147,15 @@ public static class TfliteReader
             "RESIZE_BILINEAR" => new ResizeOptions(o.Bool(2), o.Bool(3)),
             "RESIZE_NEAREST_NEIGHBOR" => new ResizeOptions(o.Bool(0), o.Bool(1)),
             "LEAKY_RELU" => new LeakyReluOptions(o.Float32(0)),
+            "STRIDED_SLICE" => new StridedSliceOptions(o.Int32(0), o.Int32(1), o.Int32(2), o.Int32(3), o.Int32(4), o.Bool(5)),
             _ => null,
         };
+    }
+
+    private static class OperatorField
+    {
+        public const int BuiltinOptions = 4;
+        public const int CustomOptions = 5;
     }
 
     private static class ModelField
