@@ -35,6 +35,12 @@ public sealed record WarpRendererOptions
     /// </summary>
     public double FaceBaseFeatherShare { get; init; } = 0.25;
 
+    /// <summary>
+    /// Paint the mouth's inside (<see cref="MouthInterior"/>) where the destination opens it wider than the frame the
+    /// mouth's texture comes from, instead of stretching that frame's lips over the opening (false: the warp alone).
+    /// </summary>
+    public bool PaintMouthInterior { get; init; } = true;
+
     /// <summary>The defaults.</summary>
     public static WarpRendererOptions Default { get; } = new();
 }
@@ -231,7 +237,20 @@ public sealed class WarpRenderer
             donorPixels += RenderDonor(donors[i], width, height, crop, output);
         }
 
+        PaintMouth(output, width, height, destinationMesh, trackedMesh, donors, faceBase);
         return new WarpRenderResult(crop, warped, donorPixels);
+    }
+
+    /// <summary>The mouth's inside, when the destination opens it wider than its texture's frame (the mouth donor's, else the resting face's, else the target frame's).</summary>
+    private void PaintMouth(Span<byte> output, int width, int height, ReadOnlySpan<Point2> destinationMesh, ReadOnlySpan<Point2> trackedMesh, IReadOnlyList<FeatureDonor> donors, FaceBase? faceBase)
+    {
+        if (!Options.PaintMouthInterior)
+        {
+            return;
+        }
+
+        var source = donors.FirstOrDefault(d => d.Feature == FaceFeature.Mouth)?.Mesh ?? faceBase?.Mesh;
+        MouthInterior.Paint(output, width, height, destinationMesh, source is null ? trackedMesh : source);
     }
 
     /// <summary>The face inside its oval, warped from the base frame to the destination mesh, colour-matched along the oval and feathered in.</summary>
@@ -333,6 +352,7 @@ public sealed class WarpRenderer
             donorPixels += RenderDonor(donors[i], width, height, crop, output);
         }
 
+        PaintMouth(output, width, height, destination.AsSpan(0, WarpMesh.FacePointCount), tracked.AsSpan(0, WarpMesh.FacePointCount), donors, faceBase);
         return new WarpRenderResult(crop, 0, donorPixels);
     }
 

@@ -58,6 +58,30 @@ public class ExpressionTransferTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_actor_whose_lips_are_pressed_together_opens_the_mouth_as_far_as_the_performer_in_inter_ocular_distances()
+    {
+        // The actor's neutral: the canonical face with the inner lips closed onto their midline (no gap at all).
+        var neutral = TestMesh.Neutral;
+        var pressed = (Vec3[])neutral.Clone();
+        foreach (var (upper, lower) in new[] { (13, 14), (82, 87), (312, 317), (81, 178), (311, 402), (80, 88), (310, 318), (191, 95), (415, 324) })
+        {
+            var mid = (neutral[upper] + neutral[lower]) * 0.5;
+            (pressed[upper], pressed[lower]) = (mid, mid);
+        }
+
+        var open = FaceImages.JawDrop(neutral, 1.0);
+        double Gap(IReadOnlyList<Vec3> face) => (face[13] - face[14]).Length / FaceSize.Of(face.ToArray());
+        var performerChange = Gap(open) - Gap(neutral);
+
+        var direct = ExpressionTransfer.ForCanonical(TestMesh.Canonical, neutral, pressed).Transfer(open);
+        var deformation = new ExpressionTransfer(TestMesh.Canonical.Triangles, neutral, pressed, FaceRegions.FromCanonical(TestMesh.Canonical)) { MouthDirectShare = 0 }.Transfer(open);
+        output.WriteLine($"performer {performerChange:F4} IOD; actor: direct {Gap(direct):F4}, deformation transfer {Gap(deformation):F4}");
+
+        Assert.InRange(Gap(direct), 0.95 * performerChange, 1.05 * performerChange); // the gap's length, from lips that met: within 3 % here
+        Assert.True(Gap(deformation) < 0.5 * performerChange, "deformation transfer alone opens a pressed mouth far less (why the mouth takes the scaled displacement)");
+    }
+
+    [Fact]
     public void A_mouth_opening_keeps_its_per_region_displacement_on_a_differently_shaped_face()
     {
         var neutral = TestMesh.Neutral;

@@ -21,6 +21,7 @@ root.Subcommands.Add(Neural());
 root.Subcommands.Add(NeuralQuality());
 root.Subcommands.Add(NeuralNumerics());
 root.Subcommands.Add(Fidelity());
+root.Subcommands.Add(MouthInteriorCommand());
 root.Subcommands.Add(All());
 
 try
@@ -222,6 +223,22 @@ Command Fidelity()
     {
         Header(args);
         Print(await FidelityBenchmark.RunAsync(parse.GetValue(media)!, parse.GetValue(only), parse.GetValue(neutral)!, parse.GetValue(actorTexture), parse.GetValue(rounds), parse.GetValue(stills), parse.GetValue(stageRuns), WorkDir(parse), ct));
+        return 0;
+    });
+    return command;
+}
+
+Command MouthInteriorCommand()
+{
+    var media = MediaOption();
+    var output = new Option<string>("--out") { Description = "Where to write the before/after PNG.", DefaultValueFactory = _ => "docs/retarget-mouth-interior.png" };
+    var performer = new Option<string>("--performer") { Description = "The performer's clip in the media folder.", DefaultValueFactory = _ => "obama_wh_closeup.mp4" };
+    var actor = new Option<string>("--actor") { Description = "The actor: a still (made into a 3 s clip) or a clip (its resting first 0.32 s looped) in the media folder.", DefaultValueFactory = _ => "painting_leonardo_mona_lisa.jpg" };
+    var command = new Command("mouth-interior", "The mouth interior's before/after picture: a performer showing the teeth onto an actor whose footage never opens the mouth, by the warp alone and with the painted interior.") { media, performer, actor, output };
+    command.SetAction(async (parse, ct) =>
+    {
+        Header(args);
+        Print(await MouthInteriorPicture.RunAsync(parse.GetValue(media)!, parse.GetValue(performer)!, parse.GetValue(actor)!, parse.GetValue(output)!, WorkDir(parse), ct));
         return 0;
     });
     return command;
