@@ -15,7 +15,8 @@ builder.Services.AddSingleton(models);
 builder.Services.AddSingleton<ITrackCurvesWriter, IctTrackCurvesWriter>();
 builder.Services.AddSingleton<TrackRenderStage>();
 builder.Services.AddSingleton<IFaceRendererFactory, NeuralFaceRendererFactory>();
-builder.Services.AddSingleton<IRenderedFaceTrackerFactory, LandmarkRenderedFaceTrackerFactory>(); // the retarget renderer's closed loop
+builder.Services.AddSingleton<IRenderedFaceTrackerFactory, LandmarkRenderedFaceTrackerFactory>(); // the retarget renderer's closed loop and QC
+builder.Services.AddSingleton<IIdentityEmbedderFactory, ModelIdentityEmbedderFactory>(); // the QC's identity check
 builder.Services.AddSingleton(builder.Configuration.GetSection("Rendering").Get<RetargetRenderOptions>() ?? RetargetRenderOptions.Default);
 builder.Services.AddSingleton<RetargetRenderStage>();
 builder.Services.AddMessageBus(builder.Configuration, bus =>

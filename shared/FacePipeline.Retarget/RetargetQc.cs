@@ -91,14 +91,64 @@ public sealed record QcGoals(double MinR, double MinRangeRatio, double MaxRangeR
 }
 
 /// <summary>
-/// The result's identity against the actor's footage (128-d face-recognition descriptors): the distance of the result's
-/// mean descriptor to the actor's mean, against the actor's own frames' distances to that mean.
+/// The result's identity against the actor's footage (128-d face-recognition descriptors, dlib's network through
+/// face-api): the result frames' mean distance to the actor's mean descriptor, against the actor's own frames' distances
+/// to it; and, to show which way a drift goes, the result's mean distance to the performer's mean descriptor.
 /// </summary>
-/// <param name="ResultDistance">Mean distance of result frames to the actor's mean descriptor.</param>
-/// <param name="ActorSpread">The 95th percentile of the actor's own frames' distances to it.</param>
+/// <param name="ResultDistance">Mean distance of the sampled result frames to the actor's mean descriptor.</param>
+/// <param name="ActorSpread">The largest distance of the actor's own sampled frames to that mean (their 95th percentile with 20 or more).</param>
 /// <param name="Kept">ResultDistance within ActorSpread.</param>
 /// <param name="Frames">Result frames measured.</param>
-public sealed record QcIdentity(double ResultDistance, double ActorSpread, bool Kept, int Frames);
+/// <param name="PerformerDistance">Mean distance of the same result frames to the performer's mean descriptor (dlib's same-person threshold is 0.6); null when not measured.</param>
+public sealed record QcIdentity(double ResultDistance, double ActorSpread, bool Kept, int Frames, double? PerformerDistance = null)
+{
+    /// <summary>
+    /// The figures from descriptors: the actor's frames, the result's, and the performer's (may be empty). Null when
+    /// the actor or the result has no descriptor.
+    /// </summary>
+    public static QcIdentity? Of(IReadOnlyList<float[]> actor, IReadOnlyList<float[]> result, IReadOnlyList<float[]> performer)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(performer);
+        if (actor.Count == 0 || result.Count == 0)
+        {
+            return null;
+        }
+
+        var actorMean = Mean(actor);
+        var own = actor.Select(d => Distance(d, actorMean)).Order().ToArray();
+        var spread = own.Length >= 20 ? own[(int)Math.Ceiling(0.95 * own.Length) - 1] : own[^1];
+        var distance = result.Average(d => Distance(d, actorMean));
+        double? toPerformer = performer.Count == 0 ? null : Math.Round(result.Average(d => Distance(d, Mean(performer))), 4);
+        return new QcIdentity(Math.Round(distance, 4), Math.Round(spread, 4), distance <= spread, result.Count, toPerformer);
+    }
+
+    private static double[] Mean(IReadOnlyList<float[]> descriptors)
+    {
+        var mean = new double[descriptors[0].Length];
+        foreach (var d in descriptors)
+        {
+            for (var i = 0; i < mean.Length; i++)
+            {
+                mean[i] += d[i] / (double)descriptors.Count;
+            }
+        }
+
+        return mean;
+    }
+
+    private static double Distance(float[] a, double[] b)
+    {
+        double sum = 0;
+        for (var i = 0; i < b.Length; i++)
+        {
+            sum += (a[i] - b[i]) * (a[i] - b[i]);
+        }
+
+        return Math.Sqrt(sum);
+    }
+}
 
 /// <summary>Assesses a retarget's re-tracked result into its <see cref="RetargetQcReport"/>.</summary>
 public static class RetargetQc

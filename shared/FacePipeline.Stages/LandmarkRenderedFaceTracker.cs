@@ -49,3 +49,20 @@ public sealed class LandmarkRenderedFaceTrackerFactory(ModelPaths models) : IRen
         return new RenderedFaceTrackerLease(new LandmarkRenderedFaceTracker(landmarker), landmarker);
     }
 }
+
+/// <summary>Opens the face-recognition network for a retarget's QC identity check.</summary>
+public interface IIdentityEmbedderFactory
+{
+    /// <summary>An embedder for one render (the caller disposes it), or null when the model is not installed.</summary>
+    FaceIdentityEmbedder? Open();
+}
+
+/// <summary>The face-recognition network from the models folder (<see cref="FaceIdentityEmbedder.ModelPath"/>), when installed.</summary>
+public sealed class ModelIdentityEmbedderFactory(ModelPaths models) : IIdentityEmbedderFactory
+{
+    public FaceIdentityEmbedder? Open()
+    {
+        var path = FaceIdentityEmbedder.ModelPath(models.Root);
+        return File.Exists(path) ? new FaceIdentityEmbedder(path) : null;
+    }
+}

@@ -1,15 +1,26 @@
+using FacePipeline.Contracts;
+using FacePipeline.Face;
 using FacePipeline.Retarget;
+using FacePipeline.Storage;
 
 namespace FacePipeline.Stages;
 
 /// <summary>
 /// Tracks a retarget's result frames again, in order, as a tracker follows a face (each frame's search region from the
 /// face found on the one before; after a loss, from where the transfer document put the face), and turns what it sees
-/// into the job's QC report (<see cref="RetargetQc"/>). One per render; not thread-safe.
+/// into the job's QC report (<see cref="RetargetQc"/>). With an identity embedder, a few result frames (and, afterwards,
+/// the actor's and the performer's) are also described by the face-recognition network for the report's identity check.
+/// One per render; not thread-safe.
 /// </summary>
-public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTracker tracker, int width, int height)
+/// <param name="identity">The face-recognition network (not owned), or null: no identity check.</param>
+public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTracker tracker, int width, int height, FaceIdentityEmbedder? identity = null)
 {
+    /// <summary>Frames of each clip described for the identity check, spread evenly over the frames with a face.</summary>
+    public const int IdentitySamples = 12;
+
     private readonly double[]?[] _result = new double[]?[document.Frames.Count];
+    private readonly List<float[]> _resultIdentity = [];
+    private readonly HashSet<int> _identityFrames = [.. Spread(Enumerable.Range(0, document.Frames.Count).Where(k => RetargetQcTracker.StateOf(document.Frames[k]) == RetargetQc.FrameState.Driven).ToList())];
 
     /// <summary>Result frames tracked so far.</summary>
     public int Tracked { get; private set; }
@@ -30,6 +41,11 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
             var hint = previous ?? Expected(index);
             var seen = hint is null ? null : tracker.Track(frame.Span, width, height, hint);
             _result[index] = seen is null ? null : ExpressionFeatures.Measure(seen);
+            if (identity is not null && seen is not null && _identityFrames.Contains(index))
+            {
+                _resultIdentity.Add(identity.Embed(frame.Span, width, height, ToLandmarks(seen)));
+            }
+
             previous = seen;
             index++;
             Tracked = index;
@@ -49,6 +65,52 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
         var states = document.Frames.Select(StateOf).ToList();
         return RetargetQc.Assess(performer, actor, _result, frames, states, identity);
     }
+
+    /// <summary>
+    /// The identity figures (<see cref="QcIdentity"/>): the result frames described while tracking against
+    /// <see cref="IdentitySamples"/> frames of the actor's footage (the target clip, at their tracked landmarks) and of the
+    /// performer's (<paramref name="performer"/>'s faces). Null without an embedder or when a clip has no face.
+    /// </summary>
+    public async Task<QcIdentity?> IdentityAsync(MediaStore store, ClipTrack source, ClipTrack target, RetargetClip performer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(performer);
+        if (identity is null || _resultIdentity.Count == 0)
+        {
+            return null;
+        }
+
+        var actorFrames = document.TargetFrames.Where(f => f.Landmarks is not null && f.State == "tracked").Select(f => (f.Index, Points: f.Landmarks!.Select(p => new Point2(p[0], p[1])).ToArray())).ToList();
+        var performerFrames = performer.Frames.Select((f, k) => (Index: k, Points: f?.Screen.Select(p => new Point2(p.X, p.Y)).ToArray())).Where(f => f.Points is not null).Select(f => (f.Index, Points: f.Points!)).ToList();
+        var actor = await DescribeAsync(store, target, actorFrames, cancellationToken);
+        var performerDescriptors = await DescribeAsync(store, source, performerFrames, cancellationToken);
+        return QcIdentity.Of(actor, _resultIdentity, performerDescriptors);
+    }
+
+    private async Task<List<float[]>> DescribeAsync(MediaStore store, ClipTrack clip, List<(int Index, Point2[] Points)> frames, CancellationToken cancellationToken)
+    {
+        var descriptors = new List<float[]>();
+        using var reader = new ClipFrameReader(store, clip);
+        var pixels = new byte[reader.FrameBytes];
+        foreach (var k in Spread(frames.Select(f => f.Index).ToList()))
+        {
+            var points = frames.First(f => f.Index == k).Points;
+            await reader.ReadAsync(k, pixels, cancellationToken);
+            descriptors.Add(identity!.Embed(pixels, reader.Width, reader.Height, ToLandmarks(points)));
+        }
+
+        return descriptors;
+    }
+
+    /// <summary>At most <see cref="IdentitySamples"/> of <paramref name="candidates"/>, evenly spread.</summary>
+    private static IEnumerable<int> Spread(IReadOnlyList<int> candidates) =>
+        candidates.Count <= IdentitySamples
+            ? candidates
+            : Enumerable.Range(0, IdentitySamples).Select(i => candidates[(int)((i + 0.5) * candidates.Count / IdentitySamples)]).Distinct();
+
+    private static Landmark[] ToLandmarks(Point2[] points) => [.. points.Take(FaceLandmarker.LandmarkCount).Select(p => new Landmark((float)p.X, (float)p.Y, 0))];
 
     /// <summary>Whether an output frame drives a face, from transfer.json's states.</summary>
     public static RetargetQc.FrameState StateOf(RetargetOutputFrame frame)

@@ -21,7 +21,8 @@ namespace FacePipeline.Stages;
 /// <param name="feedback">Opens the closed loop's tracker for one render (<see cref="ClosedLoopCorrection"/>); null: each frame is warped once.</param>
 /// <param name="restingFace">Warp the actor's resting face (default) rather than each target frame's own (the renderer before issue 13, for comparisons).</param>
 /// <param name="options">The closed loop's rounds per frame (the Rendering service's <c>Rendering:ClosedLoopRounds</c>).</param>
-public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null, ITrackCurvesWriter? curves = null, IRenderedFaceTrackerFactory? feedback = null, bool restingFace = true, RetargetRenderOptions? options = null)
+/// <param name="identities">The face-recognition network for the QC's identity check; null: none.</param>
+public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh, IFaceRendererFactory? neuralRenderers = null, ITrackCurvesWriter? curves = null, IRenderedFaceTrackerFactory? feedback = null, bool restingFace = true, RetargetRenderOptions? options = null, IIdentityEmbedderFactory? identities = null)
 {
     /// <summary>Height of each panel of the review clip.</summary>
     public const int ReviewPanelHeight = ReviewComposer.DefaultPanelHeight;
@@ -60,7 +61,8 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
 
         // The QC: every result frame tracked again, beside the encoders (another core), by a tracker of its own.
         using var qcEye = command.QcKey is not null ? feedback?.Open() : null;
-        var qc = qcEye is null ? null : new RetargetQcTracker(document, qcEye.Tracker, target.Width, target.Height);
+        using var identity = qcEye is not null ? identities?.Open() : null;
+        var qc = qcEye is null ? null : new RetargetQcTracker(document, qcEye.Tracker, target.Width, target.Height, identity);
         if (qc is not null)
         {
             encoders.Add(async (frames, ct) =>
@@ -86,7 +88,8 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         if (qc is not null && command.QcKey is { } key)
         {
             var performer = await ClipRecords.LoadForRetargetAsync(store, new MetricLandmarks(mesh), command.Source, null, cancellationToken);
-            var report = qc.Assess([.. performer.Frames.Select(f => f is null ? null : ExpressionFeatures.Measure(f.Screen))]);
+            var identityFigures = await qc.IdentityAsync(store, command.Source, command.Target, performer, cancellationToken);
+            var report = qc.Assess([.. performer.Frames.Select(f => f is null ? null : ExpressionFeatures.Measure(f.Screen))], identityFigures);
             using var pending = store.BeginWrite(key);
             await using (var stream = File.Create(pending.TempPath))
             {

@@ -30,6 +30,7 @@ internal static class FidelityBenchmark
             using var landmarker = new FaceLandmarker(models.FaceLandmarks);
             var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
             var rig = new RetargetRig(new MediaStore(scratch), detector, landmarker, mesh);
+            using var identity = new ModelIdentityEmbedderFactory(models).Open();
 
             var grid = Shared(media, "grid_lbbc2a.mp4");
             var obama = Shared(media, "obama_wh_closeup.mp4");
@@ -91,7 +92,7 @@ internal static class FidelityBenchmark
                 }
 
                 results.Add((source, target, Measure(performer, actor, result, plan), plan.Frames.Count, renderMs));
-                qcRows.Add(await QcRow(source, target, performer, actor, plan, frames, landmarker, results[^1].Fidelity, ct));
+                qcRows.Add(await QcRow(source, target, performer, actor, plan, frames, landmarker, identity, new MediaStore(scratch), results[^1].Fidelity, ct));
                 if (stageRuns > 0)
                 {
                     var (before, after) = await rig.StageSecondsAsync(performer, actor, plan, models, stageRuns, rounds, ct);
@@ -104,10 +105,10 @@ internal static class FidelityBenchmark
             report += string.Join('\n', new[]
             {
                 "",
-                "The job's own QC (`qc.json`, written by the render stage): the same result frames tracked as the job tracks them (each frame's search region from the face found on the one before), its verdict, and its mouth-opening figures beside the fresh tracker's above (r / range ratio).",
+                "The job's own QC (`qc.json`, written by the render stage): the same result frames tracked as the job tracks them (each frame's search region from the face found on the one before), its verdict, and its mouth-opening figures beside the fresh tracker's above (r / range ratio); identity: the 128-d face-recognition distance (dlib's network through face-api; same person below 0.6) of the result frames to the actor's mean descriptor, the largest of the actor's own frames' distances to it, and the result's to the performer's mean (✓: within the actor's spread).",
                 "",
-                Md.Row("performer → actor", "verdict", "findings", "mouth opening: qc.json", "fresh tracker", "fidelity drops (frames)", "result face lost (frames)"),
-                Md.Separator(7, 2),
+                Md.Row("performer → actor", "verdict", "findings", "mouth opening: qc.json", "fresh tracker", "fidelity drops (frames)", "result face lost (frames)", "identity: result→actor / actor spread / result→performer"),
+                Md.Separator(8, 2),
             }.Concat(qcRows)) + "\n";
             if (stages.Count > 0)
             {
@@ -130,18 +131,20 @@ internal static class FidelityBenchmark
     }
 
     /// <summary>The job's QC report on the same result frames (<see cref="RetargetQcTracker"/>), as a table row beside the benchmark's own figures.</summary>
-    private static async Task<string> QcRow(ClipSpec source, ClipSpec target, TrackedClip performer, TrackedClip actor, RetargetPlan plan, List<byte[]> frames, FaceLandmarker landmarker, IReadOnlyList<FeatureFidelity> fresh, CancellationToken ct)
+    private static async Task<string> QcRow(ClipSpec source, ClipSpec target, TrackedClip performer, TrackedClip actor, RetargetPlan plan, List<byte[]> frames, FaceLandmarker landmarker, FaceIdentityEmbedder? identity, MediaStore store, IReadOnlyList<FeatureFidelity> fresh, CancellationToken ct)
     {
         var document = ExpressionTransferStage.Document(new TransferExpressions(Guid.Empty, performer.Clip, actor.Clip, RetargetSettings.Default, "transfer.json"), plan);
-        var tracker = new RetargetQcTracker(document, new LandmarkRenderedFaceTracker(landmarker), actor.Clip.Video.Width, actor.Clip.Video.Height);
+        var tracker = new RetargetQcTracker(document, new LandmarkRenderedFaceTracker(landmarker), actor.Clip.Video.Width, actor.Clip.Video.Height, identity);
         await tracker.TrackAllAsync(Frames(frames), ct);
-        var qc = tracker.Assess([.. performer.Faces.Frames.Select(f => f is null ? null : ExpressionFeatures.Measure(f.Screen))]);
+        var figures = await tracker.IdentityAsync(store, performer.Clip, actor.Clip, performer.Faces, ct);
+        var qc = tracker.Assess([.. performer.Faces.Frames.Select(f => f is null ? null : ExpressionFeatures.Measure(f.Screen))], figures);
         var mouth = qc.Features.Single(f => f.Feature == "mouthOpening");
         var freshMouth = fresh.Single(f => f.Feature == ExpressionFeature.MouthOpening);
         static int Count(IEnumerable<QcFrameRange> ranges) => ranges.Sum(r => r.Last - r.First + 1);
         return Md.Row($"{source.Name} → {target.Name}", qc.Verdict, qc.Findings.Count.ToString(CultureInfo.InvariantCulture),
             $"{R(mouth.PerformerR ?? double.NaN)} / {Md.F(mouth.RangeRatio ?? double.NaN, 2)}", $"{R(freshMouth.PerformerR)} / {Md.F(freshMouth.RangeRatio, 2)}",
-            Count(qc.FidelityDrops).ToString(CultureInfo.InvariantCulture), Count(qc.TrackingLost.Where(r => r.Reason == "result-face-lost")).ToString(CultureInfo.InvariantCulture));
+            Count(qc.FidelityDrops).ToString(CultureInfo.InvariantCulture), Count(qc.TrackingLost.Where(r => r.Reason == "result-face-lost")).ToString(CultureInfo.InvariantCulture),
+            qc.Identity is { } id ? $"{Md.F(id.ResultDistance, 3)} / {Md.F(id.ActorSpread, 3)} / {Md.F(id.PerformerDistance ?? double.NaN, 3)}{(id.Kept ? " ✓" : "")}" : "n/a");
 
         static async IAsyncEnumerable<ReadOnlyMemory<byte>> Frames(List<byte[]> frames)
         {
