@@ -153,6 +153,36 @@ public sealed class RetargetQcTests
         Assert.Contains(report.Findings, f => f.Contains("identity distance 0.520 against the footage's spread 0.350", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Identity_compares_the_results_distance_to_the_actors_mean_with_the_actors_own_spread()
+    {
+        // The actor's descriptors: the mean at the origin, frames 0.1 and 0.2 away (one axis each); the performer 1.0 away.
+        float[] At(int axis, float value)
+        {
+            var d = new float[128];
+            d[axis] = value;
+            return d;
+        }
+
+        float[][] actor = [At(0, 0.2f), At(0, -0.2f), At(1, 0.1f), At(1, -0.1f)];
+        float[][] performer = [At(2, 1.0f)];
+
+        var near = QcIdentity.Of(actor, [At(3, 0.15f)], performer)!;
+        Assert.Equal(0.15, near.ResultDistance, 4);
+        Assert.Equal(0.2, near.ActorSpread, 4); // the largest of the actor's own distances (fewer than 20 frames)
+        Assert.True(near.Kept);
+        Assert.Equal(Math.Sqrt((0.15 * 0.15) + 1), near.PerformerDistance!.Value, 4);
+
+        var drifted = QcIdentity.Of(actor, [At(2, 0.5f), At(2, 0.3f)], performer)!;
+        Assert.Equal(0.4, drifted.ResultDistance, 4);
+        Assert.False(drifted.Kept);
+        Assert.Equal(2, drifted.Frames);
+
+        Assert.Null(QcIdentity.Of([], [At(0, 0)], performer));
+        Assert.Null(QcIdentity.Of(actor, [], performer));
+        Assert.Null(QcIdentity.Of(actor, [At(3, 0.15f)], [])!.PerformerDistance);
+    }
+
     /// <summary>A performer who talks (mouth), smiles, blinks twice and raises the brows, frame by frame.</summary>
     private static double[]?[] Performer() =>
         [.. Enumerable.Range(0, Frames).Select(k => Features(
