@@ -158,7 +158,7 @@ internal static class FidelityBenchmark
     }
 
     /// <summary>The features of the performer, the actor and the result, paired frame by frame as <c>transfer.json</c> pairs them.</summary>
-    private static IReadOnlyList<FeatureFidelity> Measure(TrackedClip performer, TrackedClip actor, IReadOnlyList<FrameRecord> result, RetargetPlan plan) =>
+    internal static IReadOnlyList<FeatureFidelity> Measure(TrackedClip performer, TrackedClip actor, IReadOnlyList<FrameRecord> result, RetargetPlan plan) =>
         RetargetFidelity.Measure(
             Features(performer.RawRecords),
             Features(actor.RawRecords),
@@ -166,7 +166,7 @@ internal static class FidelityBenchmark
             [.. plan.Frames.Select(f => new FidelityFrame(f.SourcePosition, f.TargetFrame, f.Source != SourceState.Held && f.Target != TargetState.Untracked))]);
 
     /// <summary>Per frame, the features of the largest face (the one a job follows on these clips), or null.</summary>
-    private static double[]?[] Features(IReadOnlyList<FrameRecord> raw) =>
+    internal static double[]?[] Features(IReadOnlyList<FrameRecord> raw) =>
         [.. raw.Select(r => r.Faces.Count > 0 ? ExpressionFeatures.Measure(r.Faces[0].Landmarks) : null)];
 
     private static string Report(string media, string? only, string neutral, bool actorTexture, int rounds, List<(ClipSpec Source, ClipSpec Target, IReadOnlyList<FeatureFidelity> Fidelity, int Frames, double RenderMs)> results)
