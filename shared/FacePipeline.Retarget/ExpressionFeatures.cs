@@ -25,6 +25,16 @@ public enum ExpressionFeature
 
     /// <summary>The subject's left brow (334) above its upper lid (386).</summary>
     LeftBrowHeight,
+
+    /// <summary>
+    /// Gaze across: each iris centre (MediaPipe's refined points 468, 473) from the middle of its eye's corners (33–133,
+    /// 362–263) along the eye line, over the eye's width, the two eyes averaged; positive towards the image's right.
+    /// Needs the refined model's 478 points (NaN without irises).
+    /// </summary>
+    GazeAcross,
+
+    /// <summary>Gaze up and down: the iris centres below the middle of their eye's corners, over the eye's width, averaged; positive downwards. NaN without irises.</summary>
+    GazeDown,
 }
 
 /// <summary>
@@ -35,6 +45,9 @@ public enum ExpressionFeature
 /// </summary>
 public static class ExpressionFeatures
 {
+    /// <summary>MediaPipe's refined model's points: the 468-point mesh, then the two irises (468–472 the subject's right, 473–477 the left).</summary>
+    public const int RefinedPointCount = 478;
+
     /// <summary>Every feature, in <see cref="ExpressionFeature"/> order.</summary>
     public static IReadOnlyList<ExpressionFeature> All { get; } = Enum.GetValues<ExpressionFeature>();
 
@@ -48,10 +61,12 @@ public static class ExpressionFeatures
         ExpressionFeature.LeftEyeOpening => "eye opening L (386–374)",
         ExpressionFeature.RightBrowHeight => "brow height R (105–159)",
         ExpressionFeature.LeftBrowHeight => "brow height L (334–386)",
+        ExpressionFeature.GazeAcross => "gaze across (iris in the eye)",
+        ExpressionFeature.GazeDown => "gaze down (iris in the eye)",
         _ => throw new ArgumentOutOfRangeException(nameof(feature)),
     };
 
-    /// <summary>The features of one face, indexed by <see cref="ExpressionFeature"/>; x and y of each landmark are read.</summary>
+    /// <summary>The features of one face, indexed by <see cref="ExpressionFeature"/>; x and y of each landmark are read (468 points; with the refined model's 478, the gaze too, else NaN).</summary>
     public static double[] Measure(IReadOnlyList<Vec3> landmarks)
     {
         ArgumentNullException.ThrowIfNull(landmarks);
@@ -82,6 +97,20 @@ public static class ExpressionFeatures
         values[(int)ExpressionFeature.LeftEyeOpening] = Y(374) - Y(386);
         values[(int)ExpressionFeature.RightBrowHeight] = Y(159) - Y(105);
         values[(int)ExpressionFeature.LeftBrowHeight] = Y(386) - Y(334);
+        if (landmarks.Count >= RefinedPointCount)
+        {
+            // Each iris centre against the middle of its eye's corners, over that eye's width (both eyes averaged).
+            double Across(int iris, int a, int b) => (X(iris) - ((X(a) + X(b)) / 2)) / Math.Abs(X(b) - X(a));
+            double Down(int iris, int a, int b) => (Y(iris) - ((Y(a) + Y(b)) / 2)) / Math.Abs(X(b) - X(a));
+            values[(int)ExpressionFeature.GazeAcross] = (Across(468, 33, 133) + Across(473, 362, 263)) / 2;
+            values[(int)ExpressionFeature.GazeDown] = (Down(468, 33, 133) + Down(473, 362, 263)) / 2;
+        }
+        else
+        {
+            values[(int)ExpressionFeature.GazeAcross] = double.NaN;
+            values[(int)ExpressionFeature.GazeDown] = double.NaN;
+        }
+
         return values;
     }
 

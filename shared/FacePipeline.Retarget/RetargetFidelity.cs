@@ -22,9 +22,11 @@ public sealed record FeatureFidelity(ExpressionFeature Feature, int Frames, doub
     /// <summary>The performer moved this feature enough to measure it (span ≥ <see cref="FidelityGoals.MinSpan"/>).</summary>
     public bool Moves => PerformerSpan >= FidelityGoals.MinSpan;
 
-    /// <summary>r ≥ 0.9 and range ratio in 0.85–1.15 (goal features that move; others pass).</summary>
-    public bool MeetsFollowGoal => !FidelityGoals.Followed.Contains(Feature) || !Moves
-        || (PerformerR >= FidelityGoals.MinR && RangeRatio >= FidelityGoals.MinRangeRatio && RangeRatio <= FidelityGoals.MaxRangeRatio);
+    /// <summary>r ≥ 0.9 and range ratio in 0.85–1.15 (goal features that move); gaze: r ≥ 0.8 (when it moves); others pass.</summary>
+    public bool MeetsFollowGoal => FidelityGoals.Gaze.Contains(Feature)
+        ? !Moves || PerformerR >= FidelityGoals.MinGazeR
+        : !FidelityGoals.Followed.Contains(Feature) || !Moves
+            || (PerformerR >= FidelityGoals.MinR && RangeRatio >= FidelityGoals.MinRangeRatio && RangeRatio <= FidelityGoals.MaxRangeRatio);
 
     /// <summary>Leakage r(actor, result) ≤ 0.3 on the goal features (NaN: the actor did not move it, no leakage).</summary>
     public bool MeetsLeakageGoal => !FidelityGoals.Followed.Contains(Feature) || double.IsNaN(ActorR) || ActorR <= FidelityGoals.MaxLeakage;
@@ -48,6 +50,12 @@ public static class FidelityGoals
 
     /// <summary>Range ratio at most this.</summary>
     public const double MaxRangeRatio = 1.15;
+
+    /// <summary>Gaze: r(performer, result) at least this, once irises are tracked (range and leakage are reported, not judged).</summary>
+    public const double MinGazeR = 0.8;
+
+    /// <summary>The gaze features, held to <see cref="MinGazeR"/>.</summary>
+    public static IReadOnlyList<ExpressionFeature> Gaze { get; } = [ExpressionFeature.GazeAcross, ExpressionFeature.GazeDown];
 
     /// <summary>r(actor, result) at most this.</summary>
     public const double MaxLeakage = 0.3;
@@ -90,12 +98,14 @@ public static class RetargetFidelity
 
         return [.. ExpressionFeatures.All.Select(f =>
         {
+            // A feature is measured on the frames where all three faces have it (the gaze needs irises on each).
             var i = (int)f;
-            var p = rows.Select(x => x.P[i]).ToArray();
-            var a = rows.Select(x => x.A[i]).ToArray();
-            var r = rows.Select(x => x.R[i]).ToArray();
+            var measured = rows.Where(x => double.IsFinite(x.P[i]) && double.IsFinite(x.A[i]) && double.IsFinite(x.R[i])).ToList();
+            var p = measured.Select(x => x.P[i]).ToArray();
+            var a = measured.Select(x => x.A[i]).ToArray();
+            var r = measured.Select(x => x.R[i]).ToArray();
             var (ps, rs) = (Span(p), Span(r));
-            return new FeatureFidelity(f, rows.Count, Pearson(p, r), Pearson(a, r), ps > 0 ? rs / ps : double.NaN, ps, rs, Pearson(p, a));
+            return new FeatureFidelity(f, measured.Count, Pearson(p, r), Pearson(a, r), ps > 0 ? rs / ps : double.NaN, ps, rs, Pearson(p, a));
         })];
     }
 

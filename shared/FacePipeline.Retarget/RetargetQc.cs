@@ -53,9 +53,9 @@ public sealed record RetargetQcReport(
 }
 
 /// <summary>One feature's figures in qc.json; null where a figure is undefined (a constant series, no frames).</summary>
-/// <param name="Feature">Machine name: mouthOpening, mouthWidth, smile, rightEyeOpening, leftEyeOpening, rightBrowHeight, leftBrowHeight.</param>
+/// <param name="Feature">Machine name: mouthOpening, mouthWidth, smile, rightEyeOpening, leftEyeOpening, rightBrowHeight, leftBrowHeight, gazeAcross, gazeDown (the gaze needs irises on all three faces: otherwise 0 frames, not judged).</param>
 /// <param name="Label">What it measures, for people.</param>
-/// <param name="Goal">Whether issue 13's goals apply to it (mouth, smile, eye openings; brows are reported only).</param>
+/// <param name="Goal">Whether issue 13's goals apply to it (mouth, smile, eye openings: r, range, leakage; gaze: r; brows are reported only).</param>
 /// <param name="Judged">The performer moved it at least <see cref="FidelityGoals.MinSpan"/> IOD (p95–p5): below that its r and range are tracking noise.</param>
 /// <param name="PerformerR">r(performer, result).</param>
 /// <param name="RangeRatio">The result's p95–p5 span over the performer's.</param>
@@ -84,10 +84,10 @@ public sealed record QcFeature(
 public sealed record QcFrameRange(int First, int Last, string Reason);
 
 /// <summary>The goals qc.json's verdict applies (issue 13's).</summary>
-public sealed record QcGoals(double MinR, double MinRangeRatio, double MaxRangeRatio, double MaxLeakage, double MinSpan, double MaxResultLostShare)
+public sealed record QcGoals(double MinR, double MinRangeRatio, double MaxRangeRatio, double MaxLeakage, double MinSpan, double MaxResultLostShare, double MinGazeR)
 {
     /// <summary>The goals of <see cref="FidelityGoals"/>, and at most 5 % of the driven frames without a face in the result.</summary>
-    public static QcGoals Default { get; } = new(FidelityGoals.MinR, FidelityGoals.MinRangeRatio, FidelityGoals.MaxRangeRatio, FidelityGoals.MaxLeakage, FidelityGoals.MinSpan, 0.05);
+    public static QcGoals Default { get; } = new(FidelityGoals.MinR, FidelityGoals.MinRangeRatio, FidelityGoals.MaxRangeRatio, FidelityGoals.MaxLeakage, FidelityGoals.MinSpan, 0.05, FidelityGoals.MinGazeR);
 }
 
 /// <summary>
@@ -208,7 +208,7 @@ public static class RetargetQc
         var features = fidelity.Select(f => new QcFeature(
             JsonNamingPolicy.CamelCase.ConvertName(f.Feature.ToString()),
             ExpressionFeatures.Label(f.Feature),
-            FidelityGoals.Followed.Contains(f.Feature),
+            FidelityGoals.Followed.Contains(f.Feature) || FidelityGoals.Gaze.Contains(f.Feature),
             f.Moves,
             Finite(f.PerformerR),
             Finite(f.RangeRatio),
@@ -258,6 +258,12 @@ public static class RetargetQc
     private static string Finding(FeatureFidelity f, QcFeature q, QcGoals goals)
     {
         var misses = new List<string>();
+        var label = char.ToUpperInvariant(q.Label[0]) + q.Label[1..];
+        if (FidelityGoals.Gaze.Contains(f.Feature))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{label} follows the performer's with r {Show(f.PerformerR)} (goal ≥ {goals.MinGazeR:F1}).");
+        }
+
         if (!(f.PerformerR >= goals.MinR))
         {
             misses.Add(string.Create(CultureInfo.InvariantCulture, $"follows the performer with r {Show(f.PerformerR)} (goal ≥ {goals.MinR:F1})"));
@@ -274,7 +280,6 @@ public static class RetargetQc
             misses.Add(string.Create(CultureInfo.InvariantCulture, $"goes with the actor's own performance, r {Show(f.ActorR)} (goal ≤ {goals.MaxLeakage:F1}; the two clips go together by chance at r {Show(f.PerformerActorR)})"));
         }
 
-        var label = char.ToUpperInvariant(q.Label[0]) + q.Label[1..];
         return $"{label} {string.Join("; ", misses)}.";
     }
 

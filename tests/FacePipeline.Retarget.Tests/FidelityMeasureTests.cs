@@ -30,6 +30,22 @@ public sealed class FidelityMeasureTests
     }
 
     [Fact]
+    public void Gaze_is_the_iris_centre_from_the_middle_of_its_eye_over_the_eyes_width_and_needs_irises()
+    {
+        var face = SyntheticFace(mouthOpen: 10, cornerLift: 4, eyeOpen: 6);
+        Assert.True(double.IsNaN(ExpressionFeatures.Measure(face)[(int)ExpressionFeature.GazeAcross]), "468 points: no irises, no gaze");
+
+        // Eyes 40 px wide centred at (100, 100) and (200, 100); both irises 6 px right of centre and 2 px down.
+        var refined = face.Concat(Enumerable.Repeat(new Vec3(0, 0, 0), 10)).ToArray();
+        refined[468] = new Vec3(106, 102, 0);
+        refined[473] = new Vec3(206, 102, 0);
+        var features = ExpressionFeatures.Measure(refined);
+        Assert.Equal(0.15, features[(int)ExpressionFeature.GazeAcross], 9);
+        Assert.Equal(0.05, features[(int)ExpressionFeature.GazeDown], 9);
+        Assert.Equal(ExpressionFeatures.Measure(face)[(int)ExpressionFeature.MouthOpening], features[(int)ExpressionFeature.MouthOpening], 12);
+    }
+
+    [Fact]
     public void Pearson_and_the_span_have_their_closed_forms()
     {
         double[] x = [1, 2, 3, 4, 5];

@@ -195,7 +195,7 @@ public sealed class RetargetQcTests
     private static double[]?[] ConstantActor() => [.. Enumerable.Range(0, Frames).Select(_ => Features(0.05))];
 
     private static double[] Features(double mouth, double width = 1, double smile = 0, double eyes = 0.25, double brows = 0.4) =>
-        [mouth, width, smile, eyes, eyes, brows, brows];
+        [mouth, width, smile, eyes, eyes, brows, brows, double.NaN, double.NaN]; // no irises: no gaze
 
     private static double[] Shifted(double[]? features, double by) => [.. features!.Select(v => v + by)];
 
