@@ -14,8 +14,8 @@ public sealed class ReconstructFacesConsumer(FaceReconstructionStage stage, ILog
         var detected = await stage.RunAsync(context.Message, context.CancellationToken);
         var seconds = work.Complete(detected.FrameCount);
         logger.LogInformation(
-            "Job {JobId} chunk {Chunk}: {Frames} frames, {WithFaces} with faces, {Ms:F1} ms/frame",
-            detected.JobId, detected.ChunkIndex, detected.FrameCount, detected.FramesWithFaces, seconds * 1000 / Math.Max(1, detected.FrameCount));
+            "Job {JobId} chunk {Chunk}: {Frames} frames, {WithFaces} with faces, {Ms:F1} ms/frame ({Model})",
+            detected.JobId, detected.ChunkIndex, detected.FrameCount, detected.FramesWithFaces, seconds * 1000 / Math.Max(1, detected.FrameCount), stage.Landmarker.Name);
         await context.Publish(detected);
     }
 }

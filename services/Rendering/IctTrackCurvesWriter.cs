@@ -8,6 +8,8 @@ namespace FacePipeline.Rendering;
 /// Track jobs' blendshape curves with the ICT-FaceKit model (FacePipeline.Morphable): loaded once,
 /// on the first track job, from the models folder (<see cref="ModelPaths.IctFaceModel"/>). Without
 /// the model (or with one that cannot be read) the jobs still complete, without curves (logged once).
+/// Clips tracked with the refined landmark model (irises in the records) get their gaze measured
+/// (<see cref="GazeEstimator"/>): the eyeLook curves.
 /// </summary>
 public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh canonical, ILogger<IctTrackCurvesWriter> logger) : ITrackCurvesWriter
 {
@@ -45,7 +47,8 @@ public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh ca
             input.Height,
             new RationalFrameRate(input.FrameRateNumerator, input.FrameRateDenominator),
             input.Times,
-            input.NeutralFrame);
+            input.NeutralFrame,
+            input.Irises);
         Write(animation, input.SourceName, csv, json);
         return true;
     }
@@ -59,8 +62,11 @@ public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh ca
         }
 
         var faces = input.Faces.Select((face, i) => face is { } f && input.Poses[i] is { } pose ? new PoseFreeFace(f, pose) : null).ToList();
+
+        // The performer's gaze, where the seam carries it (the source frame's 468 landmarks and irises per output frame).
+        var gaze = input.PerformerEyes?.Select(eyes => eyes is { Length: GazeEstimator.RefinedPointCount } e ? GazeEstimator.Estimate(e) : (FaceGaze?)null).ToList();
         var animation = BlendshapeAnimation.CreateWithNeutral(
-            fitter, faces, new RationalFrameRate(input.FrameRateNumerator, input.FrameRateDenominator), input.Times, input.Neutral);
+            fitter, faces, new RationalFrameRate(input.FrameRateNumerator, input.FrameRateDenominator), input.Times, input.Neutral, gaze);
         Write(animation, input.SourceName, csv, json);
         return true;
     }

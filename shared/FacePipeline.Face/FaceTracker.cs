@@ -31,14 +31,20 @@ public sealed record TrackedFace(int TrackId, FaceLandmarks Landmarks, bool Dete
 /// comes from the current landmarks; the detector runs only when a face is missing (fewer than
 /// <see cref="FaceTrackerOptions.MaxFaces"/> tracked, or a track's face score fell below the
 /// threshold) or every K frames. Track ids are stable while a face is followed; a detection that
-/// overlaps a followed face is not a new face. Not thread-safe: one per clip being processed.
+/// overlaps a followed face is not a new face. Runs either landmark model (<see cref="FaceLandmarkModel"/>:
+/// a <see cref="FaceLandmarker"/> or a <see cref="RefinedFaceLandmarker"/> converts to it); with the refined
+/// one each face has 478 points (the irises after the 468 mesh points) and the next crop is made from
+/// them alike (the irises lie inside the mesh's bounds). Not thread-safe: one per clip being processed.
 /// </summary>
-public sealed class FaceTracker(BlazeFaceDetector detector, FaceLandmarker landmarker, FaceTrackerOptions? options = null)
+public sealed class FaceTracker(BlazeFaceDetector detector, FaceLandmarkModel landmarker, FaceTrackerOptions? options = null)
 {
     private readonly FaceTrackerOptions _options = options ?? new FaceTrackerOptions();
     private List<(int Id, RotatedRect Roi)> _tracks = [];
     private int _nextId;
     private int _frame;
+
+    /// <summary>The landmark model the tracker runs.</summary>
+    public FaceLandmarkModel Landmarker => landmarker;
 
     /// <summary>Frames on which the detector ran since the last <see cref="Reset"/>.</summary>
     public int DetectorRuns { get; private set; }

@@ -29,12 +29,14 @@ public sealed record BlendshapeFrame(int Index, double TimeSeconds, float[] Weig
 /// </summary>
 public sealed class BlendshapeAnimation
 {
-    private BlendshapeAnimation(RationalFrameRate rate, IReadOnlyList<BlendshapeFrame> frames, BlendshapeSequence fit, int[] neutralFrames)
+    private BlendshapeAnimation(RationalFrameRate rate, IReadOnlyList<BlendshapeFrame> frames, BlendshapeSequence fit, int[] neutralFrames, IReadOnlyList<FaceGaze?> gaze, GazeRest? gazeRest)
     {
         Rate = rate;
         Frames = frames;
         Fit = fit;
         NeutralFrames = neutralFrames;
+        Gaze = gaze;
+        GazeRest = gazeRest;
     }
 
     /// <summary>The 52 ARKit names, in weight order.</summary>
@@ -56,6 +58,18 @@ public sealed class BlendshapeAnimation
     public IReadOnlyList<int> NeutralFrames { get; }
 
     /// <summary>
+    /// Per frame the measured gaze (<see cref="GazeEstimator"/>; its eyeLook weights are the frame's), or null where it
+    /// was not measured (no irises, no face): there the eyeLook weights are the fit's (near 0) or interpolated.
+    /// </summary>
+    public IReadOnlyList<FaceGaze?> Gaze { get; }
+
+    /// <summary>
+    /// Where the eyeLook weights are measured from: the actor's gaze on their neutral frames (per-eye median), or
+    /// <see cref="Morphable.GazeRest.Default"/> when none of them has gaze (a retarget's curves); null without gaze.
+    /// </summary>
+    public GazeRest? GazeRest { get; }
+
+    /// <summary>
     /// Fits a clip: the identity to its neutral frames (<paramref name="neutralFrame"/> when given,
     /// else <see cref="Morphable.NeutralFrames.Select"/>), then every frame in order.
     /// </summary>
@@ -64,12 +78,16 @@ public sealed class BlendshapeAnimation
     /// <param name="rate">The clip's frame rate.</param>
     /// <param name="times">Per frame presentation times (seconds); default index / rate.</param>
     /// <param name="neutralFrame">A frame the studio names as the actor's neutral.</param>
+    /// <param name="gaze">Per frame the measured gaze (null where there is none), whose eyeLook weights the fit holds.</param>
+    /// <param name="gazeMapping">How gaze becomes eyeLook weights (default <see cref="GazeMapping.Default"/>).</param>
     public static BlendshapeAnimation Create(
         BlendshapeFitter fitter,
         IReadOnlyList<PoseFreeFace?> frames,
         RationalFrameRate rate,
         IReadOnlyList<double>? times = null,
-        int? neutralFrame = null)
+        int? neutralFrame = null,
+        IReadOnlyList<FaceGaze?>? gaze = null,
+        GazeMapping? gazeMapping = null)
     {
         ArgumentNullException.ThrowIfNull(fitter);
         ArgumentNullException.ThrowIfNull(frames);
@@ -95,19 +113,25 @@ public sealed class BlendshapeAnimation
         }
 
         var neutral = NeutralEstimator.Estimate([.. neutralFrames.Select(f => poseFree[f]!)]);
-        return Fitted(fitter, frames, rate, times, neutral, neutralFrames);
+        return Fitted(fitter, frames, rate, times, neutral, neutralFrames, gaze, gazeMapping);
     }
 
     /// <summary>
     /// Fits a sequence whose actor's neutral face is known (a retarget's transferred faces, built on the target's
     /// neutral): the identity to <paramref name="neutral"/>, then every frame in order.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="gaze"/>: per frame the gaze to show (a retarget's: the performer's, measured on the source frame
+    /// each output frame plays), or null where there is none; its eyeLook weights are held by the fit.
+    /// </remarks>
     public static BlendshapeAnimation CreateWithNeutral(
         BlendshapeFitter fitter,
         IReadOnlyList<PoseFreeFace?> frames,
         RationalFrameRate rate,
         IReadOnlyList<double>? times,
-        Vec3[] neutral)
+        Vec3[] neutral,
+        IReadOnlyList<FaceGaze?>? gaze = null,
+        GazeMapping? gazeMapping = null)
     {
         ArgumentNullException.ThrowIfNull(fitter);
         ArgumentNullException.ThrowIfNull(frames);
@@ -117,15 +141,34 @@ public sealed class BlendshapeAnimation
             throw new ArgumentException($"{times.Count} times for {frames.Count} frames.", nameof(times));
         }
 
-        return Fitted(fitter, frames, rate, times, neutral, []);
+        return Fitted(fitter, frames, rate, times, neutral, [], gaze, gazeMapping);
     }
 
     private static BlendshapeAnimation Fitted(
-        BlendshapeFitter fitter, IReadOnlyList<PoseFreeFace?> frames, RationalFrameRate rate, IReadOnlyList<double>? times, Vec3[] neutral, int[] neutralFrames)
+        BlendshapeFitter fitter,
+        IReadOnlyList<PoseFreeFace?> frames,
+        RationalFrameRate rate,
+        IReadOnlyList<double>? times,
+        Vec3[] neutral,
+        int[] neutralFrames,
+        IReadOnlyList<FaceGaze?>? gaze,
+        GazeMapping? gazeMapping)
     {
+        if (gaze is not null && gaze.Count != frames.Count)
+        {
+            throw new ArgumentException($"{gaze.Count} gaze frames for {frames.Count} frames.", nameof(gaze));
+        }
+
+        // Gaze only where there is a face to fit (a frame without one is interpolated like the other weights), measured
+        // from the actor's own rest: their gaze on the neutral frames (which look ahead, eyes open), else the defaults.
+        var measured = frames.Select((f, i) => f is not null ? gaze?[i] : null).ToList();
+        GazeRest? rest = measured.Any(g => g is not null)
+            ? Morphable.GazeRest.Median(neutralFrames.Select(f => measured[f]).OfType<FaceGaze>()) ?? Morphable.GazeRest.Default(gazeMapping)
+            : null;
+        var eyeLook = measured.Select(g => g is { } value ? GazeEstimator.EyeLook(value, gazeMapping, rest) : null).ToList();
         var poseFree = frames.Select(f => f?.PoseFreeLandmarks).ToList();
         var actor = fitter.FitIdentity(neutral);
-        var fit = fitter.FitSequence(actor, poseFree);
+        var fit = fitter.FitSequence(actor, poseFree, eyeLook.Any(w => w is not null) ? eyeLook : null);
 
         var heads = new HeadPose?[frames.Count];
         for (var f = 0; f < frames.Count; f++)
@@ -143,13 +186,16 @@ public sealed class BlendshapeAnimation
             result[f] = new BlendshapeFrame(f, times?[f] ?? rate.FrameTime(f), fitter.ArkitWeights(fit.Frames[f]), heads[f]!, fit.Frames[f].Status);
         }
 
-        return new BlendshapeAnimation(rate, result, fit, neutralFrames);
+        return new BlendshapeAnimation(rate, result, fit, neutralFrames, measured, rest);
     }
 
     /// <summary>
     /// Fits a clip from its screen landmarks as the tracker reports them (468 points, pixels + relative
     /// Z, per frame; null where there is no face): each frame through the geometry pipeline
-    /// (<see cref="MetricLandmarks"/>: head pose, pose-free landmarks), then <see cref="Create"/>.
+    /// (<see cref="MetricLandmarks"/>: head pose, pose-free landmarks), then <see cref="Create"/>. With
+    /// <paramref name="irises"/> (the refined model's 10 iris points per frame, same units; null where
+    /// there are none), the gaze is measured on every frame that has both (<see cref="GazeEstimator"/>)
+    /// and gives the eyeLook weights.
     /// </summary>
     public static BlendshapeAnimation FromScreenLandmarks(
         BlendshapeFitter fitter,
@@ -159,10 +205,17 @@ public sealed class BlendshapeAnimation
         int height,
         RationalFrameRate rate,
         IReadOnlyList<double>? times = null,
-        int? neutralFrame = null)
+        int? neutralFrame = null,
+        IReadOnlyList<Vec3[]?>? irises = null,
+        GazeMapping? gazeMapping = null)
     {
         ArgumentNullException.ThrowIfNull(metric);
         ArgumentNullException.ThrowIfNull(screenLandmarks);
+        if (irises is not null && irises.Count != screenLandmarks.Count)
+        {
+            throw new ArgumentException($"{irises.Count} iris frames for {screenLandmarks.Count} frames.", nameof(irises));
+        }
+
         var faces = screenLandmarks.Select(points =>
         {
             if (points is null)
@@ -173,7 +226,10 @@ public sealed class BlendshapeAnimation
             var geometry = metric.Estimate(points, width, height);
             return (PoseFreeFace?)new PoseFreeFace(geometry.PoseFreeLandmarks, geometry.Pose);
         }).ToList();
-        return Create(fitter, faces, rate, times, neutralFrame);
+        var gaze = irises is null
+            ? null
+            : screenLandmarks.Select((points, f) => points is not null && irises[f] is { } iris ? GazeEstimator.Estimate(points, iris) : (FaceGaze?)null).ToList();
+        return Create(fitter, faces, rate, times, neutralFrame, gaze, gazeMapping);
     }
 
     /// <summary>

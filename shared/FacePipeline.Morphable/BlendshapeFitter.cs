@@ -24,7 +24,8 @@ public sealed record BlendshapeFitOptions
     /// <summary>
     /// Ridge weight on the gaze shapes (<c>eyeLookDown/In/Out/Up</c>): they move the eyeballs, which the
     /// 468 points do not see (no irises), and their small lid motion would otherwise compete with
-    /// eyeBlink, eyeSquint and eyeWide.
+    /// eyeBlink, eyeSquint and eyeWide. On frames whose gaze is measured (irises, <see cref="GazeEstimator"/>)
+    /// the gaze weights are not fitted but held at the measured values.
     /// </summary>
     public double GazeRegularization { get; init; } = 8.0;
 
@@ -194,7 +195,14 @@ public sealed class BlendshapeFitter
         exclusivePairs = [.. ExclusivePairs
             .Where(p => fittedIndex.ContainsKey(p.First) && fittedIndex.ContainsKey(p.Second))
             .Select(p => (fittedIndex[p.First], fittedIndex[p.Second]))];
+        GazeIndices = [.. GazeEstimator.EyeLookNames.Select(n => ArkitBlendshapes.ToIct(n).Single()).Select(n => fittedIndex.GetValueOrDefault(n, -1))];
     }
+
+    /// <summary>
+    /// The fitted weight of each ARKit gaze shape, in <see cref="GazeEstimator.EyeLookNames"/> order (-1 when the model
+    /// has no such shape): where measured gaze weights go (<see cref="FitFrame"/>).
+    /// </summary>
+    public IReadOnlyList<int> GazeIndices { get; }
 
     /// <summary>ICT shape pairs that act against each other and are kept from being on together (<see cref="BlendshapeFitOptions.ExclusivePairs"/>).</summary>
     public static IReadOnlyList<(string First, string Second)> ExclusivePairs { get; } =
@@ -339,12 +347,19 @@ public sealed class BlendshapeFitter
 
     /// <summary>
     /// Fits every frame of a clip, in order (null: no face; its weights are interpolated between the
-    /// nearest fitted frames, or held before the first and after the last).
+    /// nearest fitted frames, or held before the first and after the last). <paramref name="gaze"/>: per
+    /// frame the measured ARKit gaze weights (<see cref="GazeEstimator.EyeLook"/>), held as they are, or
+    /// null where gaze is not measured (the gaze shapes are then fitted, ridge-held near 0).
     /// </summary>
-    public BlendshapeSequence FitSequence(ActorIdentity actor, IReadOnlyList<Vec3[]?> poseFreeFrames)
+    public BlendshapeSequence FitSequence(ActorIdentity actor, IReadOnlyList<Vec3[]?> poseFreeFrames, IReadOnlyList<float[]?>? gaze = null)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(poseFreeFrames);
+        if (gaze is not null && gaze.Count != poseFreeFrames.Count)
+        {
+            throw new ArgumentException($"{gaze.Count} gaze frames for {poseFreeFrames.Count} frames.", nameof(gaze));
+        }
+
         var fits = new FrameFit?[poseFreeFrames.Count];
         FrameFit? previous = null;
         var watch = Stopwatch.StartNew();
@@ -357,7 +372,7 @@ public sealed class BlendshapeFitter
                 continue;
             }
 
-            fits[f] = previous = FitFrame(actor, frame, previous);
+            fits[f] = previous = FitFrame(actor, frame, previous, gaze?[f]);
         }
 
         watch.Stop();
@@ -366,12 +381,20 @@ public sealed class BlendshapeFitter
 
     /// <summary>
     /// Fits one frame's pose-free landmarks (468); <paramref name="previous"/> (the last frame's fit,
-    /// or null) supplies the temporal term and the warm start.
+    /// or null) supplies the temporal term and the warm start. <paramref name="gaze"/>: the frame's
+    /// measured ARKit gaze weights (8, <see cref="GazeEstimator.EyeLookNames"/> order), held fixed while
+    /// the other weights and the rigid motion are fitted (so the lid motion of the gaze shapes is not
+    /// read as a blink or a squint); null: the gaze shapes are fitted like the others.
     /// </summary>
-    public FrameFit FitFrame(ActorIdentity actor, ReadOnlySpan<Vec3> poseFree, FrameFit? previous)
+    public FrameFit FitFrame(ActorIdentity actor, ReadOnlySpan<Vec3> poseFree, FrameFit? previous, float[]? gaze = null)
     {
         ArgumentNullException.ThrowIfNull(actor);
         RequirePoints(poseFree.Length, nameof(poseFree));
+        if (gaze is not null && gaze.Length != GazeIndices.Count)
+        {
+            throw new ArgumentException($"Expected {GazeIndices.Count} gaze weights, got {gaze.Length}.", nameof(gaze));
+        }
+
         var system = systems.GetValue(actor, a => new RigidSystem(this, a));
         var ne = expressionIndices.Length;
         var transform = actor.PoseFreeToModel;
@@ -418,7 +441,7 @@ public sealed class BlendshapeFitter
                 }
             }
 
-            iterations += SolveBounded(qp, hessian, g, w);
+            iterations += SolveBounded(qp, hessian, g, w, gaze);
 
             // The rigid increment that goes with these weights: δ = −(AᵀA)⁻¹ Aᵀ (r − B w).
             system.RigidStep(residual, w, step);
@@ -494,12 +517,24 @@ public sealed class BlendshapeFitter
     /// antagonist pair found on together, the solve again with either shape held at 0, keeping the
     /// lower objective. Returns the active-set iterations.
     /// </summary>
-    private int SolveBounded(BoxConstrainedQp qp, double[] hessian, double[] g, double[] w)
+    private int SolveBounded(BoxConstrainedQp qp, double[] hessian, double[] g, double[] w, float[]? gaze)
     {
         var ne = w.Length;
         var lower = new double[ne];
         var upper = new double[ne];
         Array.Fill(upper, 1.0);
+        if (gaze is not null)
+        {
+            // Measured gaze: each gaze weight held at its value (equal bounds).
+            for (var k = 0; k < gaze.Length; k++)
+            {
+                if (GazeIndices[k] is var e and >= 0)
+                {
+                    lower[e] = upper[e] = w[e] = Math.Clamp(gaze[k], 0, 1);
+                }
+            }
+        }
+
         var iterations = qp.Solve(hessian, g, lower, upper, w);
         if (!Options.ExclusivePairs)
         {

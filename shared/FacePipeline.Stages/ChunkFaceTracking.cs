@@ -5,11 +5,15 @@ namespace FacePipeline.Stages;
 /// <summary>
 /// The reconstruction stage's work on one chunk: track the faces through its frames (the detector
 /// runs on the chunk's first frame and whenever a face is lost) and record their landmarks. Track
-/// ids are local to the chunk; <see cref="FaceSequenceBuilder"/> links them across chunks.
+/// ids are local to the chunk; <see cref="FaceSequenceBuilder"/> links them across chunks. With the
+/// refined landmark model the records carry the irises (<see cref="FaceRecord.Irises"/>).
 /// Not thread-safe: one instance per worker thread.
 /// </summary>
-public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarker landmarker)
+public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkModel landmarker)
 {
+    /// <summary>The landmark model the chunks are tracked with.</summary>
+    public FaceLandmarkModel Landmarker => landmarker;
+
     private byte[] _frame = [];
 
     public async Task<IReadOnlyList<FrameRecord>> TrackAsync(
@@ -43,9 +47,23 @@ public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarker
         return records;
     }
 
+    /// <summary>
+    /// A tracked face as a record: the 468 mesh points as <see cref="FaceRecord.Landmarks"/> (and their bounds), and
+    /// with the refined model (478 points) points 468–477 as <see cref="FaceRecord.Irises"/>.
+    /// </summary>
     public static FaceRecord ToRecord(TrackedFace face)
     {
+        ArgumentNullException.ThrowIfNull(face);
         var points = face.Landmarks.Points;
-        return new FaceRecord(face.TrackId, face.Landmarks.FaceScore, FaceSequenceBuilder.Bounds(points), [.. points.Select(p => new[] { p.X, p.Y, p.Z })], null, null);
+        const int mesh = FaceLandmarker.LandmarkCount;
+        if (points.Length != mesh && points.Length != mesh + FaceRecord.IrisPointCount)
+        {
+            throw new ArgumentException($"A face has {points.Length} landmarks; expected {mesh} or {mesh + FaceRecord.IrisPointCount}.", nameof(face));
+        }
+
+        var meshPoints = points.AsSpan(0, mesh).ToArray();
+        float[][]? irises = points.Length > mesh ? [.. points.Skip(mesh).Select(p => new[] { p.X, p.Y, p.Z })] : null;
+        return new FaceRecord(
+            face.TrackId, face.Landmarks.FaceScore, FaceSequenceBuilder.Bounds(meshPoints), [.. meshPoints.Select(p => new[] { p.X, p.Y, p.Z })], null, null, irises);
     }
 }

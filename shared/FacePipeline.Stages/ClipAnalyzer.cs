@@ -7,13 +7,20 @@ namespace FacePipeline.Stages;
 /// <summary>
 /// The face stages in-process on a local image or clip, without servers or queues: what
 /// <c>facepipe analyze</c> runs. Same extraction, same models, same records as a track job
-/// (the whole clip is tracked as one chunk).
+/// (the whole clip is tracked as one chunk); like the reconstruction service, the refined landmark
+/// model (irises) when it is installed, unless <c>refinedLandmarks</c> is false.
 /// </summary>
 public static class ClipAnalyzer
 {
     public static async Task<TrackingDocument> AnalyzeAsync(
-        string path, ModelPaths models, CancellationToken cancellationToken, FaceTrackerOptions? tracking = null, FaceSequenceOptions? sequence = null)
+        string path,
+        ModelPaths models,
+        CancellationToken cancellationToken,
+        FaceTrackerOptions? tracking = null,
+        FaceSequenceOptions? sequence = null,
+        bool refinedLandmarks = true)
     {
+        ArgumentNullException.ThrowIfNull(models);
         var scratch = Path.Combine(Path.GetTempPath(), $"facepipe-analyze-{Guid.NewGuid():N}");
         try
         {
@@ -24,11 +31,11 @@ public static class ClipAnalyzer
                 cancellationToken);
             var timeline = FrameTimeline.Load(Path.Combine(scratch, extraction.TimelineFileName));
             using var detector = new BlazeFaceDetector(models.FaceDetector);
-            using var landmarker = new FaceLandmarker(models.FaceLandmarks);
+            using var landmarks = models.OpenLandmarkModel(refinedLandmarks);
             var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
 
             // One tracker over the whole clip: chunks are only a storage detail here.
-            var tracker = new FaceTracker(detector, landmarker, tracking);
+            var tracker = new FaceTracker(detector, landmarks, tracking);
             var frames = new List<FrameRecord>(checked((int)extraction.FrameCount));
             var buffer = new byte[extraction.FrameSizeBytes];
             foreach (var chunk in extraction.Chunks)
@@ -49,7 +56,7 @@ public static class ClipAnalyzer
                 TrackingDocument.SchemaV2,
                 Path.GetFileName(path),
                 new TrackedVideo(extraction.Width, extraction.Height, extraction.FrameRate.ToString(), records.Count, extraction.Duration.TotalSeconds),
-                TrackingModels.Current,
+                TrackingModels.For(records),
                 records);
         }
         finally

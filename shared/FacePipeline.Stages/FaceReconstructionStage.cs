@@ -6,16 +6,21 @@ using FacePipeline.Storage;
 namespace FacePipeline.Stages;
 
 /// <summary>
-/// The reconstruction stage on one chunk: read its frames from the media store, track the faces,
-/// write their landmark records (compact binary) under the command's key — atomically, so a
-/// redelivered command just rewrites them. One instance per worker: it owns the models' buffers.
+/// The reconstruction stage on one chunk with the landmark model the service chose (the refined model, irises
+/// included, when installed): read the chunk's frames from the media store, track the faces (<see cref="ChunkFaceTracking"/>),
+/// write their records (compact binary, with the irises when the model has them) under the command's key, atomically,
+/// so a redelivered command just rewrites them. One instance per worker: it owns the models' buffers.
 /// </summary>
-public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector detector, FaceLandmarker landmarker)
+public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector detector, FaceLandmarkModel landmarker)
 {
     private readonly ChunkFaceTracking _tracking = new(detector, landmarker);
 
+    /// <summary>The landmark model the chunks are tracked with.</summary>
+    public FaceLandmarkModel Landmarker => landmarker;
+
     public async Task<FacesReconstructed> RunAsync(ReconstructFaces command, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(command);
         var timeline = FrameTimeline.Load(store.PathFor(command.TimelineKey));
         var chunk = command.Chunk;
         var frames = await _tracking.TrackAsync(

@@ -15,6 +15,14 @@ public sealed record FaceSequenceOptions(int? NeutralFrame = null)
 /// chunk boundaries (by box overlap), filters each track's landmarks over time (One Euro),
 /// estimates the head pose and the pose-free face per frame, the actor's neutral per track, and
 /// the expression (pose-free minus neutral). Runs once per clip, in frame order.
+/// <para>
+/// Irises (<see cref="FaceRecord.Irises"/>, refined landmark model) go through the same filter as the
+/// landmarks: one filter over the 468 mesh points and the 10 iris points together, so the irises are
+/// smoothed with the same face-size normalisation and stay where they were relative to the lids (the
+/// iris points lie inside the mesh's bounds, so the 468 points come out as they would alone). A track
+/// keeps its irises only when every one of its faces has them; otherwise they are dropped from the
+/// whole track (never on some frames only).
+/// </para>
 /// </summary>
 public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilterOptions? filterOptions = null)
 {
@@ -24,8 +32,13 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
     {
         var frames = LinkTracks(chunks);
 
-        // Per track: filtered landmarks, pose and pose-free landmarks, in frame order.
-        var perTrack = new Dictionary<int, List<(int Frame, int Face, Vec3[] Landmarks, FaceGeometry Geometry)>>();
+        // Tracks whose every face carries irises keep them (filtered with the landmarks).
+        var withIrises = frames.SelectMany(fr => fr.Faces).GroupBy(face => face.TrackId)
+            .Where(g => g.All(face => face.Irises is { Length: FaceRecord.IrisPointCount }))
+            .Select(g => g.Key).ToHashSet();
+
+        // Per track: filtered landmarks (and irises), pose and pose-free landmarks, in frame order.
+        var perTrack = new Dictionary<int, List<(int Frame, int Face, Vec3[] Landmarks, Vec3[]? Irises, FaceGeometry Geometry)>>();
         var filters = new Dictionary<int, LandmarkFilter>();
         for (var f = 0; f < frames.Count; f++)
         {
@@ -38,9 +51,12 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
                     perTrack[face.TrackId] = [];
                 }
 
-                var raw = face.Landmarks.Select(p => new Vec3(p[0], p[1], p[2])).ToArray();
-                var smoothed = filter.Filter(raw, frames[f].Time);
-                perTrack[face.TrackId].Add((f, i, smoothed, geometry.Estimate(smoothed, width, height)));
+                var points = withIrises.Contains(face.TrackId) ? face.Landmarks.Concat(face.Irises!) : face.Landmarks;
+                var filtered = filter.Filter(points.Select(p => new Vec3(p[0], p[1], p[2])).ToArray(), frames[f].Time);
+                var count = face.Landmarks.Length;
+                var smoothed = filtered.Length == count ? filtered : filtered[..count];
+                var irises = filtered.Length == count ? null : filtered[count..];
+                perTrack[face.TrackId].Add((f, i, smoothed, irises, geometry.Estimate(smoothed, width, height)));
             }
         }
 
@@ -50,10 +66,10 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
             var poseFree = track.Select(t => t.Geometry.PoseFreeLandmarks).ToList();
             var named = options.NeutralFrame is { } n ? track.FindIndex(t => frames[t.Frame].Index == n) : -1;
             var neutral = named >= 0 ? NeutralEstimator.FromFrame(poseFree, named) : NeutralEstimator.Estimate(poseFree);
-            foreach (var (frame, faceIndex, landmarks, geo) in track)
+            foreach (var (frame, faceIndex, landmarks, irises, geo) in track)
             {
                 var face = output[frame][faceIndex];
-                var points = landmarks.Select(p => new[] { (float)Math.Round(p.X, 2), (float)Math.Round(p.Y, 2), (float)Math.Round(p.Z, 2) }).ToArray();
+                var points = landmarks.Select(Rounded).ToArray();
                 var expression = ExpressionModel.Expression(geo.PoseFreeLandmarks, neutral)
                     .Select(d => new[] { (float)Math.Round(d.X, 4), (float)Math.Round(d.Y, 4), (float)Math.Round(d.Z, 4) }).ToArray();
                 output[frame][faceIndex] = face with
@@ -62,12 +78,16 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
                     Landmarks = points,
                     Pose = ToRecord(geo.Pose),
                     Expression = expression,
+                    Irises = irises?.Select(Rounded).ToArray(),
                 };
             }
         }
 
         return [.. frames.Select((fr, i) => fr with { Faces = output[i] })];
     }
+
+    /// <summary>A filtered screen point as the records store it (pixels to 0.01).</summary>
+    private static float[] Rounded(Vec3 p) => [(float)Math.Round(p.X, 2), (float)Math.Round(p.Y, 2), (float)Math.Round(p.Z, 2)];
 
     /// <summary>
     /// Concatenates the chunks, giving clip-wide track ids: a face on a chunk's first frame that

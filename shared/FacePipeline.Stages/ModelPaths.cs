@@ -1,3 +1,5 @@
+using FacePipeline.Face;
+
 namespace FacePipeline.Stages;
 
 /// <summary>
@@ -13,6 +15,28 @@ public sealed class ModelPaths(string root)
 
     /// <summary>MediaPipe's 468-point face landmark model, imported to ONNX by the project's converter.</summary>
     public string FaceLandmarks => Require(Path.Combine(Root, "mediapipe-face-mesh", "face_landmark.onnx"));
+
+    /// <summary>
+    /// Where MediaPipe's refined landmark model (face_landmark_with_attention: 478 points, the 468 mesh with refined
+    /// lips and eyes plus the irises), imported to ONNX by the project's converter, is expected. Optional: trackers use
+    /// it when it is there (<see cref="HasRefinedFaceLandmarks"/>), the 468-point model otherwise.
+    /// </summary>
+    public string RefinedFaceLandmarksPath => Path.Combine(Root, "mediapipe-face-mesh", "face_landmark_with_attention.onnx");
+
+    /// <summary>The refined landmark model (see <see cref="RefinedFaceLandmarksPath"/>); fails when it is missing.</summary>
+    public string RefinedFaceLandmarks => Require(RefinedFaceLandmarksPath);
+
+    /// <summary>True when the refined landmark model is installed.</summary>
+    public bool HasRefinedFaceLandmarks => File.Exists(RefinedFaceLandmarksPath);
+
+    /// <summary>
+    /// Opens the landmark model trackers run: the refined one (irises) when <paramref name="refined"/> and it is
+    /// installed, else the 468-point one. The caller disposes it.
+    /// </summary>
+    public FaceLandmarkModel OpenLandmarkModel(bool refined = true, InferenceSettings? settings = null) =>
+        refined && HasRefinedFaceLandmarks
+            ? FaceLandmarkModel.LoadRefined(RefinedFaceLandmarks, settings)
+            : FaceLandmarkModel.LoadMesh(FaceLandmarks, settings);
 
     /// <summary>MediaPipe's face geometry metadata: the canonical mesh and the Procrustes landmark weights.</summary>
     public string FaceGeometry => Require(Path.Combine(Root, "mediapipe-face-mesh", "geometry_pipeline_metadata_landmarks.binarypb"));

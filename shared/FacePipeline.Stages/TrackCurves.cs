@@ -17,6 +17,11 @@ namespace FacePipeline.Stages;
 /// <param name="Times">Per frame presentation time in seconds.</param>
 /// <param name="Landmarks">Per frame the main face's 468 landmarks (pixels + relative Z, filtered as in tracking.json), or null.</param>
 /// <param name="NeutralFrame">The job's neutral frame, when it names one and the main face is on it.</param>
+/// <param name="Irises">
+/// Per frame the main face's 10 iris points (<see cref="FaceRecord.Irises"/>: pixels + relative Z, filtered as the
+/// landmarks), or null where it has none; null as a whole when the clip was tracked without irises (468-point model).
+/// What the gaze curves (eyeLook*) are measured from.
+/// </param>
 public sealed record TrackCurvesInput(
     string SourceName,
     int Width,
@@ -25,7 +30,8 @@ public sealed record TrackCurvesInput(
     long FrameRateDenominator,
     IReadOnlyList<double> Times,
     IReadOnlyList<Vec3[]?> Landmarks,
-    int? NeutralFrame);
+    int? NeutralFrame,
+    IReadOnlyList<Vec3[]?>? Irises = null);
 
 /// <summary>
 /// What a retarget's blendshape curves are made from: per output frame the transferred face (the target's pose-free
@@ -38,6 +44,13 @@ public sealed record TrackCurvesInput(
 /// <param name="Neutral">The target's pose-free neutral (468 points, cm).</param>
 /// <param name="Faces">Per output frame the transferred pose-free face (468 points, cm), or null.</param>
 /// <param name="Poses">Per output frame the head pose shown, or null.</param>
+/// <param name="PerformerEyes">
+/// The seam for the transferred gaze (the performer's gaze, relative to the head, is what the result shows): per output
+/// frame the performer's (source's) screen face of the frame it plays, 478 points — the 468 landmarks then the 10 iris
+/// points, as in tracking.json (<see cref="FaceRecord.Landmarks"/> + <see cref="FaceRecord.Irises"/>) — or null where
+/// there is none or it has no irises. Null as a whole: no gaze (the eyeLook curves stay as the fit leaves them, ≈ 0).
+/// See <see cref="ITrackCurvesWriter.ScreenEyes"/>.
+/// </param>
 public sealed record TransferredCurvesInput(
     string SourceName,
     long FrameRateNumerator,
@@ -45,7 +58,8 @@ public sealed record TransferredCurvesInput(
     IReadOnlyList<double> Times,
     Vec3[] Neutral,
     IReadOnlyList<Vec3[]?> Faces,
-    IReadOnlyList<FacePose?> Poses);
+    IReadOnlyList<FacePose?> Poses,
+    IReadOnlyList<Vec3[]?>? PerformerEyes = null);
 
 /// <summary>
 /// Writes a track job's blendshape curves (<c>blendshapes.csv</c>, <c>blendshapes.json</c>). The
@@ -77,12 +91,26 @@ public interface ITrackCurvesWriter
             return null;
         }
 
-        var landmarks = frames.Select(f => f.Faces.FirstOrDefault(face => face.TrackId == track) is { } face
-            ? face.Landmarks.Select(p => new Vec3(p[0], p[1], p[2])).ToArray()
-            : null).ToList();
+        var faces = frames.Select(f => f.Faces.FirstOrDefault(face => face.TrackId == track)).ToList();
+        var landmarks = faces.Select(face => face is null ? null : Points(face.Landmarks)).ToList();
+        var irises = faces.Any(face => face?.Irises is not null)
+            ? faces.Select(face => face?.Irises is { } i ? Points(i) : null).ToList()
+            : null;
         var neutral = neutralFrame is { } n && n >= 0 && n < landmarks.Count && landmarks[n] is not null ? neutralFrame : null;
-        return new TrackCurvesInput(sourceName, width, height, rateNumerator, rateDenominator, [.. frames.Select(f => f.Time)], landmarks, neutral);
+        return new TrackCurvesInput(sourceName, width, height, rateNumerator, rateDenominator, [.. frames.Select(f => f.Time)], landmarks, neutral, irises);
     }
+
+    /// <summary>
+    /// A face's screen points for the gaze (<see cref="TransferredCurvesInput.PerformerEyes"/>): the 468 landmarks then
+    /// the 10 iris points (478), or null when the face has no irises.
+    /// </summary>
+    static Vec3[]? ScreenEyes(FaceRecord face)
+    {
+        ArgumentNullException.ThrowIfNull(face);
+        return face.Irises is { } irises ? Points(face.Landmarks.Concat(irises)) : null;
+    }
+
+    private static Vec3[] Points(IEnumerable<float[]> points) => [.. points.Select(p => new Vec3(p[0], p[1], p[2]))];
 }
 
 /// <summary>Where a job's blendshape curves go: both files written under temporary names and committed together, or neither.</summary>

@@ -39,7 +39,7 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
             TrackingDocument.SchemaV2,
             command.SourceName,
             new TrackedVideo(video.Width, video.Height, $"{video.FrameRateNumerator}/{video.FrameRateDenominator}", video.FrameCount, video.DurationSeconds),
-            TrackingModels.Current,
+            TrackingModels.For(frames),
             frames);
         await WriteAtomically(command.TrackingKey, stream => TrackingJson.WriteAsync(stream, document, cancellationToken));
         await WriteAtomically(command.TrackingBinaryKey, stream =>

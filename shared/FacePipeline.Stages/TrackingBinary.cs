@@ -6,15 +6,23 @@ namespace FacePipeline.Stages;
 /// The compact binary form of frame records (".fptk"), used between the pipeline's stages and
 /// offered beside tracking.json. Little-endian:
 /// <code>
-/// header: "FPTK" | int32 version (1) | int32 landmark count (468) | int32 frame count
+/// header: "FPTK" | int32 version (2) | int32 landmark count (468) | int32 frame count
 /// frame:  int32 index | float64 time | int32 face count | face*
 /// face:   int32 track id | float32 face score | float32 box x, y, w, h | float32 landmarks[n*3]
 ///         | uint8 has geometry | (if 1) float64 yaw, pitch, roll, rotation[9], translation[3], scale | float32 expression[n*3]
+///         | uint8 has irises | (if 1) float32 irises[10*3]        (version 2 only)
 /// </code>
+/// Version 2 added the irises (<see cref="FaceRecord.Irises"/>, refined landmark model); version 1 files, which
+/// end each face after the geometry, are still read (their faces have no irises). Always written as version 2.
 /// </summary>
 public static class TrackingBinary
 {
-    private const int Version = 1;
+    /// <summary>The version written.</summary>
+    public const int Version = 2;
+
+    /// <summary>The first version, without irises: still read.</summary>
+    public const int Version1 = 1;
+
     private static readonly byte[] Magic = "FPTK"u8.ToArray();
 
     public static void Write(Stream stream, IReadOnlyList<FrameRecord> frames, int landmarkCount = 468)
@@ -54,6 +62,12 @@ public static class TrackingBinary
                     w.Write(pose.Scale);
                     WritePoints(w, face.Expression!, landmarkCount);
                 }
+
+                w.Write((byte)(face.Irises is null ? 0 : 1));
+                if (face.Irises is not null)
+                {
+                    WritePoints(w, face.Irises, FaceRecord.IrisPointCount);
+                }
             }
         }
     }
@@ -61,9 +75,15 @@ public static class TrackingBinary
     public static List<FrameRecord> Read(Stream stream)
     {
         using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (!r.ReadBytes(4).AsSpan().SequenceEqual(Magic) || r.ReadInt32() != Version)
+        if (!r.ReadBytes(4).AsSpan().SequenceEqual(Magic))
         {
-            throw new InvalidDataException("Not a FacePipeline tracking file (FPTK version 1).");
+            throw new InvalidDataException("Not a FacePipeline tracking file (no FPTK header).");
+        }
+
+        var version = r.ReadInt32();
+        if (version is not (Version1 or Version))
+        {
+            throw new InvalidDataException($"FPTK version {version} is not supported (versions {Version1} and {Version} are).");
         }
 
         var landmarkCount = r.ReadInt32();
@@ -91,7 +111,8 @@ public static class TrackingBinary
                     expression = ReadPoints(r, landmarkCount);
                 }
 
-                faces[i] = new FaceRecord(trackId, score, box, landmarks, pose, expression);
+                var irises = version >= Version && r.ReadByte() == 1 ? ReadPoints(r, FaceRecord.IrisPointCount) : null;
+                faces[i] = new FaceRecord(trackId, score, box, landmarks, pose, expression, irises);
             }
 
             frames.Add(new FrameRecord(index, time, faces));
