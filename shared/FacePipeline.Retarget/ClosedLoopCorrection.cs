@@ -109,6 +109,9 @@ public static class ClosedLoopCorrection
 /// <summary>Tracks the face of a rendered frame near where the renderer put it (the closed loop's eye).</summary>
 public interface IRenderedFaceTracker
 {
-    /// <summary>The 468 landmarks of the face around <paramref name="expected"/> in <paramref name="rgb24"/>, or null when the model finds no face there.</summary>
+    /// <summary>
+    /// The landmarks of the face around <paramref name="expected"/> (its 468-point mesh, at least) in <paramref name="rgb24"/>:
+    /// the 468-point mesh, followed by the 10 iris points when the model is the refined one; null when it finds no face there.
+    /// </summary>
     Point2[]? Track(ReadOnlySpan<byte> rgb24, int width, int height, ReadOnlySpan<Point2> expected);
 }

@@ -6,7 +6,8 @@ namespace FacePipeline.Retarget;
 /// <param name="Screen">468 landmarks as tracked: pixels of the upright frame and the mesh's relative depth.</param>
 /// <param name="Pose">Head pose (canonical face → camera, cm).</param>
 /// <param name="PoseFree">468 landmarks in the canonical, pose-free frame (cm).</param>
-public sealed record ClipFace(Vec3[] Screen, FacePose Pose, Vec3[] PoseFree);
+/// <param name="Irises">With the refined landmark model, the 10 iris points as tracked (pixels; the subject's right iris, centre first, then the left); null without.</param>
+public sealed record ClipFace(Vec3[] Screen, FacePose Pose, Vec3[] PoseFree, Vec3[]? Irises = null);
 
 /// <summary>A reconstructed clip as the planner needs it: one face per frame (null: none tracked).</summary>
 /// <param name="Frames">Per frame, the followed face or null.</param>
@@ -115,6 +116,15 @@ public sealed record RetargetPlan(Vec3[] SourceNeutral, Vec3[] TargetNeutral, Fr
 
     /// <summary>Target frames at rest (the face's texture comes from the one nearest in head pose); at least <see cref="TargetNeutralFrame"/>.</summary>
     public IReadOnlyList<int> TargetRestingFrames { get; init; } = [];
+
+    /// <summary>Per output frame, the performer's gaze offset from its neutral gaze (<see cref="GazeTransfer"/>); null where either clip has no irises.</summary>
+    public IReadOnlyList<EyeGaze?> GazeOffsets { get; init; } = [];
+
+    /// <summary>Target frames' tracked iris points (10, pixels; null where untracked or tracked without irises).</summary>
+    public IReadOnlyList<Point2[]?> TargetIrises { get; init; } = [];
+
+    /// <summary>The actor's neutral gaze per eye (right, left), from its resting frames; null without irises.</summary>
+    public (EyeGaze Right, EyeGaze Left)? TargetNeutralGaze { get; init; }
 }
 
 /// <summary>
@@ -186,16 +196,34 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
         }
 
         var targetNeutralFrame = NeutralFrameOf(target, targetNeutral);
+        var targetResting = target.RestingFrames is { Count: > 0 } rest
+            ? [.. rest.Where(f => f >= 0 && f < target.Frames.Count && target.Frames[f] is not null).Append(targetNeutralFrame).Distinct().Order()]
+            : new[] { targetNeutralFrame };
+
+        // The gaze: the performer's offset from its resting gaze, for the actor's eyes from theirs (clips with irises only).
+        var sourceGaze = GazeTransfer.Of(source);
+        var sourceResting = source.RestingFrames is { Count: > 0 } sourceRest ? sourceRest : [NeutralFrameOf(source, sourceNeutral)];
+        var sourceNeutralGaze = GazeTransfer.Neutral(source, sourceResting, Eye.Right) is { } sr && GazeTransfer.Neutral(source, sourceResting, Eye.Left) is { } sl
+            ? new EyeGaze((sr.Across + sl.Across) / 2, (sr.Down + sl.Down) / 2)
+            : (EyeGaze?)null;
+        (EyeGaze, EyeGaze)? targetNeutralGaze = GazeTransfer.Neutral(target, targetResting, Eye.Right) is { } tr && GazeTransfer.Neutral(target, targetResting, Eye.Left) is { } tl
+            ? (tr, tl)
+            : null;
+        var gazeOffsets = frames.Select(f => sourceNeutralGaze is { } n && targetNeutralGaze is not null && f.Source != SourceState.Held && f.Destination is not null
+            ? GazeTransfer.OffsetAt(sourceGaze, n, f.SourcePosition)
+            : null).ToList();
+
         return new RetargetPlan(sourceNeutral, targetNeutral, target.Rate, frames)
         {
+            GazeOffsets = gazeOffsets,
+            TargetIrises = [.. targetFaces.Select(f => f?.Irises is { } irises ? ToPoints(irises) : null)],
+            TargetNeutralGaze = targetNeutralGaze,
             TargetPoseFree = [.. targetFaces.Select(f => f?.PoseFree)],
             TargetTracked = targetTracked,
             TargetStates = [.. targetStates.Select(StateOf)],
             SourceNeutralFrame = NeutralFrameOf(source, sourceNeutral),
             TargetNeutralFrame = targetNeutralFrame,
-            TargetRestingFrames = target.RestingFrames is { Count: > 0 } resting
-                ? [.. resting.Where(f => f >= 0 && f < target.Frames.Count && target.Frames[f] is not null).Append(targetNeutralFrame).Distinct().Order()]
-                : [targetNeutralFrame],
+            TargetRestingFrames = targetResting,
         };
     }
 
@@ -318,7 +346,8 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
     private static ClipFace InterpolateFace(ClipFace a, ClipFace b, double fraction) => new(
         Lerp(a.Screen, b.Screen, fraction),
         new FacePose(Slerp(a.Pose.Rotation, b.Pose.Rotation, fraction), a.Pose.Translation + ((b.Pose.Translation - a.Pose.Translation) * fraction), a.Pose.Scale + ((b.Pose.Scale - a.Pose.Scale) * fraction)),
-        Lerp(a.PoseFree, b.PoseFree, fraction));
+        Lerp(a.PoseFree, b.PoseFree, fraction),
+        a.Irises is { } ai && b.Irises is { } bi ? Lerp(ai, bi, fraction) : null);
 
     private static Vec3[] Lerp(Vec3[] a, Vec3[] b, double fraction)
     {

@@ -70,7 +70,7 @@ public static class ClipRecords
             followed = face.TrackId;
             var screen = face.Landmarks.Select(p => new Vec3(p[0], p[1], p[2])).ToArray();
             var estimate = geometry.Estimate(screen, width, height);
-            faces[f] = new ClipFace(screen, estimate.Pose, estimate.PoseFreeLandmarks);
+            faces[f] = new ClipFace(screen, estimate.Pose, estimate.PoseFreeLandmarks, face.Irises?.Select(p => new Vec3(p[0], p[1], p[2])).ToArray());
         }
 
         return new RetargetClip(faces, rate, width, height, neutralFrame);

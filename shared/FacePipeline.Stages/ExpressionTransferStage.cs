@@ -145,7 +145,8 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
         for (var t = 0; t < targetFrames.Length; t++)
         {
             var tracked = plan.TargetTracked[t];
-            targetFrames[t] = new RetargetTargetFrame(t, Name(plan.TargetStates[t]), tracked is null ? null : Points(tracked), plan.TargetPoseFree[t] is { } poseFree ? Points(poseFree, 4) : null);
+            targetFrames[t] = new RetargetTargetFrame(t, Name(plan.TargetStates[t]), tracked is null ? null : Points(tracked), plan.TargetPoseFree[t] is { } poseFree ? Points(poseFree, 4) : null,
+                t < plan.TargetIrises.Count && plan.TargetIrises[t] is { } irises ? Points(irises) : null);
         }
 
         var frames = plan.Frames.Select(f => new RetargetOutputFrame(
@@ -157,7 +158,8 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
             Name(f.Target),
             f.Pose is { } pose ? FaceSequenceBuilder.ToRecord(pose) : null,
             f.Transferred is { } transferred ? Points(ExpressionModel.Expression(transferred, plan.TargetNeutral), 4) : null,
-            f.Destination is { } destination ? Points(destination) : null)).ToList();
+            f.Destination is { } destination ? Points(destination) : null,
+            f.Index < plan.GazeOffsets.Count && plan.GazeOffsets[f.Index] is { } gaze ? [(float)Math.Round(gaze.Across, 4), (float)Math.Round(gaze.Down, 4)] : null)).ToList();
         return new RetargetDocument(
             RetargetDocument.SchemaV1,
             new RetargetInput(command.Source.FileName, VideoOf(source)),
@@ -170,7 +172,8 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
             frames,
             plan.SourceNeutralFrame,
             plan.TargetNeutralFrame,
-            plan.TargetRestingFrames);
+            plan.TargetRestingFrames,
+            plan.TargetNeutralGaze is var (right, left) ? [[(float)right.Across, (float)right.Down], [(float)left.Across, (float)left.Down]] : null);
     }
 
     private static TrackedVideo VideoOf(VideoInfo video) =>

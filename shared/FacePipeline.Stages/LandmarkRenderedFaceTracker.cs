@@ -5,11 +5,12 @@ using FacePipeline.Retarget;
 namespace FacePipeline.Stages;
 
 /// <summary>
-/// The closed loop's eye: MediaPipe's landmark model (<see cref="FaceLandmarker"/>, the same the pipeline tracks with) run
-/// on the rendered frame in the region of interest the destination mesh gives, as the tracker would follow the face
-/// from one frame to the next. Not thread-safe (one per renderer).
+/// The closed loop's and the QC's eye: MediaPipe's landmark model (<see cref="FaceLandmarkModel"/>, the one the pipeline
+/// tracks with: the refined one, whose 478 points add the irises, when installed) run on the rendered frame in the region
+/// of interest the expected mesh gives, as the tracker would follow the face from one frame to the next. Returns all the
+/// model's points (the 468-point mesh first). Not thread-safe (one per renderer).
 /// </summary>
-public sealed class LandmarkRenderedFaceTracker(FaceLandmarker landmarker, float minFaceScore = 0.5f) : IRenderedFaceTracker
+public sealed class LandmarkRenderedFaceTracker(FaceLandmarkModel landmarker, float minFaceScore = 0.5f) : IRenderedFaceTracker
 {
     private readonly Landmark[] expectedPoints = new Landmark[FaceLandmarker.LandmarkCount];
 
@@ -40,12 +41,12 @@ public interface IRenderedFaceTrackerFactory
     RenderedFaceTrackerLease Open();
 }
 
-/// <summary>Closed-loop trackers on MediaPipe's landmark model from the models folder (<see cref="ModelPaths.FaceLandmarks"/>).</summary>
+/// <summary>Closed-loop and QC trackers on MediaPipe's landmark model from the models folder: the refined one (irises, for the gaze) when installed (<see cref="ModelPaths.OpenLandmarkModel"/>).</summary>
 public sealed class LandmarkRenderedFaceTrackerFactory(ModelPaths models) : IRenderedFaceTrackerFactory
 {
     public RenderedFaceTrackerLease Open()
     {
-        var landmarker = new FaceLandmarker(models.FaceLandmarks);
+        var landmarker = models.OpenLandmarkModel(refined: true);
         return new RenderedFaceTrackerLease(new LandmarkRenderedFaceTracker(landmarker), landmarker);
     }
 }

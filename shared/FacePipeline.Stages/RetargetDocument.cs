@@ -11,7 +11,8 @@ namespace FacePipeline.Stages;
 
 /// <summary>
 /// A whole retarget: the clips, the output's video facts, the two neutrals, the target's frames and the output frames;
-/// the frames showing each clip's neutral, and the target's resting frames the face's texture is taken from.
+/// the frames showing each clip's neutral, and the target's resting frames the face's texture is taken from; with irises
+/// tracked on both clips, the actor's neutral gaze per eye (right, left: [across, down] in eye widths).
 /// </summary>
 public sealed record RetargetDocument(
     string Schema,
@@ -25,7 +26,8 @@ public sealed record RetargetDocument(
     IReadOnlyList<RetargetOutputFrame> Frames,
     int? SourceNeutralFrame = null,
     int? TargetNeutralFrame = null,
-    IReadOnlyList<int>? TargetRestingFrames = null)
+    IReadOnlyList<int>? TargetRestingFrames = null,
+    float[][]? TargetNeutralGaze = null)
 {
     public const string SchemaV1 = "facepipeline.retarget/v1";
 
@@ -54,7 +56,8 @@ public sealed record RetargetInput(string File, TrackedVideo Video);
 /// <param name="State">tracked, interpolated (short loss filled) or untracked.</param>
 /// <param name="Landmarks">468 tracked points [x px, y px]; null when untracked.</param>
 /// <param name="PoseFree">468 pose-free points [x, y, z] cm; null when untracked.</param>
-public sealed record RetargetTargetFrame(int Index, string State, float[][]? Landmarks, float[][]? PoseFree);
+/// <param name="Irises">The 10 iris points [x px, y px] (the subject's right iris, centre first, then the left) when tracked with the refined model; else null.</param>
+public sealed record RetargetTargetFrame(int Index, string State, float[][]? Landmarks, float[][]? PoseFree, float[][]? Irises = null);
 
 /// <summary>One frame of the result.</summary>
 /// <param name="Index">Output frame index (at the target's frame rate).</param>
@@ -66,6 +69,7 @@ public sealed record RetargetTargetFrame(int Index, string State, float[][]? Lan
 /// <param name="Pose">The head pose shown; null when the target is untracked.</param>
 /// <param name="Expression">468 displacements [dx, dy, dz] cm of the transferred face from the target's neutral; null when untracked.</param>
 /// <param name="Destination">468 points [x px, y px]: where the target's tracked landmarks go; null when untracked.</param>
+/// <param name="Gaze">The performer's gaze offset from its neutral gaze [across, down] in eye widths, for the actor's eyes; null when a clip has no irises or the frame drives no face.</param>
 public sealed record RetargetOutputFrame(
     int Index,
     double Time,
@@ -75,4 +79,5 @@ public sealed record RetargetOutputFrame(
     string Target,
     PoseRecord? Pose,
     float[][]? Expression,
-    float[][]? Destination);
+    float[][]? Destination,
+    float[]? Gaze = null);

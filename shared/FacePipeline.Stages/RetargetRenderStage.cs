@@ -84,10 +84,13 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             encoders,
             cancellationToken: cancellationToken);
 
+        // The performer's tracked faces: for the QC's measure and the transferred gaze in the curves.
+        var performer = qc is not null || curves is not null
+            ? await ClipRecords.LoadForRetargetAsync(store, new MetricLandmarks(mesh), command.Source, null, cancellationToken)
+            : null;
         string? qcKey = null;
-        if (qc is not null && command.QcKey is { } key)
+        if (qc is not null && performer is not null && command.QcKey is { } key)
         {
-            var performer = await ClipRecords.LoadForRetargetAsync(store, new MetricLandmarks(mesh), command.Source, null, cancellationToken);
             var identityFigures = await qc.IdentityAsync(store, command.Source, command.Target, performer, cancellationToken);
             var report = qc.Assess([.. performer.Frames.Select(f => f is null ? null : ExpressionFeatures.Measure(f.Screen))], identityFigures);
             using var pending = store.BeginWrite(key);
@@ -100,14 +103,17 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             qcKey = key;
         }
 
-        var (csvKey, jsonKey) = curves is null || CurvesInput(command, document) is not { } input
+        var (csvKey, jsonKey) = curves is null || CurvesInput(command, document, performer) is not { } input
             ? (null, null)
             : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input, csv, json));
         return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey, qcKey);
     }
 
-    /// <summary>The transferred faces and poses of the document's output frames; null when no frame drives a face.</summary>
-    public static TransferredCurvesInput? CurvesInput(RenderRetargetOutputs command, RetargetDocument document)
+    /// <summary>
+    /// The transferred faces and poses of the document's output frames, and (given the performer's tracked faces, with
+    /// irises) the performer's eyes on the frame each output frame plays, for the gaze curves; null when no frame drives a face.
+    /// </summary>
+    public static TransferredCurvesInput? CurvesInput(RenderRetargetOutputs command, RetargetDocument document, RetargetClip? performer = null)
     {
         var neutral = document.TargetNeutral.Select(p => new Vec3(p[0], p[1], p[2])).ToArray();
         var faces = document.Frames.Select(f => f.Expression is { } e && f.Pose is not null
@@ -122,7 +128,13 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             ? new FacePose(new Matrix3(p.Rotation[0], p.Rotation[1], p.Rotation[2], p.Rotation[3], p.Rotation[4], p.Rotation[5], p.Rotation[6], p.Rotation[7], p.Rotation[8]), new Vec3(p.Translation[0], p.Translation[1], p.Translation[2]), p.Scale)
             : (FacePose?)null).ToList();
         var video = command.Target.Video;
-        return new TransferredCurvesInput(command.Source.FileName, video.FrameRateNumerator, video.FrameRateDenominator, [.. document.Frames.Select(f => f.Time)], neutral, faces, poses);
+        var eyes = performer is null || performer.Frames.All(f => f?.Irises is null)
+            ? null
+            : document.Frames.Select(f => faces[f.Index] is not null
+                && performer.Frames[Math.Clamp((int)Math.Round(f.SourcePosition), 0, performer.Frames.Count - 1)] is { Irises: { } irises } face
+                    ? face.Screen.Concat(irises).ToArray()
+                    : null).ToList();
+        return new TransferredCurvesInput(command.Source.FileName, video.FrameRateNumerator, video.FrameRateDenominator, [.. document.Frames.Select(f => f.Time)], neutral, faces, poses, eyes);
     }
 
     /// <summary>The review frames: each result frame beside the source and target frames it came from.</summary>
@@ -277,13 +289,41 @@ public sealed class RetargetFrameRenderer : IDisposable
                 break;
             }
 
-            current = ClosedLoopCorrection.Correct(destination, current, seen);
+            current = ClosedLoopCorrection.Correct(destination, current, seen.Length > WarpMesh.FacePointCount ? seen[..WarpMesh.FacePointCount] : seen);
             LastCrop = (faceBase is not null
                 ? _warp.RenderCorrected(_frame, _target.Width, _target.Height, tracked, current, donors, _output, faceBase)
                 : _warp.Render(_frame, _target.Width, _target.Height, tracked, current, donors, _output)).Crop;
         }
 
+        PaintGaze(frame, textureFrame, current, donors);
         return _output;
+    }
+
+    /// <summary>
+    /// The performer's gaze on the actor's eyes (<see cref="GazeTransfer"/>): each eye not replaced by a donor (a blink)
+    /// has its iris moved from where it is in the texture's frame to the actor's neutral gaze plus the performer's offset.
+    /// Needs irises on both clips (transfer.json's gaze fields).
+    /// </summary>
+    private void PaintGaze(RetargetOutputFrame frame, int textureFrame, Point2[] mesh, List<FeatureDonor> donors)
+    {
+        if (frame.Gaze is not { Length: 2 } gaze || _document.TargetNeutralGaze is not { Length: 2 } neutral
+            || _document.TargetFrames[textureFrame] is not { Landmarks: { } landmarks, Irises: { Length: 10 } irises })
+        {
+            return;
+        }
+
+        var texture = landmarks.Concat(irises).Select(p => new Point2(p[0], p[1])).ToArray();
+        var offset = new EyeGaze(gaze[0], gaze[1]);
+        foreach (var (eye, feature, index) in new[] { (Eye.Right, FaceFeature.RightEye, 0), (Eye.Left, FaceFeature.LeftEye, 1) })
+        {
+            if (donors.Any(d => d.Feature == feature) || EyeGaze.Of(texture, eye) is not { } own)
+            {
+                continue;
+            }
+
+            var shift = GazeTransfer.Shift(new EyeGaze(neutral[index][0], neutral[index][1]), offset, own);
+            GazeShift.Paint(_output, _target.Width, _target.Height, mesh, eye, shift.Across, shift.Down);
+        }
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ internal static class FidelityBenchmark
         {
             var models = BenchModels.Load();
             using var detector = new BlazeFaceDetector(models.FaceDetector);
-            using var landmarker = new FaceLandmarker(models.FaceLandmarks);
+            using var landmarker = models.OpenLandmarkModel(refined: true); // the pipeline's tracker: irises when the refined model is installed
             var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
             var rig = new RetargetRig(new MediaStore(scratch), detector, landmarker, mesh);
             using var identity = new ModelIdentityEmbedderFactory(models).Open();
@@ -131,7 +131,7 @@ internal static class FidelityBenchmark
     }
 
     /// <summary>The job's QC report on the same result frames (<see cref="RetargetQcTracker"/>), as a table row beside the benchmark's own figures.</summary>
-    private static async Task<string> QcRow(ClipSpec source, ClipSpec target, TrackedClip performer, TrackedClip actor, RetargetPlan plan, List<byte[]> frames, FaceLandmarker landmarker, FaceIdentityEmbedder? identity, MediaStore store, IReadOnlyList<FeatureFidelity> fresh, CancellationToken ct)
+    private static async Task<string> QcRow(ClipSpec source, ClipSpec target, TrackedClip performer, TrackedClip actor, RetargetPlan plan, List<byte[]> frames, FaceLandmarkModel landmarker, FaceIdentityEmbedder? identity, MediaStore store, IReadOnlyList<FeatureFidelity> fresh, CancellationToken ct)
     {
         var document = ExpressionTransferStage.Document(new TransferExpressions(Guid.Empty, performer.Clip, actor.Clip, RetargetSettings.Default, "transfer.json"), plan);
         var tracker = new RetargetQcTracker(document, new LandmarkRenderedFaceTracker(landmarker), actor.Clip.Video.Width, actor.Clip.Video.Height, identity);
@@ -167,7 +167,7 @@ internal static class FidelityBenchmark
 
     /// <summary>Per frame, the features of the largest face (the one a job follows on these clips), or null.</summary>
     internal static double[]?[] Features(IReadOnlyList<FrameRecord> raw) =>
-        [.. raw.Select(r => r.Faces.Count > 0 ? ExpressionFeatures.Measure(r.Faces[0].Landmarks) : null)];
+        [.. raw.Select(r => r.Faces.Count > 0 ? ExpressionFeatures.Measure([.. r.Faces[0].Landmarks, .. r.Faces[0].Irises ?? []]) : null)];
 
     private static string Report(string media, string? only, string neutral, bool actorTexture, int rounds, List<(ClipSpec Source, ClipSpec Target, IReadOnlyList<FeatureFidelity> Fidelity, int Frames, double RenderMs)> results)
     {
@@ -179,10 +179,10 @@ internal static class FidelityBenchmark
             "",
             "Each cell: r(performer, result) / range ratio (result p95–p5 over the performer's) / leakage r(actor, result). "
             + $"Goals: r ≥ {FidelityGoals.MinR:F1}, ratio {FidelityGoals.MinRangeRatio:F2}–{FidelityGoals.MaxRangeRatio:F2}, leakage ≤ {FidelityGoals.MaxLeakage:F1}; "
-            + $"a feature the performer moves less than {FidelityGoals.MinSpan:F3} IOD (p95–p5) is not judged (–). ✓: all three goals met.",
+            + $"a feature the performer moves less than {FidelityGoals.MinSpan:F3} IOD (p95–p5) is not judged (–). ✓: all three goals met. Gaze (iris in the eye, in eye widths; needs irises): goal r ≥ {FidelityGoals.MinGazeR:F1}.",
             "",
-            Md.Row([.. new[] { "performer → actor", "frames" }.Concat(FidelityGoals.Followed.Select(ExpressionFeatures.Label)).Concat(["brows R / L: r", "r(performer, actor): mouth / width", "render ms/frame", "goals met"])]),
-            Md.Separator(FidelityGoals.Followed.Count + 6, 1, FidelityGoals.Followed.Count + 4),
+            Md.Row([.. new[] { "performer → actor", "frames" }.Concat(FidelityGoals.Followed.Select(ExpressionFeatures.Label)).Concat(["gaze across / down: r (frames)", "brows R / L: r", "r(performer, actor): mouth / width", "render ms/frame", "goals met"])]),
+            Md.Separator(FidelityGoals.Followed.Count + 7, 1, FidelityGoals.Followed.Count + 5),
         };
         var allMet = 0;
         var allJudged = 0;
@@ -206,6 +206,14 @@ internal static class FidelityBenchmark
                 cells.Add($"{R(f.PerformerR)} / {Md.F(f.RangeRatio, 2)} / {R(f.ActorR)}{(ok ? " ✓" : "")}");
             }
 
+            var gaze = fidelity.Where(f => FidelityGoals.Gaze.Contains(f.Feature)).ToList();
+            foreach (var g in gaze.Where(g => g.Moves))
+            {
+                judged++;
+                met += g.MeetsFollowGoal ? 1 : 0;
+            }
+
+            cells.Add(gaze.All(g => g.Frames == 0) ? "– (no irises)" : string.Join(" / ", gaze.Select(g => g.Moves ? $"{R(g.PerformerR)}{(g.MeetsFollowGoal ? " ✓" : "")}" : "–")) + $" ({gaze[0].Frames})");
             var brows = fidelity.Where(f => f.Feature is ExpressionFeature.RightBrowHeight or ExpressionFeature.LeftBrowHeight).Select(f => f.Moves ? R(f.PerformerR) : "–");
             cells.Add(string.Join(" / ", brows));
             cells.Add(string.Join(" / ", new[] { ExpressionFeature.MouthOpening, ExpressionFeature.MouthWidth }.Select(f => R(fidelity.Single(x => x.Feature == f).PerformerActorR))));
@@ -215,7 +223,7 @@ internal static class FidelityBenchmark
             lines.Add(Md.Row([.. cells]));
         }
 
-        var meanR = results.SelectMany(r => r.Fidelity.Where(f => FidelityGoals.Followed.Contains(f.Feature) && f.Moves)).Select(f => f.PerformerR).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
+        var meanR = results.SelectMany(r => r.Fidelity.Where(f => (FidelityGoals.Followed.Contains(f.Feature) || FidelityGoals.Gaze.Contains(f.Feature)) && f.Moves)).Select(f => f.PerformerR).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
         lines.Add("");
         lines.Add(string.Create(CultureInfo.InvariantCulture, $"Features judged: {allJudged}; all three goals met on {allMet}. Mean r(performer, result) over them: {meanR:F2}."));
         lines.Add("");

@@ -22,6 +22,7 @@ root.Subcommands.Add(NeuralQuality());
 root.Subcommands.Add(NeuralNumerics());
 root.Subcommands.Add(Fidelity());
 root.Subcommands.Add(MouthInteriorCommand());
+root.Subcommands.Add(NeuralFidelity());
 root.Subcommands.Add(All());
 
 try
@@ -345,4 +346,22 @@ static void Print(string markdown)
 {
     Console.WriteLine(markdown);
     Console.Out.Flush();
+}
+
+Command NeuralFidelity()
+{
+    var media = MediaOption();
+    var actor = new Option<string>("--actor") { Description = "The actor's clip in the media folder: trained on, and retargeted onto.", DefaultValueFactory = _ => NeuralFidelityBenchmark.DefaultActor };
+    var minutes = new Option<double>("--minutes") { Description = "Training wall-time budget (the training service's maxMinutes; its other settings are the defaults).", DefaultValueFactory = _ => 6 };
+    var performers = new Option<string>("--performers") { Description = "Performers' clips in the media folder, comma-separated.", DefaultValueFactory = _ => string.Join(',', NeuralFidelityBenchmark.DefaultPerformers) };
+    var stills = new Option<string?>("--stills") { Description = "Write three frames of every pair (performer | warp | neural) as PNG into this folder." };
+    var command = new Command("neural-fidelity", "Retarget fidelity onto a trained actor: the actor's neural renderer trained as the training service trains it, then every performer rendered with the warp and the neural renderer, both re-tracked and measured as `fidelity` measures.") { media, actor, minutes, performers, stills };
+    command.SetAction(async (parse, ct) =>
+    {
+        Header(args);
+        var list = parse.GetValue(performers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Print(await NeuralFidelityBenchmark.RunAsync(parse.GetValue(media)!, parse.GetValue(actor)!, parse.GetValue(minutes), list, parse.GetValue(stills), WorkDir(parse), ct));
+        return 0;
+    });
+    return command;
 }

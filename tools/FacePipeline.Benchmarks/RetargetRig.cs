@@ -16,7 +16,7 @@ internal sealed record TrackedClip(ClipTrack Clip, RetargetClip Faces, IReadOnly
 /// (<see cref="FrameExtractor"/>), tracking (<see cref="FaceTracker"/>), face records (<see cref="FaceSequenceBuilder"/>),
 /// planning (<see cref="RetargetPlanner"/>) and rendering (<see cref="RetargetFrameRenderer"/>).
 /// </summary>
-internal sealed class RetargetRig(MediaStore store, BlazeFaceDetector detector, FaceLandmarker landmarker, CanonicalFaceMesh mesh)
+internal sealed class RetargetRig(MediaStore store, BlazeFaceDetector detector, FaceLandmarkModel landmarker, CanonicalFaceMesh mesh)
 {
     private readonly MetricLandmarks _geometry = new(mesh);
 
@@ -47,15 +47,16 @@ internal sealed class RetargetRig(MediaStore store, BlazeFaceDetector detector, 
     }
 
     /// <summary>Plans a retarget of <paramref name="source"/> onto <paramref name="target"/> and renders every output frame (RGB24, in memory).</summary>
+    /// <param name="neural">Renders the face instead of the warp renderer (an actor's trained generator, not owned), as the rendering stage does for a job that names a model.</param>
     public async Task<(RetargetPlan Plan, List<byte[]> Frames, double RenderMs)> RetargetAsync(
-        TrackedClip source, TrackedClip target, RetargetPlanOptions options, RetargetSettings settings, CancellationToken ct, bool restingFace = true, int rounds = ClosedLoopCorrection.DefaultRounds, WarpRendererOptions? warp = null)
+        TrackedClip source, TrackedClip target, RetargetPlanOptions options, RetargetSettings settings, CancellationToken ct, bool restingFace = true, int rounds = ClosedLoopCorrection.DefaultRounds, WarpRendererOptions? warp = null, IFaceRenderer? neural = null)
     {
         var plan = new RetargetPlanner(mesh).Plan(source.Faces, target.Faces, options);
         var command = new TransferExpressions(Guid.Empty, source.Clip, target.Clip, settings, "transfer.json");
         var document = ExpressionTransferStage.Document(command, plan);
         var render = new RenderRetargetOutputs(Guid.Empty, source.Clip, target.Clip, settings, "transfer.json", "result.mp4", "review.mp4", null);
         var frames = new List<byte[]>(plan.Frames.Count);
-        using var renderer = new RetargetFrameRenderer(store, render, document, new WarpRenderer(mesh, warp), restingFace: restingFace, feedback: rounds > 0 ? new LandmarkRenderedFaceTracker(landmarker) : null, rounds: rounds);
+        using var renderer = new RetargetFrameRenderer(store, render, document, new WarpRenderer(mesh, warp), neural, restingFace: restingFace, feedback: rounds > 0 ? new LandmarkRenderedFaceTracker(landmarker) : null, rounds: rounds);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < plan.Frames.Count; i++)
         {
