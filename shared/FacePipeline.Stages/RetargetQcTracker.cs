@@ -67,29 +67,42 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
     }
 
     /// <summary>
-    /// The identity figures (<see cref="QcIdentity"/>): the result frames described while tracking against
-    /// <see cref="IdentitySamples"/> frames of the actor's footage (the target clip, at their tracked landmarks) and of the
-    /// performer's (<paramref name="performer"/>'s faces). Null without an embedder or when a clip has no face.
+    /// The identity figures (<see cref="QcIdentity"/>): the result frames described while tracking against the
+    /// reference descriptors of the actor's and the performer's footage (<see cref="ReferenceDescriptorsAsync"/>). Null
+    /// without an embedder or when a clip has no face.
     /// </summary>
-    public async Task<QcIdentity?> IdentityAsync(MediaStore store, ClipTrack source, ClipTrack target, RetargetClip performer, CancellationToken cancellationToken)
+    public QcIdentity? Identity(IdentityReferences? references) =>
+        identity is null || references is null || _resultIdentity.Count == 0 ? null : QcIdentity.Of(references.Actor, _resultIdentity, references.Performer);
+
+    /// <summary>
+    /// Describes <see cref="IdentitySamples"/> frames of the actor's footage (the target clip, at their tracked
+    /// landmarks) and of the performer's (<paramref name="performer"/>'s faces) with <paramref name="embedder"/>, which must
+    /// not be the one this tracker describes the result with when both run at once.
+    /// </summary>
+    public static async Task<IdentityReferences> ReferenceDescriptorsAsync(
+        RetargetDocument document, MediaStore store, ClipTrack source, ClipTrack target, RetargetClip performer, FaceIdentityEmbedder embedder, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(document);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(performer);
-        if (identity is null || _resultIdentity.Count == 0)
-        {
-            return null;
-        }
-
+        ArgumentNullException.ThrowIfNull(embedder);
         var actorFrames = document.TargetFrames.Where(f => f.Landmarks is not null && f.State == "tracked").Select(f => (f.Index, Points: f.Landmarks!.Select(p => new Point2(p[0], p[1])).ToArray())).ToList();
         var performerFrames = performer.Frames.Select((f, k) => (Index: k, Points: f?.Screen.Select(p => new Point2(p.X, p.Y)).ToArray())).Where(f => f.Points is not null).Select(f => (f.Index, Points: f.Points!)).ToList();
-        var actor = await DescribeAsync(store, target, actorFrames, cancellationToken);
-        var performerDescriptors = await DescribeAsync(store, source, performerFrames, cancellationToken);
-        return QcIdentity.Of(actor, _resultIdentity, performerDescriptors);
+        return new IdentityReferences(
+            await DescribeAsync(store, target, actorFrames, embedder, cancellationToken),
+            await DescribeAsync(store, source, performerFrames, embedder, cancellationToken));
     }
 
-    private async Task<List<float[]>> DescribeAsync(MediaStore store, ClipTrack clip, List<(int Index, Point2[] Points)> frames, CancellationToken cancellationToken)
+    /// <summary>The performer's features per source frame, with the gaze where the face has irises.</summary>
+    public static double[]?[] PerformerFeatures(RetargetClip performer)
+    {
+        ArgumentNullException.ThrowIfNull(performer);
+        return [.. performer.Frames.Select(f => f is null ? null : ExpressionFeatures.Measure(f.Irises is { } irises ? [.. f.Screen, .. irises] : f.Screen))];
+    }
+
+    private static async Task<List<float[]>> DescribeAsync(MediaStore store, ClipTrack clip, List<(int Index, Point2[] Points)> frames, FaceIdentityEmbedder embedder, CancellationToken cancellationToken)
     {
         var descriptors = new List<float[]>();
         using var reader = new ClipFrameReader(store, clip);
@@ -98,7 +111,7 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
         {
             var points = frames.First(f => f.Index == k).Points;
             await reader.ReadAsync(k, pixels, cancellationToken);
-            descriptors.Add(identity!.Embed(pixels, reader.Width, reader.Height, ToLandmarks(points)));
+            descriptors.Add(embedder.Embed(pixels, reader.Width, reader.Height, ToLandmarks(points)));
         }
 
         return descriptors;
@@ -135,3 +148,6 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
             : null;
     }
 }
+
+/// <summary>The identity check's reference descriptors: the actor's footage and the performer's.</summary>
+public sealed record IdentityReferences(IReadOnlyList<float[]> Actor, IReadOnlyList<float[]> Performer);

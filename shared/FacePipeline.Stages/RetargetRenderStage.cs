@@ -59,9 +59,12 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             encoders.Add(async (frames, ct) => await ProResClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(proResKey), cancellationToken: ct));
         }
 
-        // The QC: every result frame tracked again, beside the encoders (another core), by a tracker of its own.
+        // The QC: every result frame tracked again, beside the encoders (another core), by a tracker of its own; meanwhile
+        // the performer's tracked faces are loaded (the QC's measure, the transferred gaze in the curves) and the identity
+        // check's reference frames described, by an embedder of their own.
         using var qcEye = command.QcKey is not null ? feedback?.Open() : null;
         using var identity = qcEye is not null ? identities?.Open() : null;
+        using var referenceIdentity = identity is not null ? identities?.Open() : null;
         var qc = qcEye is null ? null : new RetargetQcTracker(document, qcEye.Tracker, target.Width, target.Height, identity);
         if (qc is not null)
         {
@@ -72,27 +75,40 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             });
         }
 
-        await FrameBroadcast.RunAsync(
-            renderer.FrameBytes,
-            async (emit, ct) =>
-            {
-                for (var i = 0; i < document.Frames.Count; i++)
-                {
-                    await emit(await renderer.RenderAsync(i, ct));
-                }
-            },
-            encoders,
-            cancellationToken: cancellationToken);
+        var performerTask = qc is not null || curves is not null
+            ? Task.Run(() => ClipRecords.LoadForRetargetAsync(store, new MetricLandmarks(mesh), command.Source, null, cancellationToken), cancellationToken)
+            : Task.FromResult<RetargetClip?>(null)!;
+        var referencesTask = referenceIdentity is null
+            ? Task.FromResult<IdentityReferences?>(null)
+            : Task.Run<IdentityReferences?>(async () => await RetargetQcTracker.ReferenceDescriptorsAsync(document, store, command.Source, command.Target, (await performerTask)!, referenceIdentity, cancellationToken), cancellationToken);
 
-        // The performer's tracked faces: for the QC's measure and the transferred gaze in the curves.
-        var performer = qc is not null || curves is not null
-            ? await ClipRecords.LoadForRetargetAsync(store, new MetricLandmarks(mesh), command.Source, null, cancellationToken)
-            : null;
+        try
+        {
+            await FrameBroadcast.RunAsync(
+                renderer.FrameBytes,
+                async (emit, ct) =>
+                {
+                    for (var i = 0; i < document.Frames.Count; i++)
+                    {
+                        await emit(await renderer.RenderAsync(i, ct));
+                    }
+                },
+                encoders,
+                cancellationToken: cancellationToken);
+        }
+        catch
+        {
+            // The background work reads the store and the reference embedder, both released on the way out: let it end first.
+            await Task.WhenAll(performerTask, referencesTask).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+
+        var performer = await performerTask;
+        var references = await referencesTask;
         string? qcKey = null;
         if (qc is not null && performer is not null && command.QcKey is { } key)
         {
-            var identityFigures = await qc.IdentityAsync(store, command.Source, command.Target, performer, cancellationToken);
-            var report = qc.Assess([.. performer.Frames.Select(f => f is null ? null : ExpressionFeatures.Measure(f.Screen))], identityFigures);
+            var report = qc.Assess(RetargetQcTracker.PerformerFeatures(performer), qc.Identity(references));
             using var pending = store.BeginWrite(key);
             await using (var stream = File.Create(pending.TempPath))
             {
