@@ -88,30 +88,20 @@ public static class GazeShift
 
         var loop = eye == Eye.Right ? FaceRegions.RightEyeLoop : FaceRegions.LeftEyeLoop;
         Span<Point2> polygon = stackalloc Point2[loop.Count];
-        double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
         for (var k = 0; k < loop.Count; k++)
         {
             polygon[k] = mesh[loop[k]];
-            (minX, minY, maxX, maxY) = (Math.Min(minX, polygon[k].X), Math.Min(minY, polygon[k].Y), Math.Max(maxX, polygon[k].X), Math.Max(maxY, polygon[k].Y));
         }
 
-        var x0 = Math.Max(0, (int)Math.Floor(minX) - 1);
-        var y0 = Math.Max(0, (int)Math.Floor(minY) - 1);
-        var x1 = Math.Min(width - 1, (int)Math.Ceiling(maxX) + 1);
-        var y1 = Math.Min(height - 1, (int)Math.Ceiling(maxY) + 1);
-        if (x1 < x0 || y1 < y0)
+        // The eye as it was (sampled from), a pixel of margin around it.
+        var box = PixelBox.Around(polygon, width, height, 1);
+        if (box.IsEmpty)
         {
             return 0;
         }
 
-        // The eye as it was (sampled from), a pixel of margin around it.
-        var boxWidth = x1 - x0 + 1;
-        var boxHeight = y1 - y0 + 1;
-        var before = new byte[boxWidth * boxHeight * 3];
-        for (var y = y0; y <= y1; y++)
-        {
-            frame.Slice(((y * width) + x0) * 3, boxWidth * 3).CopyTo(before.AsSpan((y - y0) * boxWidth * 3));
-        }
+        var (x0, y0, x1, y1, boxWidth, boxHeight) = (box.X0, box.Y0, box.X1, box.Y1, box.Width, box.Height);
+        var before = box.Copy(frame, width);
 
         var (mx, my) = ((mesh[a].X + mesh[b].X) / 2, (mesh[a].Y + mesh[b].Y) / 2);
         var half = eyeWidth / 2;

@@ -78,30 +78,23 @@ public static class MouthInterior
             (lowerU[k], lowerV[k]) = ToMouth(destination[Lower[k]], o, ux, uy, vx, vy);
         }
 
-        // The pixels to visit: the contour's bounds.
-        double minX = double.MaxValue, minY = double.MaxValue, maxX = double.MinValue, maxY = double.MinValue;
-        foreach (var k in Upper.Concat(Lower))
+        // The pixels to visit: the contour's bounds; what the warp left there (read, unstretched, for the source's own gap).
+        Span<Point2> contour = stackalloc Point2[Upper.Length + Lower.Length];
+        for (var k = 0; k < Upper.Length; k++)
         {
-            (minX, minY, maxX, maxY) = (Math.Min(minX, destination[k].X), Math.Min(minY, destination[k].Y), Math.Max(maxX, destination[k].X), Math.Max(maxY, destination[k].Y));
+            (contour[k], contour[Upper.Length + k]) = (destination[Upper[k]], destination[Lower[k]]);
         }
 
-        var x0 = Math.Max(0, (int)Math.Floor(minX) - 1);
-        var y0 = Math.Max(0, (int)Math.Floor(minY) - 1);
-        var x1 = Math.Min(width - 1, (int)Math.Ceiling(maxX) + 1);
-        var y1 = Math.Min(height - 1, (int)Math.Ceiling(maxY) + 1);
-        if (x1 < x0 || y1 < y0)
+        var box = PixelBox.Around(contour, width, height, 1);
+        if (box.IsEmpty)
         {
             return 0;
         }
 
-        // What the warp left there (read, unstretched, for the source's own gap) and the lips' colour just outside the contour.
-        var boxWidth = x1 - x0 + 1;
-        var before = new byte[boxWidth * (y1 - y0 + 1) * 3];
-        for (var y = y0; y <= y1; y++)
-        {
-            frame.Slice(((y * width) + x0) * 3, boxWidth * 3).CopyTo(before.AsSpan((y - y0) * boxWidth * 3));
-        }
+        var (x0, y0, x1, y1, boxWidth) = (box.X0, box.Y0, box.X1, box.Y1, box.Width);
+        var before = box.Copy(frame, width);
 
+        // The lips' colour just outside the contour.
         Span<double> lips = stackalloc double[3];
         LipColour(frame, width, height, destination, o, vx, vy, iod, lips);
 
