@@ -188,35 +188,9 @@ internal static class FidelityBenchmark
         var allJudged = 0;
         foreach (var (source, target, fidelity, frames, renderMs) in results)
         {
-            var met = 0;
-            var judged = 0;
+            var (featureCells, met, judged) = FeatureCells(fidelity);
             var cells = new List<string> { $"{source.Name} → {target.Name}", $"{fidelity[0].Frames}/{frames}" };
-            foreach (var feature in FidelityGoals.Followed)
-            {
-                var f = fidelity.Single(x => x.Feature == feature);
-                if (!f.Moves)
-                {
-                    cells.Add($"– (span {Md.F(f.PerformerSpan, 3)})");
-                    continue;
-                }
-
-                judged++;
-                var ok = f.MeetsFollowGoal && f.MeetsLeakageGoal;
-                met += ok ? 1 : 0;
-                cells.Add($"{R(f.PerformerR)} / {Md.F(f.RangeRatio, 2)} / {R(f.ActorR)}{(ok ? " ✓" : "")}");
-            }
-
-            var gaze = fidelity.Where(f => FidelityGoals.Gaze.Contains(f.Feature)).ToList();
-            foreach (var g in gaze.Where(g => g.Moves))
-            {
-                judged++;
-                met += g.MeetsFollowGoal ? 1 : 0;
-            }
-
-            cells.Add(gaze.All(g => g.Frames == 0) ? "– (no irises)" : string.Join(" / ", gaze.Select(g => g.Moves ? $"{R(g.PerformerR)}{(g.MeetsFollowGoal ? " ✓" : "")}" : "–")) + $" ({gaze[0].Frames})");
-            var brows = fidelity.Where(f => f.Feature is ExpressionFeature.RightBrowHeight or ExpressionFeature.LeftBrowHeight).Select(f => f.Moves ? R(f.PerformerR) : "–");
-            cells.Add(string.Join(" / ", brows));
-            cells.Add(string.Join(" / ", new[] { ExpressionFeature.MouthOpening, ExpressionFeature.MouthWidth }.Select(f => R(fidelity.Single(x => x.Feature == f).PerformerActorR))));
+            cells.AddRange(featureCells);
             cells.Add(Md.F(renderMs, 1));
             cells.Add($"{met} of {judged}");
             (allMet, allJudged) = (allMet + met, allJudged + judged);
@@ -233,6 +207,43 @@ internal static class FidelityBenchmark
             + "the result's frames are tracked again by a fresh tracker. Features from the raw 2D landmarks of the largest face (roll removed, over the IOD): mouth opening 13–14, width 61–291, smile = the corners' lift above the inner-lip centre, eye openings 159–145 and 386–374, brow heights 105–159 and 334–386. "
             + "The performer's features are interpolated at each output frame's source position; the actor's are those of the frame the result was rendered from. Held (performer lost) and untracked frames are left out.");
         return string.Join('\n', lines) + "\n";
+    }
+
+    /// <summary>
+    /// A pair's feature cells of the fidelity table (each goal feature's r / range ratio / leakage, the gaze's r, the
+    /// brows' r, the chance r of mouth and width), and how many judged features meet every goal.
+    /// </summary>
+    internal static (List<string> Cells, int Met, int Judged) FeatureCells(IReadOnlyList<FeatureFidelity> fidelity)
+    {
+        var met = 0;
+        var judged = 0;
+        var cells = new List<string>();
+        foreach (var feature in FidelityGoals.Followed)
+        {
+            var f = fidelity.Single(x => x.Feature == feature);
+            if (!f.Moves)
+            {
+                cells.Add($"– (span {Md.F(f.PerformerSpan, 3)})");
+                continue;
+            }
+
+            judged++;
+            var ok = f.MeetsFollowGoal && f.MeetsLeakageGoal;
+            met += ok ? 1 : 0;
+            cells.Add($"{R(f.PerformerR)} / {Md.F(f.RangeRatio, 2)} / {R(f.ActorR)}{(ok ? " ✓" : "")}");
+        }
+
+        var gaze = fidelity.Where(f => FidelityGoals.Gaze.Contains(f.Feature)).ToList();
+        foreach (var g in gaze.Where(g => g.Moves))
+        {
+            judged++;
+            met += g.MeetsFollowGoal ? 1 : 0;
+        }
+
+        cells.Add(gaze.All(g => g.Frames == 0) ? "– (no irises)" : string.Join(" / ", gaze.Select(g => g.Moves ? $"{R(g.PerformerR)}{(g.MeetsFollowGoal ? " ✓" : "")}" : "–")) + $" ({gaze[0].Frames})");
+        cells.Add(string.Join(" / ", fidelity.Where(f => f.Feature is ExpressionFeature.RightBrowHeight or ExpressionFeature.LeftBrowHeight).Select(f => f.Moves ? R(f.PerformerR) : "–")));
+        cells.Add(string.Join(" / ", new[] { ExpressionFeature.MouthOpening, ExpressionFeature.MouthWidth }.Select(f => R(fidelity.Single(x => x.Feature == f).PerformerActorR))));
+        return (cells, met, judged);
     }
 
     private static string R(double r) => double.IsNaN(r) ? "n/a" : r.ToString("F2", CultureInfo.InvariantCulture);

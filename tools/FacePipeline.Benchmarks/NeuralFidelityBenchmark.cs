@@ -367,34 +367,9 @@ internal static class NeuralFidelityBenchmark
 
     private static (string Row, int Met, int Judged) Row(string pair, string renderer, IReadOnlyList<FeatureFidelity> fidelity, int frames, double ms)
     {
-        var met = 0;
-        var judged = 0;
+        var (featureCells, met, judged) = FidelityBenchmark.FeatureCells(fidelity);
         var cells = new List<string> { pair, renderer, $"{fidelity[0].Frames}/{frames}" };
-        foreach (var feature in FidelityGoals.Followed)
-        {
-            var f = fidelity.Single(x => x.Feature == feature);
-            if (!f.Moves)
-            {
-                cells.Add($"– (span {Md.F(f.PerformerSpan, 3)})");
-                continue;
-            }
-
-            judged++;
-            var ok = f.MeetsFollowGoal && f.MeetsLeakageGoal;
-            met += ok ? 1 : 0;
-            cells.Add($"{R(f.PerformerR)} / {Md.F(f.RangeRatio, 2)} / {R(f.ActorR)}{(ok ? " ✓" : "")}");
-        }
-
-        var gaze = fidelity.Where(f => FidelityGoals.Gaze.Contains(f.Feature)).ToList();
-        foreach (var g in gaze.Where(g => g.Moves))
-        {
-            judged++;
-            met += g.MeetsFollowGoal ? 1 : 0;
-        }
-
-        cells.Add(gaze.All(g => g.Frames == 0) ? "– (no irises)" : string.Join(" / ", gaze.Select(g => g.Moves ? $"{R(g.PerformerR)}{(g.MeetsFollowGoal ? " ✓" : "")}" : "–")) + $" ({gaze[0].Frames})");
-        cells.Add(string.Join(" / ", fidelity.Where(f => f.Feature is ExpressionFeature.RightBrowHeight or ExpressionFeature.LeftBrowHeight).Select(f => f.Moves ? R(f.PerformerR) : "–")));
-        cells.Add(string.Join(" / ", new[] { ExpressionFeature.MouthOpening, ExpressionFeature.MouthWidth }.Select(f => R(fidelity.Single(x => x.Feature == f).PerformerActorR))));
+        cells.AddRange(featureCells);
         cells.Add(Md.F(ms, 1));
         cells.Add($"{met} of {judged}");
         return (Md.Row([.. cells]), met, judged);
