@@ -469,6 +469,19 @@ public static class CliCommands
             await client.DownloadAsync(item.Url, path, ct);
             Console.WriteLine($"{item.Name}: {path}");
         }
+
+        // A retarget's QC verdict, and what a person should look at (qc.json, docs/retarget.md).
+        var qc = Path.Combine(folder, FacePipeline.Contracts.OutputNames.Qc);
+        if (job.Outputs.Any(o => o.Name == FacePipeline.Contracts.OutputNames.Qc) && File.Exists(qc))
+        {
+            await using var stream = File.OpenRead(qc);
+            var report = await FacePipeline.Retarget.RetargetQcReport.ReadAsync(stream, ct);
+            Console.WriteLine($"QC: {report.Verdict} ({report.MeasuredFrames} of {report.OutputFrames} frames measured)");
+            foreach (var finding in report.Findings)
+            {
+                Console.WriteLine($"  - {finding}");
+            }
+        }
     }
 
     private static string ProgressLine(JobView job) =>
