@@ -319,7 +319,8 @@ public static class CliCommands
         var maxFaces = new Option<int?>("--max-faces") { Description = "Faces to track at most, the largest first (default 1)." };
         var neutral = new Option<int?>("--neutral-frame") { Description = "A frame showing the actor's neutral face (default: estimated over the clip)." };
         var facePoint = new Option<string?>("--face-point") { Description = "Follow the face nearest this point, 'x,y' in pixels (default: the largest face)." };
-        var command = new Command("analyze", "Run the face stages in-process on a local file, without the servers.") { input, json, models, maxFaces, neutral, facePoint };
+        var meshOnly = new Option<bool>("--mesh-landmarks") { Description = "Track with the 468-point landmark model (no irises) even when the refined model is installed." };
+        var command = new Command("analyze", "Run the face stages in-process on a local file, without the servers.") { input, json, models, maxFaces, neutral, facePoint, meshOnly };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(input)!;
@@ -330,7 +331,7 @@ public static class CliCommands
 
             var modelRoot = parse.GetValue(models)?.FullName ?? ModelPaths.DefaultRoot();
             var document = await ClipAnalyzer.AnalyzeAsync(
-                file.FullName, new ModelPaths(modelRoot), ct, new FacePipeline.Face.FaceTrackerOptions { MaxFaces = parse.GetValue(maxFaces) ?? 1, Target = ParsePoint(parse.GetValue(facePoint)) }, new FaceSequenceOptions(parse.GetValue(neutral)));
+                file.FullName, new ModelPaths(modelRoot), ct, new FacePipeline.Face.FaceTrackerOptions { MaxFaces = parse.GetValue(maxFaces) ?? 1, Target = ParsePoint(parse.GetValue(facePoint)) }, new FaceSequenceOptions(parse.GetValue(neutral)), refinedLandmarks: !parse.GetValue(meshOnly));
             if (parse.GetValue(json))
             {
                 await TrackingJson.WriteAsync(Console.OpenStandardOutput(), document, ct);
