@@ -27,13 +27,13 @@ public enum ExpressionFeature
     LeftBrowHeight,
 
     /// <summary>
-    /// Gaze across: each iris centre (MediaPipe's refined points 468, 473) from the middle of its eye's corners (33–133,
-    /// 362–263) along the eye line, over the eye's width, the two eyes averaged; positive towards the image's right.
-    /// Needs the refined model's 478 points (NaN without irises).
+    /// Gaze across (<see cref="EyeGaze.Both"/>): each iris centre (MediaPipe's refined points 468, 473) from the middle
+    /// of its eye's corners (33–133, 362–263) along the eye line, over the eye's width, the two eyes averaged; positive
+    /// towards the image's right. Needs the refined model's 478 points (NaN without irises).
     /// </summary>
     GazeAcross,
 
-    /// <summary>Gaze up and down: the iris centres below the middle of their eye's corners, over the eye's width, averaged; positive downwards. NaN without irises.</summary>
+    /// <summary>Gaze up and down (<see cref="EyeGaze.Both"/>): the iris centres below the middle of their eye's corners, over the eye's width, averaged; positive downwards. NaN without irises.</summary>
     GazeDown,
 }
 
@@ -97,19 +97,10 @@ public static class ExpressionFeatures
         values[(int)ExpressionFeature.LeftEyeOpening] = Y(374) - Y(386);
         values[(int)ExpressionFeature.RightBrowHeight] = Y(159) - Y(105);
         values[(int)ExpressionFeature.LeftBrowHeight] = Y(386) - Y(334);
-        if (landmarks.Count >= RefinedPointCount)
-        {
-            // Each iris centre against the middle of its eye's corners, over that eye's width (both eyes averaged).
-            double Across(int iris, int a, int b) => (X(iris) - ((X(a) + X(b)) / 2)) / Math.Abs(X(b) - X(a));
-            double Down(int iris, int a, int b) => (Y(iris) - ((Y(a) + Y(b)) / 2)) / Math.Abs(X(b) - X(a));
-            values[(int)ExpressionFeature.GazeAcross] = (Across(468, 33, 133) + Across(473, 362, 263)) / 2;
-            values[(int)ExpressionFeature.GazeDown] = (Down(468, 33, 133) + Down(473, 362, 263)) / 2;
-        }
-        else
-        {
-            values[(int)ExpressionFeature.GazeAcross] = double.NaN;
-            values[(int)ExpressionFeature.GazeDown] = double.NaN;
-        }
+        // The gaze, as the gaze transfer defines it (each iris in its own eye, both eyes averaged); NaN without irises.
+        var gaze = landmarks.Count >= RefinedPointCount ? EyeGaze.Both([.. landmarks.Select(p => new Point2(p.X, p.Y))]) : null;
+        values[(int)ExpressionFeature.GazeAcross] = gaze?.Across ?? double.NaN;
+        values[(int)ExpressionFeature.GazeDown] = gaze?.Down ?? double.NaN;
 
         return values;
     }

@@ -35,6 +35,10 @@ public readonly record struct EyeGaze(double Across, double Down)
         return new EyeGaze(((dx * ux) + (dy * uy)) / width, ((-dx * uy) + (dy * ux)) / width);
     }
 
+    /// <summary>Both eyes' gaze averaged (the eyes move together), or null with 468 points.</summary>
+    public static EyeGaze? Both(ReadOnlySpan<Point2> refined) =>
+        Of(refined, Eye.Right) is { } r && Of(refined, Eye.Left) is { } l ? new EyeGaze((r.Across + l.Across) / 2, (r.Down + l.Down) / 2) : null;
+
     /// <summary>The unit vector from the image-left corner to the image-right one, and the eye's width.</summary>
     internal static (double Ux, double Uy, double Width) Axis(Point2 a, Point2 b)
     {

@@ -38,9 +38,7 @@ public static class GazeTransfer
     public static EyeGaze?[] Of(RetargetClip clip)
     {
         ArgumentNullException.ThrowIfNull(clip);
-        return [.. clip.Frames.Select(f => f is not null && RefinedPoints(f) is { } points && EyeGaze.Of(points, Eye.Right) is { } r && EyeGaze.Of(points, Eye.Left) is { } l
-            ? new EyeGaze((r.Across + l.Across) / 2, (r.Down + l.Down) / 2)
-            : (EyeGaze?)null)];
+        return [.. clip.Frames.Select(f => f is not null && RefinedPoints(f) is { } points ? EyeGaze.Both(points) : null)];
     }
 
     /// <summary>
