@@ -6,18 +6,19 @@ using MassTransit;
 namespace FacePipeline.Reconstruction;
 
 /// <summary>Runs <see cref="FaceReconstructionStage"/> on one chunk and reports it done.</summary>
-public sealed class ReconstructFacesConsumer(FaceReconstructionStage stage, ILogger<ReconstructFacesConsumer> logger) : IConsumer<ReconstructFaces>
+public sealed class ReconstructFacesConsumer(FaceReconstructionStage stage, ILogger<ReconstructFacesConsumer> logger)
+    : StageConsumer<ReconstructFaces, FacesReconstructed>(logger)
 {
-    public async Task Consume(ConsumeContext<ReconstructFaces> context)
-    {
-        var work = StageWork.Start(StageNames.Reconstruct);
-        var detected = await stage.RunAsync(context.Message, context.CancellationToken);
-        var seconds = work.Complete(detected.FrameCount);
-        logger.LogInformation(
+    protected override string Stage => StageNames.Reconstruct;
+
+    protected override async Task<FacesReconstructed?> Run(ConsumeContext<ReconstructFaces> context) => await stage.RunAsync(context.Message, context.CancellationToken);
+
+    protected override int UnitsDone(ReconstructFaces command, FacesReconstructed done) => done.FrameCount;
+
+    protected override void LogDone(ILogger log, ReconstructFaces command, FacesReconstructed done, double seconds) =>
+        log.LogInformation(
             "Job {JobId} chunk {Chunk}: {Frames} frames, {WithFaces} with faces, {Ms:F1} ms/frame ({Model})",
-            detected.JobId, detected.ChunkIndex, detected.FrameCount, detected.FramesWithFaces, seconds * 1000 / Math.Max(1, detected.FrameCount), stage.Landmarker.Name);
-        await context.Publish(detected);
-    }
+            done.JobId, done.ChunkIndex, done.FrameCount, done.FramesWithFaces, seconds * 1000 / Math.Max(1, done.FrameCount), stage.Landmarker.Name);
 }
 
 /// <summary>

@@ -6,16 +6,19 @@ using MassTransit;
 namespace FacePipeline.Rendering;
 
 /// <summary>Runs <see cref="RetargetRenderStage"/> and reports the outputs.</summary>
-public sealed class RenderRetargetOutputsConsumer(RetargetRenderStage stage, ILogger<RenderRetargetOutputsConsumer> logger) : IConsumer<RenderRetargetOutputs>
+public sealed class RenderRetargetOutputsConsumer(RetargetRenderStage stage, ILogger<RenderRetargetOutputsConsumer> logger)
+    : StageConsumer<RenderRetargetOutputs, RetargetOutputsRendered>(logger)
 {
-    public async Task Consume(ConsumeContext<RenderRetargetOutputs> context)
-    {
-        var work = StageWork.Start(StageNames.Render);
-        var rendered = await stage.RunAsync(context.Message, context.CancellationToken);
-        var seconds = work.Complete(context.Message.Source.Video.FrameCount);
-        logger.LogInformation("Job {JobId}: retarget result and review clip written in {Seconds:F1}s ({Renderer})", rendered.JobId, seconds, context.Message.GeneratorKey is null ? "warp renderer" : "actor's neural renderer");
-        await context.Publish(rendered);
-    }
+    protected override string Stage => StageNames.Render;
+
+    protected override async Task<RetargetOutputsRendered?> Run(ConsumeContext<RenderRetargetOutputs> context) => await stage.RunAsync(context.Message, context.CancellationToken);
+
+    protected override int UnitsDone(RenderRetargetOutputs command, RetargetOutputsRendered done) => command.Source.Video.FrameCount;
+
+    protected override void LogDone(ILogger log, RenderRetargetOutputs command, RetargetOutputsRendered done, double seconds) =>
+        log.LogInformation(
+            "Job {JobId}: retarget result and review clip written in {Seconds:F1}s ({Renderer})",
+            done.JobId, seconds, command.GeneratorKey is null ? "warp renderer" : "actor's neural renderer");
 }
 
 /// <summary>One job at a time per process: the encoders already use the cores.</summary>

@@ -6,16 +6,17 @@ using MassTransit;
 namespace FacePipeline.Rendering;
 
 /// <summary>Runs <see cref="TrackRenderStage"/> and reports the outputs.</summary>
-public sealed class RenderTrackOutputsConsumer(TrackRenderStage stage, ILogger<RenderTrackOutputsConsumer> logger) : IConsumer<RenderTrackOutputs>
+public sealed class RenderTrackOutputsConsumer(TrackRenderStage stage, ILogger<RenderTrackOutputsConsumer> logger)
+    : StageConsumer<RenderTrackOutputs, TrackOutputsRendered>(logger)
 {
-    public async Task Consume(ConsumeContext<RenderTrackOutputs> context)
-    {
-        var work = StageWork.Start(StageNames.Render);
-        var rendered = await stage.RunAsync(context.Message, context.CancellationToken);
-        var seconds = work.Complete(context.Message.Video.FrameCount);
-        logger.LogInformation("Job {JobId}: QC clip and tracking data written in {Seconds:F1}s", rendered.JobId, seconds);
-        await context.Publish(rendered);
-    }
+    protected override string Stage => StageNames.Render;
+
+    protected override async Task<TrackOutputsRendered?> Run(ConsumeContext<RenderTrackOutputs> context) => await stage.RunAsync(context.Message, context.CancellationToken);
+
+    protected override int UnitsDone(RenderTrackOutputs command, TrackOutputsRendered done) => command.Video.FrameCount;
+
+    protected override void LogDone(ILogger log, RenderTrackOutputs command, TrackOutputsRendered done, double seconds) =>
+        log.LogInformation("Job {JobId}: QC clip and tracking data written in {Seconds:F1}s", done.JobId, seconds);
 }
 
 /// <summary>One clip at a time per process: x264 already uses the cores.</summary>

@@ -11,40 +11,36 @@ namespace FacePipeline.Training;
 /// the run (acknowledged: the job is already cancelled); a host shutdown leaves the message unacknowledged, so the run
 /// resumes from its checkpoint on the next instance.
 /// </summary>
-public sealed class TrainActorModelConsumer(ActorTrainingStage stage, TrainingCancellations cancellations, ILogger<TrainActorModelConsumer> logger) : IConsumer<TrainActorModel>
+public sealed class TrainActorModelConsumer(ActorTrainingStage stage, TrainingCancellations cancellations, ILogger<TrainActorModelConsumer> logger)
+    : StageConsumer<TrainActorModel, ActorModelTrained>(logger)
 {
-    public async Task Consume(ConsumeContext<TrainActorModel> context)
+    protected override string Stage => StageNames.Train;
+
+    protected override async Task<ActorModelTrained?> Run(ConsumeContext<TrainActorModel> context)
     {
         var command = context.Message;
-        var work = StageWork.Start(StageNames.Train);
         using var run = cancellations.Register(command.JobId, context.CancellationToken);
-        ActorModelTrained trained;
         try
         {
-            trained = await stage.RunAsync(command, progress => context.Publish(progress), run.Token);
-        }
-        catch (ArgumentException ex)
-        {
-            await context.Publish(new StageFailed(command.JobId, StageNames.Train, ex.Message, FailureCodes.BadSettings));
-            return;
-        }
-        catch (TrainingDivergedException ex)
-        {
-            await context.Publish(new StageFailed(command.JobId, StageNames.Train, ex.Message, FailureCodes.TrainingDiverged));
-            return;
+            return await stage.RunAsync(command, progress => context.Publish(progress), run.Token);
         }
         catch (OperationCanceledException) when (run.CancelledByStudio)
         {
             logger.LogInformation("Job {JobId}: training cancelled by the studio; checkpoint kept", command.JobId);
-            return;
+            return null;
         }
-
-        var seconds = work.Complete(trained.Steps);
-        logger.LogInformation(
-            "Job {JobId}: actor model v{Version} trained, {Steps} steps in {Seconds:F0}s; held-out PSNR {Psnr:F2} dB (warp {Warp:F2} dB)",
-            command.JobId, command.Version, trained.Steps, seconds, trained.Validation.Psnr, trained.WarpBaseline.Psnr);
-        await context.Publish(trained);
+        catch (TrainingDivergedException diverged)
+        {
+            throw new JobInputException(FailureCodes.TrainingDiverged, diverged.Message, diverged);
+        }
     }
+
+    protected override int UnitsDone(TrainActorModel command, ActorModelTrained done) => done.Steps;
+
+    protected override void LogDone(ILogger log, TrainActorModel command, ActorModelTrained done, double seconds) =>
+        log.LogInformation(
+            "Job {JobId}: actor model v{Version} trained, {Steps} steps in {Seconds:F0}s; held-out PSNR {Psnr:F2} dB (warp {Warp:F2} dB)",
+            command.JobId, command.Version, done.Steps, seconds, done.Validation.Psnr, done.WarpBaseline.Psnr);
 }
 
 /// <summary>One training at a time per instance: it uses every core (or the GPU).</summary>

@@ -32,7 +32,7 @@ public sealed record ActorFootage(IReadOnlyList<ActorFrame> Frames, IReadOnlyLis
     /// <paramref name="validationFraction"/> of each clip's chosen frames are held out (at least one when the clip has two or
     /// more). Memory: <paramref name="maxFrames"/> × <paramref name="footageSize"/>² × 3 bytes.
     /// </summary>
-    /// <exception cref="ArgumentException">No clip has a tracked face, or too few frames to hold any out.</exception>
+    /// <exception cref="JobInputException">No clip has a tracked face, or too few frames to hold any out.</exception>
     public static async Task<ActorFootage> LoadAsync(
         MediaStore store,
         MetricLandmarks geometry,
@@ -69,7 +69,7 @@ public sealed record ActorFootage(IReadOnlyList<ActorFrame> Frames, IReadOnlyLis
         var total = tracked.Sum(t => t.Faces.Count);
         if (total < 2)
         {
-            throw new ArgumentException($"The actor's clips have {total} frame(s) with a tracked face; training needs at least 2.");
+            throw new JobInputException(FailureCodes.InsufficientFootage, $"The actor's clips have {total} frame(s) with a tracked face; training needs at least 2.");
         }
 
         var frames = new List<ActorFrame>();
@@ -104,7 +104,7 @@ public sealed record ActorFootage(IReadOnlyList<ActorFrame> Frames, IReadOnlyLis
 
         if (training.Count == 0 || validation.Count == 0)
         {
-            throw new ArgumentException($"Too little footage to train and hold frames out ({frames.Count} usable frames); upload a longer clip.");
+            throw new JobInputException(FailureCodes.InsufficientFootage, $"Too little footage to train and hold frames out ({frames.Count} usable frames); upload a longer clip.");
         }
 
         return new ActorFootage(frames, origins, training, validation);

@@ -47,18 +47,18 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
     private readonly MetricLandmarks geometry = new(mesh);
     private readonly TrainingStageOptions stageOptions = options ?? TrainingStageOptions.Default;
 
-    /// <summary>The studio's settings, checked; a problem a person can act on is an <see cref="ArgumentException"/>.</summary>
+    /// <summary>The studio's settings, checked; problems a person can act on are a <see cref="JobInputException"/> (<see cref="FailureCodes.BadSettings"/>).</summary>
     public static void Validate(TrainingSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Problems() is { Count: > 0 } problems)
         {
-            throw new ArgumentException(string.Join(" ", problems));
+            throw new JobInputException(FailureCodes.BadSettings, string.Join(" ", problems));
         }
     }
 
     /// <summary>Trains (or resumes) the model version of <paramref name="command"/>, reporting progress through <paramref name="report"/>.</summary>
-    /// <exception cref="ArgumentException">Bad settings, or footage too short to train on.</exception>
+    /// <exception cref="JobInputException">Bad settings, or footage too short to train on.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; a checkpoint of the last finished step was written first.</exception>
     /// <exception cref="TrainingDivergedException">A loss or a weight became non-finite; the last good checkpoint is left as it was.</exception>
     public async Task<ActorModelTrained> RunAsync(TrainActorModel command, Func<ActorTrainingProgressed, Task> report, CancellationToken cancellationToken)

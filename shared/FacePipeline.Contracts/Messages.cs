@@ -98,19 +98,6 @@ public sealed record TrackOutputsRendered(
 /// <param name="Code">A short, stable category of the failure for metrics and scripts (e.g. "no-video", "no-face", "internal-error").</param>
 public sealed record StageFailed(Guid JobId, string Stage, string Reason, string Code = FailureCodes.Internal) : IJobMessage;
 
-/// <summary>Failure categories shared by the stages and the coordinator.</summary>
-public static class FailureCodes
-{
-    public const string Internal = "internal-error";
-    public const string NoFace = "no-face";
-
-    /// <summary>The job's settings do not fit its footage (e.g. a neutral frame on which no face was tracked).</summary>
-    public const string BadSettings = "bad-settings";
-
-    /// <summary>A training run whose loss or weights became NaN or infinite: stopped, its last good checkpoint kept.</summary>
-    public const string TrainingDiverged = "training-diverged";
-}
-
 /// <summary>One reconstructed clip of a job: its video facts, frames and face records, by reference.</summary>
 public sealed record ClipTrack(string Clip, string FileName, VideoInfo Video, IReadOnlyList<TrackChunk> Chunks, string TimelineKey, string? AudioKey);
 

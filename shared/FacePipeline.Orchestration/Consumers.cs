@@ -1,45 +1,29 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
 using FacePipeline.Contracts;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 
 namespace FacePipeline.Orchestration;
 
-// The job coordinator's consumers: each hands its event to JobCoordinator, which owns job state.
+// The job coordinator's consumers, generic over the steps' messages: AddJobCoordinatorConsumers registers one of each
+// for every message the job kinds' pipelines declare (Pipelines/JobPipelines.cs), so a new step needs none written.
 
-public sealed class FramesExtractedConsumer(JobCoordinator coordinator) : IConsumer<FramesExtracted>
+/// <summary>A step's completion or progress event, handed to <see cref="JobCoordinator.Handle{TEvent}"/>.</summary>
+public sealed class StepEventConsumer<TEvent>(JobCoordinator coordinator) : IConsumer<TEvent>
+    where TEvent : class, IJobMessage
 {
-    public Task Consume(ConsumeContext<FramesExtracted> context) => coordinator.OnFramesExtracted(context.Message, context.CancellationToken);
+    public Task Consume(ConsumeContext<TEvent> context) => coordinator.Handle(context.Message, context.CancellationToken);
 }
 
-public sealed class FacesReconstructedConsumer(JobCoordinator coordinator) : IConsumer<FacesReconstructed>
+/// <summary>Each event keeps a queue named after it ("frames-extracted"), as operators know them.</summary>
+public sealed class StepEventConsumerDefinition<TEvent> : ConsumerDefinition<StepEventConsumer<TEvent>>
+    where TEvent : class, IJobMessage
 {
-    public Task Consume(ConsumeContext<FacesReconstructed> context) => coordinator.OnFacesReconstructed(context.Message, context.CancellationToken);
+    public StepEventConsumerDefinition() => EndpointName = QueueNames.Of(typeof(TEvent));
 }
 
-public sealed class TrackOutputsRenderedConsumer(JobCoordinator coordinator) : IConsumer<TrackOutputsRendered>
-{
-    public Task Consume(ConsumeContext<TrackOutputsRendered> context) => coordinator.OnTrackOutputsRendered(context.Message, context.CancellationToken);
-}
-
-public sealed class ExpressionsTransferredConsumer(JobCoordinator coordinator) : IConsumer<ExpressionsTransferred>
-{
-    public Task Consume(ConsumeContext<ExpressionsTransferred> context) => coordinator.OnExpressionsTransferred(context.Message, context.CancellationToken);
-}
-
-public sealed class RetargetOutputsRenderedConsumer(JobCoordinator coordinator) : IConsumer<RetargetOutputsRendered>
-{
-    public Task Consume(ConsumeContext<RetargetOutputsRendered> context) => coordinator.OnRetargetOutputsRendered(context.Message, context.CancellationToken);
-}
-
-public sealed class ActorTrainingProgressedConsumer(JobCoordinator coordinator) : IConsumer<ActorTrainingProgressed>
-{
-    public Task Consume(ConsumeContext<ActorTrainingProgressed> context) => coordinator.OnActorTrainingProgressed(context.Message, context.CancellationToken);
-}
-
-public sealed class ActorModelTrainedConsumer(JobCoordinator coordinator) : IConsumer<ActorModelTrained>
-{
-    public Task Consume(ConsumeContext<ActorModelTrained> context) => coordinator.OnActorModelTrained(context.Message, context.CancellationToken);
-}
-
+/// <summary>A stage refused the job's input or settings: the job fails with the stage's code and sentence.</summary>
 public sealed class StageFailedConsumer(JobCoordinator coordinator) : IConsumer<StageFailed>
 {
     public Task Consume(ConsumeContext<StageFailed> context) =>
@@ -47,68 +31,49 @@ public sealed class StageFailedConsumer(JobCoordinator coordinator) : IConsumer<
 }
 
 /// <summary>
-/// A stage — or the coordinator itself, handling a stage's result — threw on every retry: the job
-/// fails with what went wrong, instead of hanging. Input problems never get here (stages report
-/// those as <see cref="StageFailed"/>).
+/// A step's command — or the coordinator itself, handling a step's event — threw on every retry: a server fault. The
+/// job fails as <see cref="FailureCodes.Internal"/> with a correlation id (the faulted message's id, which the failing
+/// service's log lines and trace carry), never blaming the studio, instead of hanging. Input problems never get here:
+/// stages report those as <see cref="StageFailed"/>. Progress events have no fault handler: progress is advisory.
 /// </summary>
-public sealed class StageFaultConsumer(JobCoordinator coordinator) :
-    IConsumer<Fault<ExtractFrames>>,
-    IConsumer<Fault<ReconstructFaces>>,
-    IConsumer<Fault<RenderTrackOutputs>>,
-    IConsumer<Fault<TransferExpressions>>,
-    IConsumer<Fault<RenderRetargetOutputs>>,
-    IConsumer<Fault<TrainActorModel>>,
-    IConsumer<Fault<ActorModelTrained>>,
-    IConsumer<Fault<FramesExtracted>>,
-    IConsumer<Fault<FacesReconstructed>>,
-    IConsumer<Fault<TrackOutputsRendered>>,
-    IConsumer<Fault<ExpressionsTransferred>>,
-    IConsumer<Fault<RetargetOutputsRendered>>
+public sealed class StepFaultConsumer<TMessage>(JobCoordinator coordinator, ILogger<StepFaultConsumer<TMessage>> logger) : IConsumer<Fault<TMessage>>
+    where TMessage : class, IJobMessage
 {
-    public Task Consume(ConsumeContext<Fault<ExtractFrames>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Extract, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<ReconstructFaces>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Reconstruct, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<RenderTrackOutputs>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<TransferExpressions>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Transfer, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<RenderRetargetOutputs>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<TrainActorModel>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Train, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<ActorModelTrained>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Train, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<ExpressionsTransferred>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Transfer, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<RetargetOutputsRendered>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<FramesExtracted>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Extract, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<FacesReconstructed>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Reconstruct, context.Message, context.CancellationToken);
-
-    public Task Consume(ConsumeContext<Fault<TrackOutputsRendered>> context) =>
-        Fail(context.Message.Message.JobId, StageNames.Render, context.Message, context.CancellationToken);
-
-    private Task Fail(Guid jobId, string stage, Fault fault, CancellationToken cancellationToken)
+    public Task Consume(ConsumeContext<Fault<TMessage>> context)
     {
-        var cause = fault.Exceptions.FirstOrDefault()?.Message ?? "unknown error";
+        var fault = context.Message;
+        var stage = coordinator.Pipelines.StageOf(typeof(TMessage));
+        var correlationId = (fault.FaultedMessageId ?? fault.FaultId).ToString("N");
+        var cause = fault.Exceptions.FirstOrDefault();
+        Activity.Current?.SetTag("facepipeline.correlation_id", correlationId);
+        logger.LogError(
+            "Job {JobId}: server fault in the {Stage} stage on {Message} (correlation id {CorrelationId}, host {Host}): {ExceptionType}: {Cause}",
+            fault.Message.JobId, stage, typeof(TMessage).Name, correlationId, fault.Host?.MachineName, cause?.ExceptionType, cause?.Message);
         return coordinator.OnStageFailed(
-            jobId,
+            fault.Message.JobId,
             stage,
             FailureCodes.Internal,
-            $"Internal error in the {stage} stage: {cause}. Resubmit the job; if it fails again, report the job id.",
-            cancellationToken);
+            FailureReasons.ServerFault(stage, correlationId),
+            context.CancellationToken,
+            correlationId);
     }
+}
+
+/// <summary>Every fault goes to one queue, "stage-fault".</summary>
+public sealed class StepFaultConsumerDefinition<TMessage> : ConsumerDefinition<StepFaultConsumer<TMessage>>
+    where TMessage : class, IJobMessage
+{
+    public StepFaultConsumerDefinition() => EndpointName = QueueNames.StageFault;
+}
+
+/// <summary>The coordinator's queue names.</summary>
+public static partial class QueueNames
+{
+    public const string StageFault = "stage-fault";
+
+    /// <summary>"FramesExtracted" → "frames-extracted".</summary>
+    public static string Of(Type message) => Words().Replace(message.Name, "$1-$2").ToLowerInvariant();
+
+    [GeneratedRegex("([a-z0-9])([A-Z])")]
+    private static partial Regex Words();
 }

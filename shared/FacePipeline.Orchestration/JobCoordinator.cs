@@ -1,4 +1,5 @@
 using FacePipeline.Contracts;
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -6,382 +7,130 @@ using Microsoft.Extensions.Logging;
 namespace FacePipeline.Orchestration;
 
 /// <summary>
-/// Owns job state. Each stage's event becomes one transaction that updates the job, its stages and
-/// chunks and enqueues the next commands in the outbox, so state and messages never disagree.
-/// Concurrent completions of a job's chunks conflict on the job row's xmin; the loser re-reads and
-/// tries again, so no update is lost and the next stage is started exactly once.
+/// Owns job state, and runs every job kind the same way from its pipeline (<see cref="JobPipelines"/>): a step's event
+/// is handed to that step, and when the step's work is all done the job moves to the next step, which sends its
+/// commands. Each event becomes one transaction that updates the job, its stages and chunks and enqueues the next
+/// commands in the outbox, so state and messages never disagree. Concurrent events of a job conflict on the job row's
+/// xmin; the loser re-reads and tries again, so no update is lost and the next step is started exactly once.
 /// </summary>
 public sealed class JobCoordinator(
     IDbContextFactory<JobsDbContext> dbFactory,
+    JobPipelines pipelines,
     OutboxSignal outboxSignal,
     TimeProvider clock,
     ILogger<JobCoordinator> logger)
 {
     private const int MaxConcurrencyRetries = 50;
 
-    private static readonly System.Text.Json.JsonSerializerOptions MetricsJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+    public JobPipelines Pipelines => pipelines;
 
-    public Task OnFramesExtracted(FramesExtracted message, CancellationToken cancellationToken) =>
-        UpdateJob(message.JobId, cancellationToken, (db, job, now) =>
+    /// <summary>
+    /// A step's completion or progress event: the step of the job's kind that it reports records it; a step whose work
+    /// is all done moves the job on. Events for a stage that is not running (redeliveries, late results) change nothing.
+    /// </summary>
+    public Task Handle<TEvent>(TEvent message, CancellationToken cancellationToken = default)
+        where TEvent : class, IJobMessage =>
+        UpdateJob(message.JobId, cancellationToken, async context =>
         {
-            var clip = job.Clips.FirstOrDefault(c => c.Name == message.Clip);
-            if (job.State != JobState.Extracting || clip is null || clip.Extracted)
+            var step = context.Pipeline.StepReportedBy(typeof(TEvent));
+            if (step is null)
             {
-                return false; // a redelivery, or the job has moved on
+                logger.LogWarning("{Event} for job {JobId} ignored: no step of the kind '{Kind}' reports it", typeof(TEvent).Name, message.JobId, context.Job.Kind);
+                return false;
             }
 
-            var video = message.Video;
-            clip.Extracted = true;
-            clip.Width = video.Width;
-            clip.Height = video.Height;
-            clip.FrameRate = $"{video.FrameRateNumerator}/{video.FrameRateDenominator}";
-            clip.FrameCount = video.FrameCount;
-            clip.DurationSeconds = video.DurationSeconds;
-            clip.HasAudio = video.HasAudio;
-            clip.TimelineKey = message.TimelineKey;
-            clip.AudioKey = message.AudioKey;
-            if (clip.Name == ClipNames.Source)
-            {
-                job.Width = clip.Width;
-                job.Height = clip.Height;
-                job.FrameRate = clip.FrameRate;
-                job.FrameCount = clip.FrameCount;
-                job.DurationSeconds = clip.DurationSeconds;
-                job.HasAudio = clip.HasAudio;
-                job.TimelineKey = clip.TimelineKey;
-                job.AudioKey = clip.AudioKey;
-            }
-
-            var extract = job.Stage(StageNames.Extract);
-            extract.FramesDone += video.FrameCount;
-            extract.FramesTotal += video.FrameCount;
-
-            // A clip's chunks go to reconstruction as soon as it is extracted, even while another clip still is.
-            var reconstruct = job.Stage(StageNames.Reconstruct);
-            reconstruct.FramesTotal += video.FrameCount;
-            if (reconstruct.State == StageState.Pending)
-            {
-                reconstruct.State = StageState.Running;
-                reconstruct.StartedAt = now;
-            }
-
-            foreach (var chunk in message.Chunks)
-            {
-                var facesKey = MediaKeys.Faces(job.Id, message.Clip, chunk.Index);
-                db.JobChunks.Add(new JobChunk
-                {
-                    JobId = job.Id,
-                    Clip = message.Clip,
-                    Index = chunk.Index,
-                    FirstFrame = chunk.FirstFrame,
-                    FrameCount = chunk.FrameCount,
-                    FramesKey = chunk.FramesKey,
-                    FacesKey = facesKey,
-                });
-                Outbox.Enqueue(db, new ReconstructFaces(job.Id, message.Clip, chunk, video.Width, video.Height, message.TimelineKey, facesKey, job.MaxFaces,
-                    job.FacePointX is { } x && job.FacePointY is { } y ? new FramePoint(x, y) : null), now);
-            }
-
-            if (job.Clips.All(c => c.Extracted) && TryMove(job, JobTrigger.FramesExtracted))
-            {
-                extract.State = StageState.Completed;
-                extract.CompletedAt = now;
-            }
-
-            return true;
-        });
-
-    public Task OnFacesReconstructed(FacesReconstructed message, CancellationToken cancellationToken) =>
-        UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
-        {
-            if (job.State is not (JobState.Extracting or JobState.Reconstructing))
+            if (context.Job.IsTerminal || context.Stage(step.Name).State != StageState.Running)
             {
                 return false;
             }
 
-            var chunk = await db.JobChunks.SingleOrDefaultAsync(
-                c => c.JobId == job.Id && c.Clip == message.Clip && c.Index == message.ChunkIndex, cancellationToken);
-            if (chunk is null || chunk.Detected)
+            var outcome = step.Progress == typeof(TEvent) ? await step.Report(context, message) : await step.Complete(context, message);
+            if (outcome == StepOutcome.Done)
             {
-                return false; // a redelivered result: already counted
+                await Advance(context, step);
             }
 
-            chunk.Detected = true;
-            chunk.FramesWithFaces = message.FramesWithFaces;
-            chunk.DetectedAt = now;
+            return outcome != StepOutcome.Stale;
+        });
 
-            var reconstruct = job.Stage(StageNames.Reconstruct);
-            reconstruct.FramesDone += chunk.FrameCount;
-            if (job.State != JobState.Reconstructing || reconstruct.FramesDone < reconstruct.FramesTotal)
-            {
-                return true;
-            }
+    /// <summary>
+    /// Fails the job with a reason a person can act on and a stable code; a server fault also carries the correlation id
+    /// its logs and traces have. A job already ended stays as it is.
+    /// </summary>
+    public Task OnStageFailed(Guid jobId, string stage, string code, string reason, CancellationToken cancellationToken, string? correlationId = null) =>
+        UpdateJob(jobId, cancellationToken, context => Task.FromResult(FailJob(context, stage, code, reason, correlationId)));
 
-            var chunks = await db.JobChunks.Where(c => c.JobId == job.Id).OrderBy(c => c.Clip).ThenBy(c => c.Index).ToListAsync(cancellationToken);
-            foreach (var clip in job.Clips.OrderBy(c => c.Name == ClipNames.Source ? 0 : 1))
+    /// <summary>Cancels a running job; returns false when it had already ended. Work in flight finishes and is ignored.</summary>
+    public async Task<bool> Cancel(Guid jobId, CancellationToken cancellationToken)
+    {
+        var cancelled = false;
+        await UpdateJob(jobId, cancellationToken, context =>
+        {
+            cancelled = Move(context, JobTrigger.Cancel);
+            if (cancelled)
             {
-                if (chunks.Where(c => c.Clip == clip.Name).Sum(c => c.FramesWithFaces) == 0)
+                context.Job.CompletedAt = context.Now;
+                foreach (var s in context.Job.Stages.Where(s => s.State is StageState.Pending or StageState.Running))
                 {
-                    var which = job.Clips.Count == 1 ? "the clip"
-                        : job.Kind == JobKinds.TrainActor ? $"the actor's clip '{clip.InputFileName}'"
-                        : $"the {clip.Name} clip '{clip.InputFileName}'";
-                    FailJob(job, StageNames.Reconstruct, FailureCodes.NoFace, $"No face found in {which} ({clip.FrameCount} frames). The face must be visible and reasonably large (at least about a tenth of the frame).", now);
-                    await EndModel(db, job, ActorModelState.Failed, now, cancellationToken);
-                    return true;
+                    s.State = StageState.Cancelled;
                 }
             }
 
-            TryMove(job, JobTrigger.AllChunksReconstructed);
-            reconstruct.State = StageState.Completed;
-            reconstruct.CompletedAt = now;
-            if (job.State == JobState.Training)
-            {
-                var model = await db.ActorModels.SingleAsync(m => m.JobId == job.Id, cancellationToken);
-                var train = job.Stage(StageNames.Train);
-                train.State = StageState.Running;
-                train.StartedAt = now;
-                train.FramesTotal = model.MaxSteps;
-                Outbox.Enqueue(db, new TrainActorModel(
-                    job.Id,
-                    model.ActorId,
-                    model.Id,
-                    model.Version,
-                    [.. job.Clips.OrderBy(c => c.Name, StringComparer.Ordinal).Select(c => ClipTrackOf(job, c.Name, chunks))],
-                    JobSettings.Training(job.Settings),
-                    model.CheckpointKey,
-                    model.GeneratorKey,
-                    model.PreviewKey), now);
-                return true;
-            }
-
-            if (job.State == JobState.Transferring)
-            {
-                var transfer = job.Stage(StageNames.Transfer);
-                transfer.State = StageState.Running;
-                transfer.StartedAt = now;
-                Outbox.Enqueue(db, new TransferExpressions(
-                    job.Id,
-                    ClipTrackOf(job, ClipNames.Source, chunks),
-                    ClipTrackOf(job, ClipNames.Target, chunks),
-                    JobSettings.Retarget(job),
-                    MediaKeys.Output(job.Id, OutputNames.Transfer)), now);
-                return true;
-            }
-
-            var render = job.Stage(StageNames.Render);
-            render.State = StageState.Running;
-            render.FramesTotal = job.FrameCount ?? 0;
-            render.StartedAt = now;
-            var source = ClipTrackOf(job, ClipNames.Source, chunks);
-            Outbox.Enqueue(db, new RenderTrackOutputs(
-                job.Id,
-                job.InputFileName,
-                source.Video,
-                source.Chunks,
-                source.TimelineKey,
-                source.AudioKey,
-                MediaKeys.Output(job.Id, OutputNames.QcClip),
-                MediaKeys.Output(job.Id, OutputNames.Tracking),
-                MediaKeys.Output(job.Id, OutputNames.TrackingBinary),
-                job.NeutralFrame), now);
-            return true;
+            return Task.FromResult(cancelled);
         });
+        return cancelled;
+    }
 
-    public Task OnExpressionsTransferred(ExpressionsTransferred message, CancellationToken cancellationToken) =>
-        UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
-        {
-            if (!TryMove(job, JobTrigger.ExpressionsTransferred))
-            {
-                return false;
-            }
-
-            var transfer = job.Stage(StageNames.Transfer);
-            transfer.State = StageState.Completed;
-            transfer.FramesDone = transfer.FramesTotal = message.OutputFrames;
-            transfer.CompletedAt = now;
-            var render = job.Stage(StageNames.Render);
-            render.State = StageState.Running;
-            render.FramesTotal = message.OutputFrames;
-            render.StartedAt = now;
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Transfer, Key = message.TransferKey, ContentType = "application/json" });
-
-            var chunks = await db.JobChunks.Where(c => c.JobId == job.Id).OrderBy(c => c.Index).ToListAsync(cancellationToken);
-            var settings = JobSettings.Retarget(job);
-            Outbox.Enqueue(db, new RenderRetargetOutputs(
-                job.Id,
-                ClipTrackOf(job, ClipNames.Source, chunks),
-                ClipTrackOf(job, ClipNames.Target, chunks),
-                settings,
-                message.TransferKey,
-                MediaKeys.Output(job.Id, OutputNames.Result),
-                MediaKeys.Output(job.Id, OutputNames.Review),
-                settings.ProRes ? MediaKeys.Output(job.Id, OutputNames.ResultProRes) : null,
-                job.ActorId is { } actor && settings.ActorModelVersion is { } version ? MediaKeys.ActorModel(actor, version, ActorModelFiles.Generator) : null,
-                MediaKeys.Output(job.Id, OutputNames.Qc)), now);
-            return true;
-        });
-
-    public Task OnRetargetOutputsRendered(RetargetOutputsRendered message, CancellationToken cancellationToken) =>
-        UpdateJob(message.JobId, cancellationToken, (db, job, now) =>
-        {
-            if (!TryMove(job, JobTrigger.OutputsRendered))
-            {
-                return false;
-            }
-
-            CompleteRender(job, now);
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Result, Key = message.ResultKey, ContentType = "video/mp4" });
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Review, Key = message.ReviewKey, ContentType = "video/mp4" });
-            if (message.ProResKey is { } proRes)
-            {
-                job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.ResultProRes, Key = proRes, ContentType = "video/quicktime" });
-            }
-
-            AddCurves(job, message.BlendshapesCsvKey, message.BlendshapesJsonKey);
-            if (message.QcKey is { } qc)
-            {
-                job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Qc, Key = qc, ContentType = "application/json" });
-            }
-
-            return true;
-        });
-
-    /// <summary>Training progress: the train stage counts steps; the model keeps the latest figures. Late or repeated reports change nothing.</summary>
-    public Task OnActorTrainingProgressed(ActorTrainingProgressed message, CancellationToken cancellationToken) =>
-        UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
-        {
-            var train = job.Stages.FirstOrDefault(s => s.Name == StageNames.Train);
-            if (job.State != JobState.Training || train is null || message.Step <= train.FramesDone)
-            {
-                return false;
-            }
-
-            train.FramesDone = message.Step;
-            train.FramesTotal = message.MaxSteps;
-            var model = await db.ActorModels.SingleAsync(m => m.Id == message.ModelId && m.JobId == job.Id, cancellationToken);
-            model.Step = message.Step;
-            model.MaxSteps = message.MaxSteps;
-            model.TrainingSeconds = message.ElapsedSeconds;
-            var previous = model.Metrics is { } text ? System.Text.Json.JsonSerializer.Deserialize<ModelMetrics>(text, MetricsJson) : null;
-            model.Metrics = JobSettings.SerializeValue(new ModelMetrics(
-                message.Losses ?? previous?.Losses,
-                message.Validation ?? previous?.Validation,
-                previous?.WarpBaseline));
-            return true;
-        });
-
-    /// <summary>The model version is trained: it becomes the actor's latest ready model and the job completes.</summary>
-    public Task OnActorModelTrained(ActorModelTrained message, CancellationToken cancellationToken) =>
-        UpdateJob(message.JobId, cancellationToken, async (db, job, now) =>
-        {
-            if (!TryMove(job, JobTrigger.ModelTrained))
-            {
-                return false;
-            }
-
-            var train = job.Stage(StageNames.Train);
-            train.State = StageState.Completed;
-            train.FramesDone = train.FramesTotal = message.Steps;
-            train.CompletedAt = now;
-            job.CompletedAt = now;
-            var model = await db.ActorModels.SingleAsync(m => m.Id == message.ModelId && m.JobId == job.Id, cancellationToken);
-            model.State = ActorModelState.Ready;
-            model.Step = model.MaxSteps = message.Steps;
-            model.TrainingSeconds = message.TrainingSeconds;
-            var previous = model.Metrics is { } text ? System.Text.Json.JsonSerializer.Deserialize<ModelMetrics>(text, MetricsJson) : null;
-            model.Metrics = JobSettings.SerializeValue(new ModelMetrics(previous?.Losses, message.Validation, message.WarpBaseline));
-            model.CompletedAt = now;
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = ActorModelFiles.Generator, Key = message.GeneratorKey, ContentType = "application/octet-stream" });
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = ActorModelFiles.Preview, Key = message.PreviewKey, ContentType = "image/png" });
-            return true;
-        });
-
-    public Task OnTrackOutputsRendered(TrackOutputsRendered message, CancellationToken cancellationToken) =>
-        UpdateJob(message.JobId, cancellationToken, (db, job, now) =>
-        {
-            if (!TryMove(job, JobTrigger.OutputsRendered))
-            {
-                return false;
-            }
-
-            CompleteRender(job, now);
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.QcClip, Key = message.QcClipKey, ContentType = "video/mp4" });
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.Tracking, Key = message.TrackingKey, ContentType = "application/json" });
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.TrackingBinary, Key = message.TrackingBinaryKey, ContentType = "application/octet-stream" });
-            AddCurves(job, message.BlendshapesCsvKey, message.BlendshapesJsonKey);
-            return true;
-        });
-
-    /// <summary>The blendshape curves, when the renderer wrote them.</summary>
-    private static void AddCurves(Job job, string? csvKey, string? jsonKey)
+    /// <summary>
+    /// The job's current step is done: it checks its result, the job moves to the next step, which starts (or, when it
+    /// was started early and is already done too, the job moves on again); after the last step the job is completed.
+    /// </summary>
+    private async Task Advance(StepContext context, PipelineStep done)
     {
-        if (csvKey is { } csv && jsonKey is { } json)
+        for (var step = done; ;)
         {
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.BlendshapesCsv, Key = csv, ContentType = "text/csv" });
-            job.Outputs.Add(new JobOutput { JobId = job.Id, Name = OutputNames.BlendshapesJson, Key = json, ContentType = "application/json" });
+            if (context.Pipeline.StepRunningIn(context.Job.State) != step)
+            {
+                return; // started early (e.g. chunks of a clip while another clip is still extracting): the job reaches it later
+            }
+
+            await step.Finish(context);
+            if (context.Job.IsTerminal)
+            {
+                return; // the result could not go further
+            }
+
+            Move(context, JobTrigger.StageDone(step.Name));
+            var stage = context.Stage(step.Name);
+            stage.State = StageState.Completed;
+            stage.FramesDone = stage.FramesTotal;
+            stage.CompletedAt = context.Now;
+            var next = context.Pipeline.After(step);
+            if (next is null)
+            {
+                context.Job.CompletedAt = context.Now;
+                return;
+            }
+
+            if (context.Stage(next.Name).State == StageState.Pending)
+            {
+                await next.Start(context);
+                return;
+            }
+
+            if (!await next.IsDone(context))
+            {
+                return;
+            }
+
+            step = next;
         }
     }
 
-    private static void CompleteRender(Job job, DateTimeOffset now)
+    private bool FailJob(StepContext context, string stage, string code, string reason, string? correlationId)
     {
-        var render = job.Stage(StageNames.Render);
-        render.State = StageState.Completed;
-        render.FramesDone = render.FramesTotal;
-        render.CompletedAt = now;
-        job.CompletedAt = now;
-    }
-
-    /// <summary>A clip of the job with its chunks, as the stages after reconstruction need it.</summary>
-    private static ClipTrack ClipTrackOf(Job job, string name, IReadOnlyList<JobChunk> chunks)
-    {
-        var clip = job.Clips.Single(c => c.Name == name);
-        var rate = clip.FrameRate!.Split('/');
-        var video = new VideoInfo(
-            clip.Width!.Value,
-            clip.Height!.Value,
-            long.Parse(rate[0], System.Globalization.CultureInfo.InvariantCulture),
-            long.Parse(rate[1], System.Globalization.CultureInfo.InvariantCulture),
-            clip.FrameCount!.Value,
-            clip.DurationSeconds!.Value,
-            clip.HasAudio ?? false);
-        return new ClipTrack(
-            name,
-            clip.InputFileName,
-            video,
-            [.. chunks.Where(c => c.Clip == name).OrderBy(c => c.Index).Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount, c.FramesKey), c.FacesKey))],
-            clip.TimelineKey!,
-            clip.AudioKey);
-    }
-
-    /// <summary>Fails the job with a reason a person can act on; a job already ended stays as it is.</summary>
-    public Task OnStageFailed(Guid jobId, string stage, string code, string reason, CancellationToken cancellationToken) =>
-        UpdateJob(jobId, cancellationToken, async (db, job, now) =>
-        {
-            if (!FailJob(job, stage, code, reason, now))
-            {
-                return false;
-            }
-
-            await EndModel(db, job, ActorModelState.Failed, now, cancellationToken);
-            return true;
-        });
-
-    /// <summary>A train-actor job that ends otherwise than completed leaves its model version in that state.</summary>
-    private static async Task EndModel(JobsDbContext db, Job job, ActorModelState state, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (job.Kind != JobKinds.TrainActor)
-        {
-            return;
-        }
-
-        var model = await db.ActorModels.SingleAsync(m => m.JobId == job.Id, cancellationToken);
-        model.State = state;
-        model.CompletedAt = now;
-    }
-
-    private bool FailJob(Job job, string stage, string code, string reason, DateTimeOffset now)
-    {
-        if (!TryMove(job, JobTrigger.Fail))
+        var job = context.Job;
+        if (!Move(context, JobTrigger.Fail))
         {
             return false;
         }
@@ -389,65 +138,35 @@ public sealed class JobCoordinator(
         job.FailedStage = stage;
         job.FailureReason = reason;
         job.FailureCode = code;
-        job.CompletedAt = now;
+        job.FailureCorrelationId = correlationId;
+        job.CompletedAt = context.Now;
         foreach (var s in job.Stages)
         {
             s.State = s.Name == stage ? StageState.Failed : s.State is StageState.Completed ? StageState.Completed : StageState.Cancelled;
         }
 
-        logger.LogWarning("Job {JobId} failed in {Stage}: {Reason}", job.Id, stage, reason);
+        logger.LogWarning("Job {JobId} failed in {Stage} ({Code}, correlation id {CorrelationId}): {Reason}", job.Id, stage, code, correlationId ?? "none", reason);
         return true;
     }
 
-    /// <summary>Cancels a running job; returns false when it had already ended. Work in flight finishes and is ignored.</summary>
-    public async Task<bool> Cancel(Guid jobId, CancellationToken cancellationToken)
+    private static bool Move(StepContext context, JobTrigger trigger)
     {
-        var cancelled = false;
-        await UpdateJob(jobId, cancellationToken, async (db, job, now) =>
-        {
-            cancelled = TryMove(job, JobTrigger.Cancel);
-            if (!cancelled)
-            {
-                return false;
-            }
-
-            job.CompletedAt = now;
-            foreach (var s in job.Stages.Where(s => s.State is StageState.Pending or StageState.Running))
-            {
-                s.State = StageState.Cancelled;
-            }
-
-            await EndModel(db, job, ActorModelState.Cancelled, now, cancellationToken);
-            if (job.Kind == JobKinds.TrainActor)
-            {
-                Outbox.Enqueue(db, new JobCancelled(job.Id), now); // the training service stops the work in hand
-            }
-
-            return true;
-        });
-        return cancelled;
-    }
-
-    private static bool TryMove(Job job, JobTrigger trigger)
-    {
-        var transition = JobStateMachine.Apply(job.State, trigger, job.Kind);
+        var transition = JobStateMachine.Apply(context.Pipeline, context.Job.State, trigger);
         if (transition.Outcome != TransitionOutcome.Moved)
         {
             return false;
         }
 
-        job.State = transition.To;
+        context.Job.State = transition.To;
         return true;
     }
 
-    private Task UpdateJob(Guid jobId, CancellationToken cancellationToken, Func<JobsDbContext, Job, DateTimeOffset, bool> change) =>
-        UpdateJob(jobId, cancellationToken, (db, job, now) => Task.FromResult(change(db, job, now)));
-
     /// <summary>
-    /// Loads the job with its stages, applies <paramref name="change"/> and saves everything in one
-    /// transaction; on an optimistic-concurrency conflict (xmin) it starts over from a fresh read.
+    /// Loads the job with its stages, clips and outputs, applies <paramref name="change"/> and saves everything in one
+    /// transaction; on an optimistic-concurrency conflict (xmin) it starts over from a fresh read. A job that failed or
+    /// was cancelled in the change lets every step of its kind leave its state (<see cref="PipelineStep.OnJobEnded"/>).
     /// </summary>
-    private async Task UpdateJob(Guid jobId, CancellationToken cancellationToken, Func<JobsDbContext, Job, DateTimeOffset, Task<bool>> change)
+    private async Task UpdateJob(Guid jobId, CancellationToken cancellationToken, Func<StepContext, Task<bool>> change)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -459,13 +178,22 @@ public sealed class JobCoordinator(
                 return;
             }
 
-            var now = clock.GetUtcNow();
-            if (!await change(db, job, now))
+            var context = new StepContext(db, job, pipelines.For(job.Kind), clock.GetUtcNow(), cancellationToken, (c, stage, code, reason) => FailJob(c, stage, code, reason, null));
+            var before = job.State;
+            if (!await change(context))
             {
                 return;
             }
 
-            job.UpdatedAt = now;
+            if (before != job.State && job.State is JobState.Failed or JobState.Cancelled)
+            {
+                foreach (var step in context.Pipeline.Steps)
+                {
+                    await step.OnJobEnded(context);
+                }
+            }
+
+            job.UpdatedAt = context.Now;
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -484,6 +212,3 @@ public sealed class JobCoordinator(
         }
     }
 }
-
-/// <summary>What an actor model's metrics column holds: the latest losses, the latest validation and, once trained, the warp renderer's baseline.</summary>
-public sealed record ModelMetrics(TrainingLossFigures? Losses, ValidationFigures? Validation, ValidationFigures? WarpBaseline);

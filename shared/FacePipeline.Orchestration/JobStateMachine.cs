@@ -1,15 +1,35 @@
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Persistence;
 
 namespace FacePipeline.Orchestration;
 
 /// <summary>What happened to a job, as far as its state is concerned.</summary>
-public enum JobTrigger
+public readonly record struct JobTrigger
 {
-    FramesExtracted,
-    AllChunksReconstructed,
-    ExpressionsTransferred,
-    OutputsRendered,
-    ModelTrained,
+    private JobTrigger(JobTriggerKind kind, string? stage)
+    {
+        Kind = kind;
+        Stage = stage;
+    }
+
+    public JobTriggerKind Kind { get; }
+
+    /// <summary>The stage whose work is done (<see cref="JobTriggerKind.StageDone"/>).</summary>
+    public string? Stage { get; }
+
+    /// <summary>All the work of <paramref name="stage"/> is done.</summary>
+    public static JobTrigger StageDone(string stage) => new(JobTriggerKind.StageDone, stage);
+
+    public static JobTrigger Fail { get; } = new(JobTriggerKind.Fail, null);
+
+    public static JobTrigger Cancel { get; } = new(JobTriggerKind.Cancel, null);
+
+    public override string ToString() => Stage is null ? Kind.ToString() : $"{Kind}({Stage})";
+}
+
+public enum JobTriggerKind
+{
+    StageDone,
     Fail,
     Cancel,
 }
@@ -26,54 +46,44 @@ public enum TransitionOutcome
 public readonly record struct Transition(TransitionOutcome Outcome, JobState To);
 
 /// <summary>
-/// A job's life, as plain transitions. Track: Extracting → Reconstructing → Rendering → Completed.
-/// Retarget: Extracting → Reconstructing → Transferring → Rendering → Completed. Train-actor:
-/// Extracting → Reconstructing → Training → Completed. Any running state
-/// → Failed or Cancelled.
-/// Terminal states absorb every trigger, and a trigger that arrives in the wrong state is ignored
-/// (delivery is at least once, so late duplicates are normal, not errors).
+/// A job's life, as plain transitions derived from its kind's pipeline: each step's state moves to the next step's
+/// when that step's work is done, and the last step's to Completed; any running state moves to Failed or Cancelled.
+/// Terminal states absorb every trigger, and a trigger that arrives in the wrong state is ignored (delivery is at
+/// least once, so late duplicates are normal, not errors).
 /// </summary>
 public static class JobStateMachine
 {
-    public static JobState Initial => JobState.Extracting;
+    public static bool IsTerminal(JobState state) => JobStates.IsTerminal(state);
 
-    public static bool IsTerminal(JobState state) => state is JobState.Completed or JobState.Failed or JobState.Cancelled;
-
-    public static Transition Apply(JobState state, JobTrigger trigger, string kind = JobKinds.Track)
+    public static Transition Apply(JobPipeline pipeline, JobState state, JobTrigger trigger)
     {
-        if (IsTerminal(state))
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var current = pipeline.StepRunningIn(state);
+        if (IsTerminal(state) || current is null)
         {
             return new Transition(TransitionOutcome.Ignored, state);
         }
 
-        JobState? next = (state, trigger) switch
+        JobState? next = trigger.Kind switch
         {
-            (_, JobTrigger.Fail) => JobState.Failed,
-            (_, JobTrigger.Cancel) => JobState.Cancelled,
-            (JobState.Extracting, JobTrigger.FramesExtracted) => JobState.Reconstructing,
-            (JobState.Reconstructing, JobTrigger.AllChunksReconstructed) => kind switch
-            {
-                JobKinds.Retarget => JobState.Transferring,
-                JobKinds.TrainActor => JobState.Training,
-                _ => JobState.Rendering,
-            },
-            (JobState.Training, JobTrigger.ModelTrained) when kind == JobKinds.TrainActor => JobState.Completed,
-            (JobState.Transferring, JobTrigger.ExpressionsTransferred) when kind == JobKinds.Retarget => JobState.Rendering,
-            (JobState.Rendering, JobTrigger.OutputsRendered) when kind != JobKinds.TrainActor => JobState.Completed,
+            JobTriggerKind.Fail => JobState.Failed,
+            JobTriggerKind.Cancel => JobState.Cancelled,
+            JobTriggerKind.StageDone when trigger.Stage == current.Name => pipeline.After(current)?.RunningState ?? JobState.Completed,
             _ => null,
         };
 
         return next is { } to ? new Transition(TransitionOutcome.Moved, to) : new Transition(TransitionOutcome.Ignored, state);
     }
 
-    /// <summary>The stage that is running while the job is in <paramref name="state"/>.</summary>
-    public static string? RunningStage(JobState state) => state switch
+    /// <summary>Every transition of a kind, in order: what docs/architecture.md draws.</summary>
+    public static IEnumerable<(JobState From, JobTrigger Trigger, JobState To)> Transitions(JobPipeline pipeline)
     {
-        JobState.Extracting => Contracts.StageNames.Extract,
-        JobState.Reconstructing => Contracts.StageNames.Reconstruct,
-        JobState.Transferring => Contracts.StageNames.Transfer,
-        JobState.Rendering => Contracts.StageNames.Render,
-        JobState.Training => Contracts.StageNames.Train,
-        _ => null,
-    };
+        foreach (var step in pipeline.Steps)
+        {
+            yield return (step.RunningState, JobTrigger.StageDone(step.Name), pipeline.After(step)?.RunningState ?? JobState.Completed);
+        }
+    }
+
+    /// <summary>The stage that is running while a job of the kind is in <paramref name="state"/>.</summary>
+    public static string? RunningStage(JobPipeline pipeline, JobState state) => pipeline.StepRunningIn(state)?.Name;
 }

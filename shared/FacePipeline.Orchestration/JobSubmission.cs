@@ -1,11 +1,15 @@
 using FacePipeline.Contracts;
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace FacePipeline.Orchestration;
 
-/// <summary>Creates a job with its stages and queues its first command, in one transaction.</summary>
-public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
+/// <summary>
+/// Creates a job of a kind with the stages its pipeline declares, and starts its first step (its commands go into the
+/// outbox), in one transaction. Each kind's method takes what that kind needs as input.
+/// </summary>
+public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSignal, TimeProvider clock)
 {
     public async Task<Job> SubmitTrackJob(
         JobsDbContext db,
@@ -25,7 +29,6 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
             Id = jobId,
             TenantId = tenantId,
             Kind = JobKinds.Track,
-            State = JobStateMachine.Initial,
             InputFileName = inputFileName,
             InputKey = inputKey,
             InputBytes = inputBytes,
@@ -35,13 +38,10 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
             FacePointY = options.FacePoint?.Y,
             CreatedAt = now,
             UpdatedAt = now,
-            Stages = StagesOf(jobId, now, StageNames.Extract, StageNames.Reconstruct, StageNames.Render),
+            Stages = Stages(JobKinds.Track, jobId, now),
             Clips = [ClipOf(jobId, new ClipInput(ClipNames.Source, inputFileName, inputKey, inputBytes))],
         };
-        db.Jobs.Add(job);
-        Outbox.Enqueue(db, new ExtractFrames(jobId, ClipNames.Source, inputKey, chunkSize), now);
-        await db.SaveChangesAsync(cancellationToken);
-        outboxSignal.Notify();
+        await Submit(db, job, chunkSize, cancellationToken);
         return job;
     }
 
@@ -65,21 +65,16 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
             Id = jobId,
             TenantId = tenantId,
             Kind = JobKinds.Retarget,
-            State = JobStateMachine.Initial,
             InputFileName = source.FileName,
             InputKey = source.Key,
             InputBytes = source.Bytes + target.Bytes,
             Settings = JobSettings.Serialize(settings),
             CreatedAt = now,
             UpdatedAt = now,
-            Stages = StagesOf(jobId, now, StageNames.Extract, StageNames.Reconstruct, StageNames.Transfer, StageNames.Render),
+            Stages = Stages(JobKinds.Retarget, jobId, now),
             Clips = [ClipOf(jobId, source with { Name = ClipNames.Source }), ClipOf(jobId, target with { Name = ClipNames.Target })],
         };
-        db.Jobs.Add(job);
-        Outbox.Enqueue(db, new ExtractFrames(jobId, ClipNames.Source, source.Key, chunkSize), now);
-        Outbox.Enqueue(db, new ExtractFrames(jobId, ClipNames.Target, target.Key, chunkSize), now);
-        await db.SaveChangesAsync(cancellationToken);
-        outboxSignal.Notify();
+        await Submit(db, job, chunkSize, cancellationToken);
         return job;
     }
 
@@ -118,14 +113,13 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
             TenantId = actor.TenantId,
             Kind = JobKinds.TrainActor,
             ActorId = actor.Id,
-            State = JobStateMachine.Initial,
             InputFileName = clips[0].FileName,
             InputKey = clips[0].Key,
             InputBytes = clips.Sum(c => c.Bytes),
             Settings = JobSettings.Serialize(settings),
             CreatedAt = now,
             UpdatedAt = now,
-            Stages = StagesOf(jobId, now, StageNames.Extract, StageNames.Reconstruct, StageNames.Train),
+            Stages = Stages(JobKinds.TrainActor, jobId, now),
             Clips = [.. clips.Select(c => ClipOf(jobId, c))],
         };
         var model = new ActorModel
@@ -142,15 +136,8 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
             PreviewKey = MediaKeys.ActorModel(actor.Id, version, ActorModelFiles.Preview),
             CreatedAt = now,
         };
-        db.Jobs.Add(job);
         db.ActorModels.Add(model);
-        foreach (var clip in clips)
-        {
-            Outbox.Enqueue(db, new ExtractFrames(jobId, clip.Name, clip.Key, chunkSize), now);
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        outboxSignal.Notify();
+        await Submit(db, job, chunkSize, cancellationToken);
         return (job, model);
     }
 
@@ -184,14 +171,13 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
             TenantId = tenantId,
             Kind = JobKinds.Retarget,
             ActorId = model.ActorId,
-            State = JobStateMachine.Initial,
             InputFileName = source.FileName,
             InputKey = source.Key,
             InputBytes = source.Bytes,
             Settings = JobSettings.Serialize(settings with { ActorModelVersion = model.Version }),
             CreatedAt = now,
             UpdatedAt = now,
-            Stages = StagesOf(jobId, now, StageNames.Extract, StageNames.Reconstruct, StageNames.Transfer, StageNames.Render),
+            Stages = Stages(JobKinds.Retarget, jobId, now),
             Clips = [ClipOf(jobId, source with { Name = ClipNames.Source }), target],
             Chunks = [.. chunks.Select(c => new JobChunk
             {
@@ -202,24 +188,44 @@ public sealed class JobSubmission(OutboxSignal outboxSignal, TimeProvider clock)
                 FrameCount = c.FrameCount,
                 FramesKey = c.FramesKey, // the training job's frames and faces, by reference
                 FacesKey = c.FacesKey,
-                Detected = true,
+                Reconstructed = true,
                 FramesWithFaces = c.FramesWithFaces,
-                DetectedAt = c.DetectedAt,
+                ReconstructedAt = c.ReconstructedAt,
             })],
         };
         var reconstruct = job.Stage(StageNames.Reconstruct);
         reconstruct.FramesDone = reconstruct.FramesTotal = clip.FrameCount ?? 0; // the actor's footage is reconstructed already
-        db.Jobs.Add(job);
-        Outbox.Enqueue(db, new ExtractFrames(jobId, ClipNames.Source, source.Key, chunkSize), now);
-        await db.SaveChangesAsync(cancellationToken);
-        outboxSignal.Notify();
+        await Submit(db, job, chunkSize, cancellationToken);
         return job;
     }
 
-    private static List<JobStage> StagesOf(Guid jobId, DateTimeOffset now, params string[] names) =>
-        [.. names.Select((name, order) => order == 0
-            ? new JobStage { JobId = jobId, Name = name, Order = order, State = StageState.Running, StartedAt = now }
-            : new JobStage { JobId = jobId, Name = name, Order = order, State = StageState.Pending })];
+    /// <summary>The stage rows of a new job of <paramref name="kind"/>, as its pipeline declares them.</summary>
+    private List<JobStage> Stages(string kind, Guid jobId, DateTimeOffset now) => pipelines.For(kind).NewStages(jobId, now);
+
+    /// <summary>
+    /// Adds a job of any declared kind (its clips set, its stages from its pipeline when not given) in its kind's first
+    /// state and starts its first step: one transaction.
+    /// </summary>
+    public async Task Submit(JobsDbContext db, Job job, int chunkSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var now = clock.GetUtcNow();
+        var pipeline = pipelines.For(job.Kind);
+        if (job.Stages.Count == 0)
+        {
+            job.Stages = pipeline.NewStages(job.Id, now);
+        }
+
+        job.State = pipeline.InitialState;
+        db.Jobs.Add(job);
+        var context = new StepContext(db, job, pipeline, now, cancellationToken, (_, stage, _, reason) => throw new InvalidOperationException($"A new job cannot fail in {stage}: {reason}"))
+        {
+            ChunkSize = chunkSize,
+        };
+        await pipeline.Steps[0].Start(context);
+        await db.SaveChangesAsync(cancellationToken);
+        outboxSignal.Notify();
+    }
 
     private static JobClip ClipOf(Guid jobId, ClipInput clip) =>
         new() { JobId = jobId, Name = clip.Name, InputFileName = clip.FileName, InputKey = clip.Key, InputBytes = clip.Bytes };

@@ -1,3 +1,4 @@
+using FacePipeline.Orchestration.Pipelines;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -5,27 +6,42 @@ namespace FacePipeline.Orchestration;
 
 public static class OrchestrationSetup
 {
-    /// <summary>The coordinator, submission and outbox services (not the consumers: see <see cref="AddJobCoordinatorConsumers"/>).</summary>
+    /// <summary>
+    /// The coordinator, submission and outbox services (not the consumers: see <see cref="AddJobCoordinatorConsumers"/>).
+    /// The outbox's <see cref="OutboxOptions"/> come from the configuration section "Outbox" and are validated at start-up.
+    /// </summary>
     public static IServiceCollection AddJobOrchestration(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddOptions<OutboxOptions>()
+            .BindConfiguration(OutboxOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton<OutboxSignal>();
+        services.AddSingleton(JobPipelines.Default);
         services.AddSingleton<JobCoordinator>();
         services.AddSingleton<JobSubmission>();
         services.AddHostedService<OutboxDispatcher>();
         return services;
     }
 
-    public static void AddJobCoordinatorConsumers(this IBusRegistrationConfigurator bus)
+    /// <summary>
+    /// The coordinator's consumers, for every message the kinds' pipelines declare: one event consumer per step event
+    /// (completion and progress), one fault consumer per step command and completion event, and the stages' refusals.
+    /// </summary>
+    public static void AddJobCoordinatorConsumers(this IBusRegistrationConfigurator bus, JobPipelines? pipelines = null)
     {
-        bus.AddConsumer<FramesExtractedConsumer>();
-        bus.AddConsumer<FacesReconstructedConsumer>();
-        bus.AddConsumer<TrackOutputsRenderedConsumer>();
-        bus.AddConsumer<ExpressionsTransferredConsumer>();
-        bus.AddConsumer<RetargetOutputsRenderedConsumer>();
-        bus.AddConsumer<ActorTrainingProgressedConsumer>();
-        bus.AddConsumer<ActorModelTrainedConsumer>();
+        pipelines ??= JobPipelines.Default;
+        foreach (var message in pipelines.Completions.Concat(pipelines.ProgressEvents))
+        {
+            bus.AddConsumer(typeof(StepEventConsumer<>).MakeGenericType(message), typeof(StepEventConsumerDefinition<>).MakeGenericType(message));
+        }
+
+        foreach (var message in pipelines.Commands.Concat(pipelines.Completions))
+        {
+            bus.AddConsumer(typeof(StepFaultConsumer<>).MakeGenericType(message), typeof(StepFaultConsumerDefinition<>).MakeGenericType(message));
+        }
+
         bus.AddConsumer<StageFailedConsumer>();
-        bus.AddConsumer<StageFaultConsumer>();
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Persistence;
 
 namespace FacePipeline.Orchestration;
@@ -22,12 +23,17 @@ public static class Outbox
     /// <summary>Traces of the outbox dispatcher, continuing the trace that enqueued each message.</summary>
     public static readonly System.Diagnostics.ActivitySource Activities = new("FacePipeline.Outbox");
 
-    /// <summary>The contract type of an outbox row (contracts only: an unknown type is a bug, not data).</summary>
-    public static Type ResolveType(string messageType) =>
+    /// <summary>
+    /// The contract type of an outbox row: a FacePipeline contract, or a message of a step the declared job kinds name
+    /// (an unknown type is a bug, not data). Throws if it does not resolve; the dispatcher then quarantines the row.
+    /// </summary>
+    public static Type ResolveType(string messageType, JobPipelines? pipelines = null) =>
         typeof(Contracts.ExtractFrames).Assembly.GetType(messageType, throwOnError: false)
+        ?? pipelines?.MessageType(messageType)
         ?? throw new InvalidOperationException($"Outbox message type '{messageType}' is not a FacePipeline contract.");
 
-    public static object Deserialize(OutboxMessage row) =>
-        JsonSerializer.Deserialize(row.Body, ResolveType(row.MessageType), Json)
+    /// <summary>The message an outbox row holds. Throws if its type does not resolve or its body does not fit the type.</summary>
+    public static object Deserialize(OutboxMessage row, JobPipelines? pipelines = null) =>
+        JsonSerializer.Deserialize(row.Body, ResolveType(row.MessageType, pipelines), Json)
         ?? throw new InvalidOperationException($"Outbox message {row.Id} has an empty body.");
 }

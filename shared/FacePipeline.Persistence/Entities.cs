@@ -75,6 +75,10 @@ public sealed class Job
     public string? FailedStage { get; set; }
     public string? FailureReason { get; set; }
     public string? FailureCode { get; set; }
+
+    /// <summary>A server fault's correlation id (at most 64 characters), the one its logs and traces carry; null for other failures.</summary>
+    public string? FailureCorrelationId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
@@ -147,9 +151,9 @@ public sealed class JobChunk
     public int FrameCount { get; set; }
     public required string FramesKey { get; set; }
     public required string FacesKey { get; set; }
-    public bool Detected { get; set; }
+    public bool Reconstructed { get; set; }
     public int FramesWithFaces { get; set; }
-    public DateTimeOffset? DetectedAt { get; set; }
+    public DateTimeOffset? ReconstructedAt { get; set; }
     public uint Version { get; set; }
 }
 
@@ -224,4 +228,13 @@ public sealed class OutboxMessage
 
     /// <summary>W3C trace context of the transaction that enqueued it, so the job's trace continues through the outbox.</summary>
     public string? TraceParent { get; set; }
+
+    /// <summary>
+    /// Set when the dispatcher cannot publish the row at all (its type no longer resolves, its body does not
+    /// deserialise or serialise): the row is set aside, kept for inspection, and no longer blocks the rows after it.
+    /// </summary>
+    public DateTimeOffset? QuarantinedAt { get; set; }
+
+    /// <summary>Why the row was quarantined (the exception's type and message); null otherwise.</summary>
+    public string? Error { get; set; }
 }

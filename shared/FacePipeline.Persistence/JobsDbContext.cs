@@ -33,6 +33,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.Property(j => j.State).HasConversion<string>().HasMaxLength(32);
             e.Property(j => j.InputFileName).HasMaxLength(255);
             e.Property(j => j.FrameRate).HasMaxLength(32);
+            e.Property(j => j.FailureCorrelationId).HasMaxLength(64);
             e.Property(j => j.Version).IsRowVersion();
             e.HasIndex(j => new { j.TenantId, j.CreatedAt });
             e.HasOne<Tenant>().WithMany().HasForeignKey(j => j.TenantId);
@@ -108,7 +109,14 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.Property(m => m.Body).HasColumnType("jsonb");
             e.Property(m => m.TraceParent).HasMaxLength(128);
             e.HasIndex(m => m.MessageId).IsUnique();
-            e.HasIndex(m => m.Id).HasFilter("\"DispatchedAt\" IS NULL").HasDatabaseName("IX_outbox_pending");
+            // The dispatcher's claim query: pending rows in Id order, quarantined ones left out.
+            e.HasIndex(m => m.Id)
+                .HasFilter("\"DispatchedAt\" IS NULL AND \"QuarantinedAt\" IS NULL")
+                .HasDatabaseName("IX_outbox_pending");
+            // The retention clean-up: published rows by age.
+            e.HasIndex(m => m.DispatchedAt)
+                .HasFilter("\"DispatchedAt\" IS NOT NULL")
+                .HasDatabaseName("IX_outbox_dispatched");
         });
     }
 }

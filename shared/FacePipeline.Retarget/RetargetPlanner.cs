@@ -258,14 +258,14 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
     /// </summary>
     /// <param name="clip">The clip.</param>
     /// <param name="role">"source" or "target", for the messages.</param>
-    /// <exception cref="ArgumentException">The clip has no tracked face, or its neutral frame has none.</exception>
+    /// <exception cref="RetargetInputException">The clip has no tracked face, or its neutral frame has none.</exception>
     public static Vec3[] NeutralOf(RetargetClip clip, string role)
     {
         ArgumentNullException.ThrowIfNull(clip);
         var tracked = clip.Frames.Where(f => f is not null).Select(f => f!.PoseFree).ToList();
         if (tracked.Count == 0)
         {
-            throw new ArgumentException($"The {role} clip has no tracked face.");
+            throw new RetargetInputException($"The {role} clip has no tracked face.");
         }
 
         if (clip.Neutral is { } given)
@@ -282,7 +282,7 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
         {
             if (n < 0 || n >= clip.Frames.Count || clip.Frames[n] is null)
             {
-                throw new ArgumentException($"The {role}'s neutral frame {n} has no tracked face (the clip has {clip.Frames.Count} frames).");
+                throw new RetargetInputException($"The {role}'s neutral frame {n} has no tracked face (the clip has {clip.Frames.Count} frames).");
             }
 
             return (Vec3[])clip.Frames[n]!.PoseFree.Clone();

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace FacePipeline.ServiceDefaults;
 
 /// <summary>
-/// Around every consumed message: a log scope and a trace tag carrying the job id, and the
+/// Around every consumed message: a log scope and trace tags carrying the job id and the correlation id (the message's
+/// id: a server fault on this message fails its job with it, so the studio's report leads to these lines), and the
 /// message's queue lag (time from send to consume) in the metrics.
 /// </summary>
 public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger) : IFilter<ConsumeContext<T>>
@@ -27,8 +28,10 @@ public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger) : I
             return;
         }
 
+        var correlationId = context.MessageId?.ToString("N") ?? string.Empty;
         Activity.Current?.SetTag("facepipe.job_id", job.JobId);
-        using (logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId, ["Message"] = typeof(T).Name }))
+        Activity.Current?.SetTag("facepipeline.correlation_id", correlationId);
+        using (logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId, ["Message"] = typeof(T).Name, ["CorrelationId"] = correlationId }))
         {
             await next.Send(context);
         }

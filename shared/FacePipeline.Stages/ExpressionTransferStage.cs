@@ -21,7 +21,7 @@ namespace FacePipeline.Stages;
 /// <param name="blendshapes">Transfer in blendshape space (needs the ICT-FaceKit model); null: such jobs are refused.</param>
 public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh mesh, IBlendshapeSpaceTransfer? blendshapes = null)
 {
-    /// <summary>Why a job asking for <see cref="TransferSpace.Blendshapes"/> fails on a service without the model.</summary>
+    /// <summary>Why a job asking for <see cref="TransferSpace.Blendshapes"/> fails on a service without the model: the server's fault, not the studio's.</summary>
     public const string BlendshapeModelMissing =
         "transfer in blendshape space needs the ICT-FaceKit model (scripts/unpack-ict.sh); the default mesh transfer does not";
 
@@ -32,12 +32,21 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
         var settings = command.Settings;
         if (settings.Space == TransferSpace.Blendshapes && blendshapes is null)
         {
-            throw new ArgumentException(BlendshapeModelMissing); // before reading any record
+            throw new ServerFaultException(BlendshapeModelMissing); // before reading any record
         }
 
         var source = await ClipRecords.LoadForRetargetAsync(store, _geometry, command.Source, settings.SourceNeutralFrame, cancellationToken);
         var target = await ClipRecords.LoadForRetargetAsync(store, _geometry, command.Target, settings.TargetNeutralFrame, cancellationToken);
-        var plan = Plan(source, target, settings);
+        RetargetPlan plan;
+        try
+        {
+            plan = Plan(source, target, settings);
+        }
+        catch (RetargetInputException refused)
+        {
+            throw new JobInputException(FailureCodes.BadSettings, $"{refused.Message} Name another neutral frame, or leave it out to have it estimated.", refused);
+        }
+
         var document = Document(command, plan);
         using (var pending = store.BeginWrite(command.TransferKey))
         {
@@ -53,10 +62,8 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
     }
 
     /// <summary>Plans the retarget of two loaded clips with the job's settings (in blendshape space when they say so).</summary>
-    /// <exception cref="ArgumentException">
-    /// A clip without a face, a neutral frame without one, or <see cref="TransferSpace.Blendshapes"/> without the model
-    /// (<see cref="BlendshapeModelMissing"/>).
-    /// </exception>
+    /// <exception cref="RetargetInputException">A clip without a face, or a neutral frame without one.</exception>
+    /// <exception cref="ServerFaultException"><see cref="TransferSpace.Blendshapes"/> without the model (<see cref="BlendshapeModelMissing"/>).</exception>
     public RetargetPlan Plan(RetargetClip source, RetargetClip target, RetargetSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -96,7 +103,8 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
     /// replaced by the transferred ones (frames without a face stay without), and both neutrals by the target neutral
     /// they were built on. Everything else (screen landmarks, poses, rates, sizes) is the clips' own.
     /// </summary>
-    /// <exception cref="ArgumentException">As <see cref="Plan"/>.</exception>
+    /// <exception cref="RetargetInputException">As <see cref="Plan"/>.</exception>
+    /// <exception cref="ServerFaultException">As <see cref="Plan"/>.</exception>
     public (RetargetClip Source, RetargetClip Target) InBlendshapeSpace(RetargetClip source, RetargetClip target)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -111,7 +119,7 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
                 [.. target.Frames.Select(f => f?.PoseFree)], target.NeutralFrame,
                 out var transferred))
         {
-            throw new ArgumentException(BlendshapeModelMissing);
+            throw new ServerFaultException(BlendshapeModelMissing);
         }
 
         if (transferred.Faces.Count != source.Frames.Count)

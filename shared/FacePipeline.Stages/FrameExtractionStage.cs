@@ -11,21 +11,30 @@ namespace FacePipeline.Stages;
 /// </summary>
 public sealed class FrameExtractionStage(MediaStore store, MediaLimits limits)
 {
-    /// <exception cref="MediaRejectedException">The upload is not a usable video; the reason is for a person.</exception>
+    /// <exception cref="JobInputException">The upload is not a usable video (its code from <see cref="FailureCodeOf"/>); the reason is for a person.</exception>
+    /// <exception cref="FileNotFoundException">The upload is missing from the media store: the server's fault, not the studio's.</exception>
     public async Task<FramesExtracted> RunAsync(ExtractFrames command, CancellationToken cancellationToken)
     {
         if (!store.Exists(command.InputKey))
         {
-            throw new MediaRejectedException($"The uploaded clip is missing from the media store ({command.InputKey}).");
+            throw new FileNotFoundException($"The job's upload is missing from the media store ({command.InputKey}).", command.InputKey);
         }
 
         var folderKey = MediaKeys.FramesFolder(command.JobId, command.Clip);
         var folder = store.EnsureFolder(folderKey);
-        var result = await FrameExtractor.ExtractAsync(
-            store.PathFor(command.InputKey),
-            folder,
-            new FrameExtractionOptions { ChunkSize = command.ChunkSize, Limits = limits },
-            cancellationToken);
+        FrameExtractionResult result;
+        try
+        {
+            result = await FrameExtractor.ExtractAsync(
+                store.PathFor(command.InputKey),
+                folder,
+                new FrameExtractionOptions { ChunkSize = command.ChunkSize, Limits = limits },
+                cancellationToken);
+        }
+        catch (MediaRejectedException refused)
+        {
+            throw new JobInputException(FailureCodeOf(refused.Kind), refused.Reason, refused);
+        }
 
         var video = new VideoInfo(
             result.Width,
@@ -43,4 +52,20 @@ public sealed class FrameExtractionStage(MediaStore store, MediaLimits limits)
             $"{folderKey}/{result.TimelineFileName}",
             result.AudioFileName is null ? null : $"{folderKey}/{result.AudioFileName}");
     }
+
+    /// <summary>The public failure code of each way an upload is refused: declared here, so renaming a kind changes no code.</summary>
+    public static string FailureCodeOf(MediaRejectionKind kind) => kind switch
+    {
+        MediaRejectionKind.Unreadable => FailureCodes.Unreadable,
+        MediaRejectionKind.Empty => FailureCodes.Empty,
+        MediaRejectionKind.Corrupt => FailureCodes.Corrupt,
+        MediaRejectionKind.UnsupportedContainer => FailureCodes.UnsupportedContainer,
+        MediaRejectionKind.NoVideo => FailureCodes.NoVideo,
+        MediaRejectionKind.StillImage => FailureCodes.StillImage,
+        MediaRejectionKind.TooLong => FailureCodes.TooLong,
+        MediaRejectionKind.TooLarge => FailureCodes.TooLarge,
+        MediaRejectionKind.TooManyFrames => FailureCodes.TooManyFrames,
+        MediaRejectionKind.NoDecodableFrames => FailureCodes.NoDecodableFrames,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "A rejection kind without a declared failure code."),
+    };
 }

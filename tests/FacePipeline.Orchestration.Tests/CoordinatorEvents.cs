@@ -25,6 +25,6 @@ internal static class CoordinatorEvents
     public static async Task<List<T>> Messages<T>(JobsDbContext db, Guid jobId)
     {
         var rows = await db.Outbox.Where(m => m.MessageType == typeof(T).FullName).ToListAsync();
-        return [.. rows.Select(Outbox.Deserialize).Cast<T>().Where(m => (Guid)typeof(T).GetProperty("JobId")!.GetValue(m)! == jobId)];
+        return [.. rows.Select(r => Outbox.Deserialize(r)).Cast<T>().Where(m => (Guid)typeof(T).GetProperty("JobId")!.GetValue(m)! == jobId)];
     }
 }

@@ -17,7 +17,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
 
         // Every chunk completes twice (at-least-once delivery), all at the same time.
         var completions = Enumerable.Range(0, 24).Concat(Enumerable.Range(0, 24))
-            .Select(i => Task.Run(() => store.Coordinator.OnFacesReconstructed(Detected(jobId, i), CancellationToken.None)));
+            .Select(i => Task.Run(() => store.Coordinator.Handle(Detected(jobId, i), CancellationToken.None)));
         await Task.WhenAll(completions);
 
         await using var db = await store.Db.CreateDbContextAsync();
@@ -38,7 +38,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
     public async Task A_redelivered_extraction_result_does_not_add_chunks_twice()
     {
         var jobId = await SubmitAndExtract(chunks: 3);
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 3), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 3), CancellationToken.None);
 
         await using var db = await store.Db.CreateDbContextAsync();
         Assert.Equal(3, await db.JobChunks.CountAsync(c => c.JobId == jobId));
@@ -51,8 +51,8 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         var jobId = await SubmitAndExtract(chunks: 2);
 
         await store.Coordinator.OnStageFailed(jobId, StageNames.Reconstruct, "test-code", "The clip has no face.", CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 1), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 0), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 1), CancellationToken.None);
 
         await using var db = await store.Db.CreateDbContextAsync();
         var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
@@ -73,7 +73,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
 
         foreach (var chunk in new[] { 2, 0, 1 })
         {
-            await store.Coordinator.OnFacesReconstructed(Detected(jobId, chunk, framesWithFaces: 0), CancellationToken.None);
+            await store.Coordinator.Handle(Detected(jobId, chunk, framesWithFaces: 0), CancellationToken.None);
         }
 
         await using var db = await store.Db.CreateDbContextAsync();
@@ -92,7 +92,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
 
         Assert.True(await store.Coordinator.Cancel(jobId, CancellationToken.None));
         Assert.False(await store.Coordinator.Cancel(jobId, CancellationToken.None));
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 2), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 2), CancellationToken.None);
 
         await using var db = await store.Db.CreateDbContextAsync();
         var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
@@ -132,9 +132,9 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         }
 
         // The target is extracted first; its chunks are reconstructed while the source is still being extracted.
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 2, ClipNames.Target), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0, clip: ClipNames.Target), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 1, clip: ClipNames.Target), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 2, ClipNames.Target), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 0, clip: ClipNames.Target), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 1, clip: ClipNames.Target), CancellationToken.None);
         await using (var db = await store.Db.CreateDbContextAsync())
         {
             var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
@@ -143,11 +143,11 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
             Assert.Empty(await Messages<TransferExpressions>(db, jobId));
         }
 
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 3, ClipNames.Source), CancellationToken.None);
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 3, ClipNames.Source), CancellationToken.None); // redelivered
+        await store.Coordinator.Handle(Extracted(jobId, 3, ClipNames.Source), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 3, ClipNames.Source), CancellationToken.None); // redelivered
         foreach (var chunk in new[] { 2, 0, 1, 1 })
         {
-            await store.Coordinator.OnFacesReconstructed(Detected(jobId, chunk), CancellationToken.None);
+            await store.Coordinator.Handle(Detected(jobId, chunk), CancellationToken.None);
         }
 
         await using (var db = await store.Db.CreateDbContextAsync())
@@ -167,9 +167,9 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         }
 
         var transferred = new ExpressionsTransferred(jobId, MediaKeys.Output(jobId, OutputNames.Transfer), 42, 0);
-        await store.Coordinator.OnExpressionsTransferred(transferred, CancellationToken.None);
-        await store.Coordinator.OnExpressionsTransferred(transferred, CancellationToken.None);
-        await store.Coordinator.OnRetargetOutputsRendered(
+        await store.Coordinator.Handle(transferred, CancellationToken.None);
+        await store.Coordinator.Handle(transferred, CancellationToken.None);
+        await store.Coordinator.Handle(
             new RetargetOutputsRendered(jobId, MediaKeys.Output(jobId, OutputNames.Result), MediaKeys.Output(jobId, OutputNames.Review), MediaKeys.Output(jobId, OutputNames.ResultProRes)),
             CancellationToken.None);
 
@@ -199,10 +199,10 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
                 ChunkSize, RetargetSettings.Default, CancellationToken.None);
         }
 
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, ClipNames.Source), CancellationToken.None);
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, ClipNames.Target), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0, framesWithFaces: 0, clip: ClipNames.Target), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 1, ClipNames.Source), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 1, ClipNames.Target), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 0), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 0, framesWithFaces: 0, clip: ClipNames.Target), CancellationToken.None);
 
         await using var check = await store.Db.CreateDbContextAsync();
         var job = await check.Jobs.SingleAsync(j => j.Id == jobId);
@@ -223,7 +223,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
     private async Task<Guid> SubmitAndExtract(int chunks)
     {
         var jobId = await Submit();
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, chunks), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, chunks), CancellationToken.None);
         return jobId;
     }
 }

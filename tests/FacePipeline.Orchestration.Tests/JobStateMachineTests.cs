@@ -1,97 +1,94 @@
-using FacePipeline.Orchestration;
+using FacePipeline.Contracts;
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Persistence;
 
 namespace FacePipeline.Orchestration.Tests;
 
+/// <summary>The transitions each kind's pipeline gives, and the stale triggers they ignore.</summary>
+[Trait("Lane", "Fast")]
 public sealed class JobStateMachineTests
 {
     [Theory]
-    [InlineData(JobState.Extracting, JobTrigger.FramesExtracted, JobState.Reconstructing)]
-    [InlineData(JobState.Reconstructing, JobTrigger.AllChunksReconstructed, JobState.Rendering)]
-    [InlineData(JobState.Rendering, JobTrigger.OutputsRendered, JobState.Completed)]
-    [InlineData(JobState.Extracting, JobTrigger.Fail, JobState.Failed)]
-    [InlineData(JobState.Reconstructing, JobTrigger.Cancel, JobState.Cancelled)]
-    [InlineData(JobState.Rendering, JobTrigger.Fail, JobState.Failed)]
-    public void Moves_along_the_track_job(JobState from, JobTrigger trigger, JobState to)
+    [InlineData(JobKinds.Track, JobState.Extracting, "extract", JobState.Reconstructing)]
+    [InlineData(JobKinds.Track, JobState.Reconstructing, "reconstruct", JobState.Rendering)]
+    [InlineData(JobKinds.Track, JobState.Rendering, "render", JobState.Completed)]
+    [InlineData(JobKinds.Track, JobState.Extracting, "fail", JobState.Failed)]
+    [InlineData(JobKinds.Track, JobState.Reconstructing, "cancel", JobState.Cancelled)]
+    [InlineData(JobKinds.Track, JobState.Rendering, "fail", JobState.Failed)]
+    [InlineData(JobKinds.Retarget, JobState.Extracting, "extract", JobState.Reconstructing)]
+    [InlineData(JobKinds.Retarget, JobState.Reconstructing, "reconstruct", JobState.Transferring)]
+    [InlineData(JobKinds.Retarget, JobState.Transferring, "transfer", JobState.Rendering)]
+    [InlineData(JobKinds.Retarget, JobState.Rendering, "render", JobState.Completed)]
+    [InlineData(JobKinds.Retarget, JobState.Transferring, "fail", JobState.Failed)]
+    [InlineData(JobKinds.Retarget, JobState.Transferring, "cancel", JobState.Cancelled)]
+    [InlineData(JobKinds.TrainActor, JobState.Extracting, "extract", JobState.Reconstructing)]
+    [InlineData(JobKinds.TrainActor, JobState.Reconstructing, "reconstruct", JobState.Training)]
+    [InlineData(JobKinds.TrainActor, JobState.Training, "train", JobState.Completed)]
+    [InlineData(JobKinds.TrainActor, JobState.Training, "fail", JobState.Failed)]
+    [InlineData(JobKinds.TrainActor, JobState.Training, "cancel", JobState.Cancelled)]
+    public void Each_kind_moves_along_its_pipeline(string kind, JobState from, string trigger, JobState to)
     {
-        var transition = JobStateMachine.Apply(from, trigger);
+        var transition = JobStateMachine.Apply(JobPipelines.Default.For(kind), from, Trigger(trigger));
 
         Assert.Equal(TransitionOutcome.Moved, transition.Outcome);
         Assert.Equal(to, transition.To);
     }
 
     [Theory]
-    [InlineData(JobState.Extracting, JobTrigger.FramesExtracted, JobState.Reconstructing)]
-    [InlineData(JobState.Reconstructing, JobTrigger.AllChunksReconstructed, JobState.Transferring)]
-    [InlineData(JobState.Transferring, JobTrigger.ExpressionsTransferred, JobState.Rendering)]
-    [InlineData(JobState.Rendering, JobTrigger.OutputsRendered, JobState.Completed)]
-    [InlineData(JobState.Transferring, JobTrigger.Fail, JobState.Failed)]
-    [InlineData(JobState.Transferring, JobTrigger.Cancel, JobState.Cancelled)]
-    public void Moves_along_the_retarget_job(JobState from, JobTrigger trigger, JobState to)
+    [InlineData(JobKinds.TrainActor, JobState.Training, "render")]
+    [InlineData(JobKinds.TrainActor, JobState.Training, "reconstruct")] // redelivered
+    [InlineData(JobKinds.Track, JobState.Rendering, "train")]
+    [InlineData(JobKinds.Retarget, JobState.Transferring, "train")]
+    [InlineData(JobKinds.Retarget, JobState.Transferring, "reconstruct")] // redelivered
+    [InlineData(JobKinds.Retarget, JobState.Rendering, "transfer")]
+    [InlineData(JobKinds.Retarget, JobState.Transferring, "render")]
+    [InlineData(JobKinds.Track, JobState.Rendering, "transfer")]
+    [InlineData(JobKinds.Track, JobState.Reconstructing, "extract")] // redelivered extraction result
+    [InlineData(JobKinds.Track, JobState.Rendering, "reconstruct")]
+    [InlineData(JobKinds.Track, JobState.Extracting, "render")]
+    [InlineData(JobKinds.Track, JobState.Transferring, "transfer")] // a state the kind does not have
+    [InlineData(JobKinds.Track, JobState.Completed, "fail")]
+    [InlineData(JobKinds.Track, JobState.Failed, "cancel")]
+    [InlineData(JobKinds.Track, JobState.Cancelled, "extract")]
+    [InlineData(JobKinds.Track, JobState.Completed, "render")]
+    public void Stale_late_or_out_of_place_triggers_change_nothing(string kind, JobState from, string trigger)
     {
-        var transition = JobStateMachine.Apply(from, trigger, JobKinds.Retarget);
-
-        Assert.Equal(TransitionOutcome.Moved, transition.Outcome);
-        Assert.Equal(to, transition.To);
-    }
-
-    [Theory]
-    [InlineData(JobState.Extracting, JobTrigger.FramesExtracted, JobState.Reconstructing)]
-    [InlineData(JobState.Reconstructing, JobTrigger.AllChunksReconstructed, JobState.Training)]
-    [InlineData(JobState.Training, JobTrigger.ModelTrained, JobState.Completed)]
-    [InlineData(JobState.Training, JobTrigger.Fail, JobState.Failed)]
-    [InlineData(JobState.Training, JobTrigger.Cancel, JobState.Cancelled)]
-    public void Moves_along_the_train_actor_job(JobState from, JobTrigger trigger, JobState to)
-    {
-        var transition = JobStateMachine.Apply(from, trigger, JobKinds.TrainActor);
-
-        Assert.Equal(TransitionOutcome.Moved, transition.Outcome);
-        Assert.Equal(to, transition.To);
-        Assert.Equal(Contracts.StageNames.Train, JobStateMachine.RunningStage(JobState.Training));
-    }
-
-    [Theory]
-    [InlineData(JobState.Training, JobTrigger.OutputsRendered, JobKinds.TrainActor)]
-    [InlineData(JobState.Training, JobTrigger.AllChunksReconstructed, JobKinds.TrainActor)] // redelivered
-    [InlineData(JobState.Rendering, JobTrigger.ModelTrained, JobKinds.Track)]
-    [InlineData(JobState.Transferring, JobTrigger.ModelTrained, JobKinds.Retarget)]
-    [InlineData(JobState.Transferring, JobTrigger.AllChunksReconstructed, JobKinds.Retarget)] // redelivered
-    [InlineData(JobState.Rendering, JobTrigger.ExpressionsTransferred, JobKinds.Retarget)]
-    [InlineData(JobState.Transferring, JobTrigger.OutputsRendered, JobKinds.Retarget)]
-    [InlineData(JobState.Rendering, JobTrigger.ExpressionsTransferred, JobKinds.Track)]
-    public void A_transfer_trigger_out_of_place_changes_nothing(JobState from, JobTrigger trigger, string kind)
-    {
-        var transition = JobStateMachine.Apply(from, trigger, kind);
-
-        Assert.Equal(TransitionOutcome.Ignored, transition.Outcome);
-        Assert.Equal(from, transition.To);
-    }
-
-    [Theory]
-    [InlineData(JobState.Reconstructing, JobTrigger.FramesExtracted)] // redelivered extraction result
-    [InlineData(JobState.Rendering, JobTrigger.AllChunksReconstructed)]
-    [InlineData(JobState.Extracting, JobTrigger.OutputsRendered)]
-    [InlineData(JobState.Completed, JobTrigger.Fail)]
-    [InlineData(JobState.Failed, JobTrigger.Cancel)]
-    [InlineData(JobState.Cancelled, JobTrigger.FramesExtracted)]
-    [InlineData(JobState.Completed, JobTrigger.OutputsRendered)]
-    public void Stale_or_late_triggers_change_nothing(JobState from, JobTrigger trigger)
-    {
-        var transition = JobStateMachine.Apply(from, trigger);
+        var transition = JobStateMachine.Apply(JobPipelines.Default.For(kind), from, Trigger(trigger));
 
         Assert.Equal(TransitionOutcome.Ignored, transition.Outcome);
         Assert.Equal(from, transition.To);
     }
 
     [Fact]
-    public void Every_state_ends_in_a_terminal_state_through_fail_and_cancel()
+    public void Every_running_state_of_every_kind_ends_in_a_terminal_state_through_fail_and_cancel()
     {
-        foreach (var state in Enum.GetValues<JobState>())
+        foreach (var pipeline in JobPipelines.Default.Kinds)
         {
-            var failed = JobStateMachine.Apply(state, JobTrigger.Fail).To;
-            var cancelled = JobStateMachine.Apply(state, JobTrigger.Cancel).To;
-            Assert.True(JobStateMachine.IsTerminal(failed), $"{state} + Fail -> {failed}");
-            Assert.True(JobStateMachine.IsTerminal(cancelled), $"{state} + Cancel -> {cancelled}");
+            foreach (var step in pipeline.Steps)
+            {
+                var failed = JobStateMachine.Apply(pipeline, step.RunningState, JobTrigger.Fail).To;
+                var cancelled = JobStateMachine.Apply(pipeline, step.RunningState, JobTrigger.Cancel).To;
+                Assert.True(JobStateMachine.IsTerminal(failed), $"{pipeline.Kind}: {step.RunningState} + Fail -> {failed}");
+                Assert.True(JobStateMachine.IsTerminal(cancelled), $"{pipeline.Kind}: {step.RunningState} + Cancel -> {cancelled}");
+            }
         }
     }
+
+    [Fact]
+    public void The_transitions_of_a_kind_are_its_steps_in_order_ending_completed()
+    {
+        var transitions = JobStateMachine.Transitions(JobPipelines.Retarget).Select(t => $"{t.From} -[{t.Trigger.Stage}]-> {t.To}");
+
+        Assert.Equal(
+            ["Extracting -[extract]-> Reconstructing", "Reconstructing -[reconstruct]-> Transferring", "Transferring -[transfer]-> Rendering", "Rendering -[render]-> Completed"],
+            transitions);
+        Assert.Equal(StageNames.Train, JobStateMachine.RunningStage(JobPipelines.TrainActor, JobState.Training));
+    }
+
+    private static JobTrigger Trigger(string name) => name switch
+    {
+        "fail" => JobTrigger.Fail,
+        "cancel" => JobTrigger.Cancel,
+        _ => JobTrigger.StageDone(name),
+    };
 }

@@ -1,3 +1,4 @@
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Persistence;
 using FacePipeline.TestSupport;
 using Microsoft.EntityFrameworkCore;
@@ -17,9 +18,11 @@ public sealed class JobStoreFixture : IAsyncLifetime
 
     public OutboxSignal Signal { get; } = new();
 
-    public JobCoordinator Coordinator => new(Db, Signal, TimeProvider.System, NullLogger<JobCoordinator>.Instance);
+    public JobPipelines Pipelines { get; } = JobPipelines.Default;
 
-    public JobSubmission Submission => new(Signal, TimeProvider.System);
+    public JobCoordinator Coordinator => new(Db, Pipelines, Signal, TimeProvider.System, NullLogger<JobCoordinator>.Instance);
+
+    public JobSubmission Submission => new(Pipelines, Signal, TimeProvider.System);
 
     public async Task InitializeAsync()
     {

@@ -16,11 +16,11 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
     {
         var (jobId, actor) = await Submit("Ada", new TrainingSettings(CropSize: 64, MaxSteps: 40), "take-1.mp4", "take-2.mov");
 
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, "clip-2"), CancellationToken.None);
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 2, "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 1, "clip-2"), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 2, "clip-1"), CancellationToken.None);
         foreach (var (clip, chunk) in new[] { ("clip-1", 0), ("clip-2", 0), ("clip-1", 1), ("clip-1", 1) })
         {
-            await store.Coordinator.OnFacesReconstructed(Detected(jobId, chunk, clip: clip), CancellationToken.None);
+            await store.Coordinator.Handle(Detected(jobId, chunk, clip: clip), CancellationToken.None);
         }
 
         TrainActorModel command;
@@ -41,8 +41,8 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
         }
 
         var losses = new TrainingLossFigures(3.1, 0.4, 0.08, 0.6, 1.2);
-        await store.Coordinator.OnActorTrainingProgressed(new ActorTrainingProgressed(jobId, command.ModelId, 20, 40, losses, new ValidationFigures(0.07, 21.5, 0.71, 8), 12.5), CancellationToken.None);
-        await store.Coordinator.OnActorTrainingProgressed(new ActorTrainingProgressed(jobId, command.ModelId, 10, 40, losses with { L1 = 9 }, null, 6), CancellationToken.None); // late: ignored
+        await store.Coordinator.Handle(new ActorTrainingProgressed(jobId, command.ModelId, 20, 40, losses, new ValidationFigures(0.07, 21.5, 0.71, 8), 12.5), CancellationToken.None);
+        await store.Coordinator.Handle(new ActorTrainingProgressed(jobId, command.ModelId, 10, 40, losses with { L1 = 9 }, null, 6), CancellationToken.None); // late: ignored
         await using (var db = await store.Db.CreateDbContextAsync())
         {
             var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
@@ -55,8 +55,8 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
         }
 
         var trained = new ActorModelTrained(jobId, command.ModelId, 40, 30.2, new ValidationFigures(0.05, 24.0, 0.8, 8), new ValidationFigures(0.09, 21.0, 0.7, 8), command.GeneratorKey, command.CheckpointKey, command.PreviewKey);
-        await store.Coordinator.OnActorModelTrained(trained, CancellationToken.None);
-        await store.Coordinator.OnActorModelTrained(trained, CancellationToken.None); // redelivered
+        await store.Coordinator.Handle(trained, CancellationToken.None);
+        await store.Coordinator.Handle(trained, CancellationToken.None); // redelivered
 
         await using (var db = await store.Db.CreateDbContextAsync())
         {
@@ -86,9 +86,9 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
     public async Task A_retarget_onto_an_actor_reuses_the_actors_reconstructed_footage_and_renders_with_its_model()
     {
         var (trainJob, actor) = await Submit("Di", new TrainingSettings(CropSize: 64, MaxSteps: 10), "actor.mp4");
-        await store.Coordinator.OnFramesExtracted(Extracted(trainJob, 2, "clip-1"), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(trainJob, 0, clip: "clip-1"), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(trainJob, 1, framesWithFaces: 7, clip: "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(trainJob, 2, "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(trainJob, 0, clip: "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(trainJob, 1, framesWithFaces: 7, clip: "clip-1"), CancellationToken.None);
         ActorModel model;
         await using (var db = await store.Db.CreateDbContextAsync())
         {
@@ -103,8 +103,8 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
                 model, ChunkSize, new RetargetSettings(MouthGain: 1.5), CancellationToken.None);
         }
 
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 1), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 0), CancellationToken.None);
 
         await using (var db = await store.Db.CreateDbContextAsync())
         {
@@ -120,7 +120,7 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
             Assert.Single(await Messages<ExtractFrames>(db, jobId)); // only the source is extracted
         }
 
-        await store.Coordinator.OnExpressionsTransferred(new ExpressionsTransferred(jobId, MediaKeys.Output(jobId, OutputNames.Transfer), 10, 0), CancellationToken.None);
+        await store.Coordinator.Handle(new ExpressionsTransferred(jobId, MediaKeys.Output(jobId, OutputNames.Transfer), 10, 0), CancellationToken.None);
         await using (var db = await store.Db.CreateDbContextAsync())
         {
             var render = Assert.Single(await Messages<RenderRetargetOutputs>(db, jobId));
@@ -132,8 +132,8 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
     public async Task Cancelling_training_cancels_the_model_and_tells_the_training_service()
     {
         var (jobId, _) = await Submit("Bo", TrainingSettings.Default, "take.mp4");
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, "clip-1"), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0, clip: "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 1, "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 0, clip: "clip-1"), CancellationToken.None);
 
         Assert.True(await store.Coordinator.Cancel(jobId, CancellationToken.None));
         Assert.False(await store.Coordinator.Cancel(jobId, CancellationToken.None));
@@ -148,10 +148,10 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
     public async Task A_clip_without_a_face_fails_the_training_naming_the_clip_and_the_model_fails()
     {
         var (jobId, _) = await Submit("Cy", TrainingSettings.Default, "good.mp4", "wall.mp4");
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, "clip-1"), CancellationToken.None);
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, "clip-2"), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0, clip: "clip-1"), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0, framesWithFaces: 0, clip: "clip-2"), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 1, "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 1, "clip-2"), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 0, clip: "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 0, framesWithFaces: 0, clip: "clip-2"), CancellationToken.None);
 
         await using var db = await store.Db.CreateDbContextAsync();
         var job = await db.Jobs.SingleAsync(j => j.Id == jobId);
@@ -165,8 +165,8 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
     public async Task Non_finite_training_figures_travel_as_null_and_a_diverged_run_fails_the_job_and_the_model()
     {
         var (jobId, _) = await Submit("Ed", new TrainingSettings(CropSize: 64, MaxSteps: 40), "take.mp4");
-        await store.Coordinator.OnFramesExtracted(Extracted(jobId, 1, "clip-1"), CancellationToken.None);
-        await store.Coordinator.OnFacesReconstructed(Detected(jobId, 0, clip: "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Extracted(jobId, 1, "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(jobId, 0, clip: "clip-1"), CancellationToken.None);
         TrainActorModel command;
         await using (var db = await store.Db.CreateDbContextAsync())
         {
@@ -182,7 +182,7 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
         Assert.Contains("\"psnr\":null", json, StringComparison.Ordinal);
         Assert.Equal(0.08, JsonSerializer.Deserialize<ActorTrainingProgressed>(json, JsonSerializerOptions.Web)!.Losses!.L1);
 
-        await store.Coordinator.OnActorTrainingProgressed(progressed, CancellationToken.None);
+        await store.Coordinator.Handle(progressed, CancellationToken.None);
         await store.Coordinator.OnStageFailed(
             jobId, StageNames.Train, FailureCodes.TrainingDiverged,
             "Training diverged at step 31: the generator loss became non-finite (NaN or infinite). The last good checkpoint (step 30) is kept; the model version is not finished.",

@@ -58,24 +58,24 @@ public sealed class ExpressionTransferStageTests : IDisposable
     }
 
     [Fact]
-    public void Without_the_model_a_blendshape_space_job_is_refused_with_why_and_a_mesh_job_does_not_need_it()
+    public void Without_the_model_a_blendshape_space_job_fails_as_the_servers_fault_and_a_mesh_job_does_not_need_it()
     {
         var source = Clip(6, scale: 0.9);
         var target = Clip(6, scale: 1.1);
         var blendshapes = RetargetSettings.Default with { Space = TransferSpace.Blendshapes };
 
-        var noProvider = Assert.Throws<ArgumentException>(() => new ExpressionTransferStage(_store, _mesh).Plan(source, target, blendshapes));
+        var noProvider = Assert.Throws<ServerFaultException>(() => new ExpressionTransferStage(_store, _mesh).Plan(source, target, blendshapes));
         Assert.Equal(ExpressionTransferStage.BlendshapeModelMissing, noProvider.Message);
         Assert.Equal(
             "transfer in blendshape space needs the ICT-FaceKit model (scripts/unpack-ict.sh); the default mesh transfer does not",
             noProvider.Message);
-        var declined = Assert.Throws<ArgumentException>(() => new ExpressionTransferStage(_store, _mesh, new StandIn(accept: false)).Plan(source, target, blendshapes));
+        var declined = Assert.Throws<ServerFaultException>(() => new ExpressionTransferStage(_store, _mesh, new StandIn(accept: false)).Plan(source, target, blendshapes));
         Assert.Equal(ExpressionTransferStage.BlendshapeModelMissing, declined.Message);
 
         // The command fails before any record is read (these clips have no chunks at all).
         var video = new VideoInfo(Width, Height, 25, 1, 6, 0.24, false);
         var command = new TransferExpressions(Guid.NewGuid(), new ClipTrack("source", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", video, [], "t", null), blendshapes, "transfer.json");
-        var early = Assert.Throws<ArgumentException>(() => new ExpressionTransferStage(_store, _mesh).RunAsync(command, CancellationToken.None).GetAwaiter().GetResult());
+        var early = Assert.Throws<ServerFaultException>(() => new ExpressionTransferStage(_store, _mesh).RunAsync(command, CancellationToken.None).GetAwaiter().GetResult());
         Assert.Equal(ExpressionTransferStage.BlendshapeModelMissing, early.Message);
 
         // The default mesh transfer never asks for the model.
@@ -84,9 +84,9 @@ public sealed class ExpressionTransferStageTests : IDisposable
         Assert.Empty(unused.Calls);
         Assert.Equal(6, plan.Frames.Count);
 
-        // A clip without a face keeps the planner's own message.
+        // A clip without a face keeps the planner's own message, as the studio's to fix.
         var faceless = source with { Frames = [.. source.Frames.Select(_ => (ClipFace?)null)] };
-        var noFace = Assert.Throws<ArgumentException>(() => new ExpressionTransferStage(_store, _mesh, unused).Plan(faceless, target, blendshapes));
+        var noFace = Assert.Throws<RetargetInputException>(() => new ExpressionTransferStage(_store, _mesh, unused).Plan(faceless, target, blendshapes));
         Assert.Contains("source clip has no tracked face", noFace.Message, StringComparison.Ordinal);
     }
 

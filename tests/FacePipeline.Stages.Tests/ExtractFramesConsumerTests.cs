@@ -27,7 +27,48 @@ public sealed class ExtractFramesConsumerTests
         var failed = harness.Published.Select<StageFailed>().Single(m => m.Context.Message.JobId == jobId).Context.Message;
         Assert.Equal(StageNames.Extract, failed.Stage);
         Assert.Contains("could not be read", failed.Reason, StringComparison.Ordinal);
+        Assert.Equal(FailureCodes.Unreadable, failed.Code);
         Assert.False(await harness.Published.Any<Fault<ExtractFrames>>());
+    }
+
+    [Fact]
+    public async Task An_upload_missing_from_the_media_store_is_the_servers_fault_not_a_bad_upload()
+    {
+        var (harness, _, provider) = await StartHarness();
+        await using var _ = provider;
+        var jobId = Guid.NewGuid();
+
+        await harness.Bus.Publish(new ExtractFrames(jobId, ClipNames.Source, MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 16));
+
+        Assert.True(await harness.Published.Any<Fault<ExtractFrames>>(m => m.Context.Message.Message.JobId == jobId));
+        var fault = harness.Published.Select<Fault<ExtractFrames>>().Single(m => m.Context.Message.Message.JobId == jobId).Context.Message;
+        Assert.Equal(typeof(FileNotFoundException).FullName, fault.Exceptions.Single().ExceptionType);
+        Assert.False(await harness.Published.Any<StageFailed>(m => m.Context.Message.JobId == jobId));
+    }
+
+    [Theory]
+    [InlineData(MediaRejectionKind.Unreadable, "unreadable")]
+    [InlineData(MediaRejectionKind.Empty, "empty")]
+    [InlineData(MediaRejectionKind.Corrupt, "corrupt")]
+    [InlineData(MediaRejectionKind.UnsupportedContainer, "unsupported-container")]
+    [InlineData(MediaRejectionKind.NoVideo, "no-video")]
+    [InlineData(MediaRejectionKind.StillImage, "still-image")]
+    [InlineData(MediaRejectionKind.TooLong, "too-long")]
+    [InlineData(MediaRejectionKind.TooLarge, "too-large")]
+    [InlineData(MediaRejectionKind.TooManyFrames, "too-many-frames")]
+    [InlineData(MediaRejectionKind.NoDecodableFrames, "no-decodable-frames")]
+    [Trait("Lane", "Fast")]
+    public void Each_way_an_upload_is_refused_has_its_declared_public_code(MediaRejectionKind kind, string code)
+    {
+        Assert.Equal(code, FrameExtractionStage.FailureCodeOf(kind));
+        Assert.True(FailureCodes.IsDeclared(code));
+    }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void Every_rejection_kind_has_a_code()
+    {
+        Assert.All(Enum.GetValues<MediaRejectionKind>(), kind => Assert.True(FailureCodes.IsDeclared(FrameExtractionStage.FailureCodeOf(kind))));
     }
 
     [Fact]

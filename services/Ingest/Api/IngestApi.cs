@@ -1,5 +1,6 @@
 using FacePipeline.Contracts;
 using FacePipeline.Orchestration;
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Persistence;
 using FacePipeline.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -72,6 +73,7 @@ public static class IngestApi
         MediaStore store,
         JobsDbContext db,
         JobSubmission submission,
+        JobPipelines pipelines,
         IOptions<IngestOptions> options,
         CancellationToken cancellationToken)
     {
@@ -143,7 +145,7 @@ public static class IngestApi
         {
             problem ??= kind == JobKinds.TrainActor
                 ? "Train-actor jobs are created through POST /v1/actors (or /v1/actors/{id}/models)."
-                : $"Unknown job kind '{kind}'. Kinds: {JobKinds.Track}, {JobKinds.Retarget} (actors: POST /v1/actors).";
+                : $"Unknown job kind '{kind}'. Kinds: {string.Join(", ", pipelines.Kinds.Select(p => p.Kind).Where(k => k != JobKinds.TrainActor))} (actors: POST /v1/actors).";
         }
 
         if (job is null)
@@ -152,11 +154,11 @@ public static class IngestApi
             return Results.BadRequest(new ErrorResponse(problem ?? "The submission was not understood."));
         }
 
-        return Results.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job, job.CreatedAt));
+        return Results.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job, pipelines, job.CreatedAt));
     }
 
     private static async Task<IResult> ListJobs(
-        HttpContext http, JobsDbContext db, IOptions<IngestOptions> options, TimeProvider clock, int page = 1, int pageSize = 20)
+        HttpContext http, JobsDbContext db, JobPipelines pipelines, IOptions<IngestOptions> options, TimeProvider clock, int page = 1, int pageSize = 20)
     {
         page = Math.Max(1, page);
         pageSize = Math.Clamp(pageSize, 1, options.Value.MaxPageSize);
@@ -166,16 +168,16 @@ public static class IngestApi
         var items = await query.OrderByDescending(j => j.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize)
             .Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery().ToListAsync(http.RequestAborted);
         var now = clock.GetUtcNow();
-        return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, now))], page, pageSize, total));
+        return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, pipelines, now))], page, pageSize, total));
     }
 
-    private static async Task<IResult> GetJob(Guid id, HttpContext http, JobsDbContext db, TimeProvider clock)
+    private static async Task<IResult> GetJob(Guid id, HttpContext http, JobsDbContext db, JobPipelines pipelines, TimeProvider clock)
     {
         var job = await FindJob(db, http, id);
-        return job is null ? NotFound(id) : Results.Ok(JobResponse.From(job, clock.GetUtcNow()));
+        return job is null ? NotFound(id) : Results.Ok(JobResponse.From(job, pipelines, clock.GetUtcNow()));
     }
 
-    private static async Task<IResult> CancelJob(Guid id, HttpContext http, JobsDbContext db, JobCoordinator coordinator, TimeProvider clock)
+    private static async Task<IResult> CancelJob(Guid id, HttpContext http, JobsDbContext db, JobCoordinator coordinator, JobPipelines pipelines, TimeProvider clock)
     {
         if (await FindJob(db, http, id) is null)
         {
@@ -188,7 +190,7 @@ public static class IngestApi
         }
 
         db.ChangeTracker.Clear();
-        return Results.Ok(JobResponse.From((await FindJob(db, http, id))!, clock.GetUtcNow()));
+        return Results.Ok(JobResponse.From((await FindJob(db, http, id))!, pipelines, clock.GetUtcNow()));
     }
 
     private static async Task<IResult> DownloadOutput(Guid id, string name, HttpContext http, JobsDbContext db, MediaStore store)

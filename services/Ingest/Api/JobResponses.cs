@@ -1,14 +1,16 @@
 using FacePipeline.Contracts;
-using FacePipeline.Orchestration;
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Persistence;
 
 namespace FacePipeline.Ingest.Api;
 
 /// <summary>A job as the API shows it.</summary>
+/// <param name="Ended">Completed, failed or cancelled: nothing about the job changes any more.</param>
 public sealed record JobResponse(
     Guid Id,
     string Kind,
     string State,
+    bool Ended,
     string InputFileName,
     long InputBytes,
     DateTimeOffset CreatedAt,
@@ -23,17 +25,21 @@ public sealed record JobResponse(
     IReadOnlyList<StageResponse> Stages,
     IReadOnlyList<OutputResponse> Outputs)
 {
-    public static JobResponse From(Job job, DateTimeOffset now) => new(
+    /// <summary>The job as the API shows it; its settings and each stage's unit come from its kind's pipeline.</summary>
+    public static JobResponse From(Job job, JobPipelines pipelines, DateTimeOffset now) => From(job, pipelines.For(job.Kind), now);
+
+    public static JobResponse From(Job job, JobPipeline pipeline, DateTimeOffset now) => new(
         job.Id,
         job.Kind,
         job.State.ToString().ToLowerInvariant(),
+        job.IsTerminal,
         job.InputFileName,
         job.InputBytes,
         job.CreatedAt,
         job.UpdatedAt,
         job.CompletedAt,
         ((job.CompletedAt ?? now) - job.CreatedAt).TotalSeconds,
-        job.FailureReason is null ? null : new JobFailureResponse(job.FailedStage, job.FailureCode, job.FailureReason),
+        job.FailureReason is null ? null : new JobFailureResponse(job.FailedStage, job.FailureCode, job.FailureReason, job.FailureCorrelationId),
         job.Width is null ? null : new VideoResponse(job.Width.Value, job.Height!.Value, job.FrameRate!, job.FrameCount!.Value, job.DurationSeconds!.Value, job.HasAudio ?? false),
         [.. job.Clips.OrderBy(c => c.Name == ClipNames.Source ? 0 : 1).ThenBy(c => c.Name, StringComparer.Ordinal).Select(c => new ClipResponse(
             c.Name,
@@ -41,15 +47,11 @@ public sealed record JobResponse(
             c.InputBytes,
             c.Width is null ? null : new VideoResponse(c.Width.Value, c.Height!.Value, c.FrameRate!, c.FrameCount!.Value, c.DurationSeconds!.Value, c.HasAudio ?? false)))],
         job.ActorId,
-        job.Kind switch
-        {
-            JobKinds.Retarget => JobSettings.Retarget(job),
-            JobKinds.TrainActor => JobSettings.Training(job.Settings),
-            _ => null,
-        },
+        pipeline.Settings(job),
         [.. job.Stages.OrderBy(s => s.Order).Select(s => new StageResponse(
             s.Name,
             s.State.ToString().ToLowerInvariant(),
+            pipeline.Step(s.Name)?.Unit ?? ProgressUnits.Frames,
             s.FramesDone,
             s.FramesTotal,
             s.StartedAt,
@@ -58,15 +60,17 @@ public sealed record JobResponse(
         [.. job.Outputs.OrderBy(o => o.Name).Select(o => new OutputResponse(o.Name, o.ContentType, $"/v1/jobs/{job.Id}/outputs/{o.Name}"))]);
 }
 
-/// <param name="Code">A short, stable category (e.g. "no-video", "no-face", "internal-error").</param>
-public sealed record JobFailureResponse(string? Stage, string? Code, string Reason);
+/// <param name="Code">A short, stable category, one of <see cref="FailureCodes"/> (e.g. "no-video", "no-face", "internal-error"; docs/api.md lists them).</param>
+/// <param name="CorrelationId">A server fault's id, which the logs and traces carry: quote it when reporting the job.</param>
+public sealed record JobFailureResponse(string? Stage, string? Code, string Reason, string? CorrelationId);
 
 public sealed record VideoResponse(int Width, int Height, string FrameRate, int FrameCount, double DurationSeconds, bool HasAudio);
 
 /// <summary>An input clip of the job: its role (source, target), file name, size and, once extracted, its video facts.</summary>
 public sealed record ClipResponse(string Name, string FileName, long Bytes, VideoResponse? Video);
 
-public sealed record StageResponse(string Name, string State, int FramesDone, int FramesTotal, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, double? Seconds);
+/// <param name="Unit">What <paramref name="FramesDone"/> and <paramref name="FramesTotal"/> count: "frames", or "steps" for training.</param>
+public sealed record StageResponse(string Name, string State, string Unit, int FramesDone, int FramesTotal, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, double? Seconds);
 
 public sealed record OutputResponse(string Name, string ContentType, string Url);
 

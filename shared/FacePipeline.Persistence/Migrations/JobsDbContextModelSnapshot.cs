@@ -144,6 +144,10 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<string>("FailureCode")
                         .HasColumnType("text");
 
+                    b.Property<string>("FailureCorrelationId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("FailureReason")
                         .HasColumnType("text");
 
@@ -230,12 +234,6 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<int>("Index")
                         .HasColumnType("integer");
 
-                    b.Property<bool>("Detected")
-                        .HasColumnType("boolean");
-
-                    b.Property<DateTimeOffset?>("DetectedAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("FacesKey")
                         .IsRequired()
                         .HasColumnType("text");
@@ -252,6 +250,12 @@ namespace FacePipeline.Persistence.Migrations
 
                     b.Property<int>("FramesWithFaces")
                         .HasColumnType("integer");
+
+                    b.Property<bool>("Reconstructed")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset?>("ReconstructedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<uint>("Version")
                         .IsConcurrencyToken()
@@ -398,6 +402,9 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<DateTimeOffset?>("DispatchedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Error")
+                        .HasColumnType("text");
+
                     b.Property<Guid>("MessageId")
                         .HasColumnType("uuid");
 
@@ -406,15 +413,22 @@ namespace FacePipeline.Persistence.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTimeOffset?>("QuarantinedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("TraceParent")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
                     b.HasKey("Id");
 
+                    b.HasIndex("DispatchedAt")
+                        .HasDatabaseName("IX_outbox_dispatched")
+                        .HasFilter("\"DispatchedAt\" IS NOT NULL");
+
                     b.HasIndex("Id")
                         .HasDatabaseName("IX_outbox_pending")
-                        .HasFilter("\"DispatchedAt\" IS NULL");
+                        .HasFilter("\"DispatchedAt\" IS NULL AND \"QuarantinedAt\" IS NULL");
 
                     b.HasIndex("MessageId")
                         .IsUnique();

@@ -1,0 +1,112 @@
+using FacePipeline.Contracts;
+using FacePipeline.ServiceDefaults;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FacePipeline.Stages.Tests;
+
+/// <summary>The ceremony every stage consumer shares, and the failure taxonomy it applies, in the in-memory harness.</summary>
+public sealed class StageConsumerTests
+{
+    [Fact]
+    public async Task A_stage_that_finishes_publishes_its_event()
+    {
+        var (harness, provider) = await Start(_ => Task.FromResult<Done?>(new Done(Guid.Empty, 7)));
+        await using var _ = provider;
+        var jobId = Guid.NewGuid();
+
+        await harness.Bus.Publish(new DoWork(jobId, "ok"));
+
+        Assert.True(await harness.Published.Any<Done>(m => m.Context.Message.JobId == jobId));
+        Assert.False(await harness.Published.Any<StageFailed>());
+    }
+
+    [Fact]
+    public async Task The_studios_input_fails_the_job_at_once_with_its_code_and_sentence_without_a_fault()
+    {
+        var (harness, provider) = await Start(_ => throw new JobInputException(FailureCodes.BadSettings, "The neutral frame 900 is beyond the clip's 120 frames."));
+        await using var _ = provider;
+        var jobId = Guid.NewGuid();
+
+        await harness.Bus.Publish(new DoWork(jobId, "bad"));
+
+        Assert.True(await harness.Published.Any<StageFailed>(m => m.Context.Message.JobId == jobId));
+        var failed = harness.Published.Select<StageFailed>().Single().Context.Message;
+        Assert.Equal((FailureCodes.BadSettings, "toy", "The neutral frame 900 is beyond the clip's 120 frames."), (failed.Code, failed.Stage, failed.Reason));
+        Assert.False(await harness.Published.Any<Fault<DoWork>>());
+        Assert.False(await harness.Published.Any<Done>());
+    }
+
+    [Theory]
+    [InlineData(typeof(ArgumentException))]
+    [InlineData(typeof(InvalidOperationException))]
+    [InlineData(typeof(ServerFaultException))]
+    public async Task Anything_else_is_the_servers_fault_left_to_retry_and_the_coordinators_fault_handler(Type exception)
+    {
+        var (harness, provider) = await Start(_ => throw (Exception)Activator.CreateInstance(exception, "a plain bug")!);
+        await using var _ = provider;
+        var jobId = Guid.NewGuid();
+
+        await harness.Bus.Publish(new DoWork(jobId, "bug"));
+
+        Assert.True(await harness.Published.Any<Fault<DoWork>>(m => m.Context.Message.Message.JobId == jobId));
+        Assert.Equal(exception.FullName, harness.Published.Select<Fault<DoWork>>().Single().Context.Message.Exceptions.Single().ExceptionType);
+        Assert.False(await harness.Published.Any<StageFailed>()); // never blamed on the studio
+    }
+
+    [Fact]
+    public async Task A_stage_with_nothing_to_report_publishes_nothing()
+    {
+        var (harness, provider) = await Start(_ => Task.FromResult<Done?>(null));
+        await using var _ = provider;
+
+        await harness.Bus.Publish(new DoWork(Guid.NewGuid(), "cancelled"));
+
+        Assert.True(await harness.Consumed.Any<DoWork>());
+        Assert.False(await harness.Published.Any<Done>());
+        Assert.False(await harness.Published.Any<StageFailed>());
+        Assert.False(await harness.Published.Any<Fault<DoWork>>());
+    }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void A_code_that_is_not_declared_cannot_be_blamed_on_the_studio()
+    {
+        Assert.Throws<ArgumentException>(() => new JobInputException("made-up", "x"));
+        Assert.Throws<ArgumentException>(() => new JobInputException(FailureCodes.Internal, "x"));
+    }
+
+    private static async Task<(ITestHarness Harness, ServiceProvider Provider)> Start(Func<DoWork, Task<Done?>> run)
+    {
+        var provider = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(new ToyStage(run))
+            .AddMassTransitTestHarness(x => x.AddConsumer<ToyStageConsumer>())
+            .BuildServiceProvider(true);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        return (harness, provider);
+    }
+
+    public sealed record DoWork(Guid JobId, string What) : IJobMessage;
+
+    public sealed record Done(Guid JobId, int Frames) : IJobMessage;
+
+    public sealed class ToyStage(Func<DoWork, Task<Done?>> run)
+    {
+        public async Task<Done?> RunAsync(DoWork command) => await run(command) is { } done ? done with { JobId = command.JobId } : null;
+    }
+
+    public sealed class ToyStageConsumer(ToyStage stage, ILogger<ToyStageConsumer> logger) : StageConsumer<DoWork, Done>(logger)
+    {
+        protected override string Stage => "toy";
+
+        protected override Task<Done?> Run(ConsumeContext<DoWork> context) => stage.RunAsync(context.Message);
+
+        protected override int UnitsDone(DoWork command, Done done) => done.Frames;
+
+        protected override void LogDone(ILogger log, DoWork command, Done done, double seconds) => log.LogInformation("{Frames} frames", done.Frames);
+    }
+}
