@@ -191,16 +191,7 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
     }
 
     /// <summary>Writes the trainer's state under the command's checkpoint key, atomically (a kill mid-write leaves the previous checkpoint).</summary>
-    private Action<GanTrainer> Checkpoint(TrainActorModel command) => trainer =>
-    {
-        using var pending = store.BeginWrite(command.CheckpointKey);
-        using (var stream = File.Create(pending.TempPath))
-        {
-            trainer.SaveCheckpoint(stream);
-        }
-
-        pending.Commit();
-    };
+    private Action<GanTrainer> Checkpoint(TrainActorModel command) => trainer => store.Write(command.CheckpointKey, trainer.SaveCheckpoint);
 
     private static ActorTrainingProgressed Progressed(TrainActorModel command, TrainingProgress p) => new(
         command.JobId,
@@ -247,10 +238,5 @@ internal sealed record BestGenerator(int Step, ValidationMetrics? Metrics)
         return next;
     }
 
-    private static void Write(MediaStore store, string key, byte[] bytes)
-    {
-        using var pending = store.BeginWrite(key);
-        File.WriteAllBytes(pending.TempPath, bytes);
-        pending.Commit();
-    }
+    private static void Write(MediaStore store, string key, byte[] bytes) => store.Write(key, stream => stream.Write(bytes));
 }

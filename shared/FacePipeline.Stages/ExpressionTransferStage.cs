@@ -48,15 +48,7 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
         }
 
         var document = Document(command, plan);
-        using (var pending = store.BeginWrite(command.TransferKey))
-        {
-            await using (var stream = File.Create(pending.TempPath))
-            {
-                await document.WriteAsync(stream, cancellationToken);
-            }
-
-            pending.Commit();
-        }
+        await store.WriteAsync(command.TransferKey, document.WriteAsync, cancellationToken);
 
         return new ExpressionsTransferred(command.JobId, command.TransferKey, plan.Frames.Count, plan.Frames.Count(f => f.Source == SourceState.Held));
     }

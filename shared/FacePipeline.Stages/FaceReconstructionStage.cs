@@ -26,15 +26,7 @@ public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector 
         var frames = await _tracking.TrackAsync(
             store.PathFor(chunk.FramesKey), command.Width, command.Height, chunk.FirstFrame, chunk.FrameCount, timeline.Seconds,
             new FaceTrackerOptions { MaxFaces = command.MaxFaces, Target = command.FacePoint is { } p ? new PixelPoint(p.X, p.Y) : null }, cancellationToken);
-        using (var write = store.BeginWrite(command.FacesKey))
-        {
-            await using (var stream = File.Create(write.TempPath))
-            {
-                TrackingBinary.Write(stream, frames);
-            }
-
-            write.Commit();
-        }
+        store.Write(command.FacesKey, stream => TrackingBinary.Write(stream, frames));
 
         return new FacesReconstructed(command.JobId, command.Clip, chunk.Index, chunk.FrameCount, frames.Count(f => f.Faces.Count > 0), command.FacesKey);
     }

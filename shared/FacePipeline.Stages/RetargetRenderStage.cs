@@ -109,13 +109,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         if (qc is not null && performer is not null && command.QcKey is { } key)
         {
             var report = qc.Assess(RetargetQcTracker.PerformerFeatures(performer), qc.Identity(references));
-            using var pending = store.BeginWrite(key);
-            await using (var stream = File.Create(pending.TempPath))
-            {
-                await report.WriteAsync(stream, cancellationToken);
-            }
-
-            pending.Commit();
+            await store.WriteAsync(key, report.WriteAsync, cancellationToken);
             qcKey = key;
         }
 

@@ -41,12 +41,8 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
             new TrackedVideo(video.Width, video.Height, $"{video.FrameRateNumerator}/{video.FrameRateDenominator}", video.FrameCount, video.DurationSeconds),
             TrackingModels.For(frames),
             frames);
-        await WriteAtomically(command.TrackingKey, stream => TrackingJson.WriteAsync(stream, document, cancellationToken));
-        await WriteAtomically(command.TrackingBinaryKey, stream =>
-        {
-            TrackingBinary.Write(stream, frames);
-            return Task.CompletedTask;
-        });
+        await store.WriteAsync(command.TrackingKey, (stream, ct) => TrackingJson.WriteAsync(stream, document, ct), cancellationToken);
+        store.Write(command.TrackingBinaryKey, stream => TrackingBinary.Write(stream, frames));
 
         var (csvKey, jsonKey) = WriteCurves(command, frames);
         return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey, csvKey, jsonKey);
@@ -82,16 +78,6 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
         }
     }
 
-    private async Task WriteAtomically(string key, Func<Stream, Task> write)
-    {
-        using var pending = store.BeginWrite(key);
-        await using (var stream = File.Create(pending.TempPath))
-        {
-            await write(stream);
-        }
-
-        pending.Commit();
-    }
 }
 
 /// <summary>What the QC clip shows of a frame's faces: the mesh and the landmarks' box.</summary>

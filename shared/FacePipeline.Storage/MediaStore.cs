@@ -39,12 +39,38 @@ public sealed class MediaStore
         return new PendingWrite(path);
     }
 
-    public async Task WriteAllBytesAsync(string key, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes a file under <paramref name="key"/> atomically: <paramref name="write"/> fills a temporary file, which
+    /// replaces the key's file only once written and closed. A crash or an exception mid-write leaves the previous file
+    /// (or none) and no temporary file behind; a redelivered message rewrites the same key.
+    /// </summary>
+    public async Task WriteAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken = default)
     {
-        using var write = BeginWrite(key);
-        await File.WriteAllBytesAsync(write.TempPath, bytes.ToArray(), cancellationToken);
-        write.Commit();
+        ArgumentNullException.ThrowIfNull(write);
+        using var pending = BeginWrite(key);
+        await using (var stream = File.Create(pending.TempPath))
+        {
+            await write(stream, cancellationToken);
+        }
+
+        pending.Commit();
     }
+
+    /// <inheritdoc cref="WriteAsync"/>
+    public void Write(string key, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        using var pending = BeginWrite(key);
+        using (var stream = File.Create(pending.TempPath))
+        {
+            write(stream);
+        }
+
+        pending.Commit();
+    }
+
+    public Task WriteAllBytesAsync(string key, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, (stream, ct) => stream.WriteAsync(bytes, ct).AsTask(), cancellationToken);
 
     /// <summary>Makes sure the folder of a key prefix exists and returns its path.</summary>
     public string EnsureFolder(string prefix)

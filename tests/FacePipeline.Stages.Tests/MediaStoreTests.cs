@@ -3,6 +3,7 @@ using FacePipeline.TestSupport;
 
 namespace FacePipeline.Stages.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class MediaStoreTests
 {
     private readonly MediaStore _store = new(RepoPaths.NewScratchFolder("store"));
@@ -37,6 +38,26 @@ public sealed class MediaStoreTests
         }
 
         Assert.Equal("whole", File.ReadAllText(_store.PathFor("jobs/a/file.bin")));
+    }
+
+    [Fact]
+    public async Task A_write_that_throws_half_way_keeps_the_previous_file_and_leaves_no_temporary_file()
+    {
+        await _store.WriteAllBytesAsync("jobs/b/doc.json", "{\"v\":1}"u8.ToArray());
+
+        await Assert.ThrowsAsync<IOException>(() => _store.WriteAsync("jobs/b/doc.json", async (stream, ct) =>
+        {
+            await stream.WriteAsync("{\"v\":"u8.ToArray(), ct);
+            throw new IOException("disk full");
+        }));
+        Assert.Throws<InvalidDataException>(() => _store.Write("jobs/b/doc.json", stream =>
+        {
+            stream.Write("{"u8);
+            throw new InvalidDataException("bug");
+        }));
+
+        Assert.Equal("{\"v\":1}", File.ReadAllText(_store.PathFor("jobs/b/doc.json")));
+        Assert.Equal([_store.PathFor("jobs/b/doc.json")], Directory.GetFiles(Path.GetDirectoryName(_store.PathFor("jobs/b/doc.json"))!));
     }
 
     [Fact]
