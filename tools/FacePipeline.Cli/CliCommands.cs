@@ -212,7 +212,7 @@ public static class CliCommands
             Console.WriteLine(ProgressLine(job));
             if (job.Failure is { } failure)
             {
-                Console.WriteLine($"failed in {failure.Stage}: {failure.Reason}");
+                Console.WriteLine($"failed in {failure.Stage} ({failure.Code}): {failure.Reason}");
             }
 
             foreach (var output in job.Outputs)
@@ -452,7 +452,7 @@ public static class CliCommands
 
         if (job.State != "completed")
         {
-            Console.Error.WriteLine(job.Failure is { } f ? $"job {job.State} in {f.Stage}: {f.Reason}" : $"job {job.State}");
+            Console.Error.WriteLine(job.Failure is { } f ? $"job {job.State} in {f.Stage} ({f.Code}): {f.Reason}" : $"job {job.State}");
             return 3;
         }
 
@@ -488,6 +488,6 @@ public static class CliCommands
     private static string ProgressLine(JobView job) =>
         string.Create(CultureInfo.InvariantCulture, $"{job.State,-14} {job.ElapsedSeconds,6:F1}s  ") +
         string.Join("  ", job.Stages.Select(s =>
-            (s.FramesTotal > 0 ? $"{s.Name} {s.FramesDone}/{s.FramesTotal}" : $"{s.Name} {s.State}") +
+            (s.FramesTotal > 0 ? $"{s.Name} {s.FramesDone}/{s.FramesTotal}{(s.Unit == "frames" ? string.Empty : " " + s.Unit)}" : $"{s.Name} {s.State}") +
             (job.IsTerminal && s.Seconds is { } seconds ? string.Create(CultureInfo.InvariantCulture, $" ({seconds:F1}s)") : string.Empty)));
 }

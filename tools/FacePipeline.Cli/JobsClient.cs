@@ -158,6 +158,7 @@ public sealed record JobView(
     Guid Id,
     string Kind,
     string State,
+    bool Ended,
     string InputFileName,
     DateTimeOffset CreatedAt,
     DateTimeOffset? CompletedAt,
@@ -167,13 +168,17 @@ public sealed record JobView(
     IReadOnlyList<StageView> Stages,
     IReadOnlyList<OutputView> Outputs)
 {
+    /// <summary>The job has ended (completed, failed or cancelled), as the API says: one definition, the server's.</summary>
     [JsonIgnore]
-    public bool IsTerminal => State is "completed" or "failed" or "cancelled";
+    public bool IsTerminal => Ended;
 }
 
-public sealed record JobFailureView(string? Stage, string Reason);
+/// <param name="Code">One of the failure codes (docs/failures.md).</param>
+/// <param name="CorrelationId">A server fault's id: quote it when reporting the job.</param>
+public sealed record JobFailureView(string? Stage, string? Code, string Reason, string? CorrelationId);
 
-public sealed record StageView(string Name, string State, int FramesDone, int FramesTotal, double? Seconds);
+/// <param name="Unit">What the stage's progress counts: frames, or steps for training.</param>
+public sealed record StageView(string Name, string State, string Unit, int FramesDone, int FramesTotal, double? Seconds);
 
 public sealed record OutputView(string Name, string ContentType, string Url);
 
