@@ -76,6 +76,15 @@ public sealed class JobPipelineTests
     }
 
     [Fact]
+    public void The_architecture_doc_shows_every_kinds_pipeline_as_its_descriptor_declares_it()
+    {
+        var doc = File.ReadAllText(Path.Combine(FacePipeline.TestSupport.RepoPaths.RepoRoot, "docs", "architecture.md"));
+
+        Assert.All(JobPipelines.Default.Kinds, pipeline => Assert.Contains($"`{pipeline}`", doc, StringComparison.Ordinal));
+        Assert.All(JobPipelines.Default.Kinds.SelectMany(p => p.Steps), step => Assert.Contains($"`{step.GetType().Name}`", doc, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Each_kind_declares_the_outputs_its_steps_record_with_their_content_types()
     {
         Assert.Equal("video/mp4", JobPipelines.Track.Output(OutputNames.QcClip).ContentType);
