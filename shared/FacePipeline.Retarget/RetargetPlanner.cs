@@ -129,7 +129,7 @@ public sealed record RetargetPlan(Vec3[] SourceNeutral, Vec3[] TargetNeutral, Fr
 
 /// <summary>
 /// Plans a retarget: which target frame and which (interpolated) source moment make each output
-/// frame, the transferred pose-free face (deformation transfer, <see cref="ExpressionTransfer"/>),
+/// frame, the transferred pose-free face (deformation transfer, <see cref="DeformationTransfer"/>),
 /// the head pose, and the destination mesh in the target frame's pixels:
 /// <c>D = P_t + project(pose_out, X') − project(pose_t, C_t)</c>, where P_t are the target frame's
 /// tracked landmarks, C_t its pose-free face and X' the transferred face. The difference form keeps
@@ -163,7 +163,7 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
         var targetFaces = GapFilling.Fill(target.Frames, GapFrames(options.MaxInterpolatedGap, target.Rate), InterpolateFace, out var targetStates);
         var sourcePoseFree = HoldNeutral(sourceFaces, sourceNeutral, GapFrames(options.NeutralRamp, source.Rate));
 
-        var transfer = ExpressionTransfer.ForCanonical(mesh, sourceNeutral, targetNeutral);
+        var transfer = DeformationTransfer.ForCanonical(mesh, sourceNeutral, targetNeutral);
         var (sourceMean, targetMean) = (MeanRotation(sourceFaces), MeanRotation(targetFaces));
         var outputCount = TimingMap.ResampledCount(source.Frames.Count, source.Rate, target.Rate);
         var frames = new RetargetFrame[outputCount];

@@ -1,7 +1,7 @@
 namespace FacePipeline.Retarget;
 
 /// <summary>
-/// Artist controls of <see cref="ExpressionTransfer"/>: a global intensity and per-region gains (see
+/// Artist controls of <see cref="DeformationTransfer"/>: a global intensity and per-region gains (see
 /// <see cref="FaceRegions"/>), all multiplying the transferred displacement. 0 = the target's neutral,
 /// 1 = the full transferred expression, values above 1 exaggerate.
 /// </summary>

@@ -23,7 +23,7 @@ namespace FacePipeline.Retarget;
 /// gain 1; vertices within <see cref="FeatherRadius"/> of a region blend towards its gain linearly
 /// with distance, to avoid seams).
 /// </summary>
-public sealed class ExpressionTransfer
+public sealed class DeformationTransfer
 {
     private readonly int count;
     private readonly Triangle[] triangles;
@@ -46,7 +46,7 @@ public sealed class ExpressionTransfer
     /// <param name="targetNeutral">The target actor's pose-free neutral.</param>
     /// <param name="regions">Regions of the gains; null = no regional gains (only the intensity applies).</param>
     /// <param name="featherRadius">Blend distance of region gains, in units of the target's <see cref="FaceSize"/>.</param>
-    public ExpressionTransfer(
+    public DeformationTransfer(
         ReadOnlySpan<Triangle> triangles,
         ReadOnlySpan<Vec3> sourceNeutral,
         ReadOnlySpan<Vec3> targetNeutral,
@@ -150,7 +150,7 @@ public sealed class ExpressionTransfer
     public ReadOnlySpan<Vec3> TargetNeutral => targetNeutral;
 
     /// <summary>A transfer on MediaPipe's canonical topology with the default <see cref="FaceRegions"/>.</summary>
-    public static ExpressionTransfer ForCanonical(CanonicalFaceMesh mesh, ReadOnlySpan<Vec3> sourceNeutral, ReadOnlySpan<Vec3> targetNeutral) =>
+    public static DeformationTransfer ForCanonical(CanonicalFaceMesh mesh, ReadOnlySpan<Vec3> sourceNeutral, ReadOnlySpan<Vec3> targetNeutral) =>
         new(mesh.Triangles, sourceNeutral, targetNeutral, FaceRegions.FromCanonical(mesh));
 
     /// <summary>The target's pose-free landmarks carrying <paramref name="sourceFrame"/>'s expression.</summary>

@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 
 namespace FacePipeline.Retarget.Tests;
 
-public class ExpressionTransferTests(ITestOutputHelper output)
+public class DeformationTransferTests(ITestOutputHelper output)
 {
     private static Vec3[] OtherActor(Vec3[] neutral)
     {
@@ -28,7 +28,7 @@ public class ExpressionTransferTests(ITestOutputHelper output)
     public void Transferring_onto_the_own_neutral_returns_the_own_expression()
     {
         var neutral = TestMesh.Neutral;
-        var transfer = ExpressionTransfer.ForCanonical(TestMesh.Canonical, neutral, neutral);
+        var transfer = DeformationTransfer.ForCanonical(TestMesh.Canonical, neutral, neutral);
         var random = new Random(7);
         var frames = new[]
         {
@@ -49,7 +49,7 @@ public class ExpressionTransferTests(ITestOutputHelper output)
     {
         var neutral = TestMesh.Neutral;
         var target = neutral.Select(p => (p * 1.2) + new Vec3(1, 2, 3)).ToArray();
-        var transfer = ExpressionTransfer.ForCanonical(TestMesh.Canonical, neutral, target);
+        var transfer = DeformationTransfer.ForCanonical(TestMesh.Canonical, neutral, target);
         var source = ExpressionModel.Expression(TestMesh.MouthOpen(neutral), neutral);
         var moved = transfer.TransferDisplacement(TestMesh.MouthOpen(neutral));
         var err = MaxDiff(moved, source.Select(d => d * 1.2).ToArray());
@@ -73,8 +73,8 @@ public class ExpressionTransferTests(ITestOutputHelper output)
         double Gap(IReadOnlyList<Vec3> face) => (face[13] - face[14]).Length / FaceSize.Of(face.ToArray());
         var performerChange = Gap(open) - Gap(neutral);
 
-        var direct = ExpressionTransfer.ForCanonical(TestMesh.Canonical, neutral, pressed).Transfer(open);
-        var deformation = new ExpressionTransfer(TestMesh.Canonical.Triangles, neutral, pressed, FaceRegions.FromCanonical(TestMesh.Canonical)) { MouthDirectShare = 0 }.Transfer(open);
+        var direct = DeformationTransfer.ForCanonical(TestMesh.Canonical, neutral, pressed).Transfer(open);
+        var deformation = new DeformationTransfer(TestMesh.Canonical.Triangles, neutral, pressed, FaceRegions.FromCanonical(TestMesh.Canonical)) { MouthDirectShare = 0 }.Transfer(open);
         output.WriteLine($"performer {performerChange:F4} IOD; actor: direct {Gap(direct):F4}, deformation transfer {Gap(deformation):F4}");
 
         Assert.InRange(Gap(direct), 0.95 * performerChange, 1.05 * performerChange); // the gap's length, from lips that met: within 3 % here
@@ -86,7 +86,7 @@ public class ExpressionTransferTests(ITestOutputHelper output)
     {
         var neutral = TestMesh.Neutral;
         var target = OtherActor(neutral);
-        var transfer = ExpressionTransfer.ForCanonical(TestMesh.Canonical, neutral, target);
+        var transfer = DeformationTransfer.ForCanonical(TestMesh.Canonical, neutral, target);
         var regions = FaceRegions.FromCanonical(TestMesh.Canonical);
         var open = TestMesh.MouthOpen(neutral);
         var source = ExpressionModel.Expression(open, neutral);
@@ -124,7 +124,7 @@ public class ExpressionTransferTests(ITestOutputHelper output)
     {
         var neutral = TestMesh.Neutral;
         var target = OtherActor(neutral);
-        var transfer = ExpressionTransfer.ForCanonical(TestMesh.Canonical, neutral, target);
+        var transfer = DeformationTransfer.ForCanonical(TestMesh.Canonical, neutral, target);
         var open = TestMesh.MouthOpen(neutral);
         var full = transfer.Transfer(open);
         var none = transfer.Transfer(open, new TransferControls(Intensity: 0));
@@ -141,7 +141,7 @@ public class ExpressionTransferTests(ITestOutputHelper output)
     {
         var neutral = TestMesh.Neutral;
         var target = OtherActor(neutral);
-        var transfer = ExpressionTransfer.ForCanonical(TestMesh.Canonical, neutral, target);
+        var transfer = DeformationTransfer.ForCanonical(TestMesh.Canonical, neutral, target);
         var regions = FaceRegions.FromCanonical(TestMesh.Canonical);
         var both = TestMesh.BrowRaise(TestMesh.MouthOpen(neutral));
         var result = transfer.Transfer(both, new TransferControls(MouthJaw: 0));
