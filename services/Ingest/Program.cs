@@ -4,18 +4,25 @@ using FacePipeline.Persistence;
 using FacePipeline.ServiceDefaults;
 
 // Ingest: the studios' HTTP API, and the job coordinator that owns job state and its outbox.
+// Settings (Ingest__*, Outbox__*, RabbitMq__*, Media__Root) are checked at start-up, before the job store is migrated.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddJobStore(builder.Configuration.RequiredConnectionString("Jobs"));
 builder.Services.AddJobOrchestration();
-builder.Services.AddMessageBus(builder.Configuration, bus => bus.AddJobCoordinatorConsumers());
+builder.Services.AddMessageBus(bus => bus.AddJobCoordinatorConsumers());
 builder.AddIngestApi();
 
 var app = builder.Build();
+if (!app.PassesStartupChecks())
+{
+    return 1;
+}
+
 await app.MigrateJobStoreAsync();
 app.MapIngestApi();
 app.MapDefaultEndpoints();
 app.Run();
+return 0;
 
 /// <summary>Entry point type, for tests that host the API.</summary>
 public partial class Program;

@@ -1,3 +1,7 @@
+using FacePipeline.ServiceDefaults;
+using FacePipeline.Stages;
+using Microsoft.Extensions.Options;
+
 namespace FacePipeline.Reconstruction;
 
 /// <summary>The Reconstruction service's settings (configuration section <c>Reconstruction</c>).</summary>
@@ -8,9 +12,9 @@ public sealed record ReconstructionOptions
 
     /// <summary>
     /// Track with MediaPipe's refined landmark model (<c>face_landmark_with_attention.onnx</c>: the 468-point mesh with
-    /// refined lips and eyes, plus the irises, which the gaze curves are measured from) when it is installed under
-    /// <c>Models__Root</c>; false: always the 468-point model (about a third of the refined model's inference time,
-    /// no irises). <c>Reconstruction__RefinedLandmarks</c>.
+    /// refined lips and eyes, plus the irises, which the gaze curves are measured from), which must then be installed
+    /// under <c>Models__Root</c> (scripts/fetch-models.sh): the service refuses to start without it. false: always the
+    /// 468-point model (about a third of the refined model's inference time, no irises). <c>Reconstruction__RefinedLandmarks</c>.
     /// </summary>
     public bool RefinedLandmarks { get; init; } = true;
 
@@ -18,8 +22,8 @@ public sealed record ReconstructionOptions
     public static ReconstructionOptions Default { get; } = new();
 
     /// <summary>
-    /// The options from configuration, checked at start: a value that is not a boolean stops the service with the
-    /// setting's name instead of being read as the default.
+    /// The options from configuration (tools and tests; the service binds them with <see cref="ReconstructionSetup.AddReconstructionOptions"/>):
+    /// a value that is not a boolean throws with the setting's name instead of being read as the default.
     /// </summary>
     public static ReconstructionOptions Read(IConfiguration configuration)
     {
@@ -32,5 +36,48 @@ public sealed record ReconstructionOptions
         }
 
         return section.Get<ReconstructionOptions>() ?? Default;
+    }
+
+    /// <summary>The models the service runs with these settings: the face detector and the landmark model it tracks with.</summary>
+    public IEnumerable<ModelFile> RequiredModels(ModelPaths models)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        yield return models.FaceDetectorModel;
+        yield return models.FaceGeometryModel; // the clip's 3D face sequence
+        yield return RefinedLandmarks ? models.RefinedFaceLandmarksModel : models.FaceLandmarksModel;
+    }
+}
+
+/// <summary>Registration of the Reconstruction service's settings and models folder, checked at start-up.</summary>
+public static class ReconstructionSetup
+{
+    /// <summary>
+    /// <see cref="ReconstructionOptions"/> (section <c>Reconstruction</c>), <see cref="ModelsOptions"/> and the
+    /// <see cref="ModelPaths"/> they give, validated at start-up: a model the settings need that is missing stops the service.
+    /// </summary>
+    public static IServiceCollection AddReconstructionOptions(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<ModelsOptions>(ModelsOptions.Section);
+        services.AddSingleton(sp => ModelPaths.FromSetting(sp.GetRequiredService<IOptions<ModelsOptions>>().Value.Root));
+        services.AddValidatedOptions<ReconstructionOptions>(ReconstructionOptions.Section);
+        services.AddSingleton<IValidateOptions<ReconstructionOptions>, ReconstructionModelsValidator>();
+        return services;
+    }
+}
+
+/// <summary>The models <see cref="ReconstructionOptions"/> need, checked at start-up.</summary>
+internal sealed class ReconstructionModelsValidator(ModelPaths models) : IValidateOptions<ReconstructionOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ReconstructionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var refined = models.RefinedFaceLandmarksModel;
+        var missing = options.RequiredModels(models)
+            .Where(m => !m.IsInstalled)
+            .Select(m => m == refined
+                ? $"{m.MissingSentence} Reconstruction__RefinedLandmarks=true tracks with it; set it to false to track with the 468-point model instead (no irises, no gaze curves)."
+                : m.MissingSentence)
+            .ToList();
+        return missing.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(missing);
     }
 }

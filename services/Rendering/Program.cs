@@ -5,26 +5,61 @@ using FacePipeline.Rendering;
 using FacePipeline.Retarget;
 using FacePipeline.ServiceDefaults;
 using FacePipeline.Stages;
+using FacePipeline.Storage;
+using Microsoft.Extensions.Options;
 
-// Rendering: track jobs: the 3D face records, the QC clip, the tracking data and the blendshape curves (ICT-FaceKit, when installed). Retarget jobs: the result (warp renderer, or the actor's neural renderer on ONNX Runtime), the review clip, ProRes on request.
+// Rendering: track jobs: the 3D face records, the QC clip, the tracking data and the blendshape curves (ICT-FaceKit:
+// Rendering__BlendshapeCurves, on by default, needs the model). Retarget jobs: the result (warp renderer, or the actor's
+// neural renderer on ONNX Runtime), the review clip, ProRes on request, the QC (identity check: Rendering__IdentityCheck).
+// Settings and models are checked at start-up.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-var models = new ModelPaths(builder.Configuration["Models:Root"] ?? ModelPaths.DefaultRoot());
-builder.Services.AddSingleton(_ => CanonicalFaceMesh.Load(models.FaceGeometry));
-builder.Services.AddSingleton(models);
+builder.Services.AddRenderingOptions();
+builder.Services.AddSingleton(sp => CanonicalFaceMesh.Load(sp.GetRequiredService<ModelPaths>().FaceGeometry));
 builder.Services.AddSingleton<ITrackCurvesWriter, IctTrackCurvesWriter>();
-builder.Services.AddSingleton<TrackRenderStage>();
 builder.Services.AddSingleton<IFaceRendererFactory, NeuralFaceRendererFactory>();
 builder.Services.AddSingleton<IRenderedFaceTrackerFactory, LandmarkRenderedFaceTrackerFactory>(); // the retarget renderer's closed loop and QC
 builder.Services.AddSingleton<IIdentityEmbedderFactory, ModelIdentityEmbedderFactory>(); // the QC's identity check
-builder.Services.AddSingleton(builder.Configuration.GetSection("Rendering").Get<RetargetRenderOptions>() ?? RetargetRenderOptions.Default);
-builder.Services.AddSingleton<RetargetRenderStage>();
-builder.Services.AddMessageBus(builder.Configuration, bus =>
+// Every dependency passed explicitly: a capability is left out only when its setting says so.
+builder.Services.AddSingleton(sp =>
+{
+    var options = sp.GetRequiredService<IOptions<RenderingOptions>>().Value;
+    return new TrackRenderStage(
+        sp.GetRequiredService<MediaStore>(),
+        sp.GetRequiredService<CanonicalFaceMesh>(),
+        options.BlendshapeCurves ? sp.GetRequiredService<ITrackCurvesWriter>() : null);
+});
+builder.Services.AddSingleton(sp =>
+{
+    var options = sp.GetRequiredService<IOptions<RenderingOptions>>().Value;
+    return new RetargetRenderStage(
+        sp.GetRequiredService<MediaStore>(),
+        sp.GetRequiredService<CanonicalFaceMesh>(),
+        neuralRenderers: sp.GetRequiredService<IFaceRendererFactory>(),
+        curves: options.BlendshapeCurves ? sp.GetRequiredService<ITrackCurvesWriter>() : null,
+        feedback: sp.GetRequiredService<IRenderedFaceTrackerFactory>(),
+        restingFace: true,
+        options: options.ToRetargetRenderOptions(),
+        identities: options.IdentityCheck ? sp.GetRequiredService<IIdentityEmbedderFactory>() : null);
+});
+builder.Services.AddMessageBus(bus =>
 {
     bus.AddConsumer<RenderTrackOutputsConsumer, RenderTrackOutputsConsumerDefinition>();
     bus.AddConsumer<RenderRetargetOutputsConsumer, RenderRetargetOutputsConsumerDefinition>();
 });
 
 var app = builder.Build();
+if (!app.PassesStartupChecks(typeof(TrackRenderStage), typeof(RetargetRenderStage)))
+{
+    return 1;
+}
+
+var settings = app.Services.GetRequiredService<IOptions<RenderingOptions>>().Value;
+app.Logger.LogInformation(
+    "Blendshape curves: {Curves} (Rendering__BlendshapeCurves); identity check: {Identity} (Rendering__IdentityCheck); closed loop: {Rounds} round(s) per frame",
+    settings.BlendshapeCurves ? "on" : "off",
+    settings.IdentityCheck ? "on" : "off",
+    settings.ClosedLoopRounds);
 app.MapDefaultEndpoints();
 app.Run();
+return 0;

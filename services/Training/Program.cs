@@ -8,18 +8,24 @@ using FacePipeline.Training;
 
 // Training: learns an actor's neural renderer (TorchSharp; CUDA when present) from the actor's reconstructed footage.
 // A host whose libtorch fails the self-check (a tiny forward and backward pass against independent answers) takes no
-// training: its readiness says why, and the jobs wait for a host that computes right.
-var selfCheck = TorchSelfCheck.Run();
+// training: its readiness says why, and the jobs wait for a host that computes right. Settings (Training__*) and the
+// models are checked at start-up.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-var models = new ModelPaths(builder.Configuration["Models:Root"] ?? ModelPaths.DefaultRoot());
-builder.Services.AddSingleton(_ => CanonicalFaceMesh.Load(models.FaceGeometry));
-builder.Services.AddSingleton(builder.Configuration.GetSection("Training").Get<TrainingStageOptions>() ?? TrainingStageOptions.Default);
+builder.Services.AddTrainingOptions();
+builder.Services.AddRabbitMqOptions();
+if (!builder.PassesSettingsChecks()) // before the self-check, which takes a while: a wrong setting stops the service at once
+{
+    return 1;
+}
+
+var selfCheck = TorchSelfCheck.Run();
+builder.Services.AddSingleton(sp => CanonicalFaceMesh.Load(sp.GetRequiredService<ModelPaths>().FaceGeometry));
 builder.Services.AddSingleton<ActorTrainingStage>();
 builder.Services.AddSingleton<TrainingCancellations>();
 builder.Services.AddSingleton(selfCheck);
 builder.Services.AddHealthChecks().AddCheck<TorchSelfCheckHealthCheck>("torch-self-check", tags: ["ready"]);
-builder.Services.AddMessageBus(builder.Configuration, bus =>
+builder.Services.AddMessageBus(bus =>
 {
     if (selfCheck.Passed)
     {
@@ -34,6 +40,11 @@ builder.Services.AddMessageBus(builder.Configuration, bus =>
 });
 
 var app = builder.Build();
+if (!app.PassesStartupChecks(typeof(ActorTrainingStage)))
+{
+    return 1;
+}
+
 if (selfCheck.Passed)
 {
     app.Logger.LogInformation("Self-check: {Summary}", selfCheck.Summary);
@@ -45,3 +56,4 @@ else
 
 app.MapDefaultEndpoints();
 app.Run();
+return 0;

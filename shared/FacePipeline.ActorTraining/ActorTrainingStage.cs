@@ -9,31 +9,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FacePipeline.ActorTraining;
 
-/// <summary>Settings of the training stage that are the service's, not the studio's.</summary>
-public sealed record TrainingStageOptions
-{
-    /// <summary>Frames of the actor's footage kept in memory for training and validation, spread over the clips.</summary>
-    public int MaxFrames { get; init; } = 400;
-
-    /// <summary>Source frames drawn per training target frame (self-reenactment pairs).</summary>
-    public int SourcesPerTarget { get; init; } = 4;
-
-    /// <summary>Progress is reported every this many steps.</summary>
-    public int ProgressInterval { get; init; } = 10;
-
-    /// <summary>Validation on the held-out pairs every this many steps.</summary>
-    public int ValidationInterval { get; init; } = 100;
-
-    /// <summary>A checkpoint goes to the media store every this many steps (and at the end, and when stopped).</summary>
-    public int CheckpointInterval { get; init; } = 50;
-
-    /// <summary>Held-out pairs shown in the preview picture.</summary>
-    public int PreviewRows { get; init; } = 4;
-
-    /// <summary>The defaults.</summary>
-    public static TrainingStageOptions Default { get; } = new();
-}
-
 /// <summary>
 /// The training stage of a train-actor job: loads the actor's reconstructed footage (<see cref="ActorFootage"/>), builds
 /// self-reenactment pairs (training frames, and held-out frames for validation), trains the neural renderer
@@ -41,11 +16,15 @@ public sealed record TrainingStageOptions
 /// command — the service was killed — resumes from it), the ONNX generator and a real | warp | neural preview. The
 /// learning rate stays constant for the first half of the step budget and decays linearly to 1 % over the second.
 /// </summary>
-public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh, TrainingStageOptions? options = null, ILogger<ActorTrainingStage>? logger = null)
+/// <param name="store">The media store.</param>
+/// <param name="mesh">MediaPipe's canonical face.</param>
+/// <param name="options">The service's settings (the Training service binds and validates them at start-up; <see cref="TrainingStageOptions.Default"/> elsewhere).</param>
+/// <param name="logger">The stage's log.</param>
+public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh, TrainingStageOptions options, ILogger<ActorTrainingStage> logger)
 {
-    private readonly ILogger log = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly ILogger log = logger ?? throw new ArgumentNullException(nameof(logger));
     private readonly MetricLandmarks geometry = new(mesh);
-    private readonly TrainingStageOptions stageOptions = options ?? TrainingStageOptions.Default;
+    private readonly TrainingStageOptions stageOptions = options ?? throw new ArgumentNullException(nameof(options));
 
     /// <summary>The studio's settings, checked; problems a person can act on are a <see cref="JobInputException"/> (<see cref="FailureCodes.BadSettings"/>).</summary>
     public static void Validate(TrainingSettings settings)

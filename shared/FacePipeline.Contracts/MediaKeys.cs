@@ -18,6 +18,9 @@ public static class MediaKeys
     public static string Faces(Guid jobId, string clip, int chunkIndex) =>
         $"{JobPrefix(jobId)}/faces/{clip}/chunk-{chunkIndex.ToString("D5", CultureInfo.InvariantCulture)}.fptk";
 
+    /// <summary>A clip's 3D face sequence (.fptk), beside its chunks' landmark records.</summary>
+    public static string FaceSequence(Guid jobId, string clip) => $"{JobPrefix(jobId)}/faces/{clip}/sequence.fptk";
+
     public static string Output(Guid jobId, string name) => $"{JobPrefix(jobId)}/outputs/{name}";
 
     /// <summary>An artefact of an actor's model version (<see cref="ActorModelFiles"/>).</summary>

@@ -163,8 +163,8 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
         var now = clock.GetUtcNow();
         var target = ClipOf(jobId, new ClipInput(ClipNames.Target, clip.InputFileName, clip.InputKey, clip.InputBytes));
         target.Extracted = true;
-        (target.Width, target.Height, target.FrameRate, target.FrameCount, target.DurationSeconds, target.HasAudio, target.TimelineKey, target.AudioKey) =
-            (clip.Width, clip.Height, clip.FrameRate, clip.FrameCount, clip.DurationSeconds, clip.HasAudio, clip.TimelineKey, clip.AudioKey);
+        (target.Width, target.Height, target.FrameRate, target.FrameCount, target.DurationSeconds, target.HasAudio, target.TimelineKey, target.AudioKey, target.SequenceKey) =
+            (clip.Width, clip.Height, clip.FrameRate, clip.FrameCount, clip.DurationSeconds, clip.HasAudio, clip.TimelineKey, clip.AudioKey, clip.SequenceKey);
         var job = new Job
         {
             Id = jobId,

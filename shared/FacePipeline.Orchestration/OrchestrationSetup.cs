@@ -21,7 +21,8 @@ public static class OrchestrationSetup
         services.AddSingleton(JobPipelines.Default);
         services.AddSingleton<JobCoordinator>();
         services.AddSingleton<JobSubmission>();
-        services.AddHostedService<OutboxDispatcher>();
+        // Publishes on the bus itself (a singleton), not on a scoped IPublishEndpoint: the dispatcher lives as long as the host.
+        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<OutboxDispatcher>(sp, (IPublishEndpoint)sp.GetRequiredService<IBus>()));
         return services;
     }
 

@@ -139,6 +139,9 @@ public sealed class JobClip
     public bool? HasAudio { get; set; }
     public string? TimelineKey { get; set; }
     public string? AudioKey { get; set; }
+
+    /// <summary>The clip's 3D face sequence, once the reconstruction service built it from every chunk's records.</summary>
+    public string? SequenceKey { get; set; }
 }
 
 /// <summary>A chunk of consecutive frames of a job's clip, processed independently by the reconstruction stage.</summary>

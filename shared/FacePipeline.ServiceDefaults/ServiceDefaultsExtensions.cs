@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -46,15 +47,26 @@ public static class ServiceDefaultsExtensions
 
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
-        builder.Services.AddSingleton(sp => new MediaStore(MediaRoot(sp.GetRequiredService<IConfiguration>())));
+        // Missing registrations fail when the provider is built, in every environment (not only Development).
+        builder.ConfigureContainer(new DefaultServiceProviderFactory(new ServiceProviderOptions
+        {
+            ValidateOnBuild = true,
+            ValidateScopes = builder.Environment.IsDevelopment(),
+        }));
+        builder.Services.AddValidatedOptions<MediaOptions>(MediaOptions.Section);
+        builder.Services.AddSingleton(sp => new MediaStore(sp.GetRequiredService<IOptions<MediaOptions>>().Value.Root!));
         builder.Services.AddHealthChecks().AddCheck<MediaStoreHealthCheck>("media-store", tags: ["ready"]);
         return builder;
     }
 
-    /// <summary>The RabbitMQ bus (MassTransit 8), with the service's consumers on kebab-case queues.</summary>
-    public static IServiceCollection AddMessageBus(this IServiceCollection services, IConfiguration configuration, Action<IBusRegistrationConfigurator> addConsumers)
+    /// <summary>
+    /// The RabbitMQ bus (MassTransit 8), with the service's consumers on kebab-case queues. The broker's settings are
+    /// <see cref="RabbitMqOptions"/>, validated at start-up (no default credentials outside Development).
+    /// </summary>
+    public static IServiceCollection AddMessageBus(this IServiceCollection services, Action<IBusRegistrationConfigurator> addConsumers)
     {
-        var options = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        ArgumentNullException.ThrowIfNull(addConsumers);
+        services.AddRabbitMqOptions();
         services.AddMassTransit(x =>
         {
             x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
@@ -62,10 +74,11 @@ public static class ServiceDefaultsExtensions
             addConsumers(x);
             x.UsingRabbitMq((context, cfg) =>
             {
+                var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
                 cfg.Host(options.Host, options.Port, options.VirtualHost, h =>
                 {
-                    h.Username(options.Username);
-                    h.Password(options.Password);
+                    h.Username(options.Username!); // validated at start-up
+                    h.Password(options.Password!);
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
                 cfg.UseConsumeFilter(typeof(JobContextFilter<>), context);
@@ -85,6 +98,7 @@ public static class ServiceDefaultsExtensions
         return app;
     }
 
+    /// <summary>Media:Root from configuration, or an exception naming the setting (the services bind <see cref="MediaOptions"/>).</summary>
     public static string MediaRoot(IConfiguration configuration) =>
         configuration["Media:Root"] is { Length: > 0 } root
             ? root
@@ -94,20 +108,6 @@ public static class ServiceDefaultsExtensions
         configuration.GetConnectionString(name) is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException($"ConnectionStrings:{name} is not configured (environment variable ConnectionStrings__{name}).");
-}
-
-public sealed class RabbitMqOptions
-{
-    public const string Section = "RabbitMq";
-
-    public string Host { get; set; } = "127.0.0.1";
-    public ushort Port { get; set; } = 5672;
-    public string VirtualHost { get; set; } = "/";
-    public string Username { get; set; } = "guest";
-    public string Password { get; set; } = "guest";
-
-    /// <summary>Messages each consumer holds from the broker at once: small, so that work spreads over workers.</summary>
-    public ushort PrefetchCount { get; set; } = 4;
 }
 
 internal sealed class MediaStoreHealthCheck(MediaStore store) : IHealthCheck

@@ -40,13 +40,46 @@ public static class ClipRecords
         return result;
     }
 
-    /// <summary>A reconstructed clip from its stored chunk records, tracks linked and filtered as for a track job (<see cref="ToRetargetClip"/>).</summary>
+    /// <summary>
+    /// A clip's 3D face sequence as the reconstruction service built it (<see cref="FaceSequenceStage"/>), checked: every
+    /// frame exactly once, in order. A clip whose sequence was never built (<see cref="ClipTrack.SequenceKey"/> null: a
+    /// tool running the stages by hand) gets it built here from its chunks, the same way.
+    /// </summary>
+    public static async Task<List<FrameRecord>> LoadSequenceAsync(
+        MediaStore store, MetricLandmarks geometry, ClipTrack clip, FaceSequenceOptions options, CancellationToken cancellationToken)
+    {
+        var video = clip.Video;
+        if (clip.SequenceKey is not { } key)
+        {
+            var chunks = await GatherAsync(store, clip.Chunks, video.FrameCount, cancellationToken);
+            return new FaceSequenceBuilder(geometry).Build(chunks, video.Width, video.Height, options);
+        }
+
+        List<FrameRecord> frames;
+        await using (var stream = store.OpenRead(key))
+        {
+            frames = [.. TrackingBinary.Read(stream)];
+        }
+
+        for (var f = 0; f < frames.Count; f++)
+        {
+            if (frames[f].Index != f)
+            {
+                throw new InvalidDataException($"The {clip.Clip} clip's face sequence holds frame {frames[f].Index} where frame {f} was expected.");
+            }
+        }
+
+        return frames.Count == video.FrameCount
+            ? frames
+            : throw new InvalidDataException($"The {clip.Clip} clip's face sequence holds {frames.Count} frames; the clip has {video.FrameCount}.");
+    }
+
+    /// <summary>A reconstructed clip's 3D face sequence (<see cref="LoadSequenceAsync"/>) as the retarget planner takes it (<see cref="ToRetargetClip"/>).</summary>
     public static async Task<RetargetClip> LoadForRetargetAsync(
         MediaStore store, MetricLandmarks geometry, ClipTrack clip, int? neutralFrame, CancellationToken cancellationToken)
     {
         var video = clip.Video;
-        var chunks = await GatherAsync(store, clip.Chunks, video.FrameCount, cancellationToken);
-        var frames = new FaceSequenceBuilder(geometry).Build(chunks, video.Width, video.Height, FaceSequenceOptions.Default);
+        var frames = await LoadSequenceAsync(store, geometry, clip, FaceSequenceOptions.Default, cancellationToken);
         return ToRetargetClip(frames, geometry, video.Width, video.Height, new FrameRate(video.FrameRateNumerator, video.FrameRateDenominator), neutralFrame);
     }
 

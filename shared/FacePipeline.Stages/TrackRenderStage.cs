@@ -21,9 +21,8 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
     public async Task<TrackOutputsRendered> RunAsync(RenderTrackOutputs command, CancellationToken cancellationToken)
     {
         var video = command.Video;
-        var chunks = await ClipRecords.GatherAsync(store, command.Chunks, video.FrameCount, cancellationToken);
-        var frames = new FaceSequenceBuilder(new MetricLandmarks(mesh))
-            .Build(chunks, video.Width, video.Height, new FaceSequenceOptions(command.NeutralFrame));
+        var clip = new ClipTrack(ClipNames.Source, command.SourceName, video, command.Chunks, command.TimelineKey, command.AudioKey, command.SequenceKey);
+        var frames = await ClipRecords.LoadSequenceAsync(store, new MetricLandmarks(mesh), clip, new FaceSequenceOptions(command.NeutralFrame), cancellationToken);
 
         Directory.CreateDirectory(Path.GetDirectoryName(store.PathFor(command.QcClipKey))!);
         await H264ClipEncoder.EncodeAsync(

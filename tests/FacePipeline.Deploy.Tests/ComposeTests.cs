@@ -105,6 +105,42 @@ public sealed class ComposeTests
         }
     }
 
+    [Fact]
+    public void Services_pass_their_start_up_checks_with_the_compose_environment_and_the_models_model_import_produces()
+    {
+        var result = Compose("--profile", "gpu", "config");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var config = Assert.Single(Tools.ParseYaml(result.Stdout, "docker-compose config"));
+        var models = ServiceBinaries.FakeModels(m => m.IctFaceModelFiles); // model-import runs scripts/fetch-models.sh: no ICT-FaceKit
+        try
+        {
+            foreach (var (name, service) in config.GetProperty("services").EnumerateObject().Select(p => (p.Name, p.Value)))
+            {
+                var dockerfile = RepoFacts.DockerfileForImage(service.GetProperty("image").GetString()!);
+                if (dockerfile is null || !dockerfile.StartsWith("services/", StringComparison.Ordinal))
+                {
+                    continue; // third-party images and the model-import one-shot
+                }
+
+                var environment = service.GetProperty("environment").EnumerateObject()
+                    .ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.ToString(), StringComparer.Ordinal);
+                environment.Remove("ASPNETCORE_URLS");
+                environment["Models__Root"] = models;
+                environment["Media__Root"] = ""; // the one setting that fails, so that the service stops after its checks
+
+                var run = ServiceBinaries.Start(dockerfile.Split('/')[1], environment, TimeSpan.FromSeconds(60));
+
+                Assert.True(run.ExitCode == 1, $"{name}: exit code {run.ExitCode?.ToString() ?? "(still running)"}: {run.Output}");
+                var reason = Assert.Single(run.Reasons);
+                Assert.Contains("Media:Root is not configured", reason, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
     // docker-compose 1.x prints short syntax ("media:/data/media:rw", "8080:8080/tcp"), v2 long syntax.
     private static string VolumeTarget(JsonElement volume) =>
         volume.ValueKind == JsonValueKind.String ? volume.GetString()!.Split(':')[1] : volume.GetProperty("target").GetString()!;

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace FacePipeline.Deploy.Tests;
 
 /// <summary>The Dockerfiles build what the repository holds, run it as it is built and stay lean.</summary>
+[Trait("Lane", "Fast")]
 public sealed partial class DockerfileTests
 {
     public static TheoryData<string> AllDockerfiles()

@@ -133,7 +133,7 @@ public sealed class KubernetesTests
     {
         var queues = RepoFacts.WorkerQueues();
         Assert.Equal(["extract-frames"], queues["FrameExtraction"]);
-        Assert.Equal(["reconstruct-faces"], queues["Reconstruction"]);
+        Assert.Equal(["build-face-sequence", "reconstruct-faces"], queues["Reconstruction"].Order());
         Assert.Equal(["transfer-expressions"], queues["ExpressionTransfer"]);
         Assert.Equal(["render-retarget-outputs", "render-track-outputs"], queues["Rendering"]);
         Assert.Equal(["train-actor-model"], queues["Training"]);
@@ -208,6 +208,123 @@ public sealed class KubernetesTests
             Assert.Contains("REPLACE_ME", entry.Value.GetString(), StringComparison.Ordinal);
             Assert.True(known.Contains(entry.Name) || entry.Name == "rabbitmq-amqp-uri", $"secret key {entry.Name} is not read by anything.");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Renderings))]
+    public void Every_deployment_passes_its_start_up_checks_with_the_rendered_environment_and_the_imported_models(string which)
+    {
+        var docs = Rendered(which);
+        var models = ServiceBinaries.FakeModels(m => m.IctFaceModelFiles); // what the model-import Job produces (no ICT-FaceKit)
+        try
+        {
+            foreach (var deployment in Of(docs, "Deployment"))
+            {
+                var service = ServiceOf(deployment);
+                var environment = ContainerEnvironment(docs, deployment);
+                environment["Models__Root"] = models;
+                environment["Media__Root"] = ""; // the one setting that fails, so that the service stops after its checks
+
+                var run = ServiceBinaries.Start(service, environment, TimeSpan.FromSeconds(60));
+
+                Assert.True(run.ExitCode == 1, $"{which}/{Name(deployment)}: exit code {run.ExitCode?.ToString() ?? "(still running)"}: {run.Output}");
+                var reason = Assert.Single(run.Reasons);
+                Assert.Contains("Media:Root is not configured", reason, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Init_containers_wait_for_every_model_the_worker_refuses_to_start_without()
+    {
+        var docs = Base.Value;
+        var empty = TestSupport.RepoPaths.NewScratchFolder("k8s-no-models");
+        try
+        {
+            foreach (var deployment in Of(docs, "Deployment"))
+            {
+                var name = Name(deployment);
+                var environment = ContainerEnvironment(docs, deployment);
+                environment["Models__Root"] = empty;
+                environment["Media__Root"] = "";
+
+                var run = ServiceBinaries.Start(ServiceOf(deployment), environment, TimeSpan.FromSeconds(60));
+
+                Assert.True(run.ExitCode == 1, $"{name}: exit code {run.ExitCode?.ToString() ?? "(still running)"}: {run.Output}");
+                Assert.All(run.Reasons, r => Assert.True(r.StartsWith("Model missing: ", StringComparison.Ordinal) || r.Contains("Media:Root", StringComparison.Ordinal), $"{name}: {r}"));
+                var pod = deployment.GetProperty("spec").GetProperty("template").GetProperty("spec");
+                var waits = pod.TryGetProperty("initContainers", out var init)
+                    ? string.Join(" ", init.EnumerateArray().SelectMany(c => c.TryGetProperty("command", out var command) ? command.EnumerateArray().Select(a => a.GetString()) : []))
+                    : "";
+                foreach (var model in run.MissingModels)
+                {
+                    var inVolume = "/models/" + Path.GetRelativePath(empty, model).Replace('\\', '/');
+                    Assert.True(waits.Contains($"[ -s {inVolume} ]", StringComparison.Ordinal), $"{name} refuses to start without {inVolume}, which its init container does not wait for: {waits}");
+                }
+
+                Assert.True(Workers.Contains(name) || name == "ingest", name);
+                Assert.Equal(waits.Length > 0, run.MissingModels.Count > 0); // an init container only where there are models to wait for
+            }
+        }
+        finally
+        {
+            Directory.Delete(empty, recursive: true);
+        }
+    }
+
+    /// <summary>The service whose image the deployment runs (services/&lt;Service&gt;/Dockerfile[.gpu]).</summary>
+    private static string ServiceOf(JsonElement deployment)
+    {
+        var image = deployment.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0].GetProperty("image").GetString()!;
+        var dockerfile = RepoFacts.DockerfileForImage(image) ?? throw new InvalidOperationException($"{image} has no Dockerfile.");
+        return dockerfile.Split('/')[1];
+    }
+
+    /// <summary>
+    /// The container's environment as the cluster gives it: its ConfigMaps (envFrom), its own variables, the Secret's keys
+    /// (the rendered Secret, else k8s/secret.template.yaml's placeholders). ASPNETCORE_URLS is left to the test.
+    /// </summary>
+    private static Dictionary<string, string> ContainerEnvironment(IReadOnlyList<JsonElement> docs, JsonElement deployment)
+    {
+        var container = deployment.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers")[0];
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var source in container.TryGetProperty("envFrom", out var envFrom) ? envFrom.EnumerateArray() : default(JsonElement.ArrayEnumerator))
+        {
+            var configMap = Of(docs, "ConfigMap").Single(c => Name(c) == source.GetProperty("configMapRef").GetProperty("name").GetString());
+            foreach (var entry in configMap.GetProperty("data").EnumerateObject())
+            {
+                environment[entry.Name] = entry.Value.GetString()!;
+            }
+        }
+
+        foreach (var variable in container.TryGetProperty("env", out var env) ? env.EnumerateArray() : default(JsonElement.ArrayEnumerator))
+        {
+            var name = variable.GetProperty("name").GetString()!;
+            environment[name] = variable.TryGetProperty("value", out var value)
+                ? value.GetString()!
+                : SecretValue(docs, variable.GetProperty("valueFrom").GetProperty("secretKeyRef"));
+        }
+
+        environment.Remove("ASPNETCORE_URLS");
+        return environment;
+    }
+
+    private static string SecretValue(IReadOnlyList<JsonElement> docs, JsonElement reference)
+    {
+        var key = reference.GetProperty("key").GetString()!;
+        if (Of(docs, "Secret").SingleOrDefault(s => Name(s) == reference.GetProperty("name").GetString()) is { ValueKind: JsonValueKind.Object } secret)
+        {
+            return secret.TryGetProperty("stringData", out var plain) && plain.TryGetProperty(key, out var text)
+                ? text.GetString()!
+                : System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(secret.GetProperty("data").GetProperty(key).GetString()!));
+        }
+
+        var template = Assert.Single(Tools.ParseYaml(File.ReadAllText(Path.Combine(RepoFacts.Root, "k8s", "secret.template.yaml")), "k8s/secret.template.yaml"));
+        return template.GetProperty("stringData").GetProperty(key).GetString()!;
     }
 
     private static IEnumerable<JsonElement> Of(IEnumerable<JsonElement> docs, string kind) => docs.Where(d => Kind(d) == kind);

@@ -111,7 +111,8 @@ internal static partial class RepoFacts
 
     /// <summary>
     /// The queues each worker service consumes, in ordinal order: its consumer classes (class XyzConsumer ...
-    /// IConsumer&lt;...&gt; in services/&lt;Service&gt;/*.cs) named as MassTransit's kebab-case formatter names endpoints.
+    /// IConsumer&lt;...&gt; or StageConsumer&lt;...&gt; in services/&lt;Service&gt;/*.cs) named as MassTransit's kebab-case
+    /// formatter names endpoints.
     /// </summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> WorkerQueues()
     {
@@ -142,8 +143,8 @@ internal static partial class RepoFacts
     }
 
     /// <summary>
-    /// Every environment variable the services read: the first column of docs/architecture.md's
-    /// Configuration table (with its shorthands "`X__A`, `__B`" and "`…__C`" expanded), plus the
+    /// Every environment variable the services read: the first column of the Configuration tables of
+    /// docs/architecture.md and docs/deploy.md (with their shorthands "`X__A`, `__B`" and "`…__C`" expanded), plus the
     /// platform's own variables below.
     /// </summary>
     public static IReadOnlySet<string> KnownEnvironmentVariables()
@@ -154,9 +155,23 @@ internal static partial class RepoFacts
             "ASPNETCORE_ENVIRONMENT",  // ASP.NET Core host environment
             "FACEPIPE_MODELS",         // scripts/fetch-models.sh output folder; ModelPaths.DefaultRoot fallback
         };
-        var text = File.ReadAllText(Path.Combine(Root, "docs", "architecture.md"));
+        foreach (var doc in new[] { "architecture.md", "deploy.md" })
+        {
+            names.UnionWith(ConfigurationTableVariables(Path.Combine("docs", doc)));
+        }
+
+        Assert.Contains("ConnectionStrings__Jobs", names);
+        Assert.Contains("RabbitMq__Password", names);
+        return names;
+    }
+
+    /// <summary>The variables in the first column of the "## Configuration" table of a document (repo-relative path).</summary>
+    public static IReadOnlySet<string> ConfigurationTableVariables(string document)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var text = File.ReadAllText(Path.Combine(Root, document));
         var start = text.IndexOf("## Configuration", StringComparison.Ordinal);
-        Assert.True(start >= 0, "docs/architecture.md has no '## Configuration' section.");
+        Assert.True(start >= 0, $"{document} has no '## Configuration' section.");
         var end = text.IndexOf("\n## ", start + 5, StringComparison.Ordinal);
         var section = end < 0 ? text[start..] : text[start..end];
         foreach (var line in section.Split('\n').Where(l => l.StartsWith('|')))
@@ -188,8 +203,6 @@ internal static partial class RepoFacts
             }
         }
 
-        Assert.Contains("ConnectionStrings__Jobs", names);
-        Assert.Contains("RabbitMq__Password", names);
         return names;
     }
 
@@ -234,7 +247,8 @@ internal static partial class RepoFacts
     [GeneratedRegex("([a-z0-9])([A-Z])")]
     private static partial Regex KebabBoundary();
 
-    [GeneratedRegex(@"class\s+(\w+)Consumer\b[^{;]*?:\s*IConsumer<")]
+    // A consumer implements IConsumer<T> itself or through the stages' common base, StageConsumer<TCommand, TEvent>.
+    [GeneratedRegex(@"class\s+(\w+)Consumer\b[^{;]*?:\s*(?:IConsumer|StageConsumer)<")]
     private static partial Regex ConsumerClass();
 
     [GeneratedRegex("`([^`]+)`")]

@@ -1,5 +1,6 @@
 namespace FacePipeline.Face.Tests;
 
+[Trait("Lane", "Fast")]
 public class BlazeFaceDecoderTests
 {
     private static readonly BlazeFaceDecoder Decoder = new(SsdAnchors.FaceDetectionShortRange);

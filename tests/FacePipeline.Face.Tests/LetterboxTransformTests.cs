@@ -2,6 +2,7 @@ using FacePipeline.Face.Tests.Support;
 
 namespace FacePipeline.Face.Tests;
 
+[Trait("Lane", "Fast")]
 public class LetterboxTransformTests
 {
     [Fact]

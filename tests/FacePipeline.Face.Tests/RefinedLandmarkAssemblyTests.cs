@@ -1,6 +1,7 @@
 namespace FacePipeline.Face.Tests;
 
 /// <summary>MediaPipe's refinement of the 468 mesh points by the lips, eyes and irises, on synthetic outputs.</summary>
+[Trait("Lane", "Fast")]
 public sealed class RefinedLandmarkAssemblyTests
 {
     [Fact]

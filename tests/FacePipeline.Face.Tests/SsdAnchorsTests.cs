@@ -1,5 +1,6 @@
 namespace FacePipeline.Face.Tests;
 
+[Trait("Lane", "Fast")]
 public class SsdAnchorsTests
 {
     private static readonly IReadOnlyList<Anchor> Anchors = SsdAnchors.FaceDetectionShortRange;

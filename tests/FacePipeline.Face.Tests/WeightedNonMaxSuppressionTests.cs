@@ -1,5 +1,6 @@
 namespace FacePipeline.Face.Tests;
 
+[Trait("Lane", "Fast")]
 public class WeightedNonMaxSuppressionTests
 {
     private static NormalizedDetection Box(float x, float y, float w, float h, float score, float kx = 0f, float ky = 0f) =>

@@ -106,6 +106,7 @@ public class CanonicalFaceMeshTests
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void A_missing_file_names_the_fetch_script()
     {
         var path = Path.Combine(Path.GetTempPath(), $"no-such-{Guid.NewGuid():N}.binarypb");

@@ -6,6 +6,7 @@ namespace FacePipeline.Geometry.Tests;
 public class ExpressionModelTests(ITestOutputHelper output)
 {
     [Fact]
+    [Trait("Lane", "Fast")]
     public void The_median_neutral_ignores_a_minority_of_expressive_frames()
     {
         var random = new Random(1);

@@ -8,6 +8,7 @@ public class OneEuroFilterTests(ITestOutputHelper output)
     private const double Fps = 30;
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void A_step_of_a_tenth_of_the_face_reaches_90_percent_within_3_frames()
     {
         var filter = new OneEuroFilter();
@@ -26,6 +27,7 @@ public class OneEuroFilterTests(ITestOutputHelper output)
     [Theory]
     [InlineData(30)]
     [InlineData(60)]
+    [Trait("Lane", "Fast")]
     public void Jitter_on_a_still_face_shrinks_at_least_2_5x(double fps)
     {
         var random = new Random(1);
@@ -50,6 +52,7 @@ public class OneEuroFilterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void A_fast_sinusoid_is_tracked_with_small_lag()
     {
         // 2 Hz, ±10% of the face size (a quick nod) at 30 fps.
@@ -87,6 +90,7 @@ public class OneEuroFilterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void The_filter_is_frame_rate_aware()
     {
         // The same motion sampled at 30 and 60 fps gives (nearly) the same curve at shared times.
@@ -106,6 +110,7 @@ public class OneEuroFilterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void Repeated_timestamps_and_resets_behave()
     {
         var filter = new OneEuroFilter();

@@ -2,6 +2,7 @@ using FacePipeline.Geometry.Tests.Support;
 
 namespace FacePipeline.Geometry.Tests;
 
+[Trait("Lane", "Fast")]
 public class WeightedProcrustesTests
 {
     [Theory]

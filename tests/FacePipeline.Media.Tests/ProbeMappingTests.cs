@@ -1,6 +1,7 @@
 namespace FacePipeline.Media.Tests;
 
 /// <summary>The ffprobe JSON -> VideoProbe mapping, on output captured from the real clips (Probes/*.json).</summary>
+[Trait("Lane", "Fast")]
 public class ProbeMappingTests
 {
     private static VideoProbe Captured(string name) =>

@@ -1,5 +1,6 @@
 namespace FacePipeline.Media.Tests;
 
+[Trait("Lane", "Fast")]
 public class RationalTests
 {
     [Fact]

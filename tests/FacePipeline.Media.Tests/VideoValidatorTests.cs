@@ -1,5 +1,6 @@
 namespace FacePipeline.Media.Tests;
 
+[Trait("Lane", "Fast")]
 public class VideoValidatorTests
 {
     private static VideoProbe Clip(TimeSpan duration, int width = 1280, int height = 720, string format = "mov,mp4,m4a,3gp,3g2,mj2", long frames = 100) =>

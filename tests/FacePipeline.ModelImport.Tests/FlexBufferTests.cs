@@ -3,6 +3,7 @@ using FacePipeline.ModelImport.Tflite;
 namespace FacePipeline.ModelImport.Tests;
 
 /// <summary>The FlexBuffers reader on hand-encoded buffers (custom_options of the real model: ImportedModelTests).</summary>
+[Trait("Lane", "Fast")]
 public sealed class FlexBufferTests
 {
     /// <summary>

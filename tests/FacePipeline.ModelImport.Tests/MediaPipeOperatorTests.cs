@@ -9,6 +9,7 @@ namespace FacePipeline.ModelImport.Tests;
 /// ONNX Runtime and compared with a closed form or with <see cref="MediaPipeReference"/> (MediaPipe's
 /// CPU kernels' formulas, written out directly in C#).
 /// </summary>
+[Trait("Lane", "Fast")]
 public sealed class MediaPipeOperatorTests
 {
     private const string L2T = "Landmarks2TransformMatrix";

@@ -3,6 +3,7 @@ using FacePipeline.Onnx;
 namespace FacePipeline.ModelImport.Tests;
 
 /// <summary>The ONNX writer on its own: what it writes loads and runs in ONNX Runtime.</summary>
+[Trait("Lane", "Fast")]
 public sealed class OnnxModelBuilderTests
 {
     [Fact]

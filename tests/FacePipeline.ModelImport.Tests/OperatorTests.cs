@@ -8,6 +8,7 @@ namespace FacePipeline.ModelImport.Tests;
 /// compared with a hand-computed or closed-form answer (TFLite semantics: NHWC, SAME padding
 /// with the odd pixel at the end, fused activations).
 /// </summary>
+[Trait("Lane", "Fast")]
 public sealed class OperatorTests
 {
     private const float Tolerance = 1e-5f;

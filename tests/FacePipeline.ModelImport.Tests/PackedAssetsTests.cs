@@ -3,6 +3,7 @@ using FacePipeline.TestSupport;
 
 namespace FacePipeline.ModelImport.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class PackedAssetsTests
 {
     // The shape of Emscripten's file packager output, as in face_mesh_solution_packed_assets_loader.js.

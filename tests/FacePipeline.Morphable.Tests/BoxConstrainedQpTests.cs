@@ -1,5 +1,6 @@
 namespace FacePipeline.Morphable.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class BoxConstrainedQpTests
 {
     [Fact]

@@ -18,6 +18,7 @@ public sealed class ExportTests(BlendshapeFixture fixture)
         "NoseSneerLeft,NoseSneerRight,TongueOut,HeadYaw,HeadPitch,HeadRoll,LeftEyeYaw,LeftEyePitch,LeftEyeRoll,RightEyeYaw,RightEyePitch,RightEyeRoll";
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void Csv_header_is_live_link_faces()
     {
         Assert.Equal(LiveLinkHeader, LiveLinkFaceCsv.Header);
@@ -39,12 +40,14 @@ public sealed class ExportTests(BlendshapeFixture fixture)
     [InlineData(25, 1, 25, "00:00:01:00.000")]
     [InlineData(25, 1, 90000, "01:00:00:00.000")]
     [InlineData(25, 1, 90061, "01:00:02:11.000")]
+    [Trait("Lane", "Fast")]
     public void Timecode_counts_frames_at_the_rounded_rate(long numerator, long denominator, long frame, string expected)
     {
         Assert.Equal(expected, LiveLinkFaceCsv.Timecode(frame, new RationalFrameRate(numerator, denominator)));
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void Timecode_writes_the_sub_frame_in_thousandths()
     {
         Assert.Equal("00:00:02:05.500", LiveLinkFaceCsv.Timecode(65, new RationalFrameRate(30), 0.5));
@@ -156,6 +159,7 @@ public sealed class ExportTests(BlendshapeFixture fixture)
     [InlineData("60000/1001", 60000, 1001, 60)]
     [InlineData("12", 12, 1, 12)]
     [InlineData("29.97", 29970, 1000, 30)]
+    [Trait("Lane", "Fast")]
     public void Frame_rates_parse_and_round_to_a_timecode_base(string text, long numerator, long denominator, int timecodeBase)
     {
         var rate = RationalFrameRate.Parse(text);

@@ -18,6 +18,7 @@ public sealed class GazeEstimatorTests(ITestOutputHelper output)
     [InlineData(0.0, 0.0, 0.0, 1.0)]
     [InlineData(0.5, -0.1, 25.0, 3.0)]
     [InlineData(-0.8, 0.2, -140.0, 0.25)]
+    [Trait("Lane", "Fast")]
     public void An_iris_placed_between_synthetic_corners_reads_its_place_at_any_roll_scale_and_position(double across, double up, double rollDegrees, double scale)
     {
         // Level eyes 30 px wide, 10 px open; each iris at `across` half-widths from the middle (+ towards the subject's
@@ -74,6 +75,7 @@ public sealed class GazeEstimatorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void Looking_to_the_subjects_left_is_out_for_the_left_eye_and_in_for_the_right_scaled_from_the_rest()
     {
         var m = GazeMapping.Default;

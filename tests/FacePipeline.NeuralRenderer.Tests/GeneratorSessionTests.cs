@@ -3,6 +3,7 @@ using TorchSharp;
 
 namespace FacePipeline.NeuralRenderer.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class GeneratorSessionTests
 {
     [Fact]

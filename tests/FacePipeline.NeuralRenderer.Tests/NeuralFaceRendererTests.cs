@@ -106,6 +106,7 @@ public class NeuralFaceRendererTests
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void The_feathered_mask_is_zero_outside_and_on_the_border_and_one_well_inside()
     {
         const int size = 32;

@@ -4,6 +4,7 @@ using TorchSharp;
 namespace FacePipeline.NeuralRenderer.Tests;
 
 /// <summary>Issue 12: libtorch's numbers on this machine, the start-up self-check and divergence.</summary>
+[Trait("Lane", "Fast")]
 public sealed class NumericsTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace FacePipeline.NeuralRenderer.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class OnnxExportTests
 {
     public static TheoryData<UpsamplingMode, GeneratorOutput, int, int, int, int> Cases => new()

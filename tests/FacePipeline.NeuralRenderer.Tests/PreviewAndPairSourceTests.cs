@@ -7,6 +7,7 @@ namespace FacePipeline.NeuralRenderer.Tests;
 public sealed class PreviewAndPairSourceTests
 {
     [Fact]
+    [Trait("Lane", "Fast")]
     public void Random_pairs_are_reproducible_and_stay_inside_their_frame_set()
     {
         int[] held = [60, 61, 62, 63, 64];
@@ -19,6 +20,7 @@ public sealed class PreviewAndPairSourceTests
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void Held_out_targets_can_take_their_sources_from_the_training_frames()
     {
         int[] held = [60, 61, 62];

@@ -5,6 +5,7 @@ using TorchSharp;
 
 namespace FacePipeline.NeuralRenderer.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class TorchSharpRuntimeTests
 {
     private static string CopiedLibTorchSharp =>

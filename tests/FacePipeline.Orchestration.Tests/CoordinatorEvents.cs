@@ -21,6 +21,10 @@ internal static class CoordinatorEvents
     public static FacesReconstructed Detected(Guid jobId, int chunk, int framesWithFaces = ChunkSize, string clip = ClipNames.Source) =>
         new(jobId, clip, chunk, ChunkSize, framesWithFaces, MediaKeys.Faces(jobId, clip, chunk));
 
+    /// <summary>The clip's 3D face sequence is built (after its last chunk).</summary>
+    public static FaceSequenceBuilt Sequenced(Guid jobId, string clip = ClipNames.Source, int frames = ChunkSize, int framesWithFaces = ChunkSize) =>
+        new(jobId, clip, MediaKeys.FaceSequence(jobId, clip), frames, framesWithFaces);
+
     /// <summary>The outbox messages of type <typeparamref name="T"/> that concern the job.</summary>
     public static async Task<List<T>> Messages<T>(JobsDbContext db, Guid jobId)
     {

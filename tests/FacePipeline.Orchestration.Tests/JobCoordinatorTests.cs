@@ -20,6 +20,17 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
             .Select(i => Task.Run(() => store.Coordinator.Handle(Detected(jobId, i), CancellationToken.None)));
         await Task.WhenAll(completions);
 
+        // The last chunk asks for the clip's 3D sequence exactly once; the job moves on when it is built (twice: redelivered).
+        await using (var before = await store.Db.CreateDbContextAsync())
+        {
+            var sequence = Assert.Single(await Messages<BuildFaceSequence>(before, jobId));
+            Assert.Equal(24, sequence.Clip.Chunks.Count);
+            Assert.Equal(MediaKeys.FaceSequence(jobId, ClipNames.Source), sequence.SequenceKey);
+            Assert.Equal(JobState.Reconstructing, (await before.Jobs.SingleAsync(j => j.Id == jobId)).State);
+        }
+
+        await Task.WhenAll(Task.Run(() => store.Coordinator.Handle(Sequenced(jobId, frames: 240), CancellationToken.None)), Task.Run(() => store.Coordinator.Handle(Sequenced(jobId, frames: 240), CancellationToken.None)));
+
         await using var db = await store.Db.CreateDbContextAsync();
         var job = await db.Jobs.Include(j => j.Stages).SingleAsync(j => j.Id == jobId);
         Assert.Equal(JobState.Rendering, job.State);
@@ -29,6 +40,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
 
         var renders = await Messages<RenderTrackOutputs>(db, jobId);
         var render = Assert.Single(renders);
+        Assert.Equal(MediaKeys.FaceSequence(jobId, ClipNames.Source), render.SequenceKey);
         Assert.Equal(Enumerable.Range(0, 24), render.Chunks.Select(c => c.Frames.Index));
         Assert.Equal(240, render.Chunks.Sum(c => c.Frames.FrameCount));
         Assert.Equal(24, (await Messages<ReconstructFaces>(db, jobId)).Count);
@@ -152,12 +164,22 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
 
         await using (var db = await store.Db.CreateDbContextAsync())
         {
+            Assert.Equal([ClipNames.Source, ClipNames.Target], (await Messages<BuildFaceSequence>(db, jobId)).Select(m => m.Clip.Clip).Order());
+            Assert.Empty(await Messages<TransferExpressions>(db, jobId)); // not before both sequences are built
+        }
+
+        await store.Coordinator.Handle(Sequenced(jobId, ClipNames.Target, frames: 20), CancellationToken.None);
+        await store.Coordinator.Handle(Sequenced(jobId, ClipNames.Source, frames: 30), CancellationToken.None);
+
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
             var job = await db.Jobs.Include(j => j.Stages).Include(j => j.Clips).SingleAsync(j => j.Id == jobId);
             Assert.Equal(JobState.Transferring, job.State);
             Assert.Equal(50, job.Stage(StageNames.Reconstruct).FramesDone);
             Assert.Equal(50, job.Stage(StageNames.Extract).FramesTotal);
             Assert.Equal(5, await db.JobChunks.CountAsync(c => c.JobId == jobId));
             var transfer = Assert.Single(await Messages<TransferExpressions>(db, jobId));
+            Assert.Equal(MediaKeys.FaceSequence(jobId, ClipNames.Target), transfer.Target.SequenceKey);
             Assert.Equal(3, transfer.Source.Chunks.Count);
             Assert.Equal(2, transfer.Target.Chunks.Count);
             Assert.Equal("actor.mov", transfer.Target.FileName);

@@ -31,11 +31,12 @@ public sealed class JobPipelineTests
 
         Assert.Equal(StageNames.Extract, pipelines.StageOf(typeof(FramesExtracted)));
         Assert.Equal(StageNames.Reconstruct, pipelines.StageOf(typeof(ReconstructFaces)));
+        Assert.Equal(StageNames.Reconstruct, pipelines.StageOf(typeof(FaceSequenceBuilt)));
         Assert.Equal(StageNames.Render, pipelines.StageOf(typeof(RenderTrackOutputs)));
         Assert.Equal(StageNames.Render, pipelines.StageOf(typeof(RetargetOutputsRendered)));
         Assert.Equal(StageNames.Train, pipelines.StageOf(typeof(ActorTrainingProgressed)));
         Assert.Equal(
-            ["ExtractFrames", "ReconstructFaces", "RenderTrackOutputs", "TransferExpressions", "RenderRetargetOutputs", "TrainActorModel"],
+            ["ExtractFrames", "ReconstructFaces", "BuildFaceSequence", "RenderTrackOutputs", "TransferExpressions", "RenderRetargetOutputs", "TrainActorModel"],
             pipelines.Commands.Select(t => t.Name));
         Assert.Equal(["ActorTrainingProgressed"], pipelines.ProgressEvents.Select(t => t.Name));
     }

@@ -96,6 +96,7 @@ public sealed class ToyJobKindTests(JobStoreFixture store) : IClassFixture<JobSt
             x.AddJobCoordinatorConsumers(Kinds);
             x.AddConsumer<StandInExtraction>();
             x.AddConsumer<StandInReconstruction>();
+            x.AddConsumer<StandInSequence>();
             x.AddConsumer<StandInLipSync>();
             x.AddConsumer<StandInRendering>();
         })
@@ -174,6 +175,12 @@ public sealed class ToyJobKindTests(JobStoreFixture store) : IClassFixture<JobSt
     {
         public Task Consume(ConsumeContext<ReconstructFaces> context) =>
             context.Publish(CoordinatorEvents.Detected(context.Message.JobId, context.Message.Chunk.Index));
+    }
+
+    public sealed class StandInSequence : IConsumer<BuildFaceSequence>
+    {
+        public Task Consume(ConsumeContext<BuildFaceSequence> context) =>
+            context.Publish(CoordinatorEvents.Sequenced(context.Message.JobId, context.Message.Clip.Clip, frames: context.Message.Clip.Video.FrameCount));
     }
 
     public sealed class StandInLipSync(LipSyncWorker worker) : IConsumer<SyncLips>

@@ -23,6 +23,9 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
             await store.Coordinator.Handle(Detected(jobId, chunk, clip: clip), CancellationToken.None);
         }
 
+        await store.Coordinator.Handle(Sequenced(jobId, "clip-2"), CancellationToken.None);
+        await store.Coordinator.Handle(Sequenced(jobId, "clip-1", frames: 20), CancellationToken.None);
+
         TrainActorModel command;
         await using (var db = await store.Db.CreateDbContextAsync())
         {
@@ -89,6 +92,7 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
         await store.Coordinator.Handle(Extracted(trainJob, 2, "clip-1"), CancellationToken.None);
         await store.Coordinator.Handle(Detected(trainJob, 0, clip: "clip-1"), CancellationToken.None);
         await store.Coordinator.Handle(Detected(trainJob, 1, framesWithFaces: 7, clip: "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Sequenced(trainJob, "clip-1", frames: 20), CancellationToken.None);
         ActorModel model;
         await using (var db = await store.Db.CreateDbContextAsync())
         {
@@ -105,6 +109,7 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
 
         await store.Coordinator.Handle(Extracted(jobId, 1), CancellationToken.None);
         await store.Coordinator.Handle(Detected(jobId, 0), CancellationToken.None);
+        await store.Coordinator.Handle(Sequenced(jobId), CancellationToken.None);
 
         await using (var db = await store.Db.CreateDbContextAsync())
         {
@@ -129,11 +134,53 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
     }
 
     [Fact]
+    public async Task An_actors_footage_tracked_before_sequences_existed_gets_its_sequence_built_by_the_retarget()
+    {
+        var (trainJob, _) = await Submit("Flo", new TrainingSettings(CropSize: 64, MaxSteps: 10), "actor.mp4");
+        await store.Coordinator.Handle(Extracted(trainJob, 1, "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Detected(trainJob, 0, clip: "clip-1"), CancellationToken.None);
+        ActorModel model;
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            model = await db.ActorModels.SingleAsync(m => m.JobId == trainJob);
+            (await db.JobClips.SingleAsync(c => c.JobId == trainJob)).SequenceKey = null; // as before the sequence step
+            await db.SaveChangesAsync();
+        }
+
+        var jobId = Guid.NewGuid();
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            await store.Submission.SubmitRetargetOntoActor(
+                db, jobId, store.TenantId, new ClipInput(ClipNames.Source, "performer.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 10),
+                model, ChunkSize, RetargetSettings.Default, CancellationToken.None);
+        }
+
+        await store.Coordinator.Handle(Extracted(jobId, 1), CancellationToken.None);
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            var borrowed = Assert.Single(await Messages<BuildFaceSequence>(db, jobId));
+            Assert.Equal(ClipNames.Target, borrowed.Clip.Clip);
+            Assert.Equal(MediaKeys.FaceSequence(jobId, ClipNames.Target), borrowed.SequenceKey);
+            Assert.Equal(MediaKeys.Faces(trainJob, "clip-1", 0), borrowed.Clip.Chunks.Single().FacesKey);
+        }
+
+        await store.Coordinator.Handle(Detected(jobId, 0), CancellationToken.None);
+        await store.Coordinator.Handle(Sequenced(jobId), CancellationToken.None);
+        await store.Coordinator.Handle(Sequenced(jobId, ClipNames.Target), CancellationToken.None);
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            Assert.Equal(2, (await Messages<BuildFaceSequence>(db, jobId)).Count);
+            Assert.Equal(JobState.Transferring, (await db.Jobs.SingleAsync(j => j.Id == jobId)).State);
+        }
+    }
+
+    [Fact]
     public async Task Cancelling_training_cancels_the_model_and_tells_the_training_service()
     {
         var (jobId, _) = await Submit("Bo", TrainingSettings.Default, "take.mp4");
         await store.Coordinator.Handle(Extracted(jobId, 1, "clip-1"), CancellationToken.None);
         await store.Coordinator.Handle(Detected(jobId, 0, clip: "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Sequenced(jobId, "clip-1"), CancellationToken.None);
 
         Assert.True(await store.Coordinator.Cancel(jobId, CancellationToken.None));
         Assert.False(await store.Coordinator.Cancel(jobId, CancellationToken.None));
@@ -167,6 +214,7 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
         var (jobId, _) = await Submit("Ed", new TrainingSettings(CropSize: 64, MaxSteps: 40), "take.mp4");
         await store.Coordinator.Handle(Extracted(jobId, 1, "clip-1"), CancellationToken.None);
         await store.Coordinator.Handle(Detected(jobId, 0, clip: "clip-1"), CancellationToken.None);
+        await store.Coordinator.Handle(Sequenced(jobId, "clip-1"), CancellationToken.None);
         TrainActorModel command;
         await using (var db = await store.Db.CreateDbContextAsync())
         {

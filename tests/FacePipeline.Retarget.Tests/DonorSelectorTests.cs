@@ -47,6 +47,7 @@ public class DonorSelectorTests
     private static FeatureOpening Open(double mouth, double eyes = 0.10) => new(mouth, eyes, eyes);
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void A_wider_wanted_mouth_takes_the_nearest_opening_from_a_tracked_frame()
     {
         FeatureOpening?[] clip = [Open(0.08), null, Open(0.30), Open(0.20), Open(0.09), Open(0.33)];
@@ -67,6 +68,7 @@ public class DonorSelectorTests
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void Untracked_frames_are_never_donors_and_ties_go_to_the_nearest_frame_in_time()
     {
         FeatureOpening?[] clip = [Open(0.25), Open(0.05), null, null, Open(0.25), Open(0.05), Open(0.25)];
@@ -82,6 +84,7 @@ public class DonorSelectorTests
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void A_more_closed_wanted_eye_takes_the_frame_whose_eye_is_closest()
     {
         FeatureOpening?[] clip =
@@ -105,6 +108,7 @@ public class DonorSelectorTests
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void Bad_arguments_are_rejected()
     {
         var selector = new DonorSelector([Open(0.1)]);

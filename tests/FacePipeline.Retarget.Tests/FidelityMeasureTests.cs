@@ -3,6 +3,7 @@ using FacePipeline.Retarget;
 
 namespace FacePipeline.Retarget.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class FidelityMeasureTests
 {
     [Fact]

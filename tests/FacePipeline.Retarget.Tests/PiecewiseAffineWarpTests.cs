@@ -2,6 +2,7 @@ using FacePipeline.Geometry;
 
 namespace FacePipeline.Retarget.Tests;
 
+[Trait("Lane", "Fast")]
 public class PiecewiseAffineWarpTests
 {
     private const int W = 64;

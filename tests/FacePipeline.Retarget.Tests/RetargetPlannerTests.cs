@@ -147,6 +147,7 @@ public sealed class RetargetPlannerTests
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
     public void Gap_filling_interpolates_short_gaps_only_between_known_frames()
     {
         double[]?[] frames = [null, [0], null, null, [3], null, null, null, null, [8], null];

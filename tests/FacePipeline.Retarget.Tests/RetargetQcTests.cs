@@ -3,6 +3,7 @@ using static FacePipeline.Retarget.RetargetQc;
 
 namespace FacePipeline.Retarget.Tests;
 
+[Trait("Lane", "Fast")]
 public sealed class RetargetQcTests
 {
     private const int Frames = 100;

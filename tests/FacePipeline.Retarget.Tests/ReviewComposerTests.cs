@@ -2,6 +2,7 @@ using static FacePipeline.Retarget.Tests.FaceImages;
 
 namespace FacePipeline.Retarget.Tests;
 
+[Trait("Lane", "Fast")]
 public class ReviewComposerTests
 {
     [Fact]

@@ -15,9 +15,20 @@ public static class IngestApi
 {
     public static WebApplicationBuilder AddIngestApi(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<IngestOptions>(builder.Configuration.GetSection(IngestOptions.Section));
-        var maxUpload = builder.Configuration.GetSection(IngestOptions.Section).Get<IngestOptions>()?.MaxUploadBytes ?? new IngestOptions().MaxUploadBytes;
-        builder.Services.Configure<KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = maxUpload + (1 << 20));
+        // Bound and checked at start-up: a wrong value stops the service with the setting's name.
+        FacePipeline.ServiceDefaults.ValidatedOptions.AddValidatedOptions<IngestOptions>(builder.Services, IngestOptions.Section);
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<IngestOptions>>((k, ingest) =>
+        {
+            try
+            {
+                k.Limits.MaxRequestBodySize = ingest.Value.MaxUploadBytes + (1 << 20);
+            }
+            catch (Exception error) when (error is OptionsValidationException or InvalidOperationException)
+            {
+                // Kestrel is configured while the application is built, before the start-up checks, which refuse these
+                // settings with their reason: the service never listens with them.
+            }
+        });
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();

@@ -1,4 +1,8 @@
 namespace FacePipeline.Contracts;
 
 /// <summary>One reconstructed clip of a job: its video facts, frames and face records, by reference.</summary>
-public sealed record ClipTrack(string Clip, string FileName, VideoInfo Video, IReadOnlyList<TrackChunk> Chunks, string TimelineKey, string? AudioKey);
+/// <param name="SequenceKey">
+/// The clip's 3D face sequence (<see cref="BuildFaceSequence"/>), built once by the reconstruction service; null only for
+/// a clip whose sequence was never built (a tool running the stages by hand): the stage then builds it from the chunks.
+/// </param>
+public sealed record ClipTrack(string Clip, string FileName, VideoInfo Video, IReadOnlyList<TrackChunk> Chunks, string TimelineKey, string? AudioKey, string? SequenceKey = null);

@@ -22,7 +22,7 @@ public sealed class JobPipeline
 
         Require(steps.Select(s => s.Name), "stage name");
         Require(steps.Select(s => s.RunningState.ToString()), "running state");
-        Require(steps.Select(s => s.Command.FullName!).Concat(steps.Select(s => s.Completion.FullName!)).Concat(steps.Where(s => s.Progress is not null).Select(s => s.Progress!.FullName!)), "message type");
+        Require(steps.SelectMany(s => s.Commands.Concat(s.Completions)).Concat(steps.Select(s => s.Progress).OfType<Type>()).Select(t => t.FullName!), "message type");
         Require(outputs.Select(o => o.Name), "output");
         if (steps.Any(s => JobStates.IsTerminal(s.RunningState)))
         {
@@ -69,7 +69,7 @@ public sealed class JobPipeline
     public PipelineStep? StepRunningIn(JobState state) => Steps.FirstOrDefault(s => s.RunningState == state);
 
     /// <summary>The step that <paramref name="eventType"/> reports (as its completion or progress), if any.</summary>
-    public PipelineStep? StepReportedBy(Type eventType) => Steps.FirstOrDefault(s => s.Completion == eventType || s.Progress == eventType);
+    public PipelineStep? StepReportedBy(Type eventType) => Steps.FirstOrDefault(s => s.Completions.Contains(eventType) || s.Progress == eventType);
 
     public PipelineStep? Step(string name) => Steps.FirstOrDefault(s => s.Name == name);
 

@@ -65,7 +65,7 @@ public sealed class JobPipelines
         {
             foreach (var step in pipeline.Steps)
             {
-                foreach (var type in new[] { step.Command, step.Completion, step.Progress }.OfType<Type>())
+                foreach (var type in step.Commands.Concat(step.Completions).Append(step.Progress).OfType<Type>())
                 {
                     if (_stageOfMessage.TryGetValue(type, out var stage) && stage != step.Name)
                     {
@@ -87,10 +87,10 @@ public sealed class JobPipelines
     public bool Declares(string kind) => _byKind.ContainsKey(kind);
 
     /// <summary>Every command the steps send.</summary>
-    public IEnumerable<Type> Commands => Kinds.SelectMany(p => p.Steps).Select(s => s.Command).Distinct();
+    public IEnumerable<Type> Commands => Kinds.SelectMany(p => p.Steps).SelectMany(s => s.Commands).Distinct();
 
     /// <summary>Every event that completes a step's work.</summary>
-    public IEnumerable<Type> Completions => Kinds.SelectMany(p => p.Steps).Select(s => s.Completion).Distinct();
+    public IEnumerable<Type> Completions => Kinds.SelectMany(p => p.Steps).SelectMany(s => s.Completions).Distinct();
 
     /// <summary>Every advisory progress event.</summary>
     public IEnumerable<Type> ProgressEvents => Kinds.SelectMany(p => p.Steps).Select(s => s.Progress).OfType<Type>().Distinct();

@@ -32,11 +32,11 @@ public abstract class PipelineStep
     /// <summary>What the stage's progress counts ("frames", "steps").</summary>
     public virtual string Unit => ProgressUnits.Frames;
 
-    /// <summary>The command the step sends to its service.</summary>
-    public abstract Type Command { get; }
+    /// <summary>The commands the step sends to its services (most steps: one kind of command).</summary>
+    public abstract IReadOnlyList<Type> Commands { get; }
 
-    /// <summary>The event that reports the step's work (once per command).</summary>
-    public abstract Type Completion { get; }
+    /// <summary>The events that report the step's work, one per command sent.</summary>
+    public abstract IReadOnlyList<Type> Completions { get; }
 
     /// <summary>
     /// An advisory progress event, or null. Progress never fails a job: a report that cannot be recorded is dropped
@@ -76,14 +76,21 @@ public abstract class PipelineStep<TCommand, TEvent> : PipelineStep
     where TCommand : class, IJobMessage
     where TEvent : class, IJobMessage
 {
-    public sealed override Type Command => typeof(TCommand);
+    /// <summary><typeparamref name="TCommand"/>, and any follow-up command of the same stage.</summary>
+    public override IReadOnlyList<Type> Commands => [typeof(TCommand)];
 
-    public sealed override Type Completion => typeof(TEvent);
+    /// <summary><typeparamref name="TEvent"/>, and the follow-up command's event.</summary>
+    public override IReadOnlyList<Type> Completions => [typeof(TEvent)];
 
-    public sealed override Task<StepOutcome> Complete(StepContext context, object message) => Complete(context, (TEvent)message);
+    public sealed override Task<StepOutcome> Complete(StepContext context, object message) =>
+        message is TEvent done ? Complete(context, done) : CompleteFollowUp(context, message);
 
     /// <inheritdoc cref="PipelineStep.Complete(StepContext, object)"/>
     protected abstract Task<StepOutcome> Complete(StepContext context, TEvent message);
+
+    /// <summary>The event of a follow-up command the step declares in <see cref="Completions"/>.</summary>
+    protected virtual Task<StepOutcome> CompleteFollowUp(StepContext context, object message) =>
+        throw new InvalidOperationException($"Step '{Name}' declares no follow-up event {message.GetType().Name}.");
 }
 
 /// <summary>The units a stage's progress counts.</summary>

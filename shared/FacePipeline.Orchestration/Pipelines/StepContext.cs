@@ -95,7 +95,8 @@ public sealed class StepContext
             video,
             [.. chunks.Where(c => c.Clip == name).OrderBy(c => c.Index).Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount, c.FramesKey), c.FacesKey))],
             clip.TimelineKey!,
-            clip.AudioKey);
+            clip.AudioKey,
+            clip.SequenceKey);
     }
 
     /// <summary>Marks a stage running from now.</summary>

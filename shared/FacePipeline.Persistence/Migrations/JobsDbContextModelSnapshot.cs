@@ -311,6 +311,9 @@ namespace FacePipeline.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("SequenceKey")
+                        .HasColumnType("text");
+
                     b.Property<string>("TimelineKey")
                         .HasColumnType("text");
 

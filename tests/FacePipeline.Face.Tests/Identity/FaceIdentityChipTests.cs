@@ -1,6 +1,7 @@
 namespace FacePipeline.Face.Tests.Identity;
 
 /// <summary>The chip geometry and the distance, without the model.</summary>
+[Trait("Lane", "Fast")]
 public sealed class FaceIdentityChipTests
 {
     private const int Size = FaceIdentityChip.Size;

@@ -4,6 +4,7 @@ using FacePipeline.ModelImport.FaceApi;
 namespace FacePipeline.ModelImport.Tests.FaceApi;
 
 /// <summary>The TFJS manifest reader on small manifests built in memory.</summary>
+[Trait("Lane", "Fast")]
 public sealed class TfjsWeightsTests
 {
     [Fact]

@@ -4,9 +4,11 @@ using FacePipeline.Persistence;
 namespace FacePipeline.Orchestration.Pipelines.Steps;
 
 /// <summary>
-/// reconstruct: every chunk of every clip is tracked (one <see cref="ReconstructFaces"/> per chunk, fanned out to
-/// the reconstruction workers); the step is done when every frame of every clip is. A clip with no face anywhere
-/// fails the job (<see cref="FailureCodes.NoFace"/>).
+/// reconstruct, in the reconstruction service: every chunk of every clip is tracked (one <see cref="ReconstructFaces"/>
+/// per chunk, fanned out to the workers); once a clip's chunks are all tracked, its 3D face sequence is built from them
+/// (one <see cref="BuildFaceSequence"/> per clip). The step is done when every clip has its sequence. A clip with no
+/// face anywhere fails the job when its last chunk is tracked (<see cref="FailureCodes.NoFace"/>), before any sequence
+/// is built or anything transferred or rendered.
 /// </summary>
 public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesReconstructed>
 {
@@ -14,7 +16,11 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
 
     public override JobState RunningState => JobState.Reconstructing;
 
-    /// <summary>Sends every chunk not reconstructed yet (for a kind whose step before this one does not feed it clip by clip).</summary>
+    public override IReadOnlyList<Type> Commands => [typeof(ReconstructFaces), typeof(BuildFaceSequence)];
+
+    public override IReadOnlyList<Type> Completions => [typeof(FacesReconstructed), typeof(FaceSequenceBuilt)];
+
+    /// <summary>Sends every chunk not tracked yet, and every sequence not built yet (for a kind whose step before this one does not feed it clip by clip).</summary>
     public override async Task Start(StepContext context)
     {
         var stage = context.Run(Name);
@@ -26,10 +32,15 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
             context.Send(ReconstructCommand(
                 context.Job, context.Job.Clips.Single(c => c.Name == chunk.Clip), new FrameChunk(chunk.Index, chunk.FirstFrame, chunk.FrameCount, chunk.FramesKey), chunk.FacesKey));
         }
+
+        await BuildMissingSequences(context, borrowedOnly: false);
     }
 
-    /// <summary>One clip is extracted: its chunks are tracked now, while the job's other clips may still be extracting.</summary>
-    public Task StartClip(StepContext context, FramesExtracted extracted)
+    /// <summary>
+    /// One clip is extracted: its chunks are tracked now, while the job's other clips may still be extracting. A clip the
+    /// job took already tracked (an actor's footage, by reference) whose sequence is missing gets it built now.
+    /// </summary>
+    public async Task StartClip(StepContext context, FramesExtracted extracted)
     {
         var stage = context.Run(Name);
         stage.FramesTotal += extracted.Video.FrameCount;
@@ -39,12 +50,13 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
             context.Send(ReconstructCommand(context.Job, clip, chunk, MediaKeys.Faces(context.Job.Id, clip.Name, chunk.Index)));
         }
 
-        return Task.CompletedTask;
+        await BuildMissingSequences(context, borrowedOnly: true);
     }
 
     protected override async Task<StepOutcome> Complete(StepContext context, FacesReconstructed message)
     {
-        var chunk = (await context.Chunks()).SingleOrDefault(c => c.Clip == message.Clip && c.Index == message.ChunkIndex);
+        var chunks = await context.Chunks();
+        var chunk = chunks.SingleOrDefault(c => c.Clip == message.Clip && c.Index == message.ChunkIndex);
         if (chunk is null || chunk.Reconstructed)
         {
             return StepOutcome.Stale; // a redelivered result: already counted
@@ -54,32 +66,70 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
         chunk.FramesWithFaces = message.FramesWithFaces;
         chunk.ReconstructedAt = context.Now;
         context.Stage(Name).FramesDone += chunk.FrameCount;
+        var clip = context.Job.Clips.Single(c => c.Name == message.Clip);
+        var clipChunks = chunks.Where(c => c.Clip == clip.Name).ToList();
+        if (clip.Extracted && clipChunks.All(c => c.Reconstructed) && !HasNoFace(context, clip, clipChunks))
+        {
+            await SendSequence(context, clip); // the clip's last chunk: exactly once, since each chunk is counted once
+        }
+
+        return StepOutcome.Progressed;
+    }
+
+    protected override async Task<StepOutcome> CompleteFollowUp(StepContext context, object message)
+    {
+        var built = (FaceSequenceBuilt)message;
+        var clip = context.Job.Clips.FirstOrDefault(c => c.Name == built.Clip);
+        if (clip is null || clip.SequenceKey is not null)
+        {
+            return StepOutcome.Stale;
+        }
+
+        clip.SequenceKey = built.SequenceKey;
         return await IsDone(context) ? StepOutcome.Done : StepOutcome.Progressed;
     }
 
-    public override Task<bool> IsDone(StepContext context)
-    {
-        var stage = context.Stage(Name);
-        return Task.FromResult(context.Job.Clips.All(c => c.Extracted) && stage.FramesDone >= stage.FramesTotal);
-    }
+    public override Task<bool> IsDone(StepContext context) =>
+        Task.FromResult(context.Job.Clips.All(c => c.Extracted && c.SequenceKey is not null));
 
     /// <summary>A clip without a face anywhere cannot go further: the job fails with which clip and why.</summary>
-    public override async Task Finish(StepContext context)
+    private static bool HasNoFace(StepContext context, JobClip clip, IEnumerable<JobChunk> clipChunks)
     {
-        var job = context.Job;
-        var chunks = await context.Chunks();
-        foreach (var clip in job.Clips.OrderBy(c => c.Name == ClipNames.Source ? 0 : 1).ThenBy(c => c.Name, StringComparer.Ordinal))
+        if (clipChunks.Sum(c => c.FramesWithFaces) > 0)
         {
-            if (chunks.Where(c => c.Clip == clip.Name).Sum(c => c.FramesWithFaces) == 0)
+            return false;
+        }
+
+        var job = context.Job;
+        var which = job.Clips.Count == 1 ? "the clip"
+            : job.Kind == JobKinds.TrainActor ? $"the actor's clip '{clip.InputFileName}'"
+            : $"the {clip.Name} clip '{clip.InputFileName}'";
+        context.Fail(StageNames.Reconstruct, FailureCodes.NoFace, $"No face found in {which} ({clip.FrameCount} frames). The face must be visible and reasonably large (at least about a tenth of the frame).");
+        return true;
+    }
+
+    /// <summary>
+    /// Clips extracted and tracked whose sequence was never built; with <paramref name="borrowedOnly"/>, only clips another
+    /// job tracked (their records live under that job's keys: an actor's footage, by reference), since this job's own
+    /// clips get theirs when their last chunk is tracked.
+    /// </summary>
+    private async Task BuildMissingSequences(StepContext context, bool borrowedOnly)
+    {
+        var chunks = await context.Chunks();
+        var ownPrefix = MediaKeys.JobPrefix(context.Job.Id) + "/";
+        foreach (var clip in context.Job.Clips.Where(c => c.Extracted && c.SequenceKey is null))
+        {
+            var clipChunks = chunks.Where(c => c.Clip == clip.Name).ToList();
+            if (clipChunks.Count > 0 && clipChunks.All(c => c.Reconstructed)
+                && (!borrowedOnly || clipChunks.All(c => !c.FacesKey.StartsWith(ownPrefix, StringComparison.Ordinal))))
             {
-                var which = job.Clips.Count == 1 ? "the clip"
-                    : job.Kind == JobKinds.TrainActor ? $"the actor's clip '{clip.InputFileName}'"
-                    : $"the {clip.Name} clip '{clip.InputFileName}'";
-                context.Fail(Name, FailureCodes.NoFace, $"No face found in {which} ({clip.FrameCount} frames). The face must be visible and reasonably large (at least about a tenth of the frame).");
-                return;
+                await SendSequence(context, clip);
             }
         }
     }
+
+    private static async Task SendSequence(StepContext context, JobClip clip) =>
+        context.Send(new BuildFaceSequence(context.Job.Id, await context.ClipTrack(clip.Name), context.Job.NeutralFrame, MediaKeys.FaceSequence(context.Job.Id, clip.Name)));
 
     private static ReconstructFaces ReconstructCommand(Job job, JobClip clip, FrameChunk chunk, string facesKey) => new(
         job.Id,

@@ -26,7 +26,8 @@ public sealed class RenderTrackOutputsStep : PipelineStep<RenderTrackOutputs, Tr
             MediaKeys.Output(job.Id, OutputNames.QcClip),
             MediaKeys.Output(job.Id, OutputNames.Tracking),
             MediaKeys.Output(job.Id, OutputNames.TrackingBinary),
-            job.NeutralFrame));
+            job.NeutralFrame,
+            source.SequenceKey));
     }
 
     protected override Task<StepOutcome> Complete(StepContext context, TrackOutputsRendered message)
