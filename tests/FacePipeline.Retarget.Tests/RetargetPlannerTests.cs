@@ -119,7 +119,7 @@ public sealed class RetargetPlannerTests
     {
         var clip = Talking(10, Pal, lost: f => f == 3) with { NeutralFrame = 3 };
 
-        var error = Assert.Throws<ArgumentException>(() => new RetargetPlanner(TestMesh.Canonical).Plan(clip, Talking(10, Pal), RetargetPlanOptions.Default));
+        var error = Assert.Throws<RetargetInputException>(() => new RetargetPlanner(TestMesh.Canonical).Plan(clip, Talking(10, Pal), RetargetPlanOptions.Default));
         Assert.Contains("source's neutral frame 3", error.Message, StringComparison.Ordinal);
     }
 
