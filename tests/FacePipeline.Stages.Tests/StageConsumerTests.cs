@@ -7,7 +7,11 @@ using Microsoft.Extensions.Logging;
 
 namespace FacePipeline.Stages.Tests;
 
-/// <summary>The ceremony every stage consumer shares, and the failure taxonomy it applies, in the in-memory harness.</summary>
+/// <summary>
+/// The ceremony every stage consumer shares, and the failure taxonomy it applies, in the in-memory harness.
+/// Waits are for the command's consume to finish (with a generous inactivity window, so a loaded machine cannot end the
+/// wait before the message is even received); what must not have been published is then read from what was recorded.
+/// </summary>
 public sealed class StageConsumerTests
 {
     [Fact]
@@ -19,8 +23,9 @@ public sealed class StageConsumerTests
 
         await harness.Bus.Publish(new DoWork(jobId, "ok"));
 
-        Assert.True(await harness.Published.Any<Done>(m => m.Context.Message.JobId == jobId));
-        Assert.False(await harness.Published.Any<StageFailed>());
+        Assert.True(await harness.Consumed.Any<DoWork>(m => m.Context.Message.JobId == jobId));
+        Assert.True(await Recorded<Done>(harness, m => m.JobId == jobId));
+        Assert.False(await Recorded<StageFailed>(harness));
     }
 
     [Fact]
@@ -32,11 +37,12 @@ public sealed class StageConsumerTests
 
         await harness.Bus.Publish(new DoWork(jobId, "bad"));
 
-        Assert.True(await harness.Published.Any<StageFailed>(m => m.Context.Message.JobId == jobId));
-        var failed = harness.Published.Select<StageFailed>().Single().Context.Message;
+        Assert.True(await harness.Consumed.Any<DoWork>(m => m.Context.Message.JobId == jobId));
+        Assert.True(await Recorded<StageFailed>(harness, m => m.JobId == jobId));
+        var failed = (await RecordedMessages<StageFailed>(harness)).Single();
         Assert.Equal((FailureCodes.BadSettings, "toy", "The neutral frame 900 is beyond the clip's 120 frames."), (failed.Code, failed.Stage, failed.Reason));
-        Assert.False(await harness.Published.Any<Fault<DoWork>>());
-        Assert.False(await harness.Published.Any<Done>());
+        Assert.False(await Recorded<Fault<DoWork>>(harness));
+        Assert.False(await Recorded<Done>(harness));
     }
 
     [Theory]
@@ -52,8 +58,8 @@ public sealed class StageConsumerTests
         await harness.Bus.Publish(new DoWork(jobId, "bug"));
 
         Assert.True(await harness.Published.Any<Fault<DoWork>>(m => m.Context.Message.Message.JobId == jobId));
-        Assert.Equal(exception.FullName, harness.Published.Select<Fault<DoWork>>().Single().Context.Message.Exceptions.Single().ExceptionType);
-        Assert.False(await harness.Published.Any<StageFailed>()); // never blamed on the studio
+        Assert.Equal(exception.FullName, (await RecordedMessages<Fault<DoWork>>(harness)).Single().Exceptions.Single().ExceptionType);
+        Assert.False(await Recorded<StageFailed>(harness)); // never blamed on the studio
     }
 
     [Fact]
@@ -65,9 +71,9 @@ public sealed class StageConsumerTests
         await harness.Bus.Publish(new DoWork(Guid.NewGuid(), "cancelled"));
 
         Assert.True(await harness.Consumed.Any<DoWork>());
-        Assert.False(await harness.Published.Any<Done>());
-        Assert.False(await harness.Published.Any<StageFailed>());
-        Assert.False(await harness.Published.Any<Fault<DoWork>>());
+        Assert.False(await Recorded<Done>(harness));
+        Assert.False(await Recorded<StageFailed>(harness));
+        Assert.False(await Recorded<Fault<DoWork>>(harness));
     }
 
     [Fact]
@@ -83,11 +89,34 @@ public sealed class StageConsumerTests
         var provider = new ServiceCollection()
             .AddLogging()
             .AddSingleton(new ToyStage(run))
-            .AddMassTransitTestHarness(x => x.AddConsumer<ToyStageConsumer>())
+            .AddMassTransitTestHarness(x =>
+            {
+                x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(2), testInactivityTimeout: TimeSpan.FromSeconds(20));
+                x.AddConsumer<ToyStageConsumer>();
+            })
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         return (harness, provider);
+    }
+
+    /// <summary>Whether a message of the type (matching the filter) was already published: no waiting.</summary>
+    private static async Task<bool> Recorded<T>(ITestHarness harness, Func<T, bool>? filter = null)
+        where T : class => (await RecordedMessages<T>(harness)).Any(m => filter is null || filter(m));
+
+    /// <summary>The messages of the type published so far: no waiting for more.</summary>
+    private static async Task<List<T>> RecordedMessages<T>(ITestHarness harness)
+        where T : class
+    {
+        using var now = new CancellationTokenSource();
+        await now.CancelAsync();
+        var messages = new List<T>();
+        await foreach (var published in harness.Published.SelectAsync<T>(now.Token))
+        {
+            messages.Add(published.Context.Message);
+        }
+
+        return messages;
     }
 
     public sealed record DoWork(Guid JobId, string What) : IJobMessage;
