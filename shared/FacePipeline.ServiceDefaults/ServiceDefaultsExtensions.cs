@@ -82,12 +82,26 @@ public static class ServiceDefaultsExtensions
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
                 cfg.UseConsumeFilter(typeof(JobContextFilter<>), context);
-                cfg.UseMessageRetry(r => r.Intervals(200, 1000, 3000));
+                cfg.UseMessageRetry(ConsumeRetry);
                 cfg.Publish<Contracts.IJobMessage>(p => p.Exclude = true); // a marker, not a topic
                 cfg.ConfigureEndpoints(context);
             });
         });
         return services;
+    }
+
+    /// <summary>
+    /// In-process retry for a consume that throws: exponential back-off (0.2 s doubling to 5 s, four retries) for
+    /// transient faults. The studio's input (<see cref="Contracts.JobInputException"/>) and a declared server fault
+    /// (<see cref="Contracts.ServerFaultException"/>: a missing model, a broken install) are not retried: the same
+    /// message would fail the same way, so the job fails at once with its code.
+    /// </summary>
+    public static void ConsumeRetry(IRetryConfigurator retry)
+    {
+        ArgumentNullException.ThrowIfNull(retry);
+        retry.Exponential(4, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(400));
+        retry.Ignore<Contracts.JobInputException>();
+        retry.Ignore<Contracts.ServerFaultException>();
     }
 
     /// <summary>/health/live (the process answers) and /health/ready (its dependencies answer).</summary>

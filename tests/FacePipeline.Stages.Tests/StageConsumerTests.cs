@@ -62,6 +62,30 @@ public sealed class StageConsumerTests
         Assert.False(await Recorded<StageFailed>(harness)); // never blamed on the studio
     }
 
+    [Theory]
+    [InlineData(typeof(InvalidOperationException), 5)] // transient until proven otherwise: four retries
+    [InlineData(typeof(ServerFaultException), 1)] // a broken install fails the same way again
+    [InlineData(typeof(JobInputException), 1)] // the studio's input: never retried
+    public async Task The_services_retry_policy_retries_only_what_can_heal(Type exception, int attempts)
+    {
+        var tried = 0;
+        var (harness, provider) = await Start(
+            _ =>
+            {
+                Interlocked.Increment(ref tried);
+                throw exception == typeof(JobInputException)
+                    ? new JobInputException(FailureCodes.BadSettings, "The neutral frame 900 is beyond the clip's 120 frames.")
+                    : (Exception)Activator.CreateInstance(exception, "a fault")!;
+            },
+            withServiceRetry: true);
+        await using var _ = provider;
+
+        await harness.Bus.Publish(new DoWork(Guid.NewGuid(), "retry"));
+
+        Assert.True(await harness.Consumed.Any<DoWork>());
+        Assert.Equal(attempts, tried);
+    }
+
     [Fact]
     public async Task A_stage_with_nothing_to_report_publishes_nothing()
     {
@@ -84,7 +108,7 @@ public sealed class StageConsumerTests
         Assert.Throws<ArgumentException>(() => new JobInputException(FailureCodes.Internal, "x"));
     }
 
-    private static async Task<(ITestHarness Harness, ServiceProvider Provider)> Start(Func<DoWork, Task<Done?>> run)
+    private static async Task<(ITestHarness Harness, ServiceProvider Provider)> Start(Func<DoWork, Task<Done?>> run, bool withServiceRetry = false)
     {
         var provider = new ServiceCollection()
             .AddLogging()
@@ -93,6 +117,14 @@ public sealed class StageConsumerTests
             {
                 x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(2), testInactivityTimeout: TimeSpan.FromSeconds(20));
                 x.AddConsumer<ToyStageConsumer>();
+                if (withServiceRetry)
+                {
+                    x.UsingInMemory((context, cfg) =>
+                    {
+                        cfg.UseMessageRetry(ServiceDefaultsExtensions.ConsumeRetry); // what every service's bus uses
+                        cfg.ConfigureEndpoints(context);
+                    });
+                }
             })
             .BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
