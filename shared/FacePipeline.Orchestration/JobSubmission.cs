@@ -217,6 +217,7 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
         }
 
         job.State = pipeline.InitialState;
+        job.ChunkSize = chunkSize;
         db.Jobs.Add(job);
         var context = new StepContext(db, job, pipeline, now, cancellationToken, (_, stage, _, reason) => throw new InvalidOperationException($"A new job cannot fail in {stage}: {reason}"))
         {

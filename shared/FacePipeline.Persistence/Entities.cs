@@ -80,8 +80,17 @@ public sealed class Job
     public string? FailureCorrelationId { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the job last changed: a step's result or progress, a re-send. The watchdog measures stalls from it.</summary>
     public DateTimeOffset UpdatedAt { get; set; }
+
     public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>Frames per chunk, as the studio asked (a re-sent extraction cuts the same chunks); null for older jobs.</summary>
+    public int? ChunkSize { get; set; }
+
+    /// <summary>How many times the watchdog re-sent the current step's outstanding commands with no progress since.</summary>
+    public int StallResends { get; set; }
 
     public int? Width { get; set; }
     public int? Height { get; set; }

@@ -36,6 +36,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.Property(j => j.FailureCorrelationId).HasMaxLength(64);
             e.Property(j => j.Version).IsRowVersion();
             e.HasIndex(j => new { j.TenantId, j.CreatedAt });
+            e.HasIndex(j => new { j.State, j.UpdatedAt }); // the watchdog's scan of running jobs
             e.HasOne<Tenant>().WithMany().HasForeignKey(j => j.TenantId);
             e.HasMany(j => j.Stages).WithOne().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(j => j.Chunks).WithOne().HasForeignKey(c => c.JobId).OnDelete(DeleteBehavior.Cascade);

@@ -123,6 +123,9 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<string>("AudioKey")
                         .HasColumnType("text");
 
+                    b.Property<int?>("ChunkSize")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -190,6 +193,9 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<string>("Settings")
                         .HasColumnType("jsonb");
 
+                    b.Property<int>("StallResends")
+                        .HasColumnType("integer");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -216,6 +222,8 @@ namespace FacePipeline.Persistence.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("ActorId");
+
+                    b.HasIndex("State", "UpdatedAt");
 
                     b.HasIndex("TenantId", "CreatedAt");
 
