@@ -1,5 +1,6 @@
 using FacePipeline.Contracts;
 using FacePipeline.Orchestration.Pipelines;
+using FacePipeline.Orchestration.Watchdog;
 using FacePipeline.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,9 @@ public sealed class JobCoordinator(
     ILogger<JobCoordinator> logger)
 {
     private const int MaxConcurrencyRetries = 50;
+
+    /// <summary>Frames per chunk of jobs submitted before the job kept its chunk size (Ingest's default).</summary>
+    private const int DefaultChunkSize = 64;
 
     public JobPipelines Pipelines => pipelines;
 
@@ -45,6 +49,11 @@ public sealed class JobCoordinator(
             }
 
             var outcome = step.Progress == typeof(TEvent) ? await step.Report(context, message) : await step.Complete(context, message);
+            if (outcome != StepOutcome.Stale)
+            {
+                context.Job.StallResends = 0; // the stage moves: whatever the watchdog re-sent, it is no longer stalled
+            }
+
             if (outcome == StepOutcome.Done)
             {
                 await Advance(context, step);
@@ -80,6 +89,77 @@ public sealed class JobCoordinator(
         });
         return cancelled;
     }
+
+    /// <summary>
+    /// The watchdog's round: every running job whose current stage made no progress for longer than
+    /// <see cref="WatchdogOptions.StallLimit"/> gets the stage's outstanding commands re-sent (the step's
+    /// <see cref="PipelineStep.Start"/>, which sends only what is not done), or, after
+    /// <see cref="WatchdogOptions.MaxResends"/> re-sends without progress, fails as a server fault. Returns the jobs acted on.
+    /// </summary>
+    public async Task<int> ResendStalledJobs(WatchdogOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var quietSince = clock.GetUtcNow() - options.StallAfter;
+        List<Guid> candidates;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            candidates = await db.Jobs
+                .Where(j => j.State != JobState.Completed && j.State != JobState.Failed && j.State != JobState.Cancelled && j.UpdatedAt < quietSince)
+                .OrderBy(j => j.UpdatedAt)
+                .Select(j => j.Id)
+                .Take(500)
+                .ToListAsync(cancellationToken);
+        }
+
+        var acted = 0;
+        foreach (var jobId in candidates)
+        {
+            var resent = false;
+            await UpdateJob(jobId, cancellationToken, async context =>
+            {
+                resent = await ResendIfStalled(context, options);
+                return resent;
+            });
+            acted += resent ? 1 : 0;
+        }
+
+        return acted;
+    }
+
+    private async Task<bool> ResendIfStalled(StepContext context, WatchdogOptions options)
+    {
+        var job = context.Job;
+        var step = context.Pipeline.StepRunningIn(job.State);
+        if (job.IsTerminal || step is null)
+        {
+            return false;
+        }
+
+        var stage = context.Stage(step.Name);
+        var quiet = context.Now - job.UpdatedAt;
+        var limit = options.StallLimit(stage.FramesTotal - stage.FramesDone);
+        if (quiet < limit)
+        {
+            return false;
+        }
+
+        if (job.StallResends >= options.MaxResends)
+        {
+            var reason = $"The {step.Name} stage made no progress for {Minutes(quiet)}, even after its work was sent again {job.StallResends} times. "
+                + "This is a fault of the server, not of your footage: resubmit the job, and if it stalls again report the job id.";
+            return FailJob(context, step.Name, FailureCodes.Internal, reason, $"stalled-{job.Id:N}");
+        }
+
+        job.StallResends++;
+        logger.LogWarning(
+            "Job {JobId}: the {Stage} stage made no progress for {Quiet} ({Done}/{Total} {Unit}); re-sending its outstanding work (re-send {Resend} of {MaxResends})",
+            job.Id, step.Name, Minutes(quiet), stage.FramesDone, stage.FramesTotal, step.Unit, job.StallResends, options.MaxResends);
+        await step.Start(context);
+        return true;
+    }
+
+    private static string Minutes(TimeSpan span) =>
+        span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0} min" : $"{span.TotalSeconds:0} s";
 
     /// <summary>
     /// The job's current step is done: it checks its result, the job moves to the next step, which starts (or, when it
@@ -178,7 +258,10 @@ public sealed class JobCoordinator(
                 return;
             }
 
-            var context = new StepContext(db, job, pipelines.For(job.Kind), clock.GetUtcNow(), cancellationToken, (c, stage, code, reason) => FailJob(c, stage, code, reason, null));
+            var context = new StepContext(db, job, pipelines.For(job.Kind), clock.GetUtcNow(), cancellationToken, (c, stage, code, reason) => FailJob(c, stage, code, reason, null))
+            {
+                ChunkSize = job.ChunkSize ?? DefaultChunkSize, // a re-sent extraction cuts the chunks the studio asked for
+            };
             var before = job.State;
             if (!await change(context))
             {

@@ -1,22 +1,29 @@
+using FacePipeline.Orchestration.DeadLetters;
 using FacePipeline.Orchestration.Pipelines;
+using FacePipeline.Orchestration.Watchdog;
+using FacePipeline.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace FacePipeline.Orchestration;
 
 public static class OrchestrationSetup
 {
     /// <summary>
-    /// The coordinator, submission and outbox services (not the consumers: see <see cref="AddJobCoordinatorConsumers"/>).
-    /// The outbox's <see cref="OutboxOptions"/> come from the configuration section "Outbox" and are validated at start-up.
+    /// The coordinator, submission and outbox services, the job watchdog and the dead-letter monitor (not the consumers:
+    /// see <see cref="AddJobCoordinatorConsumers"/>). Their options (sections "Outbox", "Watchdog", "DeadLetters") are
+    /// validated at start-up.
     /// </summary>
     public static IServiceCollection AddJobOrchestration(this IServiceCollection services)
     {
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<OutboxOptions>()
-            .BindConfiguration(OutboxOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedOptions<OutboxOptions>(OutboxOptions.Section);
+        services.AddValidatedOptions<WatchdogOptions>(WatchdogOptions.Section);
+        services.AddValidatedOptions<DeadLetterOptions>(DeadLetterOptions.Section);
+        services.AddHostedService<JobWatchdog>();
+        services.AddSingleton(sp => new DeadLetterQueues(sp.GetRequiredService<IOptions<RabbitMqOptions>>().Value));
+        services.AddHostedService<DeadLetterMonitor>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton(JobPipelines.Default);
         services.AddSingleton<JobCoordinator>();
@@ -43,6 +50,6 @@ public static class OrchestrationSetup
             bus.AddConsumer(typeof(StepFaultConsumer<>).MakeGenericType(message), typeof(StepFaultConsumerDefinition<>).MakeGenericType(message));
         }
 
-        bus.AddConsumer<StageFailedConsumer>();
+        bus.AddConsumer<StageFailedConsumer, StageFailedConsumerDefinition>();
     }
 }

@@ -94,7 +94,8 @@ public static class ServiceDefaultsExtensions
     /// In-process retry for a consume that throws: exponential back-off (0.2 s doubling to 5 s, four retries) for
     /// transient faults. The studio's input (<see cref="Contracts.JobInputException"/>) and a declared server fault
     /// (<see cref="Contracts.ServerFaultException"/>: a missing model, a broken install) are not retried: the same
-    /// message would fail the same way, so the job fails at once with its code.
+    /// message would fail the same way, so the job fails at once with its code. An unavailable database is the
+    /// concern of the consumers that use it (<see cref="DatabaseFaults.OutageRetry"/>), not retried twice over.
     /// </summary>
     public static void ConsumeRetry(IRetryConfigurator retry)
     {
@@ -102,6 +103,7 @@ public static class ServiceDefaultsExtensions
         retry.Exponential(4, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(400));
         retry.Ignore<Contracts.JobInputException>();
         retry.Ignore<Contracts.ServerFaultException>();
+        retry.Ignore<Exception>(DatabaseFaults.IsUnavailable); // the consumers that use the database retry it for minutes: DatabaseFaults.OutageRetry
     }
 
     /// <summary>/health/live (the process answers) and /health/ready (its dependencies answer).</summary>

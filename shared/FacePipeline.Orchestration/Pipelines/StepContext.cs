@@ -34,7 +34,7 @@ public sealed class StepContext
 
     public CancellationToken CancellationToken { get; }
 
-    /// <summary>Frames per chunk, as the studio asked at submission (only known while the job is being created).</summary>
+    /// <summary>Frames per chunk, as the studio asked at submission (kept on the job: a re-sent extraction cuts the same chunks).</summary>
     public int? ChunkSize { get; init; }
 
     /// <summary>The job's row for a stage.</summary>
