@@ -21,6 +21,7 @@ public sealed class PipelineFixture : IAsyncLifetime
     public static readonly string[] ServiceNames = ["Ingest", "FrameExtraction", "Reconstruction", "ExpressionTransfer", "Rendering", "Training"];
 
     private TestDatabase? _database;
+    private TcpLink? _databaseLink;
     private readonly List<ServiceProcess> _services = [];
 
     public string MediaRoot { get; } = RepoPaths.NewScratchFolder("e2e-media");
@@ -30,6 +31,12 @@ public sealed class PipelineFixture : IAsyncLifetime
     public ServiceProcess Ingest => Service("Ingest");
 
     public ServiceProcess Reconstruction => Service("Reconstruction");
+
+    /// <summary>The services reach the job database through this link, which a test can cut (an outage) and restore.</summary>
+    public TcpLink DatabaseLink => _databaseLink!;
+
+    /// <summary>The test's own way to the job database (not through <see cref="DatabaseLink"/>).</summary>
+    public string DatabaseConnectionString => _database!.ConnectionString;
 
     /// <summary>The services' environment: database, broker virtual host, media and model folders.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; private set; } = new Dictionary<string, string>();
@@ -41,11 +48,14 @@ public sealed class PipelineFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync("e2e");
+        var direct = new Npgsql.NpgsqlConnectionStringBuilder(_database.ConnectionString);
+        _databaseLink = new TcpLink(direct.Host!, direct.Port);
+        var throughLink = new Npgsql.NpgsqlConnectionStringBuilder(_database.ConnectionString) { Host = "127.0.0.1", Port = _databaseLink.Port };
         var vhost = $"facepipe-e2e-{Guid.NewGuid():N}";
         RunInfra("vhost", vhost);
         Environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Jobs"] = _database.ConnectionString,
+            ["ConnectionStrings__Jobs"] = throughLink.ConnectionString,
             ["RabbitMq__Host"] = TestServers.RabbitHost,
             ["RabbitMq__Port"] = TestServers.RabbitPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RabbitMq__Username"] = TestServers.RabbitUser,
@@ -84,6 +94,11 @@ public sealed class PipelineFixture : IAsyncLifetime
         foreach (var service in _services)
         {
             service.Dispose();
+        }
+
+        if (_databaseLink is not null)
+        {
+            await _databaseLink.DisposeAsync();
         }
 
         if (_database is not null)
