@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts or stops every FacePipeline service on this machine, each as its own process, against the
-# servers of scripts/infra.sh. Logs: .data/logs/<service>.log. Built by scripts/setup.sh.
+# servers of scripts/infra.sh. Built by scripts/setup.sh.
+# Logs: .data/logs/<service>.log, written by the service itself and rotated by size (10 MiB, five older files
+# <service>.1.log … <service>.5.log kept; docs/logging.md). What the process prints outside its logging (a crash
+# of the runtime) goes to .data/logs/<service>.out, started afresh with each start.
 #
 #   scripts/services.sh start | stop | status
 set -euo pipefail
@@ -22,7 +25,9 @@ start() {
       continue
     fi
     [ -f "$(dll "$name")" ] || { echo "[services] $name is not built: run scripts/setup.sh" >&2; exit 1; }
-    ASPNETCORE_URLS="http://127.0.0.1:$port" nohup dotnet "$(dll "$name")" >>"$LOGS/$name.log" 2>&1 &
+    # The log file rotates; the console logger is off (it would write every line a second time, unrotated).
+    Logging__File__Path="$LOGS/$name.log" Logging__Console__LogLevel__Default=None \
+      ASPNETCORE_URLS="http://127.0.0.1:$port" nohup dotnet "$(dll "$name")" >"$LOGS/$name.out" 2>&1 &
     echo $! > "$RUN/$name.pid"
   done
   for entry in "${SERVICES[@]}"; do
@@ -34,7 +39,8 @@ start() {
     done
     if [ -z "$ok" ]; then
       echo "[services] $name did not become ready; last log lines:" >&2
-      tail -n 20 "$LOGS/$name.log" >&2
+      tail -n 20 "$LOGS/$name.log" >&2 || true
+      [ -s "$LOGS/$name.out" ] && tail -n 20 "$LOGS/$name.out" >&2
       exit 1
     fi
     echo "[services] $name ready on 127.0.0.1:$port" >&2

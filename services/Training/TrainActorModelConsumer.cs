@@ -31,7 +31,12 @@ public sealed class TrainActorModelConsumer(ActorTrainingStage stage, TrainingCa
         }
         catch (TrainingDivergedException diverged)
         {
-            throw new JobInputException(FailureCodes.TrainingDiverged, diverged.Message, diverged);
+            // A declared failure, not retried (the same footage and settings diverge the same way), with a sentence that
+            // blames the studio's settings only when it chose them.
+            throw new JobInputException(
+                FailureCodes.TrainingDiverged,
+                diverged.ForStudio(command.Settings.ChosenNumerics(), TrainingSettings.DefaultNumerics),
+                diverged);
         }
     }
 

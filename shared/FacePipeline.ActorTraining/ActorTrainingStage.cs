@@ -72,7 +72,16 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
         {
             await foreach (var message in progress.Reader.ReadAllAsync(CancellationToken.None))
             {
-                await report(message);
+                try
+                {
+                    await report(message);
+                }
+                catch (Exception error) when (error is not OperationCanceledException)
+                {
+                    // Progress is advisory (the next report or the completion carries it): a report that cannot be sent must
+                    // not fault a training that goes on, nor one that has finished.
+                    log.LogWarning(error, "Job {JobId}: progress report of step {Step} not sent; training goes on", command.JobId, message.Step);
+                }
             }
         }, CancellationToken.None);
 
@@ -114,7 +123,14 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
         // The generator kept is the best on the held-out frames (with little footage the last step is rarely the best).
         var final = result.Validation ?? trainer.Validate(validation);
         best = best.Offer(store, command, trainer, final);
-        var metrics = best.Metrics!;
+        if (best.Metrics is not { } metrics)
+        {
+            // Finite weights whose output on the held-out frames is not: no generator is worth keeping.
+            var diverged = new TrainingDivergedException(result.Step, "generator's held-out PSNR", lastGoodCheckpoint);
+            log.LogError("Job {JobId}: model v{Version}: {Reason}", command.JobId, command.Version, diverged.Message);
+            throw diverged;
+        }
+
         var rows = Enumerable.Range(0, Math.Min(stageOptions.PreviewRows, validation.Count)).ToList();
         var (preview, width, height) = RendererPreview.Compose(validation, rows, Generate(store.PathFor(command.GeneratorKey), validation, rows));
         var previewPath = store.PathFor(command.PreviewKey);
@@ -190,6 +206,12 @@ public sealed class ActorTrainingStage(MediaStore store, CanonicalFaceMesh mesh,
 /// </summary>
 internal sealed record BestGenerator(int Step, ValidationMetrics? Metrics)
 {
+    // A figure that is not finite is never kept (Offer), but a file must never fail to write or read for one.
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new()
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
     private static string MetricsKey(TrainActorModel command) => command.GeneratorKey + ".json";
 
     public static async Task<BestGenerator> ReadAsync(MediaStore store, TrainActorModel command, CancellationToken cancellationToken)
@@ -200,20 +222,23 @@ internal sealed record BestGenerator(int Step, ValidationMetrics? Metrics)
         }
 
         await using var stream = store.OpenRead(MetricsKey(command));
-        return await System.Text.Json.JsonSerializer.DeserializeAsync<BestGenerator>(stream, cancellationToken: cancellationToken) ?? new BestGenerator(0, null);
+        return await System.Text.Json.JsonSerializer.DeserializeAsync<BestGenerator>(stream, Json, cancellationToken) ?? new BestGenerator(0, null);
     }
 
-    /// <summary>Keeps <paramref name="trainer"/>'s generator when it beats this one's held-out PSNR (or when there is none yet).</summary>
+    /// <summary>
+    /// Keeps <paramref name="trainer"/>'s generator when it beats this one's held-out PSNR (or when there is none yet); a
+    /// generator whose held-out PSNR is not finite is never kept.
+    /// </summary>
     public BestGenerator Offer(MediaStore store, TrainActorModel command, GanTrainer trainer, ValidationMetrics metrics)
     {
-        if (Metrics is { } kept && kept.Psnr >= metrics.Psnr)
+        if (!double.IsFinite(metrics.Psnr) || (Metrics is { } kept && kept.Psnr >= metrics.Psnr))
         {
             return this;
         }
 
         var next = new BestGenerator(trainer.Step, metrics);
         Write(store, command.GeneratorKey, trainer.ExportGeneratorOnnx());
-        Write(store, MetricsKey(command), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(next));
+        Write(store, MetricsKey(command), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(next, Json));
         return next;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 
 namespace FacePipeline.Face;
@@ -11,11 +12,17 @@ public sealed record InferenceSettings(int IntraOpNumThreads = 0, bool AllowThre
     public static InferenceSettings Default { get; } = new();
 }
 
-/// <summary>Creates ONNX Runtime sessions: CUDA execution provider when present and working, CPU otherwise.</summary>
+/// <summary>
+/// Creates ONNX Runtime sessions: CUDA execution provider when present and working, CPU otherwise. Every session opened
+/// is reported on the diagnostic listener <see cref="OnnxSessionEvents.ListenerName"/> (the services log it: which
+/// provider each model got, and why not CUDA when it was asked for).
+/// </summary>
 public static class OnnxSessions
 {
     public const string CudaExecutionProvider = "CUDAExecutionProvider";
     public const string CpuExecutionProvider = "CPUExecutionProvider";
+
+    private static readonly DiagnosticListener Events = new(OnnxSessionEvents.ListenerName);
 
     public static (InferenceSession Session, string Provider) Create(string modelPath, InferenceSettings settings)
     {
@@ -24,18 +31,28 @@ public static class OnnxSessions
             throw new FileNotFoundException($"Model missing: {modelPath}. Run scripts/fetch-models.sh (scripts/setup.sh does) to produce it.", modelPath);
         }
 
-        if (settings.PreferCuda && Array.IndexOf(OrtEnv.Instance().GetAvailableProviders(), CudaExecutionProvider) >= 0)
+        string? cudaProblem = null;
+        if (!settings.PreferCuda)
+        {
+            cudaProblem = "CUDA not asked for";
+        }
+        else if (Array.IndexOf(OrtEnv.Instance().GetAvailableProviders(), CudaExecutionProvider) < 0)
+        {
+            cudaProblem = "this ONNX Runtime build has no CUDA execution provider (the CPU build; GPU images are built with -p:GpuBuild=true)";
+        }
+        else
         {
             SessionOptions? cudaOptions = null;
             try
             {
                 cudaOptions = CreateOptions(settings);
                 cudaOptions.AppendExecutionProvider_CUDA(settings.CudaDeviceId);
-                return (new InferenceSession(modelPath, cudaOptions), CudaExecutionProvider);
+                return Opened(modelPath, new InferenceSession(modelPath, cudaOptions), CudaExecutionProvider, null);
             }
             catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
             {
-                // The build lists CUDA but its libraries or a device are missing: fall back to CPU.
+                // The build lists CUDA but its libraries or a device are missing: CPU, and the reason is reported.
+                cudaProblem = $"CUDA failed: {ex.GetType().Name}: {ex.Message}";
             }
             finally
             {
@@ -44,7 +61,13 @@ public static class OnnxSessions
         }
 
         using var cpuOptions = CreateOptions(settings);
-        return (new InferenceSession(modelPath, cpuOptions), CpuExecutionProvider);
+        return Opened(modelPath, new InferenceSession(modelPath, cpuOptions), CpuExecutionProvider, cudaProblem);
+    }
+
+    private static (InferenceSession Session, string Provider) Opened(string model, InferenceSession session, string provider, string? cudaProblem)
+    {
+        OnnxSessionEvents.Report(Events, Path.GetFileName(model), provider, cudaProblem);
+        return (session, provider);
     }
 
     private static SessionOptions CreateOptions(InferenceSettings settings)

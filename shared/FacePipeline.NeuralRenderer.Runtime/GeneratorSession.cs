@@ -16,6 +16,8 @@ public sealed class GeneratorSession : IDisposable
     /// <summary>ONNX Runtime's CPU provider name.</summary>
     public const string CpuExecutionProvider = "CPUExecutionProvider";
 
+    private static readonly System.Diagnostics.DiagnosticListener SessionEvents = new("FacePipeline.Onnx");
+
     private readonly InferenceSession session;
     private readonly RunOptions runOptions = new();
     private readonly float[] input;
@@ -130,22 +132,40 @@ public sealed class GeneratorSession : IDisposable
 
     private static (InferenceSession Session, string Provider) Create(byte[] model, bool preferCuda, int threads)
     {
-        if (preferCuda && Array.IndexOf(OrtEnv.Instance().GetAvailableProviders(), CudaExecutionProvider) >= 0)
+        string? cudaProblem = !preferCuda ? "CUDA not asked for"
+            : Array.IndexOf(OrtEnv.Instance().GetAvailableProviders(), CudaExecutionProvider) < 0 ? "this ONNX Runtime build has no CUDA execution provider (the CPU build; GPU images are built with -p:GpuBuild=true)"
+            : null;
+        if (cudaProblem is null)
         {
             using var cuda = Options(threads);
             try
             {
                 cuda.AppendExecutionProvider_CUDA(0);
-                return (new InferenceSession(model, cuda), CudaExecutionProvider);
+                return Opened(new InferenceSession(model, cuda), CudaExecutionProvider, null);
             }
             catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
             {
-                // The build lists CUDA but its libraries or a device are missing: CPU.
+                // The build lists CUDA but its libraries or a device are missing: CPU, and the reason is reported.
+                cudaProblem = $"CUDA failed: {ex.GetType().Name}: {ex.Message}";
             }
         }
 
         using var cpu = Options(threads);
-        return (new InferenceSession(model, cpu), CpuExecutionProvider);
+        return Opened(new InferenceSession(model, cpu), CpuExecutionProvider, cudaProblem);
+    }
+
+    /// <summary>
+    /// Reports the session on the diagnostic listener "FacePipeline.Onnx" (event "SessionOpened", payload
+    /// (model, provider, CUDA problem)), as the face models' sessions are (FacePipeline.Face.OnnxSessionEvents).
+    /// </summary>
+    private static (InferenceSession Session, string Provider) Opened(InferenceSession session, string provider, string? cudaProblem)
+    {
+        if (SessionEvents.IsEnabled("SessionOpened"))
+        {
+            SessionEvents.Write("SessionOpened", ("generator.onnx", provider, cudaProblem));
+        }
+
+        return (session, provider);
     }
 
     private static SessionOptions Options(int threads)

@@ -35,6 +35,8 @@ public sealed class GanTrainer : IDisposable
 
     private readonly Adam generatorOptimizer;
     private readonly Adam discriminatorOptimizer;
+    private readonly DivergenceGuard generatorLoss;
+    private readonly DivergenceGuard discriminatorLoss;
 
     /// <summary>Fresh networks (initialised from <see cref="TrainingOptions.Seed"/> alone, never from libtorch's global generator) on <paramref name="device"/> (default: <see cref="TorchDevices.Preferred"/>).</summary>
     public GanTrainer(NeuralRendererConfig config, TrainingOptions? options = null, Device? device = null)
@@ -53,6 +55,8 @@ public sealed class GanTrainer : IDisposable
         Discriminator.to(Device);
         generatorOptimizer = torch.optim.Adam(Generator.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2);
         discriminatorOptimizer = torch.optim.Adam(Discriminator.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2);
+        generatorLoss = Options.DivergenceGuardFor("generator loss");
+        discriminatorLoss = Options.DivergenceGuardFor("discriminator loss");
     }
 
     /// <summary>The networks' shapes.</summary>
@@ -74,12 +78,14 @@ public sealed class GanTrainer : IDisposable
     public int Step { get; private set; }
 
     /// <summary>
-    /// One training step on a batch drawn from <paramref name="pairs"/>; returns its losses. A loss that is not finite
-    /// stops the step before its optimiser applies it, and weights that are not finite after it stop the run: both throw
-    /// <see cref="TrainingDivergedException"/> with <see cref="Step"/> not advanced. Never checkpoint a trainer after that:
-    /// the last checkpoint written before it is the last good state.
+    /// One training step on a batch drawn from <paramref name="pairs"/>; returns its losses. A loss that is not finite, or
+    /// that has exploded (<see cref="DivergenceGuard"/>: over <see cref="TrainingOptions.DivergenceFactor"/> times its running
+    /// level for <see cref="TrainingOptions.DivergencePatience"/> steps in a row), stops the step before its optimiser applies
+    /// it, and weights that are not finite after it stop the run: all throw <see cref="TrainingDivergedException"/> with
+    /// <see cref="Step"/> not advanced. Never checkpoint a trainer after that: the last checkpoint written before it is the
+    /// last good state.
     /// </summary>
-    /// <exception cref="TrainingDivergedException">A loss or a weight became NaN or infinite.</exception>
+    /// <exception cref="TrainingDivergedException">A loss or a weight became NaN or infinite, or a loss exploded.</exception>
     public TrainingLosses TrainStep(ITrainingPairSource pairs)
     {
         RequireShape(pairs);
@@ -97,7 +103,8 @@ public sealed class GanTrainer : IDisposable
         var real = Discriminator.forward(input, target);
         var fakeScores = Discriminator.forward(input, fake.detach())[^1];
         var lossD = GanLosses.LsganDiscriminator(real[^1], fakeScores);
-        RequireFinite(lossD, "discriminator loss");
+        var lossDValue = Value(lossD);
+        discriminatorLoss.Observe(Step + 1, lossDValue);
         lossD.backward();
         discriminatorOptimizer.step();
 
@@ -109,7 +116,8 @@ public sealed class GanTrainer : IDisposable
         var background = GanLosses.MaskedL1(fake, target, 1 - mask);
         var lossG = Options.L1Weight * l1 + Options.BackgroundL1Weight * background
             + Options.AdversarialWeight * adversarial + Options.FeatureMatchingWeight * featureMatching;
-        RequireFinite(lossG, "generator loss");
+        var lossGValue = Value(lossG);
+        generatorLoss.Observe(Step + 1, lossGValue);
         lossG.backward();
         generatorOptimizer.step();
         RequireFiniteWeights(Generator, "generator weights");
@@ -117,7 +125,7 @@ public sealed class GanTrainer : IDisposable
         Step++;
 
         return new TrainingLosses(
-            Value(lossG), Value(lossD), Value(l1), Value(background), Value(adversarial), Value(featureMatching));
+            lossGValue, lossDValue, Value(l1), Value(background), Value(adversarial), Value(featureMatching));
     }
 
     /// <summary>The generator on every pair of <paramref name="pairs"/> (no gradients): L1, PSNR and SSIM in the face mask.</summary>
@@ -412,14 +420,6 @@ public sealed class GanTrainer : IDisposable
     }
 
     private static double Value(Tensor scalar) => scalar.item<float>();
-
-    private void RequireFinite(Tensor loss, string what)
-    {
-        if (!float.IsFinite(loss.item<float>()))
-        {
-            throw new TrainingDivergedException(Step + 1, what);
-        }
-    }
 
     /// <summary>One reduction per parameter and a single read back: the largest magnitude of each is finite.</summary>
     private void RequireFiniteWeights(nn.Module module, string what)

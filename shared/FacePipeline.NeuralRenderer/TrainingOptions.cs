@@ -67,8 +67,23 @@ public sealed record TrainingOptions
     /// <summary>The checkpoint callback runs every this many steps (and at the end).</summary>
     public int CheckpointInterval { get; init; } = 500;
 
+    /// <summary>
+    /// A loss that exceeds this many times its running level (<see cref="DivergenceGuard"/>) on
+    /// <see cref="DivergencePatience"/> steps in a row stops the run as diverged, as a NaN or infinite one does at once.
+    /// </summary>
+    public double DivergenceFactor { get; init; } = 100;
+
+    /// <summary>Exploding steps in a row that stop the run (<see cref="DivergenceGuard.Patience"/>).</summary>
+    public int DivergencePatience { get; init; } = 3;
+
+    /// <summary>Steps of a run (or of a resumed run) before an explosion is judged (<see cref="DivergenceGuard.WarmupSteps"/>).</summary>
+    public int DivergenceWarmupSteps { get; init; } = 20;
+
     /// <summary>The defaults.</summary>
     public static TrainingOptions Default { get; } = new();
+
+    /// <summary>A guard for the loss named <paramref name="what"/> with these settings.</summary>
+    public DivergenceGuard DivergenceGuardFor(string what) => new(what, DivergenceFactor, DivergencePatience, DivergenceWarmupSteps);
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based).</summary>
     public double LearningRateAt(int step)
@@ -93,6 +108,11 @@ public sealed record TrainingOptions
             || ProgressInterval < 1 || ValidationInterval < 1 || CheckpointInterval < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(TrainingOptions), this, "Batch, rate and intervals must be positive; the final fraction in [0, 1].");
+        }
+
+        if (!(DivergenceFactor > 1) || !double.IsFinite(DivergenceFactor) || DivergencePatience < 1 || DivergenceWarmupSteps < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TrainingOptions), this, "The divergence factor must be finite and over 1; patience and warm-up at least 1 step.");
         }
     }
 }

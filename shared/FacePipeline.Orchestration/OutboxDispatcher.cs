@@ -83,6 +83,12 @@ public sealed class OutboxDispatcher(
 
         await db.SaveChangesAsync(cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        // An idle poll (twice a second) logs nothing; a batch that went out is one line (a quarantined row has its own error line).
+        if (rows.Count(r => r.DispatchedAt is not null) is > 0 and var published)
+        {
+            logger.LogInformation("Outbox published {Published} message(s), up to row {OutboxId}", published, rows[^1].Id);
+        }
+
         return rows.Count;
     }
 

@@ -6,9 +6,10 @@ using Microsoft.Extensions.Logging;
 namespace FacePipeline.ServiceDefaults;
 
 /// <summary>
-/// Around every consumed message: a log scope and trace tags carrying the job id and the correlation id (the message's
-/// id: a server fault on this message fails its job with it, so the studio's report leads to these lines), and the
-/// message's queue lag (time from send to consume) in the metrics.
+/// Around every consumed message: a log scope (<see cref="LogScope"/>: <c>JobId</c>, <c>MessageType</c>, <c>CorrelationId</c>)
+/// and trace tags carrying the job id and the correlation id (the message's id: a server fault on this message fails its
+/// job with it, so the studio's report leads to these lines), and the message's queue lag (time from send to consume) in
+/// the metrics.
 /// </summary>
 public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger) : IFilter<ConsumeContext<T>>
     where T : class
@@ -31,11 +32,23 @@ public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger) : I
         var correlationId = context.MessageId?.ToString("N") ?? string.Empty;
         Activity.Current?.SetTag("facepipe.job_id", job.JobId);
         Activity.Current?.SetTag("facepipeline.correlation_id", correlationId);
-        using (logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.JobId, ["Message"] = typeof(T).Name, ["CorrelationId"] = correlationId }))
+        // A LogScope, not a dictionary: the simple console format prints a scope's ToString (a dictionary's is its type name).
+        using (LogScope.Begin(logger, ("JobId", job.JobId), ("MessageType", typeof(T).Name), ("CorrelationId", correlationId)))
         {
             await next.Send(context);
         }
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("jobContext");
+}
+
+/// <summary>Where the services put <see cref="JobContextFilter{T}"/>: around every consumer of the bus.</summary>
+public static class JobContext
+{
+    /// <summary>The job context (log scope, trace tags, queue lag) around every consumed message of <paramref name="bus"/>.</summary>
+    public static void UseJobContext(this IBusFactoryConfigurator bus, IRegistrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        bus.UseConsumeFilter(typeof(JobContextFilter<>), context);
+    }
 }

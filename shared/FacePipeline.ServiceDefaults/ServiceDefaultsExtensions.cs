@@ -23,12 +23,8 @@ public static class ServiceDefaultsExtensions
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-            o.IncludeScopes = true;
-        });
+        builder.AddLoggingDefaults(); // levels, console format (simple or JSON lines), scopes, the rotated log file: docs/logging.md
+        builder.Services.AddSingleton<OnnxSessionLogging>(); // resolved by the start-up checks, before any model is opened
 
         builder.Services.AddOpenTelemetry()
             .WithTracing(t => t
@@ -45,7 +41,6 @@ public static class ServiceDefaultsExtensions
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }
 
-        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
         // Missing registrations fail when the provider is built, in every environment (not only Development).
         builder.ConfigureContainer(new DefaultServiceProviderFactory(new ServiceProviderOptions
@@ -81,7 +76,7 @@ public static class ServiceDefaultsExtensions
                     h.Password(options.Password!);
                 });
                 cfg.PrefetchCount = options.PrefetchCount;
-                cfg.UseConsumeFilter(typeof(JobContextFilter<>), context);
+                cfg.UseJobContext(context);
                 cfg.UseMessageRetry(ConsumeRetry);
                 cfg.Publish<Contracts.IJobMessage>(p => p.Exclude = true); // a marker, not a topic
                 cfg.ConfigureEndpoints(context);

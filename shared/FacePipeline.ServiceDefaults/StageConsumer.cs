@@ -44,7 +44,7 @@ public abstract class StageConsumer<TCommand, TEvent>(ILogger logger) : IConsume
         }
         catch (JobInputException refused)
         {
-            logger.LogWarning("Job {JobId}: the {Stage} stage refused the job's input ({Code}): {Reason}", command.JobId, Stage, refused.Code, refused.Message);
+            logger.LogWarning("Job {JobId}: the {Stage} stage failed the job ({Code}): {Reason}", command.JobId, Stage, refused.Code, refused.Message);
             await context.Publish(new StageFailed(command.JobId, Stage, refused.Message, refused.Code));
             return;
         }

@@ -59,6 +59,7 @@ public static class StartupChecks
     public static void Run(IServiceProvider services, params Type[] resolve)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.GetService<OnnxSessionLogging>(); // listens before the stages open their models: each session's execution provider is logged
         services.GetService<IStartupValidator>()?.Validate();
         foreach (var type in resolve ?? [])
         {

@@ -143,6 +143,7 @@ public sealed partial class DockerfileTests
             Assert.StartsWith("nvidia/cuda:12.", file.FinalStage("FROM").Single().Arguments, StringComparison.Ordinal);
             Assert.Contains("-cudnn", file.FinalStage("FROM").Single().Arguments, StringComparison.Ordinal);
             Assert.Contains("-p:GpuBuild=true", publish.Arguments, StringComparison.Ordinal);
+            Assert.Equal(torchSharp, publish.Arguments.Contains("-p:TorchCuda=true", StringComparison.Ordinal)); // libtorch's CUDA build where TorchSharp is used
         }
         else
         {

@@ -144,7 +144,7 @@ internal static partial class RepoFacts
 
     /// <summary>
     /// Every environment variable the services read: the first column of the Configuration tables of
-    /// docs/architecture.md and docs/deploy.md (with their shorthands "`X__A`, `__B`" and "`…__C`" expanded), plus the
+    /// docs/architecture.md, docs/deploy.md and docs/logging.md (with their shorthands "`X__A`, `__B`" and "`…__C`" expanded), plus the
     /// platform's own variables below.
     /// </summary>
     public static IReadOnlySet<string> KnownEnvironmentVariables()
@@ -155,7 +155,7 @@ internal static partial class RepoFacts
             "ASPNETCORE_ENVIRONMENT",  // ASP.NET Core host environment
             "FACEPIPE_MODELS",         // scripts/fetch-models.sh output folder; ModelPaths.DefaultRoot fallback
         };
-        foreach (var doc in new[] { "architecture.md", "deploy.md" })
+        foreach (var doc in new[] { "architecture.md", "deploy.md", "logging.md" })
         {
             names.UnionWith(ConfigurationTableVariables(Path.Combine("docs", doc)));
         }

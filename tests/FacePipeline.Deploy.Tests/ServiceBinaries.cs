@@ -18,11 +18,37 @@ internal static partial class ServiceBinaries
     /// <param name="Output">Standard output and error.</param>
     public sealed record Run(int? ExitCode, string Output)
     {
-        /// <summary>The start-up refusal's reasons (<see cref="StartupChecks.Reason"/>), or empty when there was none.</summary>
+        /// <summary>
+        /// The start-up refusal's reasons (<see cref="StartupChecks.Reason"/>), or empty when there was none; read from the
+        /// simple one-line format or from a JSON line (the containers' format: the event's <c>State.Reason</c>).
+        /// </summary>
         public IReadOnlyList<string> Reasons =>
-            RefusalLine().Match(Output) is { Success: true } m
-                ? m.Groups[1].Value.Trim().Split(StartupChecks.Separator, StringSplitOptions.TrimEntries)
+            (JsonRefusal() ?? (RefusalLine().Match(Output) is { Success: true } m ? m.Groups[1].Value.Trim() : null)) is { } reasons
+                ? reasons.Split(StartupChecks.Separator, StringSplitOptions.TrimEntries)
                 : [];
+
+        /// <summary>The lines of <see cref="Output"/> that are JSON objects (the JSON console format writes one per event).</summary>
+        public IReadOnlyList<System.Text.Json.JsonElement> JsonLines =>
+            [.. Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith('{')).Select(ParseOrNull).OfType<System.Text.Json.JsonElement>()];
+
+        private string? JsonRefusal() =>
+            JsonLines
+                .Where(e => e.TryGetProperty("Message", out var message) && message.GetString()!.Contains("refuses to start: ", StringComparison.Ordinal))
+                .Select(e => e.GetProperty("State").GetProperty("Reason").GetString())
+                .FirstOrDefault();
+
+        private static System.Text.Json.JsonElement? ParseOrNull(string line)
+        {
+            try
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(line);
+                return document.RootElement.Clone();
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return null;
+            }
+        }
 
         /// <summary>The model files the refusal names as missing.</summary>
         public IReadOnlyList<string> MissingModels => [.. Reasons.Select(r => MissingModel().Match(r)).Where(m => m.Success).Select(m => m.Groups[1].Value)];

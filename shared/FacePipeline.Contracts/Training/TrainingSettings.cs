@@ -15,6 +15,29 @@ public sealed record TrainingSettings(
 {
     public static TrainingSettings Default { get; } = new();
 
+    /// <summary>The defaults of the settings that change the training's numbers, as a studio sends them: "cropSize 128, batchSize 4".</summary>
+    public static string DefaultNumerics => $"cropSize {Default.CropSize}, batchSize {Default.BatchSize}";
+
+    /// <summary>
+    /// The settings that change the training's numbers (<see cref="CropSize"/>, <see cref="BatchSize"/>) where they differ
+    /// from the defaults, as a studio sends them ("batchSize 1"); empty: the defaults.
+    /// </summary>
+    public IReadOnlyList<string> ChosenNumerics()
+    {
+        var chosen = new List<string>();
+        if (CropSize != Default.CropSize)
+        {
+            chosen.Add($"cropSize {CropSize}");
+        }
+
+        if (BatchSize != Default.BatchSize)
+        {
+            chosen.Add($"batchSize {BatchSize}");
+        }
+
+        return chosen;
+    }
+
     /// <summary>What is wrong with these settings, in sentences a person can act on (empty: nothing).</summary>
     public IReadOnlyList<string> Problems()
     {
