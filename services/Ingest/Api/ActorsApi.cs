@@ -40,12 +40,13 @@ public static class ActorsApi
             .DisableAntiforgery()
             .Accepts<IFormFile>("multipart/form-data")
             .Produces<ActorSubmissionResponse>(StatusCodes.Status202Accepted)
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithSummary("Create an actor from one or more clips ('clip', or 'clip-1' … 'clip-8') and a 'name'; a train-actor job trains model version 1. Optional 'cropSize' (64-512, multiple of 32), 'maxSteps', 'maxMinutes', 'batchSize', 'chunkSize'.");
         actors.MapPost("/{id:guid}/models", TrainModel)
             .DisableAntiforgery()
             .Accepts<IFormFile>("multipart/form-data")
             .Produces<ActorSubmissionResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithSummary("Train the actor's next model version on new clips (same fields as creating an actor, without 'name').");
         actors.MapGet("/", ListActors).WithSummary("The tenant's actors, newest first.");
         actors.MapGet("/{id:guid}", GetActor).WithSummary("An actor with its model versions: state, progress, quality on held-out frames, the warp renderer's baseline.");
@@ -59,45 +60,73 @@ public static class ActorsApi
     {
         var tenantId = request.HttpContext.User.TenantId();
         var actor = await db.Actors.SingleOrDefaultAsync(a => a.Id == id && a.TenantId == tenantId, cancellationToken);
-        return actor is null ? Results.NotFound(new ErrorResponse($"No actor {id}.")) : await Submit(request, store, db, submission, options.Value, actor, cancellationToken);
+        return actor is null ? ApiProblems.NotFound($"No actor {id}.") : await Submit(request, store, db, submission, options.Value, actor, cancellationToken);
     }
 
     private static async Task<IResult> Submit(HttpRequest request, MediaStore store, JobsDbContext db, JobSubmission submission, IngestOptions options, Actor? actor, CancellationToken cancellationToken)
     {
         var jobId = Guid.NewGuid();
+        Job? job = null;
+        try
+        {
+            (var answer, job) = await Train(request, jobId, store, db, submission, options, actor, cancellationToken);
+            return answer;
+        }
+        finally
+        {
+            if (job is null)
+            {
+                store.DeletePrefix(MediaKeys.JobPrefix(jobId)); // refused, or failed before the job was recorded: nothing stays
+            }
+        }
+    }
+
+    private static async Task<(IResult Answer, Job? Job)> Train(
+        HttpRequest request, Guid jobId, MediaStore store, JobsDbContext db, JobSubmission submission, IngestOptions options, Actor? actor, CancellationToken cancellationToken)
+    {
+        if (IngestApi.QueryRefusal(request) is { } misplaced)
+        {
+            return (misplaced, null);
+        }
+
         ClipUploadResult upload;
         try
         {
-            upload = await ClipUpload.ReadAsync(request, store, (part, ext) => ActorClips.NameOf(part) is { } name ? MediaKeys.Input(jobId, name, ext) : null, options.MaxUploadBytes, cancellationToken);
+            upload = await ClipUpload.ReadAsync(
+                request,
+                store,
+                (part, ext) => ActorClips.NameOf(part) is { } name ? MediaKeys.Input(jobId, name, ext) : null,
+                actor is null ? JobRequests.ActorFields : JobRequests.ActorModelFields,
+                options.MaxUploadBytes,
+                cancellationToken);
         }
         catch (UploadRejectedException ex)
         {
-            return Results.Json(new ErrorResponse(ex.Message), statusCode: ex.StatusCode);
+            return (ApiProblems.Answer(ex.StatusCode, ex.Message), null);
         }
 
         var (settings, problem) = JobRequests.Training(upload);
         var name = upload.Fields.GetValueOrDefault("name")?.Trim();
-        var chunkSize = JobRequests.Int(upload, "chunkSize") ?? options.ChunkSize;
+        var (chunkSize, chunkProblem) = JobRequests.ChunkSize(upload, options.ChunkSize);
         if (actor is null && (string.IsNullOrEmpty(name) || name.Length > 200))
         {
             problem = string.Join(" ", new[] { "Name the actor in the 'name' field (1 to 200 characters).", problem }.Where(p => p is not null));
         }
 
-        if (chunkSize is < 1 or > 10_000)
+        if (chunkProblem is not null)
         {
-            problem = string.Join(" ", new[] { problem, "chunkSize must be between 1 and 10000 frames." }.Where(p => p is not null));
+            problem = string.Join(" ", new[] { problem, chunkProblem }.Where(p => p is not null));
         }
 
         if (problem is not null || settings is null)
         {
-            store.DeletePrefix(MediaKeys.JobPrefix(jobId));
-            return Results.BadRequest(new ErrorResponse(problem ?? "The submission was not understood."));
+            return (ApiProblems.BadRequest(problem ?? "The submission was not understood."), null);
         }
 
         actor ??= new Actor { Id = Guid.NewGuid(), TenantId = request.HttpContext.User.TenantId(), Name = name! };
         var clips = upload.Clips.Select(c => new ClipInput(ActorClips.NameOf(c.Part)!, c.FileName, c.StoredKey, c.Bytes)).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
         var (job, model) = await submission.SubmitTrainActorJob(db, jobId, actor, clips, chunkSize, settings, cancellationToken);
-        return Results.Accepted($"/v1/actors/{actor.Id}", new ActorSubmissionResponse(actor.Id, model.Version, job.Id, $"/v1/jobs/{job.Id}"));
+        return (Results.Accepted($"/v1/actors/{actor.Id}", new ActorSubmissionResponse(actor.Id, model.Version, job.Id, $"/v1/jobs/{job.Id}")), job);
     }
 
     private static async Task<IResult> ListActors(HttpContext http, JobsDbContext db)
@@ -112,7 +141,7 @@ public static class ActorsApi
     {
         var tenantId = http.User.TenantId();
         var actor = await db.Actors.AsNoTracking().Include(a => a.Models).SingleOrDefaultAsync(a => a.Id == id && a.TenantId == tenantId, http.RequestAborted);
-        return actor is null ? Results.NotFound(new ErrorResponse($"No actor {id}.")) : Results.Ok(ActorResponse.From(actor));
+        return actor is null ? ApiProblems.NotFound($"No actor {id}.") : Results.Ok(ActorResponse.From(actor));
     }
 }
 

@@ -39,8 +39,7 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        return Response.WriteAsJsonAsync(new { error = $"Send your studio's API key in the {HeaderName} header." });
+        return ApiProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized, $"Send your studio's API key in the {HeaderName} header.");
     }
 }
 

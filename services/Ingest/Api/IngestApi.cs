@@ -46,6 +46,7 @@ public static class IngestApi
 
     public static WebApplication MapIngestApi(this WebApplication app)
     {
+        app.Use(AnswerFaults);
         app.UseAuthentication();
         app.Use(async (context, next) =>
         {
@@ -53,7 +54,7 @@ public static class IngestApi
             if (context.User.FindFirst(ApiKeyAuthenticationHandler.TenantClaim)?.Value is { } tenant)
             {
                 using var scope = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("FacePipeline.Ingest")
-                    .BeginScope(new Dictionary<string, object> { ["TenantId"] = tenant });
+                    .BeginScope(new FacePipeline.ServiceDefaults.LogScope(("TenantId", tenant)));
                 await next(context);
                 return;
             }
@@ -68,15 +69,62 @@ public static class IngestApi
             .DisableAntiforgery()
             .Accepts<IFormFile>("multipart/form-data")
             .Produces<JobResponse>(StatusCodes.Status202Accepted)
-            .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .WithSummary("Submit a job (multipart form). Track: a 'clip' file, optional 'maxFaces', 'neutralFrame', 'facePoint' (x,y). Retarget (kind=retarget): 'source' and 'target' files, optional 'intensity', 'mouthGain', 'eyesGain', 'browsGain' (0-3), 'pose' (target|source), 'timing' (pingpong|loop|hold), 'prores' (true), 'sourceNeutralFrame', 'targetNeutralFrame'. Both: 'chunkSize'.");
-        jobs.MapGet("/", ListJobs).WithSummary("The tenant's jobs, newest first, paged.");
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithSummary("Submit a job (multipart form). Track: a 'clip' file, optional 'maxFaces' (1-8), 'neutralFrame', 'facePoint' (x,y). Retarget (kind=retarget): 'source' and 'target' files (or 'source' and an 'actor' id, optional 'modelVersion'), optional 'intensity', 'mouthGain', 'eyesGain', 'browsGain' (0-3), 'pose' (target|source), 'timing' (pingpong|loop|hold), 'prores' (true|false), 'neutral' (resting|first), 'space' (mesh|blendshapes), 'sourceNeutralFrame', 'targetNeutralFrame'. Both: 'chunkSize' (1-10000). Any other field, a field sent twice, or a value out of range is refused with 400.");
+        jobs.MapGet("/", ListJobs)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithSummary("The tenant's jobs, newest first, paged: 'page' (from 1, default 1) and 'pageSize' (1 to Ingest:MaxPageSize, default 20).");
         jobs.MapGet("/{id:guid}", GetJob).WithSummary("State, per-stage progress, timings and failure reason of a job.");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithSummary("Cancel a running job.");
         jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput).WithSummary("Download an output of a completed job (track: qc.mp4, tracking.json, tracking.fptk, blendshapes.csv, blendshapes.json; retarget: result.mp4, review.mp4, transfer.json, result.mov; train-actor: generator.onnx, preview.png).");
         app.MapActorsApi();
         return app;
+    }
+
+    /// <summary>
+    /// The last guard of every request: a request the server could not read (Kestrel's own refusals: a body over the
+    /// limit, cut short or too slow) answers its 4xx with a sentence; anything else thrown is a server fault, answered
+    /// 500 with a sentence and the request's correlation id, which the error log line carries. Never an empty answer.
+    /// </summary>
+    private static async Task AnswerFaults(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+            if (context.Response.StatusCode >= 400 && !context.Response.HasStarted && context.Response.ContentLength is null
+                && context.Response.StatusCode != StatusCodes.Status416RangeNotSatisfiable && !HttpMethods.IsHead(context.Request.Method)
+                && !context.RequestAborted.IsCancellationRequested)
+            {
+                // A refusal that routing or the framework answered with no body (no such call, a method or a content
+                // type the call does not take): it gets its sentence too.
+                await ApiProblems.WriteAsync(context, context.Response.StatusCode, context.Response.StatusCode switch
+                {
+                    StatusCodes.Status404NotFound => $"There is no {context.Request.Method} {context.Request.Path}: the API's calls are listed in /openapi/v1.json.",
+                    StatusCodes.Status405MethodNotAllowed => $"{context.Request.Path} does not take {context.Request.Method}: the API's calls are listed in /openapi/v1.json.",
+                    StatusCodes.Status415UnsupportedMediaType => $"{context.Request.Method} {context.Request.Path} takes a multipart/form-data body (Content-Type: multipart/form-data; boundary=…), not {ApiProblems.Quote(context.Request.ContentType)}.",
+                    _ => $"The request was refused ({context.Response.StatusCode}): check it against /openapi/v1.json.",
+                }, clear: false);
+            }
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException refused) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            await ApiProblems.WriteAsync(context, refused.StatusCode, refused.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => "The request is larger than the service's upload limit: send a smaller clip.",
+                StatusCodes.Status408RequestTimeout => "The request body arrived too slowly and was given up: send it again on a better connection.",
+                _ => "The request could not be read (its body was cut short or is malformed): send it again as your HTTP client builds it.",
+            });
+        }
+        catch (Exception fault) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            var correlationId = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("FacePipeline.Ingest")
+                .LogError(fault, "Server fault on {Method} {Path} (correlation id {CorrelationId})", context.Request.Method, context.Request.Path, correlationId);
+            await ApiProblems.WriteAsync(context, StatusCodes.Status500InternalServerError,
+                $"The request failed on a server fault, not on what you sent (correlation id {correlationId}). Send it again; if it fails again, report this correlation id.");
+        }
     }
 
     private static async Task<IResult> SubmitJob(
@@ -89,6 +137,37 @@ public static class IngestApi
         CancellationToken cancellationToken)
     {
         var jobId = Guid.NewGuid();
+        Job? job = null;
+        try
+        {
+            var (answer, submitted) = await Submit(request, jobId, store, db, submission, pipelines, options.Value, cancellationToken);
+            job = submitted;
+            return answer;
+        }
+        finally
+        {
+            if (job is null)
+            {
+                store.DeletePrefix(MediaKeys.JobPrefix(jobId)); // refused, or failed before the job was recorded: nothing stays
+            }
+        }
+    }
+
+    private static async Task<(IResult Answer, Job? Job)> Submit(
+        HttpRequest request,
+        Guid jobId,
+        MediaStore store,
+        JobsDbContext db,
+        JobSubmission submission,
+        JobPipelines pipelines,
+        IngestOptions options,
+        CancellationToken cancellationToken)
+    {
+        if (QueryRefusal(request) is { } misplaced)
+        {
+            return (misplaced, null);
+        }
+
         var tenantId = request.HttpContext.User.TenantId();
         ClipUploadResult upload;
         try
@@ -98,88 +177,159 @@ public static class IngestApi
                 "clip" or ClipNames.Source => MediaKeys.Input(jobId, ClipNames.Source, ext),
                 ClipNames.Target => MediaKeys.Input(jobId, ClipNames.Target, ext),
                 _ => null,
-            }, options.Value.MaxUploadBytes, cancellationToken);
+            }, JobRequests.JobFields, options.MaxUploadBytes, cancellationToken);
         }
         catch (UploadRejectedException ex)
         {
-            return Results.Json(new ErrorResponse(ex.Message), statusCode: ex.StatusCode);
+            return (ApiProblems.Answer(ex.StatusCode, ex.Message), null);
         }
 
         var kind = upload.Fields.GetValueOrDefault("kind", JobKinds.Track).ToLowerInvariant();
-        var chunkSize = JobRequests.Int(upload, "chunkSize") ?? options.Value.ChunkSize;
-        Job? job = null;
-        string? problem = chunkSize is < 1 or > 10_000 ? "chunkSize must be between 1 and 10000 frames." : null;
-        if (problem is null && kind == JobKinds.Track)
+        if (kind != JobKinds.Track && kind != JobKinds.Retarget)
         {
-            (var track, problem) = JobRequests.Track(upload);
-            if (track is not null)
-            {
-                var clip = upload.Clips[0];
-                job = await submission.SubmitTrackJob(db, jobId, tenantId, clip.FileName, clip.StoredKey, clip.Bytes, chunkSize, cancellationToken, track);
-            }
-        }
-        else if (problem is null && kind == JobKinds.Retarget)
-        {
-            (var settings, problem) = JobRequests.Retarget(upload);
-            if (settings is not null && upload.Fields.TryGetValue("actor", out var actorField))
-            {
-                var actorId = Guid.Parse(actorField);
-                var version = JobRequests.Int(upload, "modelVersion");
-                var models = await db.ActorModels.AsNoTracking()
-                    .Where(m => m.ActorId == actorId && db.Actors.Any(a => a.Id == actorId && a.TenantId == tenantId))
-                    .ToListAsync(cancellationToken);
-                var model = models.Where(m => m.State == ActorModelState.Ready && (version is null || m.Version == version)).MaxBy(m => m.Version);
-                if (model is null)
-                {
-                    problem = models.Count == 0
-                        ? $"No actor {actorId} (or it has no model yet): create one with POST /v1/actors."
-                        : $"Actor {actorId} has no ready model{(version is null ? string.Empty : $" version {version}")} (versions: {string.Join(", ", models.OrderBy(m => m.Version).Select(m => $"{m.Version} {m.State.ToString().ToLowerInvariant()}"))}).";
-                }
-                else
-                {
-                    var source = upload.Clip(ClipNames.Source)!;
-                    job = await submission.SubmitRetargetOntoActor(
-                        db, jobId, tenantId, new ClipInput(ClipNames.Source, source.FileName, source.StoredKey, source.Bytes), model, chunkSize, settings, cancellationToken);
-                }
-            }
-            else if (settings is not null)
-            {
-                var (source, target) = (upload.Clip(ClipNames.Source)!, upload.Clip(ClipNames.Target)!);
-                job = await submission.SubmitRetargetJob(
-                    db, jobId, tenantId,
-                    new ClipInput(ClipNames.Source, source.FileName, source.StoredKey, source.Bytes),
-                    new ClipInput(ClipNames.Target, target.FileName, target.StoredKey, target.Bytes),
-                    chunkSize, settings, cancellationToken);
-            }
-        }
-        else
-        {
-            problem ??= kind == JobKinds.TrainActor
+            return (ApiProblems.BadRequest(kind == JobKinds.TrainActor
                 ? "Train-actor jobs are created through POST /v1/actors (or /v1/actors/{id}/models)."
-                : $"Unknown job kind '{kind}'. Kinds: {string.Join(", ", pipelines.Kinds.Select(p => p.Kind).Where(k => k != JobKinds.TrainActor))} (actors: POST /v1/actors).";
+                : $"Unknown job kind {ApiProblems.Quote(kind)}. Kinds: {string.Join(", ", pipelines.Kinds.Select(p => p.Kind).Where(k => k != JobKinds.TrainActor))} (actors: POST /v1/actors)."), null);
         }
 
-        if (job is null)
+        var (chunkSize, chunkProblem) = JobRequests.ChunkSize(upload, options.ChunkSize);
+        if (kind == JobKinds.Track)
         {
-            store.DeletePrefix(MediaKeys.JobPrefix(jobId));
-            return Results.BadRequest(new ErrorResponse(problem ?? "The submission was not understood."));
+            var (track, problem) = JobRequests.Track(upload);
+            if (track is null || chunkProblem is not null)
+            {
+                return (ApiProblems.BadRequest(Join(problem, chunkProblem)), null);
+            }
+
+            var clip = upload.Clips[0];
+            var job = await submission.SubmitTrackJob(db, jobId, tenantId, clip.FileName, clip.StoredKey, clip.Bytes, chunkSize, cancellationToken, track);
+            return (Accepted(job, pipelines), job);
         }
 
-        return Results.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job, pipelines, job.CreatedAt));
+        var (settings, refusal) = JobRequests.Retarget(upload);
+        if (settings is null || chunkProblem is not null)
+        {
+            return (ApiProblems.BadRequest(Join(refusal, chunkProblem)), null);
+        }
+
+        var source = upload.Clip(ClipNames.Source)!;
+        if (upload.Fields.TryGetValue("actor", out var actorField))
+        {
+            var actorId = Guid.Parse(actorField);
+            var version = JobRequests.Int(upload, "modelVersion");
+            var models = await db.ActorModels.AsNoTracking()
+                .Where(m => m.ActorId == actorId && db.Actors.Any(a => a.Id == actorId && a.TenantId == tenantId))
+                .ToListAsync(cancellationToken);
+            var model = models.Where(m => m.State == ActorModelState.Ready && (version is null || m.Version == version)).MaxBy(m => m.Version);
+            if (model is null)
+            {
+                return (ApiProblems.BadRequest(models.Count == 0
+                    ? $"No actor {actorId} (or it has no model yet): create one with POST /v1/actors."
+                    : $"Actor {actorId} has no ready model{(version is null ? string.Empty : $" version {version}")} (versions: {string.Join(", ", models.OrderBy(m => m.Version).Select(m => $"{m.Version} {m.State.ToString().ToLowerInvariant()}"))})."), null);
+            }
+
+            // The actor's footage (the target) is measured already: a target neutral frame beyond it is refused now.
+            if (await ActorFootageMisfit(db, model, settings, cancellationToken) is { } misfit)
+            {
+                return (ApiProblems.BadRequest(misfit), null);
+            }
+
+            var ontoActor = await submission.SubmitRetargetOntoActor(
+                db, jobId, tenantId, new ClipInput(ClipNames.Source, source.FileName, source.StoredKey, source.Bytes), model, chunkSize, settings, cancellationToken);
+            return (Accepted(ontoActor, pipelines), ontoActor);
+        }
+
+        var target = upload.Clip(ClipNames.Target)!;
+        var retarget = await submission.SubmitRetargetJob(
+            db, jobId, tenantId,
+            new ClipInput(ClipNames.Source, source.FileName, source.StoredKey, source.Bytes),
+            new ClipInput(ClipNames.Target, target.FileName, target.StoredKey, target.Bytes),
+            chunkSize, settings, cancellationToken);
+        return (Accepted(retarget, pipelines), retarget);
     }
 
-    private static async Task<IResult> ListJobs(
-        HttpContext http, JobsDbContext db, JobPipelines pipelines, IOptions<IngestOptions> options, TimeProvider clock, int page = 1, int pageSize = 20)
+    /// <summary>Whether the retarget's settings fit the actor's footage, the first clip of the job that trained <paramref name="model"/> (as the job will take it).</summary>
+    private static async Task<string?> ActorFootageMisfit(JobsDbContext db, ActorModel model, RetargetSettings settings, CancellationToken cancellationToken)
     {
-        page = Math.Max(1, page);
-        pageSize = Math.Clamp(pageSize, 1, options.Value.MaxPageSize);
+        if (settings.TargetNeutralFrame is null)
+        {
+            return null;
+        }
+
+        var clips = await db.JobClips.AsNoTracking().Where(c => c.JobId == model.JobId).ToListAsync(cancellationToken);
+        var footage = clips.OrderBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault();
+        if (footage is null)
+        {
+            return null;
+        }
+
+        var probe = new Job
+        {
+            Kind = JobKinds.Retarget,
+            ActorId = model.ActorId,
+            InputFileName = footage.InputFileName,
+            InputKey = footage.InputKey,
+            Settings = JobSettings.Serialize(settings),
+        };
+        footage.Name = ClipNames.Target;
+        return JobSettings.Misfit(probe, footage);
+    }
+
+    /// <summary>A submission takes its fields in its form only: a query string (settings put in the URL) is refused, never ignored.</summary>
+    internal static IResult? QueryRefusal(HttpRequest request) =>
+        request.Query.Count == 0 ? null
+            : ApiProblems.BadRequest($"{request.Method} {request.Path} takes its fields in the multipart form, not in the query string ({string.Join(", ", request.Query.Keys.Take(5).Select(ApiProblems.Quote))}): send them as form fields.");
+
+    private static IResult Accepted(Job job, JobPipelines pipelines) =>
+        Results.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job, pipelines, job.CreatedAt));
+
+    private static string Join(params string?[] problems) =>
+        string.Join(" ", problems.OfType<string>()) is { Length: > 0 } joined ? joined : "The submission was not understood.";
+
+    /// <summary>
+    /// The tenant's jobs, newest first. page and pageSize are read here, not bound, so that a value that is not a
+    /// number, out of range, or sent twice is refused with a sentence, never clamped or passed on.
+    /// </summary>
+    private static async Task<IResult> ListJobs(HttpContext http, JobsDbContext db, JobPipelines pipelines, IOptions<IngestOptions> options, TimeProvider clock)
+    {
+        var query = http.Request.Query;
+        if (query.Keys.FirstOrDefault(k => !k.Equals("page", StringComparison.OrdinalIgnoreCase) && !k.Equals("pageSize", StringComparison.OrdinalIgnoreCase)) is { } unknown)
+        {
+            return ApiProblems.BadRequest($"Unknown query parameter {ApiProblems.Quote(unknown)}: GET /v1/jobs takes page and pageSize.");
+        }
+
+        var maxPageSize = options.Value.MaxPageSize;
+        if (!QueryNumber(query, "pageSize", 20, out var pageSize) || pageSize is < 1 || pageSize > maxPageSize)
+        {
+            return ApiProblems.BadRequest($"pageSize must be a whole number from 1 to {maxPageSize} (got {ApiProblems.Quote(query["pageSize"].ToString())}).");
+        }
+
+        // The jobs skipped before the page must stay within what a query can skip (an int): the last page that can be asked for.
+        var lastPage = (int.MaxValue / pageSize) + 1;
+        if (!QueryNumber(query, "page", 1, out var page) || page is < 1 || page > lastPage)
+        {
+            return ApiProblems.BadRequest($"page must be a whole number from 1 to {lastPage} with pageSize {pageSize} (got {ApiProblems.Quote(query["page"].ToString())}).");
+        }
+
         var tenantId = http.User.TenantId();
-        var query = db.Jobs.AsNoTracking().Where(j => j.TenantId == tenantId);
-        var total = await query.CountAsync(http.RequestAborted);
-        var items = await query.OrderByDescending(j => j.CreatedAt).Skip((page - 1) * pageSize).Take(pageSize)
+        var jobs = db.Jobs.AsNoTracking().Where(j => j.TenantId == tenantId);
+        var total = await jobs.CountAsync(http.RequestAborted);
+        var items = await jobs.OrderByDescending(j => j.CreatedAt).Skip((int)(((long)page - 1) * pageSize)).Take(pageSize)
             .Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery().ToListAsync(http.RequestAborted);
         var now = clock.GetUtcNow();
         return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, pipelines, now))], page, pageSize, total));
+    }
+
+    /// <summary>A query parameter sent at most once as a whole number (<paramref name="fallback"/> when absent); false when it is anything else.</summary>
+    private static bool QueryNumber(IQueryCollection query, string name, int fallback, out int value)
+    {
+        value = fallback;
+        if (!query.TryGetValue(name, out var values))
+        {
+            return true;
+        }
+
+        return values.Count == 1 && int.TryParse(values[0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out value);
     }
 
     private static async Task<IResult> GetJob(Guid id, HttpContext http, JobsDbContext db, JobPipelines pipelines, TimeProvider clock)
@@ -197,7 +347,7 @@ public static class IngestApi
 
         if (!await coordinator.Cancel(id, http.RequestAborted))
         {
-            return Results.Conflict(new ErrorResponse("The job has already ended."));
+            return ApiProblems.Conflict("The job has already ended.");
         }
 
         db.ChangeTracker.Clear();
@@ -210,7 +360,7 @@ public static class IngestApi
         var output = job?.Outputs.FirstOrDefault(o => o.Name == name);
         if (job is null || output is null || !store.Exists(output.Key))
         {
-            return Results.NotFound(new ErrorResponse(job is null ? $"No job {id}." : $"Job {id} has no output '{name}' (state: {job.State.ToString().ToLowerInvariant()})."));
+            return ApiProblems.NotFound(job is null ? $"No job {id}." : $"Job {id} has no output '{name}' (state: {job.State.ToString().ToLowerInvariant()}).");
         }
 
         return Results.File(store.PathFor(output.Key), output.ContentType, output.Name, enableRangeProcessing: true);
@@ -224,5 +374,5 @@ public static class IngestApi
             .SingleOrDefaultAsync(j => j.Id == id && j.TenantId == tenantId, http.RequestAborted);
     }
 
-    private static IResult NotFound(Guid id) => Results.NotFound(new ErrorResponse($"No job {id}."));
+    private static IResult NotFound(Guid id) => ApiProblems.NotFound($"No job {id}.");
 }

@@ -75,5 +75,3 @@ public sealed record StageResponse(string Name, string State, string Unit, int F
 public sealed record OutputResponse(string Name, string ContentType, string Url);
 
 public sealed record JobPageResponse(IReadOnlyList<JobResponse> Items, int Page, int PageSize, int Total);
-
-public sealed record ErrorResponse(string Error);

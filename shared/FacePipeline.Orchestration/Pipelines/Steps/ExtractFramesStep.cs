@@ -6,7 +6,9 @@ namespace FacePipeline.Orchestration.Pipelines.Steps;
 /// <summary>
 /// extract: every clip of the job not yet extracted is probed, validated and cut into chunks (one
 /// <see cref="ExtractFrames"/> per clip). A clip's chunks go on to the next step as soon as that clip is in, even
-/// while another clip is still being extracted (when the next step is <see cref="ReconstructFacesStep"/>).
+/// while another clip is still being extracted (when the next step is <see cref="ReconstructFacesStep"/>). A clip the
+/// job's settings do not fit (a neutral frame beyond its frames, a face point off its picture: <see cref="JobSettings.Misfit"/>)
+/// fails the job as soon as it is measured (<see cref="FailureCodes.BadSettings"/>).
 /// </summary>
 public sealed class ExtractFramesStep : PipelineStep<ExtractFrames, FramesExtracted>
 {
@@ -60,6 +62,19 @@ public sealed class ExtractFramesStep : PipelineStep<ExtractFrames, FramesExtrac
         var extract = context.Stage(Name);
         extract.FramesDone += video.FrameCount;
         extract.FramesTotal += video.FrameCount;
+
+        // The clip's frame count and picture size are known from here on: a setting that names a frame beyond a clip,
+        // or a point off its picture, fails the job now, as the studio's settings, before anything is reconstructed.
+        // Every measured clip is checked (an actor's footage comes measured already).
+        foreach (var measured in job.Clips.Where(c => c.Extracted))
+        {
+            if (JobSettings.Misfit(job, measured) is { } misfit)
+            {
+                context.Fail(Name, FailureCodes.BadSettings, misfit);
+                return StepOutcome.Progressed;
+            }
+        }
+
         foreach (var chunk in message.Chunks)
         {
             context.AddChunk(new JobChunk
