@@ -1,10 +1,15 @@
+using FacePipeline.Contracts;
 using FacePipeline.Face;
 using FacePipeline.Geometry;
 
 namespace FacePipeline.Stages;
 
 /// <summary>Per-job choices for the 3D face records.</summary>
-/// <param name="NeutralFrame">A frame the user names as the actor's neutral face; null: estimated robustly (per-point median over the track).</param>
+/// <param name="NeutralFrame">
+/// A frame the user names as the actor's neutral face; null: estimated robustly (per-point median over the track). The
+/// frame must show a tracked face (else the studio is told, <see cref="FailureCodes.BadSettings"/>); with several faces,
+/// a face whose track does not reach that frame gets its neutral estimated.
+/// </param>
 public sealed record FaceSequenceOptions(int? NeutralFrame = null)
 {
     public static FaceSequenceOptions Default { get; } = new();
@@ -31,6 +36,13 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
     public List<FrameRecord> Build(IReadOnlyList<IReadOnlyList<FrameRecord>> chunks, int width, int height, FaceSequenceOptions options)
     {
         var frames = LinkTracks(chunks);
+        if (options.NeutralFrame is { } neutralFrame && !frames.Any(f => f.Index == neutralFrame && f.Faces.Count > 0))
+        {
+            throw new JobInputException(
+                FailureCodes.BadSettings,
+                $"The neutral frame {neutralFrame} shows no tracked face ({frames.Count(f => f.Faces.Count > 0)} of the clip's {frames.Count} frames do): "
+                + "name a frame where the face is clearly visible, or leave neutralFrame out to have the neutral estimated over the clip.");
+        }
 
         // Tracks whose every face carries irises keep them (filtered with the landmarks).
         var withIrises = frames.SelectMany(fr => fr.Faces).GroupBy(face => face.TrackId)

@@ -1,4 +1,5 @@
 using System.Text;
+using FacePipeline.Contracts;
 using FacePipeline.Face;
 using FacePipeline.Geometry;
 using FacePipeline.TestSupport;
@@ -149,6 +150,19 @@ public sealed class IrisRecordTests
         Assert.DoesNotContain("\"irises\"", text, StringComparison.Ordinal);
         Assert.Null(old[0].Faces[0].Irises);
         Assert.Equal(face.Landmarks, old[0].Faces[0].Landmarks);
+    }
+
+    [Fact]
+    public void A_neutral_frame_without_a_tracked_face_is_refused_as_the_studios_setting_not_replaced_by_an_estimate()
+    {
+        var frames = Enumerable.Range(0, 10).Select(f => new FrameRecord(f, f / 30.0, f == 4 ? [] : [Screen(f, withIrises: false)])).ToList();
+        var builder = new FaceSequenceBuilder(new MetricLandmarks(Mesh));
+
+        var refused = Assert.Throws<JobInputException>(() => builder.Build([frames], 1280, 720, new FaceSequenceOptions(NeutralFrame: 4)));
+
+        Assert.Equal(FailureCodes.BadSettings, refused.Code);
+        Assert.StartsWith("The neutral frame 4 shows no tracked face (9 of the clip's 10 frames do)", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(10, builder.Build([frames], 1280, 720, new FaceSequenceOptions(NeutralFrame: 5)).Count); // a frame with a face is taken
     }
 
     [Fact]
