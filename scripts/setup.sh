@@ -7,6 +7,12 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 "$REPO/scripts/infra.sh" install
+# setpriv (util-linux, essential on Debian, so normally present): every ffmpeg starts under setpriv --pdeathsig KILL,
+# so it dies with the service that started it (issue 15); the services refuse to start without it.
+if ! command -v setpriv >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends util-linux >/dev/null
+fi
 if ! command -v dotnet >/dev/null; then
   echo "setup: the .NET 10 SDK is required (dotnet on PATH)" >&2
   exit 1

@@ -1,5 +1,6 @@
 using MassTransit;
 using FacePipeline.Geometry;
+using FacePipeline.Media;
 using FacePipeline.NeuralRenderer;
 using FacePipeline.Rendering;
 using FacePipeline.Retarget;
@@ -20,6 +21,7 @@ builder.Services.AddSingleton<ITrackCurvesWriter, IctTrackCurvesWriter>();
 builder.Services.AddSingleton<IFaceRendererFactory, NeuralFaceRendererFactory>();
 builder.Services.AddSingleton<IRenderedFaceTrackerFactory, LandmarkRenderedFaceTrackerFactory>(); // the retarget renderer's closed loop and QC
 builder.Services.AddSingleton<IIdentityEmbedderFactory, ModelIdentityEmbedderFactory>(); // the QC's identity check
+builder.Services.AddSingleton<MediaToolsCheck>(); // ffmpeg, ffprobe and setpriv (each encoder dies with this process)
 // Every dependency passed explicitly: a capability is left out only when its setting says so.
 builder.Services.AddSingleton(sp =>
 {
@@ -49,7 +51,7 @@ builder.Services.AddMessageBus(bus =>
 });
 
 var app = builder.Build();
-if (!app.PassesStartupChecks(typeof(TrackRenderStage), typeof(RetargetRenderStage)))
+if (!app.PassesStartupChecks(typeof(TrackRenderStage), typeof(RetargetRenderStage), typeof(MediaToolsCheck)))
 {
     return 1;
 }
@@ -60,6 +62,7 @@ app.Logger.LogInformation(
     settings.BlendshapeCurves ? "on" : "off",
     settings.IdentityCheck ? "on" : "off",
     settings.ClosedLoopRounds);
+app.Logger.LogInformation("{Children}", app.Services.GetRequiredService<MediaToolsCheck>().Description);
 app.MapDefaultEndpoints();
 app.Run();
 return 0;

@@ -1,12 +1,11 @@
 using System.Globalization;
-using FFMpegCore;
-using FFMpegCore.Enums;
+using System.Runtime.ExceptionServices;
 
 namespace FacePipeline.Media;
 
 /// <summary>
 /// What differs between the clip encoders: the video codec, its pixel format, the container, and how the
-/// audio is written. Everything else (the rational-rate pipe, BT.709 conversion, audio offset, atomic
+/// audio is written. Everything else (the frame timing, BT.709 conversion, audio offset, atomic
 /// rename) is <see cref="ClipEncoding"/>.
 /// </summary>
 /// <param name="PixelFormat">ffmpeg pixel format of the encoded video (e.g. yuv420p).</param>
@@ -17,19 +16,23 @@ namespace FacePipeline.Media;
 /// <param name="AudioCodecAsync">The <c>-c:a</c> value (with its options) for an audio file.</param>
 /// <param name="TagFrames">True when the encoder writes the colour description of the frames rather than of its
 /// <c>-colorspace</c>/<c>-color_*</c> options (prores_ks): the frames are then tagged BT.709 by the filter chain.</param>
+/// <param name="VariableRateArguments">Codec settings added when the frames have variable times (<see cref="FrameTiming"/>).</param>
 internal sealed record ClipFormat(
     string PixelFormat,
     bool EvenHeight,
     string VideoCodecArguments,
     string ContainerArguments,
     Func<string, CancellationToken, Task<string>> AudioCodecAsync,
-    bool TagFrames = false);
+    bool TagFrames = false,
+    string VariableRateArguments = "");
 
 /// <summary>
 /// The machinery shared by <see cref="H264ClipEncoder"/> and <see cref="ProResClipEncoder"/>: ONE ffmpeg
-/// process per clip, raw RGB24 frames streamed into its pipe at an exact rational frame rate (so the output has
-/// exactly the frames given, at exactly that rate), converted to BT.709 limited range and tagged so; optional
-/// audio muxed with the video's start offset; the file appears under its final name only when complete.
+/// process per clip (started by <see cref="MediaProcess"/>: it dies with this process), raw RGB24 frames streamed into
+/// its standard input at an exact rational frame rate, or with each frame's own time (<see cref="FrameTiming"/>,
+/// variable frame rate), so the output has exactly the frames given, at exactly those times; converted to BT.709
+/// limited range and tagged so; optional audio muxed with the video's start offset; the file appears under its final
+/// name only when complete.
 /// </summary>
 internal static class ClipEncoding
 {
@@ -49,6 +52,7 @@ internal static class ClipEncoding
         string outputPath,
         ClipFormat format,
         TimeSpan? videoStartOffset,
+        FrameTiming? timing,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frames);
@@ -77,19 +81,45 @@ internal static class ClipEncoding
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var source = new RawRgb24PipeSource(frames, width, height, frameRate, abort);
 
+        // The times of the frames: a constant-rate clip (no timing, or a timing that is the constant rate within a tenth
+        // of a frame) streams as raw frames at the exact rational rate; any other timing (variable frame rate) streams as
+        // Matroska with each frame's own time, so frame k is shown when the source showed it (issue 15).
+        var timed = timing is not null && !timing.IsConstantRate(frameRate) ? timing : null;
+        var timedSource = timed is null ? null : new TimedFrameSource(frames, width, height, timed, abort);
+        var firstSeconds = timing?.Seconds[0];
+        long FrameCount() => timedSource?.FrameCount ?? source.FrameCount;
+        ExceptionDispatchInfo? Failure() => timedSource is null ? source.Failure : timedSource.Failure;
+
         var audioCodec = audioPath is null ? null : await format.AudioCodecAsync(audioPath, cancellationToken).ConfigureAwait(false);
-        var offset = audioPath is null ? TimeSpan.Zero : videoStartOffset ?? TimeSpan.Zero;
-        var inputs = FFMpegArguments.FromPipeInput(source, o =>
+        var offset = audioPath is null
+            ? TimeSpan.Zero
+            : videoStartOffset ?? (firstSeconds is { } first ? await MeasureVideoOffsetAsync(first, audioPath, cancellationToken).ConfigureAwait(false) : TimeSpan.Zero);
+
+        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
+        if (offset > TimeSpan.Zero)
         {
-            if (offset > TimeSpan.Zero)
-            {
-                o.WithCustomArgument(ItsOffset(offset));
-            }
-        });
+            arguments.AddRange(["-itsoffset", Seconds(offset)]);
+        }
+
+        if (timed is null)
+        {
+            arguments.AddRange(Split(source.GetStreamArguments()));
+        }
+        else
+        {
+            arguments.AddRange(["-f", "matroska"]);
+        }
+
+        arguments.AddRange(["-i", "pipe:0"]);
         if (audioPath is not null)
         {
-            inputs = inputs.AddFileInput(audioPath, verifyExists: true, o => o.WithCustomArgument(
-                $"-protocol_whitelist {ContainerPolicy.ProtocolWhitelist}{(offset < TimeSpan.Zero ? " " + ItsOffset(-offset) : string.Empty)}"));
+            arguments.AddRange(["-protocol_whitelist", ContainerPolicy.ProtocolWhitelist]);
+            if (offset < TimeSpan.Zero)
+            {
+                arguments.AddRange(["-itsoffset", Seconds(-offset)]);
+            }
+
+            arguments.AddRange(["-i", audioPath]);
         }
 
         var filters = new List<string>();
@@ -105,26 +135,33 @@ internal static class ClipEncoding
             filters.Add("setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv");
         }
 
-        var audioArguments = audioCodec is null ? "-an" : $"-map 1:a:0 -c:a {audioCodec}";
-        var output = string.Create(
-            CultureInfo.InvariantCulture,
-            $"-map 0:v:0 {audioArguments} -sn -dn -vf {string.Join(',', filters)} {format.VideoCodecArguments} -pix_fmt {format.PixelFormat} -colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range tv -fps_mode passthrough {format.ContainerArguments}");
+        arguments.AddRange(["-map", "0:v:0"]);
+        arguments.AddRange(audioCodec is null ? ["-an"] : ["-map", "1:a:0", "-c:a", .. Split(audioCodec)]);
+        arguments.AddRange(["-sn", "-dn", "-vf", string.Join(',', filters)]);
+        arguments.AddRange(Split(format.VideoCodecArguments));
+        arguments.AddRange(["-pix_fmt", format.PixelFormat, "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", "-fps_mode", "passthrough"]);
+        if (timed is not null)
+        {
+            arguments.AddRange(["-enc_time_base:v", timed.TimeBaseArgument]); // the timing's own tick: no time is rounded
+            arguments.AddRange(Split(format.VariableRateArguments));
+        }
 
-        FFMpegResult result;
+        arguments.AddRange(Split(format.ContainerArguments));
+        arguments.Add(temp);
+
+        Func<Stream, CancellationToken, Task> feed = timedSource is null ? source.WriteAsync : timedSource.WriteAsync;
+
+        MediaProcessResult result;
         try
         {
-            result = await inputs
-                .OutputToFile(temp, overwrite: true, o => o.WithCustomArgument(output))
-                .WithLogLevel(FFMpegLogLevel.Error)
-                .ProcessAsynchronously(throwOnError: false, ffOptions: null, abort.Token)
-                .ConfigureAwait(false);
+            result = await MediaProcess.RunAsync("ffmpeg", arguments, feed, captureOutput: false, abort.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
             TryDelete(temp);
             if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                source.Failure?.Throw(); // the frame producer failed and we stopped ffmpeg: report the producer's error
+                Failure()?.Throw(); // the frame producer failed and we stopped ffmpeg: report the producer's error
             }
 
             throw;
@@ -135,7 +172,7 @@ internal static class ClipEncoding
             cancellationToken.ThrowIfCancellationRequested();
 
             // A producer error comes first; a broken pipe only means ffmpeg stopped reading, so ffmpeg's own error says why.
-            if (source.Failure is { SourceException: not IOException } producerFailure)
+            if (Failure() is { SourceException: not IOException } producerFailure)
             {
                 producerFailure.Throw();
             }
@@ -146,9 +183,9 @@ internal static class ClipEncoding
                     $"ffmpeg could not encode {outputPath} (exit code {result.ExitCode}): {MediaProbe.LastMeaningfulLine(result.StandardError) ?? "no error output"}");
             }
 
-            source.Failure?.Throw();
+            Failure()?.Throw();
 
-            if (source.FrameCount == 0)
+            if (FrameCount() == 0)
             {
                 throw new ArgumentException("No frames to encode.", nameof(frames));
             }
@@ -161,12 +198,13 @@ internal static class ClipEncoding
             throw;
         }
 
-        return new EncodedClip(outputPath, source.FrameCount, evenWidth, evenHeight, frameRate, audioPath is not null);
+        return new EncodedClip(outputPath, FrameCount(), evenWidth, evenHeight, frameRate, audioPath is not null, timed is not null);
     }
 
     /// <summary>
-    /// Encodes the frames of an extraction (chunk after chunk), with its audio, at its exact frame rate and, unless
-    /// <paramref name="videoStartOffset"/> is given, with the first frame's original offset from the audio.
+    /// Encodes the frames of an extraction (chunk after chunk), with its audio, at the times of its timeline (its exact
+    /// frame rate for a constant-rate clip) and, unless <paramref name="videoStartOffset"/> is given, with the first
+    /// frame's original offset from the audio.
     /// </summary>
     public static async Task<EncodedClip> EncodeAsync(
         FrameExtractionResult extraction,
@@ -176,9 +214,11 @@ internal static class ClipEncoding
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(extraction);
-        if (videoStartOffset is null && extraction.AudioPath is { } audioPath)
+        FrameTiming? timing = null;
+        if (File.Exists(extraction.TimelinePath) && FrameTimeline.Load(extraction.TimelinePath) is { FrameCount: > 0 } timeline
+            && timeline.FrameCount == extraction.FrameCount)
         {
-            videoStartOffset = await MeasureVideoOffsetAsync(extraction, audioPath, cancellationToken).ConfigureAwait(false);
+            timing = FrameTiming.FromTimeline(timeline, extraction.Duration.TotalSeconds);
         }
 
         return await EncodeAsync(
@@ -190,35 +230,27 @@ internal static class ClipEncoding
             outputPath,
             format,
             videoStartOffset,
+            timing,
             cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// First frame time minus first audio sample time, both on the source container's clock (the timeline is on
+    /// The first frame's time minus the first audio sample's, both on the source container's clock (a timeline is on
     /// that clock; audio.mka keeps its start relative to it, and ffmpeg re-bases each input to 0 when encoding).
     /// </summary>
-    private static async Task<TimeSpan> MeasureVideoOffsetAsync(FrameExtractionResult extraction, string audioPath, CancellationToken cancellationToken)
+    private static async Task<TimeSpan> MeasureVideoOffsetAsync(double firstFrameSeconds, string audioPath, CancellationToken cancellationToken)
     {
-        if (!File.Exists(extraction.TimelinePath))
-        {
-            return TimeSpan.Zero;
-        }
-
-        var timeline = FrameTimeline.Load(extraction.TimelinePath);
-        if (timeline.Seconds.Count == 0)
-        {
-            return TimeSpan.Zero;
-        }
-
         var audio = await MediaProbe.ProbeAsync(audioPath, AudioFileLimits, cancellationToken).ConfigureAwait(false);
-        var offset = TimeSpan.FromSeconds(timeline.Seconds[0]) - audio.StartTime;
+        var offset = TimeSpan.FromSeconds(firstFrameSeconds) - audio.StartTime;
 
         // Sub-millisecond differences are rounding between time bases, not a real offset.
         return offset.Duration() < TimeSpan.FromMilliseconds(1) ? TimeSpan.Zero : offset;
     }
 
-    private static string ItsOffset(TimeSpan offset) =>
-        string.Create(CultureInfo.InvariantCulture, $"-itsoffset {offset.TotalSeconds:0.######}");
+    private static string Seconds(TimeSpan offset) =>
+        string.Create(CultureInfo.InvariantCulture, $"{offset.TotalSeconds:0.######}");
+
+    private static string[] Split(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     private static void TryDelete(string path)
     {

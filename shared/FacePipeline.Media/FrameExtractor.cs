@@ -1,6 +1,5 @@
 using System.Globalization;
-using FFMpegCore;
-using FFMpegCore.Enums;
+using System.Text.Json;
 
 namespace FacePipeline.Media;
 
@@ -63,52 +62,54 @@ public static class FrameExtractor
         outputDirectory = Path.GetFullPath(outputDirectory);
         Directory.CreateDirectory(outputDirectory);
         var audio = options.ExtractAudio && probe.Audio is { Codec: not "unknown" } ? probe.Audio : null;
-        var audioTemp = Path.Combine(outputDirectory, AudioFileName + ".partial");
         var lockdown = ContainerPolicy.InputLockdownArguments(limits.DemuxerWhitelist);
 
         // ffmpeg writes the chunk files itself (segment muxer, split every ChunkSize frames) into a
         // staging folder: no pipe and no copy through this process, which is what keeps extraction
         // close to ffmpeg's bare decode speed. Chunks are renamed into place once ffmpeg succeeded.
-        var staging = Path.Combine(outputDirectory, $".staging-{Guid.NewGuid():N}");
+        // Everything unfinished (chunks, the audio) lives in the staging folder, so the folder of an attempt
+        // that died with its process (ffmpeg dies with it: MediaProcess) is all that is left, and
+        // StagingSweeper removes it once nothing has touched it for a while (the heartbeat below keeps a live one fresh).
+        var staging = Path.Combine(outputDirectory, StagingSweeper.StagingPrefix + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(staging);
+        using var heartbeat = StagingSweeper.KeepFresh(staging);
+        var audioTemp = Path.Combine(staging, AudioFileName + ".partial");
         var maxFrames = limits.MaxFrameCount;
         // Split points up to twice the probe's estimate (the argument list stays small); should a clip
         // hold more frames than that, its last chunk is simply longer. Chunk sizes are read back from the files.
         var splitUpTo = Math.Min(maxFrames, (Math.Max(video.EstimatedFrameCount, 1) * 2) + (2L * options.ChunkSize));
         var splits = string.Join(',', Enumerable.Range(1, (int)Math.Min(20_000, splitUpTo / options.ChunkSize)).Select(i => (long)i * options.ChunkSize));
-        var segmentFrames = splits.Length > 0 ? $" -segment_frames {splits}" : string.Empty;
-        var videoOutput = string.Create(
-            CultureInfo.InvariantCulture,
-            $"{RawVideoOutputArguments(video)} -frames:v {maxFrames + 1} -c:v rawvideo -f segment -segment_format rawvideo -reset_timestamps 1{segmentFrames}");
         var videoTarget = Path.Combine(staging, "chunk-%05d.rgb24");
 
-        var arguments = FFMpegArguments.FromFileInput(fullPath, verifyExists: false, o => o.WithCustomArgument(lockdown));
-        var processor = audio is null
-            ? arguments.OutputToFile(videoTarget, overwrite: true, o => o.WithCustomArgument(videoOutput))
-            : arguments.OutputToMany(outputs =>
-            {
-                outputs.OutputToFile(videoTarget, overwrite: true, o => o.WithCustomArgument(videoOutput));
-                var codec = MatroskaAudioCodecs.Contains(audio.Codec) || audio.Codec.StartsWith("pcm_", StringComparison.Ordinal) ? "copy" : "flac";
-                outputs.OutputToFile(audioTemp, overwrite: true, o => o.WithCustomArgument(
-                    string.Create(CultureInfo.InvariantCulture, $"-map 0:{audio.Index} -vn -sn -dn -c:a {codec} -f matroska")));
-            });
+        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
+        arguments.AddRange(Split(lockdown));
+        arguments.AddRange(["-i", fullPath]);
+        arguments.AddRange(Split(RawVideoOutputArguments(video)));
+        arguments.AddRange(["-frames:v", (maxFrames + 1).ToString(CultureInfo.InvariantCulture), "-c:v", "rawvideo", "-f", "segment", "-segment_format", "rawvideo", "-reset_timestamps", "1"]);
+        if (splits.Length > 0)
+        {
+            arguments.AddRange(["-segment_frames", splits]);
+        }
+
+        arguments.Add(videoTarget);
+        if (audio is not null)
+        {
+            var codec = MatroskaAudioCodecs.Contains(audio.Codec) || audio.Codec.StartsWith("pcm_", StringComparison.Ordinal) ? "copy" : "flac";
+            arguments.AddRange(["-map", string.Create(CultureInfo.InvariantCulture, $"0:{audio.Index}"), "-vn", "-sn", "-dn", "-c:a", codec, "-f", "matroska", audioTemp]);
+        }
 
         // Frame times from the demuxed packets: cheap (no second decode), runs alongside the decode.
         var timelineTask = ReadPacketTimelineAsync(fullPath, probe, video, lockdown, cancellationToken);
         var chunks = new List<FrameChunk>();
 
-        FFMpegResult result;
+        MediaProcessResult result;
         try
         {
-            result = await processor
-                .WithLogLevel(FFMpegLogLevel.Error)
-                .ProcessAsynchronously(throwOnError: false, ffOptions: null, cancellationToken)
-                .ConfigureAwait(false);
+            result = await MediaProcess.RunAsync("ffmpeg", arguments, writeInput: null, captureOutput: false, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception)
         {
             DeleteOutputs(staging, outputDirectory, chunks);
-            TryDelete(audioTemp);
             await ObserveAsync(timelineTask).ConfigureAwait(false);
             throw;
         }
@@ -178,16 +179,12 @@ public static class FrameExtractor
         catch
         {
             DeleteOutputs(staging, outputDirectory, chunks);
-            TryDelete(audioTemp);
             await ObserveAsync(timelineTask).ConfigureAwait(false);
             throw;
         }
         finally
         {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
+            StagingSweeper.TryDeleteFolder(staging);
         }
     }
 
@@ -229,10 +226,7 @@ public static class FrameExtractor
             TryDelete(Path.Combine(outputDirectory, chunk.FileName));
         }
 
-        if (Directory.Exists(staging))
-        {
-            Directory.Delete(staging, recursive: true);
-        }
+        StagingSweeper.TryDeleteFolder(staging);
     }
 
     private static async Task<FrameTimeline?> ReadPacketTimelineAsync(
@@ -245,25 +239,26 @@ public static class FrameExtractor
 
         try
         {
-            var packets = await FFProbe.GetPacketsAsync(
-                path,
-                ffOptions: null,
-                customArguments: string.Create(CultureInfo.InvariantCulture, $"{lockdown} -select_streams {video.Index} -show_entries packet=pts,pts_time,flags"),
-                cancellationToken).ConfigureAwait(false);
-            var pts = new List<long>(packets.Packets.Count);
-            foreach (var packet in packets.Packets)
+            var entries = await ReadEntriesAsync(path, lockdown, video, "packets", "packet=pts,pts_time,flags", cancellationToken).ConfigureAwait(false);
+            if (entries is null)
             {
-                if (packet.PtsTime is null || packet.PtsTime == "N/A")
+                return null;
+            }
+
+            var pts = new List<long>(entries.Count);
+            foreach (var packet in entries)
+            {
+                if (Long(packet, "pts") is not { } value || Text(packet, "pts_time") is null or "N/A")
                 {
                     return null; // a packet without pts: the packets cannot give exact frame times
                 }
 
-                if (packet.Flags?.Contains('D', StringComparison.Ordinal) == true)
+                if (Text(packet, "flags")?.Contains('D', StringComparison.Ordinal) == true)
                 {
                     continue; // discarded by the decoder (edit-list pre-roll): no output frame
                 }
 
-                pts.Add(packet.Pts);
+                pts.Add(value);
             }
 
             pts.Sort();
@@ -286,17 +281,14 @@ public static class FrameExtractor
 
         try
         {
-            var frames = await FFProbe.GetFramesAsync(
-                path,
-                ffOptions: null,
-                customArguments: string.Create(CultureInfo.InvariantCulture, $"{lockdown} -select_streams {video.Index} -show_entries frame=best_effort_timestamp,best_effort_timestamp_time"),
-                cancellationToken).ConfigureAwait(false);
-            if (frames.Frames.Count != expectedFrames || frames.Frames.Any(f => f.BestEffortTimestampTime is null or "N/A"))
+            var frames = await ReadEntriesAsync(path, lockdown, video, "frames", "frame=best_effort_timestamp,best_effort_timestamp_time", cancellationToken).ConfigureAwait(false);
+            if (frames is null || frames.Count != expectedFrames
+                || frames.Any(f => Long(f, "best_effort_timestamp") is null || Text(f, "best_effort_timestamp_time") is null or "N/A"))
             {
                 return null;
             }
 
-            return BuildTimeline(probe, video, timeBase, frames.Frames.Select(f => f.BestEffortTimestamp).ToList(), "frames");
+            return BuildTimeline(probe, video, timeBase, frames.Select(f => Long(f, "best_effort_timestamp")!.Value).ToList(), "frames");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -304,12 +296,50 @@ public static class FrameExtractor
         }
     }
 
+    /// <summary>
+    /// ffprobe's <paramref name="section"/> ("packets" or "frames") of the video stream with only <paramref name="entries"/>,
+    /// each entry as a JSON object; null when ffprobe fails.
+    /// </summary>
+    private static async Task<List<JsonElement>?> ReadEntriesAsync(
+        string path, string lockdown, VideoStreamProbe video, string section, string entries, CancellationToken cancellationToken)
+    {
+        string[] arguments =
+        [
+            "-loglevel", "error", "-print_format", "json", .. Split(lockdown),
+            "-select_streams", video.Index.ToString(CultureInfo.InvariantCulture), "-show_entries", entries, path,
+        ];
+        var result = await MediaProcess.RunAsync("ffprobe", arguments, writeInput: null, captureOutput: true, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(result.StandardOutput);
+        return document.RootElement.TryGetProperty(section, out var list) && list.ValueKind == JsonValueKind.Array
+            ? [.. list.EnumerateArray().Select(e => e.Clone())]
+            : [];
+    }
+
+    private static long? Long(JsonElement entry, string name) =>
+        entry.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
+
+    private static string? Text(JsonElement entry, string name) =>
+        entry.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static string[] Split(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
     private static FrameTimeline BuildTimeline(VideoProbe probe, VideoStreamProbe video, Rational timeBase, IReadOnlyList<long> pts, string source)
     {
         var start = (decimal)probe.StartTime.Ticks / TimeSpan.TicksPerSecond;
         var seconds = pts.Select(p => (double)((p * (decimal)timeBase.Numerator / timeBase.Denominator) - start)).ToList();
-        return new FrameTimeline(video.FrameRate.ToString(), timeBase.ToString(), (double)start, source, pts, seconds);
+        return new FrameTimeline(video.FrameRate.ToString(), timeBase.ToString(), (double)start, source, pts, seconds, StreamEnd(probe, video));
     }
+
+    /// <summary>The video stream's end (its start plus its duration) on the timeline's clock, when the probe knows its duration.</summary>
+    private static double? StreamEnd(VideoProbe probe, VideoStreamProbe video) =>
+        video.Duration is { } duration && duration > TimeSpan.Zero
+            ? ((video.StartTime ?? probe.StartTime) + duration - probe.StartTime).TotalSeconds
+            : null;
 
     private static FrameTimeline ConstantRateTimeline(VideoProbe probe, VideoStreamProbe video, long frameCount)
     {
@@ -321,7 +351,7 @@ public static class FrameExtractor
             seconds.Add((double)(first + (i * (decimal)rate.Denominator / rate.Numerator)));
         }
 
-        return new FrameTimeline(rate.ToString(), null, probe.StartTime.TotalSeconds, "constant-rate", [], seconds);
+        return new FrameTimeline(rate.ToString(), null, probe.StartTime.TotalSeconds, "constant-rate", [], seconds, StreamEnd(probe, video));
     }
 
     private static async Task ObserveAsync(Task task)

@@ -13,18 +13,67 @@ namespace FacePipeline.Media;
 /// <param name="Source">"packets" (demuxed packet pts, sorted), "frames" (decoded frame timestamps) or "constant-rate" (synthesised).</param>
 /// <param name="Pts">Per-frame pts in <paramref name="TimeBase"/> units (empty when synthesised).</param>
 /// <param name="Seconds">Per-frame presentation time in seconds.</param>
+/// <param name="EndSeconds">When the last frame stops being shown (the video stream's start plus its duration, on the same
+/// clock), when the container says; null for timelines written before issue 15 or when it does not say.</param>
 public sealed record FrameTimeline(
     [property: JsonPropertyName("frameRate")] string FrameRate,
     [property: JsonPropertyName("timeBase")] string? TimeBase,
     [property: JsonPropertyName("containerStartSeconds")] double ContainerStartSeconds,
     [property: JsonPropertyName("source")] string Source,
     [property: JsonPropertyName("pts")] IReadOnlyList<long> Pts,
-    [property: JsonPropertyName("seconds")] IReadOnlyList<double> Seconds)
+    [property: JsonPropertyName("seconds")] IReadOnlyList<double> Seconds,
+    [property: JsonPropertyName("endSeconds")] double? EndSeconds = null)
 {
     public const string FileName = "timeline.json";
 
     [JsonPropertyName("frameCount")]
     public int FrameCount => Seconds.Count;
+
+    /// <summary>
+    /// The frame on screen at <paramref name="seconds"/> (this timeline's clock): the last frame shown at or before it;
+    /// 0 before the first frame. What ffmpeg's fps filter picks for an output frame at that time (issue 15: resampling a
+    /// variable-rate clip to a constant rate by time, not by index).
+    /// </summary>
+    public int FrameShownAt(double seconds)
+    {
+        if (Seconds.Count == 0)
+        {
+            throw new InvalidOperationException("The timeline has no frames.");
+        }
+
+        var lo = 0;
+        var hi = Seconds.Count - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) / 2;
+            if (Seconds[mid] <= seconds + 1e-9)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return lo;
+    }
+
+    /// <summary>
+    /// Where <paramref name="seconds"/> falls on the frame axis: k + (t − t_k) / (t_{k+1} − t_k) between frames k and k+1,
+    /// clamped to [0, last frame]. A constant-rate clip gives t · rate (minus the first frame's time).
+    /// </summary>
+    public double PositionAt(double seconds)
+    {
+        var k = FrameShownAt(seconds);
+        if (k >= Seconds.Count - 1 || seconds <= Seconds[0])
+        {
+            return seconds <= Seconds[0] ? 0 : Seconds.Count - 1;
+        }
+
+        var span = Seconds[k + 1] - Seconds[k];
+        return span <= 0 ? k : k + Math.Clamp((seconds - Seconds[k]) / span, 0, 1);
+    }
 
     public static FrameTimeline Load(string path)
     {

@@ -20,6 +20,14 @@ public sealed record H264EncodeOptions
     /// measured from its timeline and audio file, so lip sync survives the round trip.
     /// </summary>
     public TimeSpan? VideoStartOffset { get; init; }
+
+    /// <summary>
+    /// When each frame is shown (e.g. <see cref="FrameTiming.FromTimeline"/> of the source's timeline): the file keeps
+    /// these times, variable frame rate included (a timing that is the constant frame rate within a tenth of a frame is
+    /// written as that exact rate). With audio and no <see cref="VideoStartOffset"/>, the first frame's time is aligned
+    /// with the audio's start. Null: the frames at the constant frame rate.
+    /// </summary>
+    public FrameTiming? Timing { get; init; }
 }
 
 /// <summary>What <see cref="H264ClipEncoder"/> or <see cref="ProResClipEncoder"/> wrote.</summary>
@@ -27,14 +35,16 @@ public sealed record H264EncodeOptions
 /// <param name="FrameCount">Frames sent to the encoder (and present in the file).</param>
 /// <param name="Width">Encoded width (the frame width rounded up to even).</param>
 /// <param name="Height">Encoded height (H.264: the frame height rounded up to even; ProRes 4:2:2: the frame height).</param>
-/// <param name="FrameRate">The exact constant frame rate of the file.</param>
+/// <param name="FrameRate">The exact frame rate of the file (its nominal rate when <paramref name="VariableFrameRate"/>).</param>
 /// <param name="HasAudio">True when an audio track was muxed.</param>
-public sealed record EncodedClip(string OutputPath, long FrameCount, int Width, int Height, Rational FrameRate, bool HasAudio);
+/// <param name="VariableFrameRate">True when the frames were written at the times of a variable-rate <see cref="FrameTiming"/>.</param>
+public sealed record EncodedClip(string OutputPath, long FrameCount, int Width, int Height, Rational FrameRate, bool HasAudio, bool VariableFrameRate = false);
 
 /// <summary>
 /// Encodes raw RGB24 frames to an H.264/AAC MP4 with ONE ffmpeg process: the frames stream into ffmpeg's
-/// stdin-like pipe at an exact rational frame rate, so the output has exactly the frames given, at exactly
-/// that rate (30000/1001 stays 30000/1001), yuv420p BT.709, +faststart.
+/// standard input at an exact rational frame rate, or at the times of a <see cref="FrameTiming"/> (variable frame
+/// rate), so the output has exactly the frames given, at exactly those times (30000/1001 stays 30000/1001),
+/// yuv420p BT.709, +faststart.
 /// </summary>
 public static class H264ClipEncoder
 {
@@ -62,12 +72,12 @@ public static class H264ClipEncoder
         CancellationToken cancellationToken = default)
     {
         options ??= new H264EncodeOptions();
-        return ClipEncoding.EncodeAsync(frames, width, height, frameRate, audioPath, outputPath, Format(options), options.VideoStartOffset, cancellationToken);
+        return ClipEncoding.EncodeAsync(frames, width, height, frameRate, audioPath, outputPath, Format(options), options.VideoStartOffset, options.Timing, cancellationToken);
     }
 
     /// <summary>
-    /// Encodes the frames of an extraction (chunk after chunk), with its audio, at its exact frame rate and with
-    /// the first frame's original offset from the audio.
+    /// Encodes the frames of an extraction (chunk after chunk), with its audio, at the times of its timeline (its exact
+    /// frame rate for a constant-rate clip) and with the first frame's original offset from the audio.
     /// </summary>
     public static Task<EncodedClip> EncodeAsync(
         FrameExtractionResult extraction,
@@ -84,7 +94,11 @@ public static class H264ClipEncoder
         EvenHeight: true,
         string.Create(CultureInfo.InvariantCulture, $"-c:v libx264 -preset {options.Preset} -crf {options.Crf}"),
         "-movflags +faststart -f mp4",
-        (audioPath, cancellationToken) => ChooseAudioCodecAsync(audioPath, options, cancellationToken));
+        (audioPath, cancellationToken) => ChooseAudioCodecAsync(audioPath, options, cancellationToken),
+        // Variable frame times: no B-frames. ffmpeg 5.1 gives a B-frame stream's packets no duration, and its MP4 muxer
+        // then ends the last frame at a decode-order interval instead of the frame's own duration (the clip's length would
+        // be off by up to a frame or more); without reordering every packet keeps its frame's duration.
+        VariableRateArguments: "-bf 0");
 
     /// <summary>AAC is copied as it is (no generation loss); anything else is encoded to AAC.</summary>
     private static async Task<string> ChooseAudioCodecAsync(string audioPath, H264EncodeOptions options, CancellationToken cancellationToken)

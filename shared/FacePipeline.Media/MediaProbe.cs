@@ -1,13 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using FFMpegCore;
-using FFMpegCore.Exceptions;
 
 namespace FacePipeline.Media;
 
 /// <summary>
-/// Probes a file with ffprobe (through FFMpegCore) and maps ffprobe's JSON to a <see cref="VideoProbe"/>.
+/// Probes a file with ffprobe (started by <see cref="MediaProcess"/>) and maps ffprobe's JSON to a <see cref="VideoProbe"/>.
 /// The mapping (<see cref="FromFfprobeJson"/>) and the failure diagnosis (<see cref="DescribeProbeFailure"/>)
 /// are pure functions so they can be tested on captured ffprobe output.
 /// </summary>
@@ -38,22 +36,32 @@ public static partial class MediaProbe
         // Still-image demuxers are always allowed for probing, so that an image gets a precise reason
         // ("a still image (png), not a video"); the validator decides whether an image is acceptable.
         var lockdown = ContainerPolicy.InputLockdownArguments(limits.AllowedContainers.Concat(ContainerPolicy.StillImageDemuxers));
-        IMediaAnalysis analysis;
+        string[] arguments =
+        [
+            "-loglevel", "error", "-print_format", "json", "-show_format", "-sexagesimal", "-show_streams", "-show_chapters",
+            .. lockdown.Split(' ', StringSplitOptions.RemoveEmptyEntries), fullPath,
+        ];
+        var result = await MediaProcess.RunAsync("ffprobe", arguments, writeInput: null, captureOutput: true, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw DescribeProbeFailure(result.StandardError, ReadHeader(fullPath), fullPath);
+        }
+
         try
         {
-            analysis = await FFProbe.AnalyseAsync(fullPath, ffOptions: null, customArguments: lockdown, cancellationToken).ConfigureAwait(false);
+            using var document = JsonDocument.Parse(result.StandardOutput);
+            if (!document.RootElement.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.Object)
+            {
+                throw new JsonException("ffprobe's answer has no format section.");
+            }
         }
-        catch (FFProbeProcessException ex)
+        catch (JsonException ex)
         {
-            throw DescribeProbeFailure(ex.StandardError, ReadHeader(fullPath), fullPath, ex);
-        }
-        catch (FFMpegException ex) when (ex is not FFMpegProcessException)
-        {
-            // FFMpegCore could not make sense of ffprobe's answer (e.g. no format section).
+            // ffprobe's answer makes no sense (e.g. no format section).
             throw new MediaRejectedException(MediaRejectionKind.Unreadable, "The upload could not be read as media: it is not a recognised video format.", ex);
         }
 
-        return FromFfprobeJson(analysis.Json);
+        return FromFfprobeJson(result.StandardOutput);
     }
 
     /// <summary>

@@ -21,6 +21,9 @@ public sealed record ProResEncodeOptions
     /// delays the audio. Null: zero, or for an extraction, the offset measured from its timeline and audio file.
     /// </summary>
     public TimeSpan? VideoStartOffset { get; init; }
+
+    /// <summary>When each frame is shown; see <see cref="H264EncodeOptions.Timing"/>. Null: the constant frame rate.</summary>
+    public FrameTiming? Timing { get; init; }
 }
 
 /// <summary>
@@ -55,12 +58,12 @@ public static class ProResClipEncoder
         CancellationToken cancellationToken = default)
     {
         options ??= new ProResEncodeOptions();
-        return ClipEncoding.EncodeAsync(frames, width, height, frameRate, audioPath, outputPath, Format(options), options.VideoStartOffset, cancellationToken);
+        return ClipEncoding.EncodeAsync(frames, width, height, frameRate, audioPath, outputPath, Format(options), options.VideoStartOffset, options.Timing, cancellationToken);
     }
 
     /// <summary>
-    /// Encodes the frames of an extraction (chunk after chunk), with its audio, at its exact frame rate and with
-    /// the first frame's original offset from the audio.
+    /// Encodes the frames of an extraction (chunk after chunk), with its audio, at the times of its timeline (its exact
+    /// frame rate for a constant-rate clip) and with the first frame's original offset from the audio.
     /// </summary>
     public static Task<EncodedClip> EncodeAsync(
         FrameExtractionResult extraction,

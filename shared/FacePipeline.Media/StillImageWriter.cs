@@ -1,6 +1,3 @@
-using FFMpegCore;
-using FFMpegCore.Enums;
-
 namespace FacePipeline.Media;
 
 /// <summary>Writes one RGB24 picture as an image file through ffmpeg (the format follows the extension: .png, .jpg…).</summary>
@@ -22,12 +19,13 @@ public static class StillImageWriter
         var source = new RawRgb24PipeSource(One(rgb24), width, height, new Rational(1, 1));
         try
         {
-            var result = await FFMpegArguments
-                .FromPipeInput(source)
-                .OutputToFile(temp, overwrite: true, o => o.WithCustomArgument("-frames:v 1 -update 1"))
-                .WithLogLevel(FFMpegLogLevel.Error)
-                .ProcessAsynchronously(throwOnError: false, ffOptions: null, cancellationToken)
-                .ConfigureAwait(false);
+            string[] arguments =
+            [
+                "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                .. source.GetStreamArguments().Split(' ', StringSplitOptions.RemoveEmptyEntries), "-i", "pipe:0",
+                "-frames:v", "1", "-update", "1", temp,
+            ];
+            var result = await MediaProcess.RunAsync("ffmpeg", arguments, source.WriteAsync, captureOutput: false, cancellationToken).ConfigureAwait(false);
             if (result.ExitCode != 0 || !File.Exists(temp))
             {
                 throw new InvalidOperationException(

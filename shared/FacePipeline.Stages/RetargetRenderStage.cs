@@ -48,15 +48,17 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         var review = new ReviewComposer(new FrameSize(command.Source.Video.Width, command.Source.Video.Height), targetSize, targetSize, ReviewPanelHeight);
         var reviewFrame = new byte[review.FrameSizeBytes];
 
+        var timing = OutputTiming(store, command, document);
+        var h264 = new H264EncodeOptions { Timing = timing };
         var encoders = new List<Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task<object?>>>
         {
-            async (frames, ct) => await H264ClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(command.ResultKey), cancellationToken: ct),
+            async (frames, ct) => await H264ClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(command.ResultKey), h264, ct),
             async (frames, ct) => await H264ClipEncoder.EncodeAsync(
-                ComposeReview(frames, renderer, review, reviewFrame, ct), review.Width, review.Height, rate, audio, store.PathFor(command.ReviewKey), cancellationToken: ct),
+                ComposeReview(frames, renderer, review, reviewFrame, ct), review.Width, review.Height, rate, audio, store.PathFor(command.ReviewKey), h264, ct),
         };
         if (command.ProResKey is { } proResKey)
         {
-            encoders.Add(async (frames, ct) => await ProResClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(proResKey), cancellationToken: ct));
+            encoders.Add(async (frames, ct) => await ProResClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(proResKey), new ProResEncodeOptions { Timing = timing }, ct));
         }
 
         // The QC: every result frame tracked again, beside the encoders (another core), by a tracker of its own; meanwhile
@@ -117,6 +119,30 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             ? (null, null)
             : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input, csv, json));
         return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey, qcKey);
+    }
+
+    /// <summary>
+    /// When each output frame is shown: the transfer document's times (<see cref="RetargetOutputFrame.Time"/>, from the
+    /// start of the result), on the source's clock (the result starts where the source's first frame is, so the source's
+    /// audio stays in sync). Every rendered output (result, review, ProRes) is written at these times (issue 15).
+    /// </summary>
+    public static FrameTiming? OutputTiming(MediaStore store, RenderRetargetOutputs command, RetargetDocument document)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(document);
+        if (document.Frames.Count == 0)
+        {
+            return null;
+        }
+
+        var first = 0.0;
+        if (command.Source.TimelineKey is { } key && store.Exists(key) && FrameTimeline.Load(store.PathFor(key)) is { FrameCount: > 0 } timeline)
+        {
+            first = timeline.Seconds[0];
+        }
+
+        return FrameTiming.FromSeconds([.. document.Frames.Select(f => first + f.Time)], first + document.Output.DurationSeconds);
     }
 
     /// <summary>

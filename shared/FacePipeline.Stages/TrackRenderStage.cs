@@ -10,8 +10,8 @@ namespace FacePipeline.Stages;
 /// <summary>
 /// The rendering stage of a track job: gathers the chunks' landmark records in order (every frame
 /// exactly once, or it refuses), builds the clip's 3D face records (tracks linked, filtered, pose,
-/// neutral, expression), draws the mesh on the frames, encodes the QC clip (H.264, the input's
-/// exact frame rate, its audio) and writes tracking.json and tracking.fptk, and with a curves writer
+/// neutral, expression), draws the mesh on the frames, encodes the QC clip (H.264, at the input's
+/// frame times, variable frame rate included: <see cref="SourceTiming"/>; its audio) and writes tracking.json and tracking.fptk, and with a curves writer
 /// (<see cref="ITrackCurvesWriter"/>) the main face's blendshape curves, blendshapes.csv and blendshapes.json.
 /// </summary>
 public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, ITrackCurvesWriter? curves = null)
@@ -32,7 +32,8 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
             new Rational(video.FrameRateNumerator, video.FrameRateDenominator),
             command.AudioKey is null ? null : store.PathFor(command.AudioKey),
             store.PathFor(command.QcClipKey),
-            cancellationToken: cancellationToken);
+            new H264EncodeOptions { Timing = SourceTiming(store, command.TimelineKey, video) },
+            cancellationToken);
 
         var document = new TrackingDocument(
             TrackingDocument.SchemaV2,
@@ -45,6 +46,24 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
 
         var (csvKey, jsonKey) = WriteCurves(command, frames);
         return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey, csvKey, jsonKey);
+    }
+
+    /// <summary>
+    /// When the source showed each frame (its timeline, the times tracking.json gives), so the QC clip shows frame k at the
+    /// source's time of frame k, variable frame rate included, and its first frame where it was against the audio (issue 15).
+    /// Null (the constant nominal rate) when the timeline is missing or does not cover every frame.
+    /// </summary>
+    internal static FrameTiming? SourceTiming(MediaStore store, string? timelineKey, VideoInfo video)
+    {
+        if (timelineKey is null || !store.Exists(timelineKey))
+        {
+            return null;
+        }
+
+        var timeline = FrameTimeline.Load(store.PathFor(timelineKey));
+        return timeline.FrameCount == video.FrameCount && video.FrameCount > 0
+            ? FrameTiming.FromTimeline(timeline, video.DurationSeconds)
+            : null;
     }
 
     /// <summary>The blendshape curves next to the tracking outputs, when there is a writer and a face; the keys, or nulls.</summary>

@@ -1,0 +1,165 @@
+using System.Globalization;
+
+namespace FacePipeline.Media.Tests;
+
+/// <summary>
+/// How ffmpeg and ffprobe are started (issue 15): under setpriv's parent-death signal, by a thread of their own, so a
+/// child survives the retirement of the thread that asked for it but not the death of the process; killed on cancel.
+/// </summary>
+public sealed class MediaProcessTests
+{
+    [Fact]
+    public void On_linux_every_tool_starts_under_setpriv_with_the_parent_death_signal()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "these tests run on Linux");
+        MediaProcess.EnsureChildrenDieWithParent(); // the services' start-up check passes here
+        Assert.True(MediaProcess.ChildrenDieWithParent);
+
+        var (file, arguments) = MediaProcess.CommandLine("ffmpeg", ["-version"]);
+
+        Assert.Equal("setpriv", Path.GetFileName(file));
+        Assert.Equal(["--pdeathsig", "KILL", "--"], arguments.Take(3));
+        Assert.Equal("ffmpeg", Path.GetFileName(arguments[3]));
+        Assert.Equal("-version", arguments[4]);
+    }
+
+    [Fact]
+    public async Task A_child_outlives_the_thread_that_started_the_run_and_dies_when_cancelled()
+    {
+        // PR_SET_PDEATHSIG fires when the thread that forked the child ends. The run is asked for from a thread that ends
+        // at once (as a thread-pool thread may retire): the child must keep running, and stop only when cancelled.
+        var marker = "mp-" + Guid.NewGuid().ToString("N");
+        using var cancel = new CancellationTokenSource();
+        Task<MediaProcessResult>? run = null;
+        var caller = new Thread(() => run = MediaProcess.RunAsync(
+            "ffmpeg",
+            ["-nostdin", "-re", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=25", "-t", "600", "-metadata", $"title={marker}", "-f", "null", "-"],
+            cancellationToken: cancel.Token));
+        caller.Start();
+        caller.Join();
+        Assert.NotNull(run);
+
+        var child = await ChildProcesses.WaitForAsync(marker, TimeSpan.FromSeconds(20));
+        Assert.Equal(Environment.ProcessId, child.ParentId); // setpriv exec'd ffmpeg in place: our child
+        Assert.Equal("ffmpeg", child.Name);
+        Assert.True(child.IsAlive(), "ffmpeg runs after the thread that asked for it has ended");
+        Assert.False(run!.IsCompleted);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        Assert.False(child.IsAlive(), "cancelling killed ffmpeg");
+    }
+
+    [Fact]
+    public async Task A_failing_run_reports_its_exit_code_and_error_output()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"no-such-clip-{Guid.NewGuid():N}.mp4");
+
+        var result = await MediaProcess.RunAsync("ffmpeg", ["-hide_banner", "-nostdin", "-i", missing, "-f", "null", "-"]);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(result.StandardError, l => l.Contains("No such file", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Standard_input_reaches_the_tool_and_its_output_comes_back()
+    {
+        // Three 4x2 grey frames on ffmpeg's standard input; framecrc on its standard output.
+        var result = await MediaProcess.RunAsync(
+            "ffmpeg",
+            ["-hide_banner", "-nostdin", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "gray", "-video_size", "4x2", "-framerate", "25", "-i", "pipe:0", "-f", "framecrc", "-"],
+            async (stdin, ct) =>
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    await stdin.WriteAsync(Enumerable.Repeat((byte)(40 * i), 8).ToArray(), ct);
+                }
+            },
+            captureOutput: true);
+
+        Assert.Equal(0, result.ExitCode);
+        var frames = result.StandardOutput.Split('\n').Where(l => l.StartsWith("0,", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, frames.Count);
+        Assert.Equal(3, frames.Select(f => f.Split(',')[^1].Trim()).Distinct().Count()); // three different frames
+    }
+}
+
+/// <summary>Processes as /proc shows them (Linux): to find a tool's process and tell whether it still runs.</summary>
+internal sealed record ChildProcess(int Id, int ParentId, string Name, long StartTicks)
+{
+    /// <summary>Still running: present, not a zombie, and not another process that took its id.</summary>
+    public bool IsAlive() => ChildProcesses.Read(Id) is { } now && now.StartTicks == StartTicks && now.State is not ('Z' or 'X');
+}
+
+internal static class ChildProcesses
+{
+    /// <summary>Polls /proc until a process whose command line contains <paramref name="marker"/> runs; fails after <paramref name="timeout"/>.</summary>
+    public static async Task<ChildProcess> WaitForAsync(string marker, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var found = WithCommandLine(marker).FirstOrDefault(p => p.IsAlive());
+            if (found is not null)
+            {
+                return found;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no process with '{marker}' in its command line after {timeout.TotalSeconds:F0} s");
+            await Task.Delay(20);
+        }
+    }
+
+    public static IEnumerable<ChildProcess> WithCommandLine(string marker)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            string commandLine;
+            try
+            {
+                commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (commandLine.Contains(marker, StringComparison.Ordinal) && Read(pid) is { } stat)
+            {
+                yield return new ChildProcess(pid, stat.ParentId, stat.Name, stat.StartTicks);
+            }
+        }
+    }
+
+    /// <summary>/proc/{pid}/stat: name, state, parent id, start time; null when the process is gone.</summary>
+    public static (string Name, char State, int ParentId, long StartTicks)? Read(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        var open = stat.IndexOf('(', StringComparison.Ordinal);
+        var close = stat.LastIndexOf(')');
+        var fields = stat[(close + 2)..].Split(' ');
+        return (stat[(open + 1)..close], fields[0][0], int.Parse(fields[1], CultureInfo.InvariantCulture), long.Parse(fields[19], CultureInfo.InvariantCulture));
+    }
+}
