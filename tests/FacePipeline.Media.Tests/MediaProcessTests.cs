@@ -93,13 +93,16 @@ internal sealed record ChildProcess(int Id, int ParentId, string Name, long Star
 
 internal static class ChildProcesses
 {
-    /// <summary>Polls /proc until a process whose command line contains <paramref name="marker"/> runs; fails after <paramref name="timeout"/>.</summary>
-    public static async Task<ChildProcess> WaitForAsync(string marker, TimeSpan timeout)
+    /// <summary>
+    /// Polls /proc until a process named <paramref name="name"/> whose command line contains <paramref name="marker"/> runs
+    /// (setpriv's own command line carries the marker too, until it has exec'd the tool); fails after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<ChildProcess> WaitForAsync(string marker, TimeSpan timeout, string name = "ffmpeg")
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var found = WithCommandLine(marker).FirstOrDefault(p => p.IsAlive());
+            var found = WithCommandLine(marker).FirstOrDefault(p => p.Name == name && p.IsAlive());
             if (found is not null)
             {
                 return found;
