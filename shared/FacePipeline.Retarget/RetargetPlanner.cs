@@ -20,7 +20,19 @@ public sealed record ClipFace(Vec3[] Screen, FacePose Pose, Vec3[] PoseFree, Vec
 /// <paramref name="NeutralFrame"/> (e.g. a transfer in blendshape space gives the source the target's neutral).
 /// </param>
 /// <param name="RestingFrames">Frames where the actor's face is at rest (<see cref="RestingFaceFinder"/>); the renderer takes the face's texture from the one nearest in head pose. Null: the neutral frame alone.</param>
-public sealed record RetargetClip(IReadOnlyList<ClipFace?> Frames, FrameRate Rate, int Width, int Height, int? NeutralFrame = null, Vec3[]? Neutral = null, IReadOnlyList<int>? RestingFrames = null);
+/// <param name="Clock">
+/// When each frame is shown (the extraction's timeline; one time per frame). Null, or times within a tenth of a frame of
+/// the constant <paramref name="Rate"/>: a constant-rate clip, timed by index. Any other: a variable-frame-rate clip, timed
+/// by these times (issue 15).
+/// </param>
+public sealed record RetargetClip(IReadOnlyList<ClipFace?> Frames, FrameRate Rate, int Width, int Height, int? NeutralFrame = null, Vec3[]? Neutral = null, IReadOnlyList<int>? RestingFrames = null, ClipClock? Clock = null)
+{
+    /// <summary>True when <see cref="Clock"/> says the frames are not at the constant <see cref="Rate"/> (a variable-frame-rate clip).</summary>
+    public bool IsVariableRate => Clock is { } clock && !clock.IsConstantRate(Rate);
+
+    /// <summary>The clip's frame times: <see cref="Clock"/>, else the constant rate from 0.</summary>
+    public ClipClock ClockOrConstant => Clock ?? ClipClock.ConstantRate(Math.Max(1, Frames.Count), Rate);
+}
 
 /// <summary>Where a retarget's head pose comes from.</summary>
 public enum PoseMode
@@ -76,8 +88,8 @@ public enum TargetState
 }
 
 /// <summary>One frame of the result.</summary>
-/// <param name="Index">Output frame index (target frame rate).</param>
-/// <param name="SourcePosition">Position on the source's frame axis (fractional: interpolated between frames).</param>
+/// <param name="Index">Output frame index.</param>
+/// <param name="SourcePosition">Position on the source's frame axis (fractional: interpolated between frames): the source frame shown at this output frame's time.</param>
 /// <param name="TargetFrame">The target footage's frame under this output frame.</param>
 /// <param name="Source">How the source expression was obtained.</param>
 /// <param name="Target">How the target frame's face was obtained.</param>
@@ -94,11 +106,25 @@ public sealed record RetargetFrame(
     Vec3[]? Transferred,
     FacePose? Pose,
     Point2[]? Tracked,
-    Point2[]? Destination);
+    Point2[]? Destination)
+{
+    /// <summary>When this output frame is shown, in seconds from the result's start (the performer's first frame): on the performer's clock.</summary>
+    public double Time { get; init; }
+}
 
 /// <summary>The whole retarget, frame by frame, with the two neutrals it was computed from.</summary>
+/// <param name="SourceNeutral">The source's neutral face (pose-free, cm).</param>
+/// <param name="TargetNeutral">The target's neutral face (pose-free, cm).</param>
+/// <param name="OutputRate">The output's nominal frame rate: the target's (a constant-rate performer), or the performer's nominal rate when the output takes a variable-rate performer's own frame times.</param>
+/// <param name="Frames">Every output frame, in order.</param>
 public sealed record RetargetPlan(Vec3[] SourceNeutral, Vec3[] TargetNeutral, FrameRate OutputRate, IReadOnlyList<RetargetFrame> Frames)
 {
+    /// <summary>From the first output frame's start to the last one's end, in seconds: the performer's duration.</summary>
+    public double DurationSeconds { get; init; }
+
+    /// <summary>True when the output frames are the variable-rate performer's own frames at its own times (not a constant rate).</summary>
+    public bool VariableRate { get; init; }
+
     /// <summary>Target frames' pose-free faces (null where untracked), after short gaps were filled.</summary>
     public required IReadOnlyList<Vec3[]?> TargetPoseFree { get; init; }
 
@@ -136,10 +162,12 @@ public sealed record RetargetPlan(Vec3[] SourceNeutral, Vec3[] TargetNeutral, Fr
 /// D exactly on the tracked landmarks when the transferred expression equals the target's own, so
 /// camera-model error never shows as motion.
 /// <para>
-/// Timing: the output has the source's duration at the target's frame rate
-/// (<see cref="TimingMap.ResampledCount"/>); the source is sampled at each output time by linear
-/// interpolation between its frames; the target's frames are trimmed when longer and ping-ponged
-/// (or looped, or held) when shorter. Lost faces: gaps up to <see cref="RetargetPlanOptions.MaxInterpolatedGap"/>
+/// Timing (on the performer's clock, issue 15): a constant-rate source gives the source's duration at the target's
+/// frame rate (<see cref="TimingMap.ResampledCount"/>), the source sampled at each output time by linear
+/// interpolation between its frames; a variable-frame-rate source (<see cref="RetargetClip.Clock"/>) gives one output
+/// frame per source frame at the source's own frame time. The target frame under each output frame is the one shown at
+/// that time (<see cref="TimingMap.TargetFrameAt"/>; by index, <see cref="TimingMap.TargetFrame"/>, when both clips are
+/// constant-rate, exactly as before): trimmed when longer and ping-ponged (or looped, or held) when shorter. Lost faces: gaps up to <see cref="RetargetPlanOptions.MaxInterpolatedGap"/>
 /// are interpolated; longer source gaps hold the neutral expression, ramped over
 /// <see cref="RetargetPlanOptions.NeutralRamp"/> at each edge so nothing pops; longer target gaps
 /// leave the footage as it is.
@@ -165,19 +193,20 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
 
         var transfer = DeformationTransfer.ForCanonical(mesh, sourceNeutral, targetNeutral);
         var (sourceMean, targetMean) = (MeanRotation(sourceFaces), MeanRotation(targetFaces));
-        var outputCount = TimingMap.ResampledCount(source.Frames.Count, source.Rate, target.Rate);
+        var timing = OutputTiming(source, target, options.Timing);
+        var outputCount = timing.Times.Length;
         var frames = new RetargetFrame[outputCount];
         var targetTracked = targetFaces.Select(f => f is null ? null : ToPoints(f.Screen)).ToArray();
         for (var i = 0; i < outputCount; i++)
         {
-            var position = Math.Min(TimingMap.SourcePosition(i, source.Rate, target.Rate), source.Frames.Count - 1);
+            var position = timing.Positions[i];
             var (lower, fraction) = ((int)Math.Floor(position), position - Math.Floor(position));
             var upper = Math.Min(lower + 1, source.Frames.Count - 1);
             var sourceState = Worst(sourceStates[lower], fraction > 0 ? sourceStates[upper] : sourceStates[lower]);
-            var t = TimingMap.TargetFrame(i, target.Frames.Count, options.Timing);
+            var t = timing.TargetFrames[i];
             if (targetFaces[t] is not { } targetFace)
             {
-                frames[i] = new RetargetFrame(i, position, t, sourceState, TargetState.Untracked, null, null, null, null);
+                frames[i] = new RetargetFrame(i, position, t, sourceState, TargetState.Untracked, null, null, null, null) { Time = timing.Times[i] };
                 continue;
             }
 
@@ -192,7 +221,7 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
 
             var destination = Destination(targetFace, transferred, pose, target.Width, target.Height);
             frames[i] = new RetargetFrame(i, position, t, sourceState, StateOf(targetStates[t]),
-                transferred, pose, targetTracked[t], destination);
+                transferred, pose, targetTracked[t], destination) { Time = timing.Times[i] };
         }
 
         var targetNeutralFrame = NeutralFrameOf(target, targetNeutral);
@@ -213,8 +242,10 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
             ? GazeTransfer.OffsetAt(sourceGaze, n, f.SourcePosition)
             : null).ToList();
 
-        return new RetargetPlan(sourceNeutral, targetNeutral, target.Rate, frames)
+        return new RetargetPlan(sourceNeutral, targetNeutral, timing.Rate, frames)
         {
+            DurationSeconds = timing.Duration,
+            VariableRate = timing.Variable,
             GazeOffsets = gazeOffsets,
             TargetIrises = [.. targetFaces.Select(f => f?.Irises is { } irises ? ToPoints(irises) : null)],
             TargetNeutralGaze = targetNeutralGaze,
@@ -225,6 +256,63 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
             TargetNeutralFrame = targetNeutralFrame,
             TargetRestingFrames = targetResting,
         };
+    }
+
+    /// <summary>
+    /// The output's frames on the performer's clock (issue 15): per output frame its time from the result's start, its
+    /// position on the source's frame axis (the source frame shown then, fractional between two frames) and the target
+    /// frame shown then.
+    /// <list type="bullet">
+    /// <item>A constant-rate source (no clock, or its times within a tenth of a frame of its rate): the source's duration at
+    /// the target's rate, frame i at i / r_t, position i · r_s / r_t (as before issue 15).</item>
+    /// <item>A variable-rate source: its own frames at its own times (t_k − t_0), position k, the output lasting as long as
+    /// the source (its last frame until the video stream's end); no frame dropped or repeated to reach a constant rate.</item>
+    /// </list>
+    /// The target frame: by index (<see cref="TimingMap.TargetFrame"/>) when both clips are constant-rate, so such jobs give
+    /// exactly what they gave before; else by time on the target's clock (<see cref="TimingMap.TargetFrameAt"/>).
+    /// </summary>
+    public static (double[] Times, double[] Positions, int[] TargetFrames, FrameRate Rate, double Duration, bool Variable) OutputTiming(
+        RetargetClip source, RetargetClip target, ShortTargetMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        if (source.Frames.Count == 0 || target.Frames.Count == 0)
+        {
+            throw new RetargetInputException($"The {(source.Frames.Count == 0 ? "source" : "target")} clip has no frames.");
+        }
+
+        if ((source.Clock is { } sc && sc.Count != source.Frames.Count) || (target.Clock is { } tc && tc.Count != target.Frames.Count))
+        {
+            throw new ArgumentException("A clip's clock must have one time per frame.");
+        }
+
+        double[] times, positions;
+        FrameRate rate;
+        double duration;
+        var variable = source.IsVariableRate;
+        if (variable)
+        {
+            var clock = source.Clock!;
+            times = [.. Enumerable.Range(0, clock.Count).Select(clock.Offset)];
+            positions = [.. Enumerable.Range(0, clock.Count).Select(k => (double)k)];
+            rate = source.Rate;
+            duration = clock.Duration(source.Rate);
+        }
+        else
+        {
+            var count = TimingMap.ResampledCount(source.Frames.Count, source.Rate, target.Rate);
+            times = [.. Enumerable.Range(0, count).Select(i => TimingMap.OutputTime(i, target.Rate))];
+            positions = [.. Enumerable.Range(0, count).Select(i => Math.Min(TimingMap.SourcePosition(i, source.Rate, target.Rate), source.Frames.Count - 1))];
+            rate = target.Rate;
+            duration = TimingMap.OutputTime(count, target.Rate);
+        }
+
+        var byTime = variable || target.IsVariableRate;
+        var targetClock = target.ClockOrConstant;
+        var targetFrames = byTime
+            ? times.Select(t => TimingMap.TargetFrameAt(t, targetClock, target.Rate, mode)).ToArray()
+            : TimingMap.TargetFrames(times.Length, target.Frames.Count, mode);
+        return (times, positions, targetFrames, rate, duration, variable);
     }
 
     /// <summary>The destination mesh: the tracked landmarks moved by the projected change from the target's own face to the transferred one.</summary>

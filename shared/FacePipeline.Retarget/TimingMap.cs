@@ -82,6 +82,50 @@ public static class TimingMap
         }
     }
 
+    /// <summary>
+    /// The target frame for an output frame shown <paramref name="seconds"/> after the result's start, by time (issue 15:
+    /// a variable-frame-rate performer or target): the target frame shown that long after the target's first frame while
+    /// the target lasts (its <see cref="ClipClock.Duration"/>); past its end, per <paramref name="mode"/>, every frame for
+    /// its own duration: <see cref="ShortTargetMode.Loop"/> starts again from frame 0, <see cref="ShortTargetMode.HoldLast"/>
+    /// keeps the last frame, <see cref="ShortTargetMode.PingPong"/> plays frames n−2 … 1 backwards, then forwards again from
+    /// 0. On a constant-rate target at the output's rate this is <see cref="TargetFrame"/> of the output frame's index.
+    /// </summary>
+    public static int TargetFrameAt(double seconds, ClipClock target, FrameRate targetRate, ShortTargetMode mode = ShortTargetMode.PingPong)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        const double tolerance = 1e-6;
+        seconds = Math.Max(0, seconds);
+        var n = target.Count;
+        var duration = target.Duration(targetRate);
+        if (n == 1 || seconds < duration - tolerance || mode == ShortTargetMode.HoldLast)
+        {
+            return target.FrameShownAt(seconds);
+        }
+
+        switch (mode)
+        {
+            case ShortTargetMode.Loop:
+                return target.FrameShownAt(Wrap(seconds, duration));
+            case ShortTargetMode.PingPong:
+                // One cycle: the whole target forwards (its duration), then frames n−2 … 1 backwards, each for its own
+                // duration (t_{n−1} − t_1 in all). Backwards, frame j is shown while t_{n−1} − (time into the backward pass)
+                // lies in (t_j, t_{j+1}].
+                var backward = target.Offset(n - 1) - target.Offset(1);
+                var u = Wrap(seconds, duration + backward);
+                if (u < duration - tolerance)
+                {
+                    return target.FrameShownAt(u);
+                }
+
+                return Math.Clamp(target.FrameStartingBefore(target.Offset(n - 1) - (u - duration)), 1, Math.Max(1, n - 2));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(mode), mode, null);
+        }
+
+        static double Wrap(double value, double period) =>
+            period <= 0 ? 0 : Math.Max(0, value - (Math.Floor((value + tolerance) / period) * period));
+    }
+
     /// <summary>The target frame for every one of the <paramref name="sourceLength"/> output frames.</summary>
     public static int[] TargetFrames(int sourceLength, int targetLength, ShortTargetMode mode = ShortTargetMode.PingPong)
     {

@@ -1,5 +1,6 @@
 using FacePipeline.Contracts;
 using FacePipeline.Geometry;
+using FacePipeline.Media;
 using FacePipeline.Retarget;
 using FacePipeline.Storage;
 
@@ -37,6 +38,8 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
 
         var source = await ClipRecords.LoadForRetargetAsync(store, _geometry, command.Source, settings.SourceNeutralFrame, cancellationToken);
         var target = await ClipRecords.LoadForRetargetAsync(store, _geometry, command.Target, settings.TargetNeutralFrame, cancellationToken);
+        source = WithClock(store, source, command.Source);
+        target = WithClock(store, target, command.Target);
         RetargetPlan plan;
         try
         {
@@ -125,6 +128,27 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
         return (source with { Frames = frames, Neutral = transferred.TargetNeutral }, target with { Neutral = transferred.TargetNeutral });
     }
 
+    /// <summary>
+    /// The clip with its frames' times (<see cref="RetargetClip.Clock"/>) from its extraction's timeline (issue 15): the
+    /// planner places a variable-frame-rate clip's frames by these times. Unchanged when the timeline is missing or does
+    /// not have one time per frame (the clip is then timed by index at its nominal rate, as before).
+    /// </summary>
+    public static RetargetClip WithClock(MediaStore store, RetargetClip clip, ClipTrack track)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(clip);
+        ArgumentNullException.ThrowIfNull(track);
+        if (string.IsNullOrEmpty(track.TimelineKey) || !store.Exists(track.TimelineKey))
+        {
+            return clip;
+        }
+
+        var timeline = FrameTimeline.Load(store.PathFor(track.TimelineKey));
+        return timeline.FrameCount == clip.Frames.Count && timeline.FrameCount > 0
+            ? clip with { Clock = new ClipClock(timeline.Seconds, timeline.EndSeconds) }
+            : clip;
+    }
+
     /// <summary>The planner's options from the job's settings.</summary>
     public static RetargetPlanOptions OptionsOf(RetargetSettings settings) => new(
         new TransferControls(settings.Intensity, settings.MouthGain, settings.EyesGain, settings.BrowsGain),
@@ -140,7 +164,10 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
     {
         var (source, target) = (command.Source.Video, command.Target.Video);
         var rate = plan.OutputRate;
-        var output = new TrackedVideo(target.Width, target.Height, rate.ToString(), plan.Frames.Count, TimingMap.OutputTime(plan.Frames.Count, rate));
+        // On the performer's clock (issue 15): each frame's time and the duration are the plan's (a variable-rate
+        // performer's own frame times; else the target's constant rate).
+        var duration = plan.DurationSeconds > 0 ? plan.DurationSeconds : TimingMap.OutputTime(plan.Frames.Count, rate);
+        var output = new TrackedVideo(target.Width, target.Height, rate.ToString(), plan.Frames.Count, duration);
         var targetFrames = new RetargetTargetFrame[plan.TargetTracked.Count];
         for (var t = 0; t < targetFrames.Length; t++)
         {
@@ -151,7 +178,7 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
 
         var frames = plan.Frames.Select(f => new RetargetOutputFrame(
             f.Index,
-            Math.Round(TimingMap.OutputTime(f.Index, rate), 6),
+            Math.Round(f.Time, 6),
             Math.Round(f.SourcePosition, 4),
             f.TargetFrame,
             Name(f.Source),

@@ -142,7 +142,11 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             first = timeline.Seconds[0];
         }
 
-        return FrameTiming.FromSeconds([.. document.Frames.Select(f => first + f.Time)], first + document.Output.DurationSeconds);
+        // Read as a timeline whose stream ends at the document's duration: the last frame keeps its own length (a quarter to
+        // four times the interval before it, as an extraction's timeline is read), so a variable-rate performer's last frame
+        // is as long as it was in the performer (a 40 ms frame after 20 ms ones, say) and the durations match.
+        var times = new FrameTimeline(document.Output.FrameRate, null, 0, "transfer", [], [.. document.Frames.Select(f => first + f.Time)], first + document.Output.DurationSeconds);
+        return FrameTiming.FromTimeline(times);
     }
 
     /// <summary>

@@ -26,15 +26,8 @@ public sealed class QcTimingTests : IDisposable
     [Fact]
     public async Task A_variable_frame_rate_upload_gets_a_qc_clip_with_the_sources_frame_times()
     {
-        // grid_lbbc2a.mp4 (a talker, 75 frames at 25 fps, AAC) re-timed by ffmpeg: frames 0–29 every 40 ms, 30–44 every
-        // 80 ms, 45–74 every 20 ms (25, 12.5 and 50 fps), 3.02 s; the audio as it is.
-        var inputKey = MediaKeys.Input(_jobId, ClipNames.Source, ".mp4");
-        var upload = _store.PathFor(inputKey);
-        Directory.CreateDirectory(Path.GetDirectoryName(upload)!);
-        MediaCli.Ffmpeg(
-            "-i", RepoPaths.MediaFile("grid_lbbc2a.mp4"),
-            "-vf", "setpts='if(lt(N,30),N*0.04,if(lt(N,45),1.2+(N-30)*0.08,2.4+(N-45)*0.02))/TB'",
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-fps_mode", "passthrough", "-enc_time_base", "1/90000", "-c:a", "copy", upload);
+        // grid_lbbc2a.mp4 re-timed (RetimedUpload): frames 0–29 every 40 ms, 30–44 every 80 ms, 45–74 every 20 ms, 3.02 s.
+        var (inputKey, upload) = RetimedUpload(ClipNames.Source);
         var source = MediaCli.FrameTimes(upload);
         Assert.Equal(75, source.Count);
         Assert.Equal(1.20, source[30] - source[0], 3);
@@ -91,6 +84,102 @@ public sealed class QcTimingTests : IDisposable
         Assert.Equal(2.98, qc[74] - qc[0], 3);
         Assert.Equal(MediaCli.VideoDuration(upload), MediaCli.VideoDuration(qcPath), 2); // 3.02 s both: the last frame's 40 ms kept
         Assert.True(MediaCli.HasAudio(qcPath));
+    }
+
+    [Fact]
+    public async Task A_variable_frame_rate_performer_gets_a_retarget_result_on_its_own_clock()
+    {
+        // The performer: the re-timed grid_lbbc2a (25, 12.5 and 50 fps); the actor: grid_lbbc2a as it is (25 fps, 75
+        // frames). Real extraction, reconstruction, transfer and rendering stages.
+        var (sourceKey, upload) = RetimedUpload(ClipNames.Source);
+        var targetKey = MediaKeys.Input(_jobId, ClipNames.Target, ".mp4");
+        Directory.CreateDirectory(Path.GetDirectoryName(_store.PathFor(targetKey))!);
+        File.Copy(RepoPaths.MediaFile("grid_lbbc2a.mp4"), _store.PathFor(targetKey));
+        var performer = MediaCli.FrameTimes(upload);
+        var mesh = CanonicalFaceMesh.Load(Models.FaceGeometry);
+        var source = await ExtractAndTrackAsync(ClipNames.Source, "performer.mp4", sourceKey);
+        var target = await ExtractAndTrackAsync(ClipNames.Target, "actor.mp4", targetKey);
+        var settings = RetargetSettings.Default;
+        var transferKey = MediaKeys.Output(_jobId, OutputNames.Transfer);
+
+        await new ExpressionTransferStage(_store, mesh).RunAsync(new TransferExpressions(_jobId, source, target, settings, transferKey), CancellationToken.None);
+        var rendered = await new RetargetRenderStage(_store, mesh).RunAsync(
+            new RenderRetargetOutputs(_jobId, source, target, settings, transferKey, MediaKeys.Output(_jobId, OutputNames.Result), MediaKeys.Output(_jobId, OutputNames.Review), null),
+            CancellationToken.None);
+
+        RetargetDocument document;
+        await using (var stream = _store.OpenRead(transferKey))
+        {
+            document = await RetargetDocument.ReadAsync(stream, CancellationToken.None);
+        }
+
+        // transfer.json: one output frame per performer frame, at the performer's time, showing the performer's frame
+        // shown then; the target frame shown then (the 25 fps actor's frame ⌊t · 25⌋, the actor lasting as long).
+        Assert.Equal(75, document.Frames.Count);
+        Assert.Equal(3.02, document.Output.DurationSeconds, 3);
+        for (var k = 0; k < 75; k++)
+        {
+            var time = performer[k] - performer[0];
+            Assert.Equal(time, document.Frames[k].Time, 4);
+            Assert.Equal(k, document.Frames[k].SourcePosition);
+            Assert.Equal((int)Math.Floor((time * 25) + 1e-6), document.Frames[k].TargetFrame);
+        }
+
+        // result.mp4 and review.mp4: frame k at the performer's frame-k time (within half a frame), same duration, audio.
+        foreach (var key in new[] { rendered.ResultKey, rendered.ReviewKey })
+        {
+            var path = _store.PathFor(key);
+            var times = MediaCli.FrameTimes(path);
+            Assert.Equal(75, times.Count);
+            for (var k = 0; k < 75; k++)
+            {
+                var halfFrame = (k + 1 < 75 ? performer[k + 1] - performer[k] : performer[k] - performer[k - 1]) / 2;
+                var expected = performer[k] - performer[0];
+                Assert.True(
+                    Math.Abs((times[k] - times[0]) - expected) <= halfFrame,
+                    $"{Path.GetFileName(path)} frame {k}: {times[k] - times[0]:F4} s, the performer's frame {k} at {expected:F4} s");
+            }
+
+            Assert.Equal(MediaCli.VideoDuration(upload), MediaCli.VideoDuration(path), 2); // 3.02 s
+            Assert.True(MediaCli.HasAudio(path));
+        }
+    }
+
+    /// <summary>
+    /// grid_lbbc2a.mp4 (a talker, 75 frames at 25 fps, AAC) re-timed by ffmpeg into the job's upload of
+    /// <paramref name="clip"/>: frames 0–29 every 40 ms, 30–44 every 80 ms, 45–74 every 20 ms (25, 12.5 and 50 fps),
+    /// 3.02 s; the audio as it is.
+    /// </summary>
+    private (string Key, string Path) RetimedUpload(string clip)
+    {
+        var key = MediaKeys.Input(_jobId, clip, ".mp4");
+        var path = _store.PathFor(key);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        MediaCli.Ffmpeg(
+            "-i", RepoPaths.MediaFile("grid_lbbc2a.mp4"),
+            "-vf", "setpts='if(lt(N,30),N*0.04,if(lt(N,45),1.2+(N-30)*0.08,2.4+(N-45)*0.02))/TB'",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-fps_mode", "passthrough", "-enc_time_base", "1/90000", "-c:a", "copy", path);
+        return (key, path);
+    }
+
+    /// <summary>The real extraction and reconstruction stages on one clip of the job, as the coordinator would run them.</summary>
+    private async Task<ClipTrack> ExtractAndTrackAsync(string clip, string fileName, string inputKey)
+    {
+        var extracted = await new FrameExtractionStage(_store, MediaLimits.Default)
+            .RunAsync(new ExtractFrames(_jobId, clip, inputKey, 32), CancellationToken.None);
+        var chunks = new List<TrackChunk>();
+        using var detector = new BlazeFaceDetector(Models.FaceDetector);
+        using var landmarker = new FaceLandmarker(Models.FaceLandmarks);
+        var reconstruction = new FaceReconstructionStage(_store, detector, landmarker);
+        foreach (var chunk in extracted.Chunks)
+        {
+            var key = MediaKeys.Faces(_jobId, clip, chunk.Index);
+            await reconstruction.RunAsync(
+                new ReconstructFaces(_jobId, clip, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
+            chunks.Add(new TrackChunk(chunk, key));
+        }
+
+        return new ClipTrack(clip, fileName, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey);
     }
 
     [Fact]
