@@ -4,7 +4,7 @@ using FacePipeline.Persistence;
 using FacePipeline.ServiceDefaults;
 
 // Ingest: the studios' HTTP API, and the job coordinator that owns job state and its outbox.
-// Settings (Ingest__*, Outbox__*, RabbitMq__*, Media__Root) are checked at start-up, before the job store is migrated.
+// Settings (Ingest__*, Outbox__*, Watchdog__*, Retention__*, RabbitMq__*, Media__Root) are checked at start-up, before the job store is migrated.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddJobStore(builder.Configuration.RequiredConnectionString("Jobs"));

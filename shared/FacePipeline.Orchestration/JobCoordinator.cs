@@ -1,5 +1,6 @@
 using FacePipeline.Contracts;
 using FacePipeline.Orchestration.Pipelines;
+using FacePipeline.Orchestration.Retention;
 using FacePipeline.Orchestration.Watchdog;
 using FacePipeline.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,8 @@ public sealed class JobCoordinator(
     JobPipelines pipelines,
     OutboxSignal outboxSignal,
     TimeProvider clock,
-    ILogger<JobCoordinator> logger)
+    ILogger<JobCoordinator> logger,
+    MediaRetention? retention = null)
 {
     private const int MaxConcurrencyRetries = 50;
 
@@ -137,7 +139,9 @@ public sealed class JobCoordinator(
 
         var stage = context.Stage(step.Name);
         var quiet = context.Now - job.UpdatedAt;
-        var limit = options.StallLimit(stage.FramesTotal - stage.FramesDone);
+        // A stage that learns its total only when it is done (transfer) is given the clip's frames.
+        var outstanding = stage.FramesTotal > 0 ? stage.FramesTotal - stage.FramesDone : job.FrameCount ?? 0;
+        var limit = options.StallLimit(outstanding);
         if (quiet < limit)
         {
             return false;
@@ -284,6 +288,10 @@ public sealed class JobCoordinator(
                 if (job.IsTerminal)
                 {
                     JobMetrics.Record(job);
+                    if (before != job.State)
+                    {
+                        retention?.JobEnded(job); // after the commit, never inside it; the retention sweeper catches up after a crash
+                    }
                 }
 
                 return;

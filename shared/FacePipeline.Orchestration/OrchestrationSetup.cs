@@ -1,5 +1,6 @@
 using FacePipeline.Orchestration.DeadLetters;
 using FacePipeline.Orchestration.Pipelines;
+using FacePipeline.Orchestration.Retention;
 using FacePipeline.Orchestration.Watchdog;
 using FacePipeline.ServiceDefaults;
 using MassTransit;
@@ -11,9 +12,9 @@ namespace FacePipeline.Orchestration;
 public static class OrchestrationSetup
 {
     /// <summary>
-    /// The coordinator, submission and outbox services, the job watchdog and the dead-letter monitor (not the consumers:
-    /// see <see cref="AddJobCoordinatorConsumers"/>). Their options (sections "Outbox", "Watchdog", "DeadLetters") are
-    /// validated at start-up.
+    /// The coordinator, submission and outbox services, the job watchdog, the dead-letter monitor and the retention sweeper
+    /// with the studios' deletions (not the consumers: see <see cref="AddJobCoordinatorConsumers"/>). Their options
+    /// (sections "Outbox", "Watchdog", "DeadLetters", "Retention") are validated at start-up. Needs the media store.
     /// </summary>
     public static IServiceCollection AddJobOrchestration(this IServiceCollection services)
     {
@@ -24,6 +25,10 @@ public static class OrchestrationSetup
         services.AddHostedService<JobWatchdog>();
         services.AddSingleton(sp => new DeadLetterQueues(sp.GetRequiredService<IOptions<RabbitMqOptions>>().Value));
         services.AddHostedService<DeadLetterMonitor>();
+        services.AddValidatedOptions<RetentionOptions>(RetentionOptions.Section);
+        services.AddSingleton<MediaRetention>();
+        services.AddSingleton<StudioDeletions>();
+        services.AddHostedService<RetentionSweeper>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton(JobPipelines.Default);
         services.AddSingleton<JobCoordinator>();

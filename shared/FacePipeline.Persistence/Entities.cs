@@ -69,7 +69,10 @@ public sealed class Job
     /// <summary>The studio's settings as JSON: Contracts.RetargetSettings (retarget) or Contracts.TrainingSettings (train-actor); null for track jobs.</summary>
     public string? Settings { get; set; }
 
-    /// <summary>Train-actor jobs: the actor being trained.</summary>
+    /// <summary>
+    /// Train-actor jobs: the actor being trained; retarget jobs onto an actor: that actor. Not a foreign key: a retarget
+    /// job keeps its outputs, and this id, after the actor is deleted (the actor then answers 410 Gone).
+    /// </summary>
     public Guid? ActorId { get; set; }
 
     public string? FailedStage { get; set; }
@@ -91,6 +94,19 @@ public sealed class Job
 
     /// <summary>How many times the watchdog re-sent the current step's outstanding commands with no progress since.</summary>
     public int StallResends { get; set; }
+
+    /// <summary>
+    /// When the sweeper last removed the job's working data (its raw frames and face records, <c>frames/</c> and
+    /// <c>faces/</c> under its prefix) and stopped looking for more: the job's end plus <c>Retention:LateWorkWindow</c>.
+    /// Null while it has them, or may still get some from work in flight. Never set for train-actor jobs (their clips are the actor's footage).
+    /// </summary>
+    public DateTimeOffset? WorkingDataDeletedAt { get; set; }
+
+    /// <summary>
+    /// When the sweeper deleted everything the job kept in the media store (inputs and outputs, <c>Retention:JobMedia</c>
+    /// after it ended). The row stays, with its state, figures and failure; its outputs then answer 410 Gone.
+    /// </summary>
+    public DateTimeOffset? MediaDeletedAt { get; set; }
 
     public int? Width { get; set; }
     public int? Height { get; set; }
@@ -249,4 +265,59 @@ public sealed class OutboxMessage
 
     /// <summary>Why the row was quarantined (the exception's type and message); null otherwise.</summary>
     public string? Error { get; set; }
+}
+
+/// <summary>What a deletion record is about.</summary>
+public static class DeletionSubjects
+{
+    /// <summary>A job: everything under <c>jobs/&lt;id&gt;/</c>.</summary>
+    public const string Job = "job";
+
+    /// <summary>An actor: its models, everything under <c>actors/&lt;id&gt;/</c> (each of its training jobs has its own record).</summary>
+    public const string Actor = "actor";
+}
+
+/// <summary>Why media was deleted.</summary>
+public static class DeletionReasons
+{
+    /// <summary>The studio asked (<c>DELETE /v1/jobs/{id}</c>, <c>DELETE /v1/actors/{id}</c>): the media and the job's or actor's row are gone.</summary>
+    public const string StudioRequest = "studio-request";
+
+    /// <summary>The retention period ran out (<c>Retention:JobMedia</c>): the job's media is gone, its row stays.</summary>
+    public const string Retention = "retention";
+}
+
+/// <summary>
+/// The audit record of a deletion (table <c>deletions</c>): whose, what, when, why and how much was removed. It holds no
+/// face data, no file name and no media key, and it is never deleted: it outlives the job or actor it is about.
+/// </summary>
+public sealed class Deletion
+{
+    public long Id { get; set; }
+
+    /// <summary>The studio whose job or actor it was.</summary>
+    public Guid TenantId { get; set; }
+
+    /// <summary><see cref="DeletionSubjects.Job"/> or <see cref="DeletionSubjects.Actor"/>.</summary>
+    public required string Subject { get; set; }
+
+    /// <summary>The job's or the actor's id.</summary>
+    public Guid SubjectId { get; set; }
+
+    /// <summary>A job's kind (track, retarget, train-actor); null for an actor.</summary>
+    public string? JobKind { get; set; }
+
+    /// <summary>The actor: for an actor, itself; for a train-actor job, the actor it trained; for a retarget job, the actor it was rendered onto.</summary>
+    public Guid? ActorId { get; set; }
+
+    /// <summary><see cref="DeletionReasons.StudioRequest"/> or <see cref="DeletionReasons.Retention"/>.</summary>
+    public required string Reason { get; set; }
+
+    public DateTimeOffset DeletedAt { get; set; }
+
+    /// <summary>Files removed from the media store under the subject's own prefix (late writes of work in flight included).</summary>
+    public int Files { get; set; }
+
+    /// <summary>Their bytes.</summary>
+    public long Bytes { get; set; }
 }

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace FacePipeline.Persistence;
 
-/// <summary>Job state: tenants, jobs with stages, chunks and outputs, and the outbox.</summary>
+/// <summary>Job state: tenants, jobs with stages, chunks and outputs, actors, the outbox, and the deletion records.</summary>
 public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbContext(options)
 {
     public DbSet<Tenant> Tenants => Set<Tenant>();
@@ -14,6 +14,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<Actor> Actors => Set<Actor>();
     public DbSet<ActorModel> ActorModels => Set<ActorModel>();
+    public DbSet<Deletion> Deletions => Set<Deletion>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -44,7 +45,24 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.Property(j => j.Settings).HasColumnType("jsonb");
             e.HasMany(j => j.Outputs).WithOne().HasForeignKey(o => o.JobId).OnDelete(DeleteBehavior.Cascade);
             e.Ignore(j => j.IsTerminal);
-            e.HasOne<Actor>().WithMany().HasForeignKey(j => j.ActorId);
+            // No foreign key to actors: a retarget job onto an actor outlives the actor's deletion with its own outputs.
+            e.HasIndex(j => j.ActorId);
+            // The retention sweeper's scans: ended jobs whose media is still there, oldest first.
+            e.HasIndex(j => j.CompletedAt)
+                .HasFilter("\"MediaDeletedAt\" IS NULL AND \"CompletedAt\" IS NOT NULL")
+                .HasDatabaseName("IX_jobs_retention");
+        });
+
+        modelBuilder.Entity<Deletion>(e =>
+        {
+            e.ToTable("deletions");
+            e.HasKey(d => d.Id);
+            e.Property(d => d.Id).UseIdentityAlwaysColumn();
+            e.Property(d => d.Subject).HasMaxLength(16);
+            e.Property(d => d.JobKind).HasMaxLength(32);
+            e.Property(d => d.Reason).HasMaxLength(32);
+            e.HasIndex(d => new { d.TenantId, d.SubjectId }); // 410 Gone for what a studio deleted
+            e.HasIndex(d => d.DeletedAt); // the sweeper's look for late writes after a deletion
         });
 
         modelBuilder.Entity<Actor>(e =>

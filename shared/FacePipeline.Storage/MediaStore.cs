@@ -93,6 +93,85 @@ public sealed class MediaStore
         }
     }
 
+    /// <summary>
+    /// Deletes everything under a key prefix (a folder and all it holds, or a single file) and reports what it removed:
+    /// files and their bytes. Idempotent: a prefix with nothing under it removes nothing. A file that another process
+    /// writes while the folder is being deleted is deleted too (counted when it was seen).
+    /// </summary>
+    public MediaRemoval DeleteTree(string prefix)
+    {
+        var path = PathFor(prefix);
+        if (File.Exists(path))
+        {
+            return DeleteFile(path);
+        }
+
+        var removed = MediaRemoval.None;
+        for (var attempt = 1; Directory.Exists(path); attempt++)
+        {
+            try
+            {
+                foreach (var file in Directory.EnumerateFiles(path, "*", AllFiles))
+                {
+                    removed += DeleteFile(file);
+                }
+
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                // A file appeared between the listing and the folder's removal (a writer still at work), or another
+                // deleter removed part of the tree meanwhile: look again (the loop ends once the folder is gone).
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Every file under a key prefix (a folder, or a single file), by key, with its size in bytes; empty when there is none.</summary>
+    public IReadOnlyDictionary<string, long> Sizes(string prefix)
+    {
+        var path = PathFor(prefix);
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (File.Exists(path))
+        {
+            sizes[prefix] = new FileInfo(path).Length;
+        }
+        else if (Directory.Exists(path))
+        {
+            foreach (var file in new DirectoryInfo(path).EnumerateFiles("*", AllFiles))
+            {
+                sizes[$"{prefix}/{Path.GetRelativePath(path, file.FullName).Replace(Path.DirectorySeparatorChar, '/')}"] = file.Length;
+            }
+        }
+
+        return sizes;
+    }
+
+    private static readonly EnumerationOptions AllFiles = new()
+    {
+        RecurseSubdirectories = true,
+        AttributesToSkip = 0, // hidden files and folders too (an extraction's .staging-… folder)
+        IgnoreInaccessible = false,
+        ReturnSpecialDirectories = false,
+    };
+
+    private static MediaRemoval DeleteFile(string path)
+    {
+        long bytes;
+        try
+        {
+            bytes = new FileInfo(path).Length;
+        }
+        catch (FileNotFoundException)
+        {
+            return MediaRemoval.None; // gone meanwhile
+        }
+
+        File.Delete(path);
+        return new MediaRemoval(1, bytes);
+    }
+
     private static void ValidateKey(string key)
     {
         if (string.IsNullOrWhiteSpace(key) || key.StartsWith('/') || key.Contains('\\'))
@@ -109,6 +188,16 @@ public sealed class MediaStore
             }
         }
     }
+}
+
+/// <summary>What <see cref="MediaStore.DeleteTree"/> removed: files and their bytes.</summary>
+public readonly record struct MediaRemoval(int Files, long Bytes)
+{
+    public static MediaRemoval None => default;
+
+    public static MediaRemoval operator +(MediaRemoval a, MediaRemoval b) => new(a.Files + b.Files, a.Bytes + b.Bytes);
+
+    public MediaRemoval Add(MediaRemoval other) => this + other;
 }
 
 /// <summary>A write in progress: write to <see cref="TempPath"/>, then <see cref="Commit"/>. Disposing without commit discards it.</summary>

@@ -91,6 +91,27 @@ public sealed class JobWatchdogTests(JobStoreFixture store) : IClassFixture<JobS
     }
 
     [Fact]
+    public async Task A_stage_that_counts_its_frames_only_when_done_is_given_the_clips_frames()
+    {
+        var jobId = await SubmitAndExtract(chunks: 4); // 40 frames
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            // As a transfer is while it runs: no total yet.
+            var stage = await db.JobStages.SingleAsync(s => s.JobId == jobId && s.Name == StageNames.Reconstruct);
+            (stage.FramesTotal, stage.FramesDone) = (0, 0);
+            await db.SaveChangesAsync();
+        }
+
+        _clock.Advance(Options.StallAfter + TimeSpan.FromSeconds(1));
+        await Coordinator.ResendStalledJobs(Options, default);
+        Assert.Equal(0, await Resends(jobId)); // 40 frames' worth of time is still left
+
+        _clock.Advance(Options.StallLimit(4 * ChunkSize) - Options.StallAfter);
+        await Coordinator.ResendStalledJobs(Options, default);
+        Assert.Equal(1, await Resends(jobId));
+    }
+
+    [Fact]
     public async Task Ended_jobs_are_never_resent()
     {
         var jobId = await SubmitAndExtract(chunks: 2);

@@ -38,6 +38,7 @@ public static class CliCommands
         root.Subcommands.Add(Wait());
         root.Subcommands.Add(Download());
         root.Subcommands.Add(Cancel());
+        root.Subcommands.Add(Delete());
         root.Subcommands.Add(Tenant());
         root.Subcommands.Add(Analyze());
         root.Subcommands.Add(Mesh());
@@ -198,7 +199,15 @@ public static class CliCommands
             return 0;
         });
 
-        return new Command("actor", "Actors and their neural renderers.") { create, train, show, list };
+        var delete = new Command("delete", "Delete an actor now: cancels its running training, removes its footage (its training jobs), its models and their records; retarget jobs rendered onto it keep their outputs. Cannot be undone.") { id };
+        delete.SetAction(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            PrintDeletion(await client.DeleteActorAsync(parse.GetValue(id), ct));
+            return 0;
+        });
+
+        return new Command("actor", "Actors and their neural renderers.") { create, train, show, list, delete };
     }
 
     private static Command Status()
@@ -215,9 +224,20 @@ public static class CliCommands
                 Console.WriteLine($"failed in {failure.Stage} ({failure.Code}): {failure.Reason}");
             }
 
+            if (job.MediaDeletedAt is { } deleted)
+            {
+                Console.WriteLine($"inputs and outputs deleted on {deleted:u} (retention, docs/retention.md)");
+                return 0;
+            }
+
             foreach (var output in job.Outputs)
             {
                 Console.WriteLine($"output {output.Name}: {output.Url}");
+            }
+
+            if (job.MediaKeptUntil is { } until)
+            {
+                Console.WriteLine($"inputs and outputs kept until {until:u}");
             }
 
             return 0;
@@ -284,6 +304,38 @@ public static class CliCommands
             return 0;
         });
         return command;
+    }
+
+    private static Command Delete()
+    {
+        var id = new Argument<Guid>("job-id");
+        var command = new Command("delete", "Delete a job now: cancels it if it runs, removes its media (inputs, frames, face data, outputs) and its record; a deletion record without face data stays. Cannot be undone. (An actor's training job: delete the actor.)") { id };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Client(parse);
+            PrintDeletion(await client.DeleteJobAsync(parse.GetValue(id), ct));
+            return 0;
+        });
+        return command;
+    }
+
+    private static void PrintDeletion(DeletionView deletion)
+    {
+        Console.WriteLine(deletion.Message);
+        foreach (var job in deletion.CancelledJobs)
+        {
+            Console.WriteLine($"  cancelled first: job {job}");
+        }
+
+        foreach (var job in deletion.Jobs)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  deleted with it: {job.Kind} job {job.Id} ({job.Files} file(s), {job.Bytes} bytes)"));
+        }
+
+        if (!deletion.Complete)
+        {
+            Console.Error.WriteLine("facepipe: some files could not be deleted at once; the service retries them (docs/retention.md).");
+        }
     }
 
     private static Command Tenant()

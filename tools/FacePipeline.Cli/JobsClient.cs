@@ -102,6 +102,20 @@ public sealed class JobsClient(HttpClient http) : IDisposable
         return await Read<JobView>(response, cancellationToken);
     }
 
+    /// <summary>Deletes a job at once (media, face data, record; a deletion record stays): DELETE /v1/jobs/{id}.</summary>
+    public async Task<DeletionView> DeleteJobAsync(Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await http.DeleteAsync($"v1/jobs/{id}", cancellationToken);
+        return await Read<DeletionView>(response, cancellationToken);
+    }
+
+    /// <summary>Deletes an actor at once (footage, models, training jobs; deletion records stay): DELETE /v1/actors/{id}.</summary>
+    public async Task<DeletionView> DeleteActorAsync(Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await http.DeleteAsync($"v1/actors/{id}", cancellationToken);
+        return await Read<DeletionView>(response, cancellationToken);
+    }
+
     public async Task DownloadAsync(string url, string path, CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync(url.TrimStart('/'), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
@@ -166,7 +180,9 @@ public sealed record JobView(
     JobFailureView? Failure,
     JsonElement? Video,
     IReadOnlyList<StageView> Stages,
-    IReadOnlyList<OutputView> Outputs)
+    IReadOnlyList<OutputView> Outputs,
+    DateTimeOffset? MediaDeletedAt = null,
+    DateTimeOffset? MediaKeptUntil = null)
 {
     /// <summary>The job has ended (completed, failed or cancelled), as the API says: one definition, the server's.</summary>
     [JsonIgnore]
@@ -181,5 +197,22 @@ public sealed record JobFailureView(string? Stage, string? Code, string Reason, 
 public sealed record StageView(string Name, string State, string Unit, int FramesDone, int FramesTotal, double? Seconds);
 
 public sealed record OutputView(string Name, string ContentType, string Url);
+
+/// <summary>What a deletion removed, as the API says it (docs/retention.md).</summary>
+/// <param name="Message">One sentence: what was deleted and how much.</param>
+public sealed record DeletionView(
+    string Deleted,
+    Guid Id,
+    string? Kind,
+    DateTimeOffset DeletedAt,
+    int Files,
+    long Bytes,
+    bool Complete,
+    IReadOnlyList<Guid> CancelledJobs,
+    IReadOnlyList<DeletedJobView> Jobs,
+    string Message);
+
+/// <summary>A training job deleted with its actor.</summary>
+public sealed record DeletedJobView(Guid Id, string? Kind, int Files, long Bytes);
 
 public sealed record JobPage(IReadOnlyList<JobView> Items, int Page, int PageSize, int Total);

@@ -30,7 +30,7 @@ public static partial class ActorClips
     private static partial Regex ClipPart();
 }
 
-/// <summary>Actors: a person's footage, and the versions of their neural renderer trained on it.</summary>
+/// <summary>Actors: a person's footage, and the versions of their neural renderer trained on it; deleting them (<see cref="DeletionApi"/>).</summary>
 public static class ActorsApi
 {
     public static WebApplication MapActorsApi(this WebApplication app)
@@ -50,6 +50,11 @@ public static class ActorsApi
             .WithSummary("Train the actor's next model version on new clips (same fields as creating an actor, without 'name').");
         actors.MapGet("/", ListActors).WithSummary("The tenant's actors, newest first.");
         actors.MapGet("/{id:guid}", GetActor).WithSummary("An actor with its model versions: state, progress, quality on held-out frames, the warp renderer's baseline.");
+        actors.MapDelete("/{id:guid}", DeletionApi.DeleteActor)
+            .Produces<DeletionResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone)
+            .WithSummary("Delete an actor at once: cancels its running training (and running retargets onto it), removes its footage (its training jobs' media and records) and its models, and keeps deletion records without face data. Retarget jobs rendered onto it keep their outputs. Afterwards the actor answers 410.");
         return app;
     }
 
@@ -60,7 +65,7 @@ public static class ActorsApi
     {
         var tenantId = request.HttpContext.User.TenantId();
         var actor = await db.Actors.SingleOrDefaultAsync(a => a.Id == id && a.TenantId == tenantId, cancellationToken);
-        return actor is null ? ApiProblems.NotFound($"No actor {id}.") : await Submit(request, store, db, submission, options.Value, actor, cancellationToken);
+        return actor is null ? await DeletionApi.MissingActor(db, request.HttpContext, id) : await Submit(request, store, db, submission, options.Value, actor, cancellationToken);
     }
 
     private static async Task<IResult> Submit(HttpRequest request, MediaStore store, JobsDbContext db, JobSubmission submission, IngestOptions options, Actor? actor, CancellationToken cancellationToken)
@@ -141,7 +146,7 @@ public static class ActorsApi
     {
         var tenantId = http.User.TenantId();
         var actor = await db.Actors.AsNoTracking().Include(a => a.Models).SingleOrDefaultAsync(a => a.Id == id && a.TenantId == tenantId, http.RequestAborted);
-        return actor is null ? ApiProblems.NotFound($"No actor {id}.") : Results.Ok(ActorResponse.From(actor));
+        return actor is null ? await DeletionApi.MissingActor(db, http, id) : Results.Ok(ActorResponse.From(actor));
     }
 }
 

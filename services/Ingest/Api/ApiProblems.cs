@@ -19,6 +19,9 @@ public static class ApiProblems
 
     public static ProblemHttpResult Conflict(string sentence) => Answer(StatusCodes.Status409Conflict, sentence);
 
+    /// <summary>410: what was asked for existed and was deleted (at the studio's request, or by retention).</summary>
+    public static ProblemHttpResult Gone(string sentence) => Answer(StatusCodes.Status410Gone, sentence);
+
     /// <summary>The problem document itself, for answers written outside an endpoint (authentication, the exception guard).</summary>
     public static ProblemDetails Details(int status, string sentence) => new()
     {
@@ -59,6 +62,7 @@ public static class ApiProblems
         StatusCodes.Status404NotFound => "Not found",
         StatusCodes.Status408RequestTimeout => "The request body was not received in time",
         StatusCodes.Status409Conflict => "Conflict",
+        StatusCodes.Status410Gone => "Deleted",
         StatusCodes.Status413PayloadTooLarge => "The upload is too large",
         StatusCodes.Status415UnsupportedMediaType => "Not a multipart form",
         >= 500 => "Server fault",

@@ -1,6 +1,7 @@
 using FacePipeline.Contracts;
 using FacePipeline.Orchestration;
 using FacePipeline.Orchestration.Pipelines;
+using FacePipeline.Orchestration.Retention;
 using FacePipeline.Persistence;
 using FacePipeline.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Options;
 
 namespace FacePipeline.Ingest.Api;
 
-/// <summary>The studios' HTTP API: submit, list, inspect, cancel and download jobs.</summary>
+/// <summary>The studios' HTTP API: submit, list, inspect, cancel, download and delete jobs.</summary>
 public static class IngestApi
 {
     public static WebApplicationBuilder AddIngestApi(this WebApplicationBuilder builder)
@@ -78,7 +79,15 @@ public static class IngestApi
             .WithSummary("The tenant's jobs, newest first, paged: 'page' (from 1, default 1) and 'pageSize' (1 to Ingest:MaxPageSize, default 20).");
         jobs.MapGet("/{id:guid}", GetJob).WithSummary("State, per-stage progress, timings and failure reason of a job.");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithSummary("Cancel a running job.");
-        jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput).WithSummary("Download an output of a completed job (track: qc.mp4, tracking.json, tracking.fptk, blendshapes.csv, blendshapes.json; retarget: result.mp4, review.mp4, transfer.json, result.mov; train-actor: generator.onnx, preview.png).");
+        jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput)
+            .ProducesProblem(StatusCodes.Status410Gone)
+            .WithSummary("Download an output of a completed job (track: qc.mp4, tracking.json, tracking.fptk, blendshapes.csv, blendshapes.json; retarget: result.mp4, review.mp4, transfer.json, result.mov; train-actor: generator.onnx, preview.png). 410 once the job's media was deleted (Retention:JobMedia after it ended, docs/retention.md).");
+        jobs.MapDelete("/{id:guid}", DeletionApi.DeleteJob)
+            .Produces<DeletionResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status410Gone)
+            .WithSummary("Delete a job at once: cancels it if it runs, removes its media (inputs, frames, face data, outputs) and its record, and keeps a deletion record without face data. A train-actor job is refused with 409 while its actor exists (delete the actor). Afterwards the job answers 410.");
         app.MapActorsApi();
         return app;
     }
@@ -223,6 +232,11 @@ public static class IngestApi
             var model = models.Where(m => m.State == ActorModelState.Ready && (version is null || m.Version == version)).MaxBy(m => m.Version);
             if (model is null)
             {
+                if (models.Count == 0 && await StudioDeletions.Find(db, tenantId, DeletionSubjects.Actor, actorId, cancellationToken) is { } deleted)
+                {
+                    return (ApiProblems.BadRequest($"Actor {actorId} was deleted on {DeletionApi.When(deleted.DeletedAt)}: retarget onto another actor, or send a target clip."), null);
+                }
+
                 return (ApiProblems.BadRequest(models.Count == 0
                     ? $"No actor {actorId} (or it has no model yet): create one with POST /v1/actors."
                     : $"Actor {actorId} has no ready model{(version is null ? string.Empty : $" version {version}")} (versions: {string.Join(", ", models.OrderBy(m => m.Version).Select(m => $"{m.Version} {m.State.ToString().ToLowerInvariant()}"))})."), null);
@@ -290,7 +304,7 @@ public static class IngestApi
     /// The tenant's jobs, newest first. page and pageSize are read here, not bound, so that a value that is not a
     /// number, out of range, or sent twice is refused with a sentence, never clamped or passed on.
     /// </summary>
-    private static async Task<IResult> ListJobs(HttpContext http, JobsDbContext db, JobPipelines pipelines, IOptions<IngestOptions> options, TimeProvider clock)
+    private static async Task<IResult> ListJobs(HttpContext http, JobsDbContext db, JobPipelines pipelines, IOptions<IngestOptions> options, TimeProvider clock, IOptions<RetentionOptions> retention)
     {
         var query = http.Request.Query;
         if (query.Keys.FirstOrDefault(k => !k.Equals("page", StringComparison.OrdinalIgnoreCase) && !k.Equals("pageSize", StringComparison.OrdinalIgnoreCase)) is { } unknown)
@@ -317,7 +331,7 @@ public static class IngestApi
         var items = await jobs.OrderByDescending(j => j.CreatedAt).Skip((int)(((long)page - 1) * pageSize)).Take(pageSize)
             .Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery().ToListAsync(http.RequestAborted);
         var now = clock.GetUtcNow();
-        return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, pipelines, now))], page, pageSize, total));
+        return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, pipelines, now, retention.Value))], page, pageSize, total));
     }
 
     /// <summary>A query parameter sent at most once as a whole number (<paramref name="fallback"/> when absent); false when it is anything else.</summary>
@@ -332,17 +346,17 @@ public static class IngestApi
         return values.Count == 1 && int.TryParse(values[0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out value);
     }
 
-    private static async Task<IResult> GetJob(Guid id, HttpContext http, JobsDbContext db, JobPipelines pipelines, TimeProvider clock)
+    private static async Task<IResult> GetJob(Guid id, HttpContext http, JobsDbContext db, JobPipelines pipelines, TimeProvider clock, IOptions<RetentionOptions> retention)
     {
         var job = await FindJob(db, http, id);
-        return job is null ? NotFound(id) : Results.Ok(JobResponse.From(job, pipelines, clock.GetUtcNow()));
+        return job is null ? await DeletionApi.MissingJob(db, http, id) : Results.Ok(JobResponse.From(job, pipelines, clock.GetUtcNow(), retention.Value));
     }
 
-    private static async Task<IResult> CancelJob(Guid id, HttpContext http, JobsDbContext db, JobCoordinator coordinator, JobPipelines pipelines, TimeProvider clock)
+    private static async Task<IResult> CancelJob(Guid id, HttpContext http, JobsDbContext db, JobCoordinator coordinator, JobPipelines pipelines, TimeProvider clock, IOptions<RetentionOptions> retention)
     {
         if (await FindJob(db, http, id) is null)
         {
-            return NotFound(id);
+            return await DeletionApi.MissingJob(db, http, id);
         }
 
         if (!await coordinator.Cancel(id, http.RequestAborted))
@@ -351,16 +365,28 @@ public static class IngestApi
         }
 
         db.ChangeTracker.Clear();
-        return Results.Ok(JobResponse.From((await FindJob(db, http, id))!, pipelines, clock.GetUtcNow()));
+        return await FindJob(db, http, id) is { } cancelled
+            ? Results.Ok(JobResponse.From(cancelled, pipelines, clock.GetUtcNow(), retention.Value))
+            : await DeletionApi.MissingJob(db, http, id); // deleted right after the cancel
     }
 
-    private static async Task<IResult> DownloadOutput(Guid id, string name, HttpContext http, JobsDbContext db, MediaStore store)
+    private static async Task<IResult> DownloadOutput(Guid id, string name, HttpContext http, JobsDbContext db, MediaStore store, IOptions<RetentionOptions> retention)
     {
         var job = await FindJob(db, http, id);
-        var output = job?.Outputs.FirstOrDefault(o => o.Name == name);
-        if (job is null || output is null || !store.Exists(output.Key))
+        if (job is null)
         {
-            return ApiProblems.NotFound(job is null ? $"No job {id}." : $"Job {id} has no output '{name}' (state: {job.State.ToString().ToLowerInvariant()}).");
+            return await DeletionApi.MissingJob(db, http, id);
+        }
+
+        var output = job.Outputs.FirstOrDefault(o => o.Name == name);
+        if (output is not null && job.MediaDeletedAt is not null)
+        {
+            return DeletionApi.OutputsExpired(job, retention.Value);
+        }
+
+        if (output is null || !store.Exists(output.Key))
+        {
+            return ApiProblems.NotFound($"Job {id} has no output '{name}' (state: {job.State.ToString().ToLowerInvariant()}).");
         }
 
         return Results.File(store.PathFor(output.Key), output.ContentType, output.Name, enableRangeProcessing: true);
@@ -373,6 +399,4 @@ public static class IngestApi
         return db.Jobs.AsNoTracking().Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery()
             .SingleOrDefaultAsync(j => j.Id == id && j.TenantId == tenantId, http.RequestAborted);
     }
-
-    private static IResult NotFound(Guid id) => ApiProblems.NotFound($"No job {id}.");
 }

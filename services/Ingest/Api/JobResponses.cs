@@ -1,11 +1,14 @@
 using FacePipeline.Contracts;
 using FacePipeline.Orchestration.Pipelines;
+using FacePipeline.Orchestration.Retention;
 using FacePipeline.Persistence;
 
 namespace FacePipeline.Ingest.Api;
 
 /// <summary>A job as the API shows it.</summary>
 /// <param name="Ended">Completed, failed or cancelled: nothing about the job changes any more.</param>
+/// <param name="MediaDeletedAt">When the job's inputs and outputs were deleted (retention, docs/retention.md); its outputs then answer 410.</param>
+/// <param name="MediaKeptUntil">An ended track or retarget job: when its inputs and outputs will be deleted (its end plus Retention:JobMedia); null while it runs, once deleted, and for a train-actor job (the actor's footage, kept as long as the actor).</param>
 public sealed record JobResponse(
     Guid Id,
     string Kind,
@@ -23,12 +26,14 @@ public sealed record JobResponse(
     Guid? ActorId,
     object? Settings,
     IReadOnlyList<StageResponse> Stages,
-    IReadOnlyList<OutputResponse> Outputs)
+    IReadOnlyList<OutputResponse> Outputs,
+    DateTimeOffset? MediaDeletedAt,
+    DateTimeOffset? MediaKeptUntil)
 {
     /// <summary>The job as the API shows it; its settings and each stage's unit come from its kind's pipeline.</summary>
-    public static JobResponse From(Job job, JobPipelines pipelines, DateTimeOffset now) => From(job, pipelines.For(job.Kind), now);
+    public static JobResponse From(Job job, JobPipelines pipelines, DateTimeOffset now, RetentionOptions? retention = null) => From(job, pipelines.For(job.Kind), now, retention);
 
-    public static JobResponse From(Job job, JobPipeline pipeline, DateTimeOffset now) => new(
+    public static JobResponse From(Job job, JobPipeline pipeline, DateTimeOffset now, RetentionOptions? retention = null) => new(
         job.Id,
         job.Kind,
         job.State.ToString().ToLowerInvariant(),
@@ -57,7 +62,14 @@ public sealed record JobResponse(
             s.StartedAt,
             s.CompletedAt,
             s.StartedAt is null ? null : ((s.CompletedAt ?? now) - s.StartedAt.Value).TotalSeconds))],
-        [.. job.Outputs.OrderBy(o => o.Name).Select(o => new OutputResponse(o.Name, o.ContentType, $"/v1/jobs/{job.Id}/outputs/{o.Name}"))]);
+        [.. job.Outputs.OrderBy(o => o.Name).Select(o => new OutputResponse(o.Name, o.ContentType, $"/v1/jobs/{job.Id}/outputs/{o.Name}"))],
+        job.MediaDeletedAt,
+        KeptUntil(job, retention));
+
+    private static DateTimeOffset? KeptUntil(Job job, RetentionOptions? retention) =>
+        retention is not null && job.IsTerminal && job.MediaDeletedAt is null && !RetentionKeys.IsActorFootage(job.Kind) && job.CompletedAt is { } ended
+            ? ended + retention.JobMedia
+            : null;
 }
 
 /// <param name="Code">A short, stable category, one of <see cref="FailureCodes"/> (e.g. "no-video", "no-face", "internal-error"; docs/api.md lists them).</param>

@@ -17,10 +17,13 @@ public sealed class WatchdogOptions
         ErrorMessage = "Watchdog:Interval must be between {1} and {2}.")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The least time without progress before a stage counts as stalled. Default 5 minutes; 1 s to 1 day.</summary>
+    /// <summary>
+    /// The least time without progress before a stage counts as stalled. Default 10 minutes (an extraction reports
+    /// nothing until its clip is cut: a 30-minute upload takes a few minutes); 1 s to 1 day.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,
         ErrorMessage = "Watchdog:StallAfter must be between {1} and {2}.")]
-    public TimeSpan StallAfter { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan StallAfter { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>More time allowed per outstanding frame (or training step) of the stage. Default 2 s; 0 to 10 minutes.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,

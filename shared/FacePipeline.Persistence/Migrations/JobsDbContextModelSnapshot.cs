@@ -111,6 +111,55 @@ namespace FacePipeline.Persistence.Migrations
                     b.ToTable("actor_models", (string)null);
                 });
 
+            modelBuilder.Entity("FacePipeline.Persistence.Deletion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid?>("ActorId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("DeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Files")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("JobKind")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("SubjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeletedAt");
+
+                    b.HasIndex("TenantId", "SubjectId");
+
+                    b.ToTable("deletions", (string)null);
+                });
+
             modelBuilder.Entity("FacePipeline.Persistence.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -187,6 +236,9 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<int>("MaxFaces")
                         .HasColumnType("integer");
 
+                    b.Property<DateTimeOffset?>("MediaDeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int?>("NeutralFrame")
                         .HasColumnType("integer");
 
@@ -219,9 +271,16 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<int?>("Width")
                         .HasColumnType("integer");
 
+                    b.Property<DateTimeOffset?>("WorkingDataDeletedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.HasKey("Id");
 
                     b.HasIndex("ActorId");
+
+                    b.HasIndex("CompletedAt")
+                        .HasDatabaseName("IX_jobs_retention")
+                        .HasFilter("\"MediaDeletedAt\" IS NULL AND \"CompletedAt\" IS NOT NULL");
 
                     b.HasIndex("State", "UpdatedAt");
 
@@ -493,10 +552,6 @@ namespace FacePipeline.Persistence.Migrations
 
             modelBuilder.Entity("FacePipeline.Persistence.Job", b =>
                 {
-                    b.HasOne("FacePipeline.Persistence.Actor", null)
-                        .WithMany()
-                        .HasForeignKey("ActorId");
-
                     b.HasOne("FacePipeline.Persistence.Tenant", null)
                         .WithMany()
                         .HasForeignKey("TenantId")
