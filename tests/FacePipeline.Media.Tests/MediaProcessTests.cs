@@ -1,4 +1,4 @@
-using System.Globalization;
+using FacePipeline.TestSupport;
 
 namespace FacePipeline.Media.Tests;
 
@@ -84,25 +84,19 @@ public sealed class MediaProcessTests
     }
 }
 
-/// <summary>Processes as /proc shows them (Linux): to find a tool's process and tell whether it still runs.</summary>
-internal sealed record ChildProcess(int Id, int ParentId, string Name, long StartTicks)
-{
-    /// <summary>Still running: present, not a zombie, and not another process that took its id.</summary>
-    public bool IsAlive() => ChildProcesses.Read(Id) is { } now && now.StartTicks == StartTicks && now.State is not ('Z' or 'X');
-}
-
+/// <summary>Waits for a tool's process (TestSupport.ProcessTable reads /proc).</summary>
 internal static class ChildProcesses
 {
     /// <summary>
     /// Polls /proc until a process named <paramref name="name"/> whose command line contains <paramref name="marker"/> runs
     /// (setpriv's own command line carries the marker too, until it has exec'd the tool); fails after <paramref name="timeout"/>.
     /// </summary>
-    public static async Task<ChildProcess> WaitForAsync(string marker, TimeSpan timeout, string name = "ffmpeg")
+    public static async Task<ProcessEntry> WaitForAsync(string marker, TimeSpan timeout, string name = "ffmpeg")
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var found = WithCommandLine(marker).FirstOrDefault(p => p.Name == name && p.IsAlive());
+            var found = ProcessTable.WithCommandLine(marker).FirstOrDefault(p => p.Name == name && p.IsAlive());
             if (found is not null)
             {
                 return found;
@@ -111,58 +105,5 @@ internal static class ChildProcesses
             Assert.True(DateTime.UtcNow < deadline, $"no process with '{marker}' in its command line after {timeout.TotalSeconds:F0} s");
             await Task.Delay(20);
         }
-    }
-
-    public static IEnumerable<ChildProcess> WithCommandLine(string marker)
-    {
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-
-            string commandLine;
-            try
-            {
-                commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-            }
-            catch (IOException)
-            {
-                continue;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                continue;
-            }
-
-            if (commandLine.Contains(marker, StringComparison.Ordinal) && Read(pid) is { } stat)
-            {
-                yield return new ChildProcess(pid, stat.ParentId, stat.Name, stat.StartTicks);
-            }
-        }
-    }
-
-    /// <summary>/proc/{pid}/stat: name, state, parent id, start time; null when the process is gone.</summary>
-    public static (string Name, char State, int ParentId, long StartTicks)? Read(int pid)
-    {
-        string stat;
-        try
-        {
-            stat = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        var open = stat.IndexOf('(', StringComparison.Ordinal);
-        var close = stat.LastIndexOf(')');
-        var fields = stat[(close + 2)..].Split(' ');
-        return (stat[(open + 1)..close], fields[0][0], int.Parse(fields[1], CultureInfo.InvariantCulture), long.Parse(fields[19], CultureInfo.InvariantCulture));
     }
 }
