@@ -11,7 +11,8 @@ public sealed class RenderRetargetOutputsConsumer(RetargetRenderStage stage, ILo
 {
     protected override string Stage => StageNames.Render;
 
-    protected override async Task<RetargetOutputsRendered?> Run(ConsumeContext<RenderRetargetOutputs> context) => await stage.RunAsync(context.Message, context.CancellationToken);
+    protected override async Task<RetargetOutputsRendered?> Run(ConsumeContext<RenderRetargetOutputs> context) =>
+        await stage.RunAsync(context.Message, context.CancellationToken, RenderProgressReporter.For(context, context.Message.JobId, logger));
 
     protected override int UnitsDone(RenderRetargetOutputs command, RetargetOutputsRendered done) => command.Source.Video.FrameCount;
 

@@ -11,7 +11,8 @@ public sealed class RenderTrackOutputsConsumer(TrackRenderStage stage, ILogger<R
 {
     protected override string Stage => StageNames.Render;
 
-    protected override async Task<TrackOutputsRendered?> Run(ConsumeContext<RenderTrackOutputs> context) => await stage.RunAsync(context.Message, context.CancellationToken);
+    protected override async Task<TrackOutputsRendered?> Run(ConsumeContext<RenderTrackOutputs> context) =>
+        await stage.RunAsync(context.Message, context.CancellationToken, RenderProgressReporter.For(context, context.Message.JobId, logger));
 
     protected override int UnitsDone(RenderTrackOutputs command, TrackOutputsRendered done) => command.Video.FrameCount;
 

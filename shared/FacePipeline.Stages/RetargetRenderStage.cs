@@ -27,8 +27,9 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
     /// <summary>Height of each panel of the review clip.</summary>
     public const int ReviewPanelHeight = ReviewComposer.DefaultPanelHeight;
 
-    public async Task<RetargetOutputsRendered> RunAsync(RenderRetargetOutputs command, CancellationToken cancellationToken)
+    public async Task<RetargetOutputsRendered> RunAsync(RenderRetargetOutputs command, CancellationToken cancellationToken, RenderProgress? progress = null)
     {
+        progress ??= new RenderProgress(null);
         RetargetDocument document;
         await using (var stream = store.OpenRead(command.TransferKey))
         {
@@ -93,6 +94,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
                     for (var i = 0; i < document.Frames.Count; i++)
                     {
                         await emit(await renderer.RenderAsync(i, ct));
+                        await progress.FrameWritten(ct);
                     }
                 },
                 encoders,

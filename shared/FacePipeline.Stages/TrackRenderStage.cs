@@ -18,15 +18,16 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
 {
     private readonly int[] _triangles = [.. mesh.Triangles.ToArray().SelectMany(t => new[] { t.A, t.B, t.C })];
 
-    public async Task<TrackOutputsRendered> RunAsync(RenderTrackOutputs command, CancellationToken cancellationToken)
+    public async Task<TrackOutputsRendered> RunAsync(RenderTrackOutputs command, CancellationToken cancellationToken, RenderProgress? progress = null)
     {
+        progress ??= new RenderProgress(null);
         var video = command.Video;
         var clip = new ClipTrack(ClipNames.Source, command.SourceName, video, command.Chunks, command.TimelineKey, command.AudioKey, command.SequenceKey);
         var frames = await ClipRecords.LoadSequenceAsync(store, new MetricLandmarks(mesh), clip, new FaceSequenceOptions(command.NeutralFrame), cancellationToken);
 
         Directory.CreateDirectory(Path.GetDirectoryName(store.PathFor(command.QcClipKey))!);
         await H264ClipEncoder.EncodeAsync(
-            DrawnFrames(command, frames, cancellationToken),
+            DrawnFrames(command, frames, progress, cancellationToken),
             video.Width,
             video.Height,
             new Rational(video.FrameRateNumerator, video.FrameRateDenominator),
@@ -80,7 +81,7 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
     }
 
     private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(
-        RenderTrackOutputs command, List<FrameRecord> frames, [EnumeratorCancellation] CancellationToken cancellationToken)
+        RenderTrackOutputs command, List<FrameRecord> frames, RenderProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (width, height) = (command.Video.Width, command.Video.Height);
         var buffer = new byte[checked(width * height * 3)];
@@ -92,6 +93,7 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
                 await raw.ReadFrameAsync(i, buffer, cancellationToken);
                 QcOverlay.Draw(buffer, width, height, frames[chunk.Frames.FirstFrame + i], _triangles);
                 yield return buffer;
+                await progress.FrameWritten(cancellationToken); // the encoder has taken the frame
             }
         }
     }

@@ -38,7 +38,8 @@ public sealed class JobPipelineTests
         Assert.Equal(
             ["ExtractFrames", "ReconstructFaces", "BuildFaceSequence", "RenderTrackOutputs", "TransferExpressions", "RenderRetargetOutputs", "TrainActorModel"],
             pipelines.Commands.Select(t => t.Name));
-        Assert.Equal(["ActorTrainingProgressed"], pipelines.ProgressEvents.Select(t => t.Name));
+        Assert.Equal(["OutputsRenderProgressed", "ActorTrainingProgressed"], pipelines.ProgressEvents.Select(t => t.Name));
+        Assert.Equal(StageNames.Render, pipelines.StageOf(typeof(OutputsRenderProgressed))); // one progress event, for both kinds' render steps
     }
 
     [Fact]

@@ -51,7 +51,10 @@ public sealed class ToyJobKindTests(JobStoreFixture store) : IClassFixture<JobSt
             Assert.Contains(job.Outputs, o => o.Name == OutputNames.QcClip);
 
             // The lip-sync command was built from the job and the earlier steps' results: every chunk, in order.
-            var command = harness.Consumed.Select<SyncLips>().Single(m => m.Context.Message.JobId == jobId).Context.Message;
+            using var now = new CancellationTokenSource();
+            await now.CancelAsync();
+            var consumed = await harness.Consumed.SelectAsync<SyncLips>(now.Token).ToListAsync(); // what was consumed: no waiting
+            var command = consumed.Single(m => m.Context.Message.JobId == jobId).Context.Message;
             Assert.Equal([0, 1, 2, 3], command.Chunks);
         }
         finally
@@ -93,6 +96,9 @@ public sealed class ToyJobKindTests(JobStoreFixture store) : IClassFixture<JobSt
         .AddSingleton(new LipSyncWorker(fail))
         .AddMassTransitTestHarness(x =>
         {
+            // The job's messages pass through the outbox (a poll, a transaction) between consumes: on a loaded machine the
+            // harness's default 1.2 s of quiet would end a wait while the job is still moving.
+            x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(2), testInactivityTimeout: TimeSpan.FromSeconds(30));
             x.AddJobCoordinatorConsumers(Kinds);
             x.AddConsumer<StandInExtraction>();
             x.AddConsumer<StandInReconstruction>();
@@ -105,7 +111,6 @@ public sealed class ToyJobKindTests(JobStoreFixture store) : IClassFixture<JobSt
     private async Task<(ITestHarness Harness, Guid JobId)> StartAndSubmit(ServiceProvider provider)
     {
         var harness = provider.GetRequiredService<ITestHarness>();
-        harness.TestTimeout = TimeSpan.FromSeconds(30);
         await harness.Start();
         await provider.GetRequiredService<OutboxDispatcher>().StartAsync(CancellationToken.None);
         var jobId = Guid.NewGuid();

@@ -30,8 +30,12 @@ public sealed class TrackStagesTests : IDisposable
     public async Task Extract_reconstruct_render_gives_every_frame_once_one_track_and_a_QC_clip_like_the_input()
     {
         var (extracted, render) = await RunUpToRender("grid_lbbc2a.mp4", chunkSize: 20);
+        var reported = new List<int>();
 
-        var rendered = await new TrackRenderStage(_store, _mesh).RunAsync(render, CancellationToken.None);
+        var rendered = await new TrackRenderStage(_store, _mesh).RunAsync(
+            render, CancellationToken.None, new RenderProgress((frames, _) => { reported.Add(frames); return Task.CompletedTask; }, TimeSpan.Zero));
+
+        Assert.Equal(Enumerable.Range(1, 75), reported); // progress as the encoder takes each frame
 
         Assert.Equal(75, extracted.Video.FrameCount);
         Assert.Equal(4, extracted.Chunks.Count);

@@ -10,6 +10,12 @@ public sealed class RenderTrackOutputsStep : PipelineStep<RenderTrackOutputs, Tr
 
     public override JobState RunningState => JobState.Rendering;
 
+    public override Type? Progress => typeof(OutputsRenderProgressed);
+
+    /// <summary>Frames rendered so far (reports arrive about once a second; a late one never moves the count back).</summary>
+    public override Task<StepOutcome> Report(StepContext context, object message) =>
+        Task.FromResult(RenderSteps.Report(context.Stage(Name), (OutputsRenderProgressed)message));
+
     public override async Task Start(StepContext context)
     {
         var job = context.Job;

@@ -1,0 +1,20 @@
+using FacePipeline.Contracts;
+using FacePipeline.Persistence;
+
+namespace FacePipeline.Orchestration.Pipelines.Steps;
+
+/// <summary>What the two render steps share: how a render's progress moves its stage.</summary>
+internal static class RenderSteps
+{
+    public static StepOutcome Report(JobStage render, OutputsRenderProgressed progress)
+    {
+        var frames = render.FramesTotal > 0 ? Math.Min(progress.FramesRendered, render.FramesTotal) : progress.FramesRendered;
+        if (render.State != StageState.Running || frames <= render.FramesDone)
+        {
+            return StepOutcome.Stale;
+        }
+
+        render.FramesDone = frames;
+        return StepOutcome.Progressed;
+    }
+}
