@@ -15,7 +15,7 @@ public sealed class OutboxDispatcherTests(JobStoreFixture store) : IClassFixture
     [Fact]
     public async Task Publishes_each_pending_message_with_its_id_and_stamps_it()
     {
-        await using var provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
+        await using var provider = new ServiceCollection().AddMassTransitTestHarness(x => x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(30))).BuildServiceProvider(true); // the dispatcher publishes after a poll: no 1.2 s quiet window
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         var jobId = await Submit();
@@ -33,7 +33,7 @@ public sealed class OutboxDispatcherTests(JobStoreFixture store) : IClassFixture
     [Fact]
     public async Task A_publish_failing_mid_batch_keeps_what_went_out_stamped_and_the_rest_goes_out_later()
     {
-        await using var provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
+        await using var provider = new ServiceCollection().AddMassTransitTestHarness(x => x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(30))).BuildServiceProvider(true); // the dispatcher publishes after a poll: no 1.2 s quiet window
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         var first = await Submit();
@@ -62,7 +62,7 @@ public sealed class OutboxDispatcherTests(JobStoreFixture store) : IClassFixture
     [Fact]
     public async Task A_message_is_published_in_the_trace_of_the_transaction_that_enqueued_it()
     {
-        await using var provider = new ServiceCollection().AddMassTransitTestHarness().BuildServiceProvider(true);
+        await using var provider = new ServiceCollection().AddMassTransitTestHarness(x => x.SetTestTimeouts(testInactivityTimeout: TimeSpan.FromSeconds(30))).BuildServiceProvider(true); // the dispatcher publishes after a poll: no 1.2 s quiet window
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         var started = new List<System.Diagnostics.Activity>();
