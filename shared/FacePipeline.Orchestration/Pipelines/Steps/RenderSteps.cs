@@ -9,7 +9,7 @@ internal static class RenderSteps
     public static StepOutcome Report(JobStage render, OutputsRenderProgressed progress)
     {
         var frames = render.FramesTotal > 0 ? Math.Min(progress.FramesRendered, render.FramesTotal) : progress.FramesRendered;
-        if (render.State != StageState.Running || frames <= render.FramesDone)
+        if (frames <= render.FramesDone) // the coordinator hands over reports only while the stage runs
         {
             return StepOutcome.Stale;
         }
