@@ -122,30 +122,9 @@ internal static class ClipEncoding
             arguments.AddRange(["-i", audioPath]);
         }
 
-        var filters = new List<string>();
-        if (evenWidth != width || evenHeight != height)
-        {
-            filters.Add(string.Create(CultureInfo.InvariantCulture, $"pad={evenWidth}:{evenHeight}:0:0:black"));
-        }
-
-        filters.Add("scale=out_color_matrix=bt709:out_range=tv");
-        filters.Add($"format={format.PixelFormat}");
-        if (format.TagFrames)
-        {
-            filters.Add("setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv");
-        }
-
         arguments.AddRange(["-map", "0:v:0"]);
         arguments.AddRange(audioCodec is null ? ["-an"] : ["-map", "1:a:0", "-c:a", .. Split(audioCodec)]);
-        arguments.AddRange(["-sn", "-dn", "-vf", string.Join(',', filters)]);
-        arguments.AddRange(Split(format.VideoCodecArguments));
-        arguments.AddRange(["-pix_fmt", format.PixelFormat, "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", "-fps_mode", "passthrough"]);
-        if (timed is not null)
-        {
-            arguments.AddRange(["-enc_time_base:v", timed.TimeBaseArgument]); // the timing's own tick: no time is rounded
-            arguments.AddRange(Split(format.VariableRateArguments));
-        }
-
+        arguments.AddRange(VideoEncodeArguments(format, width, height, evenWidth, evenHeight, timed));
         arguments.AddRange(Split(format.ContainerArguments));
         arguments.Add(temp);
 
@@ -202,7 +181,48 @@ internal static class ClipEncoding
     }
 
     /// <summary>
-    /// Encodes the frames of an extraction (chunk after chunk), with its audio, at the times of its timeline (its exact
+    /// The video side of an encode, after the inputs and maps: padding to even, BT.709 limited range, the pixel format, the
+    /// codec, every frame kept, and for variable frame times the timing's own tick. One definition for a one-piece encode
+    /// and for the segments of one (<see cref="ClipSegments"/>), so a joined clip is encoded exactly as a one-piece one.
+    /// </summary>
+    internal static List<string> VideoEncodeArguments(ClipFormat format, int width, int height, int evenWidth, int evenHeight, FrameTiming? timed)
+    {
+        var filters = new List<string>();
+        if (evenWidth != width || evenHeight != height)
+        {
+            filters.Add(string.Create(CultureInfo.InvariantCulture, $"pad={evenWidth}:{evenHeight}:0:0:black"));
+        }
+
+        filters.Add("scale=out_color_matrix=bt709:out_range=tv");
+        filters.Add($"format={format.PixelFormat}");
+        if (format.TagFrames)
+        {
+            filters.Add("setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv");
+        }
+
+        var arguments = new List<string> { "-sn", "-dn", "-vf", string.Join(',', filters) };
+        arguments.AddRange(Split(format.VideoCodecArguments));
+        arguments.AddRange(["-pix_fmt", format.PixelFormat, "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", "-fps_mode", "passthrough"]);
+        if (timed is not null)
+        {
+            arguments.AddRange(["-enc_time_base:v", timed.TimeBaseArgument]); // the timing's own tick: no time is rounded
+            arguments.AddRange(Split(format.VariableRateArguments));
+        }
+
+        return arguments;
+    }
+
+    /// <summary>
+    /// When the first frame is shown relative to the audio: <paramref name="videoStartOffset"/> when given, else measured
+    /// from the first frame's time and the audio file (zero without audio or timing).
+    /// </summary>
+    internal static async Task<TimeSpan> VideoOffsetAsync(string? audioPath, TimeSpan? videoStartOffset, FrameTiming? timing, CancellationToken cancellationToken) =>
+        audioPath is null
+            ? TimeSpan.Zero
+            : videoStartOffset ?? (timing?.Seconds[0] is { } first ? await MeasureVideoOffsetAsync(first, audioPath, cancellationToken).ConfigureAwait(false) : TimeSpan.Zero);
+
+    /// <summary>
+    /// Encodes the frames of an extraction (decoded from its clip), with its audio, at the times of its timeline (its exact
     /// frame rate for a constant-rate clip) and, unless <paramref name="videoStartOffset"/> is given, with the first
     /// frame's original offset from the audio.
     /// </summary>
@@ -222,7 +242,7 @@ internal static class ClipEncoding
         }
 
         return await EncodeAsync(
-            RawFrameChunk.ReadAllFramesAsync(extraction, cancellationToken),
+            extraction.ReadAllFramesAsync(cancellationToken),
             extraction.Width,
             extraction.Height,
             extraction.FrameRate,
@@ -247,12 +267,12 @@ internal static class ClipEncoding
         return offset.Duration() < TimeSpan.FromMilliseconds(1) ? TimeSpan.Zero : offset;
     }
 
-    private static string Seconds(TimeSpan offset) =>
+    internal static string Seconds(TimeSpan offset) =>
         string.Create(CultureInfo.InvariantCulture, $"{offset.TotalSeconds:0.######}");
 
-    private static string[] Split(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    internal static string[] Split(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-    private static void TryDelete(string path)
+    internal static void TryDelete(string path)
     {
         try
         {

@@ -4,9 +4,11 @@ using System.Text.Json;
 namespace FacePipeline.Media;
 
 /// <summary>
-/// Decodes a clip to raw RGB24 chunk files (chunk-00000.rgb24, ...), a per-frame timeline (timeline.json)
-/// and a lossless copy of its audio (audio.mka), with ONE ffmpeg process whose raw video output ffmpeg's
-/// segment muxer cuts into chunk files on disk (memory does not grow with the clip).
+/// Probes, validates and measures a clip: ONE ffmpeg process decodes it once, to nothing (every frame must decode; the
+/// decoder's frame count is the clip's), and copies its audio losslessly (audio.mka); its per-frame timeline
+/// (timeline.json) comes from the demuxed packets (or, when they disagree with the decoder, the decoded frames). No frames
+/// are stored (issue 16): the clip is cut into chunks that are runs of frames, which the stages decode from the clip
+/// themselves (<see cref="FrameRangeReader"/>).
 /// </summary>
 public static class FrameExtractor
 {
@@ -33,13 +35,10 @@ public static class FrameExtractor
             $"-map 0:{video.Index} -an -sn -dn -vf scale={video.DisplayWidth}:{video.DisplayHeight} -pix_fmt rgb24 -fps_mode passthrough");
     }
 
-    /// <summary>"chunk-00000.rgb24" for index 0.</summary>
-    public static string ChunkFileName(int index) => string.Create(CultureInfo.InvariantCulture, $"chunk-{index:00000}.rgb24");
-
     /// <summary>
-    /// Probes and validates <paramref name="inputPath"/>, then writes its frames (rotation applied, every decoded
-    /// frame kept) to <paramref name="outputDirectory"/> in chunks of <see cref="FrameExtractionOptions.ChunkSize"/>
-    /// frames. Each file appears under its final name only once complete (written to a temporary name, then renamed).
+    /// Probes and validates <paramref name="inputPath"/>, decodes it once to count and check its frames, writes its timeline
+    /// and audio to <paramref name="outputDirectory"/> (each under its final name only once complete), and cuts it into
+    /// chunks of <see cref="FrameExtractionOptions.ChunkSize"/> frames (the last may be shorter).
     /// </summary>
     /// <exception cref="MediaRejectedException">The upload is refused, nothing decodes, or decoding fails part-way.</exception>
     public static async Task<FrameExtractionResult> ExtractAsync(
@@ -57,41 +56,29 @@ public static class FrameExtractor
         var video = VideoValidator.Validate(probe, limits);
         var width = video.DisplayWidth;
         var height = video.DisplayHeight;
-        var frameSize = checked(width * height * 3);
 
         outputDirectory = Path.GetFullPath(outputDirectory);
         Directory.CreateDirectory(outputDirectory);
         var audio = options.ExtractAudio && probe.Audio is { Codec: not "unknown" } ? probe.Audio : null;
         var lockdown = ContainerPolicy.InputLockdownArguments(limits.DemuxerWhitelist);
 
-        // ffmpeg writes the chunk files itself (segment muxer, split every ChunkSize frames) into a
-        // staging folder: no pipe and no copy through this process, which is what keeps extraction
-        // close to ffmpeg's bare decode speed. Chunks are renamed into place once ffmpeg succeeded.
-        // Everything unfinished (chunks, the audio) lives in the staging folder, so the folder of an attempt
-        // that died with its process (ffmpeg dies with it: MediaProcess) is all that is left, and
-        // StagingSweeper removes it once nothing has touched it for a while (the heartbeat below keeps a live one fresh).
+        // Everything unfinished (the audio) lives in a staging folder, so the folder of an attempt that died with its process
+        // (ffmpeg dies with it: MediaProcess) is all that is left, and StagingSweeper removes it once nothing has touched it
+        // for a while (the heartbeat below keeps a live one fresh).
         var staging = Path.Combine(outputDirectory, StagingSweeper.StagingPrefix + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(staging);
         using var heartbeat = StagingSweeper.KeepFresh(staging);
         var audioTemp = Path.Combine(staging, AudioFileName + ".partial");
         var maxFrames = limits.MaxFrameCount;
-        // Split points up to twice the probe's estimate (the argument list stays small); should a clip
-        // hold more frames than that, its last chunk is simply longer. Chunk sizes are read back from the files.
-        var splitUpTo = Math.Min(maxFrames, (Math.Max(video.EstimatedFrameCount, 1) * 2) + (2L * options.ChunkSize));
-        var splits = string.Join(',', Enumerable.Range(1, (int)Math.Min(20_000, splitUpTo / options.ChunkSize)).Select(i => (long)i * options.ChunkSize));
-        var videoTarget = Path.Combine(staging, "chunk-%05d.rgb24");
 
         var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
         arguments.AddRange(Split(lockdown));
-        arguments.AddRange(["-i", fullPath]);
-        arguments.AddRange(Split(RawVideoOutputArguments(video)));
-        arguments.AddRange(["-frames:v", (maxFrames + 1).ToString(CultureInfo.InvariantCulture), "-c:v", "rawvideo", "-f", "segment", "-segment_format", "rawvideo", "-reset_timestamps", "1"]);
-        if (splits.Length > 0)
-        {
-            arguments.AddRange(["-segment_frames", splits]);
-        }
-
-        arguments.Add(videoTarget);
+        // The decode to nothing: the stream as decoded (no rotation, no conversion: neither changes the count), every frame
+        // kept. framecrc of the frames as they leave the decoder (wrapped, not copied: cheap) prints one line per frame with
+        // its time in the stream's own time base: the count, and the decoder's frame times (see SeekStable).
+        arguments.AddRange(["-autorotate", "0", "-i", fullPath]);
+        arguments.AddRange(["-map", string.Create(CultureInfo.InvariantCulture, $"0:{video.Index}"), "-an", "-sn", "-dn", "-fps_mode", "passthrough"]);
+        arguments.AddRange(["-frames:v", (maxFrames + 1).ToString(CultureInfo.InvariantCulture), "-enc_time_base:v", "-1", "-c:v", "wrapped_avframe", "-f", "framecrc", "pipe:1"]);
         if (audio is not null)
         {
             var codec = MatroskaAudioCodecs.Contains(audio.Codec) || audio.Codec.StartsWith("pcm_", StringComparison.Ordinal) ? "copy" : "flac";
@@ -105,11 +92,11 @@ public static class FrameExtractor
         MediaProcessResult result;
         try
         {
-            result = await MediaProcess.RunAsync("ffmpeg", arguments, writeInput: null, captureOutput: false, cancellationToken).ConfigureAwait(false);
+            result = await MediaProcess.RunAsync("ffmpeg", arguments, writeInput: null, captureOutput: true, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception)
         {
-            DeleteOutputs(staging, outputDirectory, chunks);
+            StagingSweeper.TryDeleteFolder(staging);
             await ObserveAsync(timelineTask).ConfigureAwait(false);
             throw;
         }
@@ -117,7 +104,8 @@ public static class FrameExtractor
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var frameCount = CollectChunks(staging, outputDirectory, frameSize, chunks);
+            var decoded = DecodedFrameTimes(result.StandardOutput);
+            long frameCount = decoded.Count;
 
             var stderr = result.StandardError;
             var lastError = MediaProbe.LastMeaningfulLine(stderr, fullPath);
@@ -161,7 +149,14 @@ public static class FrameExtractor
                     ?? ConstantRateTimeline(probe, video, frameCount);
             }
 
+            // Frames are picked by their time only when the decoder times them as the timeline does (see SeekStable).
+            var stable = SeekStable(timeline, decoded);
+            timeline = timeline with { StreamIndex = video.Index, Seekable = stable && SeeksByIndex(probe), DecoderTimes = stable };
             timeline.Save(Path.Combine(outputDirectory, FrameTimeline.FileName));
+            for (long first = 0; first < frameCount; first += options.ChunkSize)
+            {
+                chunks.Add(new FrameChunk(chunks.Count, first, (int)Math.Min(options.ChunkSize, frameCount - first)));
+            }
 
             return new FrameExtractionResult(
                 outputDirectory,
@@ -174,11 +169,12 @@ public static class FrameExtractor
                 audioName is not null,
                 audioName,
                 FrameTimeline.FileName,
-                probe);
+                probe,
+                fullPath);
         }
         catch
         {
-            DeleteOutputs(staging, outputDirectory, chunks);
+            StagingSweeper.TryDeleteFolder(staging);
             await ObserveAsync(timelineTask).ConfigureAwait(false);
             throw;
         }
@@ -188,45 +184,54 @@ public static class FrameExtractor
         }
     }
 
+    /// <summary>Containers whose seek goes by an index to a key frame at or before the time asked for.</summary>
+    internal static bool SeeksByIndex(VideoProbe probe) =>
+        probe.FormatNames.Any(name => name is "mov" or "mp4" or "matroska" or "webm");
+
     /// <summary>
-    /// Moves ffmpeg's segments from the staging folder to their final names, in order, and lists them.
-    /// The frame count of each comes from its size, which must be a whole number of frames.
+    /// The time of every frame the decoder put out, in its order, in the stream's time base (shifted by the container's start:
+    /// only differences count), from ffmpeg's framecrc lines; a frame without a time is <see cref="long.MinValue"/>.
     /// </summary>
-    private static long CollectChunks(string staging, string outputDirectory, int frameSize, List<FrameChunk> chunks)
+    internal static List<long> DecodedFrameTimes(string framecrc)
     {
-        long first = 0;
-        foreach (var file in Directory.GetFiles(staging, "chunk-*.rgb24").Order(StringComparer.Ordinal))
+        var times = new List<long>();
+        foreach (var line in framecrc.Split('\n'))
         {
-            var length = new FileInfo(file).Length;
-            if (length == 0)
+            var text = line.Trim();
+            if (text.Length == 0 || text[0] == '#')
             {
                 continue;
             }
 
-            if (length % frameSize != 0)
-            {
-                throw new MediaRejectedException(MediaRejectionKind.Corrupt, "The file is corrupt: a decoded frame came out incomplete. Re-export or upload the file again.");
-            }
-
-            var index = chunks.Count;
-            var count = checked((int)(length / frameSize));
-            var name = ChunkFileName(index);
-            File.Move(file, Path.Combine(outputDirectory, name), overwrite: true);
-            chunks.Add(new FrameChunk(index, first, count, name));
-            first += count;
+            var fields = text.Split(',', StringSplitOptions.TrimEntries);
+            times.Add(fields.Length > 2 && long.TryParse(fields[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var pts) ? pts : long.MinValue);
         }
 
-        return first;
+        return times;
     }
 
-    private static void DeleteOutputs(string staging, string outputDirectory, List<FrameChunk> chunks)
+    /// <summary>
+    /// Whether frames can be picked by their time after a seek: the decoder gave every frame of the one-piece decode exactly
+    /// the timeline's time (up to the constant container offset). When it did not (duplicate or out-of-order pts, which the
+    /// decoder replaces by guesses that depend on what it decoded before), a decode that starts elsewhere may time the same
+    /// frame differently, so the clip is decoded from its start and frames counted.
+    /// </summary>
+    internal static bool SeekStable(FrameTimeline timeline, IReadOnlyList<long> decoded)
     {
-        foreach (var chunk in chunks)
+        if (timeline.Pts.Count != decoded.Count || decoded.Count == 0 || decoded.Contains(long.MinValue))
         {
-            TryDelete(Path.Combine(outputDirectory, chunk.FileName));
+            return false;
         }
 
-        StagingSweeper.TryDeleteFolder(staging);
+        for (var i = 1; i < decoded.Count; i++)
+        {
+            if (decoded[i] - decoded[0] != timeline.Pts[i] - timeline.Pts[0] || decoded[i] <= decoded[i - 1])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task<FrameTimeline?> ReadPacketTimelineAsync(
@@ -363,20 +368,6 @@ public static class FrameExtractor
         catch (Exception)
         {
             // Already failing for another reason; the timeline is moot.
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 }

@@ -15,6 +15,14 @@ namespace FacePipeline.Media;
 /// <param name="Seconds">Per-frame presentation time in seconds.</param>
 /// <param name="EndSeconds">When the last frame stops being shown (the video stream's start plus its duration, on the same
 /// clock), when the container says; null for timelines written before issue 15 or when it does not say.</param>
+/// <param name="StreamIndex">The video stream's index in the file, which the frames are decoded from (<see cref="FrameRangeReader"/>);
+/// null: the first video stream.</param>
+/// <param name="Seekable">Whether the container seeks by an index, to a key frame at or before the time asked for (MP4/MOV,
+/// Matroska): a run of frames is then decoded from a seek; other containers (MPEG-TS, say, whose seek may land past the
+/// time) are decoded from their start (<see cref="FrameRangeReader"/>).</param>
+/// <param name="DecoderTimes">Whether the decoder gives every frame exactly its time here (so a frame can be picked by its
+/// time). False when the stream's pts are duplicate or out of order and the decoder's guesses differ from them: frames are
+/// then counted from the start (<see cref="FrameRangeReader"/>); the times still say when each frame is shown.</param>
 public sealed record FrameTimeline(
     [property: JsonPropertyName("frameRate")] string FrameRate,
     [property: JsonPropertyName("timeBase")] string? TimeBase,
@@ -22,7 +30,10 @@ public sealed record FrameTimeline(
     [property: JsonPropertyName("source")] string Source,
     [property: JsonPropertyName("pts")] IReadOnlyList<long> Pts,
     [property: JsonPropertyName("seconds")] IReadOnlyList<double> Seconds,
-    [property: JsonPropertyName("endSeconds")] double? EndSeconds = null)
+    [property: JsonPropertyName("endSeconds")] double? EndSeconds = null,
+    [property: JsonPropertyName("streamIndex")] int? StreamIndex = null,
+    [property: JsonPropertyName("seekable")] bool Seekable = false,
+    [property: JsonPropertyName("decoderTimes")] bool DecoderTimes = true)
 {
     public const string FileName = "timeline.json";
 

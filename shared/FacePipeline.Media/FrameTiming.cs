@@ -129,6 +129,27 @@ public sealed class FrameTiming
         return true;
     }
 
+    /// <summary>
+    /// Frames <paramref name="first"/> .. + <paramref name="count"/> − 1 as a timing of their own, ticks from the first of
+    /// them (a segment of an output, <see cref="ClipSegments"/>): each frame keeps its length, the last one too (until the
+    /// next frame, or the whole timing's end).
+    /// </summary>
+    public FrameTiming Slice(int first, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + count, Count, nameof(count));
+        var origin = Ticks[first];
+        var ticks = new long[count];
+        for (var k = 0; k < count; k++)
+        {
+            ticks[k] = Ticks[first + k] - origin;
+        }
+
+        var last = first + count < Count ? Ticks[first + count] - Ticks[first + count - 1] : LastDurationTicks;
+        return new FrameTiming([.. Seconds.Skip(first).Take(count)], TimeBase, ticks, last);
+    }
+
     /// <summary>Ticks as seconds.</summary>
     public double TicksToSeconds(long ticks) => (double)ticks * TimeBase.Numerator / TimeBase.Denominator;
 

@@ -89,7 +89,7 @@ public static class H264ClipEncoder
         return ClipEncoding.EncodeAsync(extraction, outputPath, Format(options), options.VideoStartOffset, cancellationToken);
     }
 
-    private static ClipFormat Format(H264EncodeOptions options) => new(
+    internal static ClipFormat Format(H264EncodeOptions options) => new(
         "yuv420p",
         EvenHeight: true,
         string.Create(CultureInfo.InvariantCulture, $"-c:v libx264 -preset {options.Preset} -crf {options.Crf}"),

@@ -158,6 +158,41 @@ public static class MediaProcess
         return new MediaProcessResult(process.ExitCode, lines, text);
     }
 
+    /// <summary>
+    /// Starts <paramref name="tool"/> whose standard output the caller reads as it comes (e.g. raw frames on a pipe), on a
+    /// parent thread of its own like <see cref="RunAsync"/> (it dies with this process). Its error output is collected; its
+    /// input is closed at once. Dispose the handle: it kills the tool if it still runs and waits for its exit.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tool is not installed.</exception>
+    public static async Task<StreamingMediaProcess> StartStreamingAsync(string tool, IReadOnlyList<string> arguments)
+    {
+        var (fileName, argumentList) = CommandLine(tool, arguments);
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in argumentList)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var started = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var parent = new Thread(() => StartAndWait(info, started, exited), maxStackSize: 256 * 1024)
+        {
+            IsBackground = true,
+            Name = $"{tool} parent",
+        };
+        parent.Start();
+        var process = await started.Task.ConfigureAwait(false);
+        CloseQuietly(process.StandardInput);
+        return new StreamingMediaProcess(process, ReadLinesAsync(process.StandardError), exited.Task);
+    }
+
     /// <summary>The body of a child's parent thread: start it, then wait for its exit, so the thread outlives the child.</summary>
     private static void StartAndWait(ProcessStartInfo info, TaskCompletionSource<Process> started, TaskCompletionSource exited)
     {
@@ -187,7 +222,7 @@ public static class MediaProcess
         }
     }
 
-    private static void Kill(Process process)
+    internal static void Kill(Process process)
     {
         try
         {
@@ -276,6 +311,56 @@ public static class MediaProcess
         }
 
         return null;
+    }
+}
+
+/// <summary>A tool started by <see cref="MediaProcess.StartStreamingAsync"/>: its output stream, its error lines, its exit.</summary>
+public sealed class StreamingMediaProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Task _exited;
+
+    internal StreamingMediaProcess(Process process, Task<IReadOnlyList<string>> errors, Task exited)
+    {
+        _process = process;
+        Errors = errors;
+        _exited = exited;
+    }
+
+    /// <summary>The tool's standard output, as it writes it.</summary>
+    public Stream StandardOutput => _process.StandardOutput.BaseStream;
+
+    /// <summary>The tool's error output (complete once it has exited).</summary>
+    public Task<IReadOnlyList<string>> Errors { get; }
+
+    /// <summary>Waits for the tool's exit and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        await _exited.ConfigureAwait(false);
+        return _process.ExitCode;
+    }
+
+    /// <summary>Kills the tool (SIGKILL) if it still runs.</summary>
+    public void Kill() => MediaProcess.Kill(_process);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_exited.IsCompleted)
+        {
+            Kill();
+        }
+
+        await _exited.ConfigureAwait(false);
+        try
+        {
+            await Errors.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The pipe went with the killed tool.
+        }
+
+        _process.Dispose();
     }
 }
 

@@ -75,7 +75,7 @@ public static class ProResClipEncoder
         return ClipEncoding.EncodeAsync(extraction, outputPath, Format(options), options.VideoStartOffset, cancellationToken);
     }
 
-    private static ClipFormat Format(ProResEncodeOptions options)
+    internal static ClipFormat Format(ProResEncodeOptions options)
     {
         var audio = options.AudioFormat switch
         {

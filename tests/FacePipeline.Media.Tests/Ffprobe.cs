@@ -37,6 +37,9 @@ internal static class Ffprobe
         return RunBinary("ffmpeg", $"-v error {extraInputArgs} -i \"{path}\" -map 0:v:0 -vf {chain} -fps_mode passthrough -frames:v 1 -pix_fmt rgb24 -f rawvideo -");
     }
 
+    /// <summary>Runs a tool and returns its standard output's bytes (e.g. raw frames); fails the test if it fails.</summary>
+    public static byte[] RunToBytes(string tool, string arguments) => RunBinary(tool, arguments);
+
     /// <summary>Runs the ffmpeg CLI and fails the test if it fails.</summary>
     public static void Ffmpeg(string arguments) => Run("ffmpeg", "-v error -y " + arguments);
 

@@ -8,7 +8,7 @@ public sealed class FrameExtractorTests : IDisposable
     private readonly ScratchFolders _folders = new();
 
     [Fact]
-    public async Task Obama_closeup_is_cut_into_exact_chunks_with_timeline_and_audio()
+    public async Task Obama_closeup_is_cut_into_exact_chunks_with_timeline_and_audio_and_no_frames_are_stored()
     {
         var input = RepoPaths.MediaFile("obama_wh_closeup.mp4");
         var output = _folders.New("extract-obama");
@@ -20,14 +20,11 @@ public sealed class FrameExtractorTests : IDisposable
         Assert.Equal((1280, 720), (result.Width, result.Height));
         Assert.Equal(new Rational(2997, 100), result.FrameRate);
 
-        // 32 + 32 + 32 + 19 frames, each file exactly frames * W * H * 3 bytes.
+        // 32 + 32 + 32 + 19 frames: runs of the clip, no frame files (the folder holds the timeline and the audio only).
         Assert.Equal([32, 32, 32, 19], result.Chunks.Select(c => c.FrameCount));
         Assert.Equal([0L, 32L, 64L, 96L], result.Chunks.Select(c => c.FirstFrame));
-        Assert.Equal(["chunk-00000.rgb24", "chunk-00001.rgb24", "chunk-00002.rgb24", "chunk-00003.rgb24"], result.Chunks.Select(c => c.FileName));
-        foreach (var chunk in result.Chunks)
-        {
-            Assert.Equal((long)chunk.FrameCount * 1280 * 720 * 3, new FileInfo(result.PathOf(chunk)).Length);
-        }
+        Assert.Equal([FrameExtractor.AudioFileName, FrameTimeline.FileName], Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(Path.GetFullPath(input), result.SourcePath);
 
         Assert.Empty(Directory.GetFiles(output, "*.partial"));
         Assert.Empty(Directory.GetDirectories(output)); // the staging folder is gone
@@ -35,6 +32,7 @@ public sealed class FrameExtractorTests : IDisposable
         // Timeline: one time per frame, strictly increasing by exactly one frame (100/2997 s).
         var timeline = FrameTimeline.Load(result.TimelinePath);
         Assert.Equal("packets", timeline.Source);
+        Assert.Equal(0, timeline.StreamIndex);
         Assert.Equal("2997/100", timeline.FrameRate);
         Assert.Equal(115, timeline.Seconds.Count);
         Assert.Equal(0.0, timeline.Seconds[0]);
@@ -62,16 +60,19 @@ public sealed class FrameExtractorTests : IDisposable
 
         Assert.Equal(75, result.FrameCount);
         var frame = new byte[result.FrameSizeBytes];
-        using (var chunk = RawFrameChunk.Open(result, result.Chunks[2]))
+        Assert.Equal((2, 32L, 16), (result.Chunks[2].Index, result.Chunks[2].FirstFrame, result.Chunks[2].FrameCount));
+        await using (var chunk = FrameRangeReader.Open(result.SourcePath, FrameTimeline.Load(result.TimelinePath), result.Width, result.Height, 32, 16))
         {
-            Assert.Equal(16, chunk.FrameCount);
-            chunk.ReadFrame(5, frame); // clip frame 37
+            for (var i = 0; i <= 5; i++)
+            {
+                Assert.True(await chunk.ReadNextAsync(frame, CancellationToken.None)); // clip frame 37 last
+            }
         }
 
         Assert.Equal(Ffprobe.DecodeFrame(input, 37), frame);
 
         var streamed = 0;
-        await foreach (var f in RawFrameChunk.ReadAllFramesAsync(result))
+        await foreach (var f in result.ReadAllFramesAsync())
         {
             Assert.Equal(result.FrameSizeBytes, f.Length);
             streamed++;
@@ -90,14 +91,13 @@ public sealed class FrameExtractorTests : IDisposable
         Assert.Equal((640, 480), (result.Width, result.Height));
         Assert.Equal(new Rational(30000, 1001), result.FrameRate);
         Assert.Equal(Ffprobe.CountFrames(input), result.FrameCount);
-        Assert.All(result.Chunks, c => Assert.Equal((long)c.FrameCount * 640 * 480 * 3, new FileInfo(result.PathOf(c)).Length));
 
         // Display matrix -90 means "turn 90 degrees clockwise": the first frame equals the stored picture
         // decoded without autorotation and transposed clockwise.
         var frame = new byte[result.FrameSizeBytes];
-        using (var chunk = RawFrameChunk.Open(result, result.Chunks[0]))
+        await using (var first = FrameRangeReader.Open(result.SourcePath, FrameTimeline.Load(result.TimelinePath), result.Width, result.Height, 0, 1))
         {
-            chunk.ReadFrame(0, frame);
+            Assert.True(await first.ReadNextAsync(frame, CancellationToken.None));
         }
 
         Assert.Equal(Ffprobe.DecodeFrame(input, 0, "-noautorotate", "transpose=clock,scale=640:480"), frame);
@@ -143,21 +143,31 @@ public sealed class FrameExtractorTests : IDisposable
 
         Assert.Equal(1, result.FrameCount);
         Assert.Single(result.Chunks);
-        Assert.Equal((long)result.FrameSizeBytes, new FileInfo(result.PathOf(result.Chunks[0])).Length);
+        var frames = 0;
+        await foreach (var frame in FrameRangeReader.ReadAllAsync(result.SourcePath, FrameTimeline.Load(result.TimelinePath), result.Width, result.Height, 0, 1, options.Limits))
+        {
+            Assert.Equal(result.FrameSizeBytes, frame.Length);
+            frames++;
+        }
+
+        Assert.Equal(1, frames);
         Assert.False(result.HasAudio);
     }
 
     [Fact]
-    public async Task Cancellation_stops_ffmpeg_and_leaves_no_chunk_files()
+    public async Task Cancellation_stops_ffmpeg_and_leaves_nothing_behind()
     {
         var output = _folders.New("extract-cancel");
         using var cts = new CancellationTokenSource();
         var options = new FrameExtractionOptions { ChunkSize = 8 };
 
-        // Cancel once ffmpeg has written its first chunk (a condition, not a delay).
-        var extraction = FrameExtractor.ExtractAsync(RepoPaths.MediaFile("new_face_video-90.mp4"), output, options, cts.Token);
+        // Cancel once ffmpeg is decoding: the staging folder holds the audio it is copying (a condition, not a delay). A
+        // long clip (the phone clip played eight times) so the decode is still running.
+        var input = Path.Combine(output, "..", Path.GetFileName(output) + "-long.mp4");
+        Ffprobe.Ffmpeg($"-stream_loop 7 -i \"{RepoPaths.MediaFile("new_face_video-90.mp4")}\" -c copy \"{input}\"");
+        var extraction = FrameExtractor.ExtractAsync(input, output, options, cts.Token);
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!Directory.EnumerateFiles(output, "chunk-*", SearchOption.AllDirectories).Any() && !extraction.IsCompleted && DateTime.UtcNow < deadline)
+        while (!Directory.EnumerateFiles(output, "*.partial", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0) && !extraction.IsCompleted && DateTime.UtcNow < deadline)
         {
             await Task.Delay(5);
         }
@@ -166,8 +176,9 @@ public sealed class FrameExtractorTests : IDisposable
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => extraction);
 
-        Assert.Empty(Directory.GetFiles(output, "chunk-*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(output, "*", SearchOption.AllDirectories));
         Assert.Empty(Directory.GetDirectories(output));
+        File.Delete(input);
     }
 
     public void Dispose() => _folders.Dispose();

@@ -57,10 +57,16 @@ public sealed class H264ClipEncoderTests : IDisposable
         Assert.Equal(extraction.FrameCount, again.FrameCount);
         var a = new byte[extraction.FrameSizeBytes];
         var b = new byte[extraction.FrameSizeBytes];
-        using var first = RawFrameChunk.Open(extraction, extraction.Chunks[0]);
-        using var second = RawFrameChunk.Open(again, again.Chunks[0]);
-        first.ReadFrame(40, a);
-        second.ReadFrame(40, b);
+        await using (var first = FrameRangeReader.Open(extraction.SourcePath, FrameTimeline.Load(extraction.TimelinePath), extraction.Width, extraction.Height, 40, 1))
+        {
+            Assert.True(await first.ReadNextAsync(a, CancellationToken.None));
+        }
+
+        await using (var second = FrameRangeReader.Open(again.SourcePath, FrameTimeline.Load(again.TimelinePath), again.Width, again.Height, 40, 1))
+        {
+            Assert.True(await second.ReadNextAsync(b, CancellationToken.None));
+        }
+
         var meanAbsoluteError = a.Zip(b, (x, y) => Math.Abs(x - y)).Average();
         Assert.InRange(meanAbsoluteError, 0, 3.0);
     }

@@ -80,7 +80,7 @@ public sealed class VariableFrameRateTests : IDisposable
         }
 
         // The same frames at one constant rate (what the encoders did before issue 15): frame 45 lands over half a second early.
-        var constant = await H264ClipEncoder.EncodeAsync(RawFrameChunk.ReadAllFramesAsync(extraction), extraction.Width, extraction.Height, extraction.FrameRate, null, Path.Combine(scratch, "constant.mp4"));
+        var constant = await H264ClipEncoder.EncodeAsync(extraction.ReadAllFramesAsync(), extraction.Width, extraction.Height, extraction.FrameRate, null, Path.Combine(scratch, "constant.mp4"));
         var retimed = FrameTimes(constant.OutputPath);
         Assert.False(constant.VariableFrameRate);
         Assert.True(WorstOffsetInFrames(source, retimed) > 5, $"a constant rate re-times the clip (frame 45 at {retimed[45]:F3} s instead of {source[45]:F3} s)");

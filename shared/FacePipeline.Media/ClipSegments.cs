@@ -1,0 +1,282 @@
+using System.Globalization;
+using System.Text;
+
+namespace FacePipeline.Media;
+
+/// <summary>One encoded run of an output's frames (video only, NUT), waiting to be joined: frames <see cref="FirstFrame"/> .. + <see cref="FrameCount"/> − 1.</summary>
+public sealed record EncodedSegment(string Path, int FirstFrame, int FrameCount);
+
+/// <summary>
+/// An output clip encoded in segments by any number of workers, then joined without re-encoding (issue 16).
+/// <para>
+/// A segment is its frames encoded exactly as a one-piece encode would encode them (the same filters and codec settings:
+/// <see cref="ClipEncoding.VideoEncodeArguments"/>), each segment a fresh encode, so it starts on a key frame and
+/// references nothing outside itself, video only, in NUT (which keeps the encoder's time base and every timestamp as
+/// they are), with its frames' times counted from its own first frame. The join reads the segments in order with
+/// ffmpeg's concat demuxer, each placed at its first frame's exact time (the files' <c>duration</c> directives are the
+/// differences of their start times rounded to the microsecond as a whole, so no rounding accumulates and every frame
+/// lands on its own tick), copies the video packets as they are into the output container and muxes the audio once,
+/// with the same audio codec choice and lip-sync offset as a one-piece encode: the joined clip has the one-piece clip's
+/// frames, timestamps and audio.
+/// </para>
+/// </summary>
+public static class ClipSegments
+{
+    /// <summary>Encodes frames [<paramref name="firstFrame"/>, + <paramref name="frameCount"/>) of an output whose frames are shown at <paramref name="timing"/> (the whole output's; null: the constant rate) as an H.264 segment.</summary>
+    public static Task<EncodedSegment> EncodeH264SegmentAsync(
+        IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int width, int height, Rational frameRate, FrameTiming? timing, int firstFrame, int frameCount, string segmentPath,
+        H264EncodeOptions? options = null, CancellationToken cancellationToken = default) =>
+        EncodeSegmentAsync(frames, width, height, frameRate, timing, firstFrame, frameCount, segmentPath, H264ClipEncoder.Format(options ?? new H264EncodeOptions()), cancellationToken);
+
+    /// <summary>As <see cref="EncodeH264SegmentAsync"/>, ProRes 422 HQ.</summary>
+    public static Task<EncodedSegment> EncodeProResSegmentAsync(
+        IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int width, int height, Rational frameRate, FrameTiming? timing, int firstFrame, int frameCount, string segmentPath,
+        ProResEncodeOptions? options = null, CancellationToken cancellationToken = default) =>
+        EncodeSegmentAsync(frames, width, height, frameRate, timing, firstFrame, frameCount, segmentPath, ProResClipEncoder.Format(options ?? new ProResEncodeOptions()), cancellationToken);
+
+    /// <summary>Joins H.264 segments that tile the output, with the audio, into an MP4 identical in frames and times to a one-piece encode.</summary>
+    public static Task<EncodedClip> JoinH264Async(
+        IReadOnlyList<EncodedSegment> segments, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
+        H264EncodeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new H264EncodeOptions();
+        return JoinAsync(segments, width, height, frameRate, timing, audioPath, outputPath, H264ClipEncoder.Format(options), options.VideoStartOffset, cancellationToken);
+    }
+
+    /// <summary>As <see cref="JoinH264Async"/>, ProRes segments into a MOV.</summary>
+    public static Task<EncodedClip> JoinProResAsync(
+        IReadOnlyList<EncodedSegment> segments, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
+        ProResEncodeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ProResEncodeOptions();
+        return JoinAsync(segments, width, height, frameRate, timing, audioPath, outputPath, ProResClipEncoder.Format(options), options.VideoStartOffset, cancellationToken);
+    }
+
+    /// <summary>The timing a one-piece encode uses for its frame times (null: the constant rate), as the segments and the join must.</summary>
+    private static FrameTiming? Timed(FrameTiming? timing, Rational frameRate) => timing is not null && !timing.IsConstantRate(frameRate) ? timing : null;
+
+    private static async Task<EncodedSegment> EncodeSegmentAsync(
+        IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int width, int height, Rational frameRate, FrameTiming? timing, int firstFrame, int frameCount, string segmentPath,
+        ClipFormat format, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstFrame);
+        ArgumentOutOfRangeException.ThrowIfLessThan(frameCount, 1);
+        if (timing is not null && firstFrame + frameCount > timing.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(frameCount), $"Frames {firstFrame}..+{frameCount} run past the timing's {timing.Count} frames.");
+        }
+
+        segmentPath = Path.GetFullPath(segmentPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(segmentPath)!);
+        var temp = segmentPath + ".partial";
+        var evenWidth = width + (width & 1);
+        var evenHeight = format.EvenHeight ? height + (height & 1) : height;
+        var timed = Timed(timing, frameRate)?.Slice(firstFrame, frameCount);
+
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var source = new RawRgb24PipeSource(frames, width, height, frameRate, abort);
+        var timedSource = timed is null ? null : new TimedFrameSource(frames, width, height, timed, abort);
+        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
+        arguments.AddRange(timed is null ? ClipEncoding.Split(source.GetStreamArguments()) : ["-f", "matroska"]);
+        arguments.AddRange(["-i", "pipe:0", "-map", "0:v:0", "-an"]);
+        arguments.AddRange(ClipEncoding.VideoEncodeArguments(format, width, height, evenWidth, evenHeight, timed));
+        arguments.AddRange(["-f", "nut", temp]);
+
+        Func<Stream, CancellationToken, Task> feed = timedSource is null ? source.WriteAsync : timedSource.WriteAsync;
+        long Written() => timedSource?.FrameCount ?? source.FrameCount;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? Failure() => timedSource is null ? source.Failure : timedSource.Failure;
+        try
+        {
+            var result = await MediaProcess.RunAsync("ffmpeg", arguments, feed, captureOutput: false, abort.Token).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (Failure() is { SourceException: not IOException } producerFailure)
+            {
+                producerFailure.Throw();
+            }
+
+            if (result.ExitCode != 0)
+            {
+                throw new InvalidOperationException(
+                    $"ffmpeg could not encode the segment {segmentPath} (exit code {result.ExitCode}): {MediaProbe.LastMeaningfulLine(result.StandardError) ?? "no error output"}");
+            }
+
+            Failure()?.Throw();
+            if (Written() != frameCount)
+            {
+                throw new ArgumentException($"The segment was given {Written()} frames; it holds {frameCount}.", nameof(frames));
+            }
+
+            File.Move(temp, segmentPath, overwrite: true);
+        }
+        catch (Exception ex)
+        {
+            ClipEncoding.TryDelete(temp);
+            if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                Failure()?.Throw();
+            }
+
+            throw;
+        }
+
+        return new EncodedSegment(segmentPath, firstFrame, frameCount);
+    }
+
+    private static async Task<EncodedClip> JoinAsync(
+        IReadOnlyList<EncodedSegment> segments, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
+        ClipFormat format, TimeSpan? videoStartOffset, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        var ordered = segments.OrderBy(s => s.FirstFrame).ToList();
+        var total = 0;
+        foreach (var segment in ordered)
+        {
+            if (segment.FirstFrame != total || segment.FrameCount < 1)
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"The segments do not tile the output: one starts at frame {segment.FirstFrame} ({segment.FrameCount} frames) where frame {total} was expected."),
+                    nameof(segments));
+            }
+
+            if (!File.Exists(segment.Path))
+            {
+                throw new FileNotFoundException($"The segment {segment.Path} is missing.", segment.Path);
+            }
+
+            total += segment.FrameCount;
+        }
+
+        if (total == 0)
+        {
+            throw new ArgumentException("No segments to join.", nameof(segments));
+        }
+
+        if (timing is not null && timing.Count != total)
+        {
+            throw new ArgumentException($"The segments hold {total} frames; the timing {timing.Count}.", nameof(segments));
+        }
+
+        outputPath = Path.GetFullPath(outputPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(outputPath)!);
+        if (audioPath is not null)
+        {
+            audioPath = Path.GetFullPath(audioPath);
+            if (!File.Exists(audioPath))
+            {
+                throw new FileNotFoundException($"No audio file at {audioPath}.", audioPath);
+            }
+        }
+
+        var temp = outputPath + ".partial";
+        var list = outputPath + ".ffconcat";
+        var timed = Timed(timing, frameRate);
+        await File.WriteAllTextAsync(list, ConcatList(ordered, frameRate, timed, total), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var audioCodec = audioPath is null ? null : await format.AudioCodecAsync(audioPath, cancellationToken).ConfigureAwait(false);
+            var offset = await ClipEncoding.VideoOffsetAsync(audioPath, videoStartOffset, timing, cancellationToken).ConfigureAwait(false);
+            var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
+            if (offset > TimeSpan.Zero)
+            {
+                arguments.AddRange(["-itsoffset", ClipEncoding.Seconds(offset)]);
+            }
+
+            arguments.AddRange(["-f", "concat", "-safe", "0", "-protocol_whitelist", "file", "-i", list]);
+            if (audioPath is not null)
+            {
+                arguments.AddRange(["-protocol_whitelist", ContainerPolicy.ProtocolWhitelist]);
+                if (offset < TimeSpan.Zero)
+                {
+                    arguments.AddRange(["-itsoffset", ClipEncoding.Seconds(-offset)]);
+                }
+
+                arguments.AddRange(["-i", audioPath]);
+            }
+
+            arguments.AddRange(["-map", "0:v:0"]);
+            arguments.AddRange(audioCodec is null ? ["-an"] : ["-map", "1:a:0", "-c:a", .. ClipEncoding.Split(audioCodec)]);
+            arguments.AddRange(["-sn", "-dn", "-c:v", "copy", "-fps_mode", "passthrough"]);
+            arguments.AddRange(["-video_track_timescale", TrackTimescale(frameRate, timed).ToString(CultureInfo.InvariantCulture)]);
+            arguments.AddRange(ClipEncoding.Split(format.ContainerArguments));
+            arguments.Add(temp);
+            var result = await MediaProcess.RunAsync("ffmpeg", arguments, writeInput: null, captureOutput: false, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (result.ExitCode != 0)
+            {
+                throw new InvalidOperationException(
+                    $"ffmpeg could not join the segments into {outputPath} (exit code {result.ExitCode}): {MediaProbe.LastMeaningfulLine(result.StandardError) ?? "no error output"}");
+            }
+
+            File.Move(temp, outputPath, overwrite: true);
+        }
+        catch
+        {
+            ClipEncoding.TryDelete(temp);
+            throw;
+        }
+        finally
+        {
+            ClipEncoding.TryDelete(list);
+        }
+
+        var evenWidth = width + (width & 1);
+        var evenHeight = format.EvenHeight ? height + (height & 1) : height;
+        return new EncodedClip(outputPath, total, evenWidth, evenHeight, frameRate, audioPath is not null, timed is not null);
+    }
+
+    /// <summary>
+    /// The video track's timescale a one-piece encode gets (the MP4/MOV muxer takes the encoder's time base, 1/rate or the
+    /// timing's tick, and doubles its denominator up to 10000 at least); the join's stream-copied track would otherwise
+    /// get the concat input's.
+    /// </summary>
+    internal static long TrackTimescale(Rational frameRate, FrameTiming? timed)
+    {
+        var scale = timed is null ? frameRate.Numerator / Gcd(frameRate.Numerator, frameRate.Denominator) : timed.TimeBase.Denominator / Gcd(timed.TimeBase.Numerator, timed.TimeBase.Denominator);
+        while (scale < 10_000)
+        {
+            scale *= 2;
+        }
+
+        return scale;
+    }
+
+    private static long Gcd(long a, long b) => b == 0 ? Math.Abs(a) : Gcd(b, a % b);
+
+    /// <summary>
+    /// The concat demuxer's list: each segment with its duration, the difference of its start and the next one's (or the
+    /// output's end) in whole microseconds, each start rounded to the microsecond on its own, so segment k starts at its
+    /// first frame's time within half a microsecond, whatever k.
+    /// </summary>
+    public static string ConcatList(IReadOnlyList<EncodedSegment> ordered, Rational frameRate, FrameTiming? timed, int total)
+    {
+        long Microseconds(int frame)
+        {
+            Int128 numerator;
+            Int128 denominator;
+            if (timed is null)
+            {
+                numerator = (Int128)frame * frameRate.Denominator * 1_000_000;
+                denominator = frameRate.Numerator;
+            }
+            else
+            {
+                var ticks = frame < timed.Count ? timed.Ticks[frame] : timed.Ticks[^1] + timed.LastDurationTicks;
+                numerator = (Int128)ticks * timed.TimeBase.Numerator * 1_000_000;
+                denominator = timed.TimeBase.Denominator;
+            }
+
+            return (long)(((2 * numerator) + denominator) / (2 * denominator));
+        }
+
+        var text = new StringBuilder("ffconcat version 1.0\n");
+        foreach (var segment in ordered)
+        {
+            var duration = Microseconds(Math.Min(segment.FirstFrame + segment.FrameCount, total)) - Microseconds(segment.FirstFrame);
+            text.Append("file '").Append(segment.Path.Replace("'", "'\\''", StringComparison.Ordinal)).Append("'\n");
+            text.Append(CultureInfo.InvariantCulture, $"duration {duration / 1_000_000}.{duration % 1_000_000:D6}\n");
+        }
+
+        return text.ToString();
+    }
+}
