@@ -71,6 +71,60 @@ public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh ca
         return true;
     }
 
+    /// <summary>The curves fitted and written frame by frame from the clip's main face (issue 16: memory flat in length).</summary>
+    public bool TryWrite(TrackCurvesSource source, Stream csv, Stream json)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (_fitter.Value is not { } fitter)
+        {
+            return false;
+        }
+
+        using var writer = new StreamWriter(csv, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        BlendshapeCurvesStream.FromScreenLandmarks(
+            fitter,
+            _metric,
+            source.FrameCount,
+            source.Frames.Select(f => new ScreenFaceFrame(f.Time, f.Landmarks, source.HasIrises ? f.Irises : null)),
+            source.Width,
+            source.Height,
+            new RationalFrameRate(source.FrameRateNumerator, source.FrameRateDenominator),
+            source.NeutralFrame,
+            writer,
+            json,
+            source.SourceName,
+            spillDirectory: SpillDirectory(json));
+        return true;
+    }
+
+    /// <summary>A retarget's curves fitted and written output frame by output frame (issue 16).</summary>
+    public bool TryWriteTransferred(TransferredCurvesSource source, Stream csv, Stream json)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (_fitter.Value is not { } fitter)
+        {
+            return false;
+        }
+
+        using var writer = new StreamWriter(csv, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+        BlendshapeCurvesStream.WithNeutral(
+            fitter,
+            source.FrameCount,
+            source.Frames.Select(f => new PoseFreeFaceFrame(
+                f.Time,
+                f.Face is { } face && f.Pose is { } pose ? new PoseFreeFace(face, pose) : null,
+                f.Face is not null && f.Pose is not null && source.HasEyes && f.PerformerEyes is { Length: GazeEstimator.RefinedPointCount } eyes ? GazeEstimator.Estimate(eyes) : null)),
+            new RationalFrameRate(source.FrameRateNumerator, source.FrameRateDenominator),
+            source.Neutral,
+            writer,
+            json,
+            source.SourceName);
+        return true;
+    }
+
+    /// <summary>The temporary files of a fit go beside the output being written (the media store's volume), when it is a file.</summary>
+    private static string? SpillDirectory(Stream output) => output is FileStream file ? Path.GetDirectoryName(file.Name) : null;
+
     private static void Write(BlendshapeAnimation animation, string sourceName, Stream csv, Stream json)
     {
         using (var writer = new StreamWriter(csv, new System.Text.UTF8Encoding(false), leaveOpen: true))

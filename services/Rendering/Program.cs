@@ -9,7 +9,8 @@ using FacePipeline.Stages;
 using FacePipeline.Storage;
 using Microsoft.Extensions.Options;
 
-// Rendering: track jobs: the 3D face records, the QC clip, the tracking data and the blendshape curves (ICT-FaceKit:
+// Rendering: track jobs: the QC clip in segments (any number of workers at once), joined without re-encoding, the
+// tracking data and the blendshape curves (ICT-FaceKit:
 // Rendering__BlendshapeCurves, on by default, needs the model). Retarget jobs: the result (warp renderer, or the actor's
 // neural renderer on ONNX Runtime), the review clip, ProRes on request, the QC (identity check: Rendering__IdentityCheck).
 // Settings and models are checked at start-up.
@@ -31,6 +32,7 @@ builder.Services.AddSingleton(sp =>
         sp.GetRequiredService<CanonicalFaceMesh>(),
         options.BlendshapeCurves ? sp.GetRequiredService<ITrackCurvesWriter>() : null);
 });
+builder.Services.AddSingleton(sp => new QcSegmentRenderStage(sp.GetRequiredService<MediaStore>(), sp.GetRequiredService<CanonicalFaceMesh>()));
 builder.Services.AddSingleton(sp =>
 {
     var options = sp.GetRequiredService<IOptions<RenderingOptions>>().Value;
@@ -46,12 +48,13 @@ builder.Services.AddSingleton(sp =>
 });
 builder.Services.AddMessageBus(bus =>
 {
+    bus.AddConsumer<RenderQcSegmentConsumer, RenderQcSegmentConsumerDefinition>();
     bus.AddConsumer<RenderTrackOutputsConsumer, RenderTrackOutputsConsumerDefinition>();
     bus.AddConsumer<RenderRetargetOutputsConsumer, RenderRetargetOutputsConsumerDefinition>();
 });
 
 var app = builder.Build();
-if (!app.PassesStartupChecks(typeof(TrackRenderStage), typeof(RetargetRenderStage), typeof(MediaToolsCheck)))
+if (!app.PassesStartupChecks(typeof(TrackRenderStage), typeof(QcSegmentRenderStage), typeof(RetargetRenderStage), typeof(MediaToolsCheck)))
 {
     return 1;
 }

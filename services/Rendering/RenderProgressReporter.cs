@@ -10,12 +10,13 @@ namespace FacePipeline.Rendering;
 /// </summary>
 public static class RenderProgressReporter
 {
-    public static RenderProgress For(ConsumeContext context, Guid jobId, ILogger logger) =>
+    /// <param name="segment">The segment rendered (its frames are counted alone), or null for a whole render.</param>
+    public static RenderProgress For(ConsumeContext context, Guid jobId, ILogger logger, int? segment = null) =>
         new(async (frames, ct) =>
         {
             try
             {
-                await context.Publish(new OutputsRenderProgressed(jobId, frames), ct);
+                await context.Publish(new OutputsRenderProgressed(jobId, frames, segment), ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -13,7 +13,11 @@ public static class MediaKeys
     public static string Input(Guid jobId, string clip, string extension) =>
         $"{JobPrefix(jobId)}/input/{clip}{extension}";
 
-    public static string FramesFolder(Guid jobId, string clip) => $"{JobPrefix(jobId)}/frames/{clip}";
+    /// <summary>
+    /// What extraction measured of a clip: its per-frame timeline (timeline.json) and its audio (audio.mka). No frames are
+    /// stored: stages decode the runs they need from the upload.
+    /// </summary>
+    public static string ClipFolder(Guid jobId, string clip) => $"{JobPrefix(jobId)}/clips/{clip}";
 
     public static string Faces(Guid jobId, string clip, int chunkIndex) =>
         $"{JobPrefix(jobId)}/faces/{clip}/chunk-{chunkIndex.ToString("D5", CultureInfo.InvariantCulture)}.fptk";
@@ -22,6 +26,13 @@ public static class MediaKeys
     public static string FaceSequence(Guid jobId, string clip) => $"{JobPrefix(jobId)}/faces/{clip}/sequence.fptk";
 
     public static string Output(Guid jobId, string name) => $"{JobPrefix(jobId)}/outputs/{name}";
+
+    /// <summary>
+    /// A segment of an output clip (<see cref="RenderedSegment"/>), e.g. <c>segments/qc/segment-00003.nut</c>: working data,
+    /// deleted once joined.
+    /// </summary>
+    public static string Segment(Guid jobId, string output, int index, string extension) =>
+        $"{JobPrefix(jobId)}/segments/{output}/segment-{index.ToString("D5", CultureInfo.InvariantCulture)}{extension}";
 
     /// <summary>An artefact of an actor's model version (<see cref="ActorModelFiles"/>).</summary>
     public static string ActorModel(Guid actorId, int version, string name) =>

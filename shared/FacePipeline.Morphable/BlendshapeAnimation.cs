@@ -275,14 +275,16 @@ public sealed class BlendshapeAnimation
                 continue;
             }
 
-            var t = (double)(f - known[next - 1]) / (known[next] - known[next - 1]);
-            heads[f] = new HeadPose(
-                Lerp(before.YawDegrees, after.YawDegrees, t),
-                Lerp(before.PitchDegrees, after.PitchDegrees, t),
-                Lerp(before.RollDegrees, after.RollDegrees, t),
-                (before.TranslationCm * (1 - t)) + (after.TranslationCm * t));
+            heads[f] = InterpolatedHead(before, after, (double)(f - known[next - 1]) / (known[next] - known[next - 1]));
         }
     }
+
+    /// <summary>The head on a frame without a face between two posed ones, <paramref name="t"/> of the way.</summary>
+    internal static HeadPose InterpolatedHead(HeadPose before, HeadPose after, double t) => new(
+        Lerp(before.YawDegrees, after.YawDegrees, t),
+        Lerp(before.PitchDegrees, after.PitchDegrees, t),
+        Lerp(before.RollDegrees, after.RollDegrees, t),
+        (before.TranslationCm * (1 - t)) + (after.TranslationCm * t));
 
     private static double Lerp(double a, double b, double t) => a + ((b - a) * t);
 }

@@ -22,6 +22,18 @@ public static class BlendshapeCurvesJson
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(animation);
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented });
+        WriteStart(json, animation.Rate, animation.Frames.Count, animation.Actor, animation.NeutralFrames, source);
+        foreach (var frame in animation.Frames)
+        {
+            WriteFrame(json, frame);
+        }
+
+        WriteEnd(json);
+    }
+
+    /// <summary>Everything before the frames, for a writer that writes them as it goes (<see cref="WriteFrame"/>, then <see cref="WriteEnd"/>).</summary>
+    internal static void WriteStart(Utf8JsonWriter json, RationalFrameRate rate, int frameCount, ActorIdentity actor, IReadOnlyList<int> neutralFrames, string? source)
+    {
         json.WriteStartObject();
         json.WriteString("schema", Schema);
         if (source is not null)
@@ -29,20 +41,20 @@ public static class BlendshapeCurvesJson
             json.WriteString("source", source);
         }
 
-        json.WriteString("frameRate", animation.Rate.ToString());
-        json.WriteNumber("framesPerSecond", Math.Round(animation.Rate.FramesPerSecond, 6));
-        json.WriteNumber("frameCount", animation.Frames.Count);
+        json.WriteString("frameRate", rate.ToString());
+        json.WriteNumber("framesPerSecond", Math.Round(rate.FramesPerSecond, 6));
+        json.WriteNumber("frameCount", frameCount);
         json.WriteStartObject("model");
         json.WriteString("name", "ICT-FaceKit FaceXModel (MIT, USC Institute for Creative Technologies)");
         json.WriteStartArray("identityWeights");
-        foreach (var w in animation.Actor.IdentityWeights)
+        foreach (var w in actor.IdentityWeights)
         {
             json.WriteNumberValue(Math.Round(w, 5));
         }
 
         json.WriteEndArray();
         json.WriteStartArray("neutralFrames");
-        foreach (var f in animation.NeutralFrames)
+        foreach (var f in neutralFrames)
         {
             json.WriteNumberValue(f);
         }
@@ -57,39 +69,50 @@ public static class BlendshapeCurvesJson
 
         json.WriteEndArray();
         json.WriteStartArray("frames");
-        foreach (var frame in animation.Frames)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("index", frame.Index);
-            json.WriteNumber("time", Math.Round(frame.TimeSeconds, 6));
-            json.WriteString("status", frame.Status switch
-            {
-                FrameFitStatus.Fitted => "fitted",
-                FrameFitStatus.Interpolated => "interpolated",
-                _ => "held",
-            });
-            json.WriteStartArray("weights");
-            foreach (var w in frame.Weights)
-            {
-                json.WriteNumberValue(Math.Round(w, 5));
-            }
+    }
 
-            json.WriteEndArray();
-            json.WriteStartObject("head");
-            json.WriteNumber("yaw", Math.Round(frame.Head.YawDegrees, 4));
-            json.WriteNumber("pitch", Math.Round(frame.Head.PitchDegrees, 4));
-            json.WriteNumber("roll", Math.Round(frame.Head.RollDegrees, 4));
-            json.WriteStartArray("translation");
-            json.WriteNumberValue(Math.Round(frame.Head.TranslationCm.X, 4));
-            json.WriteNumberValue(Math.Round(frame.Head.TranslationCm.Y, 4));
-            json.WriteNumberValue(Math.Round(frame.Head.TranslationCm.Z, 4));
-            json.WriteEndArray();
-            json.WriteEndObject();
-            json.WriteEndObject();
+    /// <summary>One frame; hands the bytes to the stream once enough are held.</summary>
+    internal static void WriteFrame(Utf8JsonWriter json, BlendshapeFrame frame)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("index", frame.Index);
+        json.WriteNumber("time", Math.Round(frame.TimeSeconds, 6));
+        json.WriteString("status", frame.Status switch
+        {
+            FrameFitStatus.Fitted => "fitted",
+            FrameFitStatus.Interpolated => "interpolated",
+            _ => "held",
+        });
+        json.WriteStartArray("weights");
+        foreach (var w in frame.Weights)
+        {
+            json.WriteNumberValue(Math.Round(w, 5));
         }
 
         json.WriteEndArray();
+        json.WriteStartObject("head");
+        json.WriteNumber("yaw", Math.Round(frame.Head.YawDegrees, 4));
+        json.WriteNumber("pitch", Math.Round(frame.Head.PitchDegrees, 4));
+        json.WriteNumber("roll", Math.Round(frame.Head.RollDegrees, 4));
+        json.WriteStartArray("translation");
+        json.WriteNumberValue(Math.Round(frame.Head.TranslationCm.X, 4));
+        json.WriteNumberValue(Math.Round(frame.Head.TranslationCm.Y, 4));
+        json.WriteNumberValue(Math.Round(frame.Head.TranslationCm.Z, 4));
+        json.WriteEndArray();
         json.WriteEndObject();
+        json.WriteEndObject();
+        if (json.BytesPending >= 1 << 16)
+        {
+            json.Flush();
+        }
+    }
+
+    /// <summary>Closes the frames and the document.</summary>
+    internal static void WriteEnd(Utf8JsonWriter json)
+    {
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.Flush();
     }
 
     /// <summary>Writes the document to a file.</summary>

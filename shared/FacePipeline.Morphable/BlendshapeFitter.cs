@@ -583,6 +583,30 @@ public sealed class BlendshapeFitter
         return Options.ExpressionRegularization + (name.StartsWith("eyeLook", StringComparison.Ordinal) ? Options.GazeRegularization : 0);
     }
 
+    /// <summary>A frame without a face before the first fitted frame or after the last: that frame's fit, held.</summary>
+    internal static FrameFit Held(FrameFit source) =>
+        source with { RmsResidualCm = double.NaN, ModelRmsResidualCm = double.NaN, Status = FrameFitStatus.Held, SolverIterations = 0 };
+
+    /// <summary>A frame without a face between two fitted ones, <paramref name="t"/> of the way from <paramref name="before"/> to <paramref name="after"/>.</summary>
+    internal static FrameFit Interpolated(FrameFit before, FrameFit after, float t)
+    {
+        var weights = new float[before.ExpressionWeights.Length];
+        for (var e = 0; e < weights.Length; e++)
+        {
+            weights[e] = ((1 - t) * before.ExpressionWeights[e]) + (t * after.ExpressionWeights[e]);
+        }
+
+        return before with
+        {
+            ExpressionWeights = weights,
+            Translation = (before.Translation * (1 - t)) + (after.Translation * t),
+            RmsResidualCm = double.NaN,
+            ModelRmsResidualCm = double.NaN,
+            Status = FrameFitStatus.Interpolated,
+            SolverIterations = 0,
+        };
+    }
+
     private static IReadOnlyList<FrameFit> FillGaps(FrameFit?[] fits)
     {
         var result = new FrameFit[fits.Length];
@@ -606,29 +630,13 @@ public sealed class BlendshapeFitter
             var before = next > 0 ? fits[fitted[next - 1]] : null;
             if (before is null || after is null)
             {
-                var source = (before ?? after)!;
-                result[f] = source with { RmsResidualCm = double.NaN, ModelRmsResidualCm = double.NaN, Status = FrameFitStatus.Held, SolverIterations = 0 };
+                result[f] = Held((before ?? after)!);
                 continue;
             }
 
             var a = fitted[next - 1];
             var b = fitted[next];
-            var t = (float)(f - a) / (b - a);
-            var weights = new float[before.ExpressionWeights.Length];
-            for (var e = 0; e < weights.Length; e++)
-            {
-                weights[e] = ((1 - t) * before.ExpressionWeights[e]) + (t * after.ExpressionWeights[e]);
-            }
-
-            result[f] = before with
-            {
-                ExpressionWeights = weights,
-                Translation = (before.Translation * (1 - t)) + (after.Translation * t),
-                RmsResidualCm = double.NaN,
-                ModelRmsResidualCm = double.NaN,
-                Status = FrameFitStatus.Interpolated,
-                SolverIterations = 0,
-            };
+            result[f] = Interpolated(before, after, (float)(f - a) / (b - a));
         }
 
         return result;

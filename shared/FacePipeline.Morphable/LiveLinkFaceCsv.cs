@@ -78,29 +78,41 @@ public static class LiveLinkFaceCsv
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(animation);
-        writer.Write(Header);
-        writer.Write('\n');
+        WriteHeader(writer);
         var line = new StringBuilder(1024);
         foreach (var frame in animation.Frames)
         {
-            line.Clear();
-            line.Append(Timecode(frame.Index, animation.Rate)).Append(',').Append(BlendShapeCount.ToString(CultureInfo.InvariantCulture));
-            foreach (var source in ColumnSource)
-            {
-                line.Append(',').Append(Number(frame.Weights[source]));
-            }
-
-            line.Append(',').Append(Number(frame.Head.YawDegrees / 180))
-                .Append(',').Append(Number(frame.Head.PitchDegrees / 180))
-                .Append(',').Append(Number(frame.Head.RollDegrees / 180));
-            for (var k = 0; k < 6; k++)
-            {
-                line.Append(",0");
-            }
-
-            writer.Write(line);
-            writer.Write('\n');
+            WriteRow(writer, frame, animation.Rate, line);
         }
+    }
+
+    /// <summary>The header line, for a writer that writes the rows as it goes (<see cref="WriteRow"/>).</summary>
+    internal static void WriteHeader(TextWriter writer)
+    {
+        writer.Write(Header);
+        writer.Write('\n');
+    }
+
+    /// <summary>One frame's row (<paramref name="line"/>: a scratch builder reused between rows).</summary>
+    internal static void WriteRow(TextWriter writer, BlendshapeFrame frame, RationalFrameRate rate, StringBuilder line)
+    {
+        line.Clear();
+        line.Append(Timecode(frame.Index, rate)).Append(',').Append(BlendShapeCount.ToString(CultureInfo.InvariantCulture));
+        foreach (var source in ColumnSource)
+        {
+            line.Append(',').Append(Number(frame.Weights[source]));
+        }
+
+        line.Append(',').Append(Number(frame.Head.YawDegrees / 180))
+            .Append(',').Append(Number(frame.Head.PitchDegrees / 180))
+            .Append(',').Append(Number(frame.Head.RollDegrees / 180));
+        for (var k = 0; k < 6; k++)
+        {
+            line.Append(",0");
+        }
+
+        writer.Write(line);
+        writer.Write('\n');
     }
 
     /// <summary>Writes the CSV to a file (UTF-8 without BOM, LF line ends).</summary>

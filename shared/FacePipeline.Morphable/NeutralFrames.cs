@@ -25,19 +25,34 @@ public static class NeutralFrames
     public static int[] Select(IReadOnlyList<Vec3[]?> poseFree)
     {
         ArgumentNullException.ThrowIfNull(poseFree);
-        var faced = Enumerable.Range(0, poseFree.Count).Where(f => poseFree[f] is not null).ToArray();
+        return SelectByOpenings([.. poseFree.Select(f => f is null ? (FaceOpenings?)null : Measure(f))]);
+    }
+
+    /// <summary>
+    /// <see cref="Select"/> from each frame's openings alone (<see cref="Measure"/>; null: no
+    /// face), for a clip whose faces are not held in memory (issue 16).
+    /// </summary>
+    public static int[] SelectByOpenings(IReadOnlyList<FaceOpenings?> openings)
+    {
+        ArgumentNullException.ThrowIfNull(openings);
+        var faced = Enumerable.Range(0, openings.Count).Where(f => openings[f] is not null).ToArray();
         if (faced.Length == 0)
         {
-            throw new ArgumentException("No frame has landmarks.", nameof(poseFree));
+            throw new ArgumentException("No frame has landmarks.", nameof(openings));
         }
 
-        var lip = faced.ToDictionary(f => f, f => MediaPipeFaceIndices.InnerLipGap(poseFree[f]!));
-        var eyes = faced.ToDictionary(f => f, f => MediaPipeFaceIndices.EyeOpening(poseFree[f]!, true) + MediaPipeFaceIndices.EyeOpening(poseFree[f]!, false));
+        var lip = faced.ToDictionary(f => f, f => openings[f]!.Value.InnerLipGap);
+        var eyes = faced.ToDictionary(f => f, f => openings[f]!.Value.Eyes);
         var lipLimit = lip.Values.Order().ElementAt(Math.Min(faced.Length - 1, (int)(faced.Length * ClosedMouthShare)));
         var eyeMedian = eyes.Values.Order().ElementAt(faced.Length / 2);
         var selected = faced.Where(f => lip[f] <= lipLimit && eyes[f] >= OpenEyesShare * eyeMedian).ToArray();
         return selected.Length > 0 ? selected : faced;
     }
+
+    /// <summary>What <see cref="SelectByOpenings"/> looks at on one pose-free face.</summary>
+    public static FaceOpenings Measure(ReadOnlySpan<Vec3> poseFree) => new(
+        MediaPipeFaceIndices.InnerLipGap(poseFree),
+        MediaPipeFaceIndices.EyeOpening(poseFree, true) + MediaPipeFaceIndices.EyeOpening(poseFree, false));
 
     /// <summary>The per-point median over the frames <see cref="Select"/> picks.</summary>
     public static Vec3[] Estimate(IReadOnlyList<Vec3[]?> poseFree)
@@ -46,3 +61,8 @@ public static class NeutralFrames
         return NeutralEstimator.Estimate(frames);
     }
 }
+
+/// <summary>A face's inner-lip gap and both eyes' opening (summed), as <see cref="NeutralFrames"/> measures them.</summary>
+/// <param name="InnerLipGap">The inner lips' mean gap.</param>
+/// <param name="Eyes">Both eyes' opening, summed.</param>
+public readonly record struct FaceOpenings(double InnerLipGap, double Eyes);

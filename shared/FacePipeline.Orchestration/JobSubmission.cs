@@ -186,8 +186,7 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
                 Index = c.Index,
                 FirstFrame = c.FirstFrame,
                 FrameCount = c.FrameCount,
-                FramesKey = c.FramesKey, // the training job's frames and faces, by reference
-                FacesKey = c.FacesKey,
+                FacesKey = c.FacesKey, // the training job's face records (and, through the clip, its upload), by reference
                 Reconstructed = true,
                 FramesWithFaces = c.FramesWithFaces,
                 ReconstructedAt = c.ReconstructedAt,

@@ -177,11 +177,33 @@ public sealed class JobChunk
     public int Index { get; set; }
     public int FirstFrame { get; set; }
     public int FrameCount { get; set; }
-    public required string FramesKey { get; set; }
     public required string FacesKey { get; set; }
     public bool Reconstructed { get; set; }
     public int FramesWithFaces { get; set; }
     public DateTimeOffset? ReconstructedAt { get; set; }
+    public uint Version { get; set; }
+}
+
+/// <summary>
+/// A segment of one of a job's output clips (e.g. frames 300..599 of the QC clip), rendered by whichever Rendering worker
+/// takes it, then joined with the others without re-encoding. A killed worker loses only its segment: the command is
+/// delivered again and the segment rewritten under the same key.
+/// </summary>
+public sealed class JobSegment
+{
+    public Guid JobId { get; set; }
+
+    /// <summary>The output clip the segment belongs to (e.g. <c>qc</c>).</summary>
+    public required string Output { get; set; }
+    public int Index { get; set; }
+    public int FirstFrame { get; set; }
+    public int FrameCount { get; set; }
+    public required string Key { get; set; }
+
+    /// <summary>Frames of the segment rendered so far (progress reports; the segment's count once rendered).</summary>
+    public int FramesDone { get; set; }
+    public bool Rendered { get; set; }
+    public DateTimeOffset? RenderedAt { get; set; }
     public uint Version { get; set; }
 }
 

@@ -10,6 +10,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<JobStage> JobStages => Set<JobStage>();
     public DbSet<JobClip> JobClips => Set<JobClip>();
     public DbSet<JobChunk> JobChunks => Set<JobChunk>();
+    public DbSet<JobSegment> JobSegments => Set<JobSegment>();
     public DbSet<JobOutput> JobOutputs => Set<JobOutput>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<Actor> Actors => Set<Actor>();
@@ -110,6 +111,15 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.HasKey(c => new { c.JobId, c.Clip, c.Index });
             e.Property(c => c.Clip).HasMaxLength(32);
             e.Property(c => c.Version).IsRowVersion();
+        });
+
+        modelBuilder.Entity<JobSegment>(e =>
+        {
+            e.ToTable("job_segments");
+            e.HasKey(s => new { s.JobId, s.Output, s.Index });
+            e.Property(s => s.Output).HasMaxLength(32);
+            e.Property(s => s.Version).IsRowVersion();
+            e.HasOne<Job>().WithMany().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<JobOutput>(e =>

@@ -37,7 +37,10 @@ public static class RestingFaceFinder
     public static RestingFace Find(IReadOnlyList<Vec3[]?> poseFree)
     {
         ArgumentNullException.ThrowIfNull(poseFree);
-        var tracked = Enumerable.Range(0, poseFree.Count).Where(f => poseFree[f] is not null).ToArray();
+
+        // The faces are only ever indexed, one at a time (issue 16): a list that makes them on demand (a clip kept on
+        // disk) is read a few times over, never held.
+        var tracked = Enumerable.Range(0, poseFree.Count).Where(f => poseFree.HasFace(f)).ToArray();
         if (tracked.Length == 0)
         {
             throw new ArgumentException("No frame has a face.", nameof(poseFree));
@@ -54,9 +57,42 @@ public static class RestingFaceFinder
 
         var take = Math.Min(tracked.Length, Math.Max(MinRestingFrames, (int)Math.Ceiling(RestingShare * tracked.Length)));
         var resting = tracked.OrderBy(f => score[f]).ThenBy(f => f).Take(take).Order().ToArray();
-        var faces = resting.Select(f => poseFree[f]!).ToList();
-        var neutral = NeutralEstimator.Estimate(faces);
-        return new RestingFace(neutral, resting[NeutralEstimator.ClosestFrame(faces, neutral)], resting, score);
+        var pointCount = poseFree[resting[0]]!.Length;
+        var neutral = PointMedian.Estimate(resting.Length, pointCount, visit =>
+        {
+            foreach (var f in resting)
+            {
+                visit(poseFree[f]!);
+            }
+        });
+        return new RestingFace(neutral, resting[ClosestFrame(poseFree, resting, neutral)], resting, score);
+    }
+
+    /// <summary>
+    /// <see cref="NeutralEstimator.ClosestFrame"/> over the faces <paramref name="frames"/> of <paramref name="faces"/>,
+    /// read one at a time: the position in <paramref name="frames"/> of the one closest to <paramref name="reference"/>.
+    /// </summary>
+    internal static int ClosestFrame(IReadOnlyList<Vec3[]?> faces, IReadOnlyList<int> frames, ReadOnlySpan<Vec3> reference)
+    {
+        var best = -1;
+        var bestDistance = double.PositiveInfinity;
+        for (var k = 0; k < frames.Count; k++)
+        {
+            double d = 0;
+            var frame = faces[frames[k]]!;
+            for (var i = 0; i < reference.Length; i++)
+            {
+                d += (frame[i] - reference[i]).LengthSquared;
+            }
+
+            if (d < bestDistance)
+            {
+                bestDistance = d;
+                best = k;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>How far one face is from rest (see the class); <paramref name="eyeMedian"/> is the clip's median eye opening over the IOD.</summary>

@@ -181,33 +181,60 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
     /// <exception cref="ArgumentException">A clip without any tracked face, or a neutral frame without one.</exception>
     public RetargetPlan Plan(RetargetClip source, RetargetClip target, RetargetPlanOptions options)
     {
+        var plan = PlanLazily(source, target, options);
+        return plan with
+        {
+            Frames = [.. plan.Frames],
+            TargetPoseFree = [.. plan.TargetPoseFree],
+            TargetTracked = [.. plan.TargetTracked],
+            TargetStates = [.. plan.TargetStates],
+            GazeOffsets = [.. plan.GazeOffsets],
+            TargetIrises = [.. plan.TargetIrises],
+        };
+    }
+
+    /// <summary>
+    /// <see cref="Plan"/> without holding the result (issue 16: memory flat in length): the clip-wide steps (neutrals,
+    /// gap states, mean rotations, timing, the neutral and resting frames, the gaze) run here on compact per-frame values,
+    /// reading the clips' faces one at a time; the plan's per-frame lists (<see cref="RetargetPlan.Frames"/>, the target's
+    /// faces, the gaze offsets) make each item when it is asked for, with the values <see cref="Plan"/> holds, from the
+    /// clips (which must stay readable while the plan is used). Items are made again on each access: walk them once.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="Plan"/>.</exception>
+    public RetargetPlan PlanLazily(RetargetClip source, RetargetClip target, RetargetPlanOptions options)
+    {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
         var sourceNeutral = NeutralOf(source, "source");
         var targetNeutral = NeutralOf(target, "target");
 
-        var sourceFaces = GapFilling.Fill(source.Frames, GapFrames(options.MaxInterpolatedGap, source.Rate), InterpolateFace, out var sourceStates);
-        var targetFaces = GapFilling.Fill(target.Frames, GapFrames(options.MaxInterpolatedGap, target.Rate), InterpolateFace, out var targetStates);
-        var sourcePoseFree = HoldNeutral(sourceFaces, sourceNeutral, GapFrames(options.NeutralRamp, source.Rate));
+        var sourceFaces = GapFilling.FillLazily(source.Frames, GapFrames(options.MaxInterpolatedGap, source.Rate), InterpolateFace, out var sourceStates);
+        var targetFaces = GapFilling.FillLazily(target.Frames, GapFrames(options.MaxInterpolatedGap, target.Rate), InterpolateFace, out var targetStates);
+        var sourcePoseFree = HoldNeutral(sourceFaces, sourceStates, sourceNeutral, GapFrames(options.NeutralRamp, source.Rate));
 
         var transfer = DeformationTransfer.ForCanonical(mesh, sourceNeutral, targetNeutral);
         var (sourceMean, targetMean) = (MeanRotation(sourceFaces), MeanRotation(targetFaces));
         var timing = OutputTiming(source, target, options.Timing);
         var outputCount = timing.Times.Length;
-        var frames = new RetargetFrame[outputCount];
-        var targetTracked = targetFaces.Select(f => f is null ? null : ToPoints(f.Screen)).ToArray();
-        for (var i = 0; i < outputCount; i++)
+        var targetTracked = new LazyList<Point2[]?>(targetFaces.Count, t => targetFaces[t] is { } f ? ToPoints(f.Screen) : null, t => targetStates[t] != GapState.Long);
+
+        (int Lower, int Upper, double Fraction, SourceState State) SourceAt(int i)
         {
             var position = timing.Positions[i];
             var (lower, fraction) = ((int)Math.Floor(position), position - Math.Floor(position));
             var upper = Math.Min(lower + 1, source.Frames.Count - 1);
-            var sourceState = Worst(sourceStates[lower], fraction > 0 ? sourceStates[upper] : sourceStates[lower]);
+            return (lower, upper, fraction, Worst(sourceStates[lower], fraction > 0 ? sourceStates[upper] : sourceStates[lower]));
+        }
+
+        RetargetFrame FrameAt(int i)
+        {
+            var position = timing.Positions[i];
+            var (lower, upper, fraction, sourceState) = SourceAt(i);
             var t = timing.TargetFrames[i];
             if (targetFaces[t] is not { } targetFace)
             {
-                frames[i] = new RetargetFrame(i, position, t, sourceState, TargetState.Untracked, null, null, null, null) { Time = timing.Times[i] };
-                continue;
+                return new RetargetFrame(i, position, t, sourceState, TargetState.Untracked, null, null, null, null) { Time = timing.Times[i] };
             }
 
             var sourceFace = Lerp(sourcePoseFree[lower], sourcePoseFree[upper], fraction);
@@ -220,13 +247,13 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
             }
 
             var destination = Destination(targetFace, transferred, pose, target.Width, target.Height);
-            frames[i] = new RetargetFrame(i, position, t, sourceState, StateOf(targetStates[t]),
-                transferred, pose, targetTracked[t], destination) { Time = timing.Times[i] };
+            return new RetargetFrame(i, position, t, sourceState, StateOf(targetStates[t]),
+                transferred, pose, ToPoints(targetFace.Screen), destination) { Time = timing.Times[i] };
         }
 
         var targetNeutralFrame = NeutralFrameOf(target, targetNeutral);
         var targetResting = target.RestingFrames is { Count: > 0 } rest
-            ? [.. rest.Where(f => f >= 0 && f < target.Frames.Count && target.Frames[f] is not null).Append(targetNeutralFrame).Distinct().Order()]
+            ? [.. rest.Where(f => f >= 0 && f < target.Frames.Count && target.Frames.HasFace(f)).Append(targetNeutralFrame).Distinct().Order()]
             : new[] { targetNeutralFrame };
 
         // The gaze: the performer's offset from its resting gaze, for the actor's eyes from theirs (clips with irises only).
@@ -238,18 +265,21 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
         (EyeGaze, EyeGaze)? targetNeutralGaze = GazeTransfer.Neutral(target, targetResting, Eye.Right) is { } tr && GazeTransfer.Neutral(target, targetResting, Eye.Left) is { } tl
             ? (tr, tl)
             : null;
-        var gazeOffsets = frames.Select(f => sourceNeutralGaze is { } n && targetNeutralGaze is not null && f.Source != SourceState.Held && f.Destination is not null
-            ? GazeTransfer.OffsetAt(sourceGaze, n, f.SourcePosition)
-            : null).ToList();
 
-        return new RetargetPlan(sourceNeutral, targetNeutral, timing.Rate, frames)
+        // A frame's gaze offset needs only its source state, position and whether its target frame has a face (a destination).
+        var gazeOffsets = new LazyList<EyeGaze?>(outputCount, i => sourceNeutralGaze is { } n && targetNeutralGaze is not null
+            && SourceAt(i).State != SourceState.Held && targetStates[timing.TargetFrames[i]] != GapState.Long
+            ? GazeTransfer.OffsetAt(sourceGaze, n, timing.Positions[i])
+            : null);
+
+        return new RetargetPlan(sourceNeutral, targetNeutral, timing.Rate, new LazyList<RetargetFrame>(outputCount, FrameAt))
         {
             DurationSeconds = timing.Duration,
             VariableRate = timing.Variable,
             GazeOffsets = gazeOffsets,
-            TargetIrises = [.. targetFaces.Select(f => f?.Irises is { } irises ? ToPoints(irises) : null)],
+            TargetIrises = new LazyList<Point2[]?>(targetFaces.Count, t => targetFaces[t]?.Irises is { } irises ? ToPoints(irises) : null),
             TargetNeutralGaze = targetNeutralGaze,
-            TargetPoseFree = [.. targetFaces.Select(f => f?.PoseFree)],
+            TargetPoseFree = new LazyList<Vec3[]?>(targetFaces.Count, t => targetFaces[t]?.PoseFree, t => targetStates[t] != GapState.Long),
             TargetTracked = targetTracked,
             TargetStates = [.. targetStates.Select(StateOf)],
             SourceNeutralFrame = NeutralFrameOf(source, sourceNeutral),
@@ -350,17 +380,19 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
     public static Vec3[] NeutralOf(RetargetClip clip, string role)
     {
         ArgumentNullException.ThrowIfNull(clip);
-        var tracked = clip.Frames.Where(f => f is not null).Select(f => f!.PoseFree).ToList();
-        if (tracked.Count == 0)
+        var frames = clip.Frames;
+        var tracked = Enumerable.Range(0, frames.Count).Where(frames.HasFace).ToArray(); // the faces themselves are read one at a time
+        if (tracked.Length == 0)
         {
             throw new RetargetInputException($"The {role} clip has no tracked face.");
         }
 
+        var points = frames[tracked[0]]!.PoseFree.Length;
         if (clip.Neutral is { } given)
         {
-            if (given.Length != tracked[0].Length)
+            if (given.Length != points)
             {
-                throw new ArgumentException($"The {role}'s neutral has {given.Length} points; its frames have {tracked[0].Length}.");
+                throw new ArgumentException($"The {role}'s neutral has {given.Length} points; its frames have {points}.");
             }
 
             return (Vec3[])given.Clone();
@@ -368,15 +400,22 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
 
         if (clip.NeutralFrame is { } n)
         {
-            if (n < 0 || n >= clip.Frames.Count || clip.Frames[n] is null)
+            if (n < 0 || n >= frames.Count || !frames.HasFace(n))
             {
-                throw new RetargetInputException($"The {role}'s neutral frame {n} has no tracked face (the clip has {clip.Frames.Count} frames).");
+                throw new RetargetInputException($"The {role}'s neutral frame {n} has no tracked face (the clip has {frames.Count} frames).");
             }
 
-            return (Vec3[])clip.Frames[n]!.PoseFree.Clone();
+            return (Vec3[])frames[n]!.PoseFree.Clone();
         }
 
-        return NeutralEstimator.Estimate(tracked);
+        // The per-point median over every tracked frame (NeutralEstimator.Estimate), the faces replayed rather than held.
+        return PointMedian.Estimate(tracked.Length, points, visit =>
+        {
+            foreach (var f in tracked)
+            {
+                visit(frames[f]!.PoseFree);
+            }
+        });
     }
 
     /// <summary>The clip's neutral frame: <see cref="RetargetClip.NeutralFrame"/> when it has a face, else the tracked frame closest to <paramref name="neutral"/>.</summary>
@@ -384,51 +423,56 @@ public sealed class RetargetPlanner(CanonicalFaceMesh mesh, PerspectiveCamera? c
     {
         ArgumentNullException.ThrowIfNull(clip);
         ArgumentNullException.ThrowIfNull(neutral);
-        if (clip.NeutralFrame is { } n && n >= 0 && n < clip.Frames.Count && clip.Frames[n] is not null)
+        if (clip.NeutralFrame is { } n && n >= 0 && n < clip.Frames.Count && clip.Frames.HasFace(n))
         {
             return n;
         }
 
-        var tracked = Enumerable.Range(0, clip.Frames.Count).Where(f => clip.Frames[f] is not null).ToArray();
-        return tracked[NeutralEstimator.ClosestFrame([.. tracked.Select(f => clip.Frames[f]!.PoseFree)], neutral)];
+        var tracked = Enumerable.Range(0, clip.Frames.Count).Where(clip.Frames.HasFace).ToArray();
+        return tracked[RestingFaceFinder.ClosestFrame(LazyList<Vec3[]?>.PoseFree(clip.Frames), tracked, neutral)];
     }
 
     private static int GapFrames(double seconds, FrameRate rate) => Math.Max(0, (int)Math.Round(seconds * rate.FramesPerSecond));
 
-    /// <summary>Pose-free source faces with every long gap replaced by the neutral, blended with the nearest tracked face over <paramref name="ramp"/> frames.</summary>
-    private static Vec3[][] HoldNeutral(ClipFace?[] faces, Vec3[] neutral, int ramp)
+    /// <summary>
+    /// Pose-free source faces with every long gap replaced by the neutral, blended with the nearest tracked face over
+    /// <paramref name="ramp"/> frames; made per frame when asked for (the nearest faces found from the gap states alone).
+    /// </summary>
+    private static IReadOnlyList<Vec3[]> HoldNeutral(IReadOnlyList<ClipFace?> faces, GapState[] states, Vec3[] neutral, int ramp)
     {
-        var result = new Vec3[faces.Length][];
-        for (var f = 0; f < faces.Length; f++)
+        // Per frame, the nearest frame with a (filled) face at or before it, and at or after it (-1 / Count: none).
+        var count = faces.Count;
+        var before = new int[count];
+        var after = new int[count];
+        for (int f = 0, last = -1; f < count; f++)
         {
-            if (faces[f] is { } face)
+            last = states[f] != GapState.Long ? f : last;
+            before[f] = last;
+        }
+
+        for (int f = count - 1, next = count; f >= 0; f--)
+        {
+            next = states[f] != GapState.Long ? f : next;
+            after[f] = next;
+        }
+
+        return new LazyList<Vec3[]>(count, f =>
+        {
+            if (states[f] != GapState.Long)
             {
-                result[f] = face.PoseFree;
-                continue;
+                return faces[f]!.PoseFree;
             }
 
-            var (before, after) = (f - 1, f + 1);
-            while (before >= 0 && faces[before] is null)
+            var (b, a) = (before[f], after[f]);
+            var (distance, nearest) = (b >= 0 ? f - b : int.MaxValue, a < count ? a - f : int.MaxValue) switch
             {
-                before--;
-            }
-
-            while (after < faces.Length && faces[after] is null)
-            {
-                after++;
-            }
-
-            var (distance, nearest) = (before >= 0 ? f - before : int.MaxValue, after < faces.Length ? after - f : int.MaxValue) switch
-            {
-                var (b, a) when b <= a && b != int.MaxValue => (b, faces[before]!.PoseFree),
-                var (_, a) when a != int.MaxValue => (a, faces[after]!.PoseFree),
+                var (db, da) when db <= da && db != int.MaxValue => (db, faces[b]!.PoseFree),
+                var (_, da) when da != int.MaxValue => (da, faces[a]!.PoseFree),
                 _ => (int.MaxValue, neutral),
             };
             var keep = ramp <= 0 || distance == int.MaxValue ? 0 : Math.Max(0, 1 - ((double)distance / (ramp + 1)));
-            result[f] = Lerp(neutral, nearest, keep);
-        }
-
-        return result;
+            return Lerp(neutral, nearest, keep);
+        });
     }
 
     private static ClipFace InterpolateFace(ClipFace a, ClipFace b, double fraction) => new(

@@ -1,4 +1,5 @@
 using FacePipeline.Face;
+using FacePipeline.Media;
 
 namespace FacePipeline.Stages;
 
@@ -14,32 +15,23 @@ public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkMo
     /// <summary>The landmark model the chunks are tracked with.</summary>
     public FaceLandmarkModel Landmarker => landmarker;
 
-    private byte[] _frame = [];
-
+    /// <summary>
+    /// Tracks frames <paramref name="firstFrame"/> .. + <paramref name="frameCount"/> of the clip <paramref name="sourcePath"/>,
+    /// decoded from it by <paramref name="timeline"/> (no frames are stored).
+    /// </summary>
+    /// <exception cref="MediaRejectedException">The upload stops decoding inside the run (truncated or corrupt).</exception>
     public async Task<IReadOnlyList<FrameRecord>> TrackAsync(
-        string chunkPath, int width, int height, int firstFrame, int frameCount, IReadOnlyList<double> frameTimes, FaceTrackerOptions options, CancellationToken cancellationToken)
+        string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, FaceTrackerOptions options, CancellationToken cancellationToken, MediaLimits? limits = null)
     {
-        var frameBytes = checked(width * height * 3);
-        if (_frame.Length != frameBytes)
-        {
-            _frame = new byte[frameBytes];
-        }
-
-        var expected = (long)frameBytes * frameCount;
-        var actual = new FileInfo(chunkPath).Length;
-        if (actual != expected)
-        {
-            throw new InvalidDataException($"Chunk {chunkPath} holds {actual} bytes, expected {frameCount} frames of {width}x{height} ({expected} bytes).");
-        }
-
+        ArgumentNullException.ThrowIfNull(timeline);
+        var frameTimes = timeline.Seconds;
         var tracker = new FaceTracker(detector, landmarker, options);
         var records = new List<FrameRecord>(frameCount);
-        await using var stream = new FileStream(chunkPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        for (var i = 0; i < frameCount; i++)
+        var i = 0;
+        await foreach (var frame in FrameRangeReader.ReadAllAsync(sourcePath, timeline, width, height, firstFrame, frameCount, limits, cancellationToken))
         {
-            await stream.ReadExactlyAsync(_frame, cancellationToken);
-            var faces = tracker.Process(_frame, width, height);
-            var index = firstFrame + i;
+            var faces = tracker.Process(frame.Span, width, height);
+            var index = firstFrame + i++;
             var time = index < frameTimes.Count ? frameTimes[index] : throw new InvalidDataException($"The timeline has no time for frame {index}.");
             records.Add(new FrameRecord(index, Math.Round(time, 6), [.. faces.Select(ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
         }

@@ -24,30 +24,27 @@ public static class ClipAnalyzer
         var scratch = Path.Combine(Path.GetTempPath(), $"facepipe-analyze-{Guid.NewGuid():N}");
         try
         {
+            var limits = MediaLimits.Default with { AllowStillImages = true };
             var extraction = await FrameExtractor.ExtractAsync(
                 path,
                 scratch,
-                new FrameExtractionOptions { ChunkSize = 64, ExtractAudio = false, Limits = MediaLimits.Default with { AllowStillImages = true } },
+                new FrameExtractionOptions { ChunkSize = 64, ExtractAudio = false, Limits = limits },
                 cancellationToken);
             var timeline = FrameTimeline.Load(Path.Combine(scratch, extraction.TimelineFileName));
             using var detector = new BlazeFaceDetector(models.FaceDetector);
             using var landmarks = models.OpenLandmarkModel(refinedLandmarks);
             var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
 
-            // One tracker over the whole clip: chunks are only a storage detail here.
+            // One tracker over the whole clip, decoded in one piece.
             var tracker = new FaceTracker(detector, landmarks, tracking);
             var frames = new List<FrameRecord>(checked((int)extraction.FrameCount));
-            var buffer = new byte[extraction.FrameSizeBytes];
-            foreach (var chunk in extraction.Chunks)
+            var index = 0;
+            await foreach (var frame in FrameRangeReader.ReadAllAsync(
+                extraction.SourcePath, timeline, extraction.Width, extraction.Height, 0, checked((int)extraction.FrameCount), limits, cancellationToken))
             {
-                using var raw = RawFrameChunk.Open(extraction, chunk);
-                for (var i = 0; i < chunk.FrameCount; i++)
-                {
-                    await raw.ReadFrameAsync(i, buffer, cancellationToken);
-                    var index = checked((int)chunk.FirstFrame) + i;
-                    var faces = tracker.Process(buffer, extraction.Width, extraction.Height);
-                    frames.Add(new FrameRecord(index, Math.Round(timeline.Seconds[index], 6), [.. faces.Select(ChunkFaceTracking.ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
-                }
+                var faces = tracker.Process(frame.Span, extraction.Width, extraction.Height);
+                frames.Add(new FrameRecord(index, Math.Round(timeline.Seconds[index], 6), [.. faces.Select(ChunkFaceTracking.ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
+                index++;
             }
 
             var records = new FaceSequenceBuilder(new MetricLandmarks(mesh))

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using FacePipeline.Contracts;
 using FacePipeline.Geometry;
 using FacePipeline.Media;
@@ -36,30 +37,48 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
             throw new ServerFaultException(BlendshapeModelMissing); // before reading any record
         }
 
-        var source = await ClipRecords.LoadForRetargetAsync(store, _geometry, command.Source, settings.SourceNeutralFrame, cancellationToken);
-        var target = await ClipRecords.LoadForRetargetAsync(store, _geometry, command.Target, settings.TargetNeutralFrame, cancellationToken);
-        source = WithClock(store, source, command.Source);
-        target = WithClock(store, target, command.Target);
+        // Both clips' faces are kept in temporary files beside the result, read one at a time; the plan makes each output
+        // frame as the document is written (issue 16: memory flat in length).
+        var spill = Path.GetDirectoryName(store.PathFor(command.TransferKey));
+        using var sourceFaces = ClipRecords.SpillForRetarget(store, _geometry, command.Source, spill, cancellationToken);
+        using var targetFaces = ClipRecords.SpillForRetarget(store, _geometry, command.Target, spill, cancellationToken);
+        var source = WithClock(store, ClipRecords.RetargetClipOf(sourceFaces, command.Source, settings.SourceNeutralFrame), command.Source);
+        var target = WithClock(store, ClipRecords.RetargetClipOf(targetFaces, command.Target, settings.TargetNeutralFrame), command.Target);
         RetargetPlan plan;
         try
         {
-            plan = Plan(source, target, settings);
+            plan = PlanLazily(source, target, settings);
         }
         catch (RetargetInputException refused)
         {
             throw new JobInputException(FailureCodes.BadSettings, $"{refused.Message} Name another neutral frame, or leave it out to have it estimated.", refused);
         }
 
-        var document = Document(command, plan);
-        await store.WriteAsync(command.TransferKey, document.WriteAsync, cancellationToken);
-
-        return new ExpressionsTransferred(command.JobId, command.TransferKey, plan.Frames.Count, plan.Frames.Count(f => f.Source == SourceState.Held));
+        var held = 0;
+        await store.WriteAsync(command.TransferKey, async (stream, ct) => held = await WriteDocumentAsync(stream, command, plan, ct), cancellationToken);
+        return new ExpressionsTransferred(command.JobId, command.TransferKey, plan.Frames.Count, held);
     }
 
     /// <summary>Plans the retarget of two loaded clips with the job's settings (in blendshape space when they say so).</summary>
     /// <exception cref="RetargetInputException">A clip without a face, or a neutral frame without one.</exception>
     /// <exception cref="ServerFaultException"><see cref="TransferSpace.Blendshapes"/> without the model (<see cref="BlendshapeModelMissing"/>).</exception>
     public RetargetPlan Plan(RetargetClip source, RetargetClip target, RetargetSettings settings)
+    {
+        var (s, t) = Prepared(source, target, settings);
+        return new RetargetPlanner(mesh).Plan(s, t, OptionsOf(settings));
+    }
+
+    /// <summary>
+    /// <see cref="Plan"/> whose per-frame lists are made as they are read (<see cref="RetargetPlanner.PlanLazily"/>): the
+    /// clips must stay readable while the plan is used.
+    /// </summary>
+    public RetargetPlan PlanLazily(RetargetClip source, RetargetClip target, RetargetSettings settings)
+    {
+        var (s, t) = Prepared(source, target, settings);
+        return new RetargetPlanner(mesh).PlanLazily(s, t, OptionsOf(settings));
+    }
+
+    private (RetargetClip Source, RetargetClip Target) Prepared(RetargetClip source, RetargetClip target, RetargetSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         source = WithNeutral(source, settings.Neutral);
@@ -69,7 +88,7 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
             (source, target) = InBlendshapeSpace(source, target);
         }
 
-        return new RetargetPlanner(mesh).Plan(source, target, OptionsOf(settings));
+        return (source, target);
     }
 
     /// <summary>
@@ -79,17 +98,17 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
     public static RetargetClip WithNeutral(RetargetClip clip, NeutralMode mode)
     {
         ArgumentNullException.ThrowIfNull(clip);
-        if (clip.NeutralFrame is not null || clip.Neutral is not null || clip.Frames.All(f => f is null))
+        if (clip.NeutralFrame is not null || clip.Neutral is not null || !Enumerable.Range(0, clip.Frames.Count).Any(clip.Frames.HasFace))
         {
             return clip;
         }
 
         if (mode == NeutralMode.First)
         {
-            return clip with { NeutralFrame = Enumerable.Range(0, clip.Frames.Count).First(f => clip.Frames[f] is not null) };
+            return clip with { NeutralFrame = Enumerable.Range(0, clip.Frames.Count).First(clip.Frames.HasFace) };
         }
 
-        var rest = RestingFaceFinder.Find([.. clip.Frames.Select(f => f?.PoseFree)]);
+        var rest = RestingFaceFinder.Find(LazyList<Vec3[]?>.PoseFree(clip.Frames));
         return clip with { Neutral = rest.Neutral, NeutralFrame = rest.Frame, RestingFrames = rest.RestingFrames };
     }
 
@@ -162,46 +181,117 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
 
     public static RetargetDocument Document(TransferExpressions command, RetargetPlan plan)
     {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(plan);
         var (source, target) = (command.Source.Video, command.Target.Video);
-        var rate = plan.OutputRate;
-        // On the performer's clock (issue 15): each frame's time and the duration are the plan's (a variable-rate
-        // performer's own frame times; else the target's constant rate).
-        var duration = plan.DurationSeconds > 0 ? plan.DurationSeconds : TimingMap.OutputTime(plan.Frames.Count, rate);
-        var output = new TrackedVideo(target.Width, target.Height, rate.ToString(), plan.Frames.Count, duration);
-        var targetFrames = new RetargetTargetFrame[plan.TargetTracked.Count];
-        for (var t = 0; t < targetFrames.Length; t++)
-        {
-            var tracked = plan.TargetTracked[t];
-            targetFrames[t] = new RetargetTargetFrame(t, Name(plan.TargetStates[t]), tracked is null ? null : Points(tracked), plan.TargetPoseFree[t] is { } poseFree ? Points(poseFree, 4) : null,
-                t < plan.TargetIrises.Count && plan.TargetIrises[t] is { } irises ? Points(irises) : null);
-        }
-
-        var frames = plan.Frames.Select(f => new RetargetOutputFrame(
-            f.Index,
-            Math.Round(f.Time, 6),
-            Math.Round(f.SourcePosition, 4),
-            f.TargetFrame,
-            Name(f.Source),
-            Name(f.Target),
-            f.Pose is { } pose ? FaceSequenceBuilder.ToRecord(pose) : null,
-            f.Transferred is { } transferred ? Points(ExpressionModel.Expression(transferred, plan.TargetNeutral), 4) : null,
-            f.Destination is { } destination ? Points(destination) : null,
-            f.Index < plan.GazeOffsets.Count && plan.GazeOffsets[f.Index] is { } gaze ? [(float)Math.Round(gaze.Across, 4), (float)Math.Round(gaze.Down, 4)] : null)).ToList();
         return new RetargetDocument(
             RetargetDocument.SchemaV1,
             new RetargetInput(command.Source.FileName, VideoOf(source)),
             new RetargetInput(command.Target.FileName, VideoOf(target)),
-            output,
+            OutputOf(command, plan),
             command.Settings,
             Points(plan.SourceNeutral, 4),
             Points(plan.TargetNeutral, 4),
-            targetFrames,
-            frames,
+            [.. Enumerable.Range(0, plan.TargetTracked.Count).Select(t => TargetFrameOf(plan, t))],
+            [.. plan.Frames.Select(f => OutputFrameOf(plan, f))],
             plan.SourceNeutralFrame,
             plan.TargetNeutralFrame,
             plan.TargetRestingFrames,
-            plan.TargetNeutralGaze is var (right, left) ? [[(float)right.Across, (float)right.Down], [(float)left.Across, (float)left.Down]] : null);
+            NeutralGazeOf(plan));
     }
+
+    /// <summary>
+    /// Writes the transfer document of <paramref name="plan"/> frame by frame (issue 16: memory flat in length): the bytes of
+    /// <see cref="Document"/> written in one piece, each target frame and output frame made, written and let go in turn
+    /// (a lazy plan, <see cref="PlanLazily"/>, makes each as it is reached). Returns the output frames whose source
+    /// expression is held (the source's face lost for long).
+    /// </summary>
+    public static async Task<int> WriteDocumentAsync(Stream stream, TransferExpressions command, RetargetPlan plan, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(plan);
+        var options = RetargetDocument.JsonOptions;
+        var (source, target) = (command.Source.Video, command.Target.Video);
+        var held = 0;
+        await using var json = new Utf8JsonWriter(stream, TrackingJson.WriterOptions(options));
+        void Property<T>(string name, T value)
+        {
+            json.WritePropertyName(options.PropertyNamingPolicy?.ConvertName(name) ?? name);
+            JsonSerializer.Serialize(json, value, options);
+        }
+
+        json.WriteStartObject();
+        Property(nameof(RetargetDocument.Schema), RetargetDocument.SchemaV1);
+        Property(nameof(RetargetDocument.Source), new RetargetInput(command.Source.FileName, VideoOf(source)));
+        Property(nameof(RetargetDocument.Target), new RetargetInput(command.Target.FileName, VideoOf(target)));
+        Property(nameof(RetargetDocument.Output), OutputOf(command, plan));
+        Property(nameof(RetargetDocument.Settings), command.Settings);
+        Property(nameof(RetargetDocument.SourceNeutral), Points(plan.SourceNeutral, 4));
+        Property(nameof(RetargetDocument.TargetNeutral), Points(plan.TargetNeutral, 4));
+        json.WritePropertyName(options.PropertyNamingPolicy?.ConvertName(nameof(RetargetDocument.TargetFrames)) ?? nameof(RetargetDocument.TargetFrames));
+        json.WriteStartArray();
+        for (var t = 0; t < plan.TargetTracked.Count; t++)
+        {
+            JsonSerializer.Serialize(json, TargetFrameOf(plan, t), options);
+            if (json.BytesPending >= TrackingJson.FlushBytes)
+            {
+                await json.FlushAsync(cancellationToken);
+            }
+        }
+
+        json.WriteEndArray();
+        json.WritePropertyName(options.PropertyNamingPolicy?.ConvertName(nameof(RetargetDocument.Frames)) ?? nameof(RetargetDocument.Frames));
+        json.WriteStartArray();
+        foreach (var frame in plan.Frames)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            held += frame.Source == SourceState.Held ? 1 : 0;
+            JsonSerializer.Serialize(json, OutputFrameOf(plan, frame), options);
+            if (json.BytesPending >= TrackingJson.FlushBytes)
+            {
+                await json.FlushAsync(cancellationToken);
+            }
+        }
+
+        json.WriteEndArray();
+        Property(nameof(RetargetDocument.SourceNeutralFrame), (int?)plan.SourceNeutralFrame);
+        Property(nameof(RetargetDocument.TargetNeutralFrame), (int?)plan.TargetNeutralFrame);
+        Property(nameof(RetargetDocument.TargetRestingFrames), plan.TargetRestingFrames);
+        Property(nameof(RetargetDocument.TargetNeutralGaze), NeutralGazeOf(plan));
+        json.WriteEndObject();
+        await json.FlushAsync(cancellationToken);
+        return held;
+    }
+
+    private static TrackedVideo OutputOf(TransferExpressions command, RetargetPlan plan)
+    {
+        var target = command.Target.Video;
+        var rate = plan.OutputRate;
+        // On the performer's clock (issue 15): each frame's time and the duration are the plan's (a variable-rate
+        // performer's own frame times; else the target's constant rate).
+        var duration = plan.DurationSeconds > 0 ? plan.DurationSeconds : TimingMap.OutputTime(plan.Frames.Count, rate);
+        return new TrackedVideo(target.Width, target.Height, rate.ToString(), plan.Frames.Count, duration);
+    }
+
+    private static RetargetTargetFrame TargetFrameOf(RetargetPlan plan, int t) =>
+        new(t, Name(plan.TargetStates[t]), plan.TargetTracked[t] is { } tracked ? Points(tracked) : null, plan.TargetPoseFree[t] is { } poseFree ? Points(poseFree, 4) : null,
+            t < plan.TargetIrises.Count && plan.TargetIrises[t] is { } irises ? Points(irises) : null);
+
+    private static RetargetOutputFrame OutputFrameOf(RetargetPlan plan, RetargetFrame f) => new(
+        f.Index,
+        Math.Round(f.Time, 6),
+        Math.Round(f.SourcePosition, 4),
+        f.TargetFrame,
+        Name(f.Source),
+        Name(f.Target),
+        f.Pose is { } pose ? FaceSequenceBuilder.ToRecord(pose) : null,
+        f.Transferred is { } transferred ? Points(ExpressionModel.Expression(transferred, plan.TargetNeutral), 4) : null,
+        f.Destination is { } destination ? Points(destination) : null,
+        f.Index < plan.GazeOffsets.Count && plan.GazeOffsets[f.Index] is { } gaze ? [(float)Math.Round(gaze.Across, 4), (float)Math.Round(gaze.Down, 4)] : null);
+
+    private static float[][]? NeutralGazeOf(RetargetPlan plan) =>
+        plan.TargetNeutralGaze is var (right, left) ? [[(float)right.Across, (float)right.Down], [(float)left.Across, (float)left.Down]] : null;
 
     private static TrackedVideo VideoOf(VideoInfo video) =>
         new(video.Width, video.Height, $"{video.FrameRateNumerator}/{video.FrameRateDenominator}", video.FrameCount, video.DurationSeconds);

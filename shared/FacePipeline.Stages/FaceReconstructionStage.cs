@@ -7,7 +7,7 @@ namespace FacePipeline.Stages;
 
 /// <summary>
 /// The reconstruction stage on one chunk with the landmark model the service chose (the refined model, irises
-/// included, when installed): read the chunk's frames from the media store, track the faces (<see cref="ChunkFaceTracking"/>),
+/// included, when installed): decode the chunk's frames from the upload, track the faces (<see cref="ChunkFaceTracking"/>),
 /// write their records (compact binary, with the irises when the model has them) under the command's key, atomically,
 /// so a redelivered command just rewrites them. One instance per worker: it owns the models' buffers.
 /// </summary>
@@ -23,9 +23,20 @@ public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector 
         ArgumentNullException.ThrowIfNull(command);
         var timeline = FrameTimeline.Load(store.PathFor(command.TimelineKey));
         var chunk = command.Chunk;
-        var frames = await _tracking.TrackAsync(
-            store.PathFor(chunk.FramesKey), command.Width, command.Height, chunk.FirstFrame, chunk.FrameCount, timeline.Seconds,
-            new FaceTrackerOptions { MaxFaces = command.MaxFaces, Target = command.FacePoint is { } p ? new PixelPoint(p.X, p.Y) : null }, cancellationToken);
+        IReadOnlyList<FrameRecord> frames;
+        try
+        {
+            frames = await _tracking.TrackAsync(
+                store.PathFor(command.SourceKey), timeline, command.Width, command.Height, chunk.FirstFrame, chunk.FrameCount,
+                new FaceTrackerOptions { MaxFaces = command.MaxFaces, Target = command.FacePoint is { } p ? new PixelPoint(p.X, p.Y) : null }, cancellationToken);
+        }
+        catch (MediaRejectedException refused)
+        {
+            // The upload decoded in one piece at extraction; a run that stops short is a file that decodes differently
+            // from a seek (damaged in the middle): the studio's to re-export.
+            throw new JobInputException(FailureCodes.Corrupt, refused.Reason, refused);
+        }
+
         store.Write(command.FacesKey, stream => TrackingBinary.Write(stream, frames));
 
         return new FacesReconstructed(command.JobId, command.Clip, chunk.Index, chunk.FrameCount, frames.Count(f => f.Faces.Count > 0), command.FacesKey);

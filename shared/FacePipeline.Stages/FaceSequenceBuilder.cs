@@ -31,71 +31,163 @@ public sealed record FaceSequenceOptions(int? NeutralFrame = null)
 /// </summary>
 public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilterOptions? filterOptions = null)
 {
-    private const float LinkIou = 0.3f;
+    internal const float LinkIou = 0.3f;
 
+    /// <summary>The sequence of chunks held in memory (short clips, tools); the same records as the streamed <see cref="Build(Func{IEnumerable{IReadOnlyList{FrameRecord}}}, int, int, FaceSequenceOptions, Action{FrameRecord}, string?)"/>.</summary>
     public List<FrameRecord> Build(IReadOnlyList<IReadOnlyList<FrameRecord>> chunks, int width, int height, FaceSequenceOptions options)
     {
-        var frames = LinkTracks(chunks);
-        if (options.NeutralFrame is { } neutralFrame && !frames.Any(f => f.Index == neutralFrame && f.Faces.Count > 0))
+        ArgumentNullException.ThrowIfNull(chunks);
+        var frames = new List<FrameRecord>();
+        Build(() => chunks, width, height, options, frames.Add);
+        return frames;
+    }
+
+    /// <summary>
+    /// Builds the sequence from the chunks' records, writing each frame's records to <paramref name="write"/> in order,
+    /// without holding the clip (issue 16): the chunks are read twice (<paramref name="chunks"/> is called once per pass,
+    /// each call reading them afresh, in order), a pass links the tracks and counts them, the next filters and poses each
+    /// face and spills its pose-free landmarks (exact doubles) and its record to temporary files in
+    /// <paramref name="spillDirectory"/> (default: the system's temporary folder); each track's neutral is then the
+    /// per-point median over its spilled faces (<see cref="PointMedian"/>, equal to <see cref="NeutralEstimator.Estimate"/>)
+    /// or its face on the named frame, and a last pass over the spill adds the expressions. Memory holds a chunk, a frame
+    /// and a few numbers per frame, whatever the clip's length.
+    /// </summary>
+    /// <exception cref="JobInputException">The named neutral frame shows no tracked face.</exception>
+    public FaceSequenceSummary Build(
+        Func<IEnumerable<IReadOnlyList<FrameRecord>>> chunks, int width, int height, FaceSequenceOptions options, Action<FrameRecord> write, string? spillDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(write);
+
+        // Pass 1, records only: the tracks linked across chunks, faces per track, and whether each has irises throughout.
+        var tallies = new Dictionary<int, TrackTally>();
+        var (frameCount, faced, neutralShown) = (0, 0, false);
+        var linker = new TrackLinker();
+        foreach (var chunk in chunks())
+        {
+            foreach (var frame in linker.Link(chunk))
+            {
+                frameCount++;
+                faced += frame.Faces.Count > 0 ? 1 : 0;
+                neutralShown |= frame.Index == options.NeutralFrame && frame.Faces.Count > 0;
+                foreach (var face in frame.Faces)
+                {
+                    ref var tally = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(tallies, face.TrackId, out var seen);
+                    tally.Faces++;
+                    tally.AllIrises = (!seen || tally.AllIrises) && face.Irises is { Length: FaceRecord.IrisPointCount };
+                }
+            }
+        }
+
+        if (options.NeutralFrame is { } neutralFrame && !neutralShown)
         {
             throw new JobInputException(
                 FailureCodes.BadSettings,
-                $"The neutral frame {neutralFrame} shows no tracked face ({frames.Count(f => f.Faces.Count > 0)} of the clip's {frames.Count} frames do): "
+                $"The neutral frame {neutralFrame} shows no tracked face ({faced} of the clip's {frameCount} frames do): "
                 + "name a frame where the face is clearly visible, or leave neutralFrame out to have the neutral estimated over the clip.");
         }
 
-        // Tracks whose every face carries irises keep them (filtered with the landmarks).
-        var withIrises = frames.SelectMany(fr => fr.Faces).GroupBy(face => face.TrackId)
-            .Where(g => g.All(face => face.Irises is { Length: FaceRecord.IrisPointCount }))
-            .Select(g => g.Key).ToHashSet();
-
-        // Per track: filtered landmarks (and irises), pose and pose-free landmarks, in frame order.
-        var perTrack = new Dictionary<int, List<(int Frame, int Face, Vec3[] Landmarks, Vec3[]? Irises, FaceGeometry Geometry)>>();
+        // Pass 2: per track, filtered landmarks (and irises), pose and pose-free landmarks, in frame order; spilled.
+        using var poseFree = new PointSpill(FaceLandmarker.LandmarkCount, spillDirectory);
+        using var partial = new FrameSpill(spillDirectory);
+        var records = tallies.Keys.ToDictionary(id => id, id => new List<int>(tallies[id].Faces));
+        var named = new Dictionary<int, int>();
         var filters = new Dictionary<int, LandmarkFilter>();
-        for (var f = 0; f < frames.Count; f++)
+        var left = tallies.ToDictionary(t => t.Key, t => t.Value.Faces);
+        linker = new TrackLinker();
+        var built = 0;
+        foreach (var chunk in chunks())
         {
-            for (var i = 0; i < frames[f].Faces.Count; i++)
+            foreach (var frame in linker.Link(chunk))
             {
-                var face = frames[f].Faces[i];
-                if (!filters.TryGetValue(face.TrackId, out var filter))
+                if (built++ >= frameCount)
                 {
-                    filters[face.TrackId] = filter = new LandmarkFilter(filterOptions);
-                    perTrack[face.TrackId] = [];
+                    throw new InvalidOperationException("The chunks gave more frames on the second pass than on the first.");
                 }
 
-                var points = withIrises.Contains(face.TrackId) ? face.Landmarks.Concat(face.Irises!) : face.Landmarks;
-                var filtered = filter.Filter(points.Select(p => new Vec3(p[0], p[1], p[2])).ToArray(), frames[f].Time);
-                var count = face.Landmarks.Length;
-                var smoothed = filtered.Length == count ? filtered : filtered[..count];
-                var irises = filtered.Length == count ? null : filtered[count..];
-                perTrack[face.TrackId].Add((f, i, smoothed, irises, geometry.Estimate(smoothed, width, height)));
-            }
-        }
-
-        var output = frames.Select(fr => fr.Faces.ToArray()).ToArray();
-        foreach (var (_, track) in perTrack)
-        {
-            var poseFree = track.Select(t => t.Geometry.PoseFreeLandmarks).ToList();
-            var named = options.NeutralFrame is { } n ? track.FindIndex(t => frames[t.Frame].Index == n) : -1;
-            var neutral = named >= 0 ? NeutralEstimator.FromFrame(poseFree, named) : NeutralEstimator.Estimate(poseFree);
-            foreach (var (frame, faceIndex, landmarks, irises, geo) in track)
-            {
-                var face = output[frame][faceIndex];
-                var points = landmarks.Select(Rounded).ToArray();
-                var expression = ExpressionModel.Expression(geo.PoseFreeLandmarks, neutral)
-                    .Select(d => new[] { (float)Math.Round(d.X, 4), (float)Math.Round(d.Y, 4), (float)Math.Round(d.Z, 4) }).ToArray();
-                output[frame][faceIndex] = face with
+                var faces = new FaceRecord[frame.Faces.Count];
+                for (var i = 0; i < faces.Length; i++)
                 {
-                    Box = Bounds(landmarks.Select(p => new Landmark((float)p.X, (float)p.Y, (float)p.Z)).ToArray()),
-                    Landmarks = points,
-                    Pose = ToRecord(geo.Pose),
-                    Expression = expression,
-                    Irises = irises?.Select(Rounded).ToArray(),
-                };
+                    var face = frame.Faces[i];
+                    if (!filters.TryGetValue(face.TrackId, out var filter))
+                    {
+                        filters[face.TrackId] = filter = new LandmarkFilter(filterOptions);
+                    }
+
+                    var points = tallies[face.TrackId].AllIrises ? face.Landmarks.Concat(face.Irises!) : face.Landmarks;
+                    var filtered = filter.Filter(points.Select(p => new Vec3(p[0], p[1], p[2])).ToArray(), frame.Time);
+                    var count = face.Landmarks.Length;
+                    var smoothed = filtered.Length == count ? filtered : filtered[..count];
+                    var irises = filtered.Length == count ? null : filtered[count..];
+                    var geo = geometry.Estimate(smoothed, width, height);
+                    var record = poseFree.Append(geo.PoseFreeLandmarks);
+                    records[face.TrackId].Add(record);
+                    if (frame.Index == options.NeutralFrame)
+                    {
+                        named.TryAdd(face.TrackId, record);
+                    }
+
+                    faces[i] = face with
+                    {
+                        Box = Bounds(smoothed.Select(p => new Landmark((float)p.X, (float)p.Y, (float)p.Z)).ToArray()),
+                        Landmarks = smoothed.Select(Rounded).ToArray(),
+                        Pose = ToRecord(geo.Pose),
+                        Expression = null,
+                        Irises = irises?.Select(Rounded).ToArray(),
+                    };
+                    if (--left[face.TrackId] == 0)
+                    {
+                        filters.Remove(face.TrackId); // a track that has ended never comes back
+                    }
+                }
+
+                partial.Write(frame with { Faces = faces });
             }
         }
 
-        return [.. frames.Select((fr, i) => fr with { Faces = output[i] })];
+        if (built != frameCount)
+        {
+            throw new InvalidOperationException("The chunks gave fewer frames on the second pass than on the first.");
+        }
+
+        // Pass 3, over the spill: each face's expression from its track's neutral (found when the track starts, dropped when it ends).
+        var neutrals = new Dictionary<int, Vec3[]>();
+        var buffer = new Vec3[FaceLandmarker.LandmarkCount];
+        var next = 0;
+        left = tallies.ToDictionary(t => t.Key, t => t.Value.Faces);
+        partial.Rewind();
+        for (var f = 0; f < frameCount; f++)
+        {
+            var frame = partial.Read();
+            var faces = new FaceRecord[frame.Faces.Count];
+            for (var i = 0; i < faces.Length; i++)
+            {
+                var face = frame.Faces[i];
+                if (!neutrals.TryGetValue(face.TrackId, out var neutral))
+                {
+                    var track = records[face.TrackId];
+                    neutrals[face.TrackId] = neutral = named.TryGetValue(face.TrackId, out var n)
+                        ? poseFree.Read(n)
+                        : PointMedian.Estimate(track.Count, poseFree.PointCount, visit => poseFree.ForEach(track, visit));
+                }
+
+                poseFree.Read(next++, buffer);
+                faces[i] = face with
+                {
+                    Expression = ExpressionModel.Expression(buffer, neutral)
+                        .Select(d => new[] { (float)Math.Round(d.X, 4), (float)Math.Round(d.Y, 4), (float)Math.Round(d.Z, 4) }).ToArray(),
+                };
+                if (--left[face.TrackId] == 0)
+                {
+                    neutrals.Remove(face.TrackId);
+                }
+            }
+
+            write(frame with { Faces = faces });
+        }
+
+        return new FaceSequenceSummary(frameCount, faced, tallies.Values.Any(t => t.AllIrises));
     }
 
     /// <summary>A filtered screen point as the records store it (pixels to 0.01).</summary>
@@ -107,45 +199,9 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
     /// </summary>
     public static List<FrameRecord> LinkTracks(IReadOnlyList<IReadOnlyList<FrameRecord>> chunks)
     {
-        var result = new List<FrameRecord>();
-        var nextId = 0;
-        foreach (var chunk in chunks)
-        {
-            var map = new Dictionary<int, int>();
-            var previous = result.Count > 0 ? result[^1].Faces : [];
-            if (chunk.Count > 0)
-            {
-                foreach (var face in chunk[0].Faces)
-                {
-                    var match = previous
-                        .Where(p => !map.ContainsValue(p.TrackId))
-                        .Select(p => (p.TrackId, Iou: Iou(p.Box, face.Box)))
-                        .Where(x => x.Iou > LinkIou)
-                        .OrderByDescending(x => x.Iou)
-                        .FirstOrDefault();
-                    map[face.TrackId] = match.Iou > 0 ? match.TrackId : nextId++;
-                }
-            }
-
-            foreach (var frame in chunk)
-            {
-                var faces = new FaceRecord[frame.Faces.Count];
-                for (var i = 0; i < faces.Length; i++)
-                {
-                    var face = frame.Faces[i];
-                    if (!map.TryGetValue(face.TrackId, out var id))
-                    {
-                        map[face.TrackId] = id = nextId++;
-                    }
-
-                    faces[i] = face with { TrackId = id };
-                }
-
-                result.Add(frame with { Faces = faces });
-            }
-        }
-
-        return result;
+        ArgumentNullException.ThrowIfNull(chunks);
+        var linker = new TrackLinker();
+        return [.. chunks.SelectMany(linker.Link)];
     }
 
     public static BoxRecord Bounds(Landmark[] points)
@@ -154,7 +210,7 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
         return new BoxRecord(MathF.Round(box.X, 2), MathF.Round(box.Y, 2), MathF.Round(box.Width, 2), MathF.Round(box.Height, 2));
     }
 
-    private static float Iou(BoxRecord a, BoxRecord b)
+    internal static float Iou(BoxRecord a, BoxRecord b)
     {
         var iw = MathF.Max(0, MathF.Min(a.X + a.Width, b.X + b.Width) - MathF.Max(a.X, b.X));
         var ih = MathF.Max(0, MathF.Min(a.Y + a.Height, b.Y + b.Height) - MathF.Max(a.Y, b.Y));
@@ -175,5 +231,65 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
             [.. Enumerable.Range(0, 9).Select(k => Math.Round(r[k / 3, k % 3], 6))],
             [Math.Round(pose.Translation.X, 4), Math.Round(pose.Translation.Y, 4), Math.Round(pose.Translation.Z, 4)],
             Math.Round(pose.Scale, 6));
+    }
+}
+
+/// <summary>What <see cref="FaceSequenceBuilder"/> built: frames, frames with a face, and whether any track kept its irises.</summary>
+public sealed record FaceSequenceSummary(int FrameCount, int FramesWithFaces, bool Irises);
+
+/// <summary>Faces per track, and whether every one of them carries irises.</summary>
+internal struct TrackTally
+{
+    public int Faces;
+    public bool AllIrises;
+}
+
+/// <summary>
+/// Links chunk after chunk into clip-wide track ids (<see cref="FaceSequenceBuilder.LinkTracks"/>): a face on a chunk's
+/// first frame that overlaps a face on the previous frame (the last one linked) continues its track. Keeps only that
+/// last frame's faces.
+/// </summary>
+internal sealed class TrackLinker
+{
+    private IReadOnlyList<FaceRecord> _previous = [];
+    private int _nextId;
+
+    /// <summary>The chunk's frames with clip-wide track ids, as they are reached.</summary>
+    public IEnumerable<FrameRecord> Link(IReadOnlyList<FrameRecord> chunk)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        var map = new Dictionary<int, int>();
+        if (chunk.Count > 0)
+        {
+            foreach (var face in chunk[0].Faces)
+            {
+                var match = _previous
+                    .Where(p => !map.ContainsValue(p.TrackId))
+                    .Select(p => (p.TrackId, Iou: FaceSequenceBuilder.Iou(p.Box, face.Box)))
+                    .Where(x => x.Iou > FaceSequenceBuilder.LinkIou)
+                    .OrderByDescending(x => x.Iou)
+                    .FirstOrDefault();
+                map[face.TrackId] = match.Iou > 0 ? match.TrackId : _nextId++;
+            }
+        }
+
+        foreach (var frame in chunk)
+        {
+            var faces = new FaceRecord[frame.Faces.Count];
+            for (var i = 0; i < faces.Length; i++)
+            {
+                var face = frame.Faces[i];
+                if (!map.TryGetValue(face.TrackId, out var id))
+                {
+                    map[face.TrackId] = id = _nextId++;
+                }
+
+                faces[i] = face with { TrackId = id };
+            }
+
+            var linked = frame with { Faces = faces };
+            _previous = faces;
+            yield return linked;
+        }
     }
 }

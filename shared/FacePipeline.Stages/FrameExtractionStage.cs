@@ -5,9 +5,9 @@ using FacePipeline.Storage;
 namespace FacePipeline.Stages;
 
 /// <summary>
-/// The frame-extraction stage: probe and validate the upload, split it into raw RGB24 chunks in the
-/// media store, keep the timeline and the audio. A second run of the same command rewrites the
-/// same keys.
+/// The frame-extraction stage: probe and validate the upload (decoding it once, to nothing), measure its exact
+/// per-frame timeline, keep its audio, and cut it into chunks: runs of frames that later stages decode from the upload
+/// themselves. No frames are stored (issue 16). A second run of the same command rewrites the same keys.
 /// </summary>
 public sealed class FrameExtractionStage(MediaStore store, MediaLimits limits)
 {
@@ -20,7 +20,7 @@ public sealed class FrameExtractionStage(MediaStore store, MediaLimits limits)
             throw new FileNotFoundException($"The job's upload is missing from the media store ({command.InputKey}).", command.InputKey);
         }
 
-        var folderKey = MediaKeys.FramesFolder(command.JobId, command.Clip);
+        var folderKey = MediaKeys.ClipFolder(command.JobId, command.Clip);
         var folder = store.EnsureFolder(folderKey);
         FrameExtractionResult result;
         try
@@ -48,7 +48,7 @@ public sealed class FrameExtractionStage(MediaStore store, MediaLimits limits)
             command.JobId,
             command.Clip,
             video,
-            [.. result.Chunks.Select(c => new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount, $"{folderKey}/{c.FileName}"))],
+            [.. result.Chunks.Select(c => new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount))],
             $"{folderKey}/{result.TimelineFileName}",
             result.AudioFileName is null ? null : $"{folderKey}/{result.AudioFileName}");
     }

@@ -31,6 +31,9 @@ public sealed record RetargetDocument(
 {
     public const string SchemaV1 = "facepipeline.retarget/v1";
 
+    /// <summary>How the document is written and read (camelCase, enums as camelCase strings, nulls written).</summary>
+    public static JsonSerializerOptions JsonOptions => Json;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },

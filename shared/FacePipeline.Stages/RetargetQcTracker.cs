@@ -88,8 +88,12 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(performer);
         ArgumentNullException.ThrowIfNull(embedder);
-        var actorFrames = document.TargetFrames.Where(f => f.Landmarks is not null && f.State == "tracked").Select(f => (f.Index, Points: f.Landmarks!.Select(p => new Point2(p[0], p[1])).ToArray())).ToList();
-        var performerFrames = performer.Frames.Select((f, k) => (Index: k, Points: f?.Screen.Select(p => new Point2(p.X, p.Y)).ToArray())).Where(f => f.Points is not null).Select(f => (f.Index, Points: f.Points!)).ToList();
+        // Only the frames described are kept with their points (issue 16: memory flat in length): the candidates are
+        // spread first, by index, exactly as DescribeAsync spreads them (it spreads these few again, which keeps them all).
+        var actorCandidates = document.TargetFrames.Where(f => f.Landmarks is not null && f.State == "tracked").Select(f => f.Index).ToList();
+        var actorFrames = Spread(actorCandidates).Select(k => (Index: k, Points: document.TargetFrames[k].Landmarks!.Select(p => new Point2(p[0], p[1])).ToArray())).ToList();
+        var performerCandidates = Enumerable.Range(0, performer.Frames.Count).Where(performer.Frames.HasFace).ToList();
+        var performerFrames = Spread(performerCandidates).Select(k => (Index: k, Points: performer.Frames[k]!.Screen.Select(p => new Point2(p.X, p.Y)).ToArray())).ToList();
         return new IdentityReferences(
             await DescribeAsync(store, target, actorFrames, embedder, cancellationToken),
             await DescribeAsync(store, source, performerFrames, embedder, cancellationToken));

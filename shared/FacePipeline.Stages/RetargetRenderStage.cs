@@ -29,12 +29,12 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
 
     public async Task<RetargetOutputsRendered> RunAsync(RenderRetargetOutputs command, CancellationToken cancellationToken, RenderProgress? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(command);
         progress ??= new RenderProgress(null);
-        RetargetDocument document;
-        await using (var stream = store.OpenRead(command.TransferKey))
-        {
-            document = await RetargetDocument.ReadAsync(stream, cancellationToken);
-        }
+
+        // transfer.json's frames stay in the file, read as they are reached (issue 16: memory flat in length).
+        using var documentFile = RetargetDocumentFile.Open(store.PathFor(command.TransferKey));
+        var document = documentFile.Document;
 
         using var neural = command.GeneratorKey is { } generator
             ? (neuralRenderers ?? throw new InvalidOperationException("This rendering instance has no neural renderer runtime; the job names a trained model.")).Open(store.PathFor(generator))
@@ -78,12 +78,14 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             });
         }
 
+        // The performer's faces are kept in a temporary file beside the result (issue 16), read one at a time.
+        var spill = Path.GetDirectoryName(store.PathFor(command.ResultKey));
         var performerTask = qc is not null || curves is not null
-            ? Task.Run(() => ClipRecords.LoadForRetargetAsync(store, new MetricLandmarks(mesh), command.Source, null, cancellationToken), cancellationToken)
-            : Task.FromResult<RetargetClip?>(null)!;
+            ? Task.Run<SpilledClipFaces?>(() => ClipRecords.SpillForRetarget(store, new MetricLandmarks(mesh), command.Source, spill, cancellationToken), cancellationToken)
+            : Task.FromResult<SpilledClipFaces?>(null);
         var referencesTask = referenceIdentity is null
             ? Task.FromResult<IdentityReferences?>(null)
-            : Task.Run<IdentityReferences?>(async () => await RetargetQcTracker.ReferenceDescriptorsAsync(document, store, command.Source, command.Target, (await performerTask)!, referenceIdentity, cancellationToken), cancellationToken);
+            : Task.Run<IdentityReferences?>(async () => await RetargetQcTracker.ReferenceDescriptorsAsync(document, store, command.Source, command.Target, PerformerClip(command, (await performerTask)!)!, referenceIdentity, cancellationToken), cancellationToken);
 
         try
         {
@@ -104,10 +106,16 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         {
             // The background work reads the store and the reference embedder, both released on the way out: let it end first.
             await Task.WhenAll(performerTask, referencesTask).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (performerTask.IsCompletedSuccessfully)
+            {
+                performerTask.Result?.Dispose();
+            }
+
             throw;
         }
 
-        var performer = await performerTask;
+        using var performerFaces = await performerTask;
+        var performer = PerformerClip(command, performerFaces);
         var references = await referencesTask;
         string? qcKey = null;
         if (qc is not null && performer is not null && command.QcKey is { } key)
@@ -117,7 +125,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             qcKey = key;
         }
 
-        var (csvKey, jsonKey) = curves is null || CurvesInput(command, document, performer) is not { } input
+        var (csvKey, jsonKey) = curves is null || CurvesSource(command, document, performer) is not { } input
             ? (null, null)
             : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input, csv, json));
         return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey, qcKey);
@@ -179,6 +187,54 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         return new TransferredCurvesInput(command.Source.FileName, video.FrameRateNumerator, video.FrameRateDenominator, [.. document.Frames.Select(f => f.Time)], neutral, faces, poses, eyes);
     }
 
+    /// <summary>
+    /// <see cref="CurvesInput"/> read output frame by output frame (issue 16: memory flat in length): a first pass over the
+    /// document's frames finds whether any drives a face (null when none does); each enumeration of the source's frames
+    /// reads them again, with the performer's eyes read from <paramref name="performer"/> as each frame plays it.
+    /// </summary>
+    public static TransferredCurvesSource? CurvesSource(RenderRetargetOutputs command, RetargetDocument document, RetargetClip? performer = null)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(document);
+        if (!document.Frames.Any(f => f.Expression is not null && f.Pose is not null))
+        {
+            return null;
+        }
+
+        var neutral = document.TargetNeutral.Select(p => new Vec3(p[0], p[1], p[2])).ToArray();
+        var eyes = performer is not null && Enumerable.Range(0, performer.Frames.Count).Any(f => performer.Frames.HasFace(f) && performer.Frames[f]!.Irises is not null);
+        var video = command.Target.Video;
+        return new TransferredCurvesSource(command.Source.FileName, video.FrameRateNumerator, video.FrameRateDenominator, document.Frames.Count, neutral, eyes, Frames());
+
+        IEnumerable<TransferredCurvesFrame> Frames()
+        {
+            foreach (var f in document.Frames)
+            {
+                var face = FaceOf(neutral, f);
+                Vec3[]? performerEyes = null;
+                if (eyes && face is not null
+                    && performer!.Frames[Math.Clamp((int)Math.Round(f.SourcePosition), 0, performer.Frames.Count - 1)] is { Irises: { } irises } seen)
+                {
+                    performerEyes = [.. seen.Screen, .. irises];
+                }
+
+                yield return new TransferredCurvesFrame(f.Time, face, PoseOf(f), performerEyes);
+            }
+        }
+    }
+
+    private static Vec3[]? FaceOf(Vec3[] neutral, RetargetOutputFrame f) => f.Expression is { } e && f.Pose is not null
+        ? neutral.Select((n, k) => n + new Vec3(e[k][0], e[k][1], e[k][2])).ToArray()
+        : null;
+
+    private static FacePose? PoseOf(RetargetOutputFrame f) => f.Pose is { } p
+        ? new FacePose(new Matrix3(p.Rotation[0], p.Rotation[1], p.Rotation[2], p.Rotation[3], p.Rotation[4], p.Rotation[5], p.Rotation[6], p.Rotation[7], p.Rotation[8]), new Vec3(p.Translation[0], p.Translation[1], p.Translation[2]), p.Scale)
+        : null;
+
+    /// <summary>The performer's clip as the QC and the curves read it.</summary>
+    private static RetargetClip? PerformerClip(RenderRetargetOutputs command, SpilledClipFaces? faces) =>
+        faces is null ? null : ClipRecords.RetargetClipOf(faces, command.Source, null);
+
     /// <summary>The review frames: each result frame beside the source and target frames it came from.</summary>
     private static async IAsyncEnumerable<ReadOnlyMemory<byte>> ComposeReview(
         IAsyncEnumerable<ReadOnlyMemory<byte>> results,
@@ -219,7 +275,7 @@ public sealed class RetargetFrameRenderer : IDisposable
     private readonly ClipFrameReader _source;
     private readonly DonorSelector _donors;
     private readonly Vec3[] _targetNeutral;
-    private readonly Point2[]?[] _tracked;
+    private readonly TrackedMeshes _tracked;
     private readonly byte[] _frame;
     private readonly byte[] _output;
     private readonly byte[] _sourceFrame;
@@ -254,8 +310,19 @@ public sealed class RetargetFrameRenderer : IDisposable
         _reviewTarget = new ClipFrameReader(store, command.Target);
         _source = new ClipFrameReader(store, command.Source);
         _targetNeutral = [.. document.TargetNeutral.Select(ToVec3)];
-        _tracked = [.. document.TargetFrames.Select(f => f.Landmarks is { } l ? l.Select(p => new Point2(p[0], p[1])).ToArray() : null)];
-        _donors = new DonorSelector([.. document.TargetFrames.Select(f => f.PoseFree is { } p ? FeatureOpenings.Of(p.Select(ToVec3).ToArray()) : (FeatureOpening?)null)]);
+        // The target frames' meshes are read from the document as they are needed (issue 16); one pass keeps what the
+        // donors are chosen by (a few numbers per frame) and which frames have a mesh.
+        var openings = new FeatureOpening?[document.TargetFrames.Count];
+        var hasMesh = new bool[openings.Length];
+        for (var t = 0; t < openings.Length; t++)
+        {
+            var targetFrame = document.TargetFrames[t];
+            hasMesh[t] = targetFrame.Landmarks is not null;
+            openings[t] = targetFrame.PoseFree is { } p ? FeatureOpenings.Of(p.Select(ToVec3).ToArray()) : null;
+        }
+
+        _tracked = new TrackedMeshes(document.TargetFrames, hasMesh);
+        _donors = new DonorSelector(openings);
         _frame = new byte[_target.FrameBytes];
         _output = new byte[_target.FrameBytes];
         _sourceFrame = new byte[_source.FrameBytes];
@@ -266,7 +333,7 @@ public sealed class RetargetFrameRenderer : IDisposable
             var resting = document.TargetRestingFrames is { Count: > 0 } listed
                 ? listed
                 : [document.TargetNeutralFrame ?? ClosestTo(document.TargetFrames, _targetNeutral)];
-            if (resting.Any(f => f >= 0 && f < _tracked.Length && _tracked[f] is not null))
+            if (resting.Any(f => f >= 0 && f < _tracked.Count && _tracked.HasFace(f)))
             {
                 _faceBases = new FaceBaseChooser(_tracked, resting);
             }
@@ -423,8 +490,83 @@ public sealed class RetargetFrameRenderer : IDisposable
     /// <summary>The target frame whose pose-free face is closest to the neutral (documents written before the neutral frame was recorded).</summary>
     private static int ClosestTo(IReadOnlyList<RetargetTargetFrame> frames, Vec3[] neutral)
     {
-        var tracked = frames.Where(f => f.PoseFree is not null).ToList();
-        return tracked.Count == 0 ? -1 : tracked[NeutralEstimator.ClosestFrame([.. tracked.Select(f => f.PoseFree!.Select(ToVec3).ToArray())], neutral)].Index;
+        // NeutralEstimator.ClosestFrame over the frames with a pose-free face, read one at a time.
+        var best = -1;
+        var bestDistance = double.PositiveInfinity;
+        foreach (var frame in frames)
+        {
+            if (frame.PoseFree is not { } poseFree)
+            {
+                continue;
+            }
+
+            double d = 0;
+            for (var i = 0; i < neutral.Length; i++)
+            {
+                d += (ToVec3(poseFree[i]) - neutral[i]).LengthSquared;
+            }
+
+            if (d < bestDistance)
+            {
+                (best, bestDistance) = (frame.Index, d);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The target frames' tracked meshes, made from the document when asked for (the last few kept); thread-safe.</summary>
+    private sealed class TrackedMeshes(IReadOnlyList<RetargetTargetFrame> frames, bool[] hasMesh) : IReadOnlyList<Point2[]?>, IFacePresence
+    {
+        private const int Kept = 16;
+        private readonly Lock _gate = new();
+        private readonly (int Frame, Point2[]? Mesh)[] _kept = [.. Enumerable.Repeat((-1, (Point2[]?)null), Kept)];
+        private int _next;
+
+        public int Count => hasMesh.Length;
+
+        public Point2[]? this[int index]
+        {
+            get
+            {
+                if (!hasMesh[index])
+                {
+                    return null;
+                }
+
+                lock (_gate)
+                {
+                    foreach (var (frame, mesh) in _kept)
+                    {
+                        if (frame == index)
+                        {
+                            return mesh;
+                        }
+                    }
+                }
+
+                var made = frames[index].Landmarks!.Select(p => new Point2(p[0], p[1])).ToArray();
+                lock (_gate)
+                {
+                    _kept[_next] = (index, made);
+                    _next = (_next + 1) % Kept;
+                }
+
+                return made;
+            }
+        }
+
+        public bool HasFace(int frame) => hasMesh[frame];
+
+        public IEnumerator<Point2[]?> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private static Vec3 ToVec3(float[] p) => new(p[0], p[1], p[2]);

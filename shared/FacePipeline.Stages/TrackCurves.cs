@@ -78,6 +78,26 @@ public interface ITrackCurvesWriter
     bool TryWriteTransferred(TransferredCurvesInput input, Stream csv, Stream json);
 
     /// <summary>
+    /// <see cref="TryWrite(TrackCurvesInput, Stream, Stream)"/> from a clip's main face read frame by frame (issue 16): a
+    /// writer that streams overrides it; this default gathers the input in memory.
+    /// </summary>
+    bool TryWrite(TrackCurvesSource source, Stream csv, Stream json)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return TryWrite(source.ToInput(), csv, json);
+    }
+
+    /// <summary>
+    /// <see cref="TryWriteTransferred(TransferredCurvesInput, Stream, Stream)"/> from the output frames read one by one
+    /// (issue 16): a writer that streams overrides it; this default gathers the input in memory.
+    /// </summary>
+    bool TryWriteTransferred(TransferredCurvesSource source, Stream csv, Stream json)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return TryWriteTransferred(source.ToInput(), csv, json);
+    }
+
+    /// <summary>
     /// The input for a clip's records: the track found on the most frames (the lowest id on a tie),
     /// or null when no frame has a face.
     /// </summary>
@@ -111,6 +131,148 @@ public interface ITrackCurvesWriter
     }
 
     private static Vec3[] Points(IEnumerable<float[]> points) => [.. points.Select(p => new Vec3(p[0], p[1], p[2]))];
+}
+
+/// <summary>One frame of a clip's main face for its curves: its time, and the face's 468 landmarks and 10 iris points, or null.</summary>
+public readonly record struct TrackCurvesFrame(double Time, Vec3[]? Landmarks, Vec3[]? Irises);
+
+/// <summary>
+/// What a track job's curves are made from (<see cref="TrackCurvesInput"/>), read from the clip's records frame by frame
+/// instead of held (issue 16): the main face (the track on the most frames, the lowest id on a tie) found by a first pass
+/// that keeps a count per track, then <see cref="Frames"/> reads the records again each time it is enumerated.
+/// </summary>
+/// <param name="SourceName">The upload's name.</param>
+/// <param name="Width">Frame width in pixels.</param>
+/// <param name="Height">Frame height in pixels.</param>
+/// <param name="FrameRateNumerator">Exact frame rate, numerator.</param>
+/// <param name="FrameRateDenominator">Exact frame rate, denominator.</param>
+/// <param name="FrameCount">Frames <see cref="Frames"/> gives.</param>
+/// <param name="NeutralFrame">The job's neutral frame, when it names one and the main face is on it.</param>
+/// <param name="HasIrises">Whether the main face has irises on any frame (else <see cref="TrackCurvesInput.Irises"/> is null).</param>
+/// <param name="Frames">Every frame's main face, in order, read afresh at each enumeration.</param>
+public sealed record TrackCurvesSource(
+    string SourceName,
+    int Width,
+    int Height,
+    long FrameRateNumerator,
+    long FrameRateDenominator,
+    int FrameCount,
+    int? NeutralFrame,
+    bool HasIrises,
+    IEnumerable<TrackCurvesFrame> Frames)
+{
+    /// <summary>
+    /// The source for a clip's records: <paramref name="frames"/> is enumerated once here (to find the main face) and once
+    /// more per enumeration of <see cref="Frames"/>. Null when no frame has a face (as <see cref="ITrackCurvesWriter.InputFor"/>).
+    /// </summary>
+    public static TrackCurvesSource? For(IEnumerable<FrameRecord> frames, string sourceName, int width, int height, long rateNumerator, long rateDenominator, int? neutralFrame) =>
+        Scan(frames, sourceName, width, height, rateNumerator, rateDenominator, neutralFrame).Source;
+
+    /// <summary>
+    /// <see cref="For"/>, and whether any face of the clip has irises (<see cref="TrackingModels.For"/>), from the same
+    /// single pass over <paramref name="frames"/>.
+    /// </summary>
+    public static TrackRecordsScan Scan(IEnumerable<FrameRecord> frames, string sourceName, int width, int height, long rateNumerator, long rateDenominator, int? neutralFrame)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        var counts = new SortedDictionary<int, (int Faces, bool Irises)>();
+        var onNeutral = new HashSet<int>();
+        var frameCount = 0;
+        foreach (var frame in frames)
+        {
+            foreach (var face in frame.Faces)
+            {
+                counts.TryGetValue(face.TrackId, out var tally);
+                counts[face.TrackId] = (tally.Faces + 1, tally.Irises || face.Irises is not null);
+                if (frameCount == neutralFrame)
+                {
+                    onNeutral.Add(face.TrackId);
+                }
+            }
+
+            frameCount++;
+        }
+
+        if (counts.Count == 0)
+        {
+            return new TrackRecordsScan(false, null);
+        }
+
+        var main = counts.OrderByDescending(c => c.Value.Faces).ThenBy(c => c.Key).First();
+        var track = main.Key;
+        var irises = main.Value.Irises;
+        return new TrackRecordsScan(
+            counts.Values.Any(c => c.Irises),
+            new TrackCurvesSource(sourceName, width, height, rateNumerator, rateDenominator, frameCount, onNeutral.Contains(track) ? neutralFrame : null, irises, MainFace(frames, track, irises)));
+    }
+
+    /// <summary>The input held in memory, as <see cref="ITrackCurvesWriter.InputFor"/> makes it (for a writer that does not stream).</summary>
+    public TrackCurvesInput ToInput()
+    {
+        var frames = Frames.ToList();
+        return new TrackCurvesInput(
+            SourceName, Width, Height, FrameRateNumerator, FrameRateDenominator,
+            [.. frames.Select(f => f.Time)], [.. frames.Select(f => f.Landmarks)], NeutralFrame, HasIrises ? [.. frames.Select(f => f.Irises)] : null);
+    }
+
+    private static IEnumerable<TrackCurvesFrame> MainFace(IEnumerable<FrameRecord> frames, int track, bool irises)
+    {
+        foreach (var frame in frames)
+        {
+            var face = frame.Faces.FirstOrDefault(f => f.TrackId == track);
+            yield return new TrackCurvesFrame(
+                frame.Time,
+                face is null ? null : Points(face.Landmarks),
+                irises && face?.Irises is { } i ? Points(i) : null);
+        }
+    }
+
+    private static Vec3[] Points(float[][] points)
+    {
+        var result = new Vec3[points.Length];
+        for (var k = 0; k < points.Length; k++)
+        {
+            result[k] = new Vec3(points[k][0], points[k][1], points[k][2]);
+        }
+
+        return result;
+    }
+}
+
+/// <summary>What one pass over a clip's records tells: whether any face has irises, and its curves' source (null: no face).</summary>
+public sealed record TrackRecordsScan(bool AnyIrises, TrackCurvesSource? Source);
+
+/// <summary>One output frame of a retarget for its curves: its time, the transferred pose-free face and the pose shown (or nulls), and the performer's eyes (478 points) or null.</summary>
+public readonly record struct TransferredCurvesFrame(double Time, Vec3[]? Face, FacePose? Pose, Vec3[]? PerformerEyes);
+
+/// <summary>
+/// What a retarget's curves are made from (<see cref="TransferredCurvesInput"/>), read output frame by output frame
+/// (issue 16). <see cref="Frames"/> is enumerated once per use.
+/// </summary>
+/// <param name="SourceName">The performer's clip.</param>
+/// <param name="FrameRateNumerator">The output's exact frame rate, numerator.</param>
+/// <param name="FrameRateDenominator">The output's exact frame rate, denominator.</param>
+/// <param name="FrameCount">Output frames.</param>
+/// <param name="Neutral">The target's pose-free neutral (468 points, cm).</param>
+/// <param name="HasEyes">Whether the performer's eyes are given (else <see cref="TransferredCurvesInput.PerformerEyes"/> is null).</param>
+/// <param name="Frames">Every output frame, in order.</param>
+public sealed record TransferredCurvesSource(
+    string SourceName,
+    long FrameRateNumerator,
+    long FrameRateDenominator,
+    int FrameCount,
+    Vec3[] Neutral,
+    bool HasEyes,
+    IEnumerable<TransferredCurvesFrame> Frames)
+{
+    /// <summary>The input held in memory (for a writer that does not stream).</summary>
+    public TransferredCurvesInput ToInput()
+    {
+        var frames = Frames.ToList();
+        return new TransferredCurvesInput(
+            SourceName, FrameRateNumerator, FrameRateDenominator, [.. frames.Select(f => f.Time)], Neutral,
+            [.. frames.Select(f => f.Face)], [.. frames.Select(f => f.Pose)], HasEyes ? [.. frames.Select(f => f.PerformerEyes)] : null);
+    }
 }
 
 /// <summary>Where a job's blendshape curves go: both files written under temporary names and committed together, or neither.</summary>

@@ -20,32 +20,41 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
 
     public async Task<TrackOutputsRendered> RunAsync(RenderTrackOutputs command, CancellationToken cancellationToken, RenderProgress? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(command);
         progress ??= new RenderProgress(null);
         var video = command.Video;
-        var clip = new ClipTrack(ClipNames.Source, command.SourceName, video, command.Chunks, command.TimelineKey, command.AudioKey, command.SequenceKey);
-        var frames = await ClipRecords.LoadSequenceAsync(store, new MetricLandmarks(mesh), clip, new FaceSequenceOptions(command.NeutralFrame), cancellationToken);
+        var clip = new ClipTrack(ClipNames.Source, command.SourceName, command.SourceKey, video, command.Chunks, command.TimelineKey, command.AudioKey, command.SequenceKey);
 
-        Directory.CreateDirectory(Path.GetDirectoryName(store.PathFor(command.QcClipKey))!);
-        await H264ClipEncoder.EncodeAsync(
-            DrawnFrames(command, frames, progress, cancellationToken),
-            video.Width,
-            video.Height,
-            new Rational(video.FrameRateNumerator, video.FrameRateDenominator),
-            command.AudioKey is null ? null : store.PathFor(command.AudioKey),
-            store.PathFor(command.QcClipKey),
-            new H264EncodeOptions { Timing = SourceTiming(store, command.TimelineKey, video) },
+        // The clip's records are read from its sequence a frame at a time, once per output (issue 16: memory flat in length).
+        using var sequence = FaceSequence.Open(store, new MetricLandmarks(mesh), clip, new FaceSequenceOptions(command.NeutralFrame), cancellationToken);
+        await WriteQcClipAsync(command, sequence.Forward(cancellationToken), progress, cancellationToken);
+
+        var scan = TrackCurvesSource.Scan(sequence.Frames(cancellationToken), command.SourceName, video.Width, video.Height, video.FrameRateNumerator, video.FrameRateDenominator, command.NeutralFrame);
+        await store.WriteAsync(
+            command.TrackingKey,
+            (stream, ct) => TrackingJson.WriteAsync(
+                stream,
+                TrackingDocument.SchemaV2,
+                command.SourceName,
+                new TrackedVideo(video.Width, video.Height, $"{video.FrameRateNumerator}/{video.FrameRateDenominator}", video.FrameCount, video.DurationSeconds),
+                scan.AnyIrises ? TrackingModels.Refined : TrackingModels.Current,
+                sequence.Frames(ct),
+                ct),
             cancellationToken);
+        store.Write(command.TrackingBinaryKey, stream =>
+        {
+            using var writer = new TrackingBinaryWriter(stream, sequence.FrameCount, leaveOpen: true);
+            foreach (var frame in sequence.Frames(cancellationToken))
+            {
+                writer.Write(frame);
+            }
 
-        var document = new TrackingDocument(
-            TrackingDocument.SchemaV2,
-            command.SourceName,
-            new TrackedVideo(video.Width, video.Height, $"{video.FrameRateNumerator}/{video.FrameRateDenominator}", video.FrameCount, video.DurationSeconds),
-            TrackingModels.For(frames),
-            frames);
-        await store.WriteAsync(command.TrackingKey, (stream, ct) => TrackingJson.WriteAsync(stream, document, ct), cancellationToken);
-        store.Write(command.TrackingBinaryKey, stream => TrackingBinary.Write(stream, frames));
+            writer.Complete();
+        });
 
-        var (csvKey, jsonKey) = WriteCurves(command, frames);
+        var (csvKey, jsonKey) = curves is null || scan.Source is not { } source
+            ? (null, null)
+            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWrite(source, csv, json));
         return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey, csvKey, jsonKey);
     }
 
@@ -67,34 +76,68 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
             : null;
     }
 
-    /// <summary>The blendshape curves next to the tracking outputs, when there is a writer and a face; the keys, or nulls.</summary>
-    private (string? Csv, string? Json) WriteCurves(RenderTrackOutputs command, List<FrameRecord> frames)
+    /// <summary>
+    /// The QC clip: its segments (<see cref="RenderTrackOutputs.QcSegments"/>, rendered by <see cref="QcSegmentRenderStage"/>
+    /// on any number of workers) joined without re-encoding, the audio muxed once; or, without segments, encoded here in
+    /// one piece. Once joined, the segments are deleted; a redelivered command whose segments are gone finds the clip
+    /// already written and leaves it.
+    /// </summary>
+    private async Task WriteQcClipAsync(RenderTrackOutputs command, IReadOnlyList<FrameRecord> frames, RenderProgress progress, CancellationToken cancellationToken)
     {
         var video = command.Video;
-        if (curves is null ||
-            ITrackCurvesWriter.InputFor(frames, command.SourceName, video.Width, video.Height, video.FrameRateNumerator, video.FrameRateDenominator, command.NeutralFrame) is not { } input)
+        var rate = new Rational(video.FrameRateNumerator, video.FrameRateDenominator);
+        var timing = SourceTiming(store, command.TimelineKey, video);
+        var audio = command.AudioKey is null ? null : store.PathFor(command.AudioKey);
+        var output = store.PathFor(command.QcClipKey);
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        if (command.QcSegments is not { } segments)
         {
-            return (null, null);
+            await H264ClipEncoder.EncodeAsync(
+                DrawnFrames(command, frames, progress, cancellationToken), video.Width, video.Height, rate, audio, output, new H264EncodeOptions { Timing = timing }, cancellationToken);
+            return;
         }
 
-        return CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWrite(input, csv, json));
+        if (segments.Any(s => !store.Exists(s.Key)) && store.Exists(command.QcClipKey))
+        {
+            return; // joined by an earlier delivery of this command, which deleted the segments
+        }
+
+        await ClipSegments.JoinH264Async(
+            [.. segments.OrderBy(s => s.FirstFrame).Select(s => new EncodedSegment(store.PathFor(s.Key), s.FirstFrame, s.FrameCount))],
+            video.Width, video.Height, rate, timing, audio, output, new H264EncodeOptions { Timing = timing }, cancellationToken);
+        foreach (var segment in segments)
+        {
+            store.DeleteTree(segment.Key);
+        }
     }
 
     private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(
-        RenderTrackOutputs command, List<FrameRecord> frames, RenderProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+        RenderTrackOutputs command, IReadOnlyList<FrameRecord> frames, RenderProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (width, height) = (command.Video.Width, command.Video.Height);
         var buffer = new byte[checked(width * height * 3)];
-        foreach (var chunk in command.Chunks.OrderBy(c => c.Frames.Index))
+        var timeline = FrameTimeline.Load(store.PathFor(command.TimelineKey));
+        await using var decoder = FrameRangeReader.Open(store.PathFor(command.SourceKey), timeline, width, height, 0, command.Video.FrameCount);
+        for (var i = 0; i < command.Video.FrameCount; i++)
         {
-            using var raw = RawFrameChunk.Open(store.PathFor(chunk.Frames.FramesKey), width, height);
-            for (var i = 0; i < chunk.Frames.FrameCount; i++)
+            bool read;
+            try
             {
-                await raw.ReadFrameAsync(i, buffer, cancellationToken);
-                QcOverlay.Draw(buffer, width, height, frames[chunk.Frames.FirstFrame + i], _triangles);
-                yield return buffer;
-                await progress.FrameWritten(cancellationToken); // the encoder has taken the frame
+                read = await decoder.ReadNextAsync(buffer, cancellationToken);
             }
+            catch (MediaRejectedException refused)
+            {
+                throw new JobInputException(FailureCodes.Corrupt, refused.Reason, refused);
+            }
+
+            if (!read)
+            {
+                throw new InvalidOperationException($"The decoder ended at frame {i} of {command.Video.FrameCount}.");
+            }
+
+            QcOverlay.Draw(buffer, width, height, frames[i], _triangles);
+            yield return buffer;
+            await progress.FrameWritten(cancellationToken); // the encoder has taken the frame
         }
     }
 

@@ -2,7 +2,7 @@ namespace FacePipeline.Storage;
 
 /// <summary>
 /// The shared media store: a folder tree (a shared volume in production) addressed by keys such
-/// as <c>jobs/3f…/frames/source/chunk-00000.rgb24</c>. Messages carry keys, never bytes. Writes are
+/// as <c>jobs/3f…/faces/source/chunk-00000.fptk</c>. Messages carry keys, never bytes. Writes are
 /// atomic (temporary file, then rename), so a reader never sees half a file and a repeated write
 /// of the same key simply replaces it.
 /// </summary>

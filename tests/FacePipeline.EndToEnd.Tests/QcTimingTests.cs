@@ -44,7 +44,7 @@ public sealed class QcTimingTests : IDisposable
             {
                 var key = MediaKeys.Faces(_jobId, ClipNames.Source, chunk.Index);
                 await reconstruction.RunAsync(
-                    new ReconstructFaces(_jobId, ClipNames.Source, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
+                    new ReconstructFaces(_jobId, ClipNames.Source, inputKey, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
                 chunks.Add(new TrackChunk(chunk, key));
             }
         }
@@ -52,7 +52,7 @@ public sealed class QcTimingTests : IDisposable
         var mesh = CanonicalFaceMesh.Load(Models.FaceGeometry);
         var rendered = await new TrackRenderStage(_store, mesh).RunAsync(
             new RenderTrackOutputs(
-                _jobId, "vfr.mp4", extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey,
+                _jobId, "vfr.mp4", inputKey, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey,
                 MediaKeys.Output(_jobId, OutputNames.QcClip), MediaKeys.Output(_jobId, OutputNames.Tracking), MediaKeys.Output(_jobId, OutputNames.TrackingBinary), NeutralFrame: null),
             CancellationToken.None);
 
@@ -175,11 +175,11 @@ public sealed class QcTimingTests : IDisposable
         {
             var key = MediaKeys.Faces(_jobId, clip, chunk.Index);
             await reconstruction.RunAsync(
-                new ReconstructFaces(_jobId, clip, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
+                new ReconstructFaces(_jobId, clip, inputKey, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
             chunks.Add(new TrackChunk(chunk, key));
         }
 
-        return new ClipTrack(clip, fileName, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey);
+        return new ClipTrack(clip, fileName, inputKey, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey);
     }
 
     [Fact]
@@ -187,11 +187,11 @@ public sealed class QcTimingTests : IDisposable
     public void Retarget_outputs_are_timed_by_transfer_json_on_the_performers_clock()
     {
         // The performer's first frame is 1001/30000 s after its audio starts (an edit list): the result starts there too.
-        var timelineKey = MediaKeys.FramesFolder(_jobId, ClipNames.Source) + "/" + FrameTimeline.FileName;
+        var timelineKey = MediaKeys.ClipFolder(_jobId, ClipNames.Source) + "/" + FrameTimeline.FileName;
         Directory.CreateDirectory(Path.GetDirectoryName(_store.PathFor(timelineKey))!);
         new FrameTimeline("30000/1001", "1/30000", 0, "packets", [1001, 2002, 3003], [1001 / 30000.0, 2002 / 30000.0, 3003 / 30000.0]).Save(_store.PathFor(timelineKey));
         var video = new VideoInfo(360, 288, 25, 1, 3, 0.12, true);
-        var source = new ClipTrack(ClipNames.Source, "performer.mp4", video, [], timelineKey, null);
+        var source = new ClipTrack(ClipNames.Source, "performer.mp4", "performer.mp4", video, [], timelineKey, null);
         var target = source with { Clip = "target", FileName = "actor.mp4", TimelineKey = "missing/timeline.json" };
         var tracked = new TrackedVideo(360, 288, "25/1", 4, 0.16);
         RetargetOutputFrame Frame(int index, double time) => new(index, time, index, index, "tracked", "untracked", null, null, null);

@@ -28,7 +28,7 @@ public sealed class DeletionApiTests(IngestApiFixture api) : IClassFixture<Inges
         var bystanderFiles = Files(MediaKeys.JobPrefix(bystander));
         var id = await ExtractedTrackJob(api.StudioA);
         var (files, bytes) = Count(MediaKeys.JobPrefix(id));
-        Assert.Equal(3, files); // the upload, a chunk of frames, the timeline
+        Assert.Equal(2, files); // the upload and the timeline (no frames are stored)
 
         using (var response = await api.StudioA.DeleteAsync($"v1/jobs/{id}"))
         {
@@ -259,7 +259,7 @@ public sealed class DeletionApiTests(IngestApiFixture api) : IClassFixture<Inges
 
     // ---- helpers ----
 
-    /// <summary>A track job submitted through the API and extracted (120 frames in one chunk): its upload, chunk and timeline are in the media store.</summary>
+    /// <summary>A track job submitted through the API and extracted (120 frames in one chunk): its upload and timeline are in the media store.</summary>
     private async Task<Guid> ExtractedTrackJob(HttpClient studio)
     {
         using var response = await studio.PostAsync("v1/jobs", new RawForm().Field("kind", "track").File("clip", "clip.mp4", RawForm.Clip).Content());
@@ -269,10 +269,9 @@ public sealed class DeletionApiTests(IngestApiFixture api) : IClassFixture<Inges
             id,
             ClipNames.Source,
             new VideoInfo(640, 480, 25, 1, 120, 120 / 25.0, false),
-            [new FrameChunk(0, 0, 120, $"{MediaKeys.FramesFolder(id, ClipNames.Source)}/chunk-00000.rgb24")],
-            $"{MediaKeys.FramesFolder(id, ClipNames.Source)}/timeline.json",
+            [new FrameChunk(0, 0, 120)],
+            $"{MediaKeys.ClipFolder(id, ClipNames.Source)}/timeline.json",
             null);
-        await Media.WriteAllBytesAsync(extracted.Chunks[0].FramesKey, new byte[640 * 3 * 4]);
         await Media.WriteAllBytesAsync(extracted.TimelineKey, "{\"frames\":[]}"u8.ToArray());
         await api.Coordinator.Handle(extracted);
         Assert.Equal("reconstructing", (await api.Job(studio, id.ToString())).GetProperty("state").GetString());
@@ -295,7 +294,6 @@ public sealed class DeletionApiTests(IngestApiFixture api) : IClassFixture<Inges
         var tenantId = await Tenant(studio);
         var actor = new Actor { Id = Guid.NewGuid(), TenantId = tenantId, Name = "Ada", CreatedAt = DateTimeOffset.UtcNow };
         var trainingId = Guid.NewGuid();
-        var framesKey = $"{MediaKeys.FramesFolder(trainingId, "clip-1")}/chunk-00000.rgb24";
         var training = new Job
         {
             Id = trainingId,
@@ -314,10 +312,10 @@ public sealed class DeletionApiTests(IngestApiFixture api) : IClassFixture<Inges
                 {
                     JobId = trainingId, Name = "clip-1", InputFileName = "take1.mp4", InputKey = MediaKeys.Input(trainingId, "clip-1", ".mp4"), Extracted = true,
                     Width = 640, Height = 480, FrameRate = "25/1", FrameCount = 50, DurationSeconds = 2, HasAudio = false,
-                    TimelineKey = $"{MediaKeys.FramesFolder(trainingId, "clip-1")}/timeline.json", SequenceKey = MediaKeys.FaceSequence(trainingId, "clip-1"),
+                    TimelineKey = $"{MediaKeys.ClipFolder(trainingId, "clip-1")}/timeline.json", SequenceKey = MediaKeys.FaceSequence(trainingId, "clip-1"),
                 },
             ],
-            Chunks = [new JobChunk { JobId = trainingId, Clip = "clip-1", Index = 0, FirstFrame = 0, FrameCount = 50, FramesKey = framesKey, FacesKey = MediaKeys.Faces(trainingId, "clip-1", 0), Reconstructed = true, FramesWithFaces = 50 }],
+            Chunks = [new JobChunk { JobId = trainingId, Clip = "clip-1", Index = 0, FirstFrame = 0, FrameCount = 50, FacesKey = MediaKeys.Faces(trainingId, "clip-1", 0), Reconstructed = true, FramesWithFaces = 50 }],
         };
         var model = new ActorModel
         {
@@ -329,7 +327,7 @@ public sealed class DeletionApiTests(IngestApiFixture api) : IClassFixture<Inges
         db.Jobs.Add(training);
         db.ActorModels.Add(model);
         await db.SaveChangesAsync();
-        foreach (var key in new[] { training.InputKey, framesKey, training.Clips[0].TimelineKey!, training.Chunks[0].FacesKey, training.Clips[0].SequenceKey!, model.GeneratorKey, model.CheckpointKey, model.PreviewKey })
+        foreach (var key in new[] { training.InputKey, training.Clips[0].TimelineKey!, training.Chunks[0].FacesKey, training.Clips[0].SequenceKey!, model.GeneratorKey, model.CheckpointKey, model.PreviewKey })
         {
             await Media.WriteAllBytesAsync(key, System.Text.Encoding.UTF8.GetBytes(key));
         }

@@ -418,7 +418,7 @@ public sealed class SubmissionRefusalTests(IngestApiFixture api) : IClassFixture
         jobId,
         clip,
         new VideoInfo(640, 480, 25, 1, frames, frames / 25.0, false),
-        [new FrameChunk(0, 0, frames, $"{MediaKeys.FramesFolder(jobId, clip)}/chunk-00000.rgb24")],
+        [new FrameChunk(0, 0, frames)],
         $"jobs/{jobId:N}/timeline-{clip}.json",
         null);
 

@@ -62,7 +62,8 @@ public static class GridClipFrames
             var (w, h) = (extraction.Width, extraction.Height);
             var meshes = ReadGolden(w, h);
             var frames = new List<ActorFrame>();
-            var enumerator = RawFrameChunk.ReadAllFramesAsync(extraction).GetAsyncEnumerator();
+            var enumerator = FrameRangeReader.ReadAllAsync(
+                extraction.SourcePath, FrameTimeline.Load(extraction.TimelinePath), w, h, 0, checked((int)extraction.FrameCount)).GetAsyncEnumerator();
             try
             {
                 while (enumerator.MoveNextAsync().AsTask().GetAwaiter().GetResult())

@@ -14,9 +14,9 @@ internal static class CoordinatorEvents
         jobId,
         clip,
         new VideoInfo(640, 480, 30000, 1001, chunks * ChunkSize, chunks * ChunkSize * 1001 / 30000.0, HasAudio: audio),
-        [.. Enumerable.Range(0, chunks).Select(i => new FrameChunk(i, i * ChunkSize, ChunkSize, $"jobs/{jobId:N}/frames/{clip}/chunk-{i:D5}.rgb24"))],
-        $"jobs/{jobId:N}/frames/{clip}/timeline.json",
-        audio ? $"jobs/{jobId:N}/frames/{clip}/audio.mka" : null);
+        [.. Enumerable.Range(0, chunks).Select(i => new FrameChunk(i, i * ChunkSize, ChunkSize))],
+        $"{MediaKeys.ClipFolder(jobId, clip)}/timeline.json",
+        audio ? $"{MediaKeys.ClipFolder(jobId, clip)}/audio.mka" : null);
 
     public static FacesReconstructed Detected(Guid jobId, int chunk, int framesWithFaces = ChunkSize, string clip = ClipNames.Source) =>
         new(jobId, clip, chunk, ChunkSize, framesWithFaces, MediaKeys.Faces(jobId, clip, chunk));

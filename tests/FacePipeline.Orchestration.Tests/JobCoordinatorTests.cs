@@ -38,11 +38,10 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         Assert.Equal(StageState.Completed, job.Stage(StageNames.Reconstruct).State);
         Assert.Equal(StageState.Running, job.Stage(StageNames.Render).State);
 
-        var renders = await Messages<RenderTrackOutputs>(db, jobId);
-        var render = Assert.Single(renders);
+        var render = Assert.Single(await Messages<RenderQcSegment>(db, jobId)); // 240 frames: one segment, sent once
         Assert.Equal(MediaKeys.FaceSequence(jobId, ClipNames.Source), render.SequenceKey);
-        Assert.Equal(Enumerable.Range(0, 24), render.Chunks.Select(c => c.Frames.Index));
-        Assert.Equal(240, render.Chunks.Sum(c => c.Frames.FrameCount));
+        Assert.Equal((0, 240), (render.FirstFrame, render.FrameCount));
+        Assert.Empty(await Messages<RenderTrackOutputs>(db, jobId)); // the join waits for the segments
         Assert.Equal(24, (await Messages<ReconstructFaces>(db, jobId)).Count);
     }
 

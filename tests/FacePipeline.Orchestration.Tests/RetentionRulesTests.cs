@@ -66,15 +66,16 @@ public sealed class RetentionRulesTests : IDisposable
 
     [Fact]
     [Trait("Lane", "Fast")]
-    public void Working_data_is_the_frames_and_face_records_under_the_jobs_own_prefix_and_an_actors_footage_is_its_training_jobs()
+    public void Working_data_is_the_clip_measurements_and_face_records_under_the_jobs_own_prefix_and_an_actors_footage_is_its_training_jobs()
     {
         var jobId = Guid.NewGuid();
 
-        Assert.Equal([$"jobs/{jobId:N}/frames", $"jobs/{jobId:N}/faces"], RetentionKeys.WorkingData(jobId));
+        Assert.Equal([$"jobs/{jobId:N}/clips", $"jobs/{jobId:N}/faces", $"jobs/{jobId:N}/segments"], RetentionKeys.WorkingData(jobId));
         Assert.All(RetentionKeys.WorkingData(jobId), p => Assert.StartsWith(MediaKeys.JobPrefix(jobId) + "/", p, StringComparison.Ordinal));
-        Assert.StartsWith(RetentionKeys.WorkingData(jobId)[0] + "/", MediaKeys.FramesFolder(jobId, ClipNames.Source) + "/", StringComparison.Ordinal);
+        Assert.StartsWith(RetentionKeys.WorkingData(jobId)[0] + "/", MediaKeys.ClipFolder(jobId, ClipNames.Source) + "/", StringComparison.Ordinal);
         Assert.StartsWith(RetentionKeys.WorkingData(jobId)[1] + "/", MediaKeys.Faces(jobId, ClipNames.Target, 3), StringComparison.Ordinal);
         Assert.StartsWith(RetentionKeys.WorkingData(jobId)[1] + "/", MediaKeys.FaceSequence(jobId, ClipNames.Source), StringComparison.Ordinal);
+        Assert.StartsWith(RetentionKeys.WorkingData(jobId)[2] + "/", MediaKeys.Segment(jobId, "qc", 3, ".mp4"), StringComparison.Ordinal);
         Assert.DoesNotContain(RetentionKeys.WorkingData(jobId), p => MediaKeys.Output(jobId, OutputNames.TrackingBinary).StartsWith(p + "/", StringComparison.Ordinal));
         Assert.DoesNotContain(RetentionKeys.WorkingData(jobId), p => MediaKeys.Input(jobId, ClipNames.Source, ".mp4").StartsWith(p + "/", StringComparison.Ordinal));
 
@@ -93,15 +94,15 @@ public sealed class RetentionRulesTests : IDisposable
     public async Task Deleting_a_prefix_counts_every_file_and_byte_under_it_hidden_ones_too_and_touches_nothing_beside_it()
     {
         var store = new MediaStore(_root);
-        await store.WriteAllBytesAsync("jobs/abc/frames/source/chunk-00000.rgb24", new byte[1000]);
-        await store.WriteAllBytesAsync("jobs/abc/frames/source/.staging-1/chunk-00001.rgb24", new byte[300]);
+        await store.WriteAllBytesAsync("jobs/abc/clips/source/timeline.json", new byte[1000]);
+        await store.WriteAllBytesAsync("jobs/abc/clips/source/.staging-1/audio.mka.partial", new byte[300]);
         await store.WriteAllBytesAsync("jobs/abc/input/source.mp4", new byte[24]);
-        await store.WriteAllBytesAsync("jobs/abcd/frames/source/chunk-00000.rgb24", new byte[7]); // a neighbour whose name starts the same
+        await store.WriteAllBytesAsync("jobs/abcd/clips/source/timeline.json", new byte[7]); // a neighbour whose name starts the same
 
-        Assert.Equal(new MediaRemoval(2, 1300), store.DeleteTree("jobs/abc/frames"));
-        Assert.Equal(MediaRemoval.None, store.DeleteTree("jobs/abc/frames")); // again: nothing left, nothing counted
+        Assert.Equal(new MediaRemoval(2, 1300), store.DeleteTree("jobs/abc/clips"));
+        Assert.Equal(MediaRemoval.None, store.DeleteTree("jobs/abc/clips")); // again: nothing left, nothing counted
         Assert.True(store.Exists("jobs/abc/input/source.mp4"));
-        Assert.True(store.Exists("jobs/abcd/frames/source/chunk-00000.rgb24"));
+        Assert.True(store.Exists("jobs/abcd/clips/source/timeline.json"));
 
         Assert.Equal(new MediaRemoval(1, 24), store.DeleteTree("jobs/abc/input/source.mp4")); // a single file's key
         Assert.Equal(new MediaRemoval(0, 0), store.DeleteTree("jobs/abc"));

@@ -25,7 +25,7 @@ public sealed class RetentionTests(JobStoreFixture store) : IClassFixture<JobSto
         var jobId = await _world.CompletedTrackJob();
 
         var job = RetentionKeys.JobPrefix(jobId);
-        Assert.False(_world.Exists($"{job}/frames"), "The raw frames are still there.");
+        Assert.False(_world.Exists($"{job}/clips"), "The raw frames are still there.");
         Assert.False(_world.Exists($"{job}/faces"), "The face records and the sequence are still there.");
         Assert.Equal(
             new[] { MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), MediaKeys.Output(jobId, OutputNames.QcClip), MediaKeys.Output(jobId, OutputNames.Tracking), MediaKeys.Output(jobId, OutputNames.TrackingBinary) }.Order(StringComparer.Ordinal),
@@ -43,14 +43,14 @@ public sealed class RetentionTests(JobStoreFixture store) : IClassFixture<JobSto
         var (actorId, training) = await _world.TrainedActor();
         var footage = _world.Files(RetentionKeys.JobPrefix(training));
         var models = _world.Files(RetentionKeys.ActorPrefix(actorId));
-        Assert.Contains(footage.Keys, k => k.Contains("/frames/clip-1/chunk-", StringComparison.Ordinal));
+        Assert.Contains(footage.Keys, k => k.Contains("/clips/clip-1/timeline.json", StringComparison.Ordinal));
         Assert.Contains(footage.Keys, k => k.EndsWith("/faces/clip-1/sequence.fptk", StringComparison.Ordinal)); // a completed training keeps its clips
 
         var retarget = await _world.RetargetOntoActor(actorId, complete: false);
-        Assert.True(_world.Exists($"{RetentionKeys.JobPrefix(retarget)}/frames/source"));
+        Assert.True(_world.Exists($"{RetentionKeys.JobPrefix(retarget)}/clips/source"));
         Assert.True(await _world.Coordinator.Cancel(retarget, CancellationToken.None));
 
-        Assert.False(_world.Exists($"{RetentionKeys.JobPrefix(retarget)}/frames"));
+        Assert.False(_world.Exists($"{RetentionKeys.JobPrefix(retarget)}/clips"));
         Assert.False(_world.Exists($"{RetentionKeys.JobPrefix(retarget)}/faces"));
         Assert.True(_world.Exists(MediaKeys.Input(retarget, ClipNames.Source, ".mp4")));
         _world.AssertUnchanged(RetentionKeys.JobPrefix(training), footage);
@@ -64,10 +64,10 @@ public sealed class RetentionTests(JobStoreFixture store) : IClassFixture<JobSto
         var jobId = await crashed.ReconstructingTrackJob();
         await crashed.Coordinator.OnStageFailed(jobId, StageNames.Reconstruct, FailureCodes.NoFace, "No face found in the clip.", CancellationToken.None);
         var job = RetentionKeys.JobPrefix(jobId);
-        Assert.True(crashed.Exists($"{job}/frames"));
+        Assert.True(crashed.Exists($"{job}/clips"));
 
         await crashed.Retention.SweepAsync(CancellationToken.None);
-        Assert.False(crashed.Exists($"{job}/frames"));
+        Assert.False(crashed.Exists($"{job}/clips"));
         Assert.Null((await crashed.Job(jobId))!.WorkingDataDeletedAt);
 
         // A chunk that was being tracked when the job failed lands afterwards.
@@ -143,7 +143,7 @@ public sealed class RetentionTests(JobStoreFixture store) : IClassFixture<JobSto
         using var keeping = new RetentionWorld(store, new RetentionOptions { WorkingData = TimeSpan.FromDays(2) });
         var jobId = await keeping.CompletedTrackJob();
         var job = RetentionKeys.JobPrefix(jobId);
-        Assert.True(keeping.Exists($"{job}/frames")); // not at the end: the setting keeps it two days
+        Assert.True(keeping.Exists($"{job}/clips")); // not at the end: the setting keeps it two days
 
         keeping.Clock.Advance(TimeSpan.FromDays(2) - TimeSpan.FromMinutes(1));
         await keeping.Retention.SweepAsync(CancellationToken.None);
@@ -151,7 +151,7 @@ public sealed class RetentionTests(JobStoreFixture store) : IClassFixture<JobSto
 
         keeping.Clock.Advance(TimeSpan.FromMinutes(2));
         await keeping.Retention.SweepAsync(CancellationToken.None);
-        Assert.False(keeping.Exists($"{job}/frames"));
+        Assert.False(keeping.Exists($"{job}/clips"));
         Assert.False(keeping.Exists($"{job}/faces"));
         Assert.True(keeping.Exists($"{job}/outputs"));
         Assert.Equal(keeping.Clock.Now, (await keeping.Job(jobId))!.WorkingDataDeletedAt);

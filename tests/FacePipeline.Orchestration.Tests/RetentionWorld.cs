@@ -247,7 +247,7 @@ public sealed class RetentionWorld : IDisposable
     private async Task Extract(Guid jobId, string clip, int chunks)
     {
         var extracted = Extracted(jobId, chunks, clip);
-        foreach (var key in extracted.Chunks.Select(c => c.FramesKey).Append(extracted.TimelineKey).Append(extracted.AudioKey!))
+        foreach (var key in new[] { extracted.TimelineKey, extracted.AudioKey! })
         {
             Put(key);
         }

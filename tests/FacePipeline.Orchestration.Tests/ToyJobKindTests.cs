@@ -104,6 +104,7 @@ public sealed class ToyJobKindTests(JobStoreFixture store) : IClassFixture<JobSt
             x.AddConsumer<StandInReconstruction>();
             x.AddConsumer<StandInSequence>();
             x.AddConsumer<StandInLipSync>();
+            x.AddConsumer<StandInQcSegment>();
             x.AddConsumer<StandInRendering>();
         })
         .BuildServiceProvider(true);
@@ -193,6 +194,12 @@ public sealed class ToyJobKindTests(JobStoreFixture store) : IClassFixture<JobSt
         public Task Consume(ConsumeContext<SyncLips> context) => worker.Fail
             ? throw new InvalidOperationException("the lip-sync model crashed")
             : context.Publish(new LipsSynced(context.Message.JobId, 40, context.Message.OutputKey));
+    }
+
+    public sealed class StandInQcSegment : IConsumer<RenderQcSegment>
+    {
+        public Task Consume(ConsumeContext<RenderQcSegment> context) =>
+            context.Publish(new QcSegmentRendered(context.Message.JobId, context.Message.Segment, context.Message.FrameCount, context.Message.SegmentKey));
     }
 
     public sealed class StandInRendering : IConsumer<RenderTrackOutputs>

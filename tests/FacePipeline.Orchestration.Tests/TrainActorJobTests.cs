@@ -118,7 +118,9 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
             Assert.Equal((30, 30), (job.Stage(StageNames.Reconstruct).FramesDone, job.Stage(StageNames.Reconstruct).FramesTotal));
             var transfer = Assert.Single(await Messages<TransferExpressions>(db, jobId));
             Assert.Equal("actor.mp4", transfer.Target.FileName);
-            Assert.Equal([$"jobs/{trainJob:N}/frames/clip-1/chunk-00000.rgb24", $"jobs/{trainJob:N}/frames/clip-1/chunk-00001.rgb24"], transfer.Target.Chunks.Select(c => c.Frames.FramesKey));
+            Assert.Equal([(0, 0, 10), (1, 10, 10)], transfer.Target.Chunks.Select(c => (c.Frames.Index, c.Frames.FirstFrame, c.Frames.FrameCount)));
+            var trainingClip = await db.JobClips.AsNoTracking().SingleAsync(c => c.JobId == trainJob);
+            Assert.Equal(trainingClip.InputKey, transfer.Target.SourceKey); // the actor's footage is decoded from its training upload
             Assert.Equal(MediaKeys.Faces(trainJob, "clip-1", 1), transfer.Target.Chunks[1].FacesKey);
             Assert.Equal(1, transfer.Settings.ActorModelVersion);
             Assert.Equal(1.5, transfer.Settings.MouthGain);

@@ -74,7 +74,7 @@ public sealed class ExpressionTransferStageTests : IDisposable
 
         // The command fails before any record is read (these clips have no chunks at all).
         var video = new VideoInfo(Width, Height, 25, 1, 6, 0.24, false);
-        var command = new TransferExpressions(Guid.NewGuid(), new ClipTrack("source", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", video, [], "t", null), blendshapes, "transfer.json");
+        var command = new TransferExpressions(Guid.NewGuid(), new ClipTrack("source", "a.mp4", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", "b.mp4", video, [], "t", null), blendshapes, "transfer.json");
         var early = Assert.Throws<ServerFaultException>(() => new ExpressionTransferStage(_store, _mesh).RunAsync(command, CancellationToken.None).GetAwaiter().GetResult());
         Assert.Equal(ExpressionTransferStage.BlendshapeModelMissing, early.Message);
 
@@ -97,7 +97,7 @@ public sealed class ExpressionTransferStageTests : IDisposable
         var settings = RetargetSettings.Default with { Space = TransferSpace.Blendshapes };
         var plan = stage.Plan(Clip(4, scale: 0.9), Clip(4, scale: 1.1), settings);
         var video = new VideoInfo(Width, Height, 25, 1, 4, 0.16, false);
-        var command = new TransferExpressions(Guid.NewGuid(), new ClipTrack("source", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", video, [], "t", null), settings, "transfer.json");
+        var command = new TransferExpressions(Guid.NewGuid(), new ClipTrack("source", "a.mp4", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", "b.mp4", video, [], "t", null), settings, "transfer.json");
 
         using var stream = new MemoryStream();
         await ExpressionTransferStage.Document(command, plan).WriteAsync(stream, CancellationToken.None);
@@ -128,7 +128,7 @@ public sealed class ExpressionTransferStageTests : IDisposable
         Assert.Contains(plan.TargetNeutralFrame, new[] { 6, 7 });
         Assert.Contains(plan.TargetNeutralFrame, plan.TargetRestingFrames);
         var video = new VideoInfo(Width, Height, 25, 1, 12, 0.48, false);
-        var command = new TransferExpressions(Guid.NewGuid(), new ClipTrack("source", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", video, [], "t", null), RetargetSettings.Default, "transfer.json");
+        var command = new TransferExpressions(Guid.NewGuid(), new ClipTrack("source", "a.mp4", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", "b.mp4", video, [], "t", null), RetargetSettings.Default, "transfer.json");
         using var stream = new MemoryStream();
         await ExpressionTransferStage.Document(command, plan).WriteAsync(stream, CancellationToken.None);
         stream.Position = 0;

@@ -72,7 +72,7 @@ public sealed class ExtractFramesConsumerTests
     }
 
     [Fact]
-    public async Task A_clip_is_extracted_and_announced_with_its_chunks()
+    public async Task A_clip_is_extracted_and_announced_with_its_chunks_and_no_frames_are_stored()
     {
         var (harness, store, provider) = await StartHarness();
         await using var _ = provider;
@@ -86,7 +86,12 @@ public sealed class ExtractFramesConsumerTests
         Assert.True(await harness.Published.Any<FramesExtracted>(m => m.Context.Message.JobId == jobId));
         var extracted = harness.Published.Select<FramesExtracted>().Single(m => m.Context.Message.JobId == jobId).Context.Message;
         Assert.Equal([32, 32, 11], extracted.Chunks.Select(c => c.FrameCount));
-        Assert.All(extracted.Chunks, c => Assert.True(store.Exists(c.FramesKey)));
+        Assert.Equal([0, 32, 64], extracted.Chunks.Select(c => c.FirstFrame));
+        Assert.True(store.Exists(extracted.TimelineKey));
+        // No frames are stored: the clip's folder holds what extraction measured (its timeline and audio), nothing per frame.
+        var files = Directory.GetFiles(store.PathFor(MediaKeys.ClipFolder(jobId, ClipNames.Source)), "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        Assert.Contains(FrameTimeline.FileName, files);
+        Assert.All(files, name => Assert.True(name is FrameTimeline.FileName or FrameExtractor.AudioFileName, $"{name} is not a measurement"));
         Assert.Equal((25L, 1L), (extracted.Video.FrameRateNumerator, extracted.Video.FrameRateDenominator));
     }
 

@@ -148,14 +148,14 @@ public sealed class RefinedTrackJobTests(ITestOutputHelper output) : IDisposable
         {
             var key = MediaKeys.Faces(_jobId, ClipNames.Source, chunk.Index);
             await reconstruction.RunAsync(
-                new ReconstructFaces(_jobId, ClipNames.Source, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
+                new ReconstructFaces(_jobId, ClipNames.Source, inputKey, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
             chunks.Add(new TrackChunk(chunk, key));
         }
 
         var writer = new IctTrackCurvesWriter(Models, _mesh, NullLogger<IctTrackCurvesWriter>.Instance);
         var rendered = await new TrackRenderStage(_store, _mesh, writer).RunAsync(
             new RenderTrackOutputs(
-                _jobId, clip, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey,
+                _jobId, clip, inputKey, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey,
                 MediaKeys.Output(_jobId, OutputNames.QcClip), MediaKeys.Output(_jobId, OutputNames.Tracking), MediaKeys.Output(_jobId, OutputNames.TrackingBinary), NeutralFrame: null),
             CancellationToken.None);
 

@@ -124,7 +124,7 @@ public sealed class TrackStagesTests : IDisposable
             driven ? [.. Enumerable.Range(0, 468).Select(k => new[] { 0.5f, 0f, -0.25f * index })] : null,
             null);
         var video = new VideoInfo(360, 288, 25, 1, 3, 0.12, false);
-        var clip = new ClipTrack("target", "actor.mp4", video, [], "t", null);
+        var clip = new ClipTrack("target", "actor.mp4", "actor.mp4", video, [], "t", null);
         var source = clip with { Clip = "source", FileName = "performer.mp4" };
         var tracked = new TrackedVideo(360, 288, "25/1", 3, 0.12);
         var document = new RetargetDocument(RetargetDocument.SchemaV1, new RetargetInput("performer.mp4", tracked), new RetargetInput("actor.mp4", tracked), tracked, RetargetSettings.Default, neutral, neutral, [], [Frame(0, true), Frame(1, false), Frame(2, true)]);
@@ -237,6 +237,64 @@ public sealed class TrackStagesTests : IDisposable
         Assert.Equal(0, linked[3].Faces[0].TrackId);
     }
 
+    [Fact]
+    public async Task A_QC_clip_rendered_in_segments_and_joined_has_the_one_piece_clips_frames_times_and_audio_and_the_segments_go()
+    {
+        var (extracted, render) = await RunUpToRender("grid_bbaf2n.mp4", chunkSize: 32); // 75 frames, AAC audio
+        var sequenceKey = MediaKeys.FaceSequence(_jobId, ClipNames.Source);
+        var clip = new ClipTrack(ClipNames.Source, render.SourceName, render.SourceKey, render.Video, render.Chunks, render.TimelineKey, render.AudioKey);
+        await new FaceSequenceStage(_store, _mesh).RunAsync(new BuildFaceSequence(_jobId, clip, null, sequenceKey), CancellationToken.None);
+        render = render with { SequenceKey = sequenceKey };
+
+        // One piece, as a renderer without segments does it.
+        var onePieceKey = MediaKeys.Output(_jobId, "one-piece.mp4");
+        await new TrackRenderStage(_store, _mesh).RunAsync(render with { QcClipKey = onePieceKey }, CancellationToken.None);
+
+        // Three segments (one of a single frame) rendered apart, as three workers would, then joined.
+        var segmentStage = new QcSegmentRenderStage(_store, _mesh);
+        var segments = new List<RenderedSegment>();
+        foreach (var (index, first, count) in new[] { (0, 0, 30), (1, 30, 1), (2, 31, 44) })
+        {
+            var key = MediaKeys.Segment(_jobId, "qc", index, ".nut");
+            var progress = new List<int>();
+            var done = await segmentStage.RunAsync(
+                new RenderQcSegment(_jobId, index, first, count, render.SourceKey, render.Video, render.TimelineKey, sequenceKey, key),
+                CancellationToken.None,
+                new RenderProgress((frames, _) => { progress.Add(frames); return Task.CompletedTask; }, TimeSpan.Zero));
+            Assert.Equal((index, count, key), (done.Segment, done.FrameCount, done.SegmentKey));
+            Assert.Equal(count, progress.Last()); // the segment's own frames
+            segments.Add(new RenderedSegment(index, first, count, key));
+        }
+
+        var rendered = await new TrackRenderStage(_store, _mesh).RunAsync(render with { QcSegments = segments }, CancellationToken.None);
+
+        var joined = _store.PathFor(rendered.QcClipKey);
+        var onePiece = _store.PathFor(onePieceKey);
+        Assert.Equal(Probe(onePiece), Probe(joined));
+        Assert.Equal(PacketTimes(onePiece, "v:0"), PacketTimes(joined, "v:0"));
+        Assert.Equal(PacketTimes(onePiece, "a:0"), PacketTimes(joined, "a:0"));
+        Assert.All(segments, s => Assert.False(_store.Exists(s.Key))); // joined: the segments are gone
+
+        // Delivered again after the join (the worker died before its result went out): the clip stays as it is.
+        var before = File.ReadAllBytes(joined);
+        await new TrackRenderStage(_store, _mesh).RunAsync(render with { QcSegments = segments }, CancellationToken.None);
+        Assert.Equal(before, File.ReadAllBytes(joined));
+    }
+
+    /// <summary>Every packet's pts and duration (presentation order) of a stream, from ffprobe.</summary>
+    private static List<string> PacketTimes(string path, string stream)
+    {
+        var info = new ProcessStartInfo("ffprobe", ["-v", "error", "-select_streams", stream, "-show_entries", "packet=pts,duration", "-of", "csv=p=0", path])
+        {
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(info)!;
+        var lines = process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        process.WaitForExit();
+        Assert.NotEmpty(lines);
+        return [.. lines.OrderBy(l => long.Parse(l.Split(',')[0], CultureInfo.InvariantCulture))];
+    }
+
     private async Task<(FramesExtracted Extracted, RenderTrackOutputs Render)> RunUpToRender(string clip, int chunkSize)
     {
         var inputKey = MediaKeys.Input(_jobId, ClipNames.Source, ".mp4");
@@ -251,13 +309,13 @@ public sealed class TrackStagesTests : IDisposable
         {
             var key = MediaKeys.Faces(_jobId, ClipNames.Source, chunk.Index);
             var detected = await detection.RunAsync(
-                new ReconstructFaces(_jobId, ClipNames.Source, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
+                new ReconstructFaces(_jobId, ClipNames.Source, inputKey, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
             Assert.Equal(chunk.FrameCount, detected.FrameCount);
             chunks.Add(new TrackChunk(chunk, key));
         }
 
         return (extracted, new RenderTrackOutputs(
-            _jobId, clip, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey,
+            _jobId, clip, inputKey, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey,
             MediaKeys.Output(_jobId, OutputNames.QcClip), MediaKeys.Output(_jobId, OutputNames.Tracking), MediaKeys.Output(_jobId, OutputNames.TrackingBinary), NeutralFrame: null));
     }
 

@@ -64,37 +64,25 @@ internal static class BenchClip
     }
 }
 
-/// <summary>Frame i of an extraction (i modulo the frame count), read from its chunk file (untimed).</summary>
+/// <summary>Frame i of an extraction (i modulo the frame count), decoded once into memory (untimed).</summary>
 internal sealed class FrameSource : IDisposable
 {
-    private readonly RawFrameChunk[] _chunks;
-    private readonly (int Chunk, int Index)[] _frames;
+    private readonly List<byte[]> _frames;
 
     public FrameSource(FrameExtractionResult extraction)
     {
-        _chunks = [.. extraction.Chunks.Select(c => RawFrameChunk.Open(extraction, c))];
-        _frames = [.. _chunks.SelectMany((chunk, c) => Enumerable.Range(0, chunk.FrameCount).Select(i => (c, i)))];
-        if (_frames.Length == 0)
+        _frames = [.. extraction.ReadAllFramesAsync().ToBlockingEnumerable().Select(f => f.ToArray())];
+        if (_frames.Count == 0)
         {
-            throw new BenchException($"No frames in {extraction.OutputDirectory}.");
+            throw new BenchException($"No frames in {extraction.SourcePath}.");
         }
     }
 
-    public int FrameCount => _frames.Length;
+    public int FrameCount => _frames.Count;
 
-    public void Read(int i, byte[] destination)
-    {
-        var (chunk, index) = _frames[i % _frames.Length];
-        _chunks[chunk].ReadFrame(index, destination);
-    }
+    public void Read(int i, byte[] destination) => _frames[i % _frames.Count].CopyTo(destination, 0);
 
-    public void Dispose()
-    {
-        foreach (var chunk in _chunks)
-        {
-            chunk.Dispose();
-        }
-    }
+    public void Dispose() => _frames.Clear();
 }
 
 /// <summary>Landmark measures shared by the face benchmarks (image-plane x, y in pixels).</summary>

@@ -23,6 +23,7 @@ root.Subcommands.Add(NeuralNumerics());
 root.Subcommands.Add(Fidelity());
 root.Subcommands.Add(MouthInteriorCommand());
 root.Subcommands.Add(NeuralFidelity());
+root.Subcommands.Add(LandmarkFloorBenchmark.Command(args));
 root.Subcommands.Add(All());
 
 try

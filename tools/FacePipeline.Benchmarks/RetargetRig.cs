@@ -26,11 +26,14 @@ internal sealed class RetargetRig(MediaStore store, BlazeFaceDetector detector, 
     public async Task<TrackedClip> TrackAsync(string path, string name, CancellationToken ct)
     {
         var extraction = await FrameExtractor.ExtractAsync(path, store.PathFor(name), new FrameExtractionOptions { ExtractAudio = false }, ct);
+        var sourceKey = $"{name}/upload{Path.GetExtension(path)}"; // the upload in the store, as a job keeps it: frames are decoded from it
+        File.Copy(path, store.PathFor(sourceKey), overwrite: true);
         var clip = new ClipTrack(
             name,
             Path.GetFileName(path),
+            sourceKey,
             new VideoInfo(extraction.Width, extraction.Height, extraction.FrameRate.Numerator, extraction.FrameRate.Denominator, checked((int)extraction.FrameCount), extraction.Duration.TotalSeconds, false),
-            [.. extraction.Chunks.Select(c => new TrackChunk(new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount, $"{name}/{c.FileName}"), string.Empty))],
+            [.. extraction.Chunks.Select(c => new TrackChunk(new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount), string.Empty))],
             $"{name}/{extraction.TimelineFileName}",
             null);
         var raw = new List<FrameRecord>();

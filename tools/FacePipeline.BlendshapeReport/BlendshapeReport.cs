@@ -195,41 +195,26 @@ internal static class BlendshapeReport
 
         using var detector = new BlazeFaceDetector(detectorPath);
         using var landmarker = new FaceLandmarker(landmarkPath);
-        var chunks = extraction.Chunks.Select(c => RawFrameChunk.Open(extraction, c)).ToList();
-        try
+        var frames = FrameRangeReader.ReadAllAsync(extraction.SourcePath, FrameTimeline.Load(extraction.TimelinePath), extraction.Width, extraction.Height, 0, checked((int)extraction.FrameCount), cancellationToken: ct)
+            .ToBlockingEnumerable(ct).Select(f => f.ToArray()).ToList();
+        var perFrame = new List<double>();
+        for (var pass = 0; pass <= passes; pass++)
         {
-            var frames = chunks.SelectMany(chunk => Enumerable.Range(0, chunk.FrameCount).Select(i =>
+            ct.ThrowIfCancellationRequested();
+            var tracker = new FaceTracker(detector, landmarker);
+            var watch = Stopwatch.StartNew();
+            foreach (var frame in frames)
             {
-                var buffer = new byte[extraction.FrameSizeBytes];
-                chunk.ReadFrame(i, buffer);
-                return buffer;
-            })).ToList();
-            var perFrame = new List<double>();
-            for (var pass = 0; pass <= passes; pass++)
-            {
-                ct.ThrowIfCancellationRequested();
-                var tracker = new FaceTracker(detector, landmarker);
-                var watch = Stopwatch.StartNew();
-                foreach (var frame in frames)
-                {
-                    _ = tracker.Process(frame, extraction.Width, extraction.Height);
-                }
-
-                if (pass > 0)
-                {
-                    perFrame.Add(watch.Elapsed.TotalMilliseconds / frames.Count);
-                }
+                _ = tracker.Process(frame, extraction.Width, extraction.Height);
             }
 
-            return Median(perFrame);
-        }
-        finally
-        {
-            foreach (var chunk in chunks)
+            if (pass > 0)
             {
-                chunk.Dispose();
+                perFrame.Add(watch.Elapsed.TotalMilliseconds / frames.Count);
             }
         }
+
+        return Median(perFrame);
     }
 
     private static List<Vec3[]> ReadGolden(string path, int width, int height)

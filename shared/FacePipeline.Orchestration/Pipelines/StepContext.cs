@@ -13,6 +13,7 @@ public sealed class StepContext
 {
     private readonly Action<StepContext, string, string, string> _fail;
     private List<JobChunk>? _chunks;
+    private List<JobSegment>? _segments;
 
     internal StepContext(JobsDbContext db, Job job, JobPipeline pipeline, DateTimeOffset now, CancellationToken cancellationToken, Action<StepContext, string, string, string> fail)
     {
@@ -75,6 +76,20 @@ public sealed class StepContext
     public async Task<IReadOnlyList<JobChunk>> Chunks() =>
         _chunks ??= await Db.JobChunks.Where(c => c.JobId == Job.Id).OrderBy(c => c.Clip).ThenBy(c => c.Index).ToListAsync(CancellationToken);
 
+    /// <summary>Adds a segment of an output clip (a segmented render).</summary>
+    public void AddSegment(JobSegment segment)
+    {
+        Db.JobSegments.Add(segment);
+        _segments?.Add(segment);
+    }
+
+    /// <summary>The segments of the job's output clip <paramref name="output"/>, by index.</summary>
+    public async Task<IReadOnlyList<JobSegment>> Segments(string output)
+    {
+        _segments ??= await Db.JobSegments.Where(s => s.JobId == Job.Id).OrderBy(s => s.Output).ThenBy(s => s.Index).ToListAsync(CancellationToken);
+        return [.. _segments.Where(s => s.Output == output).OrderBy(s => s.Index)];
+    }
+
     /// <summary>A clip of the job with its chunks, as the steps after reconstruction send it.</summary>
     public async Task<ClipTrack> ClipTrack(string name)
     {
@@ -92,8 +107,9 @@ public sealed class StepContext
         return new ClipTrack(
             name,
             clip.InputFileName,
+            clip.InputKey,
             video,
-            [.. chunks.Where(c => c.Clip == name).OrderBy(c => c.Index).Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount, c.FramesKey), c.FacesKey))],
+            [.. chunks.Where(c => c.Clip == name).OrderBy(c => c.Index).Select(c => new TrackChunk(new FrameChunk(c.Index, c.FirstFrame, c.FrameCount), c.FacesKey))],
             clip.TimelineKey!,
             clip.AudioKey,
             clip.SequenceKey);

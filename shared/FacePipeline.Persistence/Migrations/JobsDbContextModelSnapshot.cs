@@ -311,10 +311,6 @@ namespace FacePipeline.Persistence.Migrations
                     b.Property<int>("FrameCount")
                         .HasColumnType("integer");
 
-                    b.Property<string>("FramesKey")
-                        .IsRequired()
-                        .HasColumnType("text");
-
                     b.Property<int>("FramesWithFaces")
                         .HasColumnType("integer");
 
@@ -412,6 +408,48 @@ namespace FacePipeline.Persistence.Migrations
                     b.HasKey("JobId", "Name");
 
                     b.ToTable("job_outputs", (string)null);
+                });
+
+            modelBuilder.Entity("FacePipeline.Persistence.JobSegment", b =>
+                {
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Output")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("Index")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("FirstFrame")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("FrameCount")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("FramesDone")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<bool>("Rendered")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset?>("RenderedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("JobId", "Output", "Index");
+
+                    b.ToTable("job_segments", (string)null);
                 });
 
             modelBuilder.Entity("FacePipeline.Persistence.JobStage", b =>
@@ -581,6 +619,15 @@ namespace FacePipeline.Persistence.Migrations
                 {
                     b.HasOne("FacePipeline.Persistence.Job", null)
                         .WithMany("Outputs")
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("FacePipeline.Persistence.JobSegment", b =>
+                {
+                    b.HasOne("FacePipeline.Persistence.Job", null)
+                        .WithMany()
                         .HasForeignKey("JobId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

@@ -84,7 +84,6 @@ public sealed class ExtractFramesStep : PipelineStep<ExtractFrames, FramesExtrac
                 Index = chunk.Index,
                 FirstFrame = chunk.FirstFrame,
                 FrameCount = chunk.FrameCount,
-                FramesKey = chunk.FramesKey,
                 FacesKey = MediaKeys.Faces(job.Id, message.Clip, chunk.Index),
             });
         }

@@ -30,7 +30,7 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
         foreach (var chunk in chunks.Where(c => !c.Reconstructed))
         {
             context.Send(ReconstructCommand(
-                context.Job, context.Job.Clips.Single(c => c.Name == chunk.Clip), new FrameChunk(chunk.Index, chunk.FirstFrame, chunk.FrameCount, chunk.FramesKey), chunk.FacesKey));
+                context.Job, context.Job.Clips.Single(c => c.Name == chunk.Clip), new FrameChunk(chunk.Index, chunk.FirstFrame, chunk.FrameCount), chunk.FacesKey));
         }
 
         await BuildMissingSequences(context, borrowedOnly: false);
@@ -134,6 +134,7 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
     private static ReconstructFaces ReconstructCommand(Job job, JobClip clip, FrameChunk chunk, string facesKey) => new(
         job.Id,
         clip.Name,
+        clip.InputKey,
         chunk,
         clip.Width!.Value,
         clip.Height!.Value,

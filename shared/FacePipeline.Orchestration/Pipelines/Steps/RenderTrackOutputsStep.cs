@@ -3,37 +3,121 @@ using FacePipeline.Persistence;
 
 namespace FacePipeline.Orchestration.Pipelines.Steps;
 
-/// <summary>render (track): the QC clip, the tracking data and the blendshape curves, from the reconstructed chunks.</summary>
+/// <summary>
+/// render (track): the QC clip, the tracking data and the blendshape curves. The QC clip is cut into segments
+/// (<see cref="RenderSegments"/>), one <see cref="RenderQcSegment"/> each, rendered by any number of Rendering workers
+/// at once; when every segment is in, one <see cref="RenderTrackOutputs"/> joins them without re-encoding (the audio
+/// muxed once) and writes the tracking data and the curves. Progress counts each segment's frames. A segment whose
+/// worker died is delivered again (and re-sent by the watchdog when nothing moves): only that segment is lost.
+/// </summary>
 public sealed class RenderTrackOutputsStep : PipelineStep<RenderTrackOutputs, TrackOutputsRendered>
 {
+    /// <summary>The segmented output: the QC clip.</summary>
+    public const string QcOutput = "qc";
+
     public override string Name => StageNames.Render;
 
     public override JobState RunningState => JobState.Rendering;
 
+    public override IReadOnlyList<Type> Commands => [typeof(RenderQcSegment), typeof(RenderTrackOutputs)];
+
+    public override IReadOnlyList<Type> Completions => [typeof(QcSegmentRendered), typeof(TrackOutputsRendered)];
+
     public override Type? Progress => typeof(OutputsRenderProgressed);
 
-    /// <summary>Frames rendered so far (reports arrive about once a second; a late one never moves the count back).</summary>
-    public override Task<StepOutcome> Report(StepContext context, object message) =>
-        Task.FromResult(RenderSteps.Report(context.Stage(Name), (OutputsRenderProgressed)message));
+    /// <summary>Frames rendered so far, summed over the segments (a late report never moves a segment back).</summary>
+    public override async Task<StepOutcome> Report(StepContext context, object message)
+    {
+        var progress = (OutputsRenderProgressed)message;
+        if (progress.Segment is not { } index)
+        {
+            return RenderSteps.Report(context.Stage(Name), progress);
+        }
 
+        var segments = await context.Segments(QcOutput);
+        var segment = segments.FirstOrDefault(s => s.Index == index);
+        if (segment is null || segment.Rendered || progress.FramesRendered <= segment.FramesDone)
+        {
+            return StepOutcome.Stale;
+        }
+
+        segment.FramesDone = Math.Min(progress.FramesRendered, segment.FrameCount);
+        context.Stage(Name).FramesDone = RenderSegments.FramesDone(segments);
+        return StepOutcome.Progressed;
+    }
+
+    /// <summary>
+    /// Plans the segments (once) and sends what is outstanding: the segments not rendered yet, or, when all are, the
+    /// join. The watchdog calls it again for a stalled job: it re-sends only that.
+    /// </summary>
     public override async Task Start(StepContext context)
     {
         var job = context.Job;
         var render = context.Run(Name);
         render.FramesTotal = job.FrameCount ?? 0;
         var source = await context.ClipTrack(ClipNames.Source);
-        context.Send(new RenderTrackOutputs(
-            job.Id,
-            job.InputFileName,
-            source.Video,
-            source.Chunks,
-            source.TimelineKey,
-            source.AudioKey,
-            MediaKeys.Output(job.Id, OutputNames.QcClip),
-            MediaKeys.Output(job.Id, OutputNames.Tracking),
-            MediaKeys.Output(job.Id, OutputNames.TrackingBinary),
-            job.NeutralFrame,
-            source.SequenceKey));
+        var segments = await context.Segments(QcOutput);
+        if (segments.Count == 0)
+        {
+            foreach (var (index, (first, count)) in RenderSegments.Plan(source.Video.FrameCount).Index())
+            {
+                context.AddSegment(new JobSegment
+                {
+                    JobId = job.Id,
+                    Output = QcOutput,
+                    Index = index,
+                    FirstFrame = first,
+                    FrameCount = count,
+                    Key = MediaKeys.Segment(job.Id, QcOutput, index, ".nut"),
+                });
+            }
+
+            segments = await context.Segments(QcOutput);
+        }
+
+        render.FramesDone = RenderSegments.FramesDone(segments);
+        if (segments.All(s => s.Rendered))
+        {
+            SendJoin(context, source, segments);
+            return;
+        }
+
+        foreach (var segment in segments.Where(s => !s.Rendered))
+        {
+            context.Send(new RenderQcSegment(
+                job.Id,
+                segment.Index,
+                segment.FirstFrame,
+                segment.FrameCount,
+                source.SourceKey,
+                source.Video,
+                source.TimelineKey,
+                source.SequenceKey ?? throw new InvalidOperationException($"Job {job.Id}: rendering starts after the sequence is built."),
+                segment.Key));
+        }
+    }
+
+    /// <summary>A segment is in; the last one sends the join (exactly once: each segment is counted once).</summary>
+    protected override async Task<StepOutcome> CompleteFollowUp(StepContext context, object message)
+    {
+        var rendered = (QcSegmentRendered)message;
+        var segments = await context.Segments(QcOutput);
+        var segment = segments.FirstOrDefault(s => s.Index == rendered.Segment);
+        if (segment is null || segment.Rendered)
+        {
+            return StepOutcome.Stale; // a redelivered result: already counted
+        }
+
+        segment.Rendered = true;
+        segment.FramesDone = segment.FrameCount;
+        segment.RenderedAt = context.Now;
+        context.Stage(Name).FramesDone = RenderSegments.FramesDone(segments);
+        if (segments.All(s => s.Rendered))
+        {
+            SendJoin(context, await context.ClipTrack(ClipNames.Source), segments);
+        }
+
+        return StepOutcome.Progressed;
     }
 
     protected override Task<StepOutcome> Complete(StepContext context, TrackOutputsRendered message)
@@ -48,5 +132,24 @@ public sealed class RenderTrackOutputsStep : PipelineStep<RenderTrackOutputs, Tr
         }
 
         return Task.FromResult(StepOutcome.Done);
+    }
+
+    private static void SendJoin(StepContext context, ClipTrack source, IReadOnlyList<JobSegment> segments)
+    {
+        var job = context.Job;
+        context.Send(new RenderTrackOutputs(
+            job.Id,
+            job.InputFileName,
+            source.SourceKey,
+            source.Video,
+            source.Chunks,
+            source.TimelineKey,
+            source.AudioKey,
+            MediaKeys.Output(job.Id, OutputNames.QcClip),
+            MediaKeys.Output(job.Id, OutputNames.Tracking),
+            MediaKeys.Output(job.Id, OutputNames.TrackingBinary),
+            job.NeutralFrame,
+            source.SequenceKey,
+            [.. segments.Select(s => new RenderedSegment(s.Index, s.FirstFrame, s.FrameCount, s.Key))]));
     }
 }

@@ -1,0 +1,98 @@
+using System.Runtime.CompilerServices;
+using FacePipeline.Contracts;
+using FacePipeline.Geometry;
+using FacePipeline.Media;
+using FacePipeline.Storage;
+
+namespace FacePipeline.Stages;
+
+/// <summary>
+/// One segment of a track job's QC clip (<see cref="RenderQcSegment"/>): its frames decoded from the upload, the tracked
+/// mesh drawn on each (<see cref="QcOverlay"/>, from the clip's 3D face sequence), encoded as a video-only segment at
+/// the source's frame times, for <see cref="TrackRenderStage"/> to join with the others without re-encoding. The
+/// segment is written atomically under its key: a redelivered command rewrites it.
+/// </summary>
+public sealed class QcSegmentRenderStage(MediaStore store, CanonicalFaceMesh mesh)
+{
+    private readonly int[] _triangles = [.. mesh.Triangles.ToArray().SelectMany(t => new[] { t.A, t.B, t.C })];
+
+    public async Task<QcSegmentRendered> RunAsync(RenderQcSegment command, CancellationToken cancellationToken, RenderProgress? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        progress ??= new RenderProgress(null);
+        var video = command.Video;
+        if (command.FirstFrame < 0 || command.FrameCount < 1 || command.FirstFrame + command.FrameCount > video.FrameCount)
+        {
+            throw new ArgumentException($"Segment {command.Segment} (frames {command.FirstFrame}..+{command.FrameCount}) is outside the clip's {video.FrameCount} frames.", nameof(command));
+        }
+
+        var records = await SegmentRecordsAsync(command, cancellationToken);
+        var output = store.PathFor(command.SegmentKey);
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        await ClipSegments.EncodeH264SegmentAsync(
+            DrawnFrames(command, records, progress, cancellationToken),
+            video.Width,
+            video.Height,
+            new Rational(video.FrameRateNumerator, video.FrameRateDenominator),
+            TrackRenderStage.SourceTiming(store, command.TimelineKey, video),
+            command.FirstFrame,
+            command.FrameCount,
+            output,
+            new H264EncodeOptions(),
+            cancellationToken);
+        return new QcSegmentRendered(command.JobId, command.Segment, command.FrameCount, command.SegmentKey);
+    }
+
+    /// <summary>The face records of the segment's frames, from the clip's sequence, checked: each frame once, in order.</summary>
+    private async Task<FrameRecord[]> SegmentRecordsAsync(RenderQcSegment command, CancellationToken cancellationToken)
+    {
+        await using var stream = store.OpenRead(command.SequenceKey);
+        cancellationToken.ThrowIfCancellationRequested();
+        var all = TrackingBinary.Read(stream);
+        if (all.Count != command.Video.FrameCount)
+        {
+            throw new InvalidDataException($"The clip's face sequence holds {all.Count} frames; the clip has {command.Video.FrameCount}.");
+        }
+
+        var records = all.GetRange(command.FirstFrame, command.FrameCount).ToArray();
+        for (var i = 0; i < records.Length; i++)
+        {
+            if (records[i].Index != command.FirstFrame + i)
+            {
+                throw new InvalidDataException($"The clip's face sequence holds frame {records[i].Index} where frame {command.FirstFrame + i} was expected.");
+            }
+        }
+
+        return records;
+    }
+
+    private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(
+        RenderQcSegment command, FrameRecord[] records, RenderProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (width, height) = (command.Video.Width, command.Video.Height);
+        var buffer = new byte[checked(width * height * 3)];
+        var timeline = FrameTimeline.Load(store.PathFor(command.TimelineKey));
+        await using var decoder = FrameRangeReader.Open(store.PathFor(command.SourceKey), timeline, width, height, command.FirstFrame, command.FrameCount);
+        for (var i = 0; i < command.FrameCount; i++)
+        {
+            bool read;
+            try
+            {
+                read = await decoder.ReadNextAsync(buffer, cancellationToken);
+            }
+            catch (MediaRejectedException refused)
+            {
+                throw new JobInputException(FailureCodes.Corrupt, refused.Reason, refused);
+            }
+
+            if (!read)
+            {
+                throw new InvalidOperationException($"The decoder ended at frame {command.FirstFrame + i}, inside segment {command.Segment}.");
+            }
+
+            QcOverlay.Draw(buffer, width, height, records[i], _triangles);
+            yield return buffer;
+            await progress.FrameWritten(cancellationToken);
+        }
+    }
+}

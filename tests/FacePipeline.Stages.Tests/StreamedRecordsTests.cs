@@ -1,0 +1,177 @@
+using System.Text;
+using System.Text.Json;
+using FacePipeline.Contracts;
+using FacePipeline.Geometry;
+using FacePipeline.Retarget;
+using FacePipeline.TestSupport;
+
+namespace FacePipeline.Stages.Tests;
+
+/// <summary>
+/// The records of a clip written and read a frame at a time (issue 16: memory flat in length): the same bytes and the
+/// same values as the whole-clip documents and builds they replace.
+/// </summary>
+public sealed class StreamedRecordsTests
+{
+    private static readonly Lazy<CanonicalFaceMesh> Mesh = new(() => CanonicalFaceMesh.Load(new ModelPaths(RepoPaths.Models).FaceGeometry));
+
+    /// <summary>Frames of records with every kind of face: with and without geometry and irises, none at all.</summary>
+    private static List<FrameRecord> Records(int count, int seed = 3)
+    {
+        var random = new Random(seed);
+        float F() => (float)Math.Round((random.NextDouble() * 600) - 20, 2);
+        float[][] Points(int n) => [.. Enumerable.Range(0, n).Select(_ => new[] { F(), F(), F() })];
+        return [.. Enumerable.Range(0, count).Select(f => new FrameRecord(f, Math.Round(f / 29.97, 6), f % 7 == 3 ? [] : [
+            new FaceRecord(f / 10, (float)random.NextDouble(), new BoxRecord(F(), F(), F(), F()), Points(468),
+                f % 5 == 0 ? null : new PoseRecord(random.NextDouble(), -random.NextDouble(), 0.5, [.. Enumerable.Range(0, 9).Select(k => k * 0.1)], [1, 2, -50.1234], 1.05),
+                f % 5 == 0 ? null : Points(468),
+                f % 3 == 0 ? null : Points(FaceRecord.IrisPointCount)),
+            .. f % 4 == 0 ? new[] { new FaceRecord(99, 0.5f, new BoxRecord(1, 2, 3, 4), Points(468), null, null) } : [],
+        ]))];
+    }
+
+    private static byte[] Json<T>(T value, JsonSerializerOptions options) => JsonSerializer.SerializeToUtf8Bytes(value, options);
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public async Task Tracking_json_written_by_streaming_equals_the_one_piece_document()
+    {
+        var frames = Records(60); // about 3 MB: written in many pieces
+        var document = new TrackingDocument(TrackingDocument.SchemaV2, "clip \"1\".mp4", new TrackedVideo(640, 480, "30000/1001", 60, 2.002), TrackingModels.Refined, frames);
+        using var onePiece = new MemoryStream();
+        await JsonSerializer.SerializeAsync(onePiece, document, TrackingJson.Options);
+
+        using var streamed = new MemoryStream();
+        await TrackingJson.WriteAsync(streamed, document.Schema, document.Source, document.Video, document.Models, frames.Select(f => f), CancellationToken.None);
+
+        Assert.True(streamed.Length > 4 * TrackingJson.FlushBytes);
+        Assert.Equal(Encoding.UTF8.GetString(onePiece.ToArray()), Encoding.UTF8.GetString(streamed.ToArray()));
+        streamed.Position = 0;
+        var read = await TrackingJson.ReadAsync(streamed, CancellationToken.None); // the readers still take it
+        Assert.Equal(Json(frames, TrackingJson.Options), Json(read.Frames, TrackingJson.Options));
+    }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void Tracking_binary_written_frame_by_frame_is_the_whole_file_and_is_read_back_a_frame_or_a_range_at_a_time()
+    {
+        var frames = Records(40);
+        using var whole = new MemoryStream();
+        TrackingBinary.Write(whole, frames);
+
+        using var streamed = new MemoryStream();
+        using (var writer = new TrackingBinaryWriter(streamed, frames.Count, leaveOpen: true))
+        {
+            foreach (var frame in frames)
+            {
+                writer.Write(frame);
+            }
+
+            writer.Complete();
+        }
+
+        Assert.Equal(whole.ToArray(), streamed.ToArray());
+        streamed.Position = 0;
+        using (var reader = new TrackingBinaryReader(streamed, leaveOpen: true))
+        {
+            Assert.Equal(40, reader.FrameCount);
+            Assert.Equal(Json(frames, TrackingJson.Options), Json(reader.ReadAll().ToList(), TrackingJson.Options));
+            Assert.Null(reader.ReadNext());
+        }
+
+        streamed.Position = 0;
+        Assert.Equal(Json(frames.GetRange(17, 9), TrackingJson.Options), Json(TrackingBinary.ReadRange(streamed, 17, 9), TrackingJson.Options));
+        using var short_ = new TrackingBinaryWriter(new MemoryStream(), 3);
+        short_.Write(frames[0]);
+        Assert.Throws<InvalidOperationException>(short_.Complete);
+    }
+
+    [Fact]
+    public void The_sequence_built_from_chunks_read_one_at_a_time_equals_the_whole_clip_build()
+    {
+        var geometry = new MetricLandmarks(Mesh.Value);
+        List<IReadOnlyList<FrameRecord>> chunks = [.. SyntheticClip.Chunks(Mesh.Value, 1300, chunkSize: 40, secondFace: true)];
+        foreach (var options in new[] { FaceSequenceOptions.Default, new FaceSequenceOptions(NeutralFrame: 333) })
+        {
+            var expected = new ReferenceSequenceBuilder(geometry).Build(chunks, SyntheticClip.Width, SyntheticClip.Height, options);
+
+            var streamed = new List<FrameRecord>();
+            var passes = 0;
+            var summary = new FaceSequenceBuilder(geometry).Build(
+                () =>
+                {
+                    passes++;
+                    return chunks;
+                },
+                SyntheticClip.Width,
+                SyntheticClip.Height,
+                options,
+                streamed.Add);
+
+            Assert.Equal(2, passes);
+            Assert.Equal((1300, expected.Count(f => f.Faces.Count > 0), true), (summary.FrameCount, summary.FramesWithFaces, summary.Irises));
+            Assert.True(expected.Select(f => f.Faces.Select(x => x.TrackId).Distinct().Count()).Max() > 1);
+            Assert.Equal(Encoding.UTF8.GetString(Json(expected, TrackingJson.Options)), Encoding.UTF8.GetString(Json(streamed, TrackingJson.Options)));
+        }
+    }
+
+    [Fact]
+    public async Task Transfer_json_written_by_streaming_equals_the_one_piece_document()
+    {
+        var geometry = new MetricLandmarks(Mesh.Value);
+        RetargetClip Clip(int frames, int chunk) => ClipRecords.ToRetargetClip(
+            new FaceSequenceBuilder(geometry).Build([.. SyntheticClip.Chunks(Mesh.Value, frames, chunk)], SyntheticClip.Width, SyntheticClip.Height, FaceSequenceOptions.Default),
+            geometry, SyntheticClip.Width, SyntheticClip.Height, new FrameRate(25), null);
+        var (source, target) = (Clip(1100, 64), Clip(700, 50));
+        source = source with { Frames = [.. source.Frames.Select((f, k) => k is >= 300 and < 360 ? null : f)] }; // lost for long: the neutral held
+        var video = new VideoInfo(SyntheticClip.Width, SyntheticClip.Height, 25, 1, 1100, 44, false);
+        var command = new TransferExpressions(
+            Guid.NewGuid(), new ClipTrack("source", "a.mp4", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", "b.mp4", video with { FrameCount = 700, DurationSeconds = 28 }, [], "t", null),
+            RetargetSettings.Default, "transfer.json");
+        var stage = new ExpressionTransferStage(null!, Mesh.Value);
+        var held = stage.Plan(source, target, command.Settings);
+        using var onePiece = new MemoryStream();
+        await ExpressionTransferStage.Document(command, held).WriteAsync(onePiece, CancellationToken.None);
+
+        using var sourceFaces = SpilledClipFaces.Write(source.Frames);
+        using var targetFaces = SpilledClipFaces.Write(target.Frames);
+        var lazy = stage.PlanLazily(source with { Frames = sourceFaces }, target with { Frames = targetFaces }, command.Settings);
+        using var streamed = new MemoryStream();
+        var heldFrames = await ExpressionTransferStage.WriteDocumentAsync(streamed, command, lazy, CancellationToken.None);
+
+        Assert.Equal(held.Frames.Count(f => f.Source == SourceState.Held), heldFrames);
+        Assert.True(heldFrames > 0);
+        Assert.Equal(onePiece.Length, streamed.Length);
+        Assert.True(onePiece.ToArray().AsSpan().SequenceEqual(streamed.ToArray()), "the streamed transfer.json differs from the one-piece document");
+    }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public async Task The_transfer_document_read_from_its_file_gives_the_frames_of_the_whole_document()
+    {
+        var random = new Random(9);
+        float[][] Points(int n, int dims) => [.. Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, dims).Select(_ => (float)Math.Round(random.NextDouble() * 100, 3)).ToArray())];
+        var video = new TrackedVideo(640, 480, "25/1", 90, 3.6);
+        var document = new RetargetDocument(
+            RetargetDocument.SchemaV1, new RetargetInput("a.mp4", video), new RetargetInput("b.mp4", video), video, RetargetSettings.Default, Points(468, 3), Points(468, 3),
+            [.. Enumerable.Range(0, 70).Select(t => new RetargetTargetFrame(t, t % 9 == 0 ? "untracked" : "tracked", t % 9 == 0 ? null : Points(468, 2), t % 9 == 0 ? null : Points(468, 3), t % 2 == 0 ? Points(10, 2) : null))],
+            [.. Enumerable.Range(0, 90).Select(i => new RetargetOutputFrame(i, i / 25.0, i * 0.97, i % 70, "tracked", i % 9 == 0 ? "untracked" : "tracked", null, Points(468, 3), Points(468, 2), [0.1f, -0.2f]))],
+            3,
+            4,
+            [4, 17, 30],
+            [[0.1f, 0.2f], [0.3f, 0.4f]]);
+        var path = Path.Combine(RepoPaths.NewScratchFolder("transfer-file"), "transfer.json");
+        await using (var file = File.Create(path))
+        {
+            await document.WriteAsync(file, CancellationToken.None);
+        }
+
+        using var read = RetargetDocumentFile.Open(path);
+
+        var options = RetargetDocument.JsonOptions;
+        Assert.Equal(Json(document, options), Json(read.Document, options));
+        Assert.Equal(Json(document.Frames[77], options), Json(read.Document.Frames[77], options)); // any frame, in any order
+        Assert.Equal(Json(document.TargetFrames[5], options), Json(read.Document.TargetFrames[5], options));
+        Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+    }
+}

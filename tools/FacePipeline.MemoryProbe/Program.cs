@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Globalization;
+using FacePipeline.Contracts;
+using FacePipeline.Geometry;
+using FacePipeline.MemoryProbe;
+using FacePipeline.Morphable;
+using FacePipeline.Stages;
+using FacePipeline.Storage;
+
+// Issue 16 (memory flat in length): peak memory of each service's record path on a synthetic take of any length (landmark
+// records only: the frame pixels are not what grows). Each path runs in a process of its own, on the files the one before
+// wrote: gen (the chunks' records) -> sequence (Reconstruction's BuildFaceSequence) -> track (Rendering's track outputs:
+// tracking.json, tracking.fptk, the curves) -> transfer (ExpressionTransfer, the clip onto itself) -> retarget (Rendering's
+// retarget records: transfer.json, the renderer's set-up, what each frame reads, the QC, the performer, the curves).
+//
+// dotnet run -c Release --project tools/FacePipeline.MemoryProbe -- all [frames...]   (default 1000 36000; a markdown table)
+// facepipe-memprobe <path> <frames> <dir>      one path in this process (MEMPROBE_STAGES=1: the retarget path's retained heap per step)
+var models = ModelPaths.FromSetting(null);
+if (args.Length == 0 || args[0] == "all")
+{
+    var lengths = args.Length > 1 ? args[1..].Select(int.Parse).ToArray() : [1000, 36000];
+    Console.WriteLine("| path | frames | peak RSS MB | peak managed heap MB (sampled) | peak GC committed MB | seconds |");
+    Console.WriteLine("|---|---|---|---|---|---|");
+    foreach (var frames in lengths)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"memprobe-{frames}-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            foreach (var path in new[] { "gen", "sequence", "track", "transfer", "retarget" })
+            {
+                var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, [path, frames.ToString(CultureInfo.InvariantCulture), dir]) { RedirectStandardOutput = true })!;
+                var line = child.StandardOutput.ReadToEnd().Trim();
+                child.WaitForExit();
+                if (child.ExitCode != 0)
+                {
+                    throw new InvalidOperationException($"{path} {frames} failed ({child.ExitCode}): {line}");
+                }
+
+                if (path != "gen")
+                {
+                    Console.WriteLine(line);
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    return 0;
+}
+
+var (which, count, root) = (args[0], int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
+var mesh = CanonicalFaceMesh.Load(CanonicalFaceMesh.DefaultPath(models.Root));
+var store = new MediaStore(root);
+var video = new VideoInfo(Synthetic.Width, Synthetic.Height, 25, 1, count, count / 25.0, false);
+var chunks = Enumerable.Range(0, (count + 63) / 64)
+    .Select(c => new TrackChunk(new FrameChunk(c, c * 64, Math.Min(64, count - (c * 64))), $"faces/source/{c:D5}.fptk")).ToList();
+var clip = new ClipTrack("source", "synthetic.mp4", "input/synthetic.mp4", video, chunks, "none/timeline.json", null, "faces/source/sequence.fptk");
+var jobId = Guid.Empty;
+GC.Collect();
+using var probe = new Probe();
+var watch = Stopwatch.StartNew();
+switch (which)
+{
+    case "gen":
+        var index = 0;
+        foreach (var chunk in Synthetic.Chunks(mesh, count))
+        {
+            store.Write(chunks[index++].FacesKey, stream => TrackingBinary.Write(stream, chunk));
+        }
+
+        break;
+    case "sequence":
+        await new FaceSequenceStage(store, mesh).RunAsync(new BuildFaceSequence(jobId, clip with { SequenceKey = null }, null, clip.SequenceKey!), CancellationToken.None);
+        break;
+    case "track":
+        await Paths.TrackOutputsAsync(store, mesh, models, clip, CancellationToken.None);
+        break;
+    case "transfer":
+        await new ExpressionTransferStage(store, mesh).RunAsync(new TransferExpressions(jobId, clip, clip with { Clip = "target" }, RetargetSettings.Default, "out/transfer.json"), CancellationToken.None);
+        break;
+    case "retarget":
+        await Paths.RetargetRecordsAsync(store, mesh, models, clip, CancellationToken.None);
+        break;
+    default:
+        throw new ArgumentException($"Unknown path {which}.");
+}
+
+watch.Stop();
+probe.Dispose();
+Console.WriteLine($"| {which} | {count} | {Probe.Mb(Probe.PeakResidentBytes())} | {Probe.Mb(probe.PeakHeapBytes)} | {Probe.Mb(probe.PeakCommittedBytes)} | {watch.Elapsed.TotalSeconds:F1} |");
+return 0;
