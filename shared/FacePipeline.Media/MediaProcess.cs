@@ -93,30 +93,8 @@ public static class MediaProcess
         CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var (fileName, argumentList) = CommandLine(tool, arguments);
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardErrorEncoding = Encoding.UTF8,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in argumentList)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        var started = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var parent = new Thread(() => StartAndWait(info, started, exited), maxStackSize: 256 * 1024)
-        {
-            IsBackground = true,
-            Name = $"{tool} parent",
-        };
-        parent.Start();
-        using var process = await started.Task.ConfigureAwait(false);
+        var (started, exited) = Start(tool, arguments, textOutput: true);
+        using var process = await started.ConfigureAwait(false);
 
         var errors = ReadLinesAsync(process.StandardError);
         var output = captureOutput ? process.StandardOutput.ReadToEndAsync(CancellationToken.None) : DrainAsync(process.StandardOutput);
@@ -144,7 +122,7 @@ public static class MediaProcess
                 CloseQuietly(process.StandardInput);
             }
 
-            await exited.Task.ConfigureAwait(false);
+            await exited.ConfigureAwait(false);
         }
 
         var lines = await errors.ConfigureAwait(false);
@@ -166,6 +144,18 @@ public static class MediaProcess
     /// <exception cref="InvalidOperationException">The tool is not installed.</exception>
     public static async Task<StreamingMediaProcess> StartStreamingAsync(string tool, IReadOnlyList<string> arguments)
     {
+        var (started, exited) = Start(tool, arguments, textOutput: false);
+        var process = await started.ConfigureAwait(false);
+        CloseQuietly(process.StandardInput);
+        return new StreamingMediaProcess(process, ReadLinesAsync(process.StandardError), exited);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="tool"/> (all three streams redirected) on a dedicated parent thread that waits for its exit
+    /// (see the class remarks): the started process, and its exit.
+    /// </summary>
+    private static (Task<Process> Started, Task Exited) Start(string tool, IReadOnlyList<string> arguments, bool textOutput)
+    {
         var (fileName, argumentList) = CommandLine(tool, arguments);
         var info = new ProcessStartInfo(fileName)
         {
@@ -175,6 +165,11 @@ public static class MediaProcess
             UseShellExecute = false,
             StandardErrorEncoding = Encoding.UTF8,
         };
+        if (textOutput)
+        {
+            info.StandardOutputEncoding = Encoding.UTF8;
+        }
+
         foreach (var argument in argumentList)
         {
             info.ArgumentList.Add(argument);
@@ -188,9 +183,7 @@ public static class MediaProcess
             Name = $"{tool} parent",
         };
         parent.Start();
-        var process = await started.Task.ConfigureAwait(false);
-        CloseQuietly(process.StandardInput);
-        return new StreamingMediaProcess(process, ReadLinesAsync(process.StandardError), exited.Task);
+        return (started.Task, exited.Task);
     }
 
     /// <summary>The body of a child's parent thread: start it, then wait for its exit, so the thread outlives the child.</summary>

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using FacePipeline.Contracts;
 using FacePipeline.Geometry;
 using FacePipeline.Media;
@@ -43,18 +42,12 @@ public sealed class QcSegmentRenderStage(MediaStore store, CanonicalFaceMesh mes
         return new QcSegmentRendered(command.JobId, command.Segment, command.FrameCount, command.SegmentKey);
     }
 
-    /// <summary>The face records of the segment's frames, from the clip's sequence, checked: each frame once, in order.</summary>
+    /// <summary>The face records of the segment's frames, read from the clip's sequence in one pass keeping only them, checked: each frame once, in order.</summary>
     private async Task<FrameRecord[]> SegmentRecordsAsync(RenderQcSegment command, CancellationToken cancellationToken)
     {
         await using var stream = store.OpenRead(command.SequenceKey);
         cancellationToken.ThrowIfCancellationRequested();
-        var all = TrackingBinary.Read(stream);
-        if (all.Count != command.Video.FrameCount)
-        {
-            throw new InvalidDataException($"The clip's face sequence holds {all.Count} frames; the clip has {command.Video.FrameCount}.");
-        }
-
-        var records = all.GetRange(command.FirstFrame, command.FrameCount).ToArray();
+        var records = TrackingBinary.ReadRange(stream, command.FirstFrame, command.FrameCount).ToArray(); // the segment's frames only: memory flat in the clip's length
         for (var i = 0; i < records.Length; i++)
         {
             if (records[i].Index != command.FirstFrame + i)
@@ -66,33 +59,7 @@ public sealed class QcSegmentRenderStage(MediaStore store, CanonicalFaceMesh mes
         return records;
     }
 
-    private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(
-        RenderQcSegment command, FrameRecord[] records, RenderProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var (width, height) = (command.Video.Width, command.Video.Height);
-        var buffer = new byte[checked(width * height * 3)];
-        var timeline = FrameTimeline.Load(store.PathFor(command.TimelineKey));
-        await using var decoder = FrameRangeReader.Open(store.PathFor(command.SourceKey), timeline, width, height, command.FirstFrame, command.FrameCount);
-        for (var i = 0; i < command.FrameCount; i++)
-        {
-            bool read;
-            try
-            {
-                read = await decoder.ReadNextAsync(buffer, cancellationToken);
-            }
-            catch (MediaRejectedException refused)
-            {
-                throw new JobInputException(FailureCodes.Corrupt, refused.Reason, refused);
-            }
-
-            if (!read)
-            {
-                throw new InvalidOperationException($"The decoder ended at frame {command.FirstFrame + i}, inside segment {command.Segment}.");
-            }
-
-            QcOverlay.Draw(buffer, width, height, records[i], _triangles);
-            yield return buffer;
-            await progress.FrameWritten(cancellationToken);
-        }
-    }
+    private IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(
+        RenderQcSegment command, FrameRecord[] records, RenderProgress progress, CancellationToken cancellationToken) =>
+        QcOverlay.DrawnFramesAsync(store, command.SourceKey, command.TimelineKey, command.Video, command.FirstFrame, command.FrameCount, i => records[i], _triangles, progress, cancellationToken);
 }

@@ -111,14 +111,33 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
         }
     }
 
-    private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(
-        RenderTrackOutputs command, IReadOnlyList<FrameRecord> frames, RenderProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFrames(
+        RenderTrackOutputs command, IReadOnlyList<FrameRecord> frames, RenderProgress progress, CancellationToken cancellationToken) =>
+        QcOverlay.DrawnFramesAsync(store, command.SourceKey, command.TimelineKey, command.Video, 0, command.Video.FrameCount, i => frames[i], _triangles, progress, cancellationToken);
+}
+
+/// <summary>What the QC clip shows of a frame's faces: the mesh and the landmarks' box.</summary>
+public static class QcOverlay
+{
+    /// <summary>
+    /// Frames <paramref name="first"/> .. + <paramref name="count"/> − 1 of a clip, decoded from its upload, each with its
+    /// faces drawn (<paramref name="recordOf"/>: the record of the k-th frame of the run); one buffer, valid until the next
+    /// frame. Progress counts a frame once the consumer (the encoder) has taken it.
+    /// </summary>
+    /// <exception cref="JobInputException">The upload stops decoding inside the run (<see cref="FailureCodes.Corrupt"/>).</exception>
+    public static async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFramesAsync(
+        MediaStore store, string sourceKey, string timelineKey, VideoInfo video, int first, int count, Func<int, FrameRecord> recordOf, IReadOnlyList<int> triangles,
+        RenderProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var (width, height) = (command.Video.Width, command.Video.Height);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(video);
+        ArgumentNullException.ThrowIfNull(recordOf);
+        ArgumentNullException.ThrowIfNull(progress);
+        var (width, height) = (video.Width, video.Height);
         var buffer = new byte[checked(width * height * 3)];
-        var timeline = FrameTimeline.Load(store.PathFor(command.TimelineKey));
-        await using var decoder = FrameRangeReader.Open(store.PathFor(command.SourceKey), timeline, width, height, 0, command.Video.FrameCount);
-        for (var i = 0; i < command.Video.FrameCount; i++)
+        var timeline = FrameTimeline.Load(store.PathFor(timelineKey));
+        await using var decoder = FrameRangeReader.Open(store.PathFor(sourceKey), timeline, width, height, first, count);
+        for (var i = 0; i < count; i++)
         {
             bool read;
             try
@@ -132,20 +151,15 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
 
             if (!read)
             {
-                throw new InvalidOperationException($"The decoder ended at frame {i} of {command.Video.FrameCount}.");
+                throw new InvalidOperationException($"The decoder ended at frame {first + i}, inside frames {first}..{first + count - 1}.");
             }
 
-            QcOverlay.Draw(buffer, width, height, frames[i], _triangles);
+            Draw(buffer, width, height, recordOf(i), triangles);
             yield return buffer;
-            await progress.FrameWritten(cancellationToken); // the encoder has taken the frame
+            await progress.FrameWritten(cancellationToken);
         }
     }
 
-}
-
-/// <summary>What the QC clip shows of a frame's faces: the mesh and the landmarks' box.</summary>
-public static class QcOverlay
-{
     public static void Draw(Span<byte> rgb24, int width, int height, FrameRecord frame, IReadOnlyList<int> triangles)
     {
         foreach (var face in frame.Faces)
