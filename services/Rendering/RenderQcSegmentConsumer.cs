@@ -22,8 +22,15 @@ public sealed class RenderQcSegmentConsumer(QcSegmentRenderStage stage, ILogger<
             done.JobId, command.Segment, command.FirstFrame, command.FirstFrame + command.FrameCount - 1, seconds);
 }
 
-/// <summary>One segment at a time per process: x264 already uses the cores; more workers render more segments at once.</summary>
+/// <summary>
+/// One segment at a time per process (x264 already uses the cores), and only one held from the broker: a worker that
+/// prefetched several would sit on segments another, idle worker could render.
+/// </summary>
 public sealed class RenderQcSegmentConsumerDefinition : ConsumerDefinition<RenderQcSegmentConsumer>
 {
-    public RenderQcSegmentConsumerDefinition() => ConcurrentMessageLimit = 1;
+    public RenderQcSegmentConsumerDefinition()
+    {
+        ConcurrentMessageLimit = 1;
+        Endpoint(e => e.PrefetchCount = 1);
+    }
 }

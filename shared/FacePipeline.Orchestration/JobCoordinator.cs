@@ -300,6 +300,17 @@ public sealed class JobCoordinator(
             {
                 logger.LogDebug("Concurrent update of job {JobId}, attempt {Attempt}; retrying", jobId, attempt);
             }
+            catch (DbUpdateException ex) when (attempt < MaxConcurrencyRetries && IsConcurrentInsert(ex))
+            {
+                // Two deliveries did the same step at once (a duplicated event starting the render, say): both inserted
+                // the same rows (segments), and the database refused the second before the job row's version could. The
+                // fresh read sees what the first one did.
+                logger.LogDebug("Concurrent insert for job {JobId}, attempt {Attempt}; retrying", jobId, attempt);
+            }
         }
     }
+
+    /// <summary>A unique-key violation: another transaction inserted the same row first.</summary>
+    private static bool IsConcurrentInsert(DbUpdateException exception) =>
+        exception.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };
 }

@@ -57,6 +57,31 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_sequence_result_delivered_six_times_at_once_plans_the_segments_once_and_sends_each_once()
+    {
+        var jobId = Guid.NewGuid();
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            await store.Submission.SubmitTrackJob(db, jobId, store.TenantId, "clip.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 1000, ChunkSize, CancellationToken.None);
+        }
+
+        await store.Coordinator.Handle(Extracted(jobId, Chunks));
+        for (var i = 0; i < Chunks; i++)
+        {
+            await store.Coordinator.Handle(Detected(jobId, i));
+        }
+
+        // Each delivery starts the render step (the segments are inserted) in a transaction of its own: one wins, the
+        // others re-read and find the stage moved on.
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => store.Coordinator.Handle(Sequenced(jobId, frames: Chunks * ChunkSize)))));
+
+        await using var after = await store.Db.CreateDbContextAsync();
+        Assert.Equal(3, await after.JobSegments.CountAsync(s => s.JobId == jobId));
+        Assert.Equal([0, 1, 2], (await Messages<RenderQcSegment>(after, jobId)).Select(s => s.Segment).Order());
+        Assert.Equal(JobState.Rendering, (await after.Jobs.SingleAsync(j => j.Id == jobId)).State);
+    }
+
+    [Fact]
     public async Task Segment_progress_is_the_sum_over_the_segments_and_never_moves_back()
     {
         var jobId = await Rendering();
