@@ -21,21 +21,6 @@ public static class FrameExtractor
     };
 
     /// <summary>
-    /// The ffmpeg output options the extractor decodes with (before <c>-f rawvideo</c> and the pipe), so a
-    /// benchmark can time plain <c>ffmpeg -i clip {these} -f rawvideo -y /dev/null</c> against
-    /// <see cref="ExtractAsync"/> on identical work. The explicit scale to the display size is a no-op resize
-    /// (ffmpeg's autorotation runs before it); it pins the frame size so a mid-stream resolution change cannot
-    /// shift the frame boundaries.
-    /// </summary>
-    public static string RawVideoOutputArguments(VideoStreamProbe video)
-    {
-        ArgumentNullException.ThrowIfNull(video);
-        return string.Create(
-            CultureInfo.InvariantCulture,
-            $"-map 0:{video.Index} -an -sn -dn -vf scale={video.DisplayWidth}:{video.DisplayHeight} -pix_fmt rgb24 -fps_mode passthrough");
-    }
-
-    /// <summary>
     /// Probes and validates <paramref name="inputPath"/>, decodes it once to count and check its frames, writes its timeline
     /// and audio to <paramref name="outputDirectory"/> (each under its final name only once complete), and cuts it into
     /// chunks of <see cref="FrameExtractionOptions.ChunkSize"/> frames (the last may be shorter).

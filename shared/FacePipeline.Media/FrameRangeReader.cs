@@ -6,7 +6,7 @@ namespace FacePipeline.Media;
 /// <summary>
 /// Decodes a run of frames of a clip straight from its file (issue 16: no frames are stored): frames
 /// <see cref="FirstFrame"/> .. + <see cref="FrameCount"/> − 1, each byte-identical to the same frame of a one-piece decode
-/// of the whole clip (<see cref="FrameExtractor.RawVideoOutputArguments"/>: rotation applied, scaled to the display size,
+/// of the whole clip (the same decode: rotation applied, scaled to the display size,
 /// RGB24, every decoded frame kept). One ffmpeg process writes the frames to a pipe, read as they come (constant memory).
 /// <para>
 /// Exactness: frames are picked by their own time, never by counting after a seek. ffmpeg seeks (<c>-ss</c> before
@@ -30,6 +30,7 @@ public sealed class FrameRangeReader : IAsyncDisposable
     private StreamingMediaProcess? _process;
     private int _returned;
     private bool _ended;
+    private bool _seeked;
 
     private FrameRangeReader(string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, MediaLimits limits)
     {
@@ -141,7 +142,7 @@ public sealed class FrameRangeReader : IAsyncDisposable
 
             // The decoder ended inside the run. After a seek this may be the seek's doing (some containers, MPEG-TS say,
             // seek past the point asked for, and the window then holds fewer frames): start again from the file's start.
-            if (DecodedFromStart || _seeked is false)
+            if (DecodedFromStart || !_seeked)
             {
                 await ThrowCorruptAsync().ConfigureAwait(false);
             }
@@ -161,8 +162,6 @@ public sealed class FrameRangeReader : IAsyncDisposable
             _process = null;
         }
     }
-
-    private bool? _seeked;
 
     private async Task StartAsync(Memory<byte> scratch, CancellationToken cancellationToken)
     {

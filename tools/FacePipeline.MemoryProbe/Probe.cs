@@ -6,8 +6,11 @@ namespace FacePipeline.MemoryProbe;
 /// <summary>Peak memory of one run: the process's peak resident set (VmHWM) and the managed heap sampled every few ms.</summary>
 public sealed class Probe : IDisposable
 {
+    /// <summary>How often the managed heap is sampled.</summary>
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(2);
+
     private readonly Thread _sampler;
-    private volatile bool _stop;
+    private readonly ManualResetEventSlim _stop = new();
     private long _peakHeap;
     private long _peakCommitted;
 
@@ -15,11 +18,11 @@ public sealed class Probe : IDisposable
     {
         _sampler = new Thread(() =>
         {
-            while (!_stop)
+            do
             {
                 Sample();
-                Thread.Sleep(2);
             }
+            while (!_stop.Wait(Interval)); // the sampling period; Dispose ends it at once
         }) { IsBackground = true, Priority = ThreadPriority.AboveNormal };
         _sampler.Start();
     }
@@ -49,8 +52,9 @@ public sealed class Probe : IDisposable
 
     public void Dispose()
     {
-        _stop = true;
+        _stop.Set();
         _sampler.Join();
+        _stop.Dispose();
         Sample();
     }
 
