@@ -17,6 +17,8 @@ namespace FacePipeline.Media;
 /// <param name="TagFrames">True when the encoder writes the colour description of the frames rather than of its
 /// <c>-colorspace</c>/<c>-color_*</c> options (prores_ks): the frames are then tagged BT.709 by the filter chain.</param>
 /// <param name="VariableRateArguments">Codec settings added when the frames have variable times (<see cref="FrameTiming"/>).</param>
+/// <param name="CopyArguments">What a join of segments (<see cref="ClipSegments"/>, video stream-copied out of NUT) must
+/// restore that the encoder told the one-piece muxer but NUT does not keep, e.g. ProRes's field order (the MOV's <c>fiel</c> atom).</param>
 internal sealed record ClipFormat(
     string PixelFormat,
     bool EvenHeight,
@@ -24,7 +26,8 @@ internal sealed record ClipFormat(
     string ContainerArguments,
     Func<string, CancellationToken, Task<string>> AudioCodecAsync,
     bool TagFrames = false,
-    string VariableRateArguments = "");
+    string VariableRateArguments = "",
+    string CopyArguments = "");
 
 /// <summary>
 /// The machinery shared by <see cref="H264ClipEncoder"/> and <see cref="ProResClipEncoder"/>: ONE ffmpeg
@@ -86,44 +89,17 @@ internal static class ClipEncoding
         // Matroska with each frame's own time, so frame k is shown when the source showed it (issue 15).
         var timed = timing is not null && !timing.IsConstantRate(frameRate) ? timing : null;
         var timedSource = timed is null ? null : new TimedFrameSource(frames, width, height, timed, abort);
-        var firstSeconds = timing?.Seconds[0];
         long FrameCount() => timedSource?.FrameCount ?? source.FrameCount;
         ExceptionDispatchInfo? Failure() => timedSource is null ? source.Failure : timedSource.Failure;
 
         var audioCodec = audioPath is null ? null : await format.AudioCodecAsync(audioPath, cancellationToken).ConfigureAwait(false);
-        var offset = audioPath is null
-            ? TimeSpan.Zero
-            : videoStartOffset ?? (firstSeconds is { } first ? await MeasureVideoOffsetAsync(first, audioPath, cancellationToken).ConfigureAwait(false) : TimeSpan.Zero);
-
-        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
-        if (offset > TimeSpan.Zero)
-        {
-            arguments.AddRange(["-itsoffset", Seconds(offset)]);
-        }
-
-        if (timed is null)
-        {
-            arguments.AddRange(Split(source.GetStreamArguments()));
-        }
-        else
-        {
-            arguments.AddRange(["-f", "matroska"]);
-        }
-
-        arguments.AddRange(["-i", "pipe:0"]);
-        if (audioPath is not null)
-        {
-            arguments.AddRange(["-protocol_whitelist", ContainerPolicy.ProtocolWhitelist]);
-            if (offset < TimeSpan.Zero)
-            {
-                arguments.AddRange(["-itsoffset", Seconds(-offset)]);
-            }
-
-            arguments.AddRange(["-i", audioPath]);
-        }
-
-        arguments.AddRange(["-map", "0:v:0"]);
-        arguments.AddRange(audioCodec is null ? ["-an"] : ["-map", "1:a:0", "-c:a", .. Split(audioCodec)]);
+        var offset = await VideoOffsetAsync(audioPath, videoStartOffset, timing, cancellationToken).ConfigureAwait(false);
+        var arguments = InputArguments(
+            timed is null ? [.. Split(source.GetStreamArguments()), "-i", "pipe:0"] : ["-f", "matroska", "-i", "pipe:0"],
+            audioPath,
+            audioCodec,
+            offset,
+            EncoderTick(frameRate, timed));
         arguments.AddRange(VideoEncodeArguments(format, width, height, evenWidth, evenHeight, timed));
         arguments.AddRange(Split(format.ContainerArguments));
         arguments.Add(temp);
@@ -178,6 +154,54 @@ internal static class ClipEncoding
         }
 
         return new EncodedClip(outputPath, FrameCount(), evenWidth, evenHeight, frameRate, audioPath is not null, timed is not null);
+    }
+
+    /// <summary>
+    /// The start of an encode's or a join's arguments: the video input (its own options and <c>-i</c>, given), the audio file
+    /// if any, delayed by a negative <paramref name="videoOffset"/> or the video delayed by a positive one, and the maps.
+    /// The video's delay is first rounded to <paramref name="tick"/>, the encoder's time base (<see cref="EncoderTick"/>):
+    /// a one-piece encode's frames land on that tick whatever the delay (ffmpeg rounds the delay to its raw input's frame, or
+    /// each frame's delayed time to the encoder's tick), so its delay is in effect rounded to it, and a join, whose input
+    /// (the segments) has a finer tick, is given the same rounded delay: both place the first frame on the same tick.
+    /// </summary>
+    internal static List<string> InputArguments(IEnumerable<string> videoInput, string? audioPath, string? audioCodec, TimeSpan videoOffset, Rational tick)
+    {
+        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
+        if (videoOffset > TimeSpan.Zero)
+        {
+            arguments.AddRange(["-itsoffset", Seconds(RoundToTick(videoOffset, tick))]);
+        }
+
+        arguments.AddRange(videoInput);
+        if (audioPath is not null)
+        {
+            arguments.AddRange(["-protocol_whitelist", ContainerPolicy.ProtocolWhitelist]);
+            if (videoOffset < TimeSpan.Zero)
+            {
+                arguments.AddRange(["-itsoffset", Seconds(-videoOffset)]);
+            }
+
+            arguments.AddRange(["-i", audioPath]);
+        }
+
+        arguments.AddRange(["-map", "0:v:0"]);
+        arguments.AddRange(audioCodec is null ? ["-an"] : ["-map", "1:a:0", "-c:a", .. Split(audioCodec)]);
+        return arguments;
+    }
+
+    /// <summary>The encoder's time base: one frame at the constant rate, or the timing's own tick for variable frame times.</summary>
+    internal static Rational EncoderTick(Rational frameRate, FrameTiming? timed) => timed?.TimeBase ?? frameRate.Invert();
+
+    /// <summary>
+    /// <paramref name="offset"/> (as ffmpeg reads it: whole microseconds) to the nearest whole <paramref name="tick"/>, halves
+    /// away from zero (ffmpeg's rounding).
+    /// </summary>
+    internal static TimeSpan RoundToTick(TimeSpan offset, Rational tick)
+    {
+        Int128 microseconds = (long)(decimal.Parse(Seconds(offset), CultureInfo.InvariantCulture) * 1_000_000);
+        var perTick = (Int128)tick.Numerator * 1_000_000;
+        var ticks = ((2 * microseconds * tick.Denominator) + (microseconds >= 0 ? perTick : -perTick)) / (2 * perTick);
+        return TimeSpan.FromTicks((long)(((2 * ticks * tick.Numerator * TimeSpan.TicksPerSecond) + tick.Denominator) / (2 * (Int128)tick.Denominator)));
     }
 
     /// <summary>

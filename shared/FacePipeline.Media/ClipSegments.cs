@@ -10,19 +10,31 @@ public sealed record EncodedSegment(string Path, int FirstFrame, int FrameCount)
 /// An output clip encoded in segments by any number of workers, then joined without re-encoding (issue 16).
 /// <para>
 /// A segment is its frames encoded exactly as a one-piece encode would encode them (the same filters and codec settings:
-/// <see cref="ClipEncoding.VideoEncodeArguments"/>), each segment a fresh encode, so it starts on a key frame and
-/// references nothing outside itself, video only, in NUT (which keeps the encoder's time base and every timestamp as
-/// they are), with its frames' times counted from its own first frame. The join reads the segments in order with
-/// ffmpeg's concat demuxer, each placed at its first frame's exact time (the files' <c>duration</c> directives are the
-/// differences of their start times rounded to the microsecond as a whole, so no rounding accumulates and every frame
-/// lands on its own tick), copies the video packets as they are into the output container and muxes the audio once,
-/// with the same audio codec choice and lip-sync offset as a one-piece encode: the joined clip has the one-piece clip's
-/// frames, timestamps and audio.
+/// <see cref="ClipEncoding.VideoEncodeArguments"/>, the same parameter sets), each segment a fresh encode, so it starts on
+/// an IDR picture and references nothing outside itself (x264's GOPs are closed), video only, in NUT, with its frames'
+/// times counted from its own first frame. NUT keeps every timestamp exactly: its time base is the encoder's refined (the
+/// numerator divided, the denominator doubled, to 48000 ticks a second at least), where Matroska would round each time to
+/// the millisecond (30000/1001 frames at 0, 33, 67 ms) and MPEG-TS to 1/90000 s.
+/// </para>
+/// <para>
+/// The join reads the segments in order with ffmpeg's concat demuxer, each placed at its first frame's exact time (the
+/// files' <c>duration</c> directives are the differences of their start times rounded to the microsecond as a whole, so no
+/// rounding accumulates and every frame lands on its own tick), copies the video packets as they are into the output
+/// container with the one-piece file's track timescale, and muxes the audio once, with the same audio codec choice and
+/// lip-sync offset (<see cref="ClipEncoding.InputArguments"/>) as a one-piece encode: the joined clip has the one-piece
+/// clip's frame count, timestamps, durations, edit list and audio packets.
 /// </para>
 /// </summary>
 public static class ClipSegments
 {
-    /// <summary>Encodes frames [<paramref name="firstFrame"/>, + <paramref name="frameCount"/>) of an output whose frames are shown at <paramref name="timing"/> (the whole output's; null: the constant rate) as an H.264 segment.</summary>
+    /// <summary>
+    /// Encodes frames [<paramref name="firstFrame"/>, + <paramref name="frameCount"/>) of an output of frames shown at
+    /// <paramref name="timing"/> (the WHOLE output's timing; null: the constant <paramref name="frameRate"/>) as a video-only
+    /// H.264 segment at <paramref name="segmentPath"/> (written under a temporary name, then renamed). <paramref name="frames"/>
+    /// are exactly the segment's frames (RGB24, as for <see cref="H264ClipEncoder"/>). The options' codec settings must be those
+    /// the join and the other segments get; their <see cref="H264EncodeOptions.Timing"/> and
+    /// <see cref="H264EncodeOptions.VideoStartOffset"/> are not used here (<paramref name="timing"/> is; the offset is the join's).
+    /// </summary>
     public static Task<EncodedSegment> EncodeH264SegmentAsync(
         IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int width, int height, Rational frameRate, FrameTiming? timing, int firstFrame, int frameCount, string segmentPath,
         H264EncodeOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -34,7 +46,13 @@ public static class ClipSegments
         ProResEncodeOptions? options = null, CancellationToken cancellationToken = default) =>
         EncodeSegmentAsync(frames, width, height, frameRate, timing, firstFrame, frameCount, segmentPath, ProResClipEncoder.Format(options ?? new ProResEncodeOptions()), cancellationToken);
 
-    /// <summary>Joins H.264 segments that tile the output, with the audio, into an MP4 identical in frames and times to a one-piece encode.</summary>
+    /// <summary>
+    /// Joins H.264 segments that tile the output (in <see cref="EncodedSegment.FirstFrame"/> order: 0 .. N − 1 with no gap or
+    /// overlap, else <see cref="ArgumentException"/>) by stream copy into the MP4 <paramref name="outputPath"/> (written under a
+    /// temporary name, then renamed), muxing <paramref name="audioPath"/> once, as <see cref="H264ClipEncoder.EncodeAsync(IAsyncEnumerable{ReadOnlyMemory{byte}}, int, int, Rational, string?, string, H264EncodeOptions?, CancellationToken)"/>
+    /// would with the same frames, timing and options: the same frame count, frame times, time base, audio and lip-sync
+    /// offset, and the same <see cref="EncodedClip"/>. The segments are left in place.
+    /// </summary>
     public static Task<EncodedClip> JoinH264Async(
         IReadOnlyList<EncodedSegment> segments, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
         H264EncodeOptions? options = null, CancellationToken cancellationToken = default)
@@ -55,11 +73,28 @@ public static class ClipSegments
     /// <summary>The timing a one-piece encode uses for its frame times (null: the constant rate), as the segments and the join must.</summary>
     private static FrameTiming? Timed(FrameTiming? timing, Rational frameRate) => timing is not null && !timing.IsConstantRate(frameRate) ? timing : null;
 
+    /// <summary>
+    /// The times a segment's frames are handed to ffmpeg with (variable frame times only): ticks from its first frame, and
+    /// as the last frame's duration the whole output's, whatever the segment. ffmpeg takes the stream's frame rate from
+    /// that duration (the Matroska track's DefaultDuration), and x264 its level from the rate: so every segment gets the
+    /// one-piece encode's parameter sets (the joined file carries the first segment's). The join places each segment by
+    /// its start, not by its last frame's duration; the last segment's last frame lasts its own duration.
+    /// </summary>
+    private static FrameTiming? SegmentTiming(FrameTiming? timed, int firstFrame, int frameCount) =>
+        timed?.Slice(firstFrame, frameCount).WithLastDuration(timed.LastDurationTicks);
+
     private static async Task<EncodedSegment> EncodeSegmentAsync(
         IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int width, int height, Rational frameRate, FrameTiming? timing, int firstFrame, int frameCount, string segmentPath,
         ClipFormat format, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frames);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        if (!frameRate.IsPositive)
+        {
+            throw new ArgumentOutOfRangeException(nameof(frameRate), frameRate, "The frame rate must be positive.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(firstFrame);
         ArgumentOutOfRangeException.ThrowIfLessThan(frameCount, 1);
         if (timing is not null && firstFrame + frameCount > timing.Count)
@@ -72,7 +107,7 @@ public static class ClipSegments
         var temp = segmentPath + ".partial";
         var evenWidth = width + (width & 1);
         var evenHeight = format.EvenHeight ? height + (height & 1) : height;
-        var timed = Timed(timing, frameRate)?.Slice(firstFrame, frameCount);
+        var timed = SegmentTiming(Timed(timing, frameRate), firstFrame, frameCount);
 
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var source = new RawRgb24PipeSource(frames, width, height, frameRate, abort);
@@ -176,27 +211,13 @@ public static class ClipSegments
         {
             var audioCodec = audioPath is null ? null : await format.AudioCodecAsync(audioPath, cancellationToken).ConfigureAwait(false);
             var offset = await ClipEncoding.VideoOffsetAsync(audioPath, videoStartOffset, timing, cancellationToken).ConfigureAwait(false);
-            var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
-            if (offset > TimeSpan.Zero)
-            {
-                arguments.AddRange(["-itsoffset", ClipEncoding.Seconds(offset)]);
-            }
-
-            arguments.AddRange(["-f", "concat", "-safe", "0", "-protocol_whitelist", "file", "-i", list]);
-            if (audioPath is not null)
-            {
-                arguments.AddRange(["-protocol_whitelist", ContainerPolicy.ProtocolWhitelist]);
-                if (offset < TimeSpan.Zero)
-                {
-                    arguments.AddRange(["-itsoffset", ClipEncoding.Seconds(-offset)]);
-                }
-
-                arguments.AddRange(["-i", audioPath]);
-            }
-
-            arguments.AddRange(["-map", "0:v:0"]);
-            arguments.AddRange(audioCodec is null ? ["-an"] : ["-map", "1:a:0", "-c:a", .. ClipEncoding.Split(audioCodec)]);
-            arguments.AddRange(["-sn", "-dn", "-c:v", "copy", "-fps_mode", "passthrough"]);
+            var arguments = ClipEncoding.InputArguments(
+                ["-f", "concat", "-safe", "0", "-protocol_whitelist", ContainerPolicy.ProtocolWhitelist, "-format_whitelist", "concat,nut", "-i", list],
+                audioPath,
+                audioCodec,
+                offset,
+                ClipEncoding.EncoderTick(frameRate, timed));
+            arguments.AddRange(["-sn", "-dn", "-c:v", "copy", "-fps_mode", "passthrough", .. ClipEncoding.Split(format.CopyArguments)]);
             arguments.AddRange(["-video_track_timescale", TrackTimescale(frameRate, timed).ToString(CultureInfo.InvariantCulture)]);
             arguments.AddRange(ClipEncoding.Split(format.ContainerArguments));
             arguments.Add(temp);
@@ -248,7 +269,7 @@ public static class ClipSegments
     /// output's end) in whole microseconds, each start rounded to the microsecond on its own, so segment k starts at its
     /// first frame's time within half a microsecond, whatever k.
     /// </summary>
-    public static string ConcatList(IReadOnlyList<EncodedSegment> ordered, Rational frameRate, FrameTiming? timed, int total)
+    internal static string ConcatList(IReadOnlyList<EncodedSegment> ordered, Rational frameRate, FrameTiming? timed, int total)
     {
         long Microseconds(int frame)
         {

@@ -150,6 +150,13 @@ public sealed class FrameTiming
         return new FrameTiming([.. Seconds.Skip(first).Take(count)], TimeBase, ticks, last);
     }
 
+    /// <summary>The same frame times with the last frame lasting <paramref name="lastDurationTicks"/>.</summary>
+    internal FrameTiming WithLastDuration(long lastDurationTicks)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lastDurationTicks, 1);
+        return new FrameTiming(Seconds, TimeBase, [.. Ticks], lastDurationTicks);
+    }
+
     /// <summary>Ticks as seconds.</summary>
     public double TicksToSeconds(long ticks) => (double)ticks * TimeBase.Numerator / TimeBase.Denominator;
 

@@ -84,6 +84,7 @@ public static class ProResClipEncoder
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.AudioFormat, "Unknown audio format."),
         };
 
-        return new ClipFormat("yuv422p10le", EvenHeight: false, "-c:v prores_ks -profile:v 3", "-f mov", (_, _) => Task.FromResult(audio), TagFrames: true);
+        return new ClipFormat(
+            "yuv422p10le", EvenHeight: false, "-c:v prores_ks -profile:v 3", "-f mov", (_, _) => Task.FromResult(audio), TagFrames: true, CopyArguments: "-field_order progressive");
     }
 }
