@@ -1,6 +1,8 @@
 using FacePipeline.Contracts;
+using FacePipeline.Orchestration.Events;
 using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Orchestration.Retention;
+using FacePipeline.Orchestration.Scheduling;
 using FacePipeline.Orchestration.Watchdog;
 using FacePipeline.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -21,7 +23,8 @@ public sealed class JobCoordinator(
     OutboxSignal outboxSignal,
     TimeProvider clock,
     ILogger<JobCoordinator> logger,
-    MediaRetention? retention = null)
+    MediaRetention? retention = null,
+    SchedulerSignal? schedulerSignal = null)
 {
     private const int MaxConcurrencyRetries = 50;
 
@@ -71,7 +74,37 @@ public sealed class JobCoordinator(
     public Task OnStageFailed(Guid jobId, string stage, string code, string reason, CancellationToken cancellationToken, string? correlationId = null) =>
         UpdateJob(jobId, cancellationToken, context => Task.FromResult(FailJob(context, stage, code, reason, correlationId)));
 
-    /// <summary>Cancels a running job; returns false when it had already ended. Work in flight finishes and is ignored.</summary>
+    /// <summary>
+    /// Starts a queued job (the scheduler's decision): its first step sends its commands. Returns false when the job is
+    /// not queued any more (cancelled meanwhile, or started by another round).
+    /// </summary>
+    public async Task<bool> Start(Guid jobId, CancellationToken cancellationToken)
+    {
+        var started = false;
+        await UpdateJob(jobId, cancellationToken, async context =>
+        {
+            if (!Move(context, JobTrigger.Start))
+            {
+                return false;
+            }
+
+            await StartFirstStep(context);
+            started = true;
+            return true;
+        });
+        return started;
+    }
+
+    /// <summary>A job leaving the queue: its first stage runs from now and its first step sends its commands.</summary>
+    internal static async Task StartFirstStep(StepContext context)
+    {
+        context.Job.StartedAt = context.Now;
+        var first = context.Pipeline.Steps[0];
+        context.Run(first.Name);
+        await first.Start(context);
+    }
+
+    /// <summary>Cancels a queued or running job; returns false when it had already ended. Work in flight finishes and is ignored.</summary>
     public async Task<bool> Cancel(Guid jobId, CancellationToken cancellationToken)
     {
         var cancelled = false;
@@ -106,7 +139,7 @@ public sealed class JobCoordinator(
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             candidates = await db.Jobs
-                .Where(j => j.State != JobState.Completed && j.State != JobState.Failed && j.State != JobState.Cancelled && j.UpdatedAt < quietSince)
+                .Where(j => j.State != JobState.Queued && j.State != JobState.Completed && j.State != JobState.Failed && j.State != JobState.Cancelled && j.UpdatedAt < quietSince)
                 .OrderBy(j => j.UpdatedAt)
                 .Select(j => j.Id)
                 .Take(500)
@@ -281,10 +314,21 @@ public sealed class JobCoordinator(
             }
 
             job.UpdatedAt = context.Now;
+            await JobEventLog.RecordJob(db, job, JobEventLog.TypeOf(before, job), context.Now, cancellationToken);
+            if (before != job.State && job.IsTerminal)
+            {
+                await JobEventLog.CountEndedShot(db, job, context.Now, cancellationToken);
+            }
+
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
                 outboxSignal.Notify();
+                if (before != job.State && job.IsTerminal)
+                {
+                    schedulerSignal?.Notify(); // a slot is free
+                }
+
                 if (job.IsTerminal)
                 {
                     JobMetrics.Record(job);

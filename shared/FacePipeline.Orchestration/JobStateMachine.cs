@@ -20,6 +20,9 @@ public readonly record struct JobTrigger
     /// <summary>All the work of <paramref name="stage"/> is done.</summary>
     public static JobTrigger StageDone(string stage) => new(JobTriggerKind.StageDone, stage);
 
+    /// <summary>The scheduler starts a queued job.</summary>
+    public static JobTrigger Start { get; } = new(JobTriggerKind.Start, null);
+
     public static JobTrigger Fail { get; } = new(JobTriggerKind.Fail, null);
 
     public static JobTrigger Cancel { get; } = new(JobTriggerKind.Cancel, null);
@@ -29,6 +32,7 @@ public readonly record struct JobTrigger
 
 public enum JobTriggerKind
 {
+    Start,
     StageDone,
     Fail,
     Cancel,
@@ -46,7 +50,8 @@ public enum TransitionOutcome
 public readonly record struct Transition(TransitionOutcome Outcome, JobState To);
 
 /// <summary>
-/// A job's life, as plain transitions derived from its kind's pipeline: each step's state moves to the next step's
+/// A job's life, as plain transitions derived from its kind's pipeline: a queued job starts in its first step's state
+/// (or is cancelled before it starts); each step's state moves to the next step's
 /// when that step's work is done, and the last step's to Completed; any running state moves to Failed or Cancelled.
 /// Terminal states absorb every trigger, and a trigger that arrives in the wrong state is ignored (delivery is at
 /// least once, so late duplicates are normal, not errors).
@@ -58,6 +63,17 @@ public static class JobStateMachine
     public static Transition Apply(JobPipeline pipeline, JobState state, JobTrigger trigger)
     {
         ArgumentNullException.ThrowIfNull(pipeline);
+        if (state == JobState.Queued)
+        {
+            return trigger.Kind switch
+            {
+                JobTriggerKind.Start => new Transition(TransitionOutcome.Moved, pipeline.InitialState),
+                JobTriggerKind.Cancel => new Transition(TransitionOutcome.Moved, JobState.Cancelled),
+                JobTriggerKind.Fail => new Transition(TransitionOutcome.Moved, JobState.Failed),
+                _ => new Transition(TransitionOutcome.Ignored, state),
+            };
+        }
+
         var current = pipeline.StepRunningIn(state);
         if (IsTerminal(state) || current is null)
         {
@@ -78,6 +94,8 @@ public static class JobStateMachine
     /// <summary>Every transition of a kind, in order: what docs/architecture.md draws.</summary>
     public static IEnumerable<(JobState From, JobTrigger Trigger, JobState To)> Transitions(JobPipeline pipeline)
     {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        yield return (JobState.Queued, JobTrigger.Start, pipeline.InitialState);
         foreach (var step in pipeline.Steps)
         {
             yield return (step.RunningState, JobTrigger.StageDone(step.Name), pipeline.After(step)?.RunningState ?? JobState.Completed);

@@ -1,16 +1,28 @@
 using FacePipeline.Contracts;
+using FacePipeline.Orchestration.Events;
 using FacePipeline.Orchestration.Pipelines;
+using FacePipeline.Orchestration.Scheduling;
 using FacePipeline.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace FacePipeline.Orchestration;
 
 /// <summary>
-/// Creates a job of a kind with the stages its pipeline declares, and starts its first step (its commands go into the
-/// outbox), in one transaction. Each kind's method takes what that kind needs as input.
+/// Creates a job of a kind with the stages its pipeline declares, in one transaction: an interactive job of a studio
+/// under its running cap starts at once (its first step's commands go into the outbox), any other waits queued for the
+/// scheduler (<see cref="JobScheduler"/>). Each kind's method takes what that kind needs as input, and where the job
+/// goes (<see cref="JobPlacement"/>: priority, batch and shot).
 /// </summary>
-public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSignal, TimeProvider clock)
+public sealed class JobSubmission(
+    JobPipelines pipelines,
+    OutboxSignal outboxSignal,
+    TimeProvider clock,
+    IOptions<SchedulingOptions>? scheduling = null,
+    SchedulerSignal? schedulerSignal = null)
 {
+    private readonly SchedulingOptions _scheduling = scheduling?.Value ?? new SchedulingOptions();
+
     public async Task<Job> SubmitTrackJob(
         JobsDbContext db,
         Guid jobId,
@@ -20,7 +32,8 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
         long inputBytes,
         int chunkSize,
         CancellationToken cancellationToken,
-        TrackOptions? options = null)
+        TrackOptions? options = null,
+        JobPlacement? placement = null)
     {
         options ??= TrackOptions.Default;
         var now = clock.GetUtcNow();
@@ -41,6 +54,7 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
             Stages = Stages(JobKinds.Track, jobId, now),
             Clips = [ClipOf(jobId, new ClipInput(ClipNames.Source, inputFileName, inputKey, inputBytes))],
         };
+        (placement ?? JobPlacement.Interactive).ApplyTo(job);
         await Submit(db, job, chunkSize, cancellationToken);
         return job;
     }
@@ -57,7 +71,8 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
         ClipInput target,
         int chunkSize,
         RetargetSettings settings,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        JobPlacement? placement = null)
     {
         var now = clock.GetUtcNow();
         var job = new Job
@@ -74,6 +89,7 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
             Stages = Stages(JobKinds.Retarget, jobId, now),
             Clips = [ClipOf(jobId, source with { Name = ClipNames.Source }), ClipOf(jobId, target with { Name = ClipNames.Target })],
         };
+        (placement ?? JobPlacement.Interactive).ApplyTo(job);
         await Submit(db, job, chunkSize, cancellationToken);
         return job;
     }
@@ -90,7 +106,8 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
         IReadOnlyList<ClipInput> clips,
         int chunkSize,
         TrainingSettings settings,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        JobPlacement? placement = null)
     {
         ArgumentNullException.ThrowIfNull(actor);
         if (clips.Count == 0)
@@ -137,6 +154,7 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
             CreatedAt = now,
         };
         db.ActorModels.Add(model);
+        (placement ?? JobPlacement.Interactive).ApplyTo(job);
         await Submit(db, job, chunkSize, cancellationToken);
         return (job, model);
     }
@@ -154,7 +172,8 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
         ActorModel model,
         int chunkSize,
         RetargetSettings settings,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        JobPlacement? placement = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var training = await db.Jobs.AsNoTracking().Include(j => j.Clips).SingleAsync(j => j.Id == model.JobId, cancellationToken);
@@ -194,6 +213,7 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
         };
         var reconstruct = job.Stage(StageNames.Reconstruct);
         reconstruct.FramesDone = reconstruct.FramesTotal = clip.FrameCount ?? 0; // the actor's footage is reconstructed already
+        (placement ?? JobPlacement.Interactive).ApplyTo(job);
         await Submit(db, job, chunkSize, cancellationToken);
         return job;
     }
@@ -202,8 +222,9 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
     private List<JobStage> Stages(string kind, Guid jobId, DateTimeOffset now) => pipelines.For(kind).NewStages(jobId, now);
 
     /// <summary>
-    /// Adds a job of any declared kind (its clips set, its stages from its pipeline when not given) in its kind's first
-    /// state and starts its first step: one transaction.
+    /// Adds a job of any declared kind (its clips set, its stages from its pipeline when not given) and either starts its
+    /// first step (an interactive job under its studio's running cap) or leaves it queued for the scheduler: one
+    /// transaction (the caller's, or its own), taken under the scheduler's admission lock.
     /// </summary>
     public async Task Submit(JobsDbContext db, Job job, int chunkSize, CancellationToken cancellationToken)
     {
@@ -215,16 +236,47 @@ public sealed class JobSubmission(JobPipelines pipelines, OutboxSignal outboxSig
             job.Stages = pipeline.NewStages(job.Id, now);
         }
 
-        job.State = pipeline.InitialState;
+        foreach (var stage in job.Stages)
+        {
+            stage.State = StageState.Pending;
+            stage.StartedAt = null;
+        }
+
+        job.State = JobState.Queued;
         job.ChunkSize = chunkSize;
         db.Jobs.Add(job);
-        var context = new StepContext(db, job, pipeline, now, cancellationToken, (_, stage, _, reason) => throw new InvalidOperationException($"A new job cannot fail in {stage}: {reason}"))
+        var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await using (transaction)
         {
-            ChunkSize = chunkSize,
-        };
-        await pipeline.Steps[0].Start(context);
-        await db.SaveChangesAsync(cancellationToken);
-        outboxSignal.Notify();
+            await JobScheduler.LockAdmissions(db, cancellationToken);
+            var batch = job.BatchId is { } batchId ? db.Batches.Local.FirstOrDefault(b => b.Id == batchId) ?? await db.Batches.SingleAsync(b => b.Id == batchId, cancellationToken) : null;
+            var startsNow = await JobScheduler.StartsAtSubmission(db, job, batch, _scheduling, cancellationToken);
+            if (startsNow)
+            {
+                var context = new StepContext(db, job, pipeline, now, cancellationToken, (_, stage, _, reason) => throw new InvalidOperationException($"A new job cannot fail in {stage}: {reason}"))
+                {
+                    ChunkSize = chunkSize,
+                };
+                job.State = pipeline.InitialState;
+                await JobCoordinator.StartFirstStep(context);
+            }
+
+            await JobEventLog.RecordJob(db, job, startsNow ? JobEventTypes.JobStarted : JobEventTypes.JobQueued, now, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            if (startsNow)
+            {
+                outboxSignal.Notify();
+            }
+            else
+            {
+                schedulerSignal?.Notify();
+            }
+        }
     }
 
     private static JobClip ClipOf(Guid jobId, ClipInput clip) =>
@@ -243,4 +295,31 @@ public sealed record TrackOptions(int MaxFaces = 1, int? NeutralFrame = null, Fr
     public const int MaxFacesLimit = 8;
 
     public static TrackOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Where a new job goes: its priority class and its order in it, and the batch and shot it belongs to (a batch's shots).
+/// </summary>
+public sealed record JobPlacement(JobPriorityClass Class, int Priority = 0, Guid? BatchId = null, string? ShotName = null, int? ShotIndex = null)
+{
+    public const int MinPriority = -50;
+    public const int MaxPriority = 50;
+
+    /// <summary>A single job's default: interactive, priority 0.</summary>
+    public static JobPlacement Interactive { get; } = new(JobPriorityClass.Interactive);
+
+    public void ApplyTo(Job job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (Priority is < MinPriority or > MaxPriority)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Priority), Priority, $"A priority is between {MinPriority} and {MaxPriority}.");
+        }
+
+        job.PriorityClass = Class;
+        job.Priority = Priority;
+        job.BatchId = BatchId;
+        job.ShotName = ShotName;
+        job.ShotIndex = ShotIndex;
+    }
 }

@@ -1,6 +1,7 @@
 using FacePipeline.Orchestration.DeadLetters;
 using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Orchestration.Retention;
+using FacePipeline.Orchestration.Scheduling;
 using FacePipeline.Orchestration.Watchdog;
 using FacePipeline.ServiceDefaults;
 using MassTransit;
@@ -33,6 +34,10 @@ public static class OrchestrationSetup
         services.AddSingleton(JobPipelines.Default);
         services.AddSingleton<JobCoordinator>();
         services.AddSingleton<JobSubmission>();
+        services.AddValidatedOptions<SchedulingOptions>(SchedulingOptions.Section);
+        services.AddSingleton<SchedulerSignal>();
+        services.AddSingleton<JobScheduler>();
+        services.AddHostedService<JobSchedulerService>();
         // Publishes on the bus itself (a singleton), not on a scoped IPublishEndpoint: the dispatcher lives as long as the host.
         services.AddHostedService(sp => ActivatorUtilities.CreateInstance<OutboxDispatcher>(sp, (IPublishEndpoint)sp.GetRequiredService<IBus>()));
         return services;

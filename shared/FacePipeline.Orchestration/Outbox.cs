@@ -9,7 +9,8 @@ public static class Outbox
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static void Enqueue<T>(JobsDbContext db, T message, DateTimeOffset now)
+    /// <param name="priority">The broker priority (<see cref="ServiceDefaults.BrokerPriority"/>; 0: none, for messages of no job).</param>
+    public static void Enqueue<T>(JobsDbContext db, T message, DateTimeOffset now, byte priority = 0)
         where T : class =>
         db.Outbox.Add(new OutboxMessage
         {
@@ -18,7 +19,12 @@ public static class Outbox
             Body = JsonSerializer.Serialize(message, Json),
             CreatedAt = now,
             TraceParent = System.Diagnostics.Activity.Current?.Id,
+            Priority = priority,
         });
+
+    /// <summary>The broker priority of a job's commands: interactive work overtakes overnight work.</summary>
+    public static byte PriorityOf(Job job) =>
+        job.PriorityClass == JobPriorityClass.Interactive ? ServiceDefaults.BrokerPriority.Interactive : ServiceDefaults.BrokerPriority.Overnight;
 
     /// <summary>Traces of the outbox dispatcher, continuing the trace that enqueued each message.</summary>
     public static readonly System.Diagnostics.ActivitySource Activities = new("FacePipeline.Outbox");

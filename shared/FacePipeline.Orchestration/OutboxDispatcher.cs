@@ -206,7 +206,14 @@ public sealed class OutboxDispatcher(
 
         try
         {
-            await publisher.Publish(message, message.GetType(), Pipe.Execute<PublishContext>(ctx => ctx.MessageId = row.MessageId), cancellationToken);
+            await publisher.Publish(message, message.GetType(), Pipe.Execute<PublishContext>(ctx =>
+            {
+                ctx.MessageId = row.MessageId;
+                if (row.Priority > 0)
+                {
+                    ctx.TrySetPriority(row.Priority);
+                }
+            }), cancellationToken);
         }
         catch (Exception ex) when (IsSerializationFailure(ex))
         {

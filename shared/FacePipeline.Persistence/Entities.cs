@@ -7,10 +7,40 @@ public sealed class Tenant
     public required string Name { get; set; }
     public required byte[] ApiKeyHash { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>The studio's share of the workers against other studios' when both have shots waiting (fair share; default 1).</summary>
+    public int Weight { get; set; } = 1;
+
+    /// <summary>Jobs running at once, at most; null: <c>Scheduling:Quotas:MaxRunningJobs</c>. Past it, jobs wait queued.</summary>
+    public int? MaxRunningJobs { get; set; }
+
+    /// <summary>Jobs waiting (queued) at most; null: <c>Scheduling:Quotas:MaxQueuedJobs</c>. Past it, a submission answers 429.</summary>
+    public int? MaxQueuedJobs { get; set; }
+
+    /// <summary>Bytes the studio may keep in the media store (uploads and outputs); null: <c>Scheduling:Quotas:MaxStoredBytes</c>. Past it, a submission answers 429.</summary>
+    public long? MaxStoredBytes { get; set; }
+
+    /// <summary>The studio paused its queue: running jobs finish, nothing new starts until it resumes.</summary>
+    public bool QueuePaused { get; set; }
+
+    /// <summary>Where job and batch notifications are POSTed (https, or http on loopback); null: none.</summary>
+    public string? WebhookUrl { get; set; }
+
+    /// <summary>The HMAC-SHA256 key the deliveries are signed with (shown once when set; needed in clear to sign).</summary>
+    public string? WebhookSecret { get; set; }
+}
+
+/// <summary>How urgently a job runs. Interactive jobs start before any waiting overnight work, and their messages overtake it in the broker.</summary>
+public enum JobPriorityClass
+{
+    Interactive,
+    Overnight,
 }
 
 public enum JobState
 {
+    /// <summary>Waiting for the scheduler to start it (the studio's quota, its paused queue or batch, or the overnight slots).</summary>
+    Queued,
     Extracting,
     Reconstructing,
     Transferring,
@@ -83,6 +113,24 @@ public sealed class Job
     public string? FailureCorrelationId { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Interactive (a single job's default) or overnight (a batch's default).</summary>
+    public JobPriorityClass PriorityClass { get; set; }
+
+    /// <summary>Order within the class, -50 (last) to 50 (first), as MediaConvert's; 0 by default.</summary>
+    public int Priority { get; set; }
+
+    /// <summary>The batch the job is a shot of, if any.</summary>
+    public Guid? BatchId { get; set; }
+
+    /// <summary>The shot's name in its batch (unique in the batch; names the shot's folder in outputs.zip).</summary>
+    public string? ShotName { get; set; }
+
+    /// <summary>The shot's row in the batch manifest, from 1.</summary>
+    public int? ShotIndex { get; set; }
+
+    /// <summary>When the scheduler started the job (it left <see cref="JobState.Queued"/>); null while queued.</summary>
+    public DateTimeOffset? StartedAt { get; set; }
 
     /// <summary>When the job last changed: a step's result or progress, a re-send. The watchdog measures stalls from it.</summary>
     public DateTimeOffset UpdatedAt { get; set; }
@@ -279,6 +327,9 @@ public sealed class OutboxMessage
     /// <summary>W3C trace context of the transaction that enqueued it, so the job's trace continues through the outbox.</summary>
     public string? TraceParent { get; set; }
 
+    /// <summary>The broker priority it is published with (RabbitMQ priority queues): interactive jobs' work overtakes overnight work.</summary>
+    public byte Priority { get; set; }
+
     /// <summary>
     /// Set when the dispatcher cannot publish the row at all (its type no longer resolves, its body does not
     /// deserialise or serialise): the row is set aside, kept for inspection, and no longer blocks the rows after it.
@@ -287,6 +338,137 @@ public sealed class OutboxMessage
 
     /// <summary>Why the row was quarantined (the exception's type and message); null otherwise.</summary>
     public string? Error { get; set; }
+}
+
+public enum BatchState
+{
+    /// <summary>Some shots have not ended.</summary>
+    Running,
+
+    /// <summary>Every shot ended (completed, failed or cancelled).</summary>
+    Ended,
+}
+
+/// <summary>
+/// Shots a studio submitted together from one manifest: each shot is a job (<see cref="Job.BatchId"/>). The batch carries
+/// the default priority of its shots and can be paused (running shots finish, nothing new starts) or cancelled.
+/// <see cref="Version"/> is PostgreSQL's xmin: the shot that ends last sees every other shot ended, exactly once.
+/// </summary>
+public sealed class Batch
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+
+    /// <summary>The studio's name for the batch (e.g. the manifest's file name).</summary>
+    public string? Name { get; set; }
+
+    public JobPriorityClass PriorityClass { get; set; } = JobPriorityClass.Overnight;
+    public int Priority { get; set; }
+    public BatchState State { get; set; }
+    public bool Paused { get; set; }
+    public int ShotCount { get; set; }
+
+    /// <summary>Shots ended so far; the batch ends when it reaches <see cref="ShotCount"/>.</summary>
+    public int ShotsEnded { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? CancelledAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public uint Version { get; set; }
+}
+
+/// <summary>Kinds of <see cref="JobEvent"/>, as the event streams and webhooks name them.</summary>
+public static class JobEventTypes
+{
+    public const string JobQueued = "job.queued";
+    public const string JobStarted = "job.started";
+    public const string JobProgress = "job.progress";
+    public const string JobCompleted = "job.completed";
+    public const string JobFailed = "job.failed";
+    public const string JobCancelled = "job.cancelled";
+    public const string BatchEnded = "batch.ended";
+
+    /// <summary>The events a webhook is told of: a job's or a batch's end.</summary>
+    public static bool IsNotified(string type) => type is JobCompleted or JobFailed or JobCancelled or BatchEnded;
+}
+
+/// <summary>
+/// Something that happened to a job or a batch (table <c>job_events</c>), written in the same transaction as the change,
+/// in commit order of <see cref="Id"/> per job: what <c>/v1/jobs/{id}/events</c> and <c>/v1/batches/{id}/events</c> stream and
+/// the webhooks are made from. <see cref="Data"/> is the job's state and stages at that moment (or the batch's counts), as JSON.
+/// </summary>
+public sealed class JobEvent
+{
+    public long Id { get; set; }
+    public Guid TenantId { get; set; }
+    public Guid? JobId { get; set; }
+    public Guid? BatchId { get; set; }
+    public required string Type { get; set; }
+    public required string Data { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// One webhook notification to a studio (table <c>webhook_deliveries</c>): written with the event it tells of, POSTed
+/// signed (HMAC-SHA256 over the timestamp and body) until the receiver answers 2xx, retried with backoff, given up after
+/// the last attempt. The row is the delivery log the API shows.
+/// </summary>
+public sealed class WebhookDelivery
+{
+    public long Id { get; set; }
+    public Guid TenantId { get; set; }
+    public long EventId { get; set; }
+
+    /// <summary>The event it tells of (set when both are written together; EF orders the inserts).</summary>
+    public JobEvent? Event { get; set; }
+
+    public required string EventType { get; set; }
+    public required string Url { get; set; }
+
+    /// <summary>The exact body POSTed (JSON), the same on every attempt.</summary>
+    public required string Payload { get; set; }
+
+    public int Attempts { get; set; }
+    public DateTimeOffset NextAttemptAt { get; set; }
+    public DateTimeOffset? DeliveredAt { get; set; }
+
+    /// <summary>Set after the last attempt failed: no more attempts.</summary>
+    public DateTimeOffset? GaveUpAt { get; set; }
+
+    /// <summary>The receiver's last HTTP status; null when it did not answer.</summary>
+    public int? LastStatus { get; set; }
+
+    /// <summary>Why the last attempt failed (status line or connection error), for the studio.</summary>
+    public string? LastError { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A file a studio uploaded ahead of a job (table <c>uploads</c>, <c>/v1/uploads</c>): named in a job or a batch by its id
+/// instead of a multipart part. <see cref="Offset"/> and <see cref="Length"/> let a resumable upload continue.
+/// </summary>
+public sealed class Upload
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public required string FileName { get; set; }
+    public required string Key { get; set; }
+
+    /// <summary>The declared size in bytes; null while deferred.</summary>
+    public long? Length { get; set; }
+
+    /// <summary>Bytes received so far.</summary>
+    public long Offset { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the last byte arrived; null while incomplete.</summary>
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>An incomplete upload is swept after this.</summary>
+    public DateTimeOffset ExpiresAt { get; set; }
+    public uint Version { get; set; }
 }
 
 /// <summary>What a deletion record is about.</summary>

@@ -16,6 +16,10 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<Actor> Actors => Set<Actor>();
     public DbSet<ActorModel> ActorModels => Set<ActorModel>();
     public DbSet<Deletion> Deletions => Set<Deletion>();
+    public DbSet<Batch> Batches => Set<Batch>();
+    public DbSet<JobEvent> JobEvents => Set<JobEvent>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<Upload> Uploads => Set<Upload>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -25,6 +29,61 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.HasKey(t => t.Id);
             e.Property(t => t.Name).HasMaxLength(200);
             e.HasIndex(t => t.ApiKeyHash).IsUnique();
+            e.Property(t => t.Weight).HasDefaultValue(1);
+            e.Property(t => t.WebhookUrl).HasMaxLength(2000);
+            e.Property(t => t.WebhookSecret).HasMaxLength(128);
+        });
+
+        modelBuilder.Entity<Batch>(e =>
+        {
+            e.ToTable("batches");
+            e.HasKey(b => b.Id);
+            e.Property(b => b.Name).HasMaxLength(200);
+            e.Property(b => b.PriorityClass).HasConversion<string>().HasMaxLength(16);
+            e.Property(b => b.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(b => b.Version).IsRowVersion();
+            e.HasIndex(b => new { b.TenantId, b.CreatedAt });
+            e.HasOne<Tenant>().WithMany().HasForeignKey(b => b.TenantId);
+        });
+
+        modelBuilder.Entity<JobEvent>(e =>
+        {
+            e.ToTable("job_events");
+            e.HasKey(v => v.Id);
+            e.Property(v => v.Id).UseIdentityAlwaysColumn();
+            e.Property(v => v.Type).HasMaxLength(32);
+            e.Property(v => v.Data).HasColumnType("jsonb");
+            e.HasIndex(v => new { v.JobId, v.Id }); // a job's stream, from Last-Event-ID
+            e.HasIndex(v => new { v.BatchId, v.Id }); // a batch's stream
+            e.HasIndex(v => v.CreatedAt); // retention
+        });
+
+        modelBuilder.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("webhook_deliveries");
+            e.HasKey(d => d.Id);
+            e.Property(d => d.Id).UseIdentityAlwaysColumn();
+            e.Property(d => d.EventType).HasMaxLength(32);
+            e.Property(d => d.Url).HasMaxLength(2000);
+            e.Property(d => d.Payload).HasColumnType("jsonb");
+            e.Property(d => d.LastError).HasMaxLength(1000);
+            e.HasIndex(d => new { d.TenantId, d.Id }); // the delivery log
+            e.HasOne(d => d.Event).WithMany().HasForeignKey(d => d.EventId).OnDelete(DeleteBehavior.Cascade);
+            // The dispatcher's claim: pending deliveries by due time.
+            e.HasIndex(d => d.NextAttemptAt)
+                .HasFilter("\"DeliveredAt\" IS NULL AND \"GaveUpAt\" IS NULL")
+                .HasDatabaseName("IX_webhook_deliveries_pending");
+        });
+
+        modelBuilder.Entity<Upload>(e =>
+        {
+            e.ToTable("uploads");
+            e.HasKey(u => u.Id);
+            e.Property(u => u.FileName).HasMaxLength(255);
+            e.Property(u => u.Version).IsRowVersion();
+            e.HasIndex(u => new { u.TenantId, u.CreatedAt });
+            e.HasIndex(u => u.ExpiresAt).HasFilter("\"CompletedAt\" IS NULL").HasDatabaseName("IX_uploads_incomplete");
+            e.HasOne<Tenant>().WithMany().HasForeignKey(u => u.TenantId);
         });
 
         modelBuilder.Entity<Job>(e =>
@@ -39,6 +98,13 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.Property(j => j.Version).IsRowVersion();
             e.HasIndex(j => new { j.TenantId, j.CreatedAt });
             e.HasIndex(j => new { j.State, j.UpdatedAt }); // the watchdog's scan of running jobs
+            e.Property(j => j.PriorityClass).HasConversion<string>().HasMaxLength(16);
+            e.Property(j => j.ShotName).HasMaxLength(200);
+            e.HasIndex(j => new { j.BatchId, j.ShotIndex });
+            // The scheduler's scan of queued jobs.
+            e.HasIndex(j => new { j.TenantId, j.PriorityClass, j.Priority, j.CreatedAt })
+                .HasFilter("\"State\" = 'Queued'")
+                .HasDatabaseName("IX_jobs_queued");
             e.HasOne<Tenant>().WithMany().HasForeignKey(j => j.TenantId);
             e.HasMany(j => j.Stages).WithOne().HasForeignKey(s => s.JobId).OnDelete(DeleteBehavior.Cascade);
             e.HasMany(j => j.Chunks).WithOne().HasForeignKey(c => c.JobId).OnDelete(DeleteBehavior.Cascade);
@@ -137,6 +203,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             e.Property(m => m.MessageType).HasMaxLength(200);
             e.Property(m => m.Body).HasColumnType("jsonb");
             e.Property(m => m.TraceParent).HasMaxLength(128);
+            e.Property(m => m.Priority).HasDefaultValue((byte)0);
             e.HasIndex(m => m.MessageId).IsUnique();
             // The dispatcher's claim query: pending rows in Id order, quarantined ones left out.
             e.HasIndex(m => m.Id)

@@ -67,6 +67,14 @@ public static class ServiceDefaultsExtensions
             x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);
             x.SetKebabCaseEndpointNameFormatter();
             addConsumers(x);
+            // Every queue is a priority queue: an interactive job's work overtakes queued overnight work (docs/batches.md).
+            x.AddConfigureEndpointsCallback((_, cfg) =>
+            {
+                if (cfg is IRabbitMqReceiveEndpointConfigurator rabbit)
+                {
+                    rabbit.EnablePriority(BrokerPriority.Max);
+                }
+            });
             x.UsingRabbitMq((context, cfg) =>
             {
                 var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;

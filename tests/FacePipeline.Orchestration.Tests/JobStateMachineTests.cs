@@ -75,18 +75,37 @@ public sealed class JobStateMachineTests
     }
 
     [Fact]
-    public void The_transitions_of_a_kind_are_its_steps_in_order_ending_completed()
+    public void The_transitions_of_a_kind_start_from_the_queue_then_are_its_steps_in_order_ending_completed()
     {
-        var transitions = JobStateMachine.Transitions(JobPipelines.Retarget).Select(t => $"{t.From} -[{t.Trigger.Stage}]-> {t.To}");
+        var transitions = JobStateMachine.Transitions(JobPipelines.Retarget).Select(t => $"{t.From} -[{t.Trigger.Stage ?? "start"}]-> {t.To}");
 
         Assert.Equal(
-            ["Extracting -[extract]-> Reconstructing", "Reconstructing -[reconstruct]-> Transferring", "Transferring -[transfer]-> Rendering", "Rendering -[render]-> Completed"],
+            ["Queued -[start]-> Extracting", "Extracting -[extract]-> Reconstructing", "Reconstructing -[reconstruct]-> Transferring", "Transferring -[transfer]-> Rendering", "Rendering -[render]-> Completed"],
             transitions);
         Assert.Equal(StageNames.Train, JobStateMachine.RunningStage(JobPipelines.TrainActor, JobState.Training));
     }
 
+    [Theory]
+    [InlineData("start", JobState.Extracting)]
+    [InlineData("cancel", JobState.Cancelled)]
+    [InlineData("fail", JobState.Failed)]
+    [InlineData("extract", JobState.Queued)]
+    public void A_queued_job_starts_in_its_first_step_or_ends_but_ignores_stage_results(string trigger, JobState expected)
+    {
+        Assert.Equal(expected, JobStateMachine.Apply(JobPipelines.Track, JobState.Queued, Trigger(trigger)).To);
+    }
+
+    [Theory]
+    [InlineData(JobState.Extracting)]
+    [InlineData(JobState.Completed)]
+    public void A_started_or_ended_job_ignores_a_second_start(JobState state)
+    {
+        Assert.Equal(TransitionOutcome.Ignored, JobStateMachine.Apply(JobPipelines.Track, state, JobTrigger.Start).Outcome);
+    }
+
     private static JobTrigger Trigger(string name) => name switch
     {
+        "start" => JobTrigger.Start,
         "fail" => JobTrigger.Fail,
         "cancel" => JobTrigger.Cancel,
         _ => JobTrigger.StageDone(name),

@@ -41,9 +41,9 @@ public sealed class StepContext
     /// <summary>The job's row for a stage.</summary>
     public JobStage Stage(string name) => Job.Stage(name);
 
-    /// <summary>Queues a command (or an event) in the outbox of this transaction.</summary>
+    /// <summary>Queues a command (or an event) in the outbox of this transaction, with the job's broker priority.</summary>
     public void Send<T>(T message)
-        where T : class => Outbox.Enqueue(Db, message, Now);
+        where T : class => Outbox.Enqueue(Db, message, Now, Outbox.PriorityOf(Job));
 
     /// <summary>Records an output of the job; its content type is the one the job kind declares for it.</summary>
     public void AddOutput(string name, string key)
