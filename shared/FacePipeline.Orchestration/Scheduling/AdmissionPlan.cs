@@ -2,8 +2,11 @@ using FacePipeline.Persistence;
 
 namespace FacePipeline.Orchestration.Scheduling;
 
-/// <summary>A studio as the scheduler sees it: its weight, its running cap, whether its queue is paused, what it runs now.</summary>
-public sealed record StudioSlots(Guid TenantId, int Weight, int MaxRunningJobs, bool Paused, int Running);
+/// <summary>
+/// A studio as the scheduler sees it: its weight, its running cap, whether its queue is paused, what it runs now, and the
+/// worker time its jobs used over the fair-share window (job-seconds: each running job counts its time so far).
+/// </summary>
+public sealed record StudioSlots(Guid TenantId, int Weight, int MaxRunningJobs, bool Paused, int Running, double UsedSeconds = 0);
 
 /// <summary>A queued job as the scheduler sees it (<paramref name="Held"/>: its batch is paused).</summary>
 public sealed record QueuedJob(Guid JobId, Guid TenantId, JobPriorityClass Class, int Priority, DateTimeOffset CreatedAt, int ShotIndex, bool Held);
@@ -16,13 +19,16 @@ public sealed record QueuedJob(Guid JobId, Guid TenantId, JobPriorityClass Class
 /// <item>Interactive jobs start at once (within their studio's cap), however many jobs run: their messages then overtake
 /// queued overnight work in the broker (priority queues), so they wait about one chunk per stage.</item>
 /// <item>Overnight jobs start while fewer than <c>maxRunning</c> jobs run. Each free slot goes to the studio with the
-/// least running jobs per unit of weight (ties: the oldest waiting job), so studios share the workers by weight, and
-/// one studio's 500 queued shots do not starve another's 5.</item>
+/// least worker time per unit of weight: the job-seconds it used over the fair-share window, plus a typical job's
+/// seconds (<c>jobSeconds</c>) for each job it runs now or is given in this round (ties: the oldest waiting job). So
+/// studios share the workers by weight over time, not only by slots at one moment (with 4 slots and weights 2:1 no
+/// single moment can be 2:1), a studio whose jobs run longer gets fewer of them, and one studio's 500 queued shots do
+/// not starve another's 5: a studio with little recent use wins the next free slot.</item>
 /// </list>
 /// </summary>
 public static class AdmissionPlan
 {
-    public static IReadOnlyList<QueuedJob> Choose(IReadOnlyList<StudioSlots> studios, IReadOnlyList<QueuedJob> queued, int maxRunning)
+    public static IReadOnlyList<QueuedJob> Choose(IReadOnlyList<StudioSlots> studios, IReadOnlyList<QueuedJob> queued, int maxRunning, double jobSeconds = 60)
     {
         ArgumentNullException.ThrowIfNull(studios);
         ArgumentNullException.ThrowIfNull(queued);
@@ -62,7 +68,7 @@ public static class AdmissionPlan
         {
             var next = queues
                 .Where(q => q.Value.Count > 0 && q.Value.Peek().Class != JobPriorityClass.Interactive && HasRoom(q.Key))
-                .OrderBy(q => (running[q.Key] + 1) / (double)Math.Max(1, bySlots[q.Key].Weight))
+                .OrderBy(q => (bySlots[q.Key].UsedSeconds + ((running[q.Key] + 1) * jobSeconds)) / Math.Max(1, bySlots[q.Key].Weight))
                 .ThenBy(q => q.Value.Peek().CreatedAt)
                 .ThenBy(q => q.Key)
                 .Select(q => q.Value)

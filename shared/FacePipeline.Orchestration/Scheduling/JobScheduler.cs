@@ -14,8 +14,12 @@ public sealed class JobScheduler(
     IDbContextFactory<JobsDbContext> dbFactory,
     JobCoordinator coordinator,
     IOptions<SchedulingOptions> options,
+    TimeProvider clock,
     ILogger<JobScheduler> logger)
 {
+    /// <summary>A typical job's seconds when no job ended within the fair-share window.</summary>
+    private const double DefaultJobSeconds = 60;
+
     /// <summary>The advisory lock every start decision holds ("FPSCHED").</summary>
     public const long AdmissionLock = 0x46_50_53_43_48_45_44;
 
@@ -70,18 +74,30 @@ public sealed class JobScheduler(
             return [];
         }
 
+        // Every job that ran within the fair-share window: the running ones, and the worker time each studio used.
+        var now = clock.GetUtcNow();
+        var windowStart = now - settings.FairShareWindow;
+        var recent = await db.Jobs.AsNoTracking()
+            .Where(j => j.State != JobState.Queued && j.StartedAt != null && (j.CompletedAt == null || j.CompletedAt > windowStart))
+            .Select(j => new { j.TenantId, StartedAt = j.StartedAt!.Value, j.CompletedAt })
+            .ToListAsync(cancellationToken);
+        var ended = recent.Where(j => j.CompletedAt is not null).Select(j => (j.CompletedAt!.Value - j.StartedAt).TotalSeconds).ToList();
+        var jobSeconds = ended.Count > 0 ? Math.Max(1, ended.Average()) : DefaultJobSeconds;
         var running = await db.Jobs.AsNoTracking()
             .Where(j => j.State != JobState.Queued && j.State != JobState.Completed && j.State != JobState.Failed && j.State != JobState.Cancelled)
             .GroupBy(j => j.TenantId)
             .Select(g => new { TenantId = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.TenantId, g => g.Count, cancellationToken);
+        var used = recent
+            .GroupBy(j => j.TenantId)
+            .ToDictionary(g => g.Key, g => g.Sum(j => Math.Max(0, ((j.CompletedAt ?? now) - (j.StartedAt > windowStart ? j.StartedAt : windowStart)).TotalSeconds)));
         var tenantIds = queued.Select(j => j.TenantId).Concat(running.Keys).Distinct().ToList();
         var studios = (await db.Tenants.AsNoTracking().Where(t => tenantIds.Contains(t.Id)).ToListAsync(cancellationToken))
-            .Select(t => new StudioSlots(t.Id, t.Weight, t.MaxRunningJobs ?? settings.Quotas.MaxRunningJobs, t.QueuePaused, running.GetValueOrDefault(t.Id)))
+            .Select(t => new StudioSlots(t.Id, t.Weight, t.MaxRunningJobs ?? settings.Quotas.MaxRunningJobs, t.QueuePaused, running.GetValueOrDefault(t.Id), used.GetValueOrDefault(t.Id)))
             .ToList();
 
         var started = new List<Guid>();
-        foreach (var job in AdmissionPlan.Choose(studios, queued, settings.MaxRunningJobs))
+        foreach (var job in AdmissionPlan.Choose(studios, queued, settings.MaxRunningJobs, jobSeconds))
         {
             if (await coordinator.Start(job.JobId, cancellationToken))
             {

@@ -24,6 +24,14 @@ public sealed class SchedulingOptions : IValidatableObject
         ErrorMessage = "Scheduling:Interval must be between {1} and {2}.")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How far back the scheduler counts each studio's worker time when it shares the overnight slots by weight.
+    /// Default 1 hour; 1 minute to 7 days. Longer: fairer over the night, slower to forgive a burst.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,
+        ErrorMessage = "Scheduling:FairShareWindow must be between {1} and {2}.")]
+    public TimeSpan FairShareWindow { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Each studio's caps unless its row sets its own.</summary>
     [Required]
     public QuotaOptions Quotas { get; set; } = new();
