@@ -1,4 +1,5 @@
 using FacePipeline.Orchestration.DeadLetters;
+using FacePipeline.Orchestration.Notifications;
 using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Orchestration.Retention;
 using FacePipeline.Orchestration.Scheduling;
@@ -14,8 +15,9 @@ public static class OrchestrationSetup
 {
     /// <summary>
     /// The coordinator, submission and outbox services, the job watchdog, the dead-letter monitor and the retention sweeper
-    /// with the studios' deletions (not the consumers: see <see cref="AddJobCoordinatorConsumers"/>). Their options
-    /// (sections "Outbox", "Watchdog", "DeadLetters", "Retention") are validated at start-up. Needs the media store.
+    /// with the studios' deletions, the webhook dispatcher and the event streams (not the consumers: see
+    /// <see cref="AddJobCoordinatorConsumers"/>). Their options (sections "Outbox", "Watchdog", "DeadLetters", "Retention",
+    /// "Scheduling", "Webhooks", "Events") are validated at start-up. Needs the media store.
     /// </summary>
     public static IServiceCollection AddJobOrchestration(this IServiceCollection services)
     {
@@ -38,9 +40,30 @@ public static class OrchestrationSetup
         services.AddSingleton<SchedulerSignal>();
         services.AddSingleton<JobScheduler>();
         services.AddHostedService<JobSchedulerService>();
+        services.AddWebhooksAndEventStreams();
         // Publishes on the bus itself (a singleton), not on a scoped IPublishEndpoint: the dispatcher lives as long as the host.
         services.AddHostedService(sp => ActivatorUtilities.CreateInstance<OutboxDispatcher>(sp, (IPublishEndpoint)sp.GetRequiredService<IBus>()));
         return services;
+    }
+
+    /// <summary>
+    /// The studios' webhooks (<see cref="StudioWebhooks"/>, sent by <see cref="WebhookDispatcher"/> with the named client
+    /// <see cref="WebhookDispatcher.HttpClientName"/>: no redirects, no cookies) and the live event streams
+    /// (<see cref="JobEventStream"/>); sections "Webhooks" and "Events", validated at start-up.
+    /// </summary>
+    private static void AddWebhooksAndEventStreams(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<WebhookOptions>(WebhookOptions.Section);
+        services.AddValidatedOptions<EventStreamOptions>(EventStreamOptions.Section);
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan; // each attempt has its own (Webhooks:Timeout)
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("FacePipeline-Webhooks/1");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<StudioWebhooks>();
+        services.AddSingleton<JobEventStream>();
+        services.AddHostedService<WebhookDispatcher>();
     }
 
     /// <summary>

@@ -1,0 +1,152 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using FacePipeline.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace FacePipeline.Orchestration.Notifications;
+
+/// <summary>
+/// Settings of the live event streams (section <c>Events</c>, e.g. <c>Events__PollInterval=00:00:00.250</c>), validated at
+/// start-up.
+/// </summary>
+public sealed class EventStreamOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string Section = "Events";
+
+    /// <summary>
+    /// How often an open stream looks for new events (one indexed query per open stream). Default 250 ms; 10 ms to 10 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,
+        ErrorMessage = "Events:PollInterval must be between {1} and {2}.")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The longest a stream stays silent: after it, a <c>: keep-alive</c> comment goes out, so that proxies do not close
+    /// a stream of a job that waits. Default 15 s; 1 s to 5 minutes.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,
+        ErrorMessage = "Events:KeepAlive must be between {1} and {2}.")]
+    public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>What a stream follows: one job's events, or one batch's (its shots' events and <c>batch.ended</c>).</summary>
+public sealed record EventStreamSubject(Guid? JobId, Guid? BatchId)
+{
+    public static EventStreamSubject Job(Guid id) => new(id, null);
+
+    public static EventStreamSubject Batch(Guid id) => new(null, id);
+
+    /// <summary>Whether <paramref name="type"/> is the last event of the stream: a job's end, or the batch's.</summary>
+    public bool EndsWith(string type) => BatchId is null
+        ? type is JobEventTypes.JobCompleted or JobEventTypes.JobFailed or JobEventTypes.JobCancelled
+        : type == JobEventTypes.BatchEnded;
+}
+
+/// <summary>
+/// The live stream of a job's or a batch's events (<c>/v1/jobs/{id}/events</c>, <c>/v1/batches/{id}/events</c>): the
+/// <see cref="JobEvent"/> rows after a given id, in id order, polled every <see cref="EventStreamOptions.PollInterval"/>
+/// until the stream's last event (<see cref="EventStreamSubject.EndsWith"/>), with a keep-alive after each
+/// <see cref="EventStreamOptions.KeepAlive"/> of silence. The rows are written in the transaction of the change they
+/// tell, so a stream shows exactly what was committed.
+/// </summary>
+public sealed class JobEventStream(IDbContextFactory<JobsDbContext> dbFactory, TimeProvider clock, IOptions<EventStreamOptions> options)
+{
+    /// <summary>Events one query reads at most (a long backlog comes in several).</summary>
+    private const int ReadSize = 200;
+
+    /// <summary>
+    /// Whether the studio's job (or batch) exists, and whether it had ended already: then the stream sends what is
+    /// stored after the client's last id and ends, instead of waiting for an end event that may lie before that id.
+    /// Null when the studio has no such job or batch.
+    /// </summary>
+    public async Task<bool?> Ended(Guid tenantId, EventStreamSubject subject, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (subject.JobId is { } jobId)
+        {
+            var states = await db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.TenantId == tenantId).Select(j => j.State).ToListAsync(cancellationToken);
+            return states.Count == 0 ? null : JobStates.IsTerminal(states[0]);
+        }
+
+        var batches = await db.Batches.AsNoTracking().Where(b => b.Id == subject.BatchId && b.TenantId == tenantId).Select(b => b.State).ToListAsync(cancellationToken);
+        return batches.Count == 0 ? null : batches[0] == BatchState.Ended;
+    }
+
+    /// <summary>
+    /// The subject's events after <paramref name="afterId"/> as they are committed, with a null item for each keep-alive;
+    /// ends after the stream's last event, or once the stored events are sent when <paramref name="endedAtStart"/>.
+    /// </summary>
+    public async IAsyncEnumerable<JobEvent?> Follow(
+        EventStreamSubject subject, long afterId, bool endedAtStart, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        var settings = options.Value;
+        var lastSent = clock.GetUtcNow();
+        while (true)
+        {
+            var events = await Read(subject, afterId, cancellationToken);
+            foreach (var row in events)
+            {
+                afterId = row.Id;
+                yield return row;
+                if (subject.EndsWith(row.Type))
+                {
+                    yield break;
+                }
+            }
+
+            if (events.Count == ReadSize)
+            {
+                lastSent = clock.GetUtcNow();
+                continue; // more stored: no wait
+            }
+
+            if (endedAtStart)
+            {
+                yield break;
+            }
+
+            if (events.Count > 0)
+            {
+                lastSent = clock.GetUtcNow();
+            }
+            else if (clock.GetUtcNow() - lastSent >= settings.KeepAlive)
+            {
+                lastSent = clock.GetUtcNow();
+                yield return null;
+            }
+
+            await Task.Delay(settings.PollInterval, clock, cancellationToken);
+        }
+    }
+
+    /// <summary>One server-sent event of <paramref name="row"/>: <c>id</c>, <c>event</c> (its type) and <c>data</c> (its JSON, one line).</summary>
+    public static string Frame(JobEvent row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var frame = new StringBuilder();
+        frame.Append(CultureInfo.InvariantCulture, $"id: {row.Id}\nevent: {row.Type}\n");
+        foreach (var line in row.Data.Split('\n'))
+        {
+            frame.Append("data: ").Append(line.TrimEnd('\r')).Append('\n'); // jsonb text has no line breaks; any other JSON keeps its lines
+        }
+
+        return frame.Append('\n').ToString();
+    }
+
+    /// <summary>The comment that keeps a silent stream open (clients ignore it).</summary>
+    public const string KeepAliveFrame = ": keep-alive\n\n";
+
+    private async Task<List<JobEvent>> Read(EventStreamSubject subject, long afterId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var events = db.JobEvents.AsNoTracking().Where(e => e.Id > afterId);
+        events = subject.JobId is { } jobId ? events.Where(e => e.JobId == jobId) : events.Where(e => e.BatchId == subject.BatchId);
+        return await events.OrderBy(e => e.Id).Take(ReadSize).ToListAsync(cancellationToken);
+    }
+}
