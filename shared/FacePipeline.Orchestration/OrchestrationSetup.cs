@@ -47,24 +47,32 @@ public static class OrchestrationSetup
     }
 
     /// <summary>
-    /// The studios' webhooks (<see cref="StudioWebhooks"/>, sent by <see cref="WebhookDispatcher"/> with the named client
-    /// <see cref="WebhookDispatcher.HttpClientName"/>: no redirects, no cookies) and the live event streams
+    /// The studios' webhooks (<see cref="StudioWebhooks"/>, sent by <see cref="WebhookDispatcher"/> with
+    /// <see cref="AddWebhookHttpClient"/>) and the live event streams
     /// (<see cref="JobEventStream"/>); sections "Webhooks" and "Events", validated at start-up.
     /// </summary>
     private static void AddWebhooksAndEventStreams(this IServiceCollection services)
     {
         services.AddValidatedOptions<WebhookOptions>(WebhookOptions.Section);
         services.AddValidatedOptions<EventStreamOptions>(EventStreamOptions.Section);
-        services.AddHttpClient(WebhookDispatcher.HttpClientName, client =>
-            {
-                client.Timeout = Timeout.InfiniteTimeSpan; // each attempt has its own (Webhooks:Timeout)
-                client.DefaultRequestHeaders.UserAgent.ParseAdd("FacePipeline-Webhooks/1");
-            })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddWebhookHttpClient();
         services.AddSingleton<StudioWebhooks>();
         services.AddSingleton<JobEventStream>();
         services.AddHostedService<WebhookDispatcher>();
     }
+
+    /// <summary>
+    /// The named client <see cref="WebhookDispatcher.HttpClientName"/> the deliveries go out with: no redirects followed
+    /// (a delivery goes only to the URL the studio set), no cookies, no client-wide timeout (each attempt has
+    /// Webhooks:Timeout), and a User-Agent that says what is calling.
+    /// </summary>
+    public static IHttpClientBuilder AddWebhookHttpClient(this IServiceCollection services) =>
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan;
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("FacePipeline-Webhooks/1");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
     /// <summary>
     /// The coordinator's consumers, for every message the kinds' pipelines declare: one event consumer per step event
