@@ -16,20 +16,19 @@ public static class EventsApi
 {
     public static WebApplication MapEventsApi(this WebApplication app)
     {
-        app.MapGet("/v1/jobs/{id:guid}/events", JobEvents)
-            .RequireAuthorization()
-            .WithTags("Events")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("The job's events as server-sent events (job.queued, job.started, job.progress, then job.completed, job.failed or job.cancelled, which ends the stream). Send Last-Event-ID to resume after an event.");
-        app.MapGet("/v1/batches/{id:guid}/events", BatchEvents)
-            .RequireAuthorization()
-            .WithTags("Events")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("The batch's events as server-sent events: its shots' job events, then batch.ended, which ends the stream. Send Last-Event-ID to resume after an event.");
+        MapStream(app.MapGet("/v1/jobs/{id:guid}/events", JobEvents),
+            "The job's events as server-sent events (job.queued, job.started, job.progress, then job.completed, job.failed or job.cancelled, which ends the stream). Send Last-Event-ID to resume after an event.");
+        MapStream(app.MapGet("/v1/batches/{id:guid}/events", BatchEvents),
+            "The batch's events as server-sent events: its shots' job events, then batch.ended, which ends the stream. Send Last-Event-ID to resume after an event.");
         return app;
     }
+
+    private static void MapStream(RouteHandlerBuilder stream, string summary) =>
+        stream.RequireAuthorization()
+            .WithTags("Events")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary(summary);
 
     private static async Task<IResult> JobEvents(Guid id, HttpContext http, JobEventStream stream, JobsDbContext db) =>
         await Stream(http, stream, EventStreamSubject.Job(id)) ?? await DeletionApi.MissingJob(db, http, id);

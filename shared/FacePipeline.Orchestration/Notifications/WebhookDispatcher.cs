@@ -66,31 +66,34 @@ public sealed class WebhookDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            var more = false;
-            try
+            while (true)
             {
-                more = await DeliverDueAsync(stoppingToken) >= _options.BatchSize;
+                // A full batch means more are due: the next round starts at once.
+                if (await RoundAsync(stoppingToken) < _options.BatchSize)
+                {
+                    await Task.Delay(_options.Interval, clock, stoppingToken);
+                }
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogError(ex, "Webhook dispatch failed; will retry in {Interval}", _options.Interval);
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host stops.
+        }
+    }
 
-            if (more)
-            {
-                continue;
-            }
-
-            try
-            {
-                await Task.Delay(_options.Interval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+    /// <summary>One <see cref="DeliverDueAsync"/>; a failure (the database down) is logged and the next round tries again.</summary>
+    private async Task<int> RoundAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await DeliverDueAsync(stoppingToken);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Webhook dispatch failed; will retry in {Interval}", _options.Interval);
+            return 0;
         }
     }
 
