@@ -174,6 +174,21 @@ public sealed class NotificationsApiTests(NotificationsApiFixture api) : IClassF
     }
 
     [Fact]
+    public async Task A_stream_of_a_job_that_is_deleted_ends_and_a_new_one_answers_410()
+    {
+        var jobId = await SubmitJob(api.StudioA);
+        using var response = await api.StudioA.GetAsync($"v1/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead);
+        var reading = ReadEvents(response);
+
+        Assert.Equal(HttpStatusCode.OK, (await api.StudioA.DeleteAsync($"v1/jobs/{jobId}")).StatusCode);
+
+        var events = await reading.WaitAsync(Patience); // ends: with job.cancelled if it was read before the deletion, else at a keep-alive
+        Assert.Equal(JobEventTypes.JobStarted, events[0].Type);
+        using var again = await api.StudioA.GetAsync($"v1/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.Gone, again.StatusCode);
+    }
+
+    [Fact]
     public async Task Another_studios_or_a_missing_job_or_batch_answers_404_before_any_stream()
     {
         var jobId = await SubmitJob(api.StudioA);

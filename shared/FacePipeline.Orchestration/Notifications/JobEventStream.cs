@@ -79,7 +79,8 @@ public sealed class JobEventStream(IDbContextFactory<JobsDbContext> dbFactory, T
 
     /// <summary>
     /// The subject's events after <paramref name="afterId"/> as they are committed, with a null item for each keep-alive;
-    /// ends after the stream's last event, or once the stored events are sent when <paramref name="endedAtStart"/>.
+    /// ends after the stream's last event, once the stored events are sent when <paramref name="endedAtStart"/>, or at a
+    /// keep-alive when the job or batch was deleted meanwhile.
     /// </summary>
     public async IAsyncEnumerable<JobEvent?> Follow(
         EventStreamSubject subject, long afterId, bool endedAtStart, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -117,6 +118,11 @@ public sealed class JobEventStream(IDbContextFactory<JobsDbContext> dbFactory, T
             }
             else if (clock.GetUtcNow() - lastSent >= settings.KeepAlive)
             {
+                if (!await Exists(subject, cancellationToken))
+                {
+                    yield break; // deleted meanwhile (DELETE /v1/jobs/{id}): its events went with it, nothing more will come
+                }
+
                 lastSent = clock.GetUtcNow();
                 yield return null;
             }
@@ -141,6 +147,14 @@ public sealed class JobEventStream(IDbContextFactory<JobsDbContext> dbFactory, T
 
     /// <summary>The comment that keeps a silent stream open (clients ignore it).</summary>
     public const string KeepAliveFrame = ": keep-alive\n\n";
+
+    private async Task<bool> Exists(EventStreamSubject subject, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return subject.JobId is { } jobId
+            ? await db.Jobs.AnyAsync(j => j.Id == jobId, cancellationToken)
+            : await db.Batches.AnyAsync(b => b.Id == subject.BatchId, cancellationToken);
+    }
 
     private async Task<List<JobEvent>> Read(EventStreamSubject subject, long afterId, CancellationToken cancellationToken)
     {
