@@ -30,17 +30,18 @@ public static class EventsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary(summary);
 
-    private static async Task<IResult> JobEvents(Guid id, HttpContext http, JobEventStream stream, JobsDbContext db) =>
-        await Stream(http, stream, EventStreamSubject.Job(id)) ?? await DeletionApi.MissingJob(db, http, id);
+    private static async Task<IResult> JobEvents(Guid id, HttpContext http, JobEventStream stream, IHostApplicationLifetime lifetime, JobsDbContext db) =>
+        await Stream(http, stream, lifetime, EventStreamSubject.Job(id)) ?? await DeletionApi.MissingJob(db, http, id);
 
-    private static async Task<IResult> BatchEvents(Guid id, HttpContext http, JobEventStream stream) =>
-        await Stream(http, stream, EventStreamSubject.Batch(id)) ?? ApiProblems.NotFound($"No batch {id}.");
+    private static async Task<IResult> BatchEvents(Guid id, HttpContext http, JobEventStream stream, IHostApplicationLifetime lifetime) =>
+        await Stream(http, stream, lifetime, EventStreamSubject.Batch(id)) ?? ApiProblems.NotFound($"No batch {id}.");
 
     /// <summary>
     /// Streams the subject's events, or answers a refusal before the stream starts; null when the studio has no such job
-    /// or batch (the caller says which).
+    /// or batch (the caller says which). The stream stops when the client goes away, and ends when the service stops (the
+    /// client reconnects, to another replica, with Last-Event-ID).
     /// </summary>
-    private static async Task<IResult?> Stream(HttpContext http, JobEventStream stream, EventStreamSubject subject)
+    private static async Task<IResult?> Stream(HttpContext http, JobEventStream stream, IHostApplicationLifetime lifetime, EventStreamSubject subject)
     {
         if (http.Request.Query.Count > 0)
         {
@@ -65,17 +66,18 @@ public static class EventsApi
         response.Headers["X-Accel-Buffering"] = "no"; // proxies such as nginx pass each event on at once
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await response.StartAsync(http.RequestAborted);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         try
         {
-            await foreach (var row in stream.Follow(subject, afterId, endedAtStart, http.RequestAborted))
+            await foreach (var row in stream.Follow(subject, afterId, endedAtStart, stop.Token))
             {
-                await response.WriteAsync(row is null ? JobEventStream.KeepAliveFrame : JobEventStream.Frame(row), http.RequestAborted);
-                await response.Body.FlushAsync(http.RequestAborted);
+                await response.WriteAsync(row is null ? JobEventStream.KeepAliveFrame : JobEventStream.Frame(row), stop.Token);
+                await response.Body.FlushAsync(stop.Token);
             }
         }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // The client went away: the stream stops with it.
+            // The client went away (the stream stops with it), or the service stops (the response ends; the client resumes elsewhere).
         }
 
         return Results.Empty;
