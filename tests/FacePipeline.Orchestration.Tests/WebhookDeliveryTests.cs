@@ -156,6 +156,32 @@ public sealed class WebhookDeliveryTests(JobStoreFixture store) : IClassFixture<
     }
 
     [Fact]
+    public async Task Two_dispatchers_running_at_once_send_each_delivery_once()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var clock = NewClock();
+        var webhooks = Webhooks(clock);
+        await webhooks.Set(_studio, receiver.Url, default);
+        for (var i = 0; i < 12; i++)
+        {
+            await webhooks.SendTest(_studio, default);
+        }
+
+        var options = new WebhookOptions { BatchSize = 4 };
+        var replicas = new[] { Dispatcher(clock, options), Dispatcher(clock, options) };
+        for (var round = 0; round < 6; round++)
+        {
+            await Task.WhenAll(replicas.Select(r => Task.Run(() => r.DeliverDueAsync(default))));
+        }
+
+        var received = await receiver.WaitForAsync(12, Patience);
+        var deliveries = await Deliveries();
+        Assert.Equal(12, received.Select(r => r.Headers[WebhookSignature.DeliveryHeader]).Distinct().Count());
+        Assert.Equal(12, receiver.Received.Count);
+        Assert.All(deliveries, d => Assert.Equal((1, 200), (d.Attempts, d.LastStatus)));
+    }
+
+    [Fact]
     public async Task A_receiver_that_does_not_listen_is_logged_with_the_connection_error_and_no_status()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
