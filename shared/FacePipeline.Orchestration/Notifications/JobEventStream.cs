@@ -88,9 +88,13 @@ public sealed class JobEventStream(IDbContextFactory<JobsDbContext> dbFactory, T
         ArgumentNullException.ThrowIfNull(subject);
         var settings = options.Value;
         var lastSent = clock.GetUtcNow();
+        // A job's events commit in id order (under the job row's lock); a batch's shots commit independently, so a batch
+        // stream reads only up to the ids that can no longer be joined by a lower one (endedAtStart: all are committed).
+        var horizon = subject.BatchId is null || endedAtStart ? null : new CommitHorizon();
         while (true)
         {
-            var events = await Read(subject, afterId, cancellationToken);
+            var upTo = horizon is null ? long.MaxValue : await horizon.Advance(dbFactory, cancellationToken);
+            var events = await Read(subject, afterId, upTo, cancellationToken);
             foreach (var row in events)
             {
                 afterId = row.Id;
@@ -156,11 +160,45 @@ public sealed class JobEventStream(IDbContextFactory<JobsDbContext> dbFactory, T
             : await db.Batches.AnyAsync(b => b.Id == subject.BatchId, cancellationToken);
     }
 
-    private async Task<List<JobEvent>> Read(EventStreamSubject subject, long afterId, CancellationToken cancellationToken)
+    private async Task<List<JobEvent>> Read(EventStreamSubject subject, long afterId, long upTo, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var events = db.JobEvents.AsNoTracking().Where(e => e.Id > afterId);
+        var events = db.JobEvents.AsNoTracking().Where(e => e.Id > afterId && e.Id <= upTo);
         events = subject.JobId is { } jobId ? events.Where(e => e.JobId == jobId) : events.Where(e => e.BatchId == subject.BatchId);
         return await events.OrderBy(e => e.Id).Take(ReadSize).ToListAsync(cancellationToken);
     }
+}
+
+/// <summary>
+/// The highest <see cref="JobEvent"/> id below which no event can appear any more: ids are handed out as rows are
+/// inserted, but transactions commit in their own order, so a reader that has seen id 11 may later see id 10 commit.
+/// At each <see cref="Advance"/> it notes the highest visible id with its snapshot's <c>xmax</c> (every transaction
+/// that could still commit a lower id has an xid below it); once the oldest running transaction is past that xmax, all
+/// of them have ended and the noted id is settled. A stream reads up to it, a poll or so behind the commits.
+/// </summary>
+internal sealed class CommitHorizon
+{
+    private readonly Queue<(ulong Xmax, long MaxId)> _pending = new();
+    private long _settled;
+
+    public async Task<long> Advance(IDbContextFactory<JobsDbContext> dbFactory, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // One statement, one snapshot: the running transactions and the ids visible to it.
+        var now = await db.Database.SqlQuery<Snapshot>($"""
+            SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS "Xmin",
+                   pg_snapshot_xmax(pg_current_snapshot())::text AS "Xmax",
+                   COALESCE((SELECT max("Id") FROM job_events), 0) AS "MaxId"
+            """).SingleAsync(cancellationToken);
+        var xmin = ulong.Parse(now.Xmin, CultureInfo.InvariantCulture);
+        _pending.Enqueue((ulong.Parse(now.Xmax, CultureInfo.InvariantCulture), now.MaxId));
+        while (_pending.Count > 0 && _pending.Peek().Xmax <= xmin)
+        {
+            _settled = Math.Max(_settled, _pending.Dequeue().MaxId);
+        }
+
+        return _settled;
+    }
+
+    private sealed record Snapshot(string Xmin, string Xmax, long MaxId);
 }
