@@ -21,13 +21,18 @@ namespace FacePipeline.Ingest.Tests;
 /// harness in place of RabbitMQ. The coordinator's consumers stay registered; no worker runs, so a job stays where the
 /// test puts it. The environment is Production, as deployed (WebApplicationFactory's default would be Development).
 /// </summary>
-public sealed class IngestApiFactory(string connectionString, string mediaRoot) : WebApplicationFactory<Program>
+/// <param name="settings">More settings of the test class (e.g. <c>Webhooks:AllowHttp</c>).</param>
+public sealed class IngestApiFactory(string connectionString, string mediaRoot, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environments.Production);
         builder.UseSetting("ConnectionStrings:Jobs", connectionString);
         builder.UseSetting("Media:Root", mediaRoot);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
 
         // The bus is the in-memory one, but the start-up checks still validate the broker's settings: outside
         // Development they want credentials, and not RabbitMQ's guest account.
@@ -43,11 +48,19 @@ public sealed class IngestApiFactory(string connectionString, string mediaRoot) 
 }
 
 /// <summary>One Ingest host for a test class: its database, media folder and two studios (tenants), A and B.</summary>
-public sealed class IngestApiFixture : IAsyncLifetime
+public class IngestApiFixture : IAsyncLifetime
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    private readonly IReadOnlyDictionary<string, string>? _settings;
     private TestDatabase? _database;
+
+    public IngestApiFixture()
+    {
+    }
+
+    /// <summary>A host with more settings (a fixture of its own for the test classes that need them).</summary>
+    protected IngestApiFixture(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     public string MediaRoot { get; } = RepoPaths.NewScratchFolder("ingest-api-media");
 
@@ -65,7 +78,7 @@ public sealed class IngestApiFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync("ingest_api");
-        Factory = new IngestApiFactory(_database.ConnectionString, MediaRoot);
+        Factory = new IngestApiFactory(_database.ConnectionString, MediaRoot, _settings);
         _ = Factory.Server; // starts the host: Program.cs runs its start-up checks and migrates the fresh database
         await Harness.Start();
         StudioA = await NewStudioClient("studio A");

@@ -40,6 +40,8 @@ public static class CliCommands
         root.Subcommands.Add(Cancel());
         root.Subcommands.Add(Delete());
         root.Subcommands.Add(Tenant());
+        root.Subcommands.Add(WebhookCommands.Webhook());
+        root.Subcommands.Add(WebhookCommands.Events());
         root.Subcommands.Add(Analyze());
         root.Subcommands.Add(Mesh());
     }
@@ -478,7 +480,7 @@ public static class CliCommands
             : throw new CliException($"--face-point takes 'x,y' in pixels, not '{text}'.");
     }
 
-    private static JobsClient Client(ParseResult parse) => JobsClient.Create(parse.GetValue(Api)!, parse.GetValue(Key));
+    internal static JobsClient Client(ParseResult parse) => JobsClient.Create(parse.GetValue(Api)!, parse.GetValue(Key));
 
     private static async Task<int> WaitAndDownload(JobsClient client, Guid id, DirectoryInfo? output, CancellationToken ct)
     {

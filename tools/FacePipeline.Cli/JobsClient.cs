@@ -7,7 +7,7 @@ using System.Text.Json.Serialization;
 namespace FacePipeline.Cli;
 
 /// <summary>The Ingest API as the CLI sees it.</summary>
-public sealed class JobsClient(HttpClient http) : IDisposable
+public sealed partial class JobsClient(HttpClient http) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 

@@ -89,6 +89,8 @@ public static class IngestApi
             .ProducesProblem(StatusCodes.Status410Gone)
             .WithSummary("Delete a job at once: cancels it if it runs, removes its media (inputs, frames, face data, outputs) and its record, and keeps a deletion record without face data. A train-actor job is refused with 409 while its actor exists (delete the actor). Afterwards the job answers 410.");
         app.MapActorsApi();
+        app.MapWebhooksApi();
+        app.MapEventsApi();
         return app;
     }
 
@@ -300,29 +302,12 @@ public static class IngestApi
     private static string Join(params string?[] problems) =>
         string.Join(" ", problems.OfType<string>()) is { Length: > 0 } joined ? joined : "The submission was not understood.";
 
-    /// <summary>
-    /// The tenant's jobs, newest first. page and pageSize are read here, not bound, so that a value that is not a
-    /// number, out of range, or sent twice is refused with a sentence, never clamped or passed on.
-    /// </summary>
+    /// <summary>The tenant's jobs, newest first, a page at a time (<see cref="Paging"/>).</summary>
     private static async Task<IResult> ListJobs(HttpContext http, JobsDbContext db, JobPipelines pipelines, IOptions<IngestOptions> options, TimeProvider clock, IOptions<RetentionOptions> retention)
     {
-        var query = http.Request.Query;
-        if (query.Keys.FirstOrDefault(k => !k.Equals("page", StringComparison.OrdinalIgnoreCase) && !k.Equals("pageSize", StringComparison.OrdinalIgnoreCase)) is { } unknown)
+        if (Paging(http.Request, "GET /v1/jobs", options.Value.MaxPageSize, out var page, out var pageSize) is { } refused)
         {
-            return ApiProblems.BadRequest($"Unknown query parameter {ApiProblems.Quote(unknown)}: GET /v1/jobs takes page and pageSize.");
-        }
-
-        var maxPageSize = options.Value.MaxPageSize;
-        if (!QueryNumber(query, "pageSize", 20, out var pageSize) || pageSize is < 1 || pageSize > maxPageSize)
-        {
-            return ApiProblems.BadRequest($"pageSize must be a whole number from 1 to {maxPageSize} (got {ApiProblems.Quote(query["pageSize"].ToString())}).");
-        }
-
-        // The jobs skipped before the page must stay within what a query can skip (an int): the last page that can be asked for.
-        var lastPage = (int.MaxValue / pageSize) + 1;
-        if (!QueryNumber(query, "page", 1, out var page) || page is < 1 || page > lastPage)
-        {
-            return ApiProblems.BadRequest($"page must be a whole number from 1 to {lastPage} with pageSize {pageSize} (got {ApiProblems.Quote(query["page"].ToString())}).");
+            return refused;
         }
 
         var tenantId = http.User.TenantId();
@@ -332,6 +317,36 @@ public static class IngestApi
             .Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery().ToListAsync(http.RequestAborted);
         var now = clock.GetUtcNow();
         return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, pipelines, now, retention.Value))], page, pageSize, total));
+    }
+
+    /// <summary>
+    /// The page a listing (<paramref name="call"/>) asks for: 'page' (from 1, default 1) and 'pageSize' (1 to
+    /// <paramref name="maxPageSize"/>, default 20), read here, not bound, so that a value that is not a number, out of range,
+    /// or sent twice, or any other query parameter, is refused with a sentence (returned), never clamped or passed on.
+    /// </summary>
+    internal static IResult? Paging(HttpRequest request, string call, int maxPageSize, out int page, out int pageSize)
+    {
+        var query = request.Query;
+        page = 1;
+        pageSize = 20;
+        if (query.Keys.FirstOrDefault(k => !k.Equals("page", StringComparison.OrdinalIgnoreCase) && !k.Equals("pageSize", StringComparison.OrdinalIgnoreCase)) is { } unknown)
+        {
+            return ApiProblems.BadRequest($"Unknown query parameter {ApiProblems.Quote(unknown)}: {call} takes page and pageSize.");
+        }
+
+        if (!QueryNumber(query, "pageSize", 20, out pageSize) || pageSize is < 1 || pageSize > maxPageSize)
+        {
+            return ApiProblems.BadRequest($"pageSize must be a whole number from 1 to {maxPageSize} (got {ApiProblems.Quote(query["pageSize"].ToString())}).");
+        }
+
+        // The items skipped before the page must stay within what a query can skip (an int): the last page that can be asked for.
+        var lastPage = (int.MaxValue / pageSize) + 1;
+        if (!QueryNumber(query, "page", 1, out page) || page is < 1 || page > lastPage)
+        {
+            return ApiProblems.BadRequest($"page must be a whole number from 1 to {lastPage} with pageSize {pageSize} (got {ApiProblems.Quote(query["page"].ToString())}).");
+        }
+
+        return null;
     }
 
     /// <summary>A query parameter sent at most once as a whole number (<paramref name="fallback"/> when absent); false when it is anything else.</summary>

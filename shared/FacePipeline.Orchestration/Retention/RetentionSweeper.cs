@@ -19,6 +19,11 @@ public sealed class RetentionSweeper(MediaRetention retention, TimeProvider cloc
             try
             {
                 var round = await retention.SweepAsync(stoppingToken);
+                if (round.Events > 0)
+                {
+                    logger.LogInformation("Retention: {Events} event(s) older than {EventRetention} deleted, with their webhook deliveries", round.Events, retention.Options.Events);
+                }
+
                 if (round.Removed.Files > 0)
                 {
                     logger.LogInformation(
