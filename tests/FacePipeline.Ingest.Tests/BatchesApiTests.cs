@@ -429,7 +429,7 @@ public sealed class RunningCapRefusalTests(RefusingQuotaFixture api) : IClassFix
             { new ByteArrayContent("x"u8.ToArray()), "file-1", "a.mov" },
         });
 
-        const string sentence = "Your studio runs 1 jobs, the most it may run at once (Scheduling:Quotas:MaxRunningJobs or the studio's own cap), and this service refuses work past it (Scheduling:Quotas:AtRunningCap is Refuse); wait for a job to end or cancel one, then send it again.";
+        const string sentence = "Your studio runs 1 job, the most it may run at once (Scheduling:Quotas:MaxRunningJobs or the studio's own cap), and this service refuses work past it (Scheduling:Quotas:AtRunningCap is Refuse); wait for a job to end or cancel one, then send it again.";
         Assert.Equal((HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests), (second.StatusCode, batch.StatusCode));
         Assert.Equal(sentence, (await IngestApiFixture.Body(second)).GetProperty("error").GetString());
         Assert.Equal(sentence, (await IngestApiFixture.Body(batch)).GetProperty("error").GetString());

@@ -141,7 +141,7 @@ public static class BatchEta
 
                 if (!rates.FramesPerSecond.TryGetValue(stage.Name, out var speed) || speed <= 0)
                 {
-                    return new EtaEstimate(null, $"No job completed a {stage.Name} stage in the last 24 h, so its speed is not measured yet.");
+                    return new EtaEstimate(null, $"No {stage.Name} stage of any job completed in the last 24 h, so its speed is not measured yet.");
                 }
 
                 work += left.Value / speed;

@@ -62,7 +62,7 @@ public sealed class StudioQuotas(IOptions<SchedulingOptions> options)
         ArgumentNullException.ThrowIfNull(request);
         if (caps.AtRunningCap == RunningCapAction.Refuse && usage.Running >= caps.MaxRunningJobs)
         {
-            return $"Your studio runs {N(usage.Running)} jobs, the most it may run at once ({RunningSetting} or the studio's own cap), and this service refuses work past it (Scheduling:Quotas:AtRunningCap is Refuse); wait for a job to end or cancel one, then send it again.";
+            return $"Your studio runs {Jobs(usage.Running)}, the most it may run at once ({RunningSetting} or the studio's own cap), and this service refuses work past it (Scheduling:Quotas:AtRunningCap is Refuse); wait for a job to end or cancel one, then send it again.";
         }
 
         // Interactive jobs under the running cap start at once; the rest wait.
@@ -70,8 +70,8 @@ public sealed class StudioQuotas(IOptions<SchedulingOptions> options)
         if (queuing > 0 && usage.Queued + queuing > caps.MaxQueuedJobs)
         {
             return usage.Queued >= caps.MaxQueuedJobs
-                ? $"Your studio has {N(usage.Queued)} jobs waiting, the most it may queue ({QueuedSetting} or the studio's own cap); wait for some to start or cancel some."
-                : $"Your studio has {N(usage.Queued)} jobs waiting and this submission would queue {N(queuing)} more, past the most it may queue, {N(caps.MaxQueuedJobs)} ({QueuedSetting} or the studio's own cap); wait for some to start, cancel some, or send fewer shots.";
+                ? $"Your studio has {Jobs(usage.Queued)} waiting, the most it may queue ({QueuedSetting} or the studio's own cap); wait for some to start or cancel some."
+                : $"Your studio has {Jobs(usage.Queued)} waiting and this submission would queue {N(queuing)} more, past the most it may queue, {N(caps.MaxQueuedJobs)} ({QueuedSetting} or the studio's own cap); wait for some to start, cancel some, or send fewer shots.";
         }
 
         if (usage.StoredBytes + request.Bytes > caps.MaxStoredBytes)
@@ -83,6 +83,8 @@ public sealed class StudioQuotas(IOptions<SchedulingOptions> options)
     }
 
     private static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Jobs(int count) => count == 1 ? "1 job" : $"{N(count)} jobs";
 
     /// <summary>Bytes as a person reads them: exact below 1 MB, else in MB, GB or TB with one decimal (and the exact count).</summary>
     private static string Bytes(long bytes) => bytes switch
