@@ -70,10 +70,7 @@ public static partial class BatchManifest
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(settingColumns);
-        var extension = Path.GetExtension(fileName ?? string.Empty).ToLowerInvariant();
-        var trimmed = text.TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
-        var json = extension == ".json" || (extension != ".csv" && trimmed.Length > 0 && trimmed[0] is '{' or '[');
-        var (rows, problems) = json ? ReadJson(trimmed) : ReadCsv(text.TrimStart('\uFEFF'));
+        var (rows, problems, json) = Rows(text, fileName);
         if (problems.Count > 0)
         {
             return new ManifestResult([], problems);
@@ -92,6 +89,22 @@ public static partial class BatchManifest
         return Shots(rows, settingColumns);
     }
 
+    /// <summary>
+    /// The local files a manifest names (its input cells that are not <c>upload:&lt;id&gt;</c>), as written, each once; or
+    /// the problems of its shape. What a client uploads with the manifest; the service checks the rest.
+    /// </summary>
+    public static (IReadOnlyList<string> Files, IReadOnlyList<string> Problems) LocalFiles(string text, string? fileName)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (rows, problems, _) = Rows(text, fileName);
+        var files = rows
+            .SelectMany(r => InputColumns.Select(c => r.Cells.GetValueOrDefault(c)))
+            .Where(v => !string.IsNullOrEmpty(v) && !v.StartsWith(UploadPrefix, StringComparison.OrdinalIgnoreCase))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        return (files!, problems);
+    }
+
     /// <summary>How a problem of a row starts: "Row 3 (shot 'sh030')", or "Row 3" when the shot has no usable name.</summary>
     public static string RowLabel(int row, string? shot) =>
         string.IsNullOrEmpty(shot) ? $"Row {row.ToString(CultureInfo.InvariantCulture)}" : $"Row {row.ToString(CultureInfo.InvariantCulture)} (shot '{shot}')";
@@ -108,6 +121,16 @@ public static partial class BatchManifest
 
     /// <summary>Whether <paramref name="name"/> can name a folder anywhere: letters, digits, '.', '_', '-', at most 64, not starting with '.' or '-'.</summary>
     public static bool IsSafeShotName(string name) => ShotName().IsMatch(name);
+
+    /// <summary>The rows' cells by column, read as JSON when the file name says .json or the text starts with '{' or '[', else as CSV.</summary>
+    private static (List<(int Row, Dictionary<string, string> Cells)> Rows, List<string> Problems, bool Json) Rows(string text, string? fileName)
+    {
+        var extension = Path.GetExtension(fileName ?? string.Empty).ToLowerInvariant();
+        var trimmed = text.TrimStart('\uFEFF', ' ', '\t', '\r', '\n');
+        var json = extension == ".json" || (extension != ".csv" && trimmed.Length > 0 && trimmed[0] is '{' or '[');
+        var (rows, problems) = json ? ReadJson(trimmed) : ReadCsv(text.TrimStart('\uFEFF'));
+        return (rows, problems, json);
+    }
 
     private static ManifestResult Shots(List<(int Row, Dictionary<string, string> Cells)> rows, IReadOnlyCollection<string> settingColumns)
     {
