@@ -67,6 +67,14 @@ public static class BatchesApi
         TimeProvider clock,
         CancellationToken cancellationToken)
     {
+        // The service's request limit is one clip's; a batch's form carries a file per shot, each held to that limit as it is read.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = options.Value.MaxUploadBytes > long.MaxValue / (batchOptions.Value.MaxShots + 1)
+                ? null
+                : (options.Value.MaxUploadBytes * (batchOptions.Value.MaxShots + 1)) + BatchSubmission.MaxManifestBytes;
+        }
+
         var (refusal, batch) = await BatchSubmission.Create(
             request, store, db, submission, pipelines.Kinds.Select(p => p.Kind), quotas, batchOptions.Value, options.Value, clock, cancellationToken);
         if (batch is null)
