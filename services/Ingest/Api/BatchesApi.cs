@@ -22,13 +22,7 @@ public static class BatchesApi
     {
         var batches = app.MapGroup("/v1/batches").RequireAuthorization().WithTags("Batches");
         batches.MapPost("/", SubmitBatch)
-            .DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data")
-            .Produces<BatchResponse>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .AcceptsSubmission<BatchResponse>()
             .WithSummary("Submit a batch (multipart form): a 'manifest' file part (CSV or JSON, docs/batches.md), one file part per file it names (each with its file name), optional 'name', 'class' (interactive|overnight, default overnight), 'priority' (-50 to 50, default 0), 'paused' (true|false). Every row is checked as POST /v1/jobs checks a job; all or nothing.");
         batches.MapGet("/", ListBatches)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -97,9 +91,8 @@ public static class BatchesApi
         }
 
         var tenantId = http.User.TenantId();
-        var batches = db.Batches.AsNoTracking().Where(b => b.TenantId == tenantId);
-        var total = await batches.CountAsync(http.RequestAborted);
-        var items = await batches.OrderByDescending(b => b.CreatedAt).ThenBy(b => b.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(http.RequestAborted);
+        var (items, total) = await page.Fetch(
+            db.Batches.AsNoTracking().Where(b => b.TenantId == tenantId), b => b.OrderByDescending(b => b.CreatedAt).ThenBy(b => b.Id), b => b, http.RequestAborted);
         return Results.Ok(new BatchPageResponse(await BatchViews.Summaries(db, items, http.RequestAborted), page.Page, page.PageSize, total));
     }
 

@@ -72,13 +72,7 @@ public static class IngestApi
 
         var jobs = app.MapGroup("/v1/jobs").RequireAuthorization().WithTags("Jobs");
         jobs.MapPost("/", SubmitJob)
-            .DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data")
-            .Produces<JobResponse>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .AcceptsSubmission<JobResponse>()
             .WithSummary("Submit a job (multipart form). Track: a 'clip' file, optional 'maxFaces' (1-8), 'neutralFrame', 'facePoint' (x,y). Retarget (kind=retarget): 'source' and 'target' files (or 'source' and an 'actor' id, optional 'modelVersion'), optional 'intensity', 'mouthGain', 'eyesGain', 'browsGain' (0-3), 'pose' (target|source), 'timing' (pingpong|loop|hold), 'prores' (true|false), 'neutral' (resting|first), 'space' (mesh|blendshapes), 'sourceNeutralFrame', 'targetNeutralFrame'. Both: 'chunkSize' (1-10000). Any other field, a field sent twice, or a value out of range is refused with 400.");
         jobs.MapGet("/", ListJobs)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -241,10 +235,11 @@ public static class IngestApi
         }
 
         var tenantId = http.User.TenantId();
-        var jobs = db.Jobs.AsNoTracking().Where(j => j.TenantId == tenantId);
-        var total = await jobs.CountAsync(http.RequestAborted);
-        var items = await jobs.OrderByDescending(j => j.CreatedAt).Skip(page.Skip).Take(page.PageSize)
-            .Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery().ToListAsync(http.RequestAborted);
+        var (items, total) = await page.Fetch(
+            db.Jobs.AsNoTracking().Where(j => j.TenantId == tenantId),
+            j => j.OrderByDescending(j => j.CreatedAt),
+            j => j.Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery(),
+            http.RequestAborted);
         var now = clock.GetUtcNow();
         return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, pipelines, now, retention.Value))], page.Page, page.PageSize, total));
     }

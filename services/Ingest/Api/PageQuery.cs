@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+
 namespace FacePipeline.Ingest.Api;
 
 /// <summary>
@@ -32,6 +34,16 @@ public readonly record struct PageQuery(int Page, int PageSize)
         }
 
         return (new PageQuery(page, pageSize), null);
+    }
+
+    /// <summary>The page's rows (<paramref name="ordered"/> skipped and taken, then shaped by <paramref name="load"/>, e.g. its includes) and how many rows <paramref name="rows"/> has in all.</summary>
+    public async Task<(List<T> Items, int Total)> Fetch<T>(IQueryable<T> rows, Func<IQueryable<T>, IOrderedQueryable<T>> order, Func<IQueryable<T>, IQueryable<T>> load, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        ArgumentNullException.ThrowIfNull(load);
+        var total = await rows.CountAsync(cancellationToken);
+        return (await load(order(rows).Skip(Skip).Take(PageSize)).ToListAsync(cancellationToken), total);
     }
 
     /// <summary>A query parameter sent at most once as a whole number (<paramref name="fallback"/> when absent); false when it is anything else.</summary>
