@@ -117,4 +117,16 @@ public sealed class BatchManifestTests
         Assert.Empty(result.Shots);
         Assert.Contains(result.Problems, p => p.Contains(expected, StringComparison.Ordinal));
     }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void The_local_files_of_a_manifest_are_its_inputs_that_are_not_uploads_each_once()
+    {
+        const string csv = "kind,clip,source,target\ntrack,plates/a.mov,,\ntrack,plates/a.mov,,\nretarget,,upload:6f9619ff-8b86-d011-b42d-00cf4fc964ff,b.mov\n";
+
+        var (files, problems) = BatchManifest.LocalFiles(csv, "m.csv");
+
+        Assert.Empty(problems);
+        Assert.Equal(["plates/a.mov", "b.mov"], files);
+    }
 }

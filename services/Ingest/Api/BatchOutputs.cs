@@ -39,7 +39,7 @@ public static class BatchOutputs
         response.ContentType = "application/zip";
         response.Headers.ContentDisposition = $"attachment; filename=\"batch-{batch.Id:N}.zip\"";
 
-        // The archive's central directory may be written with synchronous calls at its end.
+        // ZipArchive still writes some records (an entry's data descriptor, the central directory) with synchronous calls.
         if (http.Features.Get<IHttpBodyControlFeature>() is { } body)
         {
             body.AllowSynchronousIO = true;

@@ -37,10 +37,14 @@ public sealed class BatchControl(
         }
     }
 
-    /// <summary>Cancels every shot of the batch that has not ended (queued or running), through the coordinator; returns how many.</summary>
+    /// <summary>
+    /// Cancels every shot of the batch that has not ended (queued or running), through the coordinator, and stamps the
+    /// batch's <see cref="Batch.CancelledAt"/> unless it had already ended; returns how many shots it cancelled.
+    /// </summary>
     public async Task<int> Cancel(Guid batchId, CancellationToken cancellationToken)
     {
-        await UpdateBatch(batchId, b => b.CancelledAt ??= clock.GetUtcNow(), cancellationToken);
+        var now = clock.GetUtcNow();
+        await UpdateBatch(batchId, b => b.CancelledAt ??= b.State == BatchState.Running ? now : null, cancellationToken);
         List<Guid> unended;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
