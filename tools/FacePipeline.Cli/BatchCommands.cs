@@ -168,8 +168,8 @@ public static class BatchCommands
         (b.EtaSeconds is { } eta && !b.Ended ? $"; ETA {BatchEta.Describe(eta)}" : string.Empty);
 
     private static string Line(ShotView s) =>
-        $"  {s.Index,4} {s.Shot,-24} {s.State,-14}" +
-        (s.Stage is { } stage ? string.Create(CultureInfo.InvariantCulture, $" {stage} {s.FramesDone}/{s.FramesTotal}") : string.Empty) +
+        ($"  {s.Index,4} {s.Shot,-24} {s.State,-14}" +
+        (s.Stage is { } stage ? string.Create(CultureInfo.InvariantCulture, $" {stage}{(s.FramesTotal > 0 ? $" {s.FramesDone}/{s.FramesTotal}" : string.Empty)}") : string.Empty) +
         (s.Failure is { } f ? $" ({f.Code}): {f.Reason}" : string.Empty) +
-        (s.Attempts > 1 ? $" [attempt {s.Attempts}]" : string.Empty);
+        (s.Attempts > 1 ? $" [attempt {s.Attempts}]" : string.Empty)).TrimEnd();
 }

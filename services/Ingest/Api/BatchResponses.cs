@@ -60,7 +60,7 @@ public static class BatchViews
         EtaEstimate eta;
         if (unfinished.Count > 0 && (batch.Paused || tenant.QueuePaused))
         {
-            eta = new EtaEstimate(null, batch.Paused ? "The batch is paused: resume it (POST /v1/batches/{id}/resume) and its shots start again." : "Your studio's queue is paused: resume it (POST /v1/queue/resume) and the shots start again.");
+            eta = new EtaEstimate(null, batch.Paused ? $"The batch is paused: resume it (POST /v1/batches/{batch.Id}/resume) and its shots start again." : "Your studio's queue is paused: resume it (POST /v1/queue/resume) and the shots start again.");
         }
         else
         {

@@ -308,7 +308,7 @@ public static class BatchSubmission
     /// <summary>A 400 listing the manifest's problems (the first <see cref="MaxListedProblems"/>, and how many more).</summary>
     private static IResult Problems(IReadOnlyList<string> problems) =>
         ApiProblems.BadRequest(
-            $"The batch was not created ({problems.Count} problem{(problems.Count == 1 ? string.Empty : "s")}; fix them and send it again): " +
+            $"The batch was not created ({(problems.Count == 1 ? "1 problem; fix it" : $"{problems.Count} problems; fix them")} and send it again): " +
             string.Join(" ", problems.Take(MaxListedProblems)) +
             (problems.Count > MaxListedProblems ? $" … and {problems.Count - MaxListedProblems} more." : string.Empty));
 }
