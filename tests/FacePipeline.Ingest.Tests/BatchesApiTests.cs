@@ -228,6 +228,40 @@ public sealed class BatchesApiTests(BatchesApiFixture api) : IClassFixture<Batch
     }
 
     [Fact]
+    public async Task The_eta_applies_the_studios_measured_stage_speeds_to_the_frames_its_unfinished_shots_have_left()
+    {
+        var (studio, tenantId) = await api.NewStudio("studio eta");
+        using var client = studio;
+
+        // One track job completed an hour ago: 100 frames from 1000 bytes, extracted in 10 s, reconstructed in 20 s, rendered in 50 s.
+        var done = DateTimeOffset.UtcNow.AddHours(-1);
+        var measured = Guid.NewGuid();
+        await using (var db = await api.Db())
+        {
+            db.Jobs.Add(new Job
+            {
+                Id = measured, TenantId = tenantId, Kind = JobKinds.Track, State = JobState.Completed, InputFileName = "m.mov", InputKey = MediaKeys.Input(measured, ClipNames.Source, ".mov"),
+                InputBytes = 1000, FrameCount = 100, CreatedAt = done.AddMinutes(-2), UpdatedAt = done, CompletedAt = done,
+                Stages =
+                [
+                    new JobStage { JobId = measured, Name = StageNames.Extract, Order = 0, State = StageState.Completed, FramesDone = 100, FramesTotal = 100, StartedAt = done.AddSeconds(-80), CompletedAt = done.AddSeconds(-70) },
+                    new JobStage { JobId = measured, Name = StageNames.Reconstruct, Order = 1, State = StageState.Completed, FramesDone = 100, FramesTotal = 100, StartedAt = done.AddSeconds(-70), CompletedAt = done.AddSeconds(-50) },
+                    new JobStage { JobId = measured, Name = StageNames.Render, Order = 2, State = StageState.Completed, FramesDone = 100, FramesTotal = 100, StartedAt = done.AddSeconds(-50), CompletedAt = done },
+                ],
+            });
+            await db.SaveChangesAsync();
+        }
+
+        var (id, _) = await SubmitBatch(client, 1, ("class", "interactive"));
+        var batch = await client.GetFromJsonAsync<JsonElement>($"v1/batches/{id}", IngestApiFixture.Json);
+
+        // The shot's frames before extraction: its bytes x 0.1 frames per byte; then 10, 5 and 2 frames per second.
+        var frames = NotAVideo.Length * 0.1;
+        Assert.Equal(Math.Round((frames / 10) + (frames / 5) + (frames / 2), 1), batch.GetProperty("etaSeconds").GetDouble(), 3);
+        Assert.Equal(JsonValueKind.Null, batch.GetProperty("etaReason").ValueKind);
+    }
+
+    [Fact]
     public async Task A_batch_past_the_studios_queued_cap_answers_429_naming_the_cap_and_creates_nothing()
     {
         var (studio, tenantId) = await api.NewStudio("studio queued-cap");
