@@ -47,7 +47,10 @@ public sealed class IngestApiFactory(string connectionString, string mediaRoot, 
     }
 }
 
-/// <summary>One Ingest host for a test class: its database, media folder and two studios (tenants), A and B.</summary>
+/// <summary>
+/// One Ingest host for a test class: its database, media folder and two studios (tenants), A and B. A derived fixture
+/// gives the host settings of its own (<see cref="Settings"/>, or the settings passed to the protected constructor).
+/// </summary>
 public class IngestApiFixture : IAsyncLifetime
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -75,10 +78,13 @@ public class IngestApiFixture : IAsyncLifetime
 
     public JobCoordinator Coordinator => Factory.Services.GetRequiredService<JobCoordinator>();
 
+    /// <summary>Settings the host is given beyond the fixture's own (none here, unless given to the protected constructor).</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => _settings ?? new Dictionary<string, string>();
+
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync("ingest_api");
-        Factory = new IngestApiFactory(_database.ConnectionString, MediaRoot, _settings);
+        Factory = new IngestApiFactory(_database.ConnectionString, MediaRoot, Settings);
         _ = Factory.Server; // starts the host: Program.cs runs its start-up checks and migrates the fresh database
         await Harness.Start();
         StudioA = await NewStudioClient("studio A");
@@ -117,12 +123,15 @@ public class IngestApiFixture : IAsyncLifetime
     public static async Task<JsonElement> Body(HttpResponseMessage response) =>
         await response.Content.ReadFromJsonAsync<JsonElement>(Json);
 
-    private async Task<HttpClient> NewStudioClient(string name)
+    /// <summary>A new studio and a client sending its API key (the caller disposes it).</summary>
+    public async Task<(HttpClient Client, Guid TenantId)> NewStudio(string name)
     {
         await using var db = await Db();
-        var (_, key) = await TenantKeys.CreateTenantAsync(db, name, TimeProvider.System, CancellationToken.None);
+        var (tenant, key) = await TenantKeys.CreateTenantAsync(db, name, TimeProvider.System, CancellationToken.None);
         var client = Factory.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        return client;
+        return (client, tenant.Id);
     }
+
+    private async Task<HttpClient> NewStudioClient(string name) => (await NewStudio(name)).Client;
 }

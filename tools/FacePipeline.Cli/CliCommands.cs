@@ -39,6 +39,7 @@ public static class CliCommands
         root.Subcommands.Add(Download());
         root.Subcommands.Add(Cancel());
         root.Subcommands.Add(Delete());
+        root.Subcommands.Add(BatchCommands.Batch());
         root.Subcommands.Add(Tenant());
         root.Subcommands.Add(WebhookCommands.Webhook());
         root.Subcommands.Add(WebhookCommands.Events());

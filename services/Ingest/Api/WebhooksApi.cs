@@ -82,13 +82,14 @@ public static class WebhooksApi
 
     private static async Task<IResult> ListDeliveries(HttpContext http, StudioWebhooks webhooks, IOptions<IngestOptions> options)
     {
-        if (IngestApi.Paging(http.Request, "GET /v1/webhook/deliveries", options.Value.MaxPageSize, out var page, out var pageSize) is { } refused)
+        var (page, refusal) = PageQuery.Read(http.Request.Query, options.Value.MaxPageSize, "GET /v1/webhook/deliveries");
+        if (refusal is not null)
         {
-            return refused;
+            return refusal;
         }
 
-        var deliveries = await webhooks.Deliveries(http.User.TenantId(), page, pageSize, http.RequestAborted);
-        return Results.Ok(new WebhookDeliveryPageResponse([.. deliveries.Items.Select(WebhookDeliveryResponse.From)], page, pageSize, deliveries.Total));
+        var deliveries = await webhooks.Deliveries(http.User.TenantId(), page.Page, page.PageSize, http.RequestAborted);
+        return Results.Ok(new WebhookDeliveryPageResponse([.. deliveries.Items.Select(WebhookDeliveryResponse.From)], page.Page, page.PageSize, deliveries.Total));
     }
 
     private static IResult NoWebhook() =>
