@@ -160,24 +160,10 @@ public static class BatchSubmission
     {
         var problems = new List<string>();
         var fields = upload.Fields;
-        var priorityClass = JobPriorityClass.Overnight;
-        if (fields.TryGetValue("class", out var classText))
+        var (priorityClass, priority, placementProblem) = JobRequests.Placement(fields);
+        if (placementProblem is not null)
         {
-            // One of the names exactly (any case): not a number, which Enum.TryParse takes.
-            if (Enum.GetNames<JobPriorityClass>().FirstOrDefault(n => n.Equals(classText, StringComparison.OrdinalIgnoreCase)) is { } known)
-            {
-                priorityClass = Enum.Parse<JobPriorityClass>(known);
-            }
-            else
-            {
-                problems.Add($"class must be interactive or overnight (got {ApiProblems.Quote(classText)}).");
-            }
-        }
-
-        var priority = 0;
-        if (fields.TryGetValue("priority", out var priorityText) && (!int.TryParse(priorityText, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out priority) || priority is < JobPlacement.MinPriority or > JobPlacement.MaxPriority))
-        {
-            problems.Add($"priority must be a whole number from {JobPlacement.MinPriority} (last) to {JobPlacement.MaxPriority} (first) (got {ApiProblems.Quote(priorityText)}).");
+            problems.Add(placementProblem);
         }
 
         var paused = false;
@@ -192,7 +178,7 @@ public static class BatchSubmission
             problems.Add("name must be at most 200 characters.");
         }
 
-        return (new JobPlacement(priorityClass, priority), string.IsNullOrEmpty(name) ? null : name, paused, problems.Count == 0 ? null : string.Join(" ", problems));
+        return (new JobPlacement(priorityClass ?? JobPriorityClass.Overnight, priority ?? 0), string.IsNullOrEmpty(name) ? null : name, paused, problems.Count == 0 ? null : string.Join(" ", problems));
     }
 
     /// <summary>The manifest part's text (UTF-8), or the refusal: missing, too large, a spreadsheet, or not text.</summary>

@@ -210,7 +210,7 @@ public static class IngestApi
             return (ApiProblems.BadRequest(problem!), null);
         }
 
-        if (await quotas.Refusal(db, tenantId, new QuotaRequest(1, Interactive: true, upload.Clips.Sum(c => c.Bytes)), cancellationToken) is { } refusal)
+        if (await quotas.Refusal(db, tenantId, new QuotaRequest(1, Interactive: order.Class != JobPriorityClass.Overnight, upload.Clips.Sum(c => c.Bytes)), cancellationToken) is { } refusal)
         {
             return (ApiProblems.TooManyRequests(refusal), null);
         }

@@ -11,7 +11,9 @@ namespace FacePipeline.Ingest.Api;
 /// settings, and for a retarget onto an actor the model it is rendered by. The same check serves a batch's rows
 /// (<see cref="BatchSubmission"/>), so a row is refused exactly as the same fields sent to the single-job endpoint.
 /// </summary>
-public sealed record JobOrder(string Kind, int ChunkSize, TrackOptions? Track, RetargetSettings? Retarget, ActorModel? Model)
+/// <param name="Class">The job's class when the request names one ('class'); null: the single job's default (interactive) or the batch's.</param>
+/// <param name="Priority">The job's priority when the request names one ('priority'); null: the default (0) or the batch's.</param>
+public sealed record JobOrder(string Kind, int ChunkSize, TrackOptions? Track, RetargetSettings? Retarget, ActorModel? Model, JobPriorityClass? Class = null, int? Priority = null)
 {
     /// <summary>
     /// Checks the fields and clips of <paramref name="upload"/> (the form's, or a batch row's): the order, or one
@@ -29,6 +31,16 @@ public sealed record JobOrder(string Kind, int ChunkSize, TrackOptions? Track, R
                 : $"Unknown job kind {ApiProblems.Quote(kind)}. Kinds: {string.Join(", ", kinds.Where(k => k != JobKinds.TrainActor))} (actors: POST /v1/actors).");
         }
 
+        var (order, problem) = await CheckSettings(upload, kind, tenantId, db, defaultChunkSize, cancellationToken);
+        var (priorityClass, priority, placementProblem) = JobRequests.Placement(upload.Fields);
+        return order is null || placementProblem is not null
+            ? (null, Join(problem, placementProblem))
+            : (order with { Class = priorityClass, Priority = priority }, null);
+    }
+
+    private static async Task<(JobOrder? Order, string? Problem)> CheckSettings(
+        ClipUploadResult upload, string kind, Guid tenantId, JobsDbContext db, int defaultChunkSize, CancellationToken cancellationToken)
+    {
         var (chunkSize, chunkProblem) = JobRequests.ChunkSize(upload, defaultChunkSize);
         if (kind == JobKinds.Track)
         {
@@ -77,6 +89,8 @@ public sealed record JobOrder(string Kind, int ChunkSize, TrackOptions? Track, R
     {
         ArgumentNullException.ThrowIfNull(submission);
         ArgumentNullException.ThrowIfNull(upload);
+        placement ??= JobPlacement.Interactive;
+        placement = placement with { Class = Class ?? placement.Class, Priority = Priority ?? placement.Priority };
         if (Track is not null)
         {
             var clip = upload.Clips[0];
