@@ -155,7 +155,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
 
         var (csvKey, jsonKey) = curves is null || CurvesSource(command, document, performer) is not { } input
             ? (null, null)
-            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input, csv, json));
+            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input with { StartTimecode = start }, csv, json));
         return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey, qcKey, command.MatteKey, command.ProRes4444Key, command.DnxhrKey);
     }
 

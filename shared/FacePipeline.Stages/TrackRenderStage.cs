@@ -54,7 +54,7 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
 
         var (csvKey, jsonKey) = curves is null || scan.Source is not { } source
             ? (null, null)
-            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWrite(source, csv, json));
+            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWrite(source with { StartTimecode = SourceStartTimecode(store, command.TimelineKey) }, csv, json));
         return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey, csvKey, jsonKey);
     }
 
