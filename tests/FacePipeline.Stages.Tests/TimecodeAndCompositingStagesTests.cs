@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using FacePipeline.Contracts;
-using FacePipeline.Face;
 using FacePipeline.Geometry;
 using FacePipeline.Media;
 using FacePipeline.Rendering;
@@ -19,19 +18,14 @@ namespace FacePipeline.Stages.Tests;
 /// </summary>
 public sealed class TimecodeAndCompositingStagesTests : IDisposable
 {
-    private static readonly ModelPaths Models = new(RepoPaths.Models);
-    private readonly MediaStore _store = new(RepoPaths.NewScratchFolder("stages-timecode"));
-    private readonly BlazeFaceDetector _detector = new(Models.FaceDetector);
-    private readonly FaceLandmarker _landmarker = new(Models.FaceLandmarks);
-    private readonly CanonicalFaceMesh _mesh = CanonicalFaceMesh.Load(Models.FaceGeometry);
-    private readonly Guid _jobId = Guid.NewGuid();
+    private readonly FootageJob _job = new("stages-timecode");
+    private readonly MediaStore _store;
+    private readonly CanonicalFaceMesh _mesh;
+    private readonly Guid _jobId;
 
-    public void Dispose()
-    {
-        _detector.Dispose();
-        _landmarker.Dispose();
-        Directory.Delete(_store.Root, recursive: true);
-    }
+    public TimecodeAndCompositingStagesTests() => (_store, _mesh, _jobId) = (_job.Store, _job.Mesh, _job.JobId);
+
+    public void Dispose() => _job.Dispose();
 
     [Fact]
     public async Task A_29_97_drop_frame_clip_gets_a_qc_clip_joined_from_segments_and_curves_that_start_at_its_timecode()
@@ -50,7 +44,7 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
             segments.Add(new RenderedSegment(index, first, count, key));
         }
 
-        var curves = new IctTrackCurvesWriter(Models, _mesh, NullLogger<IctTrackCurvesWriter>.Instance);
+        var curves = new IctTrackCurvesWriter(FootageJob.Models, _mesh, NullLogger<IctTrackCurvesWriter>.Instance);
         var rendered = await new TrackRenderStage(_store, _mesh, curves).RunAsync(
             new RenderTrackOutputs(
                 _jobId, clip.FileName, clip.SourceKey, clip.Video, clip.Chunks, clip.TimelineKey, clip.AudioKey,
@@ -80,7 +74,7 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
         var settings = RetargetSettings.Default with { ProRes = true, ProRes4444 = true, Dnxhr = true };
         var transferKey = MediaKeys.Output(_jobId, OutputNames.Transfer);
         await new ExpressionTransferStage(_store, _mesh).RunAsync(new TransferExpressions(_jobId, source, target, settings, transferKey), CancellationToken.None);
-        var curves = new IctTrackCurvesWriter(Models, _mesh, NullLogger<IctTrackCurvesWriter>.Instance);
+        var curves = new IctTrackCurvesWriter(FootageJob.Models, _mesh, NullLogger<IctTrackCurvesWriter>.Instance);
 
         var rendered = await new RetargetRenderStage(_store, _mesh, curves: curves).RunAsync(
             new RenderRetargetOutputs(
@@ -143,17 +137,7 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
         var upload = _store.PathFor(inputKey);
         Directory.CreateDirectory(Path.GetDirectoryName(upload)!);
         Run("ffmpeg", $"-v error -y -i \"{RepoPaths.MediaFile(media)}\" -c:v libx264 -preset veryfast -crf 16 {ffmpegOutputArguments} \"{upload}\"");
-        var extracted = await new FrameExtractionStage(_store, MediaLimits.Default).RunAsync(new ExtractFrames(_jobId, clip, inputKey, 16), CancellationToken.None);
-        var reconstruction = new FaceReconstructionStage(_store, _detector, _landmarker);
-        var chunks = new List<TrackChunk>();
-        foreach (var chunk in extracted.Chunks)
-        {
-            var key = MediaKeys.Faces(_jobId, clip, chunk.Index);
-            await reconstruction.RunAsync(
-                new ReconstructFaces(_jobId, clip, inputKey, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
-            chunks.Add(new TrackChunk(chunk, key));
-        }
-
+        var (extracted, chunks) = await _job.ExtractAndReconstructAsync(clip, inputKey, 16);
         return new ClipTrack(clip, media, inputKey, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey);
     }
 
