@@ -171,6 +171,7 @@ public class ProbeMappingTests
         Assert.Equal("The upload could not be read as media: it is not a recognised video format.", text.Reason);
         Assert.DoesNotContain("/uploads", text.Reason, StringComparison.Ordinal);
     }
+
     [Theory]
     [InlineData("01:00:00;00", "00:10:00:00", "02:00:00:00", "01:00:00;00")] // the timecode track first
     [InlineData(null, "00:10:00:00", "02:00:00:00", "00:10:00:00")] // then the video stream's tag
