@@ -33,6 +33,7 @@ public static class JobRequests
     public static readonly IReadOnlyList<string> RetargetFields =
     [
         "kind", "chunkSize", "intensity", "mouthGain", "eyesGain", "browsGain", "pose", "timing", "prores", "neutral",
+        "matte", "prores4444", "dnxhr",
         "sourceNeutralFrame", "targetNeutralFrame", "space", "actor", "modelVersion", .. PlacementFields,
     ];
 
@@ -232,7 +233,10 @@ public static class JobRequests
             Frame(upload, "sourceNeutralFrame", problems),
             Frame(upload, "targetNeutralFrame", problems),
             Space: Choice("space", defaults.Space),
-            Neutral: Choice("neutral", defaults.Neutral));
+            Neutral: Choice("neutral", defaults.Neutral),
+            Matte: Flag("matte", defaults.Matte),
+            ProRes4444: Flag("prores4444", defaults.ProRes4444),
+            Dnxhr: Flag("dnxhr", defaults.Dnxhr));
         return problems.Count == 0 ? (settings, null) : (null, string.Join(" ", problems));
     }
 
