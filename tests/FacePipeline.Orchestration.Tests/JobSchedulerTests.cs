@@ -45,13 +45,23 @@ public sealed class JobSchedulerTests : IAsyncLifetime
     private JobScheduler Scheduler(int maxRunning) =>
         new(_db, Coordinator, Options.Create(new SchedulingOptions { MaxRunningJobs = maxRunning }), TimeProvider.System, NullLogger<JobScheduler>.Instance);
 
-    private async Task<Guid> Submit(Guid studio, JobPriorityClass cls)
+    private async Task<Guid> Submit(Guid studio, JobPriorityClass cls, Guid? batchId = null, int shot = 0)
     {
         var jobId = Guid.NewGuid();
         await using var db = await _db.CreateDbContextAsync();
         await new JobSubmission(Pipelines.JobPipelines.Default, _signal, TimeProvider.System).SubmitTrackJob(
-            db, jobId, studio, "clip.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 1000, 64, CancellationToken.None, placement: new JobPlacement(cls));
+            db, jobId, studio, "clip.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 1000, 64, CancellationToken.None,
+            placement: new JobPlacement(cls, BatchId: batchId, ShotName: batchId is null ? null : $"sh{shot}", ShotIndex: batchId is null ? null : shot));
         return jobId;
+    }
+
+    private async Task<Guid> NewBatch(Guid studio, int shots)
+    {
+        await using var db = await _db.CreateDbContextAsync();
+        var batch = new Batch { Id = Guid.NewGuid(), TenantId = studio, ShotCount = shots, CreatedAt = DateTimeOffset.UtcNow };
+        db.Batches.Add(batch);
+        await db.SaveChangesAsync();
+        return batch.Id;
     }
 
     private async Task<Job> Job(Guid id)
@@ -162,6 +172,27 @@ public sealed class JobSchedulerTests : IAsyncLifetime
         Assert.Equal(JobState.Cancelled, (await Job(second)).State);
         Assert.Empty(await Commands(second));
         Assert.Equal([JobEventTypes.JobQueued, JobEventTypes.JobCancelled], await Events(second));
+    }
+
+    [Fact]
+    public async Task A_batch_being_cancelled_has_none_of_its_queued_shots_started_into_the_slots_its_cancelled_shots_free()
+    {
+        var batchId = await NewBatch(_studioA, 4);
+        var shots = new List<Guid>();
+        for (var i = 1; i <= 4; i++)
+        {
+            shots.Add(await Submit(_studioA, JobPriorityClass.Overnight, batchId, i));
+        }
+
+        Assert.Equal(2, (await Scheduler(2).StartQueuedJobs(default)).Count);
+        await using (var db = await _db.CreateDbContextAsync())
+        {
+            await db.Batches.Where(b => b.Id == batchId).ExecuteUpdateAsync(s => s.SetProperty(b => b.CancelledAt, DateTimeOffset.UtcNow));
+        }
+
+        Assert.True(await Coordinator.Cancel(shots[0], default)); // a running shot cancelled: its slot is free
+        Assert.Empty(await Scheduler(2).StartQueuedJobs(default));
+        Assert.Equal(JobState.Queued, (await Job(shots[2])).State);
     }
 
     [Fact]

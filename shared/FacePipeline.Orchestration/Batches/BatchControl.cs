@@ -39,7 +39,10 @@ public sealed class BatchControl(
 
     /// <summary>
     /// Cancels every shot of the batch that has not ended (queued or running), through the coordinator, and stamps the
-    /// batch's <see cref="Batch.CancelledAt"/> unless it had already ended; returns how many shots it cancelled.
+    /// batch's <see cref="Batch.CancelledAt"/> unless it had already ended; returns how many shots it cancelled. The stamp
+    /// comes first: from then on the scheduler starts none of the batch's queued shots (a running shot cancelled frees a
+    /// slot, which would otherwise go to the next shot of the same batch), and the queued shots are cancelled before the
+    /// running ones.
     /// </summary>
     public async Task<int> Cancel(Guid batchId, CancellationToken cancellationToken)
     {
@@ -50,6 +53,7 @@ public sealed class BatchControl(
         {
             unended = [.. BatchShots.Latest(await db.Jobs.AsNoTracking().Where(j => j.BatchId == batchId).ToListAsync(cancellationToken))
                 .Where(s => !s.Job.IsTerminal)
+                .OrderBy(s => s.Job.State == JobState.Queued ? 0 : 1)
                 .Select(s => s.Job.Id)];
         }
 
@@ -104,6 +108,7 @@ public sealed class BatchControl(
                 {
                     batch.ShotsEnded -= retried.Count;
                     batch.State = BatchState.Running;
+                    batch.CancelledAt = null; // a cancelled batch retried runs again: the scheduler holds a cancelled batch's shots
                     batch.EndedAt = null;
                     await db.SaveChangesAsync(cancellationToken);
                     await transaction.CommitAsync(cancellationToken);

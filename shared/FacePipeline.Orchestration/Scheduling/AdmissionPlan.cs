@@ -8,7 +8,7 @@ namespace FacePipeline.Orchestration.Scheduling;
 /// </summary>
 public sealed record StudioSlots(Guid TenantId, int Weight, int MaxRunningJobs, bool Paused, int Running, double UsedSeconds = 0);
 
-/// <summary>A queued job as the scheduler sees it (<paramref name="Held"/>: its batch is paused).</summary>
+/// <summary>A queued job as the scheduler sees it (<paramref name="Held"/>: its batch is paused, or being cancelled).</summary>
 public sealed record QueuedJob(Guid JobId, Guid TenantId, JobPriorityClass Class, int Priority, DateTimeOffset CreatedAt, int ShotIndex, bool Held);
 
 /// <summary>

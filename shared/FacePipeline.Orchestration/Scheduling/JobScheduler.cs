@@ -31,12 +31,12 @@ public sealed class JobScheduler(
 
     /// <summary>
     /// Whether a job being submitted starts at once rather than waiting queued: an interactive job of a studio under
-    /// its running cap whose queue (and batch) is not paused. The caller holds the admission lock.
+    /// its running cap whose queue (and batch) is not paused (nor the batch being cancelled). The caller holds the admission lock.
     /// </summary>
     public static async Task<bool> StartsAtSubmission(JobsDbContext db, Job job, Batch? batch, SchedulingOptions settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (job.PriorityClass != JobPriorityClass.Interactive || batch?.Paused == true)
+        if (job.PriorityClass != JobPriorityClass.Interactive || batch?.Paused == true || batch?.CancelledAt is not null)
         {
             return false;
         }
@@ -67,7 +67,7 @@ public sealed class JobScheduler(
             where job.State == JobState.Queued
             join batch in db.Batches on job.BatchId equals batch.Id into batches
             from batch in batches.DefaultIfEmpty()
-            select new QueuedJob(job.Id, job.TenantId, job.PriorityClass, job.Priority, job.CreatedAt, job.ShotIndex ?? 0, batch != null && batch.Paused))
+            select new QueuedJob(job.Id, job.TenantId, job.PriorityClass, job.Priority, job.CreatedAt, job.ShotIndex ?? 0, batch != null && (batch.Paused || batch.CancelledAt != null)))
             .ToListAsync(cancellationToken);
         if (queued.Count == 0)
         {

@@ -26,11 +26,12 @@ public sealed class SchedulingOptions : IValidatableObject
 
     /// <summary>
     /// How far back the scheduler counts each studio's worker time when it shares the overnight slots by weight.
-    /// Default 1 hour; 1 minute to 7 days. Longer: fairer over the night, slower to forgive a burst.
+    /// Default 15 minutes; 1 minute to 7 days. Longer: fairer over the night, but a studio that used idle workers alone
+    /// for that long then waits until a newcomer has caught up (at most this long); shorter: shares by what runs now.
     /// </summary>
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,
         ErrorMessage = "Scheduling:FairShareWindow must be between {1} and {2}.")]
-    public TimeSpan FairShareWindow { get; set; } = TimeSpan.FromHours(1);
+    public TimeSpan FairShareWindow { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Each studio's caps unless its row sets its own.</summary>
     [Required]

@@ -1,0 +1,236 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FacePipeline.Persistence;
+using FacePipeline.TestSupport;
+using Microsoft.EntityFrameworkCore;
+using Xunit.Abstractions;
+
+namespace FacePipeline.EndToEnd.Tests;
+
+/// <summary>
+/// Batches and scheduling through every service on the real servers: a batch runs to its end and its ZIP, an
+/// interactive job overtakes queued overnight work in every stage, and two studios share the workers by weight. The
+/// figures are printed (docs/batches.md, "Measured").
+/// </summary>
+[Collection(PipelineCollection.Name)]
+public sealed class BatchSchedulingTests(PipelineFixture pipeline, ITestOutputHelper output)
+{
+    private static readonly TimeSpan BatchTimeout = TimeSpan.FromMinutes(8);
+
+    /// <summary>A short real clip (the first <paramref name="frames"/> frames of a close-up, 360 px wide, no audio).</summary>
+    private static string ShortClip(int frames)
+    {
+        var path = Path.Combine(RepoPaths.NewScratchFolder("e2e-batch-clip"), $"shot{frames}.mp4");
+        MediaCli.Ffmpeg("-i", RepoPaths.MediaFile("obama_wh_closeup.mp4"), "-an", "-vf", "scale=360:-2", "-frames:v", frames.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path);
+        return path;
+    }
+
+    private static async Task<JsonElement> SubmitBatch(HttpClient studio, string clip, int shots, string? cls = null, int chunkSize = 16)
+    {
+        var rows = string.Join("\n", Enumerable.Range(1, shots).Select(i => $"sh{i:000},track,{Path.GetFileName(clip)},{chunkSize}"));
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent($"shot,kind,clip,chunkSize\n{rows}\n"), "manifest", "night.csv" },
+            { new ByteArrayContent(await File.ReadAllBytesAsync(clip)), "file-1", Path.GetFileName(clip) },
+        };
+        if (cls is not null)
+        {
+            form.Add(new StringContent(cls), "class");
+        }
+
+        using var response = await studio.PostAsync("v1/batches", form);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(PipelineFixture.Json);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"POST /v1/batches answered {(int)response.StatusCode}: {body}");
+        return body;
+    }
+
+    private static async Task<JsonElement> WaitForBatchEnd(HttpClient studio, string id)
+    {
+        JsonElement batch = default;
+        await Eventually.UntilAsync(async () =>
+        {
+            batch = await studio.GetFromJsonAsync<JsonElement>($"v1/batches/{id}", PipelineFixture.Json);
+            return batch.GetProperty("state").GetString() == "ended";
+        }, BatchTimeout, $"batch {id} to end");
+        return batch;
+    }
+
+    private JobsDbContext Db() => new(new DbContextOptionsBuilder<JobsDbContext>().UseNpgsql(pipeline.DatabaseConnectionString).Options);
+
+    [Fact]
+    public async Task A_20_shot_batch_of_short_clips_completes_its_events_end_with_the_batch_and_its_zip_has_every_shot()
+    {
+        var clip = ShortClip(12);
+        var submitted = await SubmitBatch(pipeline.StudioA, clip, shots: 20);
+        var id = submitted.GetProperty("id").GetString()!;
+        Assert.Equal("overnight", submitted.GetProperty("class").GetString());
+
+        // The batch's live events, read while it runs (a late start replays what was stored).
+        var events = new List<(string Type, string Data)>();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/batches/{id}/events");
+        using var stream = await pipeline.StudioA.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+        var reading = Task.Run(async () =>
+        {
+            using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+            string? type = null;
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal))
+                {
+                    type = line["event: ".Length..];
+                }
+                else if (line.StartsWith("data: ", StringComparison.Ordinal) && type is not null)
+                {
+                    events.Add((type, line["data: ".Length..]));
+                }
+            }
+        });
+
+        var started = DateTimeOffset.UtcNow;
+        var batch = await WaitForBatchEnd(pipeline.StudioA, id);
+        var seconds = (DateTimeOffset.UtcNow - started).TotalSeconds;
+
+        Assert.Equal(20, batch.GetProperty("counts").GetProperty("completed").GetInt32());
+        Assert.Equal(0, batch.GetProperty("counts").GetProperty("failed").GetInt32());
+        await reading.WaitAsync(TimeSpan.FromSeconds(30)); // throws if the stream does not end after batch.ended
+        Assert.Equal("batch.ended", events[^1].Type);
+        Assert.Equal(20, events.Count(e => e.Type == "job.completed"));
+
+        var zipPath = Path.Combine(RepoPaths.NewScratchFolder("e2e-batch-zip"), "outputs.zip");
+        await using (var download = await pipeline.StudioA.GetStreamAsync($"v1/batches/{id}/outputs.zip"))
+        await using (var file = File.Create(zipPath))
+        {
+            await download.CopyToAsync(file);
+        }
+
+        using var zip = ZipFile.OpenRead(zipPath);
+        var folder = Path.GetDirectoryName(zipPath)!;
+        for (var i = 1; i <= 20; i++)
+        {
+            var shot = $"sh{i:000}";
+            foreach (var name in new[] { "qc.mp4", "tracking.json", "tracking.fptk" })
+            {
+                Assert.NotNull(zip.GetEntry($"{shot}/{name}"));
+            }
+
+            var qc = Path.Combine(folder, $"{shot}.mp4");
+            zip.GetEntry($"{shot}/qc.mp4")!.ExtractToFile(qc);
+            Assert.Equal(12, ClipFacts.Of(qc).Frames);
+        }
+
+        Assert.NotNull(zip.GetEntry("report.csv"));
+        output.WriteLine($"20-shot batch of 12-frame clips: ended in {seconds:F1} s ({seconds / 20:F2} s per shot)");
+    }
+
+    [Fact]
+    public async Task An_interactive_job_overtakes_queued_overnight_work_in_every_stage()
+    {
+        var studio = PipelineFixture.StudioClient(pipeline.Ingest, await pipeline.NewStudioKey("overtake studio"));
+        var overnightClip = ShortClip(160);
+        var interactiveClip = ShortClip(24);
+
+        // The interactive job alone, for its own time.
+        var alone = await pipeline.Submit(studio, interactiveClip, chunkSize: 16);
+        var aloneJob = await pipeline.WaitForEnd(studio, alone.GetProperty("id").GetString()!, TimeSpan.FromMinutes(3));
+        Assert.Equal("completed", aloneJob.GetProperty("state").GetString());
+        var aloneSeconds = aloneJob.GetProperty("elapsedSeconds").GetDouble();
+
+        // 30 overnight shots: a few run (Scheduling:MaxRunningJobs), the rest wait queued; once the running ones have
+        // chunks waiting in the broker, the interactive job comes.
+        var batch = await SubmitBatch(studio, overnightClip, shots: 30);
+        var batchId = Guid.Parse(batch.GetProperty("id").GetString()!);
+        var pendingChunks = 0;
+        await Eventually.UntilAsync(async () =>
+        {
+            await using var db = Db();
+            pendingChunks = await db.JobChunks.CountAsync(c => !c.Reconstructed && db.Jobs.Any(j => j.Id == c.JobId && j.BatchId == batchId));
+            return pendingChunks >= 12;
+        }, TimeSpan.FromMinutes(3), "overnight chunks waiting in the broker");
+
+        var submittedAt = DateTimeOffset.UtcNow;
+        var interactive = await pipeline.Submit(studio, interactiveClip, chunkSize: 16);
+        var interactiveId = Guid.Parse(interactive.GetProperty("id").GetString()!);
+        var done = await pipeline.WaitForEnd(studio, interactiveId.ToString(), TimeSpan.FromMinutes(3));
+        var busySeconds = (DateTimeOffset.UtcNow - submittedAt).TotalSeconds;
+        Assert.Equal("completed", done.GetProperty("state").GetString());
+
+        await using (var db = Db())
+        {
+            var job = await db.Jobs.AsNoTracking().Include(j => j.Stages).SingleAsync(j => j.Id == interactiveId);
+            var queuedShots = await db.Jobs.CountAsync(j => j.BatchId == batchId && (j.State == JobState.Queued || j.StartedAt > job.CreatedAt));
+            var stage = job.Stages.ToDictionary(s => s.Name);
+            var extract = (Start: job.CreatedAt, End: stage["extract"].CompletedAt!.Value);
+            var reconstruct = (Start: stage["reconstruct"].StartedAt!.Value, End: (await db.JobChunks.Where(c => c.JobId == interactiveId).MaxAsync(c => c.ReconstructedAt))!.Value);
+            var render = (Start: stage["render"].StartedAt!.Value, End: (await db.JobSegments.Where(s => s.JobId == interactiveId).MaxAsync(s => s.RenderedAt))!.Value);
+
+            // The overnight work finished in each stage while the interactive job's work of that stage waited or ran.
+            var extractedAhead = await db.JobStages.CountAsync(s => s.Name == "extract" && s.CompletedAt > extract.Start && s.CompletedAt < extract.End
+                && db.Jobs.Any(j => j.Id == s.JobId && j.BatchId == batchId));
+            var chunksAhead = await db.JobChunks.CountAsync(c => c.ReconstructedAt > reconstruct.Start && c.ReconstructedAt < reconstruct.End
+                && db.Jobs.Any(j => j.Id == c.JobId && j.BatchId == batchId));
+            var segmentsAhead = await db.JobSegments.CountAsync(s => s.RenderedAt > render.Start && s.RenderedAt < render.End
+                && db.Jobs.Any(j => j.Id == s.JobId && j.BatchId == batchId));
+            var chunksLeft = await db.JobChunks.CountAsync(c => !c.Reconstructed && db.Jobs.Any(j => j.Id == c.JobId && j.BatchId == batchId && j.StartedAt < job.CreatedAt));
+
+            output.WriteLine(
+                $"interactive job: {aloneSeconds:F1} s alone, {busySeconds:F1} s submitted behind {pendingChunks} waiting overnight chunks and {queuedShots} queued shots; "
+                + $"started {(job.StartedAt!.Value - job.CreatedAt).TotalMilliseconds:F0} ms after submission; overnight work done ahead of it: "
+                + $"{extractedAhead} extraction(s), {chunksAhead} chunk(s), {segmentsAhead} segment(s); overnight chunks of the running shots still waiting when it ended: {chunksLeft}");
+
+            Assert.True(job.StartedAt!.Value - job.CreatedAt < TimeSpan.FromSeconds(1), "the interactive job was queued instead of starting at once");
+            Assert.True(queuedShots >= 20, $"only {queuedShots} overnight shots were still waiting: nothing was overtaken");
+            // One piece of work per stage at most: the one a worker was on when the interactive job's arrived.
+            Assert.InRange(extractedAhead, 0, 1);
+            Assert.InRange(chunksAhead, 0, 1);
+            Assert.InRange(segmentsAhead, 0, 1);
+            Assert.True(chunksLeft > 0, "the running overnight shots had no chunk left: the interactive job overtook nothing in reconstruction");
+        }
+
+        using var cancel = await studio.PostAsync($"v1/batches/{batchId}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        await WaitForBatchEnd(studio, batchId.ToString());
+    }
+
+    [Fact]
+    public async Task Two_studios_share_the_workers_in_their_weight_ratio_while_both_have_shots_waiting()
+    {
+        var clip = ShortClip(12);
+        var heavy = PipelineFixture.StudioClient(pipeline.Ingest, await pipeline.NewStudioKey("weight 2 studio"));
+        var light = PipelineFixture.StudioClient(pipeline.Ingest, await pipeline.NewStudioKey("weight 1 studio"));
+        await using (var db = Db())
+        {
+            await db.Tenants.Where(t => t.Name == "weight 2 studio").ExecuteUpdateAsync(s => s.SetProperty(t => t.Weight, 2));
+        }
+
+        // The weight-1 studio submits first: without fair share it would take every slot until its shots ran out.
+        var lightBatch = Guid.Parse((await SubmitBatch(light, clip, shots: 12)).GetProperty("id").GetString()!);
+        var heavyBatch = Guid.Parse((await SubmitBatch(heavy, clip, shots: 12)).GetProperty("id").GetString()!);
+        await WaitForBatchEnd(light, lightBatch.ToString());
+        await WaitForBatchEnd(heavy, heavyBatch.ToString());
+
+        await using (var db = Db())
+        {
+            var jobs = await db.Jobs.AsNoTracking()
+                .Where(j => j.BatchId == lightBatch || j.BatchId == heavyBatch)
+                .Select(j => new { Heavy = j.BatchId == heavyBatch, Started = j.StartedAt!.Value, Ended = j.CompletedAt!.Value, j.State })
+                .ToListAsync();
+            Assert.All(jobs, j => Assert.Equal(JobState.Completed, j.State));
+
+            // The contention window: from the second batch's submission until either studio has started its last shot.
+            // What the scheduler gave each studio in it: the worker time of the shots it started then.
+            var windowStart = await db.Batches.Where(b => b.Id == heavyBatch).Select(b => b.CreatedAt).SingleAsync();
+            var windowEnd = new[] { true, false }.Min(heavyStudio => jobs.Where(j => j.Heavy == heavyStudio).Max(j => j.Started));
+            var inWindow = jobs.Where(j => j.Started >= windowStart && j.Started <= windowEnd).ToList();
+            double Used(bool heavyStudio) => inWindow.Where(j => j.Heavy == heavyStudio).Sum(j => (j.Ended - j.Started).TotalSeconds);
+            var share = Used(true) / (Used(true) + Used(false));
+            output.WriteLine($"weights 2:1, {(windowEnd - windowStart).TotalSeconds:F1} s of contention, {inWindow.Count} shots started in it "
+                + $"({inWindow.Count(j => j.Heavy)} of the weight-2 studio): it got {share:P0} of their worker time (configured 67 %); {Used(true):F1} s against {Used(false):F1} s");
+            Assert.True(inWindow.Count >= 8, $"only {inWindow.Count} shots started while both studios had shots waiting: nothing was shared");
+            Assert.InRange(share, 0.55, 0.80);
+        }
+    }
+}
