@@ -89,6 +89,7 @@ public static class IngestApi
             .ProducesProblem(StatusCodes.Status410Gone)
             .WithSummary("Delete a job at once: cancels it if it runs, removes its media (inputs, frames, face data, outputs) and its record, and keeps a deletion record without face data. A train-actor job is refused with 409 while its actor exists (delete the actor). Afterwards the job answers 410.");
         app.MapActorsApi();
+        app.MapUploadsApi();
         return app;
     }
 
