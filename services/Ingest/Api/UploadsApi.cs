@@ -65,7 +65,7 @@ public static class UploadsApi
             .WithSummary("tus termination: delete the upload and its bytes at once (204).");
 
         uploads.MapGet("/", List).Produces<UploadListResponse>()
-            .WithSummary("Your uploads that have not expired and been swept, newest first: id, fileName, length, offset, completed, expiresAt, and the reference that names a completed one in a job (upload:<id>).");
+            .WithSummary("Your uploads that have not expired, newest first: id, fileName, length, offset, completed, expiresAt, and the reference that names a completed one in a job (upload:<id>).");
         uploads.MapGet("/{id:guid}", Get).Produces<UploadResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status410Gone)

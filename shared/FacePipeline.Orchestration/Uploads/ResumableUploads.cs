@@ -85,12 +85,13 @@ public sealed class ResumableUploads(
         return upload is null ? null : new UploadStatus(upload, await files.MetadataHeaderAsync(upload, cancellationToken), IsExpired(upload));
     }
 
-    /// <summary>The studio's uploads that have not been swept, newest first.</summary>
+    /// <summary>The studio's uploads that have not expired, newest first (without their metadata).</summary>
     public async Task<IReadOnlyList<UploadStatus>> ListAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var uploads = await db.Uploads.AsNoTracking().Where(u => u.TenantId == tenantId).OrderByDescending(u => u.CreatedAt).ToListAsync(cancellationToken);
-        return [.. uploads.Select(u => new UploadStatus(u, string.Empty, IsExpired(u)))];
+        var now = clock.GetUtcNow();
+        var uploads = await db.Uploads.AsNoTracking().Where(u => u.TenantId == tenantId && u.ExpiresAt > now).OrderByDescending(u => u.CreatedAt).ToListAsync(cancellationToken);
+        return [.. uploads.Select(u => new UploadStatus(u, string.Empty, Expired: false))];
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using FacePipeline.Orchestration.Uploads;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,7 +10,7 @@ namespace FacePipeline.Ingest.Tests.Uploads;
 
 /// <summary>
 /// Issue 18, expiration: with Uploads:IncompleteExpiry and Uploads:CompletedRetention of two seconds, an upload answers
-/// 410 once its Upload-Expires has passed, and a round of the sweep (run here directly) deletes its row and its bytes,
+/// 410 once its Upload-Expires has passed (and leaves the list), and a round of the sweep (run here directly) deletes its row and its bytes,
 /// after which it answers 404; an upload that has not expired is left as it was.
 /// </summary>
 public sealed class UploadExpiryTests(ExpiringTusApiFixture api) : IClassFixture<ExpiringTusApiFixture>
@@ -44,6 +46,8 @@ public sealed class UploadExpiryTests(ExpiringTusApiFixture api) : IClassFixture
         }
 
         Assert.Equal(HttpStatusCode.Gone, await HeadStatus(location));
+        var list = await api.StudioA.GetFromJsonAsync<JsonElement>("v1/uploads", IngestApiFixture.Json);
+        Assert.DoesNotContain(list.GetProperty("items").EnumerateArray(), u => u.GetProperty("id").GetGuid() == id);
         using (var patch = await api.StudioA.SendAsync(Patch(location, sent, new byte[10])))
         {
             Assert.Equal(HttpStatusCode.Gone, patch.StatusCode);
