@@ -180,7 +180,7 @@ public sealed class TusProtocolTests(TusApiFixture api) : IClassFixture<TusApiFi
     }
 
     [Fact]
-    public async Task A_second_patch_while_the_first_is_still_receiving_is_refused_with_409_and_the_first_completes()
+    public async Task A_second_patch_or_a_delete_while_the_first_patch_is_still_receiving_is_refused_with_409_and_the_first_completes()
     {
         var bytes = RandomNumberGenerator.GetBytes(4000);
         var location = await NewUpload(bytes.Length);
@@ -192,6 +192,12 @@ public sealed class TusProtocolTests(TusApiFixture api) : IClassFixture<TusApiFi
         {
             Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
             Assert.Equal($"Upload {IdOf(location)} is receiving another request's bytes right now: let that request end, then send HEAD and resume from its Upload-Offset.", await ApiChecks.Sentence(second));
+        }
+
+        using (var delete = await api.StudioA.SendAsync(Tus(HttpMethod.Delete, location)))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, delete.StatusCode);
+            Assert.Equal($"Upload {IdOf(location)} is receiving a request's bytes right now: let that request end, then delete it.", await ApiChecks.Sentence(delete));
         }
 
         gate.SetResult();
@@ -206,38 +212,68 @@ public sealed class TusProtocolTests(TusApiFixture api) : IClassFixture<TusApiFi
     {
         var bytes = RandomNumberGenerator.GetBytes(100_000);
         var location = await NewUpload(bytes.Length);
-
         var stored = await StoredPath(location);
-        using (var tcp = new TcpClient())
-        {
-            await tcp.ConnectAsync(api.BaseAddress.Host, api.BaseAddress.Port);
-            var stream = tcp.GetStream();
-            var head = $"PATCH {location} HTTP/1.1\r\nHost: {api.BaseAddress.Authority}\r\nX-Api-Key: {api.StudioAKey}\r\nTus-Resumable: 1.0.0\r\n"
-                + $"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {bytes.Length}\r\n\r\n";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
-            await stream.WriteAsync(bytes.AsMemory(0, 40_000));
-            await Until(() => Task.FromResult(new FileInfo(stored).Length == 40_000), "the server wrote the first 40 000 bytes");
-        } // the connection drops after 40 000 of 100 000 bytes
+        await SendAndDrop(location, bytes, 40_000, stored);
 
         // The server records what arrived once it sees the connection gone (it answers nothing to a client that left).
         await Until(async () => await HeadOffset(location) > 0, "the server recorded the bytes of the cut PATCH");
         Assert.Equal(40_000, await HeadOffset(location));
-        using (var rest = await api.StudioA.SendAsync(Patch(location, 40_000, bytes[40_000..])))
+        await CompletesFrom(location, bytes, 40_000);
+    }
+
+    [Fact]
+    public async Task A_patch_with_a_checksum_whose_connection_ends_part_way_keeps_none_of_its_bytes()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(100_000);
+        var location = await NewUpload(bytes.Length);
+        var stored = await StoredPath(location);
+        await SendAndDrop(location, bytes, 40_000, stored, $"Upload-Checksum: sha1 {Convert.ToBase64String(SHA1.HashData(bytes))}"); // its digest can never be checked
+
+        await Until(() => Task.FromResult(api.UploadLog.Any(line => line.StartsWith($"Upload {IdOf(location)}: 0 byte(s) stored from offset 0", StringComparison.Ordinal))), "the server recorded the cut PATCH");
+        Assert.Equal(0, await HeadOffset(location));
+        Assert.Equal(0, new FileInfo(stored).Length);
+    }
+
+    [Fact]
+    public async Task Bytes_beyond_the_recorded_offset_left_by_a_crash_are_cut_before_the_next_patch_appends()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(2000);
+        var location = await NewUpload(bytes.Length, bytes[..1000]);
+
+        // A PATCH whose bytes reached the file but whose offset was never recorded (the process died in between).
+        var stored = await StoredPath(location);
+        await File.AppendAllTextAsync(stored, "bytes of a PATCH that never committed");
+        Assert.Equal(1000, await HeadOffset(location));
+
+        await CompletesFrom(location, bytes, 1000);
+    }
+
+    [Fact]
+    public async Task A_file_shorter_than_the_recorded_offset_brings_the_offset_back_to_its_length_and_the_client_resumes_from_there()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(2000);
+        var location = await NewUpload(bytes.Length, bytes[..1000]);
+
+        var stored = await StoredPath(location);
+        await using (var file = new FileStream(stored, FileMode.Open))
         {
-            Assert.Equal(HttpStatusCode.NoContent, rest.StatusCode);
+            file.SetLength(600); // bytes lost with the disk after their offset was recorded
         }
 
-        Assert.Equal(bytes, await File.ReadAllBytesAsync(await StoredPath(location)));
+        using (var refused = await api.StudioA.SendAsync(Patch(location, 1000, bytes[1000..])))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Equal($"Upload {IdOf(location)} is at offset 600, not 1000: send HEAD and resume from its Upload-Offset.", await ApiChecks.Sentence(refused));
+        }
+
+        Assert.Equal(600, await HeadOffset(location));
+        await CompletesFrom(location, bytes, 600);
     }
 
     [Fact]
     public async Task Termination_deletes_the_upload_and_its_bytes_and_it_then_answers_404()
     {
-        var location = await NewUpload(2000);
-        using (var patched = await api.StudioA.SendAsync(Patch(location, 0, new byte[1000])))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
-        }
+        var location = await NewUpload(2000, new byte[1000]);
 
         var folder = Path.GetDirectoryName(await StoredPath(location))!;
         Assert.True(Directory.Exists(folder));
@@ -259,11 +295,7 @@ public sealed class TusProtocolTests(TusApiFixture api) : IClassFixture<TusApiFi
     [Fact]
     public async Task Another_studios_upload_answers_404_to_every_request_and_stays_as_it_was()
     {
-        var location = await NewUpload(2000);
-        using (var patched = await api.StudioA.SendAsync(Patch(location, 0, new byte[1000])))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
-        }
+        var location = await NewUpload(2000, new byte[1000]);
 
         foreach (var request in new Func<HttpRequestMessage>[]
         {
@@ -409,6 +441,27 @@ public sealed class TusProtocolTests(TusApiFixture api) : IClassFixture<TusApiFi
         return created.Headers.Location!.ToString();
     }
 
+    /// <summary>A new upload of <paramref name="length"/> bytes whose first bytes, <paramref name="first"/>, are stored already.</summary>
+    private async Task<string> NewUpload(long length, byte[] first)
+    {
+        var location = await NewUpload(length);
+        using var patched = await api.StudioA.SendAsync(Patch(location, 0, first));
+        Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
+        return location;
+    }
+
+    /// <summary>Sends the rest of <paramref name="bytes"/> from <paramref name="offset"/>: the upload completes and its file is those bytes.</summary>
+    private async Task CompletesFrom(string location, byte[] bytes, int offset)
+    {
+        using (var rest = await api.StudioA.SendAsync(Patch(location, offset, bytes[offset..])))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, rest.StatusCode);
+            Assert.Equal(bytes.Length, Offset(rest));
+        }
+
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(await StoredPath(location)));
+    }
+
     private async Task<long> HeadOffset(string location)
     {
         using var head = await api.StudioA.SendAsync(Tus(HttpMethod.Head, location));
@@ -438,6 +491,23 @@ public sealed class TusProtocolTests(TusApiFixture api) : IClassFixture<TusApiFi
             WHERE locktype = 'advisory' AND objsubid = 2 AND classid::bigint = {(long)UploadLock.ClassKey} AND objid::bigint = {objectKey}
               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """).SingleAsync() == 1;
+    }
+
+    /// <summary>
+    /// Sends a PATCH of <paramref name="bytes"/> at offset 0 on a raw connection, which drops once the server has written
+    /// the first <paramref name="sent"/> of them to <paramref name="stored"/>: a client whose connection breaks mid-body.
+    /// </summary>
+    private async Task SendAndDrop(string location, byte[] bytes, int sent, string stored, string? extraHeader = null)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(api.BaseAddress.Host, api.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        var head = $"PATCH {location} HTTP/1.1\r\nHost: {api.BaseAddress.Authority}\r\nX-Api-Key: {api.StudioAKey}\r\nTus-Resumable: 1.0.0\r\n"
+            + $"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {bytes.Length}\r\n"
+            + (extraHeader is null ? string.Empty : $"{extraHeader}\r\n") + "\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(bytes.AsMemory(0, sent));
+        await Until(() => Task.FromResult(new FileInfo(stored).Length == sent), $"the server wrote the first {sent} bytes");
     }
 
     private static Guid IdOf(string location) => Guid.Parse(location.Split('/')[^1]);
