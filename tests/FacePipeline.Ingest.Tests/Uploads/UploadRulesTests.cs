@@ -1,7 +1,10 @@
-using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
 using FacePipeline.Orchestration.Uploads;
+using FacePipeline.ServiceDefaults;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace FacePipeline.Ingest.Tests.Uploads;
 
@@ -196,37 +199,42 @@ public sealed class UploadRulesTests
     private static string B64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 }
 
-/// <summary>The uploads' settings as the start-up check sees them: defaults as documented, a value out of range named with its setting.</summary>
+/// <summary>The uploads' settings as the start-up check sees them: defaults as documented, a wrong one named with its setting.</summary>
 [Trait("Lane", "Fast")]
 public sealed class UploadOptionsTests
 {
     [Fact]
     public void The_defaults_keep_an_incomplete_upload_24_hours_after_its_last_bytes_and_a_completed_one_7_days()
     {
-        var options = new UploadOptions();
+        var options = Options([]);
         var now = DateTimeOffset.UnixEpoch;
 
-        Assert.Empty(Problems(options));
         Assert.Equal(now.AddHours(24), options.ExpiryAfter(now, completed: false));
         Assert.Equal(now.AddDays(7), options.ExpiryAfter(now, completed: true));
+        Assert.Equal((TimeSpan.FromMinutes(10), 200), (options.SweepInterval, options.BatchSize));
     }
 
-    [Fact]
-    public void An_expiry_of_zero_or_a_retention_over_ten_years_is_refused_naming_the_setting()
+    [Theory]
+    [InlineData("Uploads:IncompleteExpiry", "00:00:00", "Uploads:IncompleteExpiry must be between 00:00:01 and 30.00:00:00")]
+    [InlineData("Uploads:CompletedRetention", "3651.00:00:00", "Uploads:CompletedRetention must be between 00:00:01 and 3650.00:00:00")]
+    [InlineData("Uploads:SweepInterval", "2.00:00:00", "Uploads:SweepInterval must be between")]
+    [InlineData("Uploads:BatchSize", "0", "Uploads:BatchSize must be between 1 and 10000")]
+    [InlineData("Uploads:Expiry", "1.00:00:00", "Uploads:Expiry (environment variable Uploads__Expiry) is not a setting")]
+    public void A_wrong_uploads_setting_stops_start_up_naming_the_setting(string key, string value, string expected)
     {
-        var problems = Problems(new UploadOptions { IncompleteExpiry = TimeSpan.Zero, CompletedRetention = TimeSpan.FromDays(3651), SweepInterval = TimeSpan.Zero, BatchSize = 0 });
+        var error = Assert.ThrowsAny<Exception>(() => Options(new() { [key] = value }));
 
-        Assert.Equal(4, problems.Count);
-        Assert.Contains(problems, p => p.StartsWith("Uploads:IncompleteExpiry must be between 00:00:01 and 30.00:00:00", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.StartsWith("Uploads:CompletedRetention must be between", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.StartsWith("Uploads:SweepInterval must be between", StringComparison.Ordinal));
-        Assert.Contains(problems, p => p.StartsWith("Uploads:BatchSize must be between 1 and 10000", StringComparison.Ordinal));
+        Assert.Contains(expected, StartupChecks.Reason(error), StringComparison.Ordinal);
     }
 
-    private static List<string> Problems(UploadOptions options)
+    /// <summary>The settings as Ingest's start-up checks validate them, from <paramref name="settings"/>.</summary>
+    private static UploadOptions Options(Dictionary<string, string?> settings)
     {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
-        return [.. results.Select(r => r.ErrorMessage ?? string.Empty)];
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        services.AddResumableUploads();
+        using var provider = services.BuildServiceProvider();
+        StartupChecks.Run(provider);
+        return provider.GetRequiredService<IOptions<UploadOptions>>().Value;
     }
 }
