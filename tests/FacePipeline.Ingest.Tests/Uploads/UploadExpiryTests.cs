@@ -54,7 +54,14 @@ public sealed class UploadExpiryTests(ExpiringTusApiFixture api) : IClassFixture
             Assert.StartsWith($"Upload {id} expired on ", await ApiChecks.Sentence(patch), StringComparison.Ordinal);
         }
 
-        using var fresh = await api.StudioA.SendAsync(Create(10));
+        // An upload that expires later (an hour from now, whatever this host's two seconds) stays as it is.
+        using var later = await api.StudioA.SendAsync(Create(10));
+        var laterId = Guid.Parse(later.Headers.Location!.ToString().Split('/')[^1]);
+        await using (var db = await api.Db())
+        {
+            await db.Uploads.Where(u => u.Id == laterId).ExecuteUpdateAsync(u => u.SetProperty(x => x.ExpiresAt, DateTimeOffset.UtcNow.AddHours(1)));
+        }
+
         var round = await api.Services.GetRequiredService<ExpiredUploads>().SweepAsync(CancellationToken.None);
 
         Assert.True(round.Uploads >= 1);
@@ -66,7 +73,7 @@ public sealed class UploadExpiryTests(ExpiringTusApiFixture api) : IClassFixture
             Assert.False(await db.Uploads.AnyAsync(u => u.Id == id));
         }
 
-        Assert.Equal(HttpStatusCode.OK, await HeadStatus(fresh.Headers.Location!.ToString()));
+        Assert.Equal(HttpStatusCode.OK, await HeadStatus(later.Headers.Location!.ToString()));
     }
 
     private async Task<HttpStatusCode> HeadStatus(string location)
