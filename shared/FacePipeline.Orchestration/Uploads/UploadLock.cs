@@ -33,7 +33,7 @@ public sealed class UploadLock : IAsyncDisposable
         return taken ? new UploadLock(db, objectKey) : null;
     }
 
-    /// <summary>The lock's second key: the upload id folded to 32 bits (two uploads that share it only wait for each other).</summary>
+    /// <summary>The lock's second key: the upload id folded to 32 bits (two uploads that share it refuse each other's requests while one is written, never mix their bytes).</summary>
     public static int ObjectKey(Guid uploadId)
     {
         Span<byte> bytes = stackalloc byte[16];
