@@ -24,5 +24,9 @@ public sealed class TransferExpressionsConsumer(ExpressionTransferStage stage, I
 /// <summary>A few jobs at a time: the work is a Cholesky factorisation and small per-frame solves.</summary>
 public sealed class TransferExpressionsConsumerDefinition : ConsumerDefinition<TransferExpressionsConsumer>
 {
-    public TransferExpressionsConsumerDefinition() => ConcurrentMessageLimit = 2;
+    public TransferExpressionsConsumerDefinition()
+    {
+        ConcurrentMessageLimit = 2;
+        Endpoint(e => e.PrefetchCount = 2); // no more than it runs: priority decides what runs next (docs/batches.md)
+    }
 }

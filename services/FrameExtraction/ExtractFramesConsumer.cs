@@ -19,8 +19,15 @@ public sealed class ExtractFramesConsumer(FrameExtractionStage stage, ILogger<Ex
         log.LogInformation("Job {JobId}: {Frames} frames in {Chunks} chunks extracted in {Seconds:F1}s", command.JobId, done.Video.FrameCount, done.Chunks.Count, seconds);
 }
 
-/// <summary>One extraction at a time per process: ffmpeg already uses the cores.</summary>
+/// <summary>
+/// One extraction at a time per process: ffmpeg already uses the cores. Prefetch one: a message waiting in a busy
+/// worker's buffer could not be overtaken by an interactive job's (priority queues, docs/batches.md), and an idle worker would not get it.
+/// </summary>
 public sealed class ExtractFramesConsumerDefinition : ConsumerDefinition<ExtractFramesConsumer>
 {
-    public ExtractFramesConsumerDefinition() => ConcurrentMessageLimit = 1;
+    public ExtractFramesConsumerDefinition()
+    {
+        ConcurrentMessageLimit = 1;
+        Endpoint(e => e.PrefetchCount = 1);
+    }
 }

@@ -49,7 +49,7 @@ public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh ca
             input.Times,
             input.NeutralFrame,
             input.Irises);
-        Write(animation, input.SourceName, csv, json);
+        Write(animation, input.SourceName, input.StartTimecode, csv, json);
         return true;
     }
 
@@ -67,7 +67,7 @@ public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh ca
         var gaze = input.PerformerEyes?.Select(eyes => eyes is { Length: GazeEstimator.RefinedPointCount } e ? GazeEstimator.Estimate(e) : (FaceGaze?)null).ToList();
         var animation = BlendshapeAnimation.CreateWithNeutral(
             fitter, faces, new RationalFrameRate(input.FrameRateNumerator, input.FrameRateDenominator), input.Times, input.Neutral, gaze);
-        Write(animation, input.SourceName, csv, json);
+        Write(animation, input.SourceName, input.StartTimecode, csv, json);
         return true;
     }
 
@@ -93,7 +93,8 @@ public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh ca
             writer,
             json,
             source.SourceName,
-            spillDirectory: SpillDirectory(json));
+            spillDirectory: SpillDirectory(json),
+            startTimecode: source.StartTimecode);
         return true;
     }
 
@@ -118,20 +119,21 @@ public sealed class IctTrackCurvesWriter(ModelPaths models, CanonicalFaceMesh ca
             source.Neutral,
             writer,
             json,
-            source.SourceName);
+            source.SourceName,
+            startTimecode: source.StartTimecode);
         return true;
     }
 
     /// <summary>The temporary files of a fit go beside the output being written (the media store's volume), when it is a file.</summary>
     private static string? SpillDirectory(Stream output) => output is FileStream file ? Path.GetDirectoryName(file.Name) : null;
 
-    private static void Write(BlendshapeAnimation animation, string sourceName, Stream csv, Stream json)
+    private static void Write(BlendshapeAnimation animation, string sourceName, Media.Timecode? start, Stream csv, Stream json)
     {
         using (var writer = new StreamWriter(csv, new System.Text.UTF8Encoding(false), leaveOpen: true))
         {
-            LiveLinkFaceCsv.Write(writer, animation);
+            LiveLinkFaceCsv.Write(writer, animation, start);
         }
 
-        BlendshapeCurvesJson.Write(json, animation, sourceName);
+        BlendshapeCurvesJson.Write(json, animation, sourceName, start: start);
     }
 }

@@ -22,8 +22,12 @@ public sealed class RenderRetargetOutputsConsumer(RetargetRenderStage stage, ILo
             done.JobId, seconds, command.GeneratorKey is null ? "warp renderer" : "actor's neural renderer");
 }
 
-/// <summary>One job at a time per process: the encoders already use the cores.</summary>
+/// <summary>One job at a time per process: the encoders already use the cores. Prefetch one, so priority decides what runs next.</summary>
 public sealed class RenderRetargetOutputsConsumerDefinition : ConsumerDefinition<RenderRetargetOutputsConsumer>
 {
-    public RenderRetargetOutputsConsumerDefinition() => ConcurrentMessageLimit = 1;
+    public RenderRetargetOutputsConsumerDefinition()
+    {
+        ConcurrentMessageLimit = 1;
+        Endpoint(e => e.PrefetchCount = 1);
+    }
 }

@@ -20,8 +20,12 @@ public sealed class RenderTrackOutputsConsumer(TrackRenderStage stage, ILogger<R
         log.LogInformation("Job {JobId}: QC clip and tracking data written in {Seconds:F1}s", done.JobId, seconds);
 }
 
-/// <summary>One clip at a time per process: x264 already uses the cores.</summary>
+/// <summary>One clip at a time per process: x264 already uses the cores. Prefetch one, so priority decides what runs next.</summary>
 public sealed class RenderTrackOutputsConsumerDefinition : ConsumerDefinition<RenderTrackOutputsConsumer>
 {
-    public RenderTrackOutputsConsumerDefinition() => ConcurrentMessageLimit = 1;
+    public RenderTrackOutputsConsumerDefinition()
+    {
+        ConcurrentMessageLimit = 1;
+        Endpoint(e => e.PrefetchCount = 1);
+    }
 }

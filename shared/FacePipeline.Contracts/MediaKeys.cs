@@ -71,6 +71,18 @@ public static class OutputNames
     /// <summary>Retarget, on request: the result as ProRes 422 HQ.</summary>
     public const string ResultProRes = "result.mov";
 
+    /// <summary>
+    /// Retarget (unless turned off): the region the retarget changed as a soft matte, 8-bit grey PNG frames in a MOV (0 outside,
+    /// 255 inside, feathered as the renderer composites), frame for frame with the result (docs/outputs.md).
+    /// </summary>
+    public const string Matte = "matte.mov";
+
+    /// <summary>Retarget, on request: the result as ProRes 4444 with the matte as its alpha channel.</summary>
+    public const string ResultProRes4444 = "result_4444.mov";
+
+    /// <summary>Retarget, on request: the result as Avid DNxHR HQ (8-bit 4:2:2, MOV).</summary>
+    public const string ResultDnxhr = "result_dnxhr.mov";
+
     /// <summary>Retarget: source | target | result side by side, with frame numbers.</summary>
     public const string Review = "review.mp4";
 

@@ -19,6 +19,7 @@ namespace FacePipeline.Media;
 /// <param name="VariableRateArguments">Codec settings added when the frames have variable times (<see cref="FrameTiming"/>).</param>
 /// <param name="CopyArguments">What a join of segments (<see cref="ClipSegments"/>, video stream-copied out of NUT) must
 /// restore that the encoder told the one-piece muxer but NUT does not keep, e.g. ProRes's field order (the MOV's <c>fiel</c> atom).</param>
+/// <param name="Layout">What the piped frames hold and how they become the encoded picture.</param>
 internal sealed record ClipFormat(
     string PixelFormat,
     bool EvenHeight,
@@ -27,7 +28,25 @@ internal sealed record ClipFormat(
     Func<string, CancellationToken, Task<string>> AudioCodecAsync,
     bool TagFrames = false,
     string VariableRateArguments = "",
-    string CopyArguments = "");
+    string CopyArguments = "",
+    ClipFrameLayout Layout = ClipFrameLayout.Picture);
+
+/// <summary>What the RGB24 frames piped into ffmpeg hold (<see cref="ClipFormat.Layout"/>).</summary>
+internal enum ClipFrameLayout
+{
+    /// <summary>The picture, converted to BT.709 limited-range YCbCr and tagged so.</summary>
+    Picture = 0,
+
+    /// <summary>
+    /// The picture and its matte side by side (twice the picture's width: the picture on the left, the matte as grey RGB on
+    /// the right): the picture converted as <see cref="Picture"/>, the matte becomes its alpha, full range (0 transparent,
+    /// 255 opaque).
+    /// </summary>
+    PictureBesideMatte = 1,
+
+    /// <summary>A matte as grey RGB (R = G = B), kept as full-range grey values: no colour conversion, no colour tags.</summary>
+    Matte = 2,
+}
 
 /// <summary>
 /// The machinery shared by <see cref="H264ClipEncoder"/> and <see cref="ProResClipEncoder"/>: ONE ffmpeg
@@ -80,15 +99,16 @@ internal static class ClipEncoding
         var temp = outputPath + ".partial";
         var evenWidth = width + (width & 1);
         var evenHeight = format.EvenHeight ? height + (height & 1) : height;
+        var pipedWidth = PipedWidth(format, width);
 
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var source = new RawRgb24PipeSource(frames, width, height, frameRate, abort);
+        var source = new RawRgb24PipeSource(frames, pipedWidth, height, frameRate, abort);
 
         // The times of the frames: a constant-rate clip (no timing, or a timing that is the constant rate within a tenth
         // of a frame) streams as raw frames at the exact rational rate; any other timing (variable frame rate) streams as
         // Matroska with each frame's own time, so frame k is shown when the source showed it (issue 15).
         var timed = timing is not null && !timing.IsConstantRate(frameRate) ? timing : null;
-        var timedSource = timed is null ? null : new TimedFrameSource(frames, width, height, timed, abort);
+        var timedSource = timed is null ? null : new TimedFrameSource(frames, pipedWidth, height, timed, abort);
         long FrameCount() => timedSource?.FrameCount ?? source.FrameCount;
         ExceptionDispatchInfo? Failure() => timedSource is null ? source.Failure : timedSource.Failure;
 
@@ -211,22 +231,29 @@ internal static class ClipEncoding
     /// </summary>
     internal static List<string> VideoEncodeArguments(ClipFormat format, int width, int height, int evenWidth, int evenHeight, FrameTiming? timed)
     {
-        var filters = new List<string>();
-        if (evenWidth != width || evenHeight != height)
+        var pad = evenWidth != width || evenHeight != height
+            ? string.Create(CultureInfo.InvariantCulture, $"pad={evenWidth}:{evenHeight}:0:0:black,")
+            : string.Empty;
+        var tag = format.TagFrames ? ",setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv" : string.Empty;
+        const string ToBt709 = "scale=out_color_matrix=bt709:out_range=tv";
+        var filters = format.Layout switch
         {
-            filters.Add(string.Create(CultureInfo.InvariantCulture, $"pad={evenWidth}:{evenHeight}:0:0:black"));
-        }
+            ClipFrameLayout.Picture => $"{pad}{ToBt709},format={format.PixelFormat}{tag}",
 
-        filters.Add("scale=out_color_matrix=bt709:out_range=tv");
-        filters.Add($"format={format.PixelFormat}");
-        if (format.TagFrames)
-        {
-            filters.Add("setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv");
-        }
+            // ffmpeg 5.1's alphamerge takes 8-bit planes: the picture is converted to 8-bit YCbCr with alpha, the matte's grey
+            // values (full range) become the alpha plane, then both are widened to the codec's depth.
+            ClipFrameLayout.PictureBesideMatte => string.Create(
+                CultureInfo.InvariantCulture,
+                $"split[picture][matte];[matte]crop={width}:{height}:{width}:0,{pad}format=gray[alpha];[picture]crop={width}:{height}:0:0,{pad}{ToBt709},format=yuva444p[colour];[colour][alpha]alphamerge,format={format.PixelFormat}{tag}"),
+            ClipFrameLayout.Matte => $"{pad}format={format.PixelFormat}",
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format.Layout, "Unknown frame layout."),
+        };
 
-        var arguments = new List<string> { "-sn", "-dn", "-vf", string.Join(',', filters) };
+        var arguments = new List<string> { "-sn", "-dn", "-vf", filters };
         arguments.AddRange(Split(format.VideoCodecArguments));
-        arguments.AddRange(["-pix_fmt", format.PixelFormat, "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", "-fps_mode", "passthrough"]);
+        arguments.AddRange(format.Layout == ClipFrameLayout.Matte
+            ? ["-pix_fmt", format.PixelFormat, "-color_range", "pc", "-fps_mode", "passthrough"]
+            : ["-pix_fmt", format.PixelFormat, "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", "-fps_mode", "passthrough"]);
         if (timed is not null)
         {
             arguments.AddRange(["-enc_time_base:v", timed.TimeBaseArgument]); // the timing's own tick: no time is rounded
@@ -235,6 +262,18 @@ internal static class ClipEncoding
 
         return arguments;
     }
+
+    /// <summary>Width of the frames piped to ffmpeg for a picture <paramref name="width"/> wide (twice it when its matte is beside it).</summary>
+    internal static int PipedWidth(ClipFormat format, int width) =>
+        format.Layout == ClipFrameLayout.PictureBesideMatte ? checked(2 * width) : width;
+
+    /// <summary>
+    /// The muxer's start timecode: <c>-timecode HH:MM:SS:FF</c> (<c>;FF</c> drop-frame), from which the MOV/MP4 muxer writes a
+    /// timecode track (<c>tmcd</c>) and the video stream's <c>timecode</c> tag; nothing without one. A muxer option: a
+    /// join of segments gets it too, the segments do not.
+    /// </summary>
+    internal static string TimecodeArguments(Timecode? start) =>
+        start is { } timecode ? $"-timecode {timecode} " : string.Empty;
 
     /// <summary>
     /// When the first frame is shown relative to the audio: <paramref name="videoStartOffset"/> when given, else measured

@@ -108,10 +108,11 @@ public static class ClipSegments
         var evenWidth = width + (width & 1);
         var evenHeight = format.EvenHeight ? height + (height & 1) : height;
         var timed = SegmentTiming(Timed(timing, frameRate), firstFrame, frameCount);
+        var pipedWidth = ClipEncoding.PipedWidth(format, width);
 
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var source = new RawRgb24PipeSource(frames, width, height, frameRate, abort);
-        var timedSource = timed is null ? null : new TimedFrameSource(frames, width, height, timed, abort);
+        var source = new RawRgb24PipeSource(frames, pipedWidth, height, frameRate, abort);
+        var timedSource = timed is null ? null : new TimedFrameSource(frames, pipedWidth, height, timed, abort);
         var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
         arguments.AddRange(timed is null ? ClipEncoding.Split(source.GetStreamArguments()) : ["-f", "matroska"]);
         arguments.AddRange(["-i", "pipe:0", "-map", "0:v:0", "-an"]);

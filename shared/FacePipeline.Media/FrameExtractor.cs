@@ -136,7 +136,13 @@ public static class FrameExtractor
 
             // Frames are picked by their time only when the decoder times them as the timeline does (see SeekStable).
             var stable = SeekStable(timeline, decoded);
-            timeline = timeline with { StreamIndex = video.Index, Seekable = stable && SeeksByIndex(probe), DecoderTimes = stable };
+            timeline = timeline with
+            {
+                StreamIndex = video.Index,
+                Seekable = stable && SeeksByIndex(probe),
+                DecoderTimes = stable,
+                StartTimecode = StartTimecode(probe, video)?.ToString(),
+            };
             timeline.Save(Path.Combine(outputDirectory, FrameTimeline.FileName));
             for (long first = 0; first < frameCount; first += options.ChunkSize)
             {
@@ -168,6 +174,13 @@ public static class FrameExtractor
             StagingSweeper.TryDeleteFolder(staging);
         }
     }
+
+    /// <summary>
+    /// The source's start timecode (<see cref="VideoProbe.StartTimecode"/>) counted at its video's frame rate; null when it
+    /// has none or one that is no timecode at that rate (a drop-frame label at 25 fps, say).
+    /// </summary>
+    internal static Timecode? StartTimecode(VideoProbe probe, VideoStreamProbe video) =>
+        video.FrameRate.IsPositive && Timecode.TryParse(probe.StartTimecode, video.FrameRate, out var start) ? start : null;
 
     /// <summary>Containers whose seek goes by an index to a key frame at or before the time asked for.</summary>
     internal static bool SeeksByIndex(VideoProbe probe) =>

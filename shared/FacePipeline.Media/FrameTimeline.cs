@@ -23,6 +23,10 @@ namespace FacePipeline.Media;
 /// <param name="DecoderTimes">Whether the decoder gives every frame exactly its time here (so a frame can be picked by its
 /// time). False when the stream's pts are duplicate or out of order and the decoder's guesses differ from them: frames are
 /// then counted from the start (<see cref="FrameRangeReader"/>); the times still say when each frame is shown.</param>
+/// <param name="StartTimecode">The first frame's SMPTE timecode, as the source carries it (its <c>tmcd</c> track's, video
+/// stream's or container's <c>timecode</c> tag), written <c>HH:MM:SS:FF</c>, or <c>HH:MM:SS;FF</c> for drop-frame, at
+/// <paramref name="FrameRate"/> (<see cref="Start"/>); null when the source has none (or one that is no timecode at its rate).
+/// Frame k's timecode is the start plus k frames: the outputs made from the clip start there (issue 18).</param>
 public sealed record FrameTimeline(
     [property: JsonPropertyName("frameRate")] string FrameRate,
     [property: JsonPropertyName("timeBase")] string? TimeBase,
@@ -33,9 +37,15 @@ public sealed record FrameTimeline(
     [property: JsonPropertyName("endSeconds")] double? EndSeconds = null,
     [property: JsonPropertyName("streamIndex")] int? StreamIndex = null,
     [property: JsonPropertyName("seekable")] bool Seekable = false,
-    [property: JsonPropertyName("decoderTimes")] bool DecoderTimes = true)
+    [property: JsonPropertyName("decoderTimes")] bool DecoderTimes = true,
+    [property: JsonPropertyName("startTimecode")] string? StartTimecode = null)
 {
     public const string FileName = "timeline.json";
+
+    /// <summary>The first frame's timecode counted at the clip's <see cref="FrameRate"/>; null when the clip has none.</summary>
+    [JsonIgnore]
+    public Timecode? Start =>
+        Rational.TryParse(FrameRate, out var rate) && rate.IsPositive && Timecode.TryParse(StartTimecode, rate, out var start) ? start : null;
 
     [JsonPropertyName("frameCount")]
     public int FrameCount => Seconds.Count;

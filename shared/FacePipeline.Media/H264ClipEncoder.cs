@@ -28,6 +28,12 @@ public sealed record H264EncodeOptions
     /// with the audio's start. Null: the frames at the constant frame rate.
     /// </summary>
     public FrameTiming? Timing { get; init; }
+
+    /// <summary>
+    /// The first frame's timecode (e.g. the source's, <see cref="FrameTimeline.Start"/>): the MP4 gets a timecode track
+    /// (<c>tmcd</c>) starting there. Null: none.
+    /// </summary>
+    public Timecode? StartTimecode { get; init; }
 }
 
 /// <summary>What <see cref="H264ClipEncoder"/> or <see cref="ProResClipEncoder"/> wrote.</summary>
@@ -93,7 +99,7 @@ public static class H264ClipEncoder
         "yuv420p",
         EvenHeight: true,
         string.Create(CultureInfo.InvariantCulture, $"-c:v libx264 -preset {options.Preset} -crf {options.Crf}"),
-        "-movflags +faststart -f mp4",
+        $"-movflags +faststart {ClipEncoding.TimecodeArguments(options.StartTimecode)}-f mp4",
         (audioPath, cancellationToken) => ChooseAudioCodecAsync(audioPath, options, cancellationToken),
         // Variable frame times: no B-frames. ffmpeg 5.1 gives a B-frame stream's packets no duration, and its MP4 muxer
         // then ends the last frame at a decode-order interval instead of the frame's own duration (the clip's length would

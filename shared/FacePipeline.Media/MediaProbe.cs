@@ -84,14 +84,22 @@ public static partial class MediaProbe
 
         VideoStreamProbe? video = null;
         AudioStreamProbe? audio = null;
+        string? trackTimecode = null;
+        string? videoTimecode = null;
         if (root.TryGetProperty("streams", out var streams) && streams.ValueKind == JsonValueKind.Array)
         {
             foreach (var stream in streams.EnumerateArray())
             {
                 var type = GetString(stream, "codec_type");
+                if (type == "data" && GetString(stream, "codec_tag_string") == "tmcd")
+                {
+                    trackTimecode ??= TimecodeTag(stream);
+                }
+
                 if (video is null && type == "video" && !IsAttachedPicture(stream))
                 {
                     video = MapVideo(stream, formatDuration, isStill);
+                    videoTimecode = TimecodeTag(stream);
                 }
                 else if (audio is null && type == "audio")
                 {
@@ -107,7 +115,8 @@ public static partial class MediaProbe
             formatStart ?? TimeSpan.Zero,
             size,
             video,
-            audio);
+            audio,
+            trackTimecode ?? videoTimecode ?? TimecodeTag(format));
     }
 
     /// <summary>
@@ -286,6 +295,23 @@ public static partial class MediaProbe
 
         var whole = (int)Math.Round(degrees ?? 0);
         return ((whole % 360) + 360) % 360;
+    }
+
+    /// <summary>
+    /// The <c>timecode</c> tag of a stream or of the format section (any case: Matroska's tags are <c>TIMECODE</c>), trimmed;
+    /// null when it has none.
+    /// </summary>
+    private static string? TimecodeTag(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("tags", out var tags) || tags.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        return tags.EnumerateObject()
+            .Where(tag => tag.Name.Equals("timecode", StringComparison.OrdinalIgnoreCase) && tag.Value.ValueKind == JsonValueKind.String)
+            .Select(tag => tag.Value.GetString()?.Trim())
+            .FirstOrDefault(value => !string.IsNullOrEmpty(value));
     }
 
     private static bool IsAttachedPicture(JsonElement stream) =>

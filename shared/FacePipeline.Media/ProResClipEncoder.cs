@@ -10,8 +10,11 @@ public enum ProResAudioFormat
     Pcm16 = 1,
 }
 
-/// <summary>Encoder settings for <see cref="ProResClipEncoder"/>.</summary>
-public sealed record ProResEncodeOptions
+/// <summary>
+/// Settings of the finishing-quality MOV encoders (<see cref="ProResClipEncoder"/>, <see cref="DnxhrClipEncoder"/>): PCM
+/// audio, the video's offset against it, the frame times and the start timecode.
+/// </summary>
+public abstract record PcmMovEncodeOptions
 {
     /// <summary>The PCM format the audio is written in (the audio is always decoded and written as PCM).</summary>
     public ProResAudioFormat AudioFormat { get; init; } = ProResAudioFormat.Pcm24;
@@ -24,11 +27,26 @@ public sealed record ProResEncodeOptions
 
     /// <summary>When each frame is shown; see <see cref="H264EncodeOptions.Timing"/>. Null: the constant frame rate.</summary>
     public FrameTiming? Timing { get; init; }
+
+    /// <summary>The first frame's timecode: the MOV gets a timecode track (<c>tmcd</c>) starting there. Null: none.</summary>
+    public Timecode? StartTimecode { get; init; }
+
+    /// <summary>The <c>-c:a</c> value of <see cref="AudioFormat"/>.</summary>
+    internal string AudioCodec => AudioFormat switch
+    {
+        ProResAudioFormat.Pcm24 => "pcm_s24le",
+        ProResAudioFormat.Pcm16 => "pcm_s16le",
+        _ => throw new InvalidOperationException($"Unknown audio format {AudioFormat}."),
+    };
 }
+
+/// <summary>Encoder settings for <see cref="ProResClipEncoder"/>.</summary>
+public sealed record ProResEncodeOptions : PcmMovEncodeOptions;
 
 /// <summary>
 /// Encodes raw RGB24 frames to an Apple ProRes 422 HQ MOV (ffmpeg prores_ks, profile 3, yuv422p10le, BT.709
-/// limited range and tags) with PCM audio: the finishing-quality deliverable beside the H.264 preview. Same
+/// limited range and tags) with PCM audio: the finishing-quality deliverable beside the H.264 preview; or, with a matte
+/// per frame, to ProRes 4444 with alpha (<see cref="EncodeWithAlphaAsync"/>). Same
 /// machinery as <see cref="H264ClipEncoder"/>: one ffmpeg process, exact rational frame rate and frame count,
 /// the file under its final name only when complete.
 /// </summary>
@@ -75,16 +93,34 @@ public static class ProResClipEncoder
         return ClipEncoding.EncodeAsync(extraction, outputPath, Format(options), options.VideoStartOffset, cancellationToken);
     }
 
-    internal static ClipFormat Format(ProResEncodeOptions options)
+    /// <summary>
+    /// Encodes frames with their mattes as ProRes 4444 with alpha (prores_ks profile 4444, yuva444p10le: the picture BT.709
+    /// limited range, the matte as the alpha channel, full range: 0 transparent, 255 opaque), for compositing the picture
+    /// over a plate without a separate matte. Each frame is the RGB24 picture (width*height*3 bytes) followed by its matte
+    /// (width*height bytes, one grey value a pixel): width*height*4 bytes. Same machinery, timing, audio and timecode as
+    /// <see cref="EncodeAsync(IAsyncEnumerable{ReadOnlyMemory{byte}}, int, int, Rational, string?, string, ProResEncodeOptions?, CancellationToken)"/>.
+    /// </summary>
+    public static Task<EncodedClip> EncodeWithAlphaAsync(
+        IAsyncEnumerable<ReadOnlyMemory<byte>> picturesWithMattes,
+        int width,
+        int height,
+        Rational frameRate,
+        string? audioPath,
+        string outputPath,
+        ProResEncodeOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
-        var audio = options.AudioFormat switch
-        {
-            ProResAudioFormat.Pcm24 => "pcm_s24le",
-            ProResAudioFormat.Pcm16 => "pcm_s16le",
-            _ => throw new ArgumentOutOfRangeException(nameof(options), options.AudioFormat, "Unknown audio format."),
-        };
-
-        return new ClipFormat(
-            "yuv422p10le", EvenHeight: false, "-c:v prores_ks -profile:v 3", "-f mov", (_, _) => Task.FromResult(audio), TagFrames: true, CopyArguments: "-field_order progressive");
+        options ??= new ProResEncodeOptions();
+        return ClipEncoding.EncodeAsync(
+            MatteFrames.PictureBesideMatte(picturesWithMattes, width, height, cancellationToken), width, height, frameRate, audioPath, outputPath, Format4444(options), options.VideoStartOffset, options.Timing, cancellationToken);
     }
+
+    internal static ClipFormat Format(ProResEncodeOptions options) => new(
+        "yuv422p10le", EvenHeight: false, "-c:v prores_ks -profile:v 3", Container(options), (_, _) => Task.FromResult(options.AudioCodec), TagFrames: true, CopyArguments: "-field_order progressive");
+
+    /// <summary>ProRes 4444 (profile 4444) with a 16-bit alpha channel from the matte.</summary>
+    internal static ClipFormat Format4444(ProResEncodeOptions options) => new(
+        "yuva444p10le", EvenHeight: false, "-c:v prores_ks -profile:v 4444 -alpha_bits 16", Container(options), (_, _) => Task.FromResult(options.AudioCodec), TagFrames: true, CopyArguments: "-field_order progressive", Layout: ClipFrameLayout.PictureBesideMatte);
+
+    private static string Container(PcmMovEncodeOptions options) => $"{ClipEncoding.TimecodeArguments(options.StartTimecode)}-f mov";
 }

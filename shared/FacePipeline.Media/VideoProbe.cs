@@ -8,6 +8,9 @@ namespace FacePipeline.Media;
 /// <param name="SizeBytes">File size as ffprobe saw it, if known.</param>
 /// <param name="Video">The first video stream that is not an attached picture (cover art), or null.</param>
 /// <param name="Audio">The first audio stream, or null.</param>
+/// <param name="StartTimecode">The source's start timecode as ffprobe reports it (<c>01:00:00;00</c>), unparsed: the
+/// <c>timecode</c> tag of the timecode track (<c>tmcd</c>, MOV/MP4), else of the video stream (MXF, Matroska), else of the
+/// container; null when none says. Read it at the video's rate with <see cref="Timecode.TryParse"/>.</param>
 public sealed record VideoProbe(
     string FormatName,
     string? FormatLongName,
@@ -15,7 +18,8 @@ public sealed record VideoProbe(
     TimeSpan StartTime,
     long? SizeBytes,
     VideoStreamProbe? Video,
-    AudioStreamProbe? Audio)
+    AudioStreamProbe? Audio,
+    string? StartTimecode = null)
 {
     public bool HasVideo => Video is not null;
 

@@ -1,11 +1,13 @@
 using System.Text.Json;
+using FacePipeline.Media;
 
 namespace FacePipeline.Morphable;
 
 /// <summary>
 /// Writes curves as JSON, schema <c>facepipeline.blendshapes/v1</c> (documented in docs/blendshapes.md):
 /// the 52 ARKit names, the exact frame rate, and per frame its index, time, fit status, weights (in
-/// name order) and head pose.
+/// name order) and head pose; with the clip's start timecode, <c>startTimecode</c> and each frame's <c>timecode</c>
+/// (<c>HH:MM:SS:FF</c>, <c>HH:MM:SS;FF</c> drop-frame, at the curves' rate).
 /// </summary>
 public static class BlendshapeCurvesJson
 {
@@ -17,22 +19,28 @@ public static class BlendshapeCurvesJson
     /// <param name="animation">The curves.</param>
     /// <param name="source">The clip's name, or null.</param>
     /// <param name="indented">Indent for reading.</param>
-    public static void Write(Stream stream, BlendshapeAnimation animation, string? source = null, bool indented = false)
+    /// <param name="start">The clip's first timecode, or null (no timecodes written).</param>
+    public static void Write(Stream stream, BlendshapeAnimation animation, string? source = null, bool indented = false, Timecode? start = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(animation);
         using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented });
-        WriteStart(json, animation.Rate, animation.Frames.Count, animation.Actor, animation.NeutralFrames, source);
+        var first = LiveLinkFaceCsv.StartAt(start, animation.Rate);
+        WriteStart(json, animation.Rate, animation.Frames.Count, animation.Actor, animation.NeutralFrames, source, first);
         foreach (var frame in animation.Frames)
         {
-            WriteFrame(json, frame);
+            WriteFrame(json, frame, first);
         }
 
         WriteEnd(json);
     }
 
-    /// <summary>Everything before the frames, for a writer that writes them as it goes (<see cref="WriteFrame"/>, then <see cref="WriteEnd"/>).</summary>
-    internal static void WriteStart(Utf8JsonWriter json, RationalFrameRate rate, int frameCount, ActorIdentity actor, IReadOnlyList<int> neutralFrames, string? source)
+    /// <summary>
+    /// Everything before the frames, for a writer that writes them as it goes (<see cref="WriteFrame"/>, then
+    /// <see cref="WriteEnd"/>); <c>startTimecode</c> when <paramref name="start"/> (the first timecode at <paramref name="rate"/>,
+    /// <see cref="LiveLinkFaceCsv.StartAt"/>) is given.
+    /// </summary>
+    internal static void WriteStart(Utf8JsonWriter json, RationalFrameRate rate, int frameCount, ActorIdentity actor, IReadOnlyList<int> neutralFrames, string? source, Timecode? start)
     {
         json.WriteStartObject();
         json.WriteString("schema", Schema);
@@ -44,6 +52,10 @@ public static class BlendshapeCurvesJson
         json.WriteString("frameRate", rate.ToString());
         json.WriteNumber("framesPerSecond", Math.Round(rate.FramesPerSecond, 6));
         json.WriteNumber("frameCount", frameCount);
+        if (start is { } first)
+        {
+            json.WriteString("startTimecode", first.ToString());
+        }
         json.WriteStartObject("model");
         json.WriteString("name", "ICT-FaceKit FaceXModel (MIT, USC Institute for Creative Technologies)");
         json.WriteStartArray("identityWeights");
@@ -71,12 +83,17 @@ public static class BlendshapeCurvesJson
         json.WriteStartArray("frames");
     }
 
-    /// <summary>One frame; hands the bytes to the stream once enough are held.</summary>
-    internal static void WriteFrame(Utf8JsonWriter json, BlendshapeFrame frame)
+    /// <summary>One frame (with its timecode when the curves have a <paramref name="start"/>); hands the bytes to the stream once enough are held.</summary>
+    internal static void WriteFrame(Utf8JsonWriter json, BlendshapeFrame frame, Timecode? start)
     {
         json.WriteStartObject();
         json.WriteNumber("index", frame.Index);
         json.WriteNumber("time", Math.Round(frame.TimeSeconds, 6));
+        if (start is { } first)
+        {
+            json.WriteString("timecode", first.AddFrames(frame.Index).ToString());
+        }
+
         json.WriteString("status", frame.Status switch
         {
             FrameFitStatus.Fitted => "fitted",
@@ -116,9 +133,9 @@ public static class BlendshapeCurvesJson
     }
 
     /// <summary>Writes the document to a file.</summary>
-    public static void Write(string path, BlendshapeAnimation animation, string? source = null)
+    public static void Write(string path, BlendshapeAnimation animation, string? source = null, Timecode? start = null)
     {
         using var stream = File.Create(path);
-        Write(stream, animation, source);
+        Write(stream, animation, source, start: start);
     }
 }

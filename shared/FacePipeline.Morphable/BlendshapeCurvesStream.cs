@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using FacePipeline.Geometry;
+using FacePipeline.Media;
 
 namespace FacePipeline.Morphable;
 
@@ -24,8 +25,8 @@ public static class BlendshapeCurvesStream
     private const int PosePoints = 5;
 
     /// <summary>
-    /// <see cref="BlendshapeAnimation.FromScreenLandmarks"/> then <see cref="LiveLinkFaceCsv.Write(TextWriter, BlendshapeAnimation)"/>
-    /// and <see cref="BlendshapeCurvesJson.Write(Stream, BlendshapeAnimation, string?, bool)"/>, streamed:
+    /// <see cref="BlendshapeAnimation.FromScreenLandmarks"/> then <see cref="LiveLinkFaceCsv.Write(TextWriter, BlendshapeAnimation, Timecode?)"/>
+    /// and <see cref="BlendshapeCurvesJson.Write(Stream, BlendshapeAnimation, string?, bool, Timecode?)"/>, streamed:
     /// <paramref name="frames"/> is read once (<paramref name="frameCount"/> frames, each with its time).
     /// </summary>
     /// <param name="fitter">The fitter (model and correspondence).</param>
@@ -41,6 +42,7 @@ public static class BlendshapeCurvesStream
     /// <param name="source">The clip's name in the JSON, or null.</param>
     /// <param name="gazeMapping">How gaze becomes eyeLook weights.</param>
     /// <param name="spillDirectory">Where the temporary file goes (default: the system's temporary folder).</param>
+    /// <param name="startTimecode">The clip's first timecode: the CSV's and the JSON's timecodes start there (null: 00:00:00:00, none in the JSON).</param>
     public static void FromScreenLandmarks(
         BlendshapeFitter fitter,
         MetricLandmarks metric,
@@ -54,7 +56,8 @@ public static class BlendshapeCurvesStream
         Stream json,
         string? source = null,
         GazeMapping? gazeMapping = null,
-        string? spillDirectory = null)
+        string? spillDirectory = null,
+        Timecode? startTimecode = null)
     {
         ArgumentNullException.ThrowIfNull(fitter);
         ArgumentNullException.ThrowIfNull(metric);
@@ -122,7 +125,7 @@ public static class BlendshapeCurvesStream
             : null;
 
         var actor = fitter.FitIdentity(neutral);
-        using var curves = new CurvesWriter(fitter, actor, rate, frameCount, neutralFrames, csv, json, source);
+        using var curves = new CurvesWriter(fitter, actor, rate, frameCount, neutralFrames, csv, json, source, startTimecode);
         var poseFree = new Vec3[points];
         for (f = 0; f < frameCount; f++)
         {
@@ -154,7 +157,8 @@ public static class BlendshapeCurvesStream
         TextWriter csv,
         Stream json,
         string? source = null,
-        GazeMapping? gazeMapping = null)
+        GazeMapping? gazeMapping = null,
+        Timecode? startTimecode = null)
     {
         ArgumentNullException.ThrowIfNull(fitter);
         ArgumentNullException.ThrowIfNull(frames);
@@ -163,7 +167,7 @@ public static class BlendshapeCurvesStream
 
         // No neutral frames: the rest is the defaults wherever gaze is measured (BlendshapeAnimation.CreateWithNeutral).
         var rest = GazeRest.Default(gazeMapping);
-        using var curves = new CurvesWriter(fitter, actor, rate, frameCount, [], csv, json, source);
+        using var curves = new CurvesWriter(fitter, actor, rate, frameCount, [], csv, json, source, startTimecode);
         var f = 0;
         foreach (var frame in frames)
         {
@@ -217,6 +221,7 @@ public static class BlendshapeCurvesStream
         private readonly BlendshapeFitter _fitter;
         private readonly ActorIdentity _actor;
         private readonly RationalFrameRate _rate;
+        private readonly Timecode? _start;
         private readonly int _frameCount;
         private readonly TextWriter _csv;
         private readonly Utf8JsonWriter _json;
@@ -226,16 +231,17 @@ public static class BlendshapeCurvesStream
         private (int Index, FrameFit Fit, HeadPose Head)? _last;
         private int _written;
 
-        public CurvesWriter(BlendshapeFitter fitter, ActorIdentity actor, RationalFrameRate rate, int frameCount, IReadOnlyList<int> neutralFrames, TextWriter csv, Stream json, string? source)
+        public CurvesWriter(BlendshapeFitter fitter, ActorIdentity actor, RationalFrameRate rate, int frameCount, IReadOnlyList<int> neutralFrames, TextWriter csv, Stream json, string? source, Timecode? start)
         {
             _fitter = fitter;
             _actor = actor;
             _rate = rate;
+            _start = LiveLinkFaceCsv.StartAt(start, rate);
             _frameCount = frameCount;
             _csv = csv;
             _json = new Utf8JsonWriter(json);
             LiveLinkFaceCsv.WriteHeader(csv);
-            BlendshapeCurvesJson.WriteStart(_json, rate, frameCount, actor, neutralFrames, source);
+            BlendshapeCurvesJson.WriteStart(_json, rate, frameCount, actor, neutralFrames, source, _start);
         }
 
         public void Gap(int index, double time)
@@ -300,8 +306,8 @@ public static class BlendshapeCurvesStream
             }
 
             var frame = new BlendshapeFrame(index, time, _fitter.ArkitWeights(fit), head, fit.Status);
-            LiveLinkFaceCsv.WriteRow(_csv, frame, _rate, _line);
-            BlendshapeCurvesJson.WriteFrame(_json, frame);
+            LiveLinkFaceCsv.WriteRow(_csv, frame, _rate, _start, _line);
+            BlendshapeCurvesJson.WriteFrame(_json, frame, _start);
             _written++;
         }
     }

@@ -26,6 +26,7 @@ public sealed class NeuralFaceRenderer : IFaceRenderer
     private readonly Point2[] destinationLocal = new Point2[WarpMesh.FacePointCount];
     private readonly float[] generated;
     private readonly float[] mask;
+    private readonly CompositeMatte matte = new();
 
     /// <summary>Loads the generator (ONNX, as the training service exported it).</summary>
     public NeuralFaceRenderer(byte[] generatorOnnx, CanonicalFaceMesh mesh, bool preferCuda = true)
@@ -74,6 +75,9 @@ public sealed class NeuralFaceRenderer : IFaceRenderer
     }
 
     /// <inheritdoc/>
+    public CompositeMatte Matte => matte;
+
+    /// <inheritdoc/>
     public void Dispose() => session.Dispose();
 
     /// <summary>Puts the generated crop back: frame pixel → footage crop → generator crop, bilinear, blended by the feathered mask.</summary>
@@ -90,10 +94,13 @@ public sealed class NeuralFaceRenderer : IFaceRenderer
         var (right, bottom) = (Math.Min(width - 1, (int)Math.Ceiling(x1)), Math.Min(height - 1, (int)Math.Ceiling(y1)));
         if (right < left || bottom < top)
         {
+            matte.Clear();
             return default;
         }
 
         var plane = size * size;
+        var rectangle = new PixelRect(left, top, right - left + 1, bottom - top + 1);
+        var matteValues = matte.Begin(rectangle);
         for (var y = top; y <= bottom; y++)
         {
             for (var x = left; x <= right; x++)
@@ -110,6 +117,7 @@ public sealed class NeuralFaceRenderer : IFaceRenderer
                     continue;
                 }
 
+                matteValues[((y - top) * rectangle.Width) + (x - left)] = CompositeMatte.ToByte(m);
                 var o = ((y * width) + x) * 3;
                 for (var k = 0; k < 3; k++)
                 {
@@ -119,7 +127,7 @@ public sealed class NeuralFaceRenderer : IFaceRenderer
             }
         }
 
-        return new PixelRect(left, top, right - left + 1, bottom - top + 1);
+        return rectangle;
     }
 
     private float Bilinear(float[] planes, int offset, double x, double y)

@@ -1,4 +1,5 @@
 using FacePipeline.Orchestration.DeadLetters;
+using FacePipeline.Orchestration.Notifications;
 using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Orchestration.Retention;
 using FacePipeline.Orchestration.Scheduling;
@@ -14,8 +15,9 @@ public static class OrchestrationSetup
 {
     /// <summary>
     /// The coordinator, submission and outbox services, the job watchdog, the dead-letter monitor and the retention sweeper
-    /// with the studios' deletions (not the consumers: see <see cref="AddJobCoordinatorConsumers"/>). Their options
-    /// (sections "Outbox", "Watchdog", "DeadLetters", "Retention") are validated at start-up. Needs the media store.
+    /// with the studios' deletions, the webhook dispatcher and the event streams (not the consumers: see
+    /// <see cref="AddJobCoordinatorConsumers"/>). Their options (sections "Outbox", "Watchdog", "DeadLetters", "Retention",
+    /// "Scheduling", "Webhooks", "Events") are validated at start-up. Needs the media store.
     /// </summary>
     public static IServiceCollection AddJobOrchestration(this IServiceCollection services)
     {
@@ -38,10 +40,39 @@ public static class OrchestrationSetup
         services.AddSingleton<SchedulerSignal>();
         services.AddSingleton<JobScheduler>();
         services.AddHostedService<JobSchedulerService>();
+        services.AddWebhooksAndEventStreams();
         // Publishes on the bus itself (a singleton), not on a scoped IPublishEndpoint: the dispatcher lives as long as the host.
         services.AddHostedService(sp => ActivatorUtilities.CreateInstance<OutboxDispatcher>(sp, (IPublishEndpoint)sp.GetRequiredService<IBus>()));
         return services;
     }
+
+    /// <summary>
+    /// The studios' webhooks (<see cref="StudioWebhooks"/>, sent by <see cref="WebhookDispatcher"/> with
+    /// <see cref="AddWebhookHttpClient"/>) and the live event streams
+    /// (<see cref="JobEventStream"/>); sections "Webhooks" and "Events", validated at start-up.
+    /// </summary>
+    private static void AddWebhooksAndEventStreams(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<WebhookOptions>(WebhookOptions.Section);
+        services.AddValidatedOptions<EventStreamOptions>(EventStreamOptions.Section);
+        services.AddWebhookHttpClient();
+        services.AddSingleton<StudioWebhooks>();
+        services.AddSingleton<JobEventStream>();
+        services.AddHostedService<WebhookDispatcher>();
+    }
+
+    /// <summary>
+    /// The named client <see cref="WebhookDispatcher.HttpClientName"/> the deliveries go out with: no redirects followed
+    /// (a delivery goes only to the URL the studio set), no cookies, no client-wide timeout (each attempt has
+    /// Webhooks:Timeout), and a User-Agent that says what is calling.
+    /// </summary>
+    public static IHttpClientBuilder AddWebhookHttpClient(this IServiceCollection services) =>
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan;
+                client.DefaultRequestHeaders.UserAgent.ParseAdd("FacePipeline-Webhooks/1");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
     /// <summary>
     /// The coordinator's consumers, for every message the kinds' pipelines declare: one event consumer per step event

@@ -23,7 +23,7 @@ public sealed class Tenant
     /// <summary>The studio paused its queue: running jobs finish, nothing new starts until it resumes.</summary>
     public bool QueuePaused { get; set; }
 
-    /// <summary>Where job and batch notifications are POSTed (https, or http on loopback); null: none.</summary>
+    /// <summary>Where job and batch notifications are POSTed (https; http only with <c>Webhooks:AllowHttp</c>); null: none.</summary>
     public string? WebhookUrl { get; set; }
 
     /// <summary>The HMAC-SHA256 key the deliveries are signed with (shown once when set; needed in clear to sign).</summary>

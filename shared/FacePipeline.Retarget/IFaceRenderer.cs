@@ -11,6 +11,9 @@ public interface IFaceRenderer : IDisposable
     /// its landmarks at <paramref name="destination"/>; pixels outside the returned rectangle are the frame's own.
     /// </summary>
     PixelRect Render(ReadOnlySpan<byte> frame, int width, int height, ReadOnlySpan<Point2> tracked, ReadOnlySpan<Point2> destination, Span<byte> output);
+
+    /// <summary>The soft matte of the last <see cref="Render"/>: the mask the face was composited with (0 where the frame is its own).</summary>
+    CompositeMatte Matte { get; }
 }
 
 /// <summary>Opens the face renderer stored in a file (an ONNX generator).</summary>

@@ -114,6 +114,7 @@ public sealed class WarpRenderer
     private readonly Point2[] donorPoints = new Point2[WarpMesh.PointCount];
     private byte[] layer = [];
     private float[] mask = [];
+    private readonly CompositeMatte matte = new();
 
     // The last Render's resting-face pass, kept so that RenderCorrected re-warps only what a correction reshapes.
     private byte[] preBase = [];
@@ -149,6 +150,14 @@ public sealed class WarpRenderer
 
     /// <summary>The extended topology.</summary>
     public WarpMesh Mesh { get; }
+
+    /// <summary>
+    /// The soft matte of the last rendered frame (<see cref="Render"/> or <see cref="RenderCorrected"/>): the main warp's
+    /// compositing mask, feathered over <see cref="WarpRendererOptions.FeatherPixels"/> inside the outer ring. The
+    /// resting face, the donors and the mouth interior are composited inside it; a correction moves only inner points, so
+    /// it keeps the first pass's matte.
+    /// </summary>
+    public CompositeMatte Matte => matte;
 
     /// <summary>
     /// Renders one output frame: <paramref name="output"/> = <paramref name="targetFrame"/> with the face
@@ -197,6 +206,7 @@ public sealed class WarpRenderer
         }
 
         correctable = false;
+        matte.Clear();
         targetFrame.CopyTo(output);
         Mesh.Extend(trackedMesh, trackedMesh, tracked);
         Mesh.Extend(destinationMesh, trackedMesh, destination);
@@ -226,6 +236,7 @@ public sealed class WarpRenderer
         var warped = PiecewiseAffineWarp.BorderDistance(cropMask, crop.Width, crop.Height, local, Mesh.Triangles, Mesh.Border, Options.FeatherPixels);
         PiecewiseAffineWarp.MaskFromDistance(cropMask, Options.FeatherPixels);
         CompositeCrop(output, width, crop, cropLayer, cropMask);
+        matte.Set(crop, cropMask); // every later layer (resting face, donors, mouth, gaze) lies inside this one
         if (faceBase is not null)
         {
             RenderFaceBase(faceBase, width, height, crop, destinationMesh, output);

@@ -13,7 +13,9 @@ namespace FacePipeline.Stages;
 /// eyes taken from the target frame whose opening is closest when the transferred face opens the
 /// mouth wider or closes an eye (<see cref="DonorSelector"/>). The frames are rendered once and fed
 /// at the same time to the H.264 encoder (target frame rate, source audio), the ProRes 422 HQ
-/// encoder when asked for, and the review encoder (source | target | result, with frame numbers).
+/// encoder when asked for, and the review encoder (source | target | result, with frame numbers); for compositing, with
+/// each frame's matte (the region the renderer changed), to the matte encoder, ProRes 4444 with the matte as alpha and
+/// DNxHR HQ, as asked for. Every output starts at the performer's timecode (<see cref="OutputStartTimecode"/>).
 /// With a generator in the command (an actor's trained neural renderer), the face is rendered by it instead
 /// (<see cref="IFaceRendererFactory"/>, which the rendering service provides); no donors are needed then.
 /// With a curves writer, the transferred expression's blendshape curves are written too (blendshapes.csv, .json).
@@ -50,16 +52,42 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         var reviewFrame = new byte[review.FrameSizeBytes];
 
         var timing = OutputTiming(store, command, document);
-        var h264 = new H264EncodeOptions { Timing = timing };
+        var start = OutputStartTimecode(store, command, rate);
+        var h264 = new H264EncodeOptions { Timing = timing, StartTimecode = start };
+
+        // With a matte asked for (matte.mov, the alpha of result_4444.mov), every frame is broadcast with its matte after
+        // the picture (RenderWithMatteAsync); the other consumers read the picture part.
+        var withMatte = command.MatteKey is not null || command.ProRes4444Key is not null;
+        var pictureBytes = renderer.FrameBytes;
+        IAsyncEnumerable<ReadOnlyMemory<byte>> Pictures(IAsyncEnumerable<ReadOnlyMemory<byte>> frames) => withMatte ? Slices(frames, 0, pictureBytes) : frames;
         var encoders = new List<Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task<object?>>>
         {
-            async (frames, ct) => await H264ClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(command.ResultKey), h264, ct),
+            async (frames, ct) => await H264ClipEncoder.EncodeAsync(Pictures(frames), target.Width, target.Height, rate, audio, store.PathFor(command.ResultKey), h264, ct),
             async (frames, ct) => await H264ClipEncoder.EncodeAsync(
-                ComposeReview(frames, renderer, review, reviewFrame, ct), review.Width, review.Height, rate, audio, store.PathFor(command.ReviewKey), h264, ct),
+                ComposeReview(Pictures(frames), renderer, review, reviewFrame, ct), review.Width, review.Height, rate, audio, store.PathFor(command.ReviewKey), h264, ct),
         };
         if (command.ProResKey is { } proResKey)
         {
-            encoders.Add(async (frames, ct) => await ProResClipEncoder.EncodeAsync(frames, target.Width, target.Height, rate, audio, store.PathFor(proResKey), new ProResEncodeOptions { Timing = timing }, ct));
+            encoders.Add(async (frames, ct) => await ProResClipEncoder.EncodeAsync(
+                Pictures(frames), target.Width, target.Height, rate, audio, store.PathFor(proResKey), new ProResEncodeOptions { Timing = timing, StartTimecode = start }, ct));
+        }
+
+        if (command.MatteKey is { } matteKey)
+        {
+            encoders.Add(async (frames, ct) => await MatteClipEncoder.EncodeAsync(
+                Slices(frames, pictureBytes, renderer.FrameWithMatteBytes - pictureBytes), target.Width, target.Height, rate, store.PathFor(matteKey), new MatteEncodeOptions { Timing = timing, StartTimecode = start }, ct));
+        }
+
+        if (command.ProRes4444Key is { } proRes4444Key)
+        {
+            encoders.Add(async (frames, ct) => await ProResClipEncoder.EncodeWithAlphaAsync(
+                frames, target.Width, target.Height, rate, audio, store.PathFor(proRes4444Key), new ProResEncodeOptions { Timing = timing, StartTimecode = start }, ct));
+        }
+
+        if (command.DnxhrKey is { } dnxhrKey)
+        {
+            encoders.Add(async (frames, ct) => await DnxhrClipEncoder.EncodeAsync(
+                Pictures(frames), target.Width, target.Height, rate, audio, store.PathFor(dnxhrKey), new DnxhrEncodeOptions { Timing = timing, StartTimecode = start }, ct));
         }
 
         // The QC: every result frame tracked again, beside the encoders (another core), by a tracker of its own; meanwhile
@@ -73,7 +101,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         {
             encoders.Add(async (frames, ct) =>
             {
-                await qc.TrackAllAsync(frames, ct);
+                await qc.TrackAllAsync(Pictures(frames), ct);
                 return null;
             });
         }
@@ -90,12 +118,12 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         try
         {
             await FrameBroadcast.RunAsync(
-                renderer.FrameBytes,
+                withMatte ? renderer.FrameWithMatteBytes : pictureBytes,
                 async (emit, ct) =>
                 {
                     for (var i = 0; i < document.Frames.Count; i++)
                     {
-                        await emit(await renderer.RenderAsync(i, ct));
+                        await emit(withMatte ? await renderer.RenderWithMatteAsync(i, ct) : await renderer.RenderAsync(i, ct));
                         await progress.FrameWritten(ct);
                     }
                 },
@@ -127,8 +155,33 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
 
         var (csvKey, jsonKey) = curves is null || CurvesSource(command, document, performer) is not { } input
             ? (null, null)
-            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input, csv, json));
-        return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey, qcKey);
+            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input with { StartTimecode = start }, csv, json));
+        return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey, qcKey, command.MatteKey, command.ProRes4444Key, command.DnxhrKey);
+    }
+
+    /// <summary>
+    /// The result's first timecode: the performer's (the result plays on its clock, from its first frame, with its audio:
+    /// <see cref="OutputTiming"/>), counted at the output's <paramref name="rate"/> (the same label at the same rate; at
+    /// another, the frame nearest the same moment, drop-frame kept where the rate has it). Null when the performer's clip
+    /// carries no timecode. Every rendered output (result, review, ProRes, matte, 4444, DNxHR, the curves) starts there.
+    /// </summary>
+    public static Timecode? OutputStartTimecode(MediaStore store, RenderRetargetOutputs command, Rational rate)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(command);
+        return command.Source.TimelineKey is { } key && store.Exists(key) && FrameTimeline.Load(store.PathFor(key)).Start is { } start
+            ? start.AtRate(rate, start.DropFrame)
+            : null;
+    }
+
+    /// <summary>Bytes [<paramref name="offset"/>, + <paramref name="length"/>) of every frame (no copy).</summary>
+    private static async IAsyncEnumerable<ReadOnlyMemory<byte>> Slices(
+        IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int offset, int length, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var frame in frames.WithCancellation(cancellationToken))
+        {
+            yield return frame.Slice(offset, length);
+        }
     }
 
     /// <summary>
@@ -286,6 +339,7 @@ public sealed class RetargetFrameRenderer : IDisposable
     private readonly IRenderedFaceTracker? _feedback;
     private readonly int _rounds;
     private readonly Dictionary<int, byte[]> _baseFrames = [];
+    private byte[]? _withMatte;
     private int _loadedTarget = -1;
 
     /// <param name="neural">Renders the face instead of <paramref name="warp"/> and its donors, when given (not owned).</param>
@@ -344,6 +398,32 @@ public sealed class RetargetFrameRenderer : IDisposable
     private const long MaxDonorCacheBytes = 256L << 20;
 
     public int FrameBytes => _target.FrameBytes;
+
+    /// <summary>Bytes of a frame with its matte (<see cref="RenderWithMatteAsync"/>): the RGB24 picture, then one byte a pixel.</summary>
+    public int FrameWithMatteBytes => checked(_target.FrameBytes + (_target.Width * _target.Height));
+
+    /// <summary>
+    /// Renders output frame <paramref name="index"/> (<see cref="RenderAsync"/>) followed by its soft matte: the region the
+    /// renderer changed, 0 where the footage is its own (everywhere on a frame shown as it is), 255 where the face replaced
+    /// it, feathered as the renderer composited it (<see cref="CompositeMatte"/>). The buffer is valid until the next call.
+    /// </summary>
+    public async ValueTask<ReadOnlyMemory<byte>> RenderWithMatteAsync(int index, CancellationToken cancellationToken)
+    {
+        var picture = await RenderAsync(index, cancellationToken);
+        _withMatte ??= new byte[FrameWithMatteBytes];
+        picture.Span.CopyTo(_withMatte);
+        var matte = _withMatte.AsSpan(picture.Length);
+        if (LastCrop.Area == 0)
+        {
+            matte.Clear();
+        }
+        else
+        {
+            (_neural?.Matte ?? _warp.Matte).WriteTo(matte, _target.Width, _target.Height);
+        }
+
+        return _withMatte;
+    }
 
     /// <summary>The face crop the last rendered frame was processed in (empty when the footage was passed through).</summary>
     public PixelRect LastCrop { get; private set; }

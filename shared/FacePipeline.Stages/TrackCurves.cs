@@ -1,5 +1,6 @@
 using FacePipeline.Contracts;
 using FacePipeline.Geometry;
+using FacePipeline.Media;
 using FacePipeline.Storage;
 
 namespace FacePipeline.Stages;
@@ -22,6 +23,7 @@ namespace FacePipeline.Stages;
 /// landmarks), or null where it has none; null as a whole when the clip was tracked without irises (468-point model).
 /// What the gaze curves (eyeLook*) are measured from.
 /// </param>
+/// <param name="StartTimecode">The clip's first timecode: the curves' timecodes start there (null: 00:00:00:00).</param>
 public sealed record TrackCurvesInput(
     string SourceName,
     int Width,
@@ -31,7 +33,8 @@ public sealed record TrackCurvesInput(
     IReadOnlyList<double> Times,
     IReadOnlyList<Vec3[]?> Landmarks,
     int? NeutralFrame,
-    IReadOnlyList<Vec3[]?>? Irises = null);
+    IReadOnlyList<Vec3[]?>? Irises = null,
+    Timecode? StartTimecode = null);
 
 /// <summary>
 /// What a retarget's blendshape curves are made from: per output frame the transferred face (the target's pose-free
@@ -51,6 +54,7 @@ public sealed record TrackCurvesInput(
 /// there is none or it has no irises. Null as a whole: no gaze (the eyeLook curves stay as the fit leaves them, ≈ 0).
 /// See <see cref="ITrackCurvesWriter.ScreenEyes"/>.
 /// </param>
+/// <param name="StartTimecode">The result's first timecode (the performer's, at the output's rate): the curves' timecodes start there (null: 00:00:00:00).</param>
 public sealed record TransferredCurvesInput(
     string SourceName,
     long FrameRateNumerator,
@@ -59,7 +63,8 @@ public sealed record TransferredCurvesInput(
     Vec3[] Neutral,
     IReadOnlyList<Vec3[]?> Faces,
     IReadOnlyList<FacePose?> Poses,
-    IReadOnlyList<Vec3[]?>? PerformerEyes = null);
+    IReadOnlyList<Vec3[]?>? PerformerEyes = null,
+    Timecode? StartTimecode = null);
 
 /// <summary>
 /// Writes a track job's blendshape curves (<c>blendshapes.csv</c>, <c>blendshapes.json</c>). The
@@ -150,6 +155,7 @@ public readonly record struct TrackCurvesFrame(double Time, Vec3[]? Landmarks, V
 /// <param name="NeutralFrame">The job's neutral frame, when it names one and the main face is on it.</param>
 /// <param name="HasIrises">Whether the main face has irises on any frame (else <see cref="TrackCurvesInput.Irises"/> is null).</param>
 /// <param name="Frames">Every frame's main face, in order, read afresh at each enumeration.</param>
+/// <param name="StartTimecode">The clip's first timecode: the curves' timecodes start there (null: 00:00:00:00).</param>
 public sealed record TrackCurvesSource(
     string SourceName,
     int Width,
@@ -159,7 +165,8 @@ public sealed record TrackCurvesSource(
     int FrameCount,
     int? NeutralFrame,
     bool HasIrises,
-    IEnumerable<TrackCurvesFrame> Frames)
+    IEnumerable<TrackCurvesFrame> Frames,
+    Timecode? StartTimecode = null)
 {
     /// <summary>
     /// The source for a clip's records: <paramref name="frames"/> is enumerated once here (to find the main face) and once
@@ -212,7 +219,7 @@ public sealed record TrackCurvesSource(
         var frames = Frames.ToList();
         return new TrackCurvesInput(
             SourceName, Width, Height, FrameRateNumerator, FrameRateDenominator,
-            [.. frames.Select(f => f.Time)], [.. frames.Select(f => f.Landmarks)], NeutralFrame, HasIrises ? [.. frames.Select(f => f.Irises)] : null);
+            [.. frames.Select(f => f.Time)], [.. frames.Select(f => f.Landmarks)], NeutralFrame, HasIrises ? [.. frames.Select(f => f.Irises)] : null, StartTimecode);
     }
 
     private static IEnumerable<TrackCurvesFrame> MainFace(IEnumerable<FrameRecord> frames, int track, bool irises)
@@ -256,6 +263,7 @@ public readonly record struct TransferredCurvesFrame(double Time, Vec3[]? Face, 
 /// <param name="Neutral">The target's pose-free neutral (468 points, cm).</param>
 /// <param name="HasEyes">Whether the performer's eyes are given (else <see cref="TransferredCurvesInput.PerformerEyes"/> is null).</param>
 /// <param name="Frames">Every output frame, in order.</param>
+/// <param name="StartTimecode">The result's first timecode: the curves' timecodes start there (null: 00:00:00:00).</param>
 public sealed record TransferredCurvesSource(
     string SourceName,
     long FrameRateNumerator,
@@ -263,7 +271,8 @@ public sealed record TransferredCurvesSource(
     int FrameCount,
     Vec3[] Neutral,
     bool HasEyes,
-    IEnumerable<TransferredCurvesFrame> Frames)
+    IEnumerable<TransferredCurvesFrame> Frames,
+    Timecode? StartTimecode = null)
 {
     /// <summary>The input held in memory (for a writer that does not stream).</summary>
     public TransferredCurvesInput ToInput()
@@ -271,7 +280,7 @@ public sealed record TransferredCurvesSource(
         var frames = Frames.ToList();
         return new TransferredCurvesInput(
             SourceName, FrameRateNumerator, FrameRateDenominator, [.. frames.Select(f => f.Time)], Neutral,
-            [.. frames.Select(f => f.Face)], [.. frames.Select(f => f.Pose)], HasEyes ? [.. frames.Select(f => f.PerformerEyes)] : null);
+            [.. frames.Select(f => f.Face)], [.. frames.Select(f => f.Pose)], HasEyes ? [.. frames.Select(f => f.PerformerEyes)] : null, StartTimecode);
     }
 }
 

@@ -11,7 +11,7 @@ namespace FacePipeline.Stages;
 /// The rendering stage of a track job: gathers the chunks' landmark records in order (every frame
 /// exactly once, or it refuses), builds the clip's 3D face records (tracks linked, filtered, pose,
 /// neutral, expression), draws the mesh on the frames, encodes the QC clip (H.264, at the input's
-/// frame times, variable frame rate included: <see cref="SourceTiming"/>; its audio) and writes tracking.json and tracking.fptk, and with a curves writer
+/// frame times, variable frame rate included: <see cref="SourceTiming"/>; its audio; from its start timecode) and writes tracking.json and tracking.fptk, and with a curves writer
 /// (<see cref="ITrackCurvesWriter"/>) the main face's blendshape curves, blendshapes.csv and blendshapes.json.
 /// </summary>
 public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, ITrackCurvesWriter? curves = null)
@@ -54,7 +54,7 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
 
         var (csvKey, jsonKey) = curves is null || scan.Source is not { } source
             ? (null, null)
-            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWrite(source, csv, json));
+            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWrite(source with { StartTimecode = SourceStartTimecode(store, command.TimelineKey) }, csv, json));
         return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey, csvKey, jsonKey);
     }
 
@@ -77,6 +77,13 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
     }
 
     /// <summary>
+    /// The clip's first timecode (its timeline's <see cref="FrameTimeline.Start"/>, as the upload carries it): the QC clip
+    /// and the curves start there. Null when the clip has none or its timeline is missing.
+    /// </summary>
+    internal static Timecode? SourceStartTimecode(MediaStore store, string? timelineKey) =>
+        timelineKey is not null && store.Exists(timelineKey) ? FrameTimeline.Load(store.PathFor(timelineKey)).Start : null;
+
+    /// <summary>
     /// The QC clip: its segments (<see cref="RenderTrackOutputs.QcSegments"/>, rendered by <see cref="QcSegmentRenderStage"/>
     /// on any number of workers) joined without re-encoding, the audio muxed once; or, without segments, encoded here in
     /// one piece. Once joined, the segments are deleted; a redelivered command whose segments are gone finds the clip
@@ -87,13 +94,14 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
         var video = command.Video;
         var rate = new Rational(video.FrameRateNumerator, video.FrameRateDenominator);
         var timing = SourceTiming(store, command.TimelineKey, video);
+        var options = new H264EncodeOptions { Timing = timing, StartTimecode = SourceStartTimecode(store, command.TimelineKey) };
         var audio = command.AudioKey is null ? null : store.PathFor(command.AudioKey);
         var output = store.PathFor(command.QcClipKey);
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
         if (command.QcSegments is not { } segments)
         {
             await H264ClipEncoder.EncodeAsync(
-                DrawnFrames(command, frames, progress, cancellationToken), video.Width, video.Height, rate, audio, output, new H264EncodeOptions { Timing = timing }, cancellationToken);
+                DrawnFrames(command, frames, progress, cancellationToken), video.Width, video.Height, rate, audio, output, options, cancellationToken);
             return;
         }
 
@@ -104,7 +112,7 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
 
         await ClipSegments.JoinH264Async(
             [.. segments.OrderBy(s => s.FirstFrame).Select(s => new EncodedSegment(store.PathFor(s.Key), s.FirstFrame, s.FrameCount))],
-            video.Width, video.Height, rate, timing, audio, output, new H264EncodeOptions { Timing = timing }, cancellationToken);
+            video.Width, video.Height, rate, timing, audio, output, options, cancellationToken);
         foreach (var segment in segments)
         {
             store.DeleteTree(segment.Key);

@@ -21,13 +21,18 @@ namespace FacePipeline.Ingest.Tests;
 /// harness in place of RabbitMQ. The coordinator's consumers stay registered; no worker runs, so a job stays where the
 /// test puts it. The environment is Production, as deployed (WebApplicationFactory's default would be Development).
 /// </summary>
-public sealed class IngestApiFactory(string connectionString, string mediaRoot) : WebApplicationFactory<Program>
+/// <param name="settings">More settings of the test class (e.g. <c>Webhooks:AllowHttp</c>).</param>
+public sealed class IngestApiFactory(string connectionString, string mediaRoot, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environments.Production);
         builder.UseSetting("ConnectionStrings:Jobs", connectionString);
         builder.UseSetting("Media:Root", mediaRoot);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
 
         // The bus is the in-memory one, but the start-up checks still validate the broker's settings: outside
         // Development they want credentials, and not RabbitMQ's guest account.
@@ -42,12 +47,23 @@ public sealed class IngestApiFactory(string connectionString, string mediaRoot) 
     }
 }
 
-/// <summary>One Ingest host for a test class: its database, media folder and two studios (tenants), A and B.</summary>
-public sealed class IngestApiFixture : IAsyncLifetime
+/// <summary>
+/// One Ingest host for a test class: its database, media folder and two studios (tenants), A and B. A derived fixture
+/// gives the host settings of its own (<see cref="Settings"/>, or the settings passed to the protected constructor).
+/// </summary>
+public class IngestApiFixture : IAsyncLifetime
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    private readonly IReadOnlyDictionary<string, string>? _settings;
     private TestDatabase? _database;
+
+    public IngestApiFixture()
+    {
+    }
+
+    /// <summary>A host with more settings (a fixture of its own for the test classes that need them).</summary>
+    protected IngestApiFixture(IReadOnlyDictionary<string, string> settings) => _settings = settings;
 
     public string MediaRoot { get; } = RepoPaths.NewScratchFolder("ingest-api-media");
 
@@ -62,10 +78,13 @@ public sealed class IngestApiFixture : IAsyncLifetime
 
     public JobCoordinator Coordinator => Factory.Services.GetRequiredService<JobCoordinator>();
 
+    /// <summary>Settings the host is given beyond the fixture's own (none here, unless given to the protected constructor).</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => _settings ?? new Dictionary<string, string>();
+
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync("ingest_api");
-        Factory = new IngestApiFactory(_database.ConnectionString, MediaRoot);
+        Factory = new IngestApiFactory(_database.ConnectionString, MediaRoot, Settings);
         _ = Factory.Server; // starts the host: Program.cs runs its start-up checks and migrates the fresh database
         await Harness.Start();
         StudioA = await NewStudioClient("studio A");
@@ -104,12 +123,15 @@ public sealed class IngestApiFixture : IAsyncLifetime
     public static async Task<JsonElement> Body(HttpResponseMessage response) =>
         await response.Content.ReadFromJsonAsync<JsonElement>(Json);
 
-    private async Task<HttpClient> NewStudioClient(string name)
+    /// <summary>A new studio and a client sending its API key (the caller disposes it).</summary>
+    public async Task<(HttpClient Client, Guid TenantId)> NewStudio(string name)
     {
         await using var db = await Db();
-        var (_, key) = await TenantKeys.CreateTenantAsync(db, name, TimeProvider.System, CancellationToken.None);
+        var (tenant, key) = await TenantKeys.CreateTenantAsync(db, name, TimeProvider.System, CancellationToken.None);
         var client = Factory.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        return client;
+        return (client, tenant.Id);
     }
+
+    private async Task<HttpClient> NewStudioClient(string name) => (await NewStudio(name)).Client;
 }

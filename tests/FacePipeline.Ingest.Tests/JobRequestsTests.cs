@@ -73,6 +73,20 @@ public sealed class JobRequestsTests
     }
 
     [Fact]
+    public void The_compositing_outputs_are_flags_with_the_matte_on_unless_turned_off()
+    {
+        var clips = new[] { ClipNames.Source, ClipNames.Target };
+
+        Assert.Equal((true, false, false), Compositing(JobRequests.Retarget(Upload(clips)).Settings!));
+        Assert.Equal((false, true, true), Compositing(JobRequests.Retarget(Upload(clips, ("matte", "false"), ("prores4444", "true"), ("dnxhr", "True"))).Settings!));
+        var (settings, problem) = JobRequests.Retarget(Upload(clips, ("dnxhr", "yes")));
+        Assert.Null(settings);
+        Assert.Equal("dnxhr must be true or false (got 'yes').", problem);
+
+        static (bool Matte, bool ProRes4444, bool Dnxhr) Compositing(RetargetSettings s) => (s.Matte, s.ProRes4444, s.Dnxhr);
+    }
+
+    [Fact]
     public void A_field_of_a_track_job_on_a_retarget_job_is_named_as_not_one_of_its_fields()
     {
         var (_, problem) = JobRequests.Retarget(Upload([ClipNames.Source, ClipNames.Target], ("maxFaces", "2"), ("facePoint", "1,1")));

@@ -171,4 +171,25 @@ public class ProbeMappingTests
         Assert.Equal("The upload could not be read as media: it is not a recognised video format.", text.Reason);
         Assert.DoesNotContain("/uploads", text.Reason, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("01:00:00;00", "00:10:00:00", "02:00:00:00", "01:00:00;00")] // the timecode track first
+    [InlineData(null, "00:10:00:00", "02:00:00:00", "00:10:00:00")] // then the video stream's tag
+    [InlineData(null, null, "02:00:00:00", "02:00:00:00")] // then the container's
+    [InlineData(null, null, null, null)]
+    public void The_start_timecode_is_the_timecode_tracks_then_the_video_streams_then_the_containers(string? track, string? video, string? format, string? expected)
+    {
+        static string Tags(string? timecode) => timecode is null ? "{}" : $$"""{ "TIMECODE": "{{timecode}}" }""";
+        var json = $$"""
+            {
+              "streams": [
+                { "index": 0, "codec_type": "video", "codec_name": "h264", "width": 64, "height": 48, "r_frame_rate": "30000/1001", "avg_frame_rate": "30000/1001", "tags": {{Tags(video)}} },
+                { "index": 1, "codec_type": "data", "codec_tag_string": "tmcd", "tags": {{Tags(track)}} }
+              ],
+              "format": { "format_name": "mov,mp4,m4a,3gp,3g2,mj2", "tags": {{Tags(format)}} }
+            }
+            """;
+
+        Assert.Equal(expected, MediaProbe.FromFfprobeJson(json).StartTimecode);
+    }
 }

@@ -54,6 +54,61 @@ public sealed class ExportTests(BlendshapeFixture fixture)
         Assert.Throws<ArgumentOutOfRangeException>(() => LiveLinkFaceCsv.Timecode(0, new RationalFrameRate(30), 1));
     }
 
+    [Theory]
+    [InlineData(25, 1, "10:00:00:00", 0, "10:00:00:00.000")]
+    [InlineData(25, 1, "10:00:00:00", 90061, "11:00:02:11.000")]
+    [InlineData(25, 1, "23:59:59:24", 1, "00:00:00:00.000")] // wraps at midnight
+    [InlineData(24000, 1001, "00:59:59:23", 1, "01:00:00:00.000")]
+    [InlineData(30000, 1001, "01:00:00:00", 1800, "01:01:00:00.000")] // a non-drop 29.97 start counts every label
+    [InlineData(30000, 1001, "01:00:00;00", 0, "01:00:00:00.000")] // drop-frame, written with colons
+    [InlineData(30000, 1001, "00:00:59;29", 1, "00:01:00:02.000")] // ;00 and ;01 of minute 1 do not exist
+    [InlineData(30000, 1001, "00:00:00;00", 17982, "00:10:00:00.000")] // ten minutes of 29.97 DF
+    [InlineData(60000, 1001, "00:00:59;59", 1, "00:01:00:04.000")]
+    [Trait("Lane", "Fast")]
+    public void Timecode_counts_on_from_the_clips_start_timecode(long numerator, long denominator, string start, long frame, string expected)
+    {
+        var rate = new RationalFrameRate(numerator, denominator);
+
+        Assert.Equal(expected, LiveLinkFaceCsv.Timecode(frame, rate, Media.Timecode.Parse(start, new Media.Rational(numerator, denominator))));
+    }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void A_start_at_another_rate_is_counted_at_the_curves_rate()
+    {
+        // The performer at 25 fps starts at 01:00:00:00 (3600 s); a 50 fps result's first frame is the same moment.
+        var start = Media.Timecode.Parse("01:00:00:00", new Media.Rational(25, 1));
+
+        Assert.Equal("01:00:00:00.000", LiveLinkFaceCsv.Timecode(0, new RationalFrameRate(50), start));
+        Assert.Equal("01:00:00:49.000", LiveLinkFaceCsv.Timecode(49, new RationalFrameRate(50), start));
+        Assert.Equal("00:00:01:00.000", LiveLinkFaceCsv.Timecode(25, new RationalFrameRate(25), null)); // no start: from 00:00:00:00
+    }
+
+    [Fact]
+    public void Csv_rows_and_json_frames_start_at_the_clips_start_timecode()
+    {
+        var animation = fixture.Obama.Animation; // 115 frames at 30000/1001
+        var start = Media.Timecode.Parse("00:00:59;00", new Media.Rational(30000, 1001));
+        var csv = new StringWriter();
+        using var json = new MemoryStream();
+
+        LiveLinkFaceCsv.Write(csv, animation, start);
+        BlendshapeCurvesJson.Write(json, animation, "obama_wh_closeup.mp4", start: start);
+
+        var rows = csv.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..].Select(r => r.Split(',')[0]).ToList();
+        Assert.Equal(115, rows.Count);
+        Assert.Equal("00:00:59:00.000", rows[0]);
+        Assert.Equal("00:00:59:29.000", rows[29]);
+        Assert.Equal("00:01:00:02.000", rows[30]); // drop-frame: the labels ;00 and ;01 are skipped
+        Assert.Equal("00:01:02:26.000", rows[114]);
+        using var doc = JsonDocument.Parse(json.ToArray());
+        Assert.Equal("00:00:59;00", doc.RootElement.GetProperty("startTimecode").GetString());
+        var frames = doc.RootElement.GetProperty("frames");
+        Assert.Equal("00:00:59;00", frames[0].GetProperty("timecode").GetString());
+        Assert.Equal("00:01:00;02", frames[30].GetProperty("timecode").GetString());
+        Assert.Equal("00:01:02;26", frames[114].GetProperty("timecode").GetString());
+    }
+
     [Fact]
     public void Csv_rows_hold_each_named_shape()
     {

@@ -139,7 +139,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
                 db, jobId, store.TenantId,
                 new ClipInput(ClipNames.Source, "performer.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 10),
                 new ClipInput(ClipNames.Target, "actor.mov", MediaKeys.Input(jobId, ClipNames.Target, ".mov"), 20),
-                ChunkSize, new RetargetSettings(Intensity: 0.8, Pose: PoseSource.Source, ProRes: true), CancellationToken.None);
+                ChunkSize, new RetargetSettings(Intensity: 0.8, Pose: PoseSource.Source, ProRes: true, ProRes4444: true), CancellationToken.None);
         }
 
         // The target is extracted first; its chunks are reconstructed while the source is still being extracted.
@@ -191,7 +191,9 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         await store.Coordinator.Handle(transferred, CancellationToken.None);
         await store.Coordinator.Handle(transferred, CancellationToken.None);
         await store.Coordinator.Handle(
-            new RetargetOutputsRendered(jobId, MediaKeys.Output(jobId, OutputNames.Result), MediaKeys.Output(jobId, OutputNames.Review), MediaKeys.Output(jobId, OutputNames.ResultProRes)),
+            new RetargetOutputsRendered(
+                jobId, MediaKeys.Output(jobId, OutputNames.Result), MediaKeys.Output(jobId, OutputNames.Review), MediaKeys.Output(jobId, OutputNames.ResultProRes),
+                MatteKey: MediaKeys.Output(jobId, OutputNames.Matte), ProRes4444Key: MediaKeys.Output(jobId, OutputNames.ResultProRes4444)),
             CancellationToken.None);
 
         await using (var db = await store.Db.CreateDbContextAsync())
@@ -200,9 +202,12 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
             Assert.Equal(JobState.Completed, job.State);
             var render = Assert.Single(await Messages<RenderRetargetOutputs>(db, jobId));
             Assert.NotNull(render.ProResKey);
+            Assert.Equal(MediaKeys.Output(jobId, OutputNames.Matte), render.MatteKey); // the matte unless turned off
+            Assert.Equal(MediaKeys.Output(jobId, OutputNames.ResultProRes4444), render.ProRes4444Key);
+            Assert.Null(render.DnxhrKey); // not asked for
             Assert.Equal(42, job.Stage(StageNames.Render).FramesDone);
             Assert.Equal(
-                [OutputNames.ResultProRes, OutputNames.Result, OutputNames.Review, OutputNames.Transfer],
+                [OutputNames.Matte, OutputNames.ResultProRes, OutputNames.Result, OutputNames.ResultProRes4444, OutputNames.Review, OutputNames.Transfer],
                 job.Outputs.Select(o => o.Name).Order(StringComparer.Ordinal));
         }
     }

@@ -94,6 +94,9 @@ public sealed class JobPipelineTests
         Assert.Equal("video/mp4", JobPipelines.Track.Output(OutputNames.QcClip).ContentType);
         Assert.Equal("video/quicktime", JobPipelines.Retarget.Output(OutputNames.ResultProRes).ContentType);
         Assert.False(JobPipelines.Retarget.Output(OutputNames.ResultProRes).Always);
+        Assert.All(
+            new[] { OutputNames.Matte, OutputNames.ResultProRes4444, OutputNames.ResultDnxhr },
+            name => Assert.Equal(("video/quicktime", false), (JobPipelines.Retarget.Output(name).ContentType, JobPipelines.Retarget.Output(name).Always)));
         Assert.Equal("image/png", JobPipelines.TrainActor.Output(ActorModelFiles.Preview).ContentType);
         Assert.Throws<InvalidOperationException>(() => JobPipelines.Track.Output(OutputNames.Result));
     }

@@ -75,6 +75,43 @@ public class WarpRendererTests
     }
 
     [Fact]
+    public void The_matte_is_0_where_the_frame_is_its_own_255_inside_the_face_and_feathered_between()
+    {
+        var frame = Textured(W, H);
+        var renderer = new WarpRenderer(TestMesh.Canonical);
+        var (output, result) = Render(frame, Neutral, Translate(MouthOpen, 2, 1), renderer: renderer);
+        var matte = new byte[W * H];
+
+        renderer.Matte.WriteTo(matte, W, H);
+
+        Assert.Equal(result.Crop, renderer.Matte.Crop);
+        var (opaque, feathered) = (0, 0);
+        for (var y = 0; y < H; y++)
+        {
+            for (var x = 0; x < W; x++)
+            {
+                var value = matte[(y * W) + x];
+                if (value == 0)
+                {
+                    Assert.Equal(Pixel(frame, W, x, y), Pixel(output, W, x, y)); // outside the matte: the plate's own pixels
+                }
+
+                opaque += value == 255 ? 1 : 0;
+                feathered += value is > 0 and < 255 ? 1 : 0;
+            }
+        }
+
+        Assert.Equal(255, matte[(190 * W) + 200]); // the face's centre
+        Assert.True(opaque > 20000, $"only {opaque} pixels fully inside");
+        Assert.True(feathered > 500 && feathered < opaque / 4, $"{feathered} feathered pixels for {opaque} inside: a feathered edge");
+
+        // A frame with no face changed (an empty crop) has an all-0 matte.
+        renderer.Matte.Clear();
+        renderer.Matte.WriteTo(matte, W, H);
+        Assert.All(matte, v => Assert.Equal(0, v));
+    }
+
+    [Fact]
     public void Translating_the_mesh_moves_the_face_by_the_offset_and_keeps_the_ring()
     {
         const int Dx = 3, Dy = -2;

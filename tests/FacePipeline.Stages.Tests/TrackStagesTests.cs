@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using FacePipeline.Contracts;
-using FacePipeline.Face;
 using FacePipeline.Geometry;
 using FacePipeline.Media;
 using FacePipeline.Storage;
@@ -12,19 +11,14 @@ namespace FacePipeline.Stages.Tests;
 /// <summary>The three stages of a track job chained by hand on a real clip (no broker), and the renderer's refusals.</summary>
 public sealed class TrackStagesTests : IDisposable
 {
-    private readonly MediaStore _store = new(RepoPaths.NewScratchFolder("stages"));
-    private static readonly ModelPaths Models = new(RepoPaths.Models);
-    private readonly BlazeFaceDetector _detector = new(Models.FaceDetector);
-    private readonly FaceLandmarker _landmarker = new(Models.FaceLandmarks);
-    private readonly CanonicalFaceMesh _mesh = CanonicalFaceMesh.Load(Models.FaceGeometry);
-    private readonly Guid _jobId = Guid.NewGuid();
+    private readonly FootageJob _job = new("stages");
+    private readonly MediaStore _store;
+    private readonly CanonicalFaceMesh _mesh;
+    private readonly Guid _jobId;
 
-    public void Dispose()
-    {
-        _detector.Dispose();
-        _landmarker.Dispose();
-        Directory.Delete(_store.Root, recursive: true);
-    }
+    public TrackStagesTests() => (_store, _mesh, _jobId) = (_job.Store, _job.Mesh, _job.JobId);
+
+    public void Dispose() => _job.Dispose();
 
     [Fact]
     public async Task Extract_reconstruct_render_gives_every_frame_once_one_track_and_a_QC_clip_like_the_input()
@@ -197,7 +191,7 @@ public sealed class TrackStagesTests : IDisposable
     [Fact]
     public async Task Analyze_reports_the_face_of_a_still_in_image_pixels()
     {
-        var document = await ClipAnalyzer.AnalyzeAsync(RepoPaths.MediaFile("astronaut.png"), Models, CancellationToken.None);
+        var document = await ClipAnalyzer.AnalyzeAsync(RepoPaths.MediaFile("astronaut.png"), FootageJob.Models, CancellationToken.None);
 
         var frame = Assert.Single(document.Frames);
         var face = Assert.Single(frame.Faces);
@@ -212,7 +206,7 @@ public sealed class TrackStagesTests : IDisposable
     public async Task A_named_neutral_frame_has_no_expression_and_others_do()
     {
         var document = await ClipAnalyzer.AnalyzeAsync(
-            RepoPaths.MediaFile("grid_swiz3n.mp4"), Models, CancellationToken.None, sequence: new FaceSequenceOptions(NeutralFrame: 5));
+            RepoPaths.MediaFile("grid_swiz3n.mp4"), FootageJob.Models, CancellationToken.None, sequence: new FaceSequenceOptions(NeutralFrame: 5));
 
         var magnitudes = document.Frames.Select(f => Assert.Single(f.Faces).Expression!.Sum(d => MathF.Sqrt((d[0] * d[0]) + (d[1] * d[1]) + (d[2] * d[2])))).ToList();
         Assert.Equal(0f, magnitudes[5]);
@@ -300,19 +294,7 @@ public sealed class TrackStagesTests : IDisposable
         var inputKey = MediaKeys.Input(_jobId, ClipNames.Source, ".mp4");
         Directory.CreateDirectory(Path.GetDirectoryName(_store.PathFor(inputKey))!);
         File.Copy(RepoPaths.MediaFile(clip), _store.PathFor(inputKey));
-        var extracted = await new FrameExtractionStage(_store, MediaLimits.Default)
-            .RunAsync(new ExtractFrames(_jobId, ClipNames.Source, inputKey, chunkSize), CancellationToken.None);
-
-        var detection = new FaceReconstructionStage(_store, _detector, _landmarker);
-        var chunks = new List<TrackChunk>();
-        foreach (var chunk in extracted.Chunks)
-        {
-            var key = MediaKeys.Faces(_jobId, ClipNames.Source, chunk.Index);
-            var detected = await detection.RunAsync(
-                new ReconstructFaces(_jobId, ClipNames.Source, inputKey, chunk, extracted.Video.Width, extracted.Video.Height, extracted.TimelineKey, key, MaxFaces: 1), CancellationToken.None);
-            Assert.Equal(chunk.FrameCount, detected.FrameCount);
-            chunks.Add(new TrackChunk(chunk, key));
-        }
+        var (extracted, chunks) = await _job.ExtractAndReconstructAsync(ClipNames.Source, inputKey, chunkSize);
 
         return (extracted, new RenderTrackOutputs(
             _jobId, clip, inputKey, extracted.Video, chunks, extracted.TimelineKey, extracted.AudioKey,

@@ -39,7 +39,10 @@ public static class CliCommands
         root.Subcommands.Add(Download());
         root.Subcommands.Add(Cancel());
         root.Subcommands.Add(Delete());
+        root.Subcommands.Add(BatchCommands.Batch());
         root.Subcommands.Add(Tenant());
+        root.Subcommands.Add(WebhookCommands.Webhook());
+        root.Subcommands.Add(WebhookCommands.Events());
         root.Subcommands.Add(Analyze());
         root.Subcommands.Add(Mesh());
     }
@@ -478,7 +481,7 @@ public static class CliCommands
             : throw new CliException($"--face-point takes 'x,y' in pixels, not '{text}'.");
     }
 
-    private static JobsClient Client(ParseResult parse) => JobsClient.Create(parse.GetValue(Api)!, parse.GetValue(Key));
+    internal static JobsClient Client(ParseResult parse) => JobsClient.Create(parse.GetValue(Api)!, parse.GetValue(Key));
 
     private static async Task<int> WaitAndDownload(JobsClient client, Guid id, DirectoryInfo? output, CancellationToken ct)
     {

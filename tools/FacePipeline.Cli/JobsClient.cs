@@ -7,7 +7,7 @@ using System.Text.Json.Serialization;
 namespace FacePipeline.Cli;
 
 /// <summary>The Ingest API as the CLI sees it.</summary>
-public sealed class JobsClient(HttpClient http) : IDisposable
+public sealed partial class JobsClient(HttpClient http) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -47,6 +47,27 @@ public sealed class JobsClient(HttpClient http) : IDisposable
     {
         using var response = await http.GetAsync("v1/actors", cancellationToken);
         return await Read<JsonElement>(response, cancellationToken);
+    }
+
+    /// <summary>Submits a batch: the manifest (part 'manifest') and each file it names (part 'file-N', with its file name).</summary>
+    public Task<BatchView> SubmitBatchAsync(string manifest, IReadOnlyList<string> files, IReadOnlyDictionary<string, string?> fields, CancellationToken cancellationToken) =>
+        PostFormAsync<BatchView>(
+            "v1/batches",
+            files.Select((path, i) => (Part: $"file-{i + 1}", Path: path)).Prepend((Part: "manifest", Path: manifest)).ToDictionary(f => f.Part, f => f.Path),
+            fields,
+            cancellationToken);
+
+    public async Task<BatchView> GetBatchAsync(Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"v1/batches/{id}", cancellationToken);
+        return await Read<BatchView>(response, cancellationToken);
+    }
+
+    /// <summary>A batch call that changes it (retry-failed, cancel, pause, resume): the batch as it then stands.</summary>
+    public async Task<BatchView> ChangeBatchAsync(Guid id, string action, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync($"v1/batches/{id}/{action}", null, cancellationToken);
+        return await Read<BatchView>(response, cancellationToken);
     }
 
     private async Task<T> PostFormAsync<T>(string url, IReadOnlyDictionary<string, string> files, IReadOnlyDictionary<string, string?> options, CancellationToken cancellationToken)
@@ -216,3 +237,25 @@ public sealed record DeletionView(
 public sealed record DeletedJobView(Guid Id, string? Kind, int Files, long Bytes);
 
 public sealed record JobPage(IReadOnlyList<JobView> Items, int Page, int PageSize, int Total);
+
+/// <summary>A batch as the API shows it (docs/batches.md, "Batch API").</summary>
+public sealed record BatchView(
+    Guid Id,
+    string? Name,
+    string State,
+    bool Ended,
+    bool Paused,
+    string Class,
+    int Priority,
+    int ShotCount,
+    int ShotsEnded,
+    ShotCountsView Counts,
+    double? EtaSeconds,
+    string? EtaReason,
+    string OutputsUrl,
+    IReadOnlyList<ShotView> Shots);
+
+public sealed record ShotCountsView(int Queued, int Running, int Completed, int Failed, int Cancelled);
+
+/// <summary>A shot and its latest job.</summary>
+public sealed record ShotView(string Shot, int Index, Guid JobId, string Kind, string State, string? Stage, int FramesDone, int FramesTotal, int Attempts, JobFailureView? Failure);

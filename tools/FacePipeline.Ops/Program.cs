@@ -8,6 +8,9 @@ using Microsoft.Extensions.Configuration;
 //   facepipe-ops dead-letters                 count the messages in every service queue's _error twin
 //   facepipe-ops dead-letters replay <queue>  put one queue's dead letters back on it (after fixing their cause)
 //   facepipe-ops dead-letters replay --all    every queue's
+// The job store is ConnectionStrings__Jobs, as the services':
+//   facepipe-ops studio show <name|id>        a studio's weight, caps and queue
+//   facepipe-ops studio set <name|id> [--weight N] [--max-running N|default] [--max-queued N|default] [--max-stored-bytes N|default]
 var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
 var broker = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
 var deadLetters = new DeadLetterQueues(broker);
@@ -17,6 +20,15 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
 switch (args)
 {
+    case ["studio", .. var rest]:
+        var jobs = configuration.GetConnectionString("Jobs");
+        if (string.IsNullOrEmpty(jobs))
+        {
+            await Console.Error.WriteLineAsync("No job store: set ConnectionStrings__Jobs.");
+            return 2;
+        }
+
+        return await FacePipeline.Ops.StudioCapsCommand.Run(jobs, rest, cancel.Token);
     case ["dead-letters"] or ["dead-letters", "list"]:
         var counts = await deadLetters.Count(queues, cancel.Token);
         foreach (var queue in queues)
@@ -46,6 +58,6 @@ switch (args)
         Console.WriteLine($"{total} dead letter(s) replayed");
         return 0;
     default:
-        await Console.Error.WriteLineAsync("usage: facepipe-ops dead-letters [list] | dead-letters replay <queue>|--all");
+        await Console.Error.WriteLineAsync($"usage: facepipe-ops dead-letters [list] | dead-letters replay <queue>|--all | {FacePipeline.Ops.StudioCapsCommand.Usage}");
         return 2;
 }

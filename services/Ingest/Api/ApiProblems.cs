@@ -22,6 +22,9 @@ public static class ApiProblems
     /// <summary>410: what was asked for existed and was deleted (at the studio's request, or by retention).</summary>
     public static ProblemHttpResult Gone(string sentence) => Answer(StatusCodes.Status410Gone, sentence);
 
+    /// <summary>429: the studio is past one of its caps (docs/batches.md, "Quotas").</summary>
+    public static ProblemHttpResult TooManyRequests(string sentence) => Answer(StatusCodes.Status429TooManyRequests, sentence);
+
     /// <summary>The problem document itself, for answers written outside an endpoint (authentication, the exception guard).</summary>
     public static ProblemDetails Details(int status, string sentence) => new()
     {
@@ -65,6 +68,7 @@ public static class ApiProblems
         StatusCodes.Status410Gone => "Deleted",
         StatusCodes.Status413PayloadTooLarge => "The upload is too large",
         StatusCodes.Status415UnsupportedMediaType => "Not a multipart form",
+        StatusCodes.Status429TooManyRequests => "Past the studio's quota",
         >= 500 => "Server fault",
         _ => "The request was refused",
     };

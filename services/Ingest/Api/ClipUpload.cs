@@ -56,13 +56,15 @@ public static class ClipUpload
     /// <param name="fieldNames">The text fields the request takes (case-insensitive); any other is refused.</param>
     /// <param name="maxBytes">The size limit of each file.</param>
     /// <param name="cancellationToken">Aborts the upload (the files stored so far are deleted).</param>
+    /// <param name="files">What the request's files are, for its refusals (default: a job's clips, "a 'clip' file part and a 'kind' field").</param>
     public static async Task<ClipUploadResult> ReadAsync(
         HttpRequest request,
         MediaStore store,
         Func<string, string, string?> keyFor,
         IReadOnlyCollection<string> fieldNames,
         long maxBytes,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        string? files = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
@@ -72,7 +74,7 @@ public static class ClipUpload
             !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) ||
             HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 } boundary)
         {
-            throw new UploadRejectedException(StatusCodes.Status415UnsupportedMediaType, "Send the job as multipart/form-data (with a boundary in its Content-Type header) with a 'clip' file part and a 'kind' field.");
+            throw new UploadRejectedException(StatusCodes.Status415UnsupportedMediaType, $"Send the {(files is null ? "job" : "request")} as multipart/form-data (with a boundary in its Content-Type header) with {files ?? "a 'clip' file part and a 'kind' field"}.");
         }
 
         if (boundary.Length > MaxBoundaryLength)
@@ -175,7 +177,9 @@ public static class ClipUpload
 
         if (clips.Count == 0)
         {
-            throw new UploadRejectedException(StatusCodes.Status400BadRequest, "The submission has no clip: add a file part named 'clip' (track) or 'source' and 'target' (retarget).");
+            throw new UploadRejectedException(StatusCodes.Status400BadRequest, files is null
+                ? "The submission has no clip: add a file part named 'clip' (track) or 'source' and 'target' (retarget)."
+                : $"The request has no file: send {files}.");
         }
 
         return new ClipUploadResult(fields, clips);

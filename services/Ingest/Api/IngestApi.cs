@@ -1,7 +1,9 @@
 using FacePipeline.Contracts;
 using FacePipeline.Orchestration;
+using FacePipeline.Orchestration.Batches;
 using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Orchestration.Retention;
+using FacePipeline.Orchestration.Scheduling;
 using FacePipeline.Persistence;
 using FacePipeline.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -30,6 +32,9 @@ public static class IngestApi
                 // settings with their reason: the service never listens with them.
             }
         });
+        FacePipeline.ServiceDefaults.ValidatedOptions.AddValidatedOptions<BatchOptions>(builder.Services, BatchOptions.Section);
+        builder.Services.AddSingleton<StudioQuotas>();
+        builder.Services.AddSingleton<BatchControl>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
@@ -67,12 +72,7 @@ public static class IngestApi
 
         var jobs = app.MapGroup("/v1/jobs").RequireAuthorization().WithTags("Jobs");
         jobs.MapPost("/", SubmitJob)
-            .DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data")
-            .Produces<JobResponse>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .AcceptsSubmission<JobResponse>()
             .WithSummary("Submit a job (multipart form). Track: a 'clip' file, optional 'maxFaces' (1-8), 'neutralFrame', 'facePoint' (x,y). Retarget (kind=retarget): 'source' and 'target' files (or 'source' and an 'actor' id, optional 'modelVersion'), optional 'intensity', 'mouthGain', 'eyesGain', 'browsGain' (0-3), 'pose' (target|source), 'timing' (pingpong|loop|hold), 'prores' (true|false), 'neutral' (resting|first), 'space' (mesh|blendshapes), 'sourceNeutralFrame', 'targetNeutralFrame'. Both: 'chunkSize' (1-10000). Any other field, a field sent twice, or a value out of range is refused with 400.");
         jobs.MapGet("/", ListJobs)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -89,6 +89,9 @@ public static class IngestApi
             .ProducesProblem(StatusCodes.Status410Gone)
             .WithSummary("Delete a job at once: cancels it if it runs, removes its media (inputs, frames, face data, outputs) and its record, and keeps a deletion record without face data. A train-actor job is refused with 409 while its actor exists (delete the actor). Afterwards the job answers 410.");
         app.MapActorsApi();
+        app.MapBatchesApi();
+        app.MapWebhooksApi();
+        app.MapEventsApi();
         app.MapUploadsApi();
         return app;
     }
@@ -143,6 +146,7 @@ public static class IngestApi
         JobsDbContext db,
         JobSubmission submission,
         JobPipelines pipelines,
+        StudioQuotas quotas,
         IOptions<IngestOptions> options,
         CancellationToken cancellationToken)
     {
@@ -150,7 +154,7 @@ public static class IngestApi
         Job? job = null;
         try
         {
-            var (answer, submitted) = await Submit(request, jobId, store, db, submission, pipelines, options.Value, cancellationToken);
+            var (answer, submitted) = await Submit(request, jobId, store, db, submission, pipelines, quotas, options.Value, cancellationToken);
             job = submitted;
             return answer;
         }
@@ -170,6 +174,7 @@ public static class IngestApi
         JobsDbContext db,
         JobSubmission submission,
         JobPipelines pipelines,
+        StudioQuotas quotas,
         IngestOptions options,
         CancellationToken cancellationToken)
     {
@@ -178,7 +183,13 @@ public static class IngestApi
             return (misplaced, null);
         }
 
+        // A studio past a cap is told before it uploads; the bytes are checked again once their size is known.
         var tenantId = request.HttpContext.User.TenantId();
+        if (await quotas.Refusal(db, tenantId, new QuotaRequest(1, Interactive: true, 0), cancellationToken) is { } early)
+        {
+            return (ApiProblems.TooManyRequests(early), null);
+        }
+
         ClipUploadResult upload;
         try
         {
@@ -194,100 +205,19 @@ public static class IngestApi
             return (ApiProblems.Answer(ex.StatusCode, ex.Message), null);
         }
 
-        var kind = upload.Fields.GetValueOrDefault("kind", JobKinds.Track).ToLowerInvariant();
-        if (kind != JobKinds.Track && kind != JobKinds.Retarget)
+        var (order, problem) = await JobOrder.Check(upload, tenantId, db, pipelines.Kinds.Select(p => p.Kind), options.ChunkSize, cancellationToken);
+        if (order is null)
         {
-            return (ApiProblems.BadRequest(kind == JobKinds.TrainActor
-                ? "Train-actor jobs are created through POST /v1/actors (or /v1/actors/{id}/models)."
-                : $"Unknown job kind {ApiProblems.Quote(kind)}. Kinds: {string.Join(", ", pipelines.Kinds.Select(p => p.Kind).Where(k => k != JobKinds.TrainActor))} (actors: POST /v1/actors)."), null);
+            return (ApiProblems.BadRequest(problem!), null);
         }
 
-        var (chunkSize, chunkProblem) = JobRequests.ChunkSize(upload, options.ChunkSize);
-        if (kind == JobKinds.Track)
+        if (await quotas.Refusal(db, tenantId, new QuotaRequest(1, Interactive: order.Class != JobPriorityClass.Overnight, upload.Clips.Sum(c => c.Bytes)), cancellationToken) is { } refusal)
         {
-            var (track, problem) = JobRequests.Track(upload);
-            if (track is null || chunkProblem is not null)
-            {
-                return (ApiProblems.BadRequest(Join(problem, chunkProblem)), null);
-            }
-
-            var clip = upload.Clips[0];
-            var job = await submission.SubmitTrackJob(db, jobId, tenantId, clip.FileName, clip.StoredKey, clip.Bytes, chunkSize, cancellationToken, track);
-            return (Accepted(job, pipelines), job);
+            return (ApiProblems.TooManyRequests(refusal), null);
         }
 
-        var (settings, refusal) = JobRequests.Retarget(upload);
-        if (settings is null || chunkProblem is not null)
-        {
-            return (ApiProblems.BadRequest(Join(refusal, chunkProblem)), null);
-        }
-
-        var source = upload.Clip(ClipNames.Source)!;
-        if (upload.Fields.TryGetValue("actor", out var actorField))
-        {
-            var actorId = Guid.Parse(actorField);
-            var version = JobRequests.Int(upload, "modelVersion");
-            var models = await db.ActorModels.AsNoTracking()
-                .Where(m => m.ActorId == actorId && db.Actors.Any(a => a.Id == actorId && a.TenantId == tenantId))
-                .ToListAsync(cancellationToken);
-            var model = models.Where(m => m.State == ActorModelState.Ready && (version is null || m.Version == version)).MaxBy(m => m.Version);
-            if (model is null)
-            {
-                if (models.Count == 0 && await StudioDeletions.Find(db, tenantId, DeletionSubjects.Actor, actorId, cancellationToken) is { } deleted)
-                {
-                    return (ApiProblems.BadRequest($"Actor {actorId} was deleted on {DeletionApi.When(deleted.DeletedAt)}: retarget onto another actor, or send a target clip."), null);
-                }
-
-                return (ApiProblems.BadRequest(models.Count == 0
-                    ? $"No actor {actorId} (or it has no model yet): create one with POST /v1/actors."
-                    : $"Actor {actorId} has no ready model{(version is null ? string.Empty : $" version {version}")} (versions: {string.Join(", ", models.OrderBy(m => m.Version).Select(m => $"{m.Version} {m.State.ToString().ToLowerInvariant()}"))})."), null);
-            }
-
-            // The actor's footage (the target) is measured already: a target neutral frame beyond it is refused now.
-            if (await ActorFootageMisfit(db, model, settings, cancellationToken) is { } misfit)
-            {
-                return (ApiProblems.BadRequest(misfit), null);
-            }
-
-            var ontoActor = await submission.SubmitRetargetOntoActor(
-                db, jobId, tenantId, new ClipInput(ClipNames.Source, source.FileName, source.StoredKey, source.Bytes), model, chunkSize, settings, cancellationToken);
-            return (Accepted(ontoActor, pipelines), ontoActor);
-        }
-
-        var target = upload.Clip(ClipNames.Target)!;
-        var retarget = await submission.SubmitRetargetJob(
-            db, jobId, tenantId,
-            new ClipInput(ClipNames.Source, source.FileName, source.StoredKey, source.Bytes),
-            new ClipInput(ClipNames.Target, target.FileName, target.StoredKey, target.Bytes),
-            chunkSize, settings, cancellationToken);
-        return (Accepted(retarget, pipelines), retarget);
-    }
-
-    /// <summary>Whether the retarget's settings fit the actor's footage, the first clip of the job that trained <paramref name="model"/> (as the job will take it).</summary>
-    private static async Task<string?> ActorFootageMisfit(JobsDbContext db, ActorModel model, RetargetSettings settings, CancellationToken cancellationToken)
-    {
-        if (settings.TargetNeutralFrame is null)
-        {
-            return null;
-        }
-
-        var clips = await db.JobClips.AsNoTracking().Where(c => c.JobId == model.JobId).ToListAsync(cancellationToken);
-        var footage = clips.OrderBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault();
-        if (footage is null)
-        {
-            return null;
-        }
-
-        var probe = new Job
-        {
-            Kind = JobKinds.Retarget,
-            ActorId = model.ActorId,
-            InputFileName = footage.InputFileName,
-            InputKey = footage.InputKey,
-            Settings = JobSettings.Serialize(settings),
-        };
-        footage.Name = ClipNames.Target;
-        return JobSettings.Misfit(probe, footage);
+        var job = await order.Submit(submission, db, jobId, tenantId, upload, cancellationToken);
+        return (Accepted(job, pipelines), job);
     }
 
     /// <summary>A submission takes its fields in its form only: a query string (settings put in the URL) is refused, never ignored.</summary>
@@ -298,53 +228,23 @@ public static class IngestApi
     private static IResult Accepted(Job job, JobPipelines pipelines) =>
         Results.Accepted($"/v1/jobs/{job.Id}", JobResponse.From(job, pipelines, job.CreatedAt));
 
-    private static string Join(params string?[] problems) =>
-        string.Join(" ", problems.OfType<string>()) is { Length: > 0 } joined ? joined : "The submission was not understood.";
-
-    /// <summary>
-    /// The tenant's jobs, newest first. page and pageSize are read here, not bound, so that a value that is not a
-    /// number, out of range, or sent twice is refused with a sentence, never clamped or passed on.
-    /// </summary>
+    /// <summary>The tenant's jobs, newest first, by pages (<see cref="PageQuery"/>).</summary>
     private static async Task<IResult> ListJobs(HttpContext http, JobsDbContext db, JobPipelines pipelines, IOptions<IngestOptions> options, TimeProvider clock, IOptions<RetentionOptions> retention)
     {
-        var query = http.Request.Query;
-        if (query.Keys.FirstOrDefault(k => !k.Equals("page", StringComparison.OrdinalIgnoreCase) && !k.Equals("pageSize", StringComparison.OrdinalIgnoreCase)) is { } unknown)
+        var (page, refusal) = PageQuery.Read(http.Request.Query, options.Value.MaxPageSize, "GET /v1/jobs");
+        if (refusal is not null)
         {
-            return ApiProblems.BadRequest($"Unknown query parameter {ApiProblems.Quote(unknown)}: GET /v1/jobs takes page and pageSize.");
-        }
-
-        var maxPageSize = options.Value.MaxPageSize;
-        if (!QueryNumber(query, "pageSize", 20, out var pageSize) || pageSize is < 1 || pageSize > maxPageSize)
-        {
-            return ApiProblems.BadRequest($"pageSize must be a whole number from 1 to {maxPageSize} (got {ApiProblems.Quote(query["pageSize"].ToString())}).");
-        }
-
-        // The jobs skipped before the page must stay within what a query can skip (an int): the last page that can be asked for.
-        var lastPage = (int.MaxValue / pageSize) + 1;
-        if (!QueryNumber(query, "page", 1, out var page) || page is < 1 || page > lastPage)
-        {
-            return ApiProblems.BadRequest($"page must be a whole number from 1 to {lastPage} with pageSize {pageSize} (got {ApiProblems.Quote(query["page"].ToString())}).");
+            return refusal;
         }
 
         var tenantId = http.User.TenantId();
-        var jobs = db.Jobs.AsNoTracking().Where(j => j.TenantId == tenantId);
-        var total = await jobs.CountAsync(http.RequestAborted);
-        var items = await jobs.OrderByDescending(j => j.CreatedAt).Skip((int)(((long)page - 1) * pageSize)).Take(pageSize)
-            .Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery().ToListAsync(http.RequestAborted);
+        var (items, total) = await page.Fetch(
+            db.Jobs.AsNoTracking().Where(j => j.TenantId == tenantId),
+            j => j.OrderByDescending(j => j.CreatedAt),
+            j => j.Include(j => j.Stages).Include(j => j.Outputs).Include(j => j.Clips).AsSplitQuery(),
+            http.RequestAborted);
         var now = clock.GetUtcNow();
-        return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, pipelines, now, retention.Value))], page, pageSize, total));
-    }
-
-    /// <summary>A query parameter sent at most once as a whole number (<paramref name="fallback"/> when absent); false when it is anything else.</summary>
-    private static bool QueryNumber(IQueryCollection query, string name, int fallback, out int value)
-    {
-        value = fallback;
-        if (!query.TryGetValue(name, out var values))
-        {
-            return true;
-        }
-
-        return values.Count == 1 && int.TryParse(values[0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out value);
+        return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, pipelines, now, retention.Value))], page.Page, page.PageSize, total));
     }
 
     private static async Task<IResult> GetJob(Guid id, HttpContext http, JobsDbContext db, JobPipelines pipelines, TimeProvider clock, IOptions<RetentionOptions> retention)

@@ -23,14 +23,18 @@ public static class JobRequests
     /// </summary>
     public const float MaxFacePointCoordinate = 65_535;
 
+    /// <summary>Where a job goes in the queue (docs/batches.md, "Scheduling rules"): any kind, a single job or a batch's row.</summary>
+    public static readonly IReadOnlyList<string> PlacementFields = ["class", "priority"];
+
     /// <summary>The fields of a track job.</summary>
-    public static readonly IReadOnlyList<string> TrackFields = ["kind", "chunkSize", "maxFaces", "neutralFrame", "facePoint"];
+    public static readonly IReadOnlyList<string> TrackFields = ["kind", "chunkSize", "maxFaces", "neutralFrame", "facePoint", .. PlacementFields];
 
     /// <summary>The fields of a retarget job (onto a target clip, or onto an actor's model).</summary>
     public static readonly IReadOnlyList<string> RetargetFields =
     [
         "kind", "chunkSize", "intensity", "mouthGain", "eyesGain", "browsGain", "pose", "timing", "prores", "neutral",
-        "sourceNeutralFrame", "targetNeutralFrame", "space", "actor", "modelVersion",
+        "matte", "prores4444", "dnxhr",
+        "sourceNeutralFrame", "targetNeutralFrame", "space", "actor", "modelVersion", .. PlacementFields,
     ];
 
     /// <summary>Every field POST /v1/jobs takes, whatever the kind.</summary>
@@ -40,6 +44,45 @@ public static class JobRequests
     public static readonly IReadOnlyList<string> ActorFields = ["name", "cropSize", "maxSteps", "maxMinutes", "batchSize", "chunkSize"];
 
     public static readonly IReadOnlyList<string> ActorModelFields = [.. ActorFields.Where(f => f != "name")];
+
+    /// <summary>
+    /// 'class' (interactive or overnight) and 'priority' (-50 last to 50 first) when sent: null for each one not sent (the
+    /// single job's or the batch's default applies), or the problems.
+    /// </summary>
+    public static (JobPriorityClass? Class, int? Priority, string? Problem) Placement(IReadOnlyDictionary<string, string> fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var problems = new List<string>();
+        JobPriorityClass? priorityClass = null;
+        if (fields.TryGetValue("class", out var classText))
+        {
+            // One of the names exactly (any case): not a number, which Enum.TryParse takes.
+            if (Enum.GetNames<JobPriorityClass>().FirstOrDefault(n => n.Equals(classText, StringComparison.OrdinalIgnoreCase)) is { } known)
+            {
+                priorityClass = Enum.Parse<JobPriorityClass>(known);
+            }
+            else
+            {
+                problems.Add($"class must be interactive or overnight (got {ApiProblems.Quote(classText)}).");
+            }
+        }
+
+        int? priority = null;
+        if (fields.TryGetValue("priority", out var priorityText))
+        {
+            if (int.TryParse(priorityText, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                && value is >= JobPlacement.MinPriority and <= JobPlacement.MaxPriority)
+            {
+                priority = value;
+            }
+            else
+            {
+                problems.Add($"priority must be a whole number from {JobPlacement.MinPriority} (last) to {JobPlacement.MaxPriority} (first) (got {ApiProblems.Quote(priorityText)}).");
+            }
+        }
+
+        return (priorityClass, priority, problems.Count == 0 ? null : string.Join(" ", problems));
+    }
 
     /// <summary>The fields sent that a job of <paramref name="kind"/> does not take, as a problem (null: none).</summary>
     public static string? FieldsOutside(ClipUploadResult upload, string kind, IReadOnlyList<string> fields)
@@ -190,7 +233,10 @@ public static class JobRequests
             Frame(upload, "sourceNeutralFrame", problems),
             Frame(upload, "targetNeutralFrame", problems),
             Space: Choice("space", defaults.Space),
-            Neutral: Choice("neutral", defaults.Neutral));
+            Neutral: Choice("neutral", defaults.Neutral),
+            Matte: Flag("matte", defaults.Matte),
+            ProRes4444: Flag("prores4444", defaults.ProRes4444),
+            Dnxhr: Flag("dnxhr", defaults.Dnxhr));
         return problems.Count == 0 ? (settings, null) : (null, string.Join(" ", problems));
     }
 

@@ -9,6 +9,10 @@ namespace FacePipeline.Ingest.Api;
 /// <param name="Ended">Completed, failed or cancelled: nothing about the job changes any more.</param>
 /// <param name="MediaDeletedAt">When the job's inputs and outputs were deleted (retention, docs/retention.md); its outputs then answer 410.</param>
 /// <param name="MediaKeptUntil">An ended track or retarget job: when its inputs and outputs will be deleted (its end plus Retention:JobMedia); null while it runs, once deleted, and for a train-actor job (the actor's footage, kept as long as the actor).</param>
+/// <param name="Class">interactive or overnight (docs/batches.md, "Scheduling rules").</param>
+/// <param name="Priority">Its order within its class, -50 (last) to 50 (first).</param>
+/// <param name="StartedAt">When the scheduler started it; null while it is queued.</param>
+/// <param name="BatchId">The batch it is a shot of, if any, with its shot name.</param>
 public sealed record JobResponse(
     Guid Id,
     string Kind,
@@ -28,7 +32,12 @@ public sealed record JobResponse(
     IReadOnlyList<StageResponse> Stages,
     IReadOnlyList<OutputResponse> Outputs,
     DateTimeOffset? MediaDeletedAt,
-    DateTimeOffset? MediaKeptUntil)
+    DateTimeOffset? MediaKeptUntil,
+    string Class,
+    int Priority,
+    DateTimeOffset? StartedAt,
+    Guid? BatchId,
+    string? ShotName)
 {
     /// <summary>The job as the API shows it; its settings and each stage's unit come from its kind's pipeline.</summary>
     public static JobResponse From(Job job, JobPipelines pipelines, DateTimeOffset now, RetentionOptions? retention = null) => From(job, pipelines.For(job.Kind), now, retention);
@@ -64,7 +73,12 @@ public sealed record JobResponse(
             s.StartedAt is null ? null : ((s.CompletedAt ?? now) - s.StartedAt.Value).TotalSeconds))],
         [.. job.Outputs.OrderBy(o => o.Name).Select(o => new OutputResponse(o.Name, o.ContentType, $"/v1/jobs/{job.Id}/outputs/{o.Name}"))],
         job.MediaDeletedAt,
-        KeptUntil(job, retention));
+        KeptUntil(job, retention),
+        job.PriorityClass.ToString().ToLowerInvariant(),
+        job.Priority,
+        job.StartedAt,
+        job.BatchId,
+        job.ShotName);
 
     private static DateTimeOffset? KeptUntil(Job job, RetentionOptions? retention) =>
         retention is not null && job.IsTerminal && job.MediaDeletedAt is null && !RetentionKeys.IsActorFootage(job.Kind) && job.CompletedAt is { } ended

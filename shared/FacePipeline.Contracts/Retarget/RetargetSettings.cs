@@ -12,6 +12,10 @@ namespace FacePipeline.Contracts;
 /// <param name="TargetNeutralFrame">The target frame showing the actor's neutral face; null: estimated.</param>
 /// <param name="ActorModelVersion">Retargeting onto an actor: the version of the actor's neural renderer that renders the result (the target footage is the actor's first training clip); null: a target clip, warp renderer.</param>
 /// <param name="Space">How the expression is transferred: 468-point deformation transfer (default) or through the ICT-FaceKit blendshape weights (the source's weights on the target's fitted identity).</param>
+/// <param name="Neutral">How the neutral faces are found.</param>
+/// <param name="Matte">Also write the region the retarget changed as a soft matte (matte.mov: 8-bit grey, 0 outside, 255 inside, feathered as the renderer composites), frame for frame with the result (default).</param>
+/// <param name="ProRes4444">Also write the result as ProRes 4444 with the matte as its alpha channel (result_4444.mov).</param>
+/// <param name="Dnxhr">Also write the result as Avid DNxHR HQ (result_dnxhr.mov).</param>
 public sealed record RetargetSettings(
     double Intensity = 1,
     double MouthGain = 1,
@@ -24,7 +28,10 @@ public sealed record RetargetSettings(
     int? TargetNeutralFrame = null,
     int? ActorModelVersion = null,
     TransferSpace Space = TransferSpace.Mesh,
-    NeutralMode Neutral = NeutralMode.Resting)
+    NeutralMode Neutral = NeutralMode.Resting,
+    bool Matte = true,
+    bool ProRes4444 = false,
+    bool Dnxhr = false)
 {
     public static RetargetSettings Default { get; } = new();
 }

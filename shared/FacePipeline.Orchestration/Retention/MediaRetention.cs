@@ -70,7 +70,36 @@ public sealed class MediaRetention(
         var (expiredJobs, expired) = await SweepExpiredMedia(now, cancellationToken);
         var (workingJobs, working) = await SweepWorkingData(now, cancellationToken);
         var (lateSubjects, late) = await SweepLateWrites(now, cancellationToken);
-        return new RetentionRound(workingJobs, expiredJobs, lateSubjects, working + expired + late);
+        var events = await SweepEvents(now, cancellationToken);
+        return new RetentionRound(workingJobs, expiredJobs, lateSubjects, working + expired + late) { Events = events };
+    }
+
+    /// <summary>
+    /// Deletes job and batch events older than <see cref="RetentionOptions.Events"/> (their webhook deliveries cascade),
+    /// <see cref="RetentionOptions.BatchSize"/> rows a statement, oldest first. Returns how many events it deleted.
+    /// </summary>
+    private async Task<int> SweepEvents(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var cutoff = now - options.Value.Events;
+        var size = options.Value.BatchSize;
+        var deleted = 0;
+        for (var batch = 0; batch < 1000; batch++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var gone = await db.Database.ExecuteSqlAsync(
+                $"""
+                DELETE FROM job_events WHERE "Id" IN (
+                    SELECT "Id" FROM job_events WHERE "CreatedAt" < {cutoff} ORDER BY "CreatedAt" LIMIT {size})
+                """,
+                cancellationToken);
+            deleted += gone;
+            if (gone < size)
+            {
+                break;
+            }
+        }
+
+        return deleted;
     }
 
     /// <summary>
@@ -261,7 +290,11 @@ public sealed class MediaRetention(
 /// <param name="ExpiredJobs">Jobs whose inputs and outputs were deleted (past <see cref="RetentionOptions.JobMedia"/>).</param>
 /// <param name="LateWrites">Deleted jobs or actors under whose prefix files had appeared since, now deleted.</param>
 /// <param name="Removed">Files and bytes removed in all.</param>
-public sealed record RetentionRound(int WorkingDataJobs, int ExpiredJobs, int LateWrites, MediaRemoval Removed);
+public sealed record RetentionRound(int WorkingDataJobs, int ExpiredJobs, int LateWrites, MediaRemoval Removed)
+{
+    /// <summary>Job and batch events deleted for their age (<see cref="RetentionOptions.Events"/>), with their webhook deliveries.</summary>
+    public int Events { get; init; }
+}
 
 /// <summary>The deletion records' counts: they say what was actually removed under their subject's prefix.</summary>
 internal static class DeletionRecords

@@ -40,6 +40,15 @@ public sealed class RetentionOptions : IValidatableObject
         ErrorMessage = "Retention:LateWorkWindow must be between {1} and {2}.")]
     public TimeSpan LateWorkWindow { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long job and batch events (table job_events: what the live streams replay and the webhooks were made from) are
+    /// kept; older ones are deleted by the sweeper, with their webhook deliveries (the delivery log). A job's events also
+    /// go when the job is deleted. Default 30 days; 1 hour to 3650 days.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,
+        ErrorMessage = "Retention:Events must be between {1} and {2} (a duration such as 30.00:00:00 for 30 days).")]
+    public TimeSpan Events { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>How often the sweeper looks. Default 10 minutes; 1 second to 1 day.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,
         ErrorMessage = "Retention:SweepInterval must be between {1} and {2}.")]

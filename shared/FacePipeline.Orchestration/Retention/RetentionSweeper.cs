@@ -16,6 +16,11 @@ public sealed class RetentionSweeper(MediaRetention retention, TimeProvider cloc
     protected override async Task RunRoundAsync(CancellationToken cancellationToken)
     {
         var round = await retention.SweepAsync(cancellationToken);
+        if (round.Events > 0)
+        {
+            Logger.LogInformation("Retention: {Events} event(s) older than {EventRetention} deleted, with their webhook deliveries", round.Events, retention.Options.Events);
+        }
+
         if (round.Removed.Files > 0)
         {
             Logger.LogInformation(

@@ -58,8 +58,8 @@ public sealed class StudioDeletions(
     ILogger<StudioDeletions> logger)
 {
     /// <summary>
-    /// Deletes one of the studio's jobs: cancels it if it runs, removes its row (stages, clips, chunks, outputs) and
-    /// everything under its prefix, and records the deletion. A train-actor job of an existing actor is refused.
+    /// Deletes one of the studio's jobs: cancels it if it runs, removes its row (stages, clips, chunks, outputs), its
+    /// events (and their webhook deliveries) and everything under its prefix, and records the deletion. A train-actor job of an existing actor is refused.
     /// </summary>
     public async Task<DeletionOutcome> DeleteJob(Guid tenantId, Guid jobId, CancellationToken cancellationToken)
     {
@@ -106,6 +106,8 @@ public sealed class StudioDeletions(
                 {
                     return null; // deleted meanwhile by another request
                 }
+
+                await db.JobEvents.Where(e => e.JobId == jobId).ExecuteDeleteAsync(cancellationToken); // its webhook deliveries cascade
 
                 var record = Record(tenantId, DeletionSubjects.Job, job.Id, job.Kind, job.ActorId);
                 (record.Files, record.Bytes) = (removedByCancel.Files, removedByCancel.Bytes);
@@ -161,6 +163,7 @@ public sealed class StudioDeletions(
                     .Select(j => new { j.Id, j.Kind }).ToListAsync(cancellationToken);
                 var ids = trainings.Select(t => t.Id).ToList();
                 await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteDeleteAsync(cancellationToken);
+                await db.JobEvents.Where(e => e.JobId != null && ids.Contains(e.JobId.Value)).ExecuteDeleteAsync(cancellationToken);
                 await db.ActorModels.Where(m => m.ActorId == actorId).ExecuteDeleteAsync(cancellationToken); // cascaded already; never left behind
                 return [Record(tenantId, DeletionSubjects.Actor, actorId, null, actorId), .. trainings.Select(t => Record(tenantId, DeletionSubjects.Job, t.Id, t.Kind, actorId))];
             },

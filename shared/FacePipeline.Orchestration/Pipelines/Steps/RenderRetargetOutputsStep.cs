@@ -4,7 +4,8 @@ using FacePipeline.Persistence;
 namespace FacePipeline.Orchestration.Pipelines.Steps;
 
 /// <summary>
-/// render (retarget): the result, the review clip, the curves and the QC report, from the transfer document; by the
+/// render (retarget): the result, the review clip, the curves, the QC report and the compositing outputs asked for (the
+/// matte, ProRes 4444 with alpha, DNxHR HQ), from the transfer document; by the
 /// actor's neural renderer when the job retargets onto an actor's model, else by the warp renderer.
 /// </summary>
 public sealed class RenderRetargetOutputsStep : PipelineStep<RenderRetargetOutputs, RetargetOutputsRendered>
@@ -35,7 +36,10 @@ public sealed class RenderRetargetOutputsStep : PipelineStep<RenderRetargetOutpu
             MediaKeys.Output(job.Id, OutputNames.Review),
             settings.ProRes ? MediaKeys.Output(job.Id, OutputNames.ResultProRes) : null,
             job.ActorId is { } actor && settings.ActorModelVersion is { } version ? MediaKeys.ActorModel(actor, version, ActorModelFiles.Generator) : null,
-            MediaKeys.Output(job.Id, OutputNames.Qc)));
+            MediaKeys.Output(job.Id, OutputNames.Qc),
+            settings.Matte ? MediaKeys.Output(job.Id, OutputNames.Matte) : null,
+            settings.ProRes4444 ? MediaKeys.Output(job.Id, OutputNames.ResultProRes4444) : null,
+            settings.Dnxhr ? MediaKeys.Output(job.Id, OutputNames.ResultDnxhr) : null));
     }
 
     protected override Task<StepOutcome> Complete(StepContext context, RetargetOutputsRendered message)
@@ -45,6 +49,21 @@ public sealed class RenderRetargetOutputsStep : PipelineStep<RenderRetargetOutpu
         if (message.ProResKey is { } proRes)
         {
             context.AddOutput(OutputNames.ResultProRes, proRes);
+        }
+
+        if (message.MatteKey is { } matte)
+        {
+            context.AddOutput(OutputNames.Matte, matte);
+        }
+
+        if (message.ProRes4444Key is { } proRes4444)
+        {
+            context.AddOutput(OutputNames.ResultProRes4444, proRes4444);
+        }
+
+        if (message.DnxhrKey is { } dnxhr)
+        {
+            context.AddOutput(OutputNames.ResultDnxhr, dnxhr);
         }
 
         if (message.BlendshapesCsvKey is { } csv && message.BlendshapesJsonKey is { } json)
