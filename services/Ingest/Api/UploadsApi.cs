@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace FacePipeline.Ingest.Api;
 
-/// <summary>An upload as <c>GET /v1/uploads</c> lists it, for scripts; <see cref="Reference"/> names it in a job (<c>upload:&lt;id&gt;</c>).</summary>
+/// <summary>An upload as <c>GET /v1/uploads</c> lists it, for scripts; <see cref="Reference"/> names it in a batch manifest (<c>upload:&lt;id&gt;</c>).</summary>
 public sealed record UploadResponse(Guid Id, string FileName, long? Length, long Offset, bool Completed, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt, DateTimeOffset ExpiresAt, string Reference)
 {
     public static UploadResponse From(Upload upload)
@@ -65,7 +65,7 @@ public static class UploadsApi
             .WithSummary("tus termination: delete the upload and its bytes at once (204).");
 
         uploads.MapGet("/", List).Produces<UploadListResponse>()
-            .WithSummary("Your uploads that have not expired, newest first: id, fileName, length, offset, completed, expiresAt, and the reference that names a completed one in a job (upload:<id>).");
+            .WithSummary("Your uploads that have not expired, newest first: id, fileName, length, offset, completed, expiresAt, and the reference that names a completed one in a batch manifest (upload:<id>).");
         uploads.MapGet("/{id:guid}", Get).Produces<UploadResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status410Gone)

@@ -20,7 +20,7 @@ public sealed class UploadOptions
         ErrorMessage = "Uploads:IncompleteExpiry must be between {1} and {2} (a duration such as 1.00:00:00 for 24 hours).")]
     public TimeSpan IncompleteExpiry { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How long a completed upload stays (counted from its last byte), for jobs to name it. Default 7 days; 1 second to 3650 days.</summary>
+    /// <summary>How long a completed upload stays (counted from its last byte), for batches to name it. Default 7 days; 1 second to 3650 days.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true,
         ErrorMessage = "Uploads:CompletedRetention must be between {1} and {2} (a duration such as 7.00:00:00 for 7 days).")]
     public TimeSpan CompletedRetention { get; set; } = TimeSpan.FromDays(7);
