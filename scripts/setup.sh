@@ -21,5 +21,16 @@ fi
 # The identity model comes with fetch-models.sh; --reference adds the test-only check against face-api on TensorFlow.js.
 "$REPO/scripts/fetch-identity-model.sh" --reference >/dev/null
 "$REPO/scripts/unpack-ict.sh" >/dev/null
+# Test-only: tus-js-client, the official tus client that FacePipeline.Ingest.Tests runs in node against /v1/uploads,
+# into .data/tus-client (FACEPIPE_TUS_CLIENT) from the committed package.json + package-lock.json; again only when the
+# lock file changed.
+TUS_CLIENT="${FACEPIPE_TUS_CLIENT:-$REPO/.data/tus-client}"
+TUS_LOCK="$REPO/tests/FacePipeline.Ingest.Tests/tus/package-lock.json"
+if [ ! -d "$TUS_CLIENT/node_modules/tus-js-client" ] || ! cmp -s "$TUS_LOCK" "$TUS_CLIENT/package-lock.json"; then
+  echo "[setup] installing tus-js-client (npm ci) into $TUS_CLIENT" >&2
+  mkdir -p "$TUS_CLIENT"
+  cp "$REPO/tests/FacePipeline.Ingest.Tests/tus/package.json" "$TUS_LOCK" "$TUS_CLIENT/"
+  (cd "$TUS_CLIENT" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+fi
 echo "[setup] building (Release)" >&2
 dotnet build FacePipeline.sln -c Release -nologo -v quiet -clp:ErrorsOnly

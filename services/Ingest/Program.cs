@@ -4,13 +4,14 @@ using FacePipeline.Persistence;
 using FacePipeline.ServiceDefaults;
 
 // Ingest: the studios' HTTP API, and the job coordinator that owns job state and its outbox.
-// Settings (Ingest__*, Outbox__*, Watchdog__*, Retention__*, RabbitMq__*, Media__Root) are checked at start-up, before the job store is migrated.
+// Settings (Ingest__*, Uploads__*, Outbox__*, Watchdog__*, Retention__*, RabbitMq__*, Media__Root) are checked at start-up, before the job store is migrated.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddJobStore(builder.Configuration.RequiredConnectionString("Jobs"));
 builder.Services.AddJobOrchestration();
 builder.Services.AddMessageBus(bus => bus.AddJobCoordinatorConsumers());
 builder.AddIngestApi();
+builder.AddUploadsApi();
 
 var app = builder.Build();
 if (!app.PassesStartupChecks())

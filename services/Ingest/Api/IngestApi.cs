@@ -92,6 +92,7 @@ public static class IngestApi
         app.MapBatchesApi();
         app.MapWebhooksApi();
         app.MapEventsApi();
+        app.MapUploadsApi();
         return app;
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FacePipeline.Orchestration.Retention;
@@ -8,35 +7,25 @@ namespace FacePipeline.Orchestration.Retention;
 /// host's <see cref="TimeProvider"/>. Hosted by Ingest (<see cref="OrchestrationSetup.AddJobOrchestration"/>); with several
 /// replicas each sweeps, and the job row's stamps let one deletion win (the others find nothing left).
 /// </summary>
-public sealed class RetentionSweeper(MediaRetention retention, TimeProvider clock, ILogger<RetentionSweeper> logger) : BackgroundService
+public sealed class RetentionSweeper(MediaRetention retention, TimeProvider clock, ILogger<RetentionSweeper> logger) : PeriodicRounds(clock, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var interval = retention.Options.SweepInterval;
-        using var timer = new PeriodicTimer(interval, clock);
-        do
-        {
-            try
-            {
-                var round = await retention.SweepAsync(stoppingToken);
-                if (round.Events > 0)
-                {
-                    logger.LogInformation("Retention: {Events} event(s) older than {EventRetention} deleted, with their webhook deliveries", round.Events, retention.Options.Events);
-                }
+    protected override TimeSpan Interval => retention.Options.SweepInterval;
 
-                if (round.Removed.Files > 0)
-                {
-                    logger.LogInformation(
-                        "Retention: working data of {WorkingDataJobs} ended job(s), inputs and outputs of {ExpiredJobs} expired job(s), late writes under {LateWrites} deleted job(s) or actor(s): {Files} file(s), {Bytes} bytes deleted",
-                        round.WorkingDataJobs, round.ExpiredJobs, round.LateWrites, round.Removed.Files, round.Removed.Bytes);
-                }
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // The database or the media store may be down: the next round starts over from the job rows.
-                logger.LogWarning("Retention: the sweep failed ({Error}); trying again in {Interval}", ex.Message, interval);
-            }
+    protected override string RoundName => "Retention: the sweep";
+
+    protected override async Task RunRoundAsync(CancellationToken cancellationToken)
+    {
+        var round = await retention.SweepAsync(cancellationToken);
+        if (round.Events > 0)
+        {
+            Logger.LogInformation("Retention: {Events} event(s) older than {EventRetention} deleted, with their webhook deliveries", round.Events, retention.Options.Events);
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+
+        if (round.Removed.Files > 0)
+        {
+            Logger.LogInformation(
+                "Retention: working data of {WorkingDataJobs} ended job(s), inputs and outputs of {ExpiredJobs} expired job(s), late writes under {LateWrites} deleted job(s) or actor(s): {Files} file(s), {Bytes} bytes deleted",
+                round.WorkingDataJobs, round.ExpiredJobs, round.LateWrites, round.Removed.Files, round.Removed.Bytes);
+        }
     }
 }
