@@ -20,7 +20,11 @@ builder.Services.AddSingleton(sp => new ExpressionTransferStage(
     sp.GetRequiredService<MediaStore>(),
     sp.GetRequiredService<CanonicalFaceMesh>(),
     sp.GetRequiredService<IOptions<ExpressionTransferOptions>>().Value.BlendshapeSpace ? sp.GetRequiredService<IBlendshapeSpaceTransfer>() : null));
-builder.Services.AddMessageBus(bus => bus.AddConsumer<TransferExpressionsConsumer, TransferExpressionsConsumerDefinition>());
+builder.Services.AddMessageBus(bus =>
+{
+    bus.AddConsumer<TransferExpressionsConsumer, TransferExpressionsConsumerDefinition>();
+    bus.AddEndedJobsListener(); // an ended job's transfer still queued is dropped
+});
 
 var app = builder.Build();
 if (!app.PassesStartupChecks(typeof(ExpressionTransferStage)))

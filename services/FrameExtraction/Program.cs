@@ -13,7 +13,11 @@ builder.Services.AddExtractionOptions();
 builder.Services.AddSingleton<FrameExtractionStage>();
 builder.Services.AddSingleton<MediaToolsCheck>();
 builder.Services.AddStagingSweep();
-builder.Services.AddMessageBus(bus => bus.AddConsumer<ExtractFramesConsumer, ExtractFramesConsumerDefinition>());
+builder.Services.AddMessageBus(bus =>
+{
+    bus.AddConsumer<ExtractFramesConsumer, ExtractFramesConsumerDefinition>();
+    bus.AddEndedJobsListener(); // an ended job's extraction still queued is dropped
+});
 
 var app = builder.Build();
 if (!app.PassesStartupChecks(typeof(FrameExtractionStage), typeof(MediaToolsCheck)))

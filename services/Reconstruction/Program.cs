@@ -18,6 +18,7 @@ builder.Services.AddSingleton(sp => FacePipeline.Geometry.CanonicalFaceMesh.Load
 builder.Services.AddSingleton<FaceSequenceStage>();
 builder.Services.AddMessageBus(bus =>
 {
+    bus.AddEndedJobsListener(); // an ended job's work still queued is dropped
     bus.AddConsumer<ReconstructFacesConsumer, ReconstructFacesConsumerDefinition>();
     bus.AddConsumer<BuildFaceSequenceConsumer>();
 });

@@ -48,6 +48,7 @@ builder.Services.AddSingleton(sp =>
 });
 builder.Services.AddMessageBus(bus =>
 {
+    bus.AddEndedJobsListener(); // an ended job's work still queued is dropped
     bus.AddConsumer<RenderQcSegmentConsumer, RenderQcSegmentConsumerDefinition>();
     bus.AddConsumer<RenderTrackOutputsConsumer, RenderTrackOutputsConsumerDefinition>();
     bus.AddConsumer<RenderRetargetOutputsConsumer, RenderRetargetOutputsConsumerDefinition>();

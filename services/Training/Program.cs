@@ -27,6 +27,7 @@ builder.Services.AddSingleton(selfCheck);
 builder.Services.AddHealthChecks().AddCheck<TorchSelfCheckHealthCheck>("torch-self-check", tags: ["ready"]);
 builder.Services.AddMessageBus(bus =>
 {
+    bus.AddEndedJobsListener(); // an ended job's work still queued is dropped
     if (selfCheck.Passed)
     {
         bus.AddConsumer<TrainActorModelConsumer, TrainActorModelConsumerDefinition>();

@@ -311,6 +311,12 @@ public sealed class JobCoordinator(
                 {
                     await step.OnJobEnded(context);
                 }
+
+                if (before != JobState.Queued)
+                {
+                    // The stage services drop the job's commands still in the broker (its working data goes with its end).
+                    Outbox.Enqueue(db, new JobEnded(job.Id, job.State.ToString().ToLowerInvariant()), context.Now, ServiceDefaults.BrokerPriority.Max);
+                }
             }
 
             job.UpdatedAt = context.Now;

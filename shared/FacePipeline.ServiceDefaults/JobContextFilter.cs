@@ -9,9 +9,10 @@ namespace FacePipeline.ServiceDefaults;
 /// Around every consumed message: a log scope (<see cref="LogScope"/>: <c>JobId</c>, <c>MessageType</c>, <c>CorrelationId</c>)
 /// and trace tags carrying the job id and the correlation id (the message's id: a server fault on this message fails its
 /// job with it, so the studio's report leads to these lines), and the message's queue lag (time from send to consume) in
-/// the metrics.
+/// the metrics. A message of a job this instance heard end (<see cref="EndedJobs"/>: failed or cancelled) is dropped
+/// here, acknowledged with a log line, its consumer never run.
 /// </summary>
-public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger) : IFilter<ConsumeContext<T>>
+public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger, EndedJobs endedJobs) : IFilter<ConsumeContext<T>>
     where T : class
 {
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
@@ -35,6 +36,12 @@ public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger) : I
         // A LogScope, not a dictionary: the simple console format prints a scope's ToString (a dictionary's is its type name).
         using (LogScope.Begin(logger, ("JobId", job.JobId), ("MessageType", typeof(T).Name), ("CorrelationId", correlationId)))
         {
+            if (job is not JobEnded && endedJobs.Contains(job.JobId))
+            {
+                logger.LogInformation("{MessageType} of job {JobId} dropped: the job has ended (failed or cancelled)", typeof(T).Name, job.JobId);
+                return;
+            }
+
             await next.Send(context);
         }
     }

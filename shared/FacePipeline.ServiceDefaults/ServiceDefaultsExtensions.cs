@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using FacePipeline.Storage;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
@@ -62,6 +63,8 @@ public static class ServiceDefaultsExtensions
     {
         ArgumentNullException.ThrowIfNull(addConsumers);
         services.AddRabbitMqOptions();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<EndedJobs>();
         services.AddMassTransit(x =>
         {
             x.ConfigureUsageTelemetryOptions(o => o.Enabled = false);

@@ -446,6 +446,7 @@ public sealed class StartupValidationTests : IDisposable
                 builder.Services.AddJobStore(builder.Configuration.RequiredConnectionString("Jobs"));
                 builder.Services.AddJobOrchestration();
                 builder.AddIngestApi();
+                builder.AddUploadsApi();
                 break;
             case "FrameExtraction":
                 builder.Services.AddExtractionOptions();
