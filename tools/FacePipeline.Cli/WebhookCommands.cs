@@ -6,7 +6,7 @@ namespace FacePipeline.Cli;
 
 /// <summary>
 /// <c>facepipe webhook set|show|remove|test|deliveries</c> and <c>facepipe events &lt;job-id&gt;</c>: the studio's
-/// webhook and a job's live events (docs/batches-notifications.md).
+/// webhook and a job's live events (docs/batches.md).
 /// </summary>
 public static class WebhookCommands
 {
@@ -15,7 +15,7 @@ public static class WebhookCommands
 
     public static Command Webhook()
     {
-        var command = new Command("webhook", "Your studio's webhook: where job and batch ends are POSTed, signed (docs/batches-notifications.md).");
+        var command = new Command("webhook", "Your studio's webhook: where job and batch ends are POSTed, signed (docs/batches.md).");
         command.Subcommands.Add(Set());
         command.Subcommands.Add(Show());
         command.Subcommands.Add(Remove());

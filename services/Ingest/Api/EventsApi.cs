@@ -10,7 +10,7 @@ namespace FacePipeline.Ingest.Api;
 /// <c>GET /v1/batches/{id}/events</c>. Each event is <c>id</c>, <c>event</c> (its type) and <c>data</c> (the job's state
 /// and stages, or the batch's counts), in id order; a client that reconnects with <c>Last-Event-ID</c> gets what came
 /// after it. The job stream ends after the job's end, the batch stream after <c>batch.ended</c>
-/// (<see cref="JobEventStream"/>, docs/batches-notifications.md).
+/// (<see cref="JobEventStream"/>, docs/batches.md).
 /// </summary>
 public static class EventsApi
 {

@@ -7,7 +7,7 @@ namespace FacePipeline.Ingest.Api;
 
 /// <summary>
 /// The studio's webhook (<c>/v1/webhook</c>): set it (a new secret, shown once), read it, remove it, send a test, and
-/// read the delivery log. The deliveries themselves are <see cref="WebhookDispatcher"/>'s (docs/batches-notifications.md).
+/// read the delivery log. The deliveries themselves are <see cref="WebhookDispatcher"/>'s (docs/batches.md).
 /// </summary>
 public static class WebhooksApi
 {
@@ -64,7 +64,7 @@ public static class WebhooksApi
             set.Url,
             set.Secret,
             set.CreatedAt,
-            "Keep the secret now: it is not shown again. Verify each delivery's FacePipeline-Signature header with it (docs/batches-notifications.md)."));
+            "Keep the secret now: it is not shown again. Verify each delivery's FacePipeline-Signature header with it (docs/batches.md)."));
     }
 
     private static async Task<IResult> GetWebhook(HttpContext http, StudioWebhooks webhooks) =>
