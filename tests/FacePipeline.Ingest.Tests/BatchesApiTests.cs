@@ -92,6 +92,42 @@ public sealed class BatchesApiTests(BatchesApiFixture api) : IClassFixture<Batch
     }
 
     [Fact]
+    public async Task A_single_job_may_name_a_completed_upload_instead_of_sending_the_clip_and_gets_its_own_copy()
+    {
+        var uploadId = await CompletedUpload(await TenantOf("studio A"), "uploaded single take"u8.ToArray());
+        using var form = new MultipartFormDataContent { { new StringContent($"upload:{uploadId}"), "clip" }, { new StringContent("overnight"), "class" } };
+
+        using var response = await api.StudioA.PostAsync("v1/jobs", form);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = Guid.Parse((await IngestApiFixture.Body(response)).GetProperty("id").GetString()!);
+        await using var db = await api.Db();
+        var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id);
+        Assert.Equal("take.mov", job.InputFileName);
+        Assert.Equal(JobPriorityClass.Overnight, job.PriorityClass);
+        Assert.StartsWith(MediaKeys.JobPrefix(id) + "/", job.InputKey, StringComparison.Ordinal);
+        Assert.Equal("uploaded single take"u8.ToArray(), await File.ReadAllBytesAsync(Store.PathFor(job.InputKey)));
+        Assert.True(Store.Exists((await db.Uploads.SingleAsync(u => u.Id == uploadId)).Key)); // the upload stays the studio's
+    }
+
+    [Theory]
+    [InlineData("another studio's upload")]
+    [InlineData("not an upload reference")]
+    public async Task A_single_job_naming_an_upload_it_may_not_use_is_refused_with_400_and_nothing_is_stored(string what)
+    {
+        var value = what == "not an upload reference" ? "clips/take.mov" : $"upload:{await CompletedUpload(await TenantOf("studio B"), NotAVideo)}";
+        var (jobsBefore, filesBefore) = (await Count<Job>(), MediaFiles());
+        using var form = new MultipartFormDataContent { { new StringContent(value), "clip" } };
+
+        using var response = await api.StudioA.PostAsync("v1/jobs", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("upload", (await IngestApiFixture.Body(response)).GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(jobsBefore, await Count<Job>());
+        Assert.Equal(filesBefore, MediaFiles());
+    }
+
+    [Fact]
     public async Task A_bad_row_is_refused_with_400_naming_its_row_and_nothing_is_created()
     {
         var (batchesBefore, jobsBefore, filesBefore) = (await Count<Batch>(), await Count<Job>(), MediaFiles());

@@ -175,7 +175,7 @@ public static class ClipUpload
             throw;
         }
 
-        if (clips.Count == 0)
+        if (clips.Count == 0 && !fields.Keys.Any(k => UploadReferences.Roles.Contains(k, StringComparer.OrdinalIgnoreCase)))
         {
             throw new UploadRejectedException(StatusCodes.Status400BadRequest, files is null
                 ? "The submission has no clip: add a file part named 'clip' (track) or 'source' and 'target' (retarget)."

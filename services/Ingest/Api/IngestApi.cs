@@ -148,13 +148,14 @@ public static class IngestApi
         JobPipelines pipelines,
         StudioQuotas quotas,
         IOptions<IngestOptions> options,
+        TimeProvider clock,
         CancellationToken cancellationToken)
     {
         var jobId = Guid.NewGuid();
         Job? job = null;
         try
         {
-            var (answer, submitted) = await Submit(request, jobId, store, db, submission, pipelines, quotas, options.Value, cancellationToken);
+            var (answer, submitted) = await Submit(request, jobId, store, db, submission, pipelines, quotas, options.Value, clock, cancellationToken);
             job = submitted;
             return answer;
         }
@@ -176,6 +177,7 @@ public static class IngestApi
         JobPipelines pipelines,
         StudioQuotas quotas,
         IngestOptions options,
+        TimeProvider clock,
         CancellationToken cancellationToken)
     {
         if (QueryRefusal(request) is { } misplaced)
@@ -198,12 +200,20 @@ public static class IngestApi
                 "clip" or ClipNames.Source => MediaKeys.Input(jobId, ClipNames.Source, ext),
                 ClipNames.Target => MediaKeys.Input(jobId, ClipNames.Target, ext),
                 _ => null,
-            }, JobRequests.JobFields, options.MaxUploadBytes, cancellationToken);
+            }, [.. JobRequests.JobFields, .. UploadReferences.Roles], options.MaxUploadBytes, cancellationToken);
         }
         catch (UploadRejectedException ex)
         {
             return (ApiProblems.Answer(ex.StatusCode, ex.Message), null);
         }
+
+        var (resolved, referenceProblem) = await UploadReferences.Resolve(upload, tenantId, jobId, db, store, clock, cancellationToken);
+        if (resolved is null)
+        {
+            return (ApiProblems.BadRequest(referenceProblem!), null);
+        }
+
+        upload = resolved;
 
         var (order, problem) = await JobOrder.Check(upload, tenantId, db, pipelines.Kinds.Select(p => p.Kind), options.ChunkSize, cancellationToken);
         if (order is null)
