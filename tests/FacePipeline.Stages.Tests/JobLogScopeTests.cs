@@ -65,6 +65,8 @@ public sealed class JobLogScopeTests : IDisposable
         });
         builder.AddLoggingDefaults();
         builder.Services.AddSingleton(new StageConsumerTests.ToyStage(_ => Task.FromResult<StageConsumerTests.Done?>(new StageConsumerTests.Done(Guid.Empty, 7))));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<EndedJobs>(); // the job context filter's (AddMessageBus registers it)
         builder.Services.AddMassTransitTestHarness(x =>
         {
             x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(2), testInactivityTimeout: TimeSpan.FromSeconds(20));
