@@ -57,6 +57,8 @@ cmd_install() {
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   /usr/bin/python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
   command -v kubectl >/dev/null || missing+=(kubernetes-client)
+  # The studio app's browser tests (tests/FacePipeline.EndToEnd.Tests/StudioAppTests.cs) drive Debian's Chromium with Playwright.
+  command -v chromium >/dev/null || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     apt-get update -qq

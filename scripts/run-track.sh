@@ -40,4 +40,6 @@ echo "Review clip:    $RETARGET_OUT/review.mp4   (source | target | result)"
 echo "Transfer data:  $RETARGET_OUT/transfer.json"
 [ -f "$RETARGET_OUT/qc.json" ] && echo "QC:             $RETARGET_OUT/qc.json   ($(grep -m1 -o '"verdict": *"[a-z]*"' "$RETARGET_OUT/qc.json"): the result tracked again against the performer and the actor)"
 [ -f "$RETARGET_OUT/blendshapes.csv" ] && echo "Blendshapes:    $RETARGET_OUT/blendshapes.csv   (the transferred expression)"
+echo
+echo "Studio app:     http://127.0.0.1:8080/app   (sign in with the demo studio's API key: $FACEPIPE_API_KEY)"
 echo "(services keep running; stop them with scripts/services.sh stop && scripts/infra.sh stop)"

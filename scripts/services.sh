@@ -10,6 +10,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 eval "$("$REPO/scripts/infra.sh" env)"
 RUN="$FACEPIPE_DATA/run"
+# The studio app (/app on Ingest) serves tus-js-client from the copy scripts/setup.sh installs.
+export StudioApp__TusClientFolder="${FACEPIPE_TUS_CLIENT:-$REPO/.data/tus-client}/node_modules/tus-js-client/dist"
 LOGS="$FACEPIPE_DATA/logs"
 # service name and its HTTP port (API for Ingest, health endpoints for the workers)
 SERVICES=("Ingest:8080" "FrameExtraction:8081" "Reconstruction:8082" "ExpressionTransfer:8084" "Rendering:8083" "Training:8085")

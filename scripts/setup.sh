@@ -21,9 +21,9 @@ fi
 # The identity model comes with fetch-models.sh; --reference adds the test-only check against face-api on TensorFlow.js.
 "$REPO/scripts/fetch-identity-model.sh" --reference >/dev/null
 "$REPO/scripts/unpack-ict.sh" >/dev/null
-# Test-only: tus-js-client, the official tus client that FacePipeline.Ingest.Tests runs in node against /v1/uploads,
-# into .data/tus-client (FACEPIPE_TUS_CLIENT) from the committed package.json + package-lock.json; again only when the
-# lock file changed.
+# tus-js-client, the official tus client, into .data/tus-client (FACEPIPE_TUS_CLIENT) from the committed package.json +
+# package-lock.json, again only when the lock file changed: FacePipeline.Ingest.Tests runs it in node against
+# /v1/uploads, and the studio app serves its dist/tus.min.js to browsers (StudioApp__TusClientFolder, scripts/services.sh).
 TUS_CLIENT="${FACEPIPE_TUS_CLIENT:-$REPO/.data/tus-client}"
 TUS_LOCK="$REPO/tests/FacePipeline.Ingest.Tests/tus/package-lock.json"
 if [ ! -d "$TUS_CLIENT/node_modules/tus-js-client" ] || ! cmp -s "$TUS_LOCK" "$TUS_CLIENT/package-lock.json"; then

@@ -1,9 +1,11 @@
 using FacePipeline.Ingest.Api;
+using FacePipeline.Ingest.App;
 using FacePipeline.Orchestration;
 using FacePipeline.Persistence;
 using FacePipeline.ServiceDefaults;
 
 // Ingest: the studios' HTTP API, and the job coordinator that owns job state and its outbox.
+// The studios' web app is under /app (docs/app.md).
 // Settings (Ingest__*, Uploads__*, Outbox__*, Watchdog__*, Retention__*, RabbitMq__*, Media__Root) are checked at start-up, before the job store is migrated.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -12,6 +14,7 @@ builder.Services.AddJobOrchestration();
 builder.Services.AddMessageBus(bus => bus.AddJobCoordinatorConsumers());
 builder.AddIngestApi();
 builder.AddUploadsApi();
+builder.AddStudioApp();
 
 var app = builder.Build();
 if (!app.PassesStartupChecks())
@@ -21,6 +24,7 @@ if (!app.PassesStartupChecks())
 
 await app.MigrateJobStoreAsync();
 app.MapIngestApi();
+app.MapStudioApp();
 app.MapDefaultEndpoints();
 app.Run();
 return 0;

@@ -63,6 +63,7 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["RabbitMq__VirtualHost"] = vhost,
             ["Media__Root"] = MediaRoot,
             ["Models__Root"] = RepoPaths.Models,
+            ["StudioApp__TusClientFolder"] = RepoPaths.TusClientDist,
             ["Ingest__ChunkSize"] = "16",
             ["Training__CheckpointInterval"] = "5", // frequent checkpoints, so a killed training resumes close to where it was
             ["Training__ValidationInterval"] = "20",

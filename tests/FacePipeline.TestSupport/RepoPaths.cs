@@ -24,6 +24,12 @@ public static class RepoPaths
             ? Path.GetFullPath(models)
             : Path.Combine(RepoRoot, ".data", "models");
 
+    /// <summary>tus-js-client's <c>dist</c> folder (its <c>tus.min.js</c>), installed by scripts/setup.sh into FACEPIPE_TUS_CLIENT or <c>.data/tus-client</c>.</summary>
+    public static string TusClientDist =>
+        Path.Combine(
+            Environment.GetEnvironmentVariable("FACEPIPE_TUS_CLIENT") is { Length: > 0 } client ? Path.GetFullPath(client) : Path.Combine(RepoRoot, ".data", "tus-client"),
+            "node_modules", "tus-js-client", "dist");
+
     public static string MediaFile(string name) => RequireFile(Path.Combine(Media, name));
 
     public static string RequireFile(string path) =>
