@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using FacePipeline.Cli.Progress;
 using FacePipeline.Orchestration.Batches;
+using Spectre.Console;
 
 namespace FacePipeline.Cli;
 
@@ -29,7 +31,7 @@ public static class BatchCommands
         var priorityClass = new Option<string?>("--class") { Description = "interactive or overnight (default overnight)." };
         var priority = new Option<int?>("--priority") { Description = "-50 (last) to 50 (first); default 0." };
         var paused = new Option<bool>("--paused") { Description = "Submit it paused: nothing starts until 'facepipe batch resume'." };
-        var wait = new Option<bool>("--wait") { Description = "Follow the batch until it ends, one line per change; exit 0 only if every shot completed." };
+        var wait = new Option<bool>("--wait") { Description = "Follow the batch until it ends (live bars on a terminal, a line per change otherwise); exit 0 only if every shot completed." };
         var command = new Command("submit", "Submit a manifest and every local file it names as one batch.") { manifest, name, priorityClass, priority, paused, wait };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,7 +51,7 @@ public static class BatchCommands
                 ["paused"] = parse.GetValue(paused) ? "true" : null,
             }, ct);
             Console.WriteLine($"batch {batch.Id} submitted: {batch.ShotCount} shot(s), {files.Count} file(s) uploaded");
-            return parse.GetValue(wait) ? await Follow(client, batch, ct) : 0;
+            return parse.GetValue(wait) ? await Follow(parse, client, batch, ct) : 0;
         });
         return command;
     }
@@ -97,7 +99,7 @@ public static class BatchCommands
         command.SetAction(async (parse, ct) =>
         {
             using var client = CliCommands.Client(parse);
-            Console.WriteLine(Summary(await client.ChangeBatchAsync(parse.GetValue(id), action, ct)));
+            Console.WriteLine(BatchText.Summary(await client.ChangeBatchAsync(parse.GetValue(id), action, ct)));
             return 0;
         });
         return command;
@@ -119,39 +121,32 @@ public static class BatchCommands
         return command;
     }
 
-    /// <summary>Polls the batch until it ends, printing a line when a shot's state or the counts change; 0 only if every shot completed.</summary>
-    private static async Task<int> Follow(JobsClient client, BatchView batch, CancellationToken ct)
+    /// <summary>Follows the batch until it ends, with bars on a terminal or lines otherwise; 0 only if every shot completed.</summary>
+    private static async Task<int> Follow(ParseResult parse, JobsClient client, BatchView batch, CancellationToken ct)
     {
-        var states = new Dictionary<int, string>();
-        var last = string.Empty;
-        while (true)
-        {
-            foreach (var shot in batch.Shots.Where(s => states.GetValueOrDefault(s.Index) != s.State))
+        var first = true;
+        var updates = JobPolling.UntilEndedAsync(
+            async token =>
             {
-                states[shot.Index] = shot.State;
-                Console.WriteLine(Line(shot));
-            }
+                if (first)
+                {
+                    first = false;
+                    return batch;
+                }
 
-            var summary = Summary(batch);
-            if (summary != last)
-            {
-                Console.WriteLine(summary);
-                last = summary;
-            }
-
-            if (batch.Ended)
-            {
-                return batch.Counts.Completed == batch.ShotCount ? 0 : 3;
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(2), ct);
-            batch = await client.GetBatchAsync(batch.Id, ct);
-        }
+                return await client.GetBatchAsync(batch.Id, token);
+            },
+            b => b.Ended,
+            CliCommands.PollInterval(parse, TimeSpan.FromSeconds(2)),
+            ct);
+        IBatchProgress progress = CliCommands.Progress(parse) == ProgressStyle.Bars ? new BatchProgressBars(AnsiConsole.Console) : new BatchProgressLines(Console.Out);
+        var ended = await progress.ShowAsync(updates, ct);
+        return ended.Counts.Completed == ended.ShotCount ? 0 : 3;
     }
 
     private static void Print(BatchView batch)
     {
-        Console.WriteLine(Summary(batch));
+        Console.WriteLine(BatchText.Summary(batch));
         if (batch.EtaReason is { } reason)
         {
             Console.WriteLine($"no ETA: {reason}");
@@ -159,17 +154,7 @@ public static class BatchCommands
 
         foreach (var shot in batch.Shots)
         {
-            Console.WriteLine(Line(shot));
+            Console.WriteLine(BatchText.Line(shot));
         }
     }
-
-    private static string Summary(BatchView b) =>
-        $"batch {b.Id} ({b.Name}): {b.State}{(b.Paused ? ", paused" : string.Empty)}; {b.Counts.Queued} queued, {b.Counts.Running} running, {b.Counts.Completed} completed, {b.Counts.Failed} failed, {b.Counts.Cancelled} cancelled of {b.ShotCount}" +
-        (b.EtaSeconds is { } eta && !b.Ended ? $"; ETA {BatchEta.Describe(eta)}" : string.Empty);
-
-    private static string Line(ShotView s) =>
-        ($"  {s.Index,4} {s.Shot,-24} {s.State,-14}" +
-        (s.Stage is { } stage ? string.Create(CultureInfo.InvariantCulture, $" {stage}{(s.FramesTotal > 0 ? $" {s.FramesDone}/{s.FramesTotal}" : string.Empty)}") : string.Empty) +
-        (s.Failure is { } f ? $" ({f.Code}): {f.Reason}" : string.Empty) +
-        (s.Attempts > 1 ? $" [attempt {s.Attempts}]" : string.Empty)).TrimEnd();
 }

@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using FacePipeline.Cli.Progress;
 using FacePipeline.Geometry;
 using FacePipeline.Morphable;
 using FacePipeline.Persistence;
 using FacePipeline.Stages;
 using Microsoft.EntityFrameworkCore;
+using Spectre.Console;
 
 namespace FacePipeline.Cli;
 
@@ -19,17 +21,45 @@ public static class CliCommands
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FACEPIPE_API") ?? "http://127.0.0.1:8080",
     };
 
+    /// <summary>
+    /// The studio's API key. It has no default value on purpose: help would print a default, and with it the key from
+    /// the environment, into terminals and screenshots. <see cref="ApiKey"/> falls back to the environment instead.
+    /// </summary>
     private static readonly Option<string?> Key = new("--key")
     {
-        Description = "Your studio's API key (env FACEPIPE_API_KEY).",
+        Description = $"Your studio's API key; without it, the environment variable {ApiKeyVariable} (never printed).",
         Recursive = true,
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("FACEPIPE_API_KEY"),
     };
+
+    private static readonly Option<ProgressStyle> ProgressOption = new("--progress")
+    {
+        Description = "How waiting shows progress: 'bars' (one live bar per stage), 'lines' (plain lines, for logs) or 'auto' (bars on a terminal, lines otherwise).",
+        Recursive = true,
+        DefaultValueFactory = _ => ProgressStyle.Auto,
+    };
+
+    private static readonly Option<double?> PollSeconds = new("--poll-seconds")
+    {
+        Description = "How often waiting asks the service for news, in seconds (default 0.5 for a job, 2 for a batch).",
+        Recursive = true,
+    };
+
+    public const string ApiKeyVariable = "FACEPIPE_API_KEY";
+
+    /// <summary>The whole command line: every command and the options they share.</summary>
+    public static RootCommand Root()
+    {
+        var root = new RootCommand("facepipe: submit footage to FacePipeline, follow jobs, download results, and analyse files locally.");
+        AddTo(root);
+        return root;
+    }
 
     public static void AddTo(RootCommand root)
     {
         root.Options.Add(Api);
         root.Options.Add(Key);
+        root.Options.Add(ProgressOption);
+        root.Options.Add(PollSeconds);
         root.Subcommands.Add(Submit());
         root.Subcommands.Add(Retarget());
         root.Subcommands.Add(Actor());
@@ -39,6 +69,7 @@ public static class CliCommands
         root.Subcommands.Add(Download());
         root.Subcommands.Add(Cancel());
         root.Subcommands.Add(Delete());
+        root.Subcommands.Add(Open());
         root.Subcommands.Add(BatchCommands.Batch());
         root.Subcommands.Add(Tenant());
         root.Subcommands.Add(WebhookCommands.Webhook());
@@ -76,7 +107,7 @@ public static class CliCommands
             };
             var job = await client.SubmitAsync(new Dictionary<string, string> { ["clip"] = file.FullName }, parse.GetValue(kind)!, options, ct);
             Console.WriteLine($"job {job.Id} submitted ({file.Name})");
-            return parse.GetValue(wait) ? await WaitAndDownload(client, job.Id, parse.GetValue(output), ct) : 0;
+            return parse.GetValue(wait) ? await WaitAndDownload(parse, client, job.Id, parse.GetValue(output), ct) : 0;
         });
         return command;
     }
@@ -95,6 +126,9 @@ public static class CliCommands
         var timing = new Option<string?>("--timing") { Description = "A target shorter than the source: 'pingpong' (default), 'loop' or 'hold'." };
         var space = new Option<string?>("--space") { Description = "How the expression is transferred: 'mesh' (default: deformation transfer on the 468 points) or 'blendshapes' (the source's ARKit weights on the target's ICT-FaceKit identity; the server needs that model)." };
         var proRes = new Option<bool>("--prores") { Description = "Also write the result as ProRes 422 HQ (result.mov)." };
+        var proRes4444 = new Option<bool>("--prores4444") { Description = "Also write the result as ProRes 4444 with the matte as its alpha (result_4444.mov)." };
+        var dnxhr = new Option<bool>("--dnxhr") { Description = "Also write the result as Avid DNxHR HQ (result_dnxhr.mov)." };
+        var noMatte = new Option<bool>("--no-matte") { Description = "Skip matte.mov, the soft matte of the region the retarget changed (written by default; docs/outputs.md)." };
         var neutral = new Option<string?>("--neutral") { Description = "Each actor's neutral where no frame is named: 'resting' (default: the frames with the least expression, so a held smile is not taken for rest) or 'first' (the clip's first frame with a face)." };
         var sourceNeutral = new Option<int?>("--source-neutral-frame") { Description = "A source frame showing the performer's neutral face (default: estimated)." };
         var targetNeutral = new Option<int?>("--target-neutral-frame") { Description = "A target frame showing the actor's neutral face (default: estimated)." };
@@ -103,7 +137,7 @@ public static class CliCommands
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the result, the review clip and transfer.json go (default ./facepipe-out/<job id>)." };
         var command = new Command("retarget", "The target actor performs the source's expressions: submit, wait with progress, download the result and the review clip.")
         {
-            source, target, actor, modelVersion, intensity, mouth, eyes, brows, pose, timing, space, proRes, neutral, sourceNeutral, targetNeutral, chunk, noWait, output,
+            source, target, actor, modelVersion, intensity, mouth, eyes, brows, pose, timing, space, proRes, proRes4444, dnxhr, noMatte, neutral, sourceNeutral, targetNeutral, chunk, noWait, output,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -133,6 +167,9 @@ public static class CliCommands
                 ["timing"] = parse.GetValue(timing),
                 ["space"] = parse.GetValue(space),
                 ["prores"] = parse.GetValue(proRes) ? "true" : null,
+                ["prores4444"] = parse.GetValue(proRes4444) ? "true" : null,
+                ["dnxhr"] = parse.GetValue(dnxhr) ? "true" : null,
+                ["matte"] = parse.GetValue(noMatte) ? "false" : null,
                 ["neutral"] = parse.GetValue(neutral),
                 ["sourceNeutralFrame"] = Text(parse.GetValue(sourceNeutral)),
                 ["targetNeutralFrame"] = Text(parse.GetValue(targetNeutral)),
@@ -142,7 +179,7 @@ public static class CliCommands
             };
             var job = await client.SubmitAsync(files, "retarget", options, ct);
             Console.WriteLine($"job {job.Id} submitted ({Path.GetFileName(files["source"])} onto {(onto is { } a ? $"actor {a}" : Path.GetFileName(files["target"]))})");
-            return parse.GetValue(noWait) ? 0 : await WaitAndDownload(client, job.Id, parse.GetValue(output), ct);
+            return parse.GetValue(noWait) ? 0 : await WaitAndDownload(parse, client, job.Id, parse.GetValue(output), ct);
         });
         return command;
     }
@@ -171,7 +208,7 @@ public static class CliCommands
             using var client = Client(parse);
             var started = await client.TrainActorAsync(actorId, paths, fields, ct);
             Console.WriteLine($"actor {started.ActorId}: training model version {started.Version} (job {started.JobId})");
-            return parse.GetValue(wait) ? await WaitAndDownload(client, started.JobId, parse.GetValue(output), ct) : 0;
+            return parse.GetValue(wait) ? await WaitAndDownload(parse, client, started.JobId, parse.GetValue(output), ct) : 0;
         }
 
         var create = new Command("create", "Create an actor from clips of that person and train its neural renderer (version 1).") { name, clips, cropSize, maxSteps, maxMinutes, batch, wait, output };
@@ -275,7 +312,7 @@ public static class CliCommands
         command.SetAction(async (parse, ct) =>
         {
             using var client = Client(parse);
-            return await WaitAndDownload(client, parse.GetValue(id), parse.GetValue(output), ct);
+            return await WaitAndDownload(parse, client, parse.GetValue(id), parse.GetValue(output), ct);
         });
         return command;
     }
@@ -322,6 +359,31 @@ public static class CliCommands
         return command;
     }
 
+    private static Command Open()
+    {
+        var id = new Argument<Guid>("id") { Description = "A job's or a batch's id." };
+        var command = new Command("open", "Print the studio web app's page of a job or a batch (sign in there with your API key; the URL never holds it).") { id };
+        command.SetAction(async (parse, ct) =>
+        {
+            var target = parse.GetValue(id);
+            var api = parse.GetValue(Api)!;
+
+            // With a key, say which it is (and whether it is the studio's at all); without one, a job's page is the guess.
+            var page = "jobs";
+            if (!string.IsNullOrWhiteSpace(ApiKey(parse)))
+            {
+                using var client = Client(parse);
+                page = await client.ExistsAsync($"v1/jobs/{target}", ct) ? "jobs"
+                    : await client.ExistsAsync($"v1/batches/{target}", ct) ? "batches"
+                    : throw new CliException($"Your studio has no job or batch {target}.");
+            }
+
+            Console.WriteLine(StudioAppUrls.Page(api, page, target));
+            return 0;
+        });
+        return command;
+    }
+
     private static void PrintDeletion(DeletionView deletion)
     {
         Console.WriteLine(deletion.Message);
@@ -344,15 +406,12 @@ public static class CliCommands
     private static Command Tenant()
     {
         var name = new Argument<string>("name") { Description = "The studio's name." };
-        var db = new Option<string?>("--db")
-        {
-            Description = "Job database connection string (env ConnectionStrings__Jobs).",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ConnectionStrings__Jobs"),
-        };
+        // No default value: help would print it, and the connection string holds the database's password.
+        var db = new Option<string?>("--db") { Description = "Job database connection string; without it, the environment variable ConnectionStrings__Jobs (never printed)." };
         var create = new Command("create", "Create a studio and print its API key (shown once; only its hash is kept).") { name, db };
         create.SetAction(async (parse, ct) =>
         {
-            var connection = parse.GetValue(db) ?? throw new CliException("No database: pass --db or set ConnectionStrings__Jobs.");
+            var connection = parse.GetValue(db) ?? Environment.GetEnvironmentVariable("ConnectionStrings__Jobs") ?? throw new CliException("No database: pass --db or set ConnectionStrings__Jobs.");
             await using var context = new JobsDbContext(new DbContextOptionsBuilder<JobsDbContext>().UseNpgsql(connection).Options);
             await context.MigrateAsync(ct);
             var (tenant, key) = await TenantKeys.CreateTenantAsync(context, parse.GetValue(name)!, TimeProvider.System, ct);
@@ -481,30 +540,30 @@ public static class CliCommands
             : throw new CliException($"--face-point takes 'x,y' in pixels, not '{text}'.");
     }
 
-    internal static JobsClient Client(ParseResult parse) => JobsClient.Create(parse.GetValue(Api)!, parse.GetValue(Key));
+    internal static JobsClient Client(ParseResult parse) => JobsClient.Create(parse.GetValue(Api)!, ApiKey(parse));
 
-    private static async Task<int> WaitAndDownload(JobsClient client, Guid id, DirectoryInfo? output, CancellationToken ct)
+    /// <summary>The API key from --key, else from the environment; remembered so that no error message can print it.</summary>
+    internal static string? ApiKey(ParseResult parse)
     {
-        var last = string.Empty;
-        JobView job;
-        while (true)
-        {
-            job = await client.GetAsync(id, ct);
-            var line = ProgressLine(job);
-            if (line != last)
-            {
-                Console.WriteLine(line);
-                last = line;
-            }
+        var key = parse.GetValue(Key) ?? Environment.GetEnvironmentVariable(ApiKeyVariable);
+        CliSecrets.Remember(key);
+        return key;
+    }
 
-            if (job.IsTerminal)
-            {
-                break;
-            }
+    /// <summary>How often waiting polls: --poll-seconds, else <paramref name="fallback"/>.</summary>
+    internal static TimeSpan PollInterval(ParseResult parse, TimeSpan fallback) =>
+        parse.GetValue(PollSeconds) is { } seconds
+            ? seconds is >= 0 and <= 3600 ? TimeSpan.FromSeconds(seconds) : throw new CliException($"--poll-seconds takes 0 to 3600 seconds, not {seconds}.")
+            : fallback;
 
-            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
-        }
+    /// <summary>The progress style asked for, resolved against this terminal.</summary>
+    internal static ProgressStyle Progress(ParseResult parse) =>
+        ProgressStyles.Resolve(parse.GetValue(ProgressOption), AnsiConsole.Console, Console.IsOutputRedirected);
 
+    private static async Task<int> WaitAndDownload(ParseResult parse, JobsClient client, Guid id, DirectoryInfo? output, CancellationToken ct)
+    {
+        IJobProgress progress = Progress(parse) == ProgressStyle.Bars ? new JobProgressBars(AnsiConsole.Console) : new JobProgressLines(Console.Out);
+        var job = await progress.ShowAsync(JobPolling.UntilEndedAsync(token => client.GetAsync(id, token), j => j.IsTerminal, PollInterval(parse, TimeSpan.FromMilliseconds(500)), ct), ct);
         if (job.State != "completed")
         {
             Console.Error.WriteLine(job.Failure is { } f ? $"job {job.State} in {f.Stage} ({f.Code}): {f.Reason}" : $"job {job.State}");

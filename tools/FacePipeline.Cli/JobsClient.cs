@@ -15,7 +15,7 @@ public sealed partial class JobsClient(HttpClient http) : IDisposable
     {
         if (string.IsNullOrWhiteSpace(apiKey))
         {
-            throw new CliException("No API key: pass --key or set FACEPIPE_API_KEY (create one with 'facepipe tenant create <name>').");
+            throw new CliException($"No API key: pass --key or set {CliCommands.ApiKeyVariable} (create one with 'facepipe tenant create <name>').");
         }
 
         var http = new HttpClient { BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"), Timeout = Timeout.InfiniteTimeSpan };
@@ -26,6 +26,19 @@ public sealed partial class JobsClient(HttpClient http) : IDisposable
     /// <summary>Submits a job of <paramref name="kind"/> with its files (form part name → path) and option fields.</summary>
     public Task<JobView> SubmitAsync(IReadOnlyDictionary<string, string> files, string kind, IReadOnlyDictionary<string, string?> options, CancellationToken cancellationToken) =>
         PostFormAsync<JobView>("v1/jobs", files, new Dictionary<string, string?>(options) { ["kind"] = kind }, cancellationToken);
+
+    /// <summary>Whether the studio can see <paramref name="path"/>: true on 2xx, false on 404, an error otherwise.</summary>
+    public async Task<bool> ExistsAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await EnsureSuccess(response, cancellationToken);
+        return true;
+    }
 
     /// <summary>Creates an actor (or, with <paramref name="actorId"/>, trains its next model version) from clips.</summary>
     public Task<ActorSubmissionView> TrainActorAsync(Guid? actorId, IReadOnlyList<string> clips, IReadOnlyDictionary<string, string?> fields, CancellationToken cancellationToken) =>
