@@ -1,3 +1,5 @@
+using FacePipeline.TestSupport;
+
 using System.CommandLine;
 
 namespace FacePipeline.Cli.Tests;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using FacePipeline.Cli.Progress;
+using FacePipeline.Cli.Uploads;
 using FacePipeline.Geometry;
 using FacePipeline.Morphable;
 using FacePipeline.Persistence;
@@ -44,6 +45,17 @@ public static class CliCommands
         Recursive = true,
     };
 
+    private static readonly Option<bool> Resumable = new("--resumable")
+    {
+        Description = $"Send the footage as a resumable upload (tus) even when it is under {JobInputs.ResumableFromBytes / (1024 * 1024)} MiB; larger files always are. A run stopped mid-upload goes on from where it was when run again.",
+    };
+
+    private static readonly Option<int?> ChunkMiB = new("--chunk-mib")
+    {
+        Description = "Resumable uploads: the piece sent per request, in MiB (default 8; smaller loses less to a drop).",
+        Recursive = true,
+    };
+
     public const string ApiKeyVariable = "FACEPIPE_API_KEY";
 
     /// <summary>The whole command line: every command and the options they share.</summary>
@@ -60,6 +72,8 @@ public static class CliCommands
         root.Options.Add(Key);
         root.Options.Add(ProgressOption);
         root.Options.Add(PollSeconds);
+        root.Options.Add(ChunkMiB);
+        root.Subcommands.Add(Upload());
         root.Subcommands.Add(Submit());
         root.Subcommands.Add(Retarget());
         root.Subcommands.Add(Actor());
@@ -78,9 +92,28 @@ public static class CliCommands
         root.Subcommands.Add(Mesh());
     }
 
+    private static Command Upload()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "The footage to upload." };
+        var command = new Command("upload", "Upload a file resumably (tus, docs/uploads.md) and print its reference, upload:<id>, to name in jobs and batch manifests. Run the same command again after a drop: it goes on from the server's offset.") { file };
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!path.Exists)
+            {
+                throw new CliException($"No such file: {path.FullName}");
+            }
+
+            using var client = Client(parse);
+            await JobInputs.UploadAsync(parse, client, path, ct);
+            return 0;
+        });
+        return command;
+    }
+
     private static Command Submit()
     {
-        var clip = new Argument<FileInfo>("clip") { Description = "The footage to process." };
+        var clip = new Argument<string>("clip") { Description = "The footage to process: a file, or upload:<id> (an upload already made)." };
         var kind = new Option<string>("--kind") { Description = "Job kind.", DefaultValueFactory = _ => "track" };
         var chunk = new Option<int?>("--chunk-size") { Description = "Frames per chunk (default: the server's)." };
         var maxFaces = new Option<int?>("--max-faces") { Description = "Faces to track at most, the largest first (default 1)." };
@@ -88,25 +121,20 @@ public static class CliCommands
         var facePoint = new Option<string?>("--face-point") { Description = "Follow the face nearest this point, 'x,y' in pixels of the upright frame (default: the largest face)." };
         var wait = new Option<bool>("--wait") { Description = "Wait for the job, showing progress, then download its outputs." };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where --wait puts the outputs (default ./facepipe-out/<job id>)." };
-        var command = new Command("submit", "Submit a clip as a new job.") { clip, kind, chunk, maxFaces, neutral, facePoint, wait, output };
+        var command = new Command("submit", "Submit a clip as a new job.") { clip, kind, chunk, maxFaces, neutral, facePoint, Resumable, wait, output };
         command.SetAction(async (parse, ct) =>
         {
-            var file = parse.GetValue(clip)!;
-            if (!file.Exists)
-            {
-                throw new CliException($"No such file: {file.FullName}");
-            }
-
             using var client = Client(parse);
-            var options = new Dictionary<string, string?>
+            var (files, references) = await JobInputs.PrepareAsync(parse, client, [("clip", parse.GetValue(clip)!)], parse.GetValue(Resumable), ct);
+            var options = new Dictionary<string, string?>(references)
             {
                 ["chunkSize"] = Text(parse.GetValue(chunk)),
                 ["maxFaces"] = Text(parse.GetValue(maxFaces)),
                 ["neutralFrame"] = Text(parse.GetValue(neutral)),
                 ["facePoint"] = parse.GetValue(facePoint),
             };
-            var job = await client.SubmitAsync(new Dictionary<string, string> { ["clip"] = file.FullName }, parse.GetValue(kind)!, options, ct);
-            Console.WriteLine($"job {job.Id} submitted ({file.Name})");
+            var job = await client.SubmitAsync(files, parse.GetValue(kind)!, options, ct);
+            Console.WriteLine($"job {job.Id} submitted ({InputName(parse.GetValue(clip)!)})");
             return parse.GetValue(wait) ? await WaitAndDownload(parse, client, job.Id, parse.GetValue(output), ct) : 0;
         });
         return command;
@@ -114,8 +142,8 @@ public static class CliCommands
 
     private static Command Retarget()
     {
-        var source = new Argument<FileInfo>("source") { Description = "The performer's clip: whose expressions and audio are used." };
-        var target = new Argument<FileInfo?>("target") { Description = "The actor's clip: whose footage is rendered (omit with --actor).", Arity = ArgumentArity.ZeroOrOne };
+        var source = new Argument<string>("source") { Description = "The performer's clip: whose expressions and audio are used (a file, or upload:<id>)." };
+        var target = new Argument<string?>("target") { Description = "The actor's clip: whose footage is rendered (a file, or upload:<id>; omit with --actor).", Arity = ArgumentArity.ZeroOrOne };
         var actor = new Option<Guid?>("--actor") { Description = "Retarget onto a trained actor instead of a target clip: the actor's footage, rendered by its neural renderer." };
         var modelVersion = new Option<int?>("--model-version") { Description = "With --actor: the model version (default: the latest ready one)." };
         var intensity = new Option<double?>("--intensity") { Description = "Expression intensity, 0 to 3 (default 1)." };
@@ -137,27 +165,20 @@ public static class CliCommands
         var output = new Option<DirectoryInfo?>("--out") { Description = "Where the result, the review clip and transfer.json go (default ./facepipe-out/<job id>)." };
         var command = new Command("retarget", "The target actor performs the source's expressions: submit, wait with progress, download the result and the review clip.")
         {
-            source, target, actor, modelVersion, intensity, mouth, eyes, brows, pose, timing, space, proRes, proRes4444, dnxhr, noMatte, neutral, sourceNeutral, targetNeutral, chunk, noWait, output,
+            source, target, actor, modelVersion, intensity, mouth, eyes, brows, pose, timing, space, proRes, proRes4444, dnxhr, noMatte, neutral, sourceNeutral, targetNeutral, chunk, Resumable, noWait, output,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var files = new Dictionary<string, string>();
             var onto = parse.GetValue(actor);
             if ((onto is null) == (parse.GetValue(target) is null))
             {
                 throw new CliException("Give either a target clip or --actor <id>.");
             }
 
-            foreach (var (part, file) in new[] { ("source", parse.GetValue(source)), ("target", parse.GetValue(target)) })
-            {
-                if (file is not null)
-                {
-                    files[part] = file.Exists ? file.FullName : throw new CliException($"No such file: {file.FullName}");
-                }
-            }
-
             using var client = Client(parse);
-            var options = new Dictionary<string, string?>
+            var inputs = new[] { ("source", parse.GetValue(source)), ("target", parse.GetValue(target)) }.Where(i => i.Item2 is not null).Select(i => (i.Item1, i.Item2!));
+            var (files, references) = await JobInputs.PrepareAsync(parse, client, inputs, parse.GetValue(Resumable), ct);
+            var options = new Dictionary<string, string?>(references)
             {
                 ["intensity"] = Text(parse.GetValue(intensity)),
                 ["mouthGain"] = Text(parse.GetValue(mouth)),
@@ -178,7 +199,7 @@ public static class CliCommands
                 ["modelVersion"] = Text(parse.GetValue(modelVersion)),
             };
             var job = await client.SubmitAsync(files, "retarget", options, ct);
-            Console.WriteLine($"job {job.Id} submitted ({Path.GetFileName(files["source"])} onto {(onto is { } a ? $"actor {a}" : Path.GetFileName(files["target"]))})");
+            Console.WriteLine($"job {job.Id} submitted ({InputName(parse.GetValue(source)!)} onto {(onto is { } a ? $"actor {a}" : InputName(parse.GetValue(target)!))})");
             return parse.GetValue(noWait) ? 0 : await WaitAndDownload(parse, client, job.Id, parse.GetValue(output), ct);
         });
         return command;
@@ -549,6 +570,15 @@ public static class CliCommands
         CliSecrets.Remember(key);
         return key;
     }
+
+    /// <summary>The piece a resumable upload sends per request, in bytes.</summary>
+    internal static int ChunkBytes(ParseResult parse) =>
+        parse.GetValue(ChunkMiB) is { } mib
+            ? mib is >= 1 and <= 256 ? mib * 1024 * 1024 : throw new CliException($"--chunk-mib takes 1 to 256, not {mib}.")
+            : ResumableUploader.DefaultChunkBytes;
+
+    private static string InputName(string input) =>
+        input.StartsWith(JobInputs.ReferencePrefix, StringComparison.Ordinal) ? input : Path.GetFileName(input);
 
     /// <summary>How often waiting polls: --poll-seconds, else <paramref name="fallback"/>.</summary>
     internal static TimeSpan PollInterval(ParseResult parse, TimeSpan fallback) =>

@@ -27,6 +27,9 @@ public sealed partial class JobsClient(HttpClient http) : IDisposable
     public Task<JobView> SubmitAsync(IReadOnlyDictionary<string, string> files, string kind, IReadOnlyDictionary<string, string?> options, CancellationToken cancellationToken) =>
         PostFormAsync<JobView>("v1/jobs", files, new Dictionary<string, string?>(options) { ["kind"] = kind }, cancellationToken);
 
+    /// <summary>A resumable (tus) uploader over this client's connection and API key.</summary>
+    public Uploads.ResumableUploader Uploader(Uploads.UploadResumeStore store, int chunkBytes) => new(http, store, chunkBytes);
+
     /// <summary>Whether the studio can see <paramref name="path"/>: true on 2xx, false on 404, an error otherwise.</summary>
     public async Task<bool> ExistsAsync(string path, CancellationToken cancellationToken)
     {
@@ -171,6 +174,19 @@ public sealed partial class JobsClient(HttpClient http) : IDisposable
         return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken) ?? throw new CliException("The server sent an empty answer.");
     }
 
+    /// <summary>The one sentence of an API refusal's body (its <c>error</c>), or null when the body is not of that shape.</summary>
+    internal static string? ErrorText(string body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body).RootElement.GetProperty("error").GetString();
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null; // not our error shape
+        }
+    }
+
     private static async Task EnsureSuccess(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)
@@ -179,16 +195,7 @@ public sealed partial class JobsClient(HttpClient http) : IDisposable
         }
 
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        string? error = null;
-        try
-        {
-            error = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString();
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            // not our error shape
-        }
-
+        var error = ErrorText(body);
         throw new CliException(response.StatusCode switch
         {
             HttpStatusCode.Unauthorized => "The API key was refused.",

@@ -1,15 +1,18 @@
 using System.Diagnostics;
 
-namespace FacePipeline.Cli.Tests;
+namespace FacePipeline.TestSupport;
 
 /// <summary>What a run of the real facepipe process wrote and answered.</summary>
-internal sealed record CliRun(int ExitCode, string Output, string Error)
+public sealed record CliRun(int ExitCode, string Output, string Error)
 {
     public string Everything => Output + Error;
 }
 
-/// <summary>Runs the built facepipe (facepipe.dll beside the tests) as a process, output redirected as in a script.</summary>
-internal static class CliProcess
+/// <summary>
+/// Runs the built facepipe (facepipe.dll beside the tests: the test project references tools/FacePipeline.Cli) as a
+/// process, output redirected as in a script.
+/// </summary>
+public static class CliProcess
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
 
@@ -23,7 +26,8 @@ internal static class CliProcess
         }
 
         // Only what the test gives: no key or database from the machine running the tests.
-        start.Environment.Remove(CliCommands.ApiKeyVariable);
+        start.Environment.Remove("FACEPIPE_API_KEY");
+        start.Environment.Remove("FACEPIPE_UPLOAD_STATE");
         start.Environment.Remove("ConnectionStrings__Jobs");
         start.Environment.Remove("FACEPIPE_API");
         foreach (var (name, value) in environment)
