@@ -12,10 +12,7 @@ public sealed class BatchProgressBars(IAnsiConsole console) : IBatchProgress
     {
         ArgumentNullException.ThrowIfNull(updates);
         BatchView? last = null;
-        await console.Progress()
-            .AutoClear(false)
-            .HideCompleted(true)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+        await LiveBars.For(console, hideCompleted: true)
             .StartAsync(async context =>
             {
                 ProgressTask? overall = null;

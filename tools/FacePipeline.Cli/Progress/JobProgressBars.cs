@@ -13,10 +13,7 @@ public sealed class JobProgressBars(IAnsiConsole console) : IJobProgress
     {
         ArgumentNullException.ThrowIfNull(updates);
         JobView? last = null;
-        await console.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+        await LiveBars.For(console, hideCompleted: false)
             .StartAsync(async context =>
             {
                 var bars = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);

@@ -31,3 +31,13 @@ public static class ProgressStyles
         };
     }
 }
+
+/// <summary>The one look of the CLI's live bars: what, bar, percentage, elapsed, remaining; kept when done.</summary>
+internal static class LiveBars
+{
+    public static Spectre.Console.Progress For(IAnsiConsole console, bool hideCompleted) =>
+        console.Progress()
+            .AutoClear(false)
+            .HideCompleted(hideCompleted)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn());
+}
