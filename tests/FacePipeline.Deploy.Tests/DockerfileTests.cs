@@ -153,6 +153,33 @@ public sealed partial class DockerfileTests
     }
 
     [Fact]
+    public void Ingest_image_serves_tus_js_client_installed_from_the_committed_lock_file()
+    {
+        const string packageFolder = "tests/FacePipeline.Ingest.Tests/tus/";
+        var file = Dockerfile.Load("services/Ingest/Dockerfile");
+
+        // A stage copies the committed package files and installs exactly the locked version (npm ci, as scripts/setup.sh).
+        var packageCopy = file.All("COPY").Single(c => c.Arguments.Contains(packageFolder + "package-lock.json", StringComparison.Ordinal));
+        Assert.Contains(packageFolder + "package.json", packageCopy.Arguments, StringComparison.Ordinal);
+        Assert.Contains(file.All("RUN"), r => r.Stage == packageCopy.Stage && r.Arguments.Contains("npm ci", StringComparison.Ordinal));
+        var stageName = file.All("FROM").Single(f => f.Stage == packageCopy.Stage).Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
+
+        // The runtime image copies its dist folder and points the app's setting at that folder.
+        var vendorCopy = file.FinalStage("COPY").Single(c => c.Arguments.Contains($"--from={stageName} ", StringComparison.Ordinal));
+        var words = vendorCopy.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith("node_modules/tus-js-client/dist", words[^2].TrimEnd('/'), StringComparison.Ordinal);
+        var setting = $"{FacePipeline.Ingest.App.StudioAppOptions.Section}__{nameof(FacePipeline.Ingest.App.StudioAppOptions.TusClientFolder)}=";
+        var folder = file.FinalStage("ENV").SelectMany(e => e.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Single(w => w.StartsWith(setting, StringComparison.Ordinal))[setting.Length..];
+        Assert.Equal(words[^1].TrimEnd('/'), folder.TrimEnd('/'));
+
+        // The build context excludes tests/ but lets these two files in.
+        var ignore = File.ReadAllLines(Path.Combine(RepoFacts.Root, ".dockerignore")).Select(l => l.Trim()).ToHashSet();
+        Assert.Contains($"!{packageFolder}package.json", ignore);
+        Assert.Contains($"!{packageFolder}package-lock.json", ignore);
+    }
+
+    [Fact]
     public void Model_import_image_runs_the_fetch_script_into_the_models_volume()
     {
         var file = Dockerfile.Load(ModelImportDockerfile);

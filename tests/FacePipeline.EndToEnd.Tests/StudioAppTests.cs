@@ -9,8 +9,9 @@ namespace FacePipeline.EndToEnd.Tests;
 
 /// <summary>
 /// The studio app (/app on Ingest, docs/app.md) in Debian's Chromium, driven by Playwright, on the whole pipeline:
-/// sign-in, a resumable upload, a track job followed live to its end, its review clip, a download, and another
-/// studio's job kept out. Each page's screenshot goes to a scratch folder named in the test output.
+/// sign-in, a resumable upload, a track job followed live to its end, its review clip, a download, a batch submitted
+/// with a manifest naming a browser upload and followed to its end, and another studio's job and batch kept out.
+/// Each page's screenshot goes to a scratch folder named in the test output.
 /// </summary>
 [Collection(PipelineCollection.Name)]
 public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper output)
@@ -108,9 +109,61 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
     }
 
     [Fact]
-    public async Task Another_studios_job_answers_404_in_the_app_and_is_not_listed()
+    public async Task A_studio_uploads_a_clip_submits_a_two_shot_batch_naming_it_and_watches_both_shots_complete()
+    {
+        var key = await pipeline.NewStudioKey("app studio, batch");
+        await using var browser = await StudioBrowser.LaunchAsync(pipeline, output);
+        var page = browser.Page;
+        await browser.SignInAsync(key);
+
+        // The clip is uploaded on the batch page, which shows the upload:<id> to put in the manifest.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Submit a batch", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync("**/app/batches/new");
+        await page.Locator("#file").SetInputFilesAsync(RepoPaths.MediaFile("grid_bbaf2n.mp4"));
+        var reference = await page.Locator("#uploaded-clips code").InnerTextAsync(new() { Timeout = 60_000 });
+        Assert.Matches("^upload:[0-9a-f-]{36}$", reference);
+
+        // A bad manifest is refused with the API's sentence, naming its row.
+        await page.Locator("#manifest").SetInputFilesAsync(Manifest($"shot,kind,clip\nsh010,trak,{reference}\n"));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit the batch" }).ClickAsync();
+        await page.Locator("#batch-status:not(:empty)").WaitForAsync();
+        Assert.Contains("Row 1 (shot 'sh010')", await page.Locator("#batch-status").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.EndsWith("/app/batches/new", page.Url, StringComparison.Ordinal);
+
+        // Two shots of the one upload, interactive so they start at once; the batch page follows them to the end.
+        await page.Locator("#manifest").SetInputFilesAsync(Manifest($"shot,kind,clip,maxFaces\nsh010,track,{reference},\nsh020,track,{reference},1\n"));
+        await page.GetByLabel("Name (optional").FillAsync("app night");
+        await page.GetByLabel("Class").SelectOptionAsync("interactive");
+        await browser.ScreenshotAsync("batch-new");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit the batch" }).ClickAsync();
+        await page.WaitForURLAsync("**/app/batches/*-*");
+        var batchId = page.Url.Split('/')[^1];
+        await page.WaitForFunctionAsync(
+            "() => document.getElementById('shots').dataset.state === 'ended' && document.querySelectorAll('#shots tbody tr[data-state=completed]').length === 2",
+            null,
+            new() { Timeout = (float)(2 * JobTimeout).TotalMilliseconds });
+        Assert.Equal("completed: 2", await page.Locator("#counts li[data-state=completed]").InnerTextAsync());
+        Assert.Equal(6, await page.Locator("#shots progress").CountAsync()); // extract, reconstruct, render of each shot
+        Assert.True(await page.EvaluateAsync<bool>("() => [...document.querySelectorAll('#shots progress')].every(p => p.value === 100)"));
+        Assert.Contains(browser.RequestPaths, p => p == $"/v1/batches/{batchId}/events");
+        Assert.Equal($"/v1/batches/{batchId}/outputs.zip", await page.Locator("#download").GetAttributeAsync("href"));
+        await browser.ScreenshotAsync("batch");
+
+        // Each shot links to its job's page; the jobs list links the batch to its page.
+        await page.GetByRole(AriaRole.Link, new() { Name = "sh020", Exact = true }).ClickAsync();
+        await page.WaitForFunctionAsync("() => document.getElementById('stages').dataset.state === 'completed'");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Jobs and batches" }).ClickAsync();
+        await page.Locator($"#batch-{batchId} a[href='/app/batches/{batchId}']").WaitForAsync();
+        Assert.DoesNotContain(browser.RequestUrls, u => u.Contains(key, StringComparison.Ordinal));
+
+        static FilePayload Manifest(string csv) => new() { Name = "night.csv", MimeType = "text/csv", Buffer = System.Text.Encoding.UTF8.GetBytes(csv) };
+    }
+
+    [Fact]
+    public async Task Another_studios_job_and_batch_answer_404_in_the_app_and_are_not_listed()
     {
         var others = (await pipeline.Submit(pipeline.StudioB, RepoPaths.MediaFile("grid_bbaf2n.mp4"))).GetProperty("id").GetString()!;
+        var othersBatch = await PausedBatch(pipeline.StudioB, RepoPaths.MediaFile("grid_bbaf2n.mp4"));
         var key = await pipeline.NewStudioKey("app studio, isolation");
         using var api = PipelineFixture.StudioClient(pipeline.Ingest, key);
         var own = (await pipeline.Submit(api, RepoPaths.MediaFile("grid_bbaf2n.mp4"))).GetProperty("id").GetString()!;
@@ -122,9 +175,30 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
         await browser.ScreenshotAsync("missing");
         Assert.Equal((int)HttpStatusCode.NotFound, (await browser.Context.APIRequest.GetAsync($"/v1/jobs/{others}")).Status);
 
+        var batchAnswer = await browser.Page.GotoAsync($"/app/batches/{othersBatch}");
+        Assert.Equal((int)HttpStatusCode.NotFound, batchAnswer!.Status);
+        Assert.Contains("no such batch", await browser.Page.GetByRole(AriaRole.Alert).InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal((int)HttpStatusCode.NotFound, (await browser.Context.APIRequest.GetAsync($"/v1/batches/{othersBatch}")).Status);
+
         await browser.Page.GotoAsync("/app");
         await browser.Page.Locator($"#job-{own}").WaitForAsync();
         Assert.Equal(0, await browser.Page.Locator($"#job-{others}").CountAsync());
+        Assert.Equal(0, await browser.Page.Locator($"#batch-{othersBatch}").CountAsync());
+    }
+
+    /// <summary>A one-shot batch submitted paused, so it holds a batch without running anything; its id.</summary>
+    private static async Task<string> PausedBatch(HttpClient studio, string clip)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent($"shot,kind,clip\nsh010,track,{Path.GetFileName(clip)}\n"), "manifest", "held.csv" },
+            { new ByteArrayContent(await File.ReadAllBytesAsync(clip)), "file-1", Path.GetFileName(clip) },
+            { new StringContent("true"), "paused" },
+        };
+        using var response = await studio.PostAsync("v1/batches", form);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(PipelineFixture.Json);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"POST /v1/batches answered {(int)response.StatusCode}: {body}");
+        return body.GetProperty("id").GetString()!;
     }
 
     [Fact]

@@ -215,6 +215,41 @@ public sealed class JobsApiTests(IngestApiFixture api) : IClassFixture<IngestApi
         Assert.Equal("cancelled", (await api.Job(api.StudioA, id.ToString())).GetProperty("state").GetString());
     }
 
+    [Theory]
+    [InlineData("01:00:00;02", "01:00:00;02")] // drop-frame, as extraction writes it into timeline.json
+    [InlineData(null, null)] // a source without timecode
+    public async Task A_job_shows_its_sources_frame_rate_and_start_timecode_once_extracted(string? written, string? shown)
+    {
+        var id = await SubmitTrack(api.StudioA);
+        Assert.Equal(JsonValueKind.Null, (await api.Job(api.StudioA, id.ToString())).GetProperty("video").ValueKind); // not measured yet
+
+        var extracted = new FramesExtracted(
+            id,
+            ClipNames.Source,
+            new VideoInfo(640, 480, 30000, 1001, 90, 90 / (30000 / 1001.0), false),
+            [new FrameChunk(0, 0, 90)],
+            $"{MediaKeys.ClipFolder(id, ClipNames.Source)}/timeline.json",
+            null);
+        // The timeline as FrameExtractor writes it (FrameTimeline): per-frame times, then the start timecode.
+        var timeline = JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["frameRate"] = "30000/1001",
+            ["timeBase"] = "1/30000",
+            ["containerStartSeconds"] = 0.0,
+            ["source"] = "packets",
+            ["pts"] = Enumerable.Range(0, 90).Select(i => i * 1001L),
+            ["seconds"] = Enumerable.Range(0, 90).Select(i => i * 1001 / 30000.0),
+            ["startTimecode"] = written,
+            ["frameCount"] = 90,
+        });
+        await api.Factory.Services.GetRequiredService<MediaStore>().WriteAllBytesAsync(extracted.TimelineKey, System.Text.Encoding.UTF8.GetBytes(timeline));
+        await api.Coordinator.Handle(extracted);
+
+        var video = (await api.Job(api.StudioA, id.ToString())).GetProperty("video");
+        Assert.Equal("30000/1001", video.GetProperty("frameRate").GetString());
+        Assert.Equal(shown, video.GetProperty("startTimecode").GetString());
+    }
+
     private static MultipartFormDataContent Form(string kind, IEnumerable<string> fileParts, params (string Name, string Value)[] fields)
     {
         var form = new MultipartFormDataContent { { new StringContent(kind), "kind" } };

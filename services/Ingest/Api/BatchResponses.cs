@@ -1,4 +1,5 @@
 using FacePipeline.Orchestration.Batches;
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Orchestration.Scheduling;
 using FacePipeline.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -29,7 +30,8 @@ public sealed record BatchResponse(
 
 /// <summary>A shot: its name and row, its latest job (a retried shot has had <paramref name="Attempts"/>), where that job is and why it failed.</summary>
 /// <param name="Stage">The stage running now; null while queued and once ended.</param>
-public sealed record ShotResponse(string Shot, int Index, Guid JobId, string Kind, string State, string? Stage, int FramesDone, int FramesTotal, int Attempts, ShotFailureResponse? Failure);
+/// <param name="Stages">Every stage of the latest job with its progress, as GET /v1/jobs/{id} shows them (a batch's shots count frames).</param>
+public sealed record ShotResponse(string Shot, int Index, Guid JobId, string Kind, string State, string? Stage, int FramesDone, int FramesTotal, int Attempts, ShotFailureResponse? Failure, IReadOnlyList<StageResponse> Stages);
 
 public sealed record ShotFailureResponse(string? Stage, string? Code, string Reason);
 
@@ -85,7 +87,7 @@ public static class BatchViews
             eta.Seconds,
             eta.Reason,
             $"/v1/batches/{batch.Id}/outputs.zip",
-            [.. shots.Select(Shot)]);
+            [.. shots.Select(shot => Shot(shot, now))]);
     }
 
     /// <summary>One page of batches with their counts.</summary>
@@ -125,7 +127,7 @@ public static class BatchViews
             new QueueCapsResponse(caps.MaxRunningJobs, caps.MaxQueuedJobs, caps.MaxStoredBytes, Lower(caps.AtRunningCap)));
     }
 
-    private static ShotResponse Shot(BatchShot shot)
+    private static ShotResponse Shot(BatchShot shot, DateTimeOffset now)
     {
         var job = shot.Job;
         var stage = BatchShots.CurrentStage(job);
@@ -139,7 +141,16 @@ public static class BatchViews
             stage?.FramesDone ?? 0,
             stage?.FramesTotal ?? 0,
             shot.Attempts,
-            job.State == JobState.Failed ? new ShotFailureResponse(job.FailedStage, job.FailureCode, job.FailureReason ?? "The job failed.") : null);
+            job.State == JobState.Failed ? new ShotFailureResponse(job.FailedStage, job.FailureCode, job.FailureReason ?? "The job failed.") : null,
+            [.. job.Stages.OrderBy(s => s.Order).Select(s => new StageResponse(
+                s.Name,
+                Lower(s.State),
+                ProgressUnits.Frames, // a batch's shots are track and retarget jobs: frames (training counts steps)
+                s.FramesDone,
+                s.FramesTotal,
+                s.StartedAt,
+                s.CompletedAt,
+                s.StartedAt is null ? null : ((s.CompletedAt ?? now) - s.StartedAt.Value).TotalSeconds))]);
     }
 
     private static string Lower<T>(T value)

@@ -77,7 +77,7 @@ public static class IngestApi
         jobs.MapGet("/", ListJobs)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithSummary("The tenant's jobs, newest first, paged: 'page' (from 1, default 1) and 'pageSize' (1 to Ingest:MaxPageSize, default 20).");
-        jobs.MapGet("/{id:guid}", GetJob).WithSummary("State, per-stage progress, timings and failure reason of a job.");
+        jobs.MapGet("/{id:guid}", GetJob).WithSummary("State, per-stage progress, timings and failure reason of a job; its source's frame rate and start timecode once extracted.");
         jobs.MapPost("/{id:guid}/cancel", CancelJob).WithSummary("Cancel a running job.");
         jobs.MapGet("/{id:guid}/outputs/{name}", DownloadOutput)
             .ProducesProblem(StatusCodes.Status410Gone)
@@ -257,10 +257,12 @@ public static class IngestApi
         return Results.Ok(new JobPageResponse([.. items.Select(j => JobResponse.From(j, pipelines, now, retention.Value))], page.Page, page.PageSize, total));
     }
 
-    private static async Task<IResult> GetJob(Guid id, HttpContext http, JobsDbContext db, JobPipelines pipelines, TimeProvider clock, IOptions<RetentionOptions> retention)
+    private static async Task<IResult> GetJob(Guid id, HttpContext http, JobsDbContext db, JobPipelines pipelines, MediaStore store, TimeProvider clock, IOptions<RetentionOptions> retention)
     {
         var job = await FindJob(db, http, id);
-        return job is null ? await DeletionApi.MissingJob(db, http, id) : Results.Ok(JobResponse.From(job, pipelines, clock.GetUtcNow(), retention.Value));
+        return job is null
+            ? await DeletionApi.MissingJob(db, http, id)
+            : Results.Ok(await SourceTimecode.With(JobResponse.From(job, pipelines, clock.GetUtcNow(), retention.Value), job, store, http.RequestAborted));
     }
 
     private static async Task<IResult> CancelJob(Guid id, HttpContext http, JobsDbContext db, JobCoordinator coordinator, JobPipelines pipelines, TimeProvider clock, IOptions<RetentionOptions> retention)

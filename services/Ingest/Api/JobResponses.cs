@@ -90,7 +90,10 @@ public sealed record JobResponse(
 /// <param name="CorrelationId">A server fault's id, which the logs and traces carry: quote it when reporting the job.</param>
 public sealed record JobFailureResponse(string? Stage, string? Code, string Reason, string? CorrelationId);
 
-public sealed record VideoResponse(int Width, int Height, string FrameRate, int FrameCount, double DurationSeconds, bool HasAudio);
+/// <param name="FrameRate">The exact rate as a fraction, e.g. "30000/1001".</param>
+/// <param name="StartTimecode">The source's first frame's SMPTE timecode (HH:MM:SS:FF, HH:MM:SS;FF drop-frame), where the
+/// outputs start; in GET /v1/jobs/{id} only, null when the source has none or in a list.</param>
+public sealed record VideoResponse(int Width, int Height, string FrameRate, int FrameCount, double DurationSeconds, bool HasAudio, string? StartTimecode = null);
 
 /// <summary>An input clip of the job: its role (source, target), file name, size and, once extracted, its video facts.</summary>
 public sealed record ClipResponse(string Name, string FileName, long Bytes, VideoResponse? Video);

@@ -66,15 +66,27 @@ public static class StudioApp
         pages.MapGet("/", (HttpContext http) => Page(http, "jobs", "Jobs and batches"));
         pages.MapGet("/submit", (HttpContext http) => Page(http, "submit", "Submit"));
         pages.MapGet("/actors", (HttpContext http) => Page(http, "actors", "Actors"));
+        pages.MapGet("/batches/new", (HttpContext http) => Page(http, "batch-new", "Submit a batch"));
         pages.MapGet("/jobs/{id:guid}", async (Guid id, HttpContext http, JobsDbContext db) =>
         {
             var tenantId = http.User.TenantId();
             return await db.Jobs.AnyAsync(j => j.Id == id && j.TenantId == tenantId, http.RequestAborted)
                 ? Page(http, "job", "Job")
-                : Page(http, "missing", "No such job", StatusCodes.Status404NotFound, script: "api");
+                : Missing(http, "job");
+        });
+        pages.MapGet("/batches/{id:guid}", async (Guid id, HttpContext http, JobsDbContext db) =>
+        {
+            var tenantId = http.User.TenantId();
+            return await db.Batches.AnyAsync(b => b.Id == id && b.TenantId == tenantId, http.RequestAborted)
+                ? Page(http, "batch", "Batch")
+                : Missing(http, "batch");
         });
         return app;
     }
+
+    /// <summary>The 404 page for a job or batch that is not the studio's (or none): the same answer either way, as the API's.</summary>
+    private static IResult Missing(HttpContext http, string thing) =>
+        Html(Layout($"No such {thing}", http.User.Identity?.Name ?? string.Empty, http.User.CsrfToken(), Fragment("missing").Replace("{{thing}}", thing, StringComparison.Ordinal), "api"), StatusCodes.Status404NotFound);
 
     /// <summary>
     /// Signs the studio in with its API key from the form (checked as <see cref="ApiKeyAuthenticationHandler"/> checks
@@ -114,9 +126,9 @@ public static class StudioApp
     private static IResult SignInPage(int status, string? refusal) =>
         Html(Layout("Sign in", string.Empty, string.Empty, Fragment("sign-in").Replace("{{refusal}}", refusal is null ? string.Empty : $"<p class=\"refusal\" role=\"alert\">{WebUtility.HtmlEncode(refusal)}</p>", StringComparison.Ordinal), script: null), status);
 
-    /// <summary>A page of the app: its fragment <paramref name="name"/> in the layout, with its module (by default the one of the same name).</summary>
-    private static IResult Page(HttpContext http, string name, string title, int status = StatusCodes.Status200OK, string? script = null) =>
-        Html(Layout(title, http.User.Identity?.Name ?? string.Empty, http.User.CsrfToken(), Fragment(name), script ?? name), status);
+    /// <summary>A page of the app: its fragment <paramref name="name"/> in the layout, with its module of the same name.</summary>
+    private static IResult Page(HttpContext http, string name, string title) =>
+        Html(Layout(title, http.User.Identity?.Name ?? string.Empty, http.User.CsrfToken(), Fragment(name), name), StatusCodes.Status200OK);
 
     /// <summary>The page around a fragment: its title, the studio's name, the session's CSRF token (for the scripts' calls) and the page's module.</summary>
     private static string Layout(string title, string studio, string csrf, string main, string? script) =>

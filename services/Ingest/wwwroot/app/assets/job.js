@@ -6,6 +6,13 @@ const jobId = location.pathname.split('/').pop();
 const PlottedCurves = ['jawOpen', 'mouthSmileLeft', 'eyeBlinkLeft', 'browInnerUp'];
 const ReviewClips = { retarget: 'review.mp4', track: 'qc.mp4' };
 
+/** "30000/1001" as "29.97 fps (30000/1001)"; a whole rate as "25 fps". */
+function frameRate(fraction) {
+  const [numerator, denominator = 1] = fraction.split('/').map(Number);
+  const fps = numerator / denominator;
+  return Number.isInteger(fps) ? `${fps} fps` : `${Number(fps.toFixed(3))} fps (${fraction})`;
+}
+
 function show(job) {
   document.title = `${job.inputFileName} · FacePipeline`;
   document.querySelector('h1').textContent = `${job.kind} job: ${job.inputFileName}`;
@@ -23,6 +30,10 @@ function show(job) {
   fact(job.ended ? 'Took' : 'Running for', duration(job.elapsedSeconds));
   if (!job.ended) fact('ETA', duration(jobEtaSeconds(job)));
   if (job.failure) fact('Failure', job.failure.reason);
+  if (job.video) {
+    fact('Frame rate', frameRate(job.video.frameRate));
+    fact('Start timecode', job.video.startTimecode ?? 'none in the source');
+  }
   const stages = document.getElementById('stages');
   stages.replaceChildren(...job.stages.map(stageBar));
   stages.dataset.state = job.state;

@@ -51,7 +51,10 @@ async function loadBatches() {
 function batchRow(batch) {
   const row = document.createElement('tr');
   row.id = `batch-${batch.id}`;
-  row.insertCell().textContent = batch.name ?? batch.id;
+  const link = document.createElement('a');
+  link.href = `/app/batches/${batch.id}`;
+  link.textContent = batch.name ?? batch.id;
+  row.insertCell().append(link);
   row.insertCell().textContent = batch.paused ? `${batch.state} (paused)` : batch.state;
   const bar = document.createElement('progress');
   bar.max = Math.max(batch.shotCount, 1);
