@@ -274,6 +274,11 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
             var playwright = await Playwright.CreateAsync();
             var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
             var context = await browser.NewContextAsync(new() { BaseURL = pipeline.Ingest.BaseAddress.ToString().TrimEnd('/'), AcceptDownloads = true, ViewportSize = new() { Width = 1200, Height = 900 } });
+
+            // Every wait is for a page state, never a sleep; on a 2-core CI machine that runs the whole pipeline beside
+            // the browser, a state can take longer than Playwright's default 30 s to come (a page's modules, an upload's
+            // pieces through the route handler), so each wait gets up to 2 minutes.
+            context.SetDefaultTimeout(120_000);
             return new StudioBrowser(playwright, browser, context, await context.NewPageAsync(), output);
         }
 

@@ -3,6 +3,7 @@
 import { csrfHeaders } from './api.js';
 
 const ChunkBytes = 256 * 1024; // each PATCH carries at most this much, so a lost connection costs little
+const OfflineRetryMs = 5000; // a lost connection the browser did not notice: how often to try again
 
 /**
  * Uploads a file, showing its progress on the <progress> and its state on the status element (data-state: uploading,
@@ -27,11 +28,16 @@ export function uploadClip(file, { progress, status, onUploaded }) {
       status.textContent = `Uploading ${file.name}: ${progress.value} % (${sent} of ${total} bytes).`;
     },
     onError(error) {
-      if (!navigator.onLine) {
-        // tus-js-client does not retry while offline: resume from the server's offset once the connection is back.
-        status.textContent = `The connection was lost at ${progress.value} %: the upload resumes when you are back online.`;
+      // No HTTP answer at all: the connection failed, not the server (tus-js-client has given up its own retries, or
+      // does not retry while the browser says it is offline). Go on from the server's offset once the connection is
+      // back: at the browser's 'online' event, or, where the browser never noticed it was offline (a VPN or a proxy
+      // dropping), by trying again every few seconds.
+      if (!error.originalResponse) {
         status.dataset.state = 'offline';
-        window.addEventListener('online', () => { status.dataset.state = 'resuming'; tusUpload.start(); }, { once: true });
+        status.textContent = `The connection was lost at ${progress.value} %: the upload goes on by itself when it is back.`;
+        const resume = () => { status.dataset.state = 'resuming'; tusUpload.start(); };
+        if (navigator.onLine) setTimeout(resume, OfflineRetryMs);
+        else window.addEventListener('online', resume, { once: true });
         return;
       }
       status.dataset.state = 'failed';
