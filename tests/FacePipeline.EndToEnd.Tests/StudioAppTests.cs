@@ -160,6 +160,52 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task A_retarget_onto_a_target_clip_uploaded_in_the_page_is_submitted_with_every_option_as_chosen()
+    {
+        var key = await pipeline.NewStudioKey("app studio, retarget");
+        using var api = PipelineFixture.StudioClient(pipeline.Ingest, key);
+        await using var browser = await StudioBrowser.LaunchAsync(pipeline, output);
+        var page = browser.Page;
+        await browser.SignInAsync(key);
+        await page.GotoAsync("/app/submit");
+
+        // The performer first, then "retarget onto a target clip" and the target in its own drop zone.
+        await page.Locator("#file").SetInputFilesAsync(RepoPaths.MediaFile("grid_lbbc2a.mp4"));
+        await page.WaitForSelectorAsync("#upload-status[data-state='uploaded']");
+        await page.Locator("input[name=kind][value=retarget]").CheckAsync();
+        await page.Locator("input[name=onto][value=clip]").CheckAsync();
+        Assert.True(await page.GetByRole(AriaRole.Button, new() { Name = "Submit the job" }).IsDisabledAsync()); // no target yet
+        await page.Locator("#target-file").SetInputFilesAsync(RepoPaths.MediaFile("grid_swiz3n.mp4"));
+        await page.WaitForSelectorAsync("#target-upload-status[data-state='uploaded']");
+
+        await page.Locator("#timing").SelectOptionAsync("loop");
+        await page.Locator("#intensity").FillAsync("1.5");
+        await page.Locator("#mouthGain").FillAsync("1.2");
+        await page.Locator("#pose").SelectOptionAsync("source");
+        await page.Locator("input[name=matte]").UncheckAsync();
+        await page.Locator("input[name=dnxhr]").CheckAsync();
+        await page.Locator("#priority").FillAsync("7");
+        await browser.ScreenshotAsync("submit-retarget");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit the job" }).ClickAsync();
+        await page.WaitForURLAsync("**/app/jobs/*");
+        var jobId = page.Url.Split('/')[^1];
+
+        // The API holds the job as the page said it: both clips by upload, every option chosen, the rest at defaults.
+        var job = await api.GetFromJsonAsync<JsonElement>($"v1/jobs/{jobId}", PipelineFixture.Json);
+        Assert.Equal("retarget", job.GetProperty("kind").GetString());
+        Assert.Equal(
+            [("source", "grid_lbbc2a.mp4"), ("target", "grid_swiz3n.mp4")],
+            job.GetProperty("clips").EnumerateArray().Select(c => (c.GetProperty("name").GetString(), c.GetProperty("fileName").GetString())));
+        var settings = job.GetProperty("settings");
+        Assert.Equal(("loop", 1.5, 1.2, 1.0, "source"), (settings.GetProperty("timing").GetString(), settings.GetProperty("intensity").GetDouble(), settings.GetProperty("mouthGain").GetDouble(), settings.GetProperty("eyesGain").GetDouble(), settings.GetProperty("pose").GetString()));
+        Assert.Equal((false, true, false, false), (settings.GetProperty("matte").GetBoolean(), settings.GetProperty("dnxhr").GetBoolean(), settings.GetProperty("proRes").GetBoolean(), settings.GetProperty("proRes4444").GetBoolean()));
+        Assert.Equal(7, job.GetProperty("priority").GetInt32());
+
+        // Its running is the retarget tests' business: cancel it here.
+        Assert.True((await api.PostAsync($"v1/jobs/{jobId}/cancel", null)).IsSuccessStatusCode);
+    }
+
+    [Fact]
     public async Task Another_studios_job_and_batch_answer_404_in_the_app_and_are_not_listed()
     {
         var others = (await pipeline.Submit(pipeline.StudioB, RepoPaths.MediaFile("grid_bbaf2n.mp4"))).GetProperty("id").GetString()!;
