@@ -327,9 +327,9 @@ run_job() {
   local t0 t1 rc=0
   t0=$(now)
   if [ "$kind" = track ]; then
-    facepipe submit "$1" --kind track --wait --out "$out/outputs" > "$out/progress.log" 2>&1 || rc=$?
+    facepipe submit "$1" --kind track --wait --progress lines --out "$out/outputs" > "$out/progress.log" 2>&1 || rc=$?
   else
-    facepipe retarget "$1" "$2" --out "$out/outputs" > "$out/progress.log" 2>&1 || rc=$?
+    facepipe retarget "$1" "$2" --progress lines --out "$out/outputs" > "$out/progress.log" 2>&1 || rc=$?
   fi
   t1=$(now)
   CURRENT_JOB_DONE=1
@@ -338,7 +338,10 @@ run_job() {
   JOB_LOAD=$(cut -d' ' -f1 /proc/loadavg)
   JOB_RC=$rc
   JOB_ID=$(job_id_of "$out/progress.log")
-  JOB_FINAL=$(final_line "$out/progress.log" || true)
+  # The job as it ended, on one line (state, seconds, each stage's frames and seconds): `facepipe status`, since waiting
+  # prints a few lines per stage (or live bars) rather than that line.
+  [ -n "$JOB_ID" ] && facepipe status "$JOB_ID" > "$out/status.txt" 2>&1 || true
+  JOB_FINAL=$(final_line "$out/status.txt" || true)
   JOB_SECONDS=$(awk '{print $2}' <<<"$JOB_FINAL" | tr -d s)
   # Peaks: the media store above its size before the upload; memory of each process, and of its children.
   JOB_MEDIA_PEAK=$(awk -v b="$JOB_BASELINE" 'BEGIN {m = 0} {if ($1 - b > m) m = $1 - b} END {print m}' "$samples")

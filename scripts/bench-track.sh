@@ -48,5 +48,6 @@ for name in Ingest FrameExtraction Reconstruction Rendering; do
 done
 echo
 echo "Stage times (from the job status):"
-grep -E "^completed" "$OUT/progress.log" | tail -n 1
+job=$(grep -oE 'job [0-9a-f-]{36} submitted' "$OUT/progress.log" | head -n 1 | awk '{print $2}')
+"$REPO/facepipe" status "$job" | head -n 1
 rm -rf "$OUT"
