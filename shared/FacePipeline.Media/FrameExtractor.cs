@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 
 namespace FacePipeline.Media;
 
@@ -242,7 +241,7 @@ public static class FrameExtractor
 
         try
         {
-            var entries = await ReadEntriesAsync(path, lockdown, video, "packets", "packet=pts,pts_time,flags", cancellationToken).ConfigureAwait(false);
+            var entries = await ReadEntriesAsync(path, lockdown, video, "packet=pts,pts_time,flags", cancellationToken).ConfigureAwait(false);
             if (entries is null)
             {
                 return null;
@@ -251,12 +250,13 @@ public static class FrameExtractor
             var pts = new List<long>(entries.Count);
             foreach (var packet in entries)
             {
-                if (Long(packet, "pts") is not { } value || Text(packet, "pts_time") is null or "N/A")
+                // pts, pts_time, flags (ffprobe's own field order)
+                if (packet.Length < 3 || Long(packet[0]) is not { } value || packet[1] is "" or "N/A")
                 {
                     return null; // a packet without pts: the packets cannot give exact frame times
                 }
 
-                if (Text(packet, "flags")?.Contains('D', StringComparison.Ordinal) == true)
+                if (packet[2].Contains('D', StringComparison.Ordinal))
                 {
                     continue; // discarded by the decoder (edit-list pre-roll): no output frame
                 }
@@ -284,14 +284,15 @@ public static class FrameExtractor
 
         try
         {
-            var frames = await ReadEntriesAsync(path, lockdown, video, "frames", "frame=best_effort_timestamp,best_effort_timestamp_time", cancellationToken).ConfigureAwait(false);
+            var frames = await ReadEntriesAsync(path, lockdown, video, "frame=best_effort_timestamp,best_effort_timestamp_time", cancellationToken).ConfigureAwait(false);
+            // best_effort_timestamp, best_effort_timestamp_time
             if (frames is null || frames.Count != expectedFrames
-                || frames.Any(f => Long(f, "best_effort_timestamp") is null || Text(f, "best_effort_timestamp_time") is null or "N/A"))
+                || frames.Any(f => f.Length < 2 || Long(f[0]) is null || f[1] is "" or "N/A"))
             {
                 return null;
             }
 
-            return BuildTimeline(probe, video, timeBase, frames.Select(f => Long(f, "best_effort_timestamp")!.Value).ToList(), "frames");
+            return BuildTimeline(probe, video, timeBase, frames.Select(f => Long(f[0])!.Value).ToList(), "frames");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -300,15 +301,17 @@ public static class FrameExtractor
     }
 
     /// <summary>
-    /// ffprobe's <paramref name="section"/> ("packets" or "frames") of the video stream with only <paramref name="entries"/>,
-    /// each entry as a JSON object; null when ffprobe fails.
+    /// The video stream's packets or frames as ffprobe shows them with only <paramref name="entries"/> (packet=… or frame=…),
+    /// each as its fields in ffprobe's own order; null when ffprobe fails. Read as CSV, line by line, and kept as
+    /// short strings: a 36,000-frame clip's packets take a few MB, not a JSON document of them (issue 16: memory flat in
+    /// length).
     /// </summary>
-    private static async Task<List<JsonElement>?> ReadEntriesAsync(
-        string path, string lockdown, VideoStreamProbe video, string section, string entries, CancellationToken cancellationToken)
+    private static async Task<List<string[]>?> ReadEntriesAsync(
+        string path, string lockdown, VideoStreamProbe video, string entries, CancellationToken cancellationToken)
     {
         string[] arguments =
         [
-            "-loglevel", "error", "-print_format", "json", .. Split(lockdown),
+            "-loglevel", "error", "-print_format", "csv=p=0", .. Split(lockdown),
             "-select_streams", video.Index.ToString(CultureInfo.InvariantCulture), "-show_entries", entries, path,
         ];
         var result = await MediaProcess.RunAsync("ffprobe", arguments, writeInput: null, captureOutput: true, cancellationToken).ConfigureAwait(false);
@@ -317,17 +320,20 @@ public static class FrameExtractor
             return null;
         }
 
-        using var document = JsonDocument.Parse(result.StandardOutput);
-        return document.RootElement.TryGetProperty(section, out var list) && list.ValueKind == JsonValueKind.Array
-            ? [.. list.EnumerateArray().Select(e => e.Clone())]
-            : [];
+        var list = new List<string[]>();
+        using var reader = new StringReader(result.StandardOutput);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0)
+            {
+                list.Add(line.Split(','));
+            }
+        }
+
+        return list;
     }
 
-    private static long? Long(JsonElement entry, string name) =>
-        entry.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
-
-    private static string? Text(JsonElement entry, string name) =>
-        entry.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static long? Long(string text) => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) ? number : null;
 
     private static string[] Split(string arguments) => arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 

@@ -15,6 +15,7 @@ using FacePipeline.Storage;
 //
 // dotnet run -c Release --project tools/FacePipeline.MemoryProbe -- all [frames...]   (default 1000 36000; a markdown table)
 // facepipe-memprobe <path> <frames> <dir>      one path in this process (MEMPROBE_STAGES=1: the retarget path's retained heap per step)
+// facepipe-memprobe extract <clip> <dir>        FrameExtraction's work on a real clip (probe, validation, the one decode, the timeline)
 var models = ModelPaths.FromSetting(null);
 if (args.Length == 0 || args[0] == "all")
 {
@@ -49,6 +50,18 @@ if (args.Length == 0 || args[0] == "all")
         }
     }
 
+    return 0;
+}
+
+if (args[0] == "extract")
+{
+    GC.Collect();
+    using var extractProbe = new Probe();
+    var clock = Stopwatch.StartNew();
+    var extracted = await FacePipeline.Media.FrameExtractor.ExtractAsync(args[1], args[2], new FacePipeline.Media.FrameExtractionOptions { ChunkSize = 64 });
+    clock.Stop();
+    extractProbe.Dispose();
+    Console.WriteLine($"| extract {Path.GetFileName(args[1])} | {extracted.FrameCount} | {Probe.Mb(Probe.PeakResidentBytes())} | {Probe.Mb(extractProbe.PeakHeapBytes)} | {Probe.Mb(extractProbe.PeakCommittedBytes)} | {clock.Elapsed.TotalSeconds:F1} |");
     return 0;
 }
 
