@@ -75,6 +75,19 @@ export function when(iso) {
 }
 
 /** Shows a sentence in the page's status line. */
+/** Empties the <dl> with this id and returns fact(term, value), which appends a term and its value to it. */
+export function factList(id) {
+  const facts = document.getElementById(id);
+  facts.replaceChildren();
+  return (term, value) => {
+    const dt = document.createElement('dt');
+    dt.textContent = term;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    facts.append(dt, dd);
+  };
+}
+
 export function say(text) {
   const status = document.getElementById('status');
   if (status) status.textContent = text;

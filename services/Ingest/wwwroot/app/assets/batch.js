@@ -1,6 +1,6 @@
 // A batch: its counts, each shot's stages and failure, its ETA, live over the batch's event stream; pause, resume,
 // retry the failed shots, cancel, and its outputs.zip.
-import { api, follow, stageBar, duration, when, say } from './api.js';
+import { api, follow, stageBar, duration, when, say, factList } from './api.js';
 
 const batchId = location.pathname.split('/').pop();
 const States = ['queued', 'running', 'completed', 'failed', 'cancelled'];
@@ -10,15 +10,7 @@ function show(batch) {
   const name = batch.name ?? batch.id;
   document.title = `${name} · FacePipeline`;
   document.querySelector('h1').textContent = `Batch: ${name}`;
-  const facts = document.getElementById('facts');
-  facts.replaceChildren();
-  const fact = (term, value) => {
-    const dt = document.createElement('dt');
-    dt.textContent = term;
-    const dd = document.createElement('dd');
-    dd.textContent = value;
-    facts.append(dt, dd);
-  };
+  const fact = factList('facts');
   fact('State', batch.paused && !batch.ended ? `${batch.state} (paused)` : batch.state);
   fact('Shots ended', `${batch.shotsEnded} of ${batch.shotCount}`);
   fact('Class and priority', `${batch.class}, ${batch.priority}`);

@@ -1,5 +1,5 @@
 // A job: its progress live (server-sent events), then its review clip, QC verdict, curves and downloads.
-import { api, follow, stageBar, jobEtaSeconds, duration, when, say } from './api.js';
+import { api, follow, stageBar, jobEtaSeconds, duration, when, say, factList } from './api.js';
 
 const jobId = location.pathname.split('/').pop();
 // The curves plotted: a few that show a performance (mouth, smile, blink, brows), when the file has them.
@@ -16,15 +16,7 @@ function frameRate(fraction) {
 function show(job) {
   document.title = `${job.inputFileName} · FacePipeline`;
   document.querySelector('h1').textContent = `${job.kind} job: ${job.inputFileName}`;
-  const facts = document.getElementById('facts');
-  facts.replaceChildren();
-  const fact = (term, value) => {
-    const dt = document.createElement('dt');
-    dt.textContent = term;
-    const dd = document.createElement('dd');
-    dd.textContent = value;
-    facts.append(dt, dd);
-  };
+  const fact = factList('facts');
   fact('State', job.state);
   fact('Submitted', when(job.createdAt));
   fact(job.ended ? 'Took' : 'Running for', duration(job.elapsedSeconds));
