@@ -51,14 +51,17 @@ public static class ClipSegments
     /// overlap, else <see cref="ArgumentException"/>) by stream copy into the MP4 <paramref name="outputPath"/> (written under a
     /// temporary name, then renamed), muxing <paramref name="audioPath"/> once, as <see cref="H264ClipEncoder.EncodeAsync(IAsyncEnumerable{ReadOnlyMemory{byte}}, int, int, Rational, string?, string, H264EncodeOptions?, CancellationToken)"/>
     /// would with the same frames, timing and options: the same frame count, frame times, time base, audio and lip-sync
-    /// offset, and the same <see cref="EncodedClip"/>. The segments are left in place.
+    /// offset, and the same <see cref="EncodedClip"/>. The segments are left in place, unless <paramref name="consume"/>: then
+    /// each is deleted as soon as the join is past it (<see cref="JoinedPast"/>), and the rest once the output is complete, so
+    /// the segments and the output never sit on disk together (issue 16: the media store's working set stays a few segments,
+    /// not a second copy of the clip). A consuming join that fails has lost the segments it deleted: the caller renders those again.
     /// </summary>
     public static Task<EncodedClip> JoinH264Async(
         IReadOnlyList<EncodedSegment> segments, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
-        H264EncodeOptions? options = null, CancellationToken cancellationToken = default)
+        H264EncodeOptions? options = null, CancellationToken cancellationToken = default, bool consume = false)
     {
         options ??= new H264EncodeOptions();
-        return JoinAsync(segments, width, height, frameRate, timing, audioPath, outputPath, H264ClipEncoder.Format(options), options.VideoStartOffset, cancellationToken);
+        return JoinAsync(segments, width, height, frameRate, timing, audioPath, outputPath, H264ClipEncoder.Format(options), options.VideoStartOffset, consume, cancellationToken);
     }
 
     /// <summary>As <see cref="JoinH264Async"/>, ProRes segments into a MOV.</summary>
@@ -67,7 +70,7 @@ public static class ClipSegments
         ProResEncodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ProResEncodeOptions();
-        return JoinAsync(segments, width, height, frameRate, timing, audioPath, outputPath, ProResClipEncoder.Format(options), options.VideoStartOffset, cancellationToken);
+        return JoinAsync(segments, width, height, frameRate, timing, audioPath, outputPath, ProResClipEncoder.Format(options), options.VideoStartOffset, consume: false, cancellationToken);
     }
 
     /// <summary>The timing a one-piece encode uses for its frame times (null: the constant rate), as the segments and the join must.</summary>
@@ -161,7 +164,7 @@ public static class ClipSegments
 
     private static async Task<EncodedClip> JoinAsync(
         IReadOnlyList<EncodedSegment> segments, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
-        ClipFormat format, TimeSpan? videoStartOffset, CancellationToken cancellationToken)
+        ClipFormat format, TimeSpan? videoStartOffset, bool consume, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(segments);
         var ordered = segments.OrderBy(s => s.FirstFrame).ToList();
@@ -222,15 +225,24 @@ public static class ClipSegments
             arguments.AddRange(["-video_track_timescale", TrackTimescale(frameRate, timed).ToString(CultureInfo.InvariantCulture)]);
             arguments.AddRange(ClipEncoding.Split(format.ContainerArguments));
             arguments.Add(temp);
-            var result = await MediaProcess.RunAsync("ffmpeg", arguments, writeInput: null, captureOutput: false, cancellationToken).ConfigureAwait(false);
+            var (exitCode, errors) = consume
+                ? await RunConsumingAsync(arguments, ordered, frameRate, timed, total, offset, cancellationToken).ConfigureAwait(false)
+                : await RunAsync(arguments, cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            if (result.ExitCode != 0)
+            if (exitCode != 0)
             {
                 throw new InvalidOperationException(
-                    $"ffmpeg could not join the segments into {outputPath} (exit code {result.ExitCode}): {MediaProbe.LastMeaningfulLine(result.StandardError) ?? "no error output"}");
+                    $"ffmpeg could not join the segments into {outputPath} (exit code {exitCode}): {MediaProbe.LastMeaningfulLine(errors) ?? "no error output"}");
             }
 
             File.Move(temp, outputPath, overwrite: true);
+            if (consume)
+            {
+                foreach (var segment in ordered)
+                {
+                    ClipEncoding.TryDelete(segment.Path);
+                }
+            }
         }
         catch
         {
@@ -245,6 +257,69 @@ public static class ClipSegments
         var evenWidth = width + (width & 1);
         var evenHeight = format.EvenHeight ? height + (height & 1) : height;
         return new EncodedClip(outputPath, total, evenWidth, evenHeight, frameRate, audioPath is not null, timed is not null);
+    }
+
+    private static async Task<(int ExitCode, IReadOnlyList<string> Errors)> RunAsync(List<string> arguments, CancellationToken cancellationToken)
+    {
+        var result = await MediaProcess.RunAsync("ffmpeg", arguments, writeInput: null, captureOutput: false, cancellationToken).ConfigureAwait(false);
+        return (result.ExitCode, result.StandardError);
+    }
+
+    /// <summary>
+    /// The join with ffmpeg's progress on its standard output (<c>-progress pipe:1</c>, twice a second): each segment the
+    /// output has passed (<see cref="JoinedPast"/>) is deleted while the join goes on.
+    /// </summary>
+    private static async Task<(int ExitCode, IReadOnlyList<string> Errors)> RunConsumingAsync(
+        List<string> arguments, IReadOnlyList<EncodedSegment> ordered, Rational frameRate, FrameTiming? timed, int total, TimeSpan offset, CancellationToken cancellationToken)
+    {
+        var starts = ordered.Select(s => StartMicroseconds(s.FirstFrame, frameRate, timed)).ToArray();
+        var margin = ProgressMargin + offset.Duration();
+        arguments.InsertRange(arguments.Count - 1, ["-progress", "pipe:1", "-stats_period", "0.5"]);
+        await using var process = await MediaProcess.StartStreamingAsync("ffmpeg", arguments).ConfigureAwait(false);
+        using (cancellationToken.Register(process.Kill))
+        {
+            using var reader = new StreamReader(process.StandardOutput);
+            var deleted = 0;
+            while (await reader.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
+            {
+                if (line.StartsWith("out_time_us=", StringComparison.Ordinal)
+                    && long.TryParse(line.AsSpan("out_time_us=".Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var outTime))
+                {
+                    for (var past = JoinedPast(starts, outTime, margin); deleted < past; deleted++)
+                    {
+                        ClipEncoding.TryDelete(ordered[deleted].Path);
+                    }
+                }
+            }
+
+            var exitCode = await process.WaitForExitAsync().ConfigureAwait(false);
+            return (exitCode, await process.Errors.ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>
+    /// How far ffmpeg's reported output time may run ahead of the segment its concat demuxer is reading: the muxer
+    /// interleaves the audio with the video and writes one ahead of the other by at most its max_interleave_delta (10 s by
+    /// default), and the progress reports the furthest stream; one second more for the report's own granularity.
+    /// </summary>
+    internal static readonly TimeSpan ProgressMargin = TimeSpan.FromSeconds(11);
+
+    /// <summary>
+    /// How many of the segments (starting at <paramref name="startsMicroseconds"/>, in order) the join has certainly read and
+    /// closed when its output reaches <paramref name="outTimeMicroseconds"/>: segment k is, once the output is
+    /// <paramref name="margin"/> beyond the start of segment k + 1 (the concat demuxer opens the next file only after
+    /// closing the last). The last segment is never counted: it goes when the output is complete.
+    /// </summary>
+    internal static int JoinedPast(IReadOnlyList<long> startsMicroseconds, long outTimeMicroseconds, TimeSpan margin)
+    {
+        var reached = outTimeMicroseconds - (long)margin.TotalMicroseconds;
+        var past = 0;
+        while (past + 1 < startsMicroseconds.Count && startsMicroseconds[past + 1] <= reached)
+        {
+            past++;
+        }
+
+        return past;
     }
 
     /// <summary>
@@ -272,24 +347,7 @@ public static class ClipSegments
     /// </summary>
     internal static string ConcatList(IReadOnlyList<EncodedSegment> ordered, Rational frameRate, FrameTiming? timed, int total)
     {
-        long Microseconds(int frame)
-        {
-            Int128 numerator;
-            Int128 denominator;
-            if (timed is null)
-            {
-                numerator = (Int128)frame * frameRate.Denominator * 1_000_000;
-                denominator = frameRate.Numerator;
-            }
-            else
-            {
-                var ticks = frame < timed.Count ? timed.Ticks[frame] : timed.Ticks[^1] + timed.LastDurationTicks;
-                numerator = (Int128)ticks * timed.TimeBase.Numerator * 1_000_000;
-                denominator = timed.TimeBase.Denominator;
-            }
-
-            return (long)(((2 * numerator) + denominator) / (2 * denominator));
-        }
+        long Microseconds(int frame) => StartMicroseconds(frame, frameRate, timed);
 
         var text = new StringBuilder("ffconcat version 1.0\n");
         foreach (var segment in ordered)
@@ -300,5 +358,25 @@ public static class ClipSegments
         }
 
         return text.ToString();
+    }
+
+    /// <summary>When frame <paramref name="frame"/> (or, past the last, the output's end) starts in the joined output, to the microsecond.</summary>
+    private static long StartMicroseconds(int frame, Rational frameRate, FrameTiming? timed)
+    {
+        Int128 numerator;
+        Int128 denominator;
+        if (timed is null)
+        {
+            numerator = (Int128)frame * frameRate.Denominator * 1_000_000;
+            denominator = frameRate.Numerator;
+        }
+        else
+        {
+            var ticks = frame < timed.Count ? timed.Ticks[frame] : timed.Ticks[^1] + timed.LastDurationTicks;
+            numerator = (Int128)ticks * timed.TimeBase.Numerator * 1_000_000;
+            denominator = timed.TimeBase.Denominator;
+        }
+
+        return (long)(((2 * numerator) + denominator) / (2 * denominator));
     }
 }

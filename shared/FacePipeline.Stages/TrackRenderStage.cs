@@ -86,8 +86,10 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
     /// <summary>
     /// The QC clip: its segments (<see cref="RenderTrackOutputs.QcSegments"/>, rendered by <see cref="QcSegmentRenderStage"/>
     /// on any number of workers) joined without re-encoding, the audio muxed once; or, without segments, encoded here in
-    /// one piece. Once joined, the segments are deleted; a redelivered command whose segments are gone finds the clip
-    /// already written and leaves it.
+    /// one piece. The join deletes each segment as soon as it is past it (the segments and the joined clip are never on disk
+    /// together: issue 16's bounded working set). A redelivered command whose segments are gone finds the clip already
+    /// written and leaves it; one whose join died part-way (some segments deleted, no clip) renders the deleted segments
+    /// again here, then joins: a killed worker costs a re-render, never the job.
     /// </summary>
     private async Task WriteQcClipAsync(RenderTrackOutputs command, IReadOnlyList<FrameRecord> frames, RenderProgress progress, CancellationToken cancellationToken)
     {
@@ -105,17 +107,37 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
             return;
         }
 
-        if (segments.Any(s => !store.Exists(s.Key)) && store.Exists(command.QcClipKey))
+        var missing = segments.Where(s => !store.Exists(s.Key)).ToList();
+        if (missing.Count > 0 && store.Exists(command.QcClipKey))
         {
             return; // joined by an earlier delivery of this command, which deleted the segments
         }
 
+        await RenderAgainAsync(command, missing, cancellationToken);
         await ClipSegments.JoinH264Async(
             [.. segments.OrderBy(s => s.FirstFrame).Select(s => new EncodedSegment(store.PathFor(s.Key), s.FirstFrame, s.FrameCount))],
-            video.Width, video.Height, rate, timing, audio, output, options, cancellationToken);
+            video.Width, video.Height, rate, timing, audio, output, options, cancellationToken, consume: true);
         foreach (var segment in segments)
         {
             store.DeleteTree(segment.Key);
+        }
+    }
+
+    /// <summary>The segments a join that died part-way had already consumed, rendered again as their own workers rendered them.</summary>
+    private async Task RenderAgainAsync(RenderTrackOutputs command, IReadOnlyList<RenderedSegment> missing, CancellationToken cancellationToken)
+    {
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var sequenceKey = command.SequenceKey ?? throw new InvalidOperationException($"Job {command.JobId}: QC segments {string.Join(", ", missing.Select(s => s.Index))} are missing and the clip has no sequence to render them from.");
+        var stage = new QcSegmentRenderStage(store, mesh);
+        foreach (var segment in missing)
+        {
+            await stage.RunAsync(
+                new RenderQcSegment(command.JobId, segment.Index, segment.FirstFrame, segment.FrameCount, command.SourceKey, command.Video, command.TimelineKey, sequenceKey, segment.Key),
+                cancellationToken);
         }
     }
 

@@ -62,6 +62,44 @@ public sealed class ClipSegmentsTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(Directory.GetFiles(scratch, "*.ffconcat"));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task A_consuming_join_gives_the_clip_a_keeping_join_gives_and_leaves_none_of_the_segments(int caseIndex)
+    {
+        var scratch = _folders.New("segments-consume");
+        var c = CaseNamed(CaseNames[caseIndex]);
+        var audio = c.Audio is null ? null : Audio(scratch, c.Audio);
+        var options = new H264EncodeOptions { Timing = c.Timing, VideoStartOffset = c.Offset };
+        var (kept, _) = await EncodeH264Segments(_folders.New("segments-kept"), Source.Value, c.Rate, c.Timing, c.Starts, options);
+        var (consumed, _) = await EncodeH264Segments(scratch, Source.Value, c.Rate, c.Timing, c.Starts, options);
+
+        var keeping = await ClipSegments.JoinH264Async(kept, Width, Height, c.Rate, c.Timing, audio, Path.Combine(scratch, "kept.mp4"), options);
+        var consuming = await ClipSegments.JoinH264Async(consumed, Width, Height, c.Rate, c.Timing, audio, Path.Combine(scratch, "consumed.mp4"), options, consume: true);
+
+        Assert.Equal(keeping with { OutputPath = consuming.OutputPath }, consuming);
+        Assert.Equal(Packets(keeping.OutputPath, "v:0", hashes: true), Packets(consuming.OutputPath, "v:0", hashes: true));
+        Assert.Equal(Packets(keeping.OutputPath, "a:0", hashes: true), Packets(consuming.OutputPath, "a:0", hashes: true));
+        Assert.All(kept, s => Assert.True(File.Exists(s.Path)));
+        Assert.All(consumed, s => Assert.False(File.Exists(s.Path), $"{s.Path} is still there"));
+        Assert.Empty(Directory.GetFiles(scratch, "*.partial"));
+    }
+
+    [Fact]
+    public void A_segment_counts_as_joined_only_once_the_output_is_the_margin_past_the_next_segments_start_and_the_last_never()
+    {
+        long[] starts = [0, 10_000_000, 20_000_000, 30_000_000]; // four 10 s segments
+        var margin = TimeSpan.FromSeconds(11);
+
+        Assert.Equal(0, ClipSegments.JoinedPast(starts, 0, margin));
+        Assert.Equal(0, ClipSegments.JoinedPast(starts, 20_999_999, margin)); // the muxer may be 11 s ahead of the demuxer: segment 0 may still be open
+        Assert.Equal(1, ClipSegments.JoinedPast(starts, 21_000_000, margin));
+        Assert.Equal(2, ClipSegments.JoinedPast(starts, 31_000_000, margin));
+        Assert.Equal(3, ClipSegments.JoinedPast(starts, 41_000_000, margin));
+        Assert.Equal(3, ClipSegments.JoinedPast(starts, long.MaxValue / 2, margin)); // the last goes with the finished output
+        Assert.Equal(0, ClipSegments.JoinedPast([0], long.MaxValue / 2, margin));
+    }
+
     [Fact]
     public async Task Joining_copies_the_segments_video_packets_without_re_encoding()
     {

@@ -275,6 +275,41 @@ public sealed class TrackStagesTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(joined));
     }
 
+    [Fact]
+    public async Task A_join_that_died_after_deleting_some_segments_renders_them_again_and_joins_the_one_piece_clip()
+    {
+        var (_, render) = await RunUpToRender("grid_bbaf2n.mp4", chunkSize: 32); // 75 frames, AAC audio
+        var sequenceKey = MediaKeys.FaceSequence(_jobId, ClipNames.Source);
+        var clip = new ClipTrack(ClipNames.Source, render.SourceName, render.SourceKey, render.Video, render.Chunks, render.TimelineKey, render.AudioKey);
+        await new FaceSequenceStage(_store, _mesh).RunAsync(new BuildFaceSequence(_jobId, clip, null, sequenceKey), CancellationToken.None);
+        render = render with { SequenceKey = sequenceKey };
+        var onePieceKey = MediaKeys.Output(_jobId, "one-piece.mp4");
+        await new TrackRenderStage(_store, _mesh).RunAsync(render with { QcClipKey = onePieceKey }, CancellationToken.None);
+
+        var segmentStage = new QcSegmentRenderStage(_store, _mesh);
+        var segments = new List<RenderedSegment>();
+        foreach (var (index, first, count) in new[] { (0, 0, 25), (1, 25, 25), (2, 50, 25) })
+        {
+            var key = MediaKeys.Segment(_jobId, "qc", index, ".nut");
+            await segmentStage.RunAsync(new RenderQcSegment(_jobId, index, first, count, render.SourceKey, render.Video, render.TimelineKey, sequenceKey, key), CancellationToken.None);
+            segments.Add(new RenderedSegment(index, first, count, key));
+        }
+
+        // The first join consumed segments 0 and 1, then its worker was killed: no clip, one segment left.
+        _store.DeleteTree(segments[0].Key);
+        _store.DeleteTree(segments[1].Key);
+        Assert.False(_store.Exists(render.QcClipKey));
+
+        var rendered = await new TrackRenderStage(_store, _mesh).RunAsync(render with { QcSegments = segments }, CancellationToken.None);
+
+        var joined = _store.PathFor(rendered.QcClipKey);
+        var onePiece = _store.PathFor(onePieceKey);
+        Assert.Equal(Probe(onePiece), Probe(joined));
+        Assert.Equal(PacketTimes(onePiece, "v:0"), PacketTimes(joined, "v:0"));
+        Assert.Equal(PacketTimes(onePiece, "a:0"), PacketTimes(joined, "a:0"));
+        Assert.All(segments, s => Assert.False(_store.Exists(s.Key)));
+    }
+
     /// <summary>Every packet's pts and duration (presentation order) of a stream, from ffprobe.</summary>
     private static List<string> PacketTimes(string path, string stream)
     {
