@@ -234,15 +234,8 @@ public sealed class TrackStagesTests : IDisposable
     [Fact]
     public async Task A_QC_clip_rendered_in_segments_and_joined_has_the_one_piece_clips_frames_times_and_audio_and_the_segments_go()
     {
-        var (extracted, render) = await RunUpToRender("grid_bbaf2n.mp4", chunkSize: 32); // 75 frames, AAC audio
-        var sequenceKey = MediaKeys.FaceSequence(_jobId, ClipNames.Source);
-        var clip = new ClipTrack(ClipNames.Source, render.SourceName, render.SourceKey, render.Video, render.Chunks, render.TimelineKey, render.AudioKey);
-        await new FaceSequenceStage(_store, _mesh).RunAsync(new BuildFaceSequence(_jobId, clip, null, sequenceKey), CancellationToken.None);
-        render = render with { SequenceKey = sequenceKey };
+        var (render, sequenceKey, onePieceKey) = await SequencedAndRenderedInOnePiece("grid_bbaf2n.mp4"); // 75 frames, AAC audio
 
-        // One piece, as a renderer without segments does it.
-        var onePieceKey = MediaKeys.Output(_jobId, "one-piece.mp4");
-        await new TrackRenderStage(_store, _mesh).RunAsync(render with { QcClipKey = onePieceKey }, CancellationToken.None);
 
         // Three segments (one of a single frame) rendered apart, as three workers would, then joined.
         var segmentStage = new QcSegmentRenderStage(_store, _mesh);
@@ -278,13 +271,7 @@ public sealed class TrackStagesTests : IDisposable
     [Fact]
     public async Task A_join_that_died_after_deleting_some_segments_renders_them_again_and_joins_the_one_piece_clip()
     {
-        var (_, render) = await RunUpToRender("grid_bbaf2n.mp4", chunkSize: 32); // 75 frames, AAC audio
-        var sequenceKey = MediaKeys.FaceSequence(_jobId, ClipNames.Source);
-        var clip = new ClipTrack(ClipNames.Source, render.SourceName, render.SourceKey, render.Video, render.Chunks, render.TimelineKey, render.AudioKey);
-        await new FaceSequenceStage(_store, _mesh).RunAsync(new BuildFaceSequence(_jobId, clip, null, sequenceKey), CancellationToken.None);
-        render = render with { SequenceKey = sequenceKey };
-        var onePieceKey = MediaKeys.Output(_jobId, "one-piece.mp4");
-        await new TrackRenderStage(_store, _mesh).RunAsync(render with { QcClipKey = onePieceKey }, CancellationToken.None);
+        var (render, sequenceKey, onePieceKey) = await SequencedAndRenderedInOnePiece("grid_bbaf2n.mp4"); // 75 frames, AAC audio
 
         var segmentStage = new QcSegmentRenderStage(_store, _mesh);
         var segments = new List<RenderedSegment>();
@@ -308,6 +295,22 @@ public sealed class TrackStagesTests : IDisposable
         Assert.Equal(PacketTimes(onePiece, "v:0"), PacketTimes(joined, "v:0"));
         Assert.Equal(PacketTimes(onePiece, "a:0"), PacketTimes(joined, "a:0"));
         Assert.All(segments, s => Assert.False(_store.Exists(s.Key)));
+    }
+
+    /// <summary>
+    /// A clip extracted, reconstructed and sequenced up to its render command, and its QC clip rendered in one piece (as a
+    /// renderer without segments does it) under a key of its own: what a segmented render is compared with.
+    /// </summary>
+    private async Task<(RenderTrackOutputs Render, string SequenceKey, string OnePieceKey)> SequencedAndRenderedInOnePiece(string clipName)
+    {
+        var (_, render) = await RunUpToRender(clipName, chunkSize: 32);
+        var sequenceKey = MediaKeys.FaceSequence(_jobId, ClipNames.Source);
+        var clip = new ClipTrack(ClipNames.Source, render.SourceName, render.SourceKey, render.Video, render.Chunks, render.TimelineKey, render.AudioKey);
+        await new FaceSequenceStage(_store, _mesh).RunAsync(new BuildFaceSequence(_jobId, clip, null, sequenceKey), CancellationToken.None);
+        render = render with { SequenceKey = sequenceKey };
+        var onePieceKey = MediaKeys.Output(_jobId, "one-piece.mp4");
+        await new TrackRenderStage(_store, _mesh).RunAsync(render with { QcClipKey = onePieceKey }, CancellationToken.None);
+        return (render, sequenceKey, onePieceKey);
     }
 
     /// <summary>Every packet's pts and duration (presentation order) of a stream, from ffprobe.</summary>
