@@ -10,7 +10,8 @@ namespace FacePipeline.ServiceDefaults;
 /// and trace tags carrying the job id and the correlation id (the message's id: a server fault on this message fails its
 /// job with it, so the studio's report leads to these lines), and the message's queue lag (time from send to consume) in
 /// the metrics. A message of a job this instance heard end (<see cref="EndedJobs"/>: failed or cancelled) is dropped
-/// here, acknowledged with a log line, its consumer never run.
+/// here, acknowledged with a log line, its consumer never run; the notices of the end (<see cref="JobEnded"/>,
+/// <see cref="JobCancelled"/>) always go through, whichever order the broker delivers them in.
 /// </summary>
 public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger, EndedJobs endedJobs) : IFilter<ConsumeContext<T>>
     where T : class
@@ -36,7 +37,9 @@ public sealed class JobContextFilter<T>(ILogger<JobContextFilter<T>> logger, End
         // A LogScope, not a dictionary: the simple console format prints a scope's ToString (a dictionary's is its type name).
         using (LogScope.Begin(logger, ("JobId", job.JobId), ("MessageType", typeof(T).Name), ("CorrelationId", correlationId)))
         {
-            if (job is not JobEnded && endedJobs.Contains(job.JobId))
+            // The notices of the end itself are never dropped: JobEnded is what fills EndedJobs, and JobCancelled is what
+            // stops the work in hand (a training) — heard after JobEnded, dropping it would leave that work running.
+            if (job is not (JobEnded or JobCancelled) && endedJobs.Contains(job.JobId))
             {
                 logger.LogInformation("{MessageType} of job {JobId} dropped: the job has ended (failed or cancelled)", typeof(T).Name, job.JobId);
                 return;

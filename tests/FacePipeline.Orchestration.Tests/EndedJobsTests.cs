@@ -61,6 +61,41 @@ public sealed class EndedJobsTests
         Assert.Empty(await harness.Published.SelectAsync<Fault<ProbeCommand>>(now.Token).ToListAsync());
     }
 
+    public sealed class CancelListener : IConsumer<JobCancelled>
+    {
+        public Task Consume(ConsumeContext<JobCancelled> context) => Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_cancel_heard_after_the_jobs_end_still_reaches_the_service_so_a_training_in_hand_stops()
+    {
+        // JobEnded and JobCancelled of one cancel travel on different queues: either may arrive first.
+        await using var provider = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<EndedJobs>()
+            .AddMassTransitTestHarness(x =>
+            {
+                x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(1), testInactivityTimeout: TimeSpan.FromSeconds(20));
+                x.AddConsumer<CancelListener>();
+                x.AddEndedJobsListener();
+                x.UsingInMemory((context, cfg) =>
+                {
+                    cfg.UseJobContext(context);
+                    cfg.ConfigureEndpoints(context);
+                });
+            })
+            .BuildServiceProvider(true);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        var job = Guid.NewGuid();
+
+        await harness.Bus.Publish(new JobEnded(job, "cancelled"));
+        Assert.True(await harness.GetConsumerHarness<JobEndedConsumer>().Consumed.Any<JobEnded>());
+        await harness.Bus.Publish(new JobCancelled(job));
+
+        Assert.True(await harness.GetConsumerHarness<CancelListener>().Consumed.Any<JobCancelled>(m => m.Context.Message.JobId == job));
+    }
 }
 
 /// <summary>The coordinator tells the stage services when a job they may have work of ends.</summary>
