@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scaling benchmark of track jobs (issue 16): jobs of about 1k, 9k and 36k frames at 480p and 1080p, each with 1 and
-# with 2 Rendering worker processes (the QC clip is rendered in 300-frame segments taken from the queue
+# with 2 Rendering worker processes (the QC clip is rendered in 600-frame segments taken from the queue
 # render-qc-segment by any number of workers), and optionally a 36k-frame retarget. Per job: wall time (submit →
 # outputs downloaded) and per frame, the job's stage times (GET /v1/jobs/{id}, as `facepipe` prints them), the peak
 # resident memory of every service process (VmHWM; the services are restarted before each job so the peaks are that
@@ -506,8 +506,8 @@ fi
 
 # ---------------------------------------------------------------------------------------------------------------
 # Render stage with 1 and N workers, and what it predicts for N workers on N machines.
-plan_segments() { # frames → QC segments as RenderSegments.Plan cuts them (300 frames; a remainder under 150 joins the last)
-  local s=$(( ($1 + 150) / 300 ))
+plan_segments() { # frames → QC segments as RenderSegments.Plan cuts them (600 frames; a remainder under 300 joins the last)
+  local s=$(( ($1 + 300) / 600 ))
   echo $(( s < 1 ? 1 : s ))
 }
 if [ "${#SCALING[@]}" -gt 0 ]; then
@@ -546,7 +546,7 @@ if [ "${#SCALING[@]}" -gt 0 ]; then
     fi
   done
   echo
-  echo "Model for N workers on N machines: the render stage of a clip of F frames is S ≈ F / 300 segments (RenderSegments.Plan) of mean time t_seg on one worker (the segment's run decoded from the upload, the mesh drawn, x264), then one join of time t_join (segments concatenated without re-encoding, the audio muxed once, tracking.json, tracking.fptk and the curves written), plus an overhead o (outbox, queue, the coordinator's bookkeeping per segment). On one worker T(1) = o + S · t_seg + t_join. With N workers on N machines, each with the cores of this one, segments run side by side and t_seg stays what it is here: T(N) ≈ o + ⌈S / N⌉ · t_seg + t_join, so the speed-up tends to T(1) / (o + t_seg + t_join) as N reaches S, the join (serial, growing with F) being the limit. Several workers on one machine share its cores: x264 already uses them, so the second worker on this 2-core machine only overlaps the serial parts of a segment (decoder start, drawing, I/O) and the speed-up stays well below 2. A worker may hold up to RabbitMQ's prefetch count of segments (RabbitMq__PrefetchCount, 4) while it renders one: the segments per worker show whether the queue was shared."
+  echo "Model for N workers on N machines: the render stage of a clip of F frames is S ≈ F / 600 segments (RenderSegments.Plan) of mean time t_seg on one worker (the segment's run decoded from the upload, the mesh drawn, x264), then one join of time t_join (segments concatenated without re-encoding, the audio muxed once, tracking.json, tracking.fptk and the curves written), plus an overhead o (outbox, queue, the coordinator's bookkeeping per segment). On one worker T(1) = o + S · t_seg + t_join. With N workers on N machines, each with the cores of this one, segments run side by side and t_seg stays what it is here: T(N) ≈ o + ⌈S / N⌉ · t_seg + t_join, so the speed-up tends to T(1) / (o + t_seg + t_join) as N reaches S, the join (serial, growing with F) being the limit. Several workers on one machine share its cores: x264 already uses them, so the second worker on this 2-core machine only overlaps the serial parts of a segment (decoder start, drawing, I/O) and the speed-up stays well below 2. A worker may hold up to RabbitMQ's prefetch count of segments (RabbitMq__PrefetchCount, 4) while it renders one: the segments per worker show whether the queue was shared."
   if [ "${#MODEL_ROWS[@]}" -gt 0 ]; then
     echo
     echo "The model's terms from each 1-worker job (o = render stage − Σ segment times − join), and what it predicts on N machines:"

@@ -16,7 +16,7 @@ namespace FacePipeline.Orchestration.Tests;
 /// </summary>
 public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<JobStoreFixture>
 {
-    private const int Chunks = 75; // 750 frames: segments of 300, 300 and 150
+    private const int Chunks = 150; // 1,500 frames: segments of 600, 600 and 300
 
     [Fact]
     public async Task A_track_render_is_cut_into_segments_each_counted_once_and_joined_once_when_the_last_is_in()
@@ -25,7 +25,7 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
         await using (var db = await store.Db.CreateDbContextAsync())
         {
             var sent = await Messages<RenderQcSegment>(db, jobId);
-            Assert.Equal([(0, 0, 300), (1, 300, 300), (2, 600, 150)], sent.Select(s => (s.Segment, s.FirstFrame, s.FrameCount)));
+            Assert.Equal([(0, 0, 600), (1, 600, 600), (2, 1200, 300)], sent.Select(s => (s.Segment, s.FirstFrame, s.FrameCount)));
             Assert.Equal(
                 [MediaKeys.Segment(jobId, "qc", 0, ".nut"), MediaKeys.Segment(jobId, "qc", 1, ".nut"), MediaKeys.Segment(jobId, "qc", 2, ".nut")],
                 sent.Select(s => s.SegmentKey));
@@ -34,18 +34,18 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
         }
 
         // Segments finish in any order, one of them twice (redelivered): each counts once, the join waits for the last.
-        await store.Coordinator.Handle(Rendered(jobId, 2, 150));
-        await store.Coordinator.Handle(Rendered(jobId, 0, 300));
-        await store.Coordinator.Handle(Rendered(jobId, 0, 300));
-        Assert.Equal(450, await RenderedFrames(jobId));
+        await store.Coordinator.Handle(Rendered(jobId, 2, 300));
+        await store.Coordinator.Handle(Rendered(jobId, 0, 600));
+        await store.Coordinator.Handle(Rendered(jobId, 0, 600));
+        Assert.Equal(900, await RenderedFrames(jobId));
         Assert.Equal(0, await Sent<RenderTrackOutputs>(jobId));
 
-        await Task.WhenAll(Task.Run(() => store.Coordinator.Handle(Rendered(jobId, 1, 300))), Task.Run(() => store.Coordinator.Handle(Rendered(jobId, 1, 300))));
-        Assert.Equal(750, await RenderedFrames(jobId));
+        await Task.WhenAll(Task.Run(() => store.Coordinator.Handle(Rendered(jobId, 1, 600))), Task.Run(() => store.Coordinator.Handle(Rendered(jobId, 1, 600))));
+        Assert.Equal(1500, await RenderedFrames(jobId));
         await using (var db = await store.Db.CreateDbContextAsync())
         {
             var join = Assert.Single(await Messages<RenderTrackOutputs>(db, jobId));
-            Assert.Equal([(0, 0, 300), (1, 300, 300), (2, 600, 150)], join.QcSegments!.Select(s => (s.Index, s.FirstFrame, s.FrameCount)));
+            Assert.Equal([(0, 0, 600), (1, 600, 600), (2, 1200, 300)], join.QcSegments!.Select(s => (s.Index, s.FirstFrame, s.FrameCount)));
             Assert.Equal(MediaKeys.Output(jobId, OutputNames.QcClip), join.QcClipKey);
             Assert.Equal(JobState.Rendering, (await db.Jobs.SingleAsync(j => j.Id == jobId)).State); // the join's result completes it
         }
@@ -92,11 +92,11 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
 
         await store.Coordinator.Handle(new OutputsRenderProgressed(jobId, 100, Segment: 0)); // a late report
         await store.Coordinator.Handle(new OutputsRenderProgressed(jobId, 9999, Segment: 1)); // never past the segment
-        Assert.Equal(120 + 300 + 40, await RenderedFrames(jobId));
+        Assert.Equal(120 + 600 + 40, await RenderedFrames(jobId));
 
-        await store.Coordinator.Handle(Rendered(jobId, 2, 150));
+        await store.Coordinator.Handle(Rendered(jobId, 2, 300));
         await store.Coordinator.Handle(new OutputsRenderProgressed(jobId, 60, Segment: 2)); // after its result: stale
-        Assert.Equal(120 + 300 + 150, await RenderedFrames(jobId));
+        Assert.Equal(120 + 600 + 300, await RenderedFrames(jobId));
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
         var options = new WatchdogOptions { StallAfter = TimeSpan.FromMinutes(5), StallPerUnit = TimeSpan.FromMilliseconds(10), MaxResends = 3 };
         var coordinator = new JobCoordinator(store.Db, store.Pipelines, store.Signal, clock, NullLogger<JobCoordinator>.Instance);
         var jobId = await Rendering(coordinator);
-        await coordinator.Handle(Rendered(jobId, 1, 300));
+        await coordinator.Handle(Rendered(jobId, 1, 600));
 
         clock.Advance(TimeSpan.FromHours(1));
         await coordinator.ResendStalledJobs(options, default);
@@ -115,8 +115,8 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
             Assert.Equal([0, 0, 1, 2, 2], (await Messages<RenderQcSegment>(db, jobId)).Select(s => s.Segment).Order());
         }
 
-        await coordinator.Handle(Rendered(jobId, 0, 300));
-        await coordinator.Handle(Rendered(jobId, 2, 150));
+        await coordinator.Handle(Rendered(jobId, 0, 600));
+        await coordinator.Handle(Rendered(jobId, 2, 300));
         Assert.Equal(1, await Sent<RenderTrackOutputs>(jobId));
 
         clock.Advance(TimeSpan.FromHours(1)); // the join's worker died: the watchdog sends the join again, no segment
@@ -128,11 +128,12 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
     [Theory]
     [Trait("Lane", "Fast")]
     [InlineData(1, new[] { 1 })]
-    [InlineData(300, new[] { 300 })]
-    [InlineData(449, new[] { 449 })]
-    [InlineData(450, new[] { 300, 150 })]
-    [InlineData(750, new[] { 300, 300, 150 })]
-    [InlineData(1000, new[] { 300, 300, 400 })]
+    [InlineData(600, new[] { 600 })]
+    [InlineData(899, new[] { 899 })]
+    [InlineData(900, new[] { 600, 300 })]
+    [InlineData(1000, new[] { 600, 400 })]
+    [InlineData(1500, new[] { 600, 600, 300 })]
+    [InlineData(9198, new[] { 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 798 })]
     public void Segments_tile_the_clip_in_order_and_none_is_shorter_than_half_a_segment_unless_the_clip_is(int frames, int[] counts)
     {
         var plan = RenderSegments.Plan(frames);

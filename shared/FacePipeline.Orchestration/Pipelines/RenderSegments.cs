@@ -9,10 +9,11 @@ namespace FacePipeline.Orchestration.Pipelines;
 /// </summary>
 public static class RenderSegments
 {
-    /// <summary>Frames per segment: 10 s at 30 fps; seconds of work for a worker, so a job's segments spread over the
-    /// workers and a killed worker loses little, while the per-segment costs (an ffmpeg decoder and encoder, the face
-    /// records read) stay small beside the frames'.</summary>
-    public const int Frames = 300;
+    /// <summary>Frames per segment: 20 s at 30 fps; seconds of work for a worker, so a job's segments spread over the
+    /// workers and a killed worker loses little. Each segment starts its own decoder (from the key frame before it) and
+    /// x264 (whose look-ahead and frame threads fill and drain per segment): at 300 frames that cost 8.30 ms/frame
+    /// against 7.25 at 600 and 6.88 at 1,200 (<c>facepipe-bench qc-segment</c>, 480p, docs/benchmarks.md).</summary>
+    public const int Frames = 600;
 
     /// <summary>The segments (first frame, frame count) of an output of <paramref name="frameCount"/> frames.</summary>
     public static IReadOnlyList<(int FirstFrame, int FrameCount)> Plan(int frameCount, int segmentFrames = Frames)
