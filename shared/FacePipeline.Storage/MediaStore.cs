@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace FacePipeline.Storage;
 
 /// <summary>
@@ -30,6 +32,27 @@ public sealed class MediaStore
 
     public Stream OpenRead(string key) =>
         new FileStream(PathFor(key), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    /// <summary>
+    /// Puts the bytes of <paramref name="fromKey"/> under <paramref name="toKey"/> too, atomically, without a second copy on
+    /// disk when the store's filesystem allows: a hard link (the two keys name one file; deleting either leaves the other
+    /// whole). For files that are never written again once complete (a finished upload, a job's input): a job made from an
+    /// upload then costs the disk nothing more (issue 16: the media store holds the upload once). Where links are refused
+    /// (another filesystem under the key, a filesystem without them) the bytes are copied. Returns true when linked.
+    /// </summary>
+    public bool ShareOrCopy(string fromKey, string toKey)
+    {
+        var from = PathFor(fromKey);
+        using var pending = BeginWrite(toKey);
+        var linked = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? HardLink.TryCreate(from, pending.TempPath) : false;
+        if (!linked)
+        {
+            File.Copy(from, pending.TempPath);
+        }
+
+        pending.Commit();
+        return linked;
+    }
 
     /// <summary>Starts an atomic write; nothing is visible under the key until <see cref="PendingWrite.Commit"/>.</summary>
     public PendingWrite BeginWrite(string key)
@@ -227,4 +250,22 @@ public sealed class PendingWrite : IDisposable
             File.Delete(TempPath);
         }
     }
+}
+
+/// <summary>POSIX <c>link(2)</c>: a second name for a file (.NET has symbolic links only).</summary>
+internal static partial class HardLink
+{
+    /// <summary>True when <paramref name="newPath"/> now names <paramref name="existingPath"/>'s file; false when the filesystem refuses (the caller copies).</summary>
+    public static bool TryCreate(string existingPath, string newPath)
+    {
+        if (!File.Exists(existingPath))
+        {
+            throw new FileNotFoundException($"No file at {existingPath}.", existingPath);
+        }
+
+        return Link(existingPath, newPath) == 0;
+    }
+
+    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Link(string existingPath, string newPath);
 }

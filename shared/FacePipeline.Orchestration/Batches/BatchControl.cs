@@ -233,16 +233,18 @@ public sealed class BatchControl(
 /// </summary>
 public static class JobInputCopies
 {
-    /// <summary>Copies <paramref name="fromKey"/> to the job's input key of <paramref name="clip"/> (same extension), atomically; returns the new key.</summary>
+    /// <summary>
+    /// Gives the job its own input of <paramref name="clip"/> (same extension) from <paramref name="fromKey"/>, atomically;
+    /// returns the new key. The bytes are shared, not duplicated, where the store allows (<see cref="MediaStore.ShareOrCopy"/>):
+    /// the upload and the job's input are one file on disk under two keys, each deleted on its own schedule.
+    /// </summary>
     public static string Copy(MediaStore store, string fromKey, Guid jobId, string clip)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(fromKey);
         var extension = Path.GetExtension(fromKey);
         var key = MediaKeys.Input(jobId, clip, extension.Length is > 1 and <= 8 ? extension : ".bin");
-        using var write = store.BeginWrite(key);
-        File.Copy(store.PathFor(fromKey), write.TempPath);
-        write.Commit();
+        store.ShareOrCopy(fromKey, key);
         return key;
     }
 }
