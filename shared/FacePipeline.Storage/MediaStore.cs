@@ -44,7 +44,7 @@ public sealed class MediaStore
     {
         var from = PathFor(fromKey);
         using var pending = BeginWrite(toKey);
-        var linked = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? HardLink.TryCreate(from, pending.TempPath) : false;
+        var linked = (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && HardLink.TryCreate(from, pending.TempPath);
         if (!linked)
         {
             File.Copy(from, pending.TempPath);

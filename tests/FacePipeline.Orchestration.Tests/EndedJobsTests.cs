@@ -26,22 +26,7 @@ public sealed class EndedJobsTests
     [Fact]
     public async Task A_stage_service_drops_the_commands_of_a_job_it_heard_end_and_runs_the_others()
     {
-        await using var provider = new ServiceCollection()
-            .AddLogging()
-            .AddSingleton(TimeProvider.System)
-            .AddSingleton<EndedJobs>()
-            .AddMassTransitTestHarness(x =>
-            {
-                x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(1), testInactivityTimeout: TimeSpan.FromSeconds(20));
-                x.AddConsumer<ProbeConsumer>();
-                x.AddEndedJobsListener();
-                x.UsingInMemory((context, cfg) =>
-                {
-                    cfg.UseJobContext(context); // what every service's bus uses
-                    cfg.ConfigureEndpoints(context);
-                });
-            })
-            .BuildServiceProvider(true);
+        await using var provider = StageService<ProbeConsumer>();
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         var ended = Guid.NewGuid();
@@ -70,22 +55,7 @@ public sealed class EndedJobsTests
     public async Task A_cancel_heard_after_the_jobs_end_still_reaches_the_service_so_a_training_in_hand_stops()
     {
         // JobEnded and JobCancelled of one cancel travel on different queues: either may arrive first.
-        await using var provider = new ServiceCollection()
-            .AddLogging()
-            .AddSingleton(TimeProvider.System)
-            .AddSingleton<EndedJobs>()
-            .AddMassTransitTestHarness(x =>
-            {
-                x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(1), testInactivityTimeout: TimeSpan.FromSeconds(20));
-                x.AddConsumer<CancelListener>();
-                x.AddEndedJobsListener();
-                x.UsingInMemory((context, cfg) =>
-                {
-                    cfg.UseJobContext(context);
-                    cfg.ConfigureEndpoints(context);
-                });
-            })
-            .BuildServiceProvider(true);
+        await using var provider = StageService<CancelListener>();
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
         var job = Guid.NewGuid();
@@ -96,6 +66,26 @@ public sealed class EndedJobsTests
 
         Assert.True(await harness.GetConsumerHarness<CancelListener>().Consumed.Any<JobCancelled>(m => m.Context.Message.JobId == job));
     }
+
+    /// <summary>A stage service's bus in memory: <typeparamref name="TConsumer"/>, the ended-jobs listener, and the job context every service's bus uses.</summary>
+    private static ServiceProvider StageService<TConsumer>()
+        where TConsumer : class, IConsumer =>
+        new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<EndedJobs>()
+            .AddMassTransitTestHarness(x =>
+            {
+                x.SetTestTimeouts(testTimeout: TimeSpan.FromMinutes(1), testInactivityTimeout: TimeSpan.FromSeconds(20));
+                x.AddConsumer<TConsumer>();
+                x.AddEndedJobsListener();
+                x.UsingInMemory((context, cfg) =>
+                {
+                    cfg.UseJobContext(context);
+                    cfg.ConfigureEndpoints(context);
+                });
+            })
+            .BuildServiceProvider(true);
 }
 
 /// <summary>The coordinator tells the stage services when a job they may have work of ends.</summary>

@@ -120,6 +120,18 @@ internal sealed class BenchException(string message) : Exception(message);
 /// <summary>Markdown and number formatting, invariant culture throughout.</summary>
 internal static class Md
 {
+    /// <summary>What every benchmark prints first: the title, the command that produced it, the machine.</summary>
+    public static void Header(string[] arguments)
+    {
+        Console.WriteLine("## FacePipeline benchmarks");
+        Console.WriteLine();
+        Console.WriteLine($"Command: `{Command(arguments)}`");
+        Console.WriteLine();
+        Console.WriteLine($"Machine: {MachineInfo.Describe()}");
+        Console.WriteLine();
+        Console.Out.Flush();
+    }
+
     public static string F(double value, int decimals) => value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     public static string Row(params string[] cells) => "| " + string.Join(" | ", cells) + " |";

@@ -24,12 +24,7 @@ internal static class ChunkSizeBenchmark
         var command = new Command("chunk-size", "Reconstruction's chunks of N frames (decode from the upload + tracking, one worker) against chunk size; decode alone beside it.") { clip, frames, sizes };
         command.SetAction(async (parse, ct) =>
         {
-            Console.WriteLine("## FacePipeline benchmarks");
-            Console.WriteLine();
-            Console.WriteLine($"Command: `{Md.Command(args)}`");
-            Console.WriteLine();
-            Console.WriteLine($"Machine: {MachineInfo.Describe()}");
-            Console.WriteLine();
+            Md.Header(args);
             var list = parse.GetValue(sizes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             Console.WriteLine(await RunAsync(Path.GetFullPath(parse.GetValue(clip)!), parse.GetValue(frames), list, ct));

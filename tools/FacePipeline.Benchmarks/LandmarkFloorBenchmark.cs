@@ -52,12 +52,7 @@ internal static class LandmarkFloorBenchmark
         };
         command.SetAction(async (parse, ct) =>
         {
-            Console.WriteLine("## FacePipeline benchmarks");
-            Console.WriteLine();
-            Console.WriteLine($"Command: `{Md.Command(args)}`");
-            Console.WriteLine();
-            Console.WriteLine($"Machine: {MachineInfo.Describe()}");
-            Console.WriteLine();
+            Md.Header(args);
             var which = parse.GetValue(model)!;
             var path = parse.GetValue(clip) ?? DefaultClip();
             Console.WriteLine(await RunAsync(path, parse.GetValue(frames), which == Both ? [Mesh, Refined] : [which], ct));

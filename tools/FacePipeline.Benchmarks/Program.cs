@@ -45,7 +45,7 @@ Command Extraction()
     var command = new Command("extraction", "FrameExtractor.ExtractAsync against plain ffmpeg decoding to raw RGB24 into /dev/null.") { clip, runs };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         Print(await ExtractionBenchmark.RunAsync(parse.GetValue(clip)!, parse.GetValue(runs), WorkDir(parse), ct));
         return 0;
     });
@@ -59,7 +59,7 @@ Command Detection()
     var command = new Command("detection", "BlazeFaceDetector.Detect against the bare inference (RunRaw) on the same tensor, frame by frame.") { clip, frames };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         Print(await DetectionBenchmark.RunAsync(parse.GetValue(clip)!, parse.GetValue(frames), WorkDir(parse), ct));
         return 0;
     });
@@ -73,7 +73,7 @@ Command Reconstruction()
     var command = new Command("reconstruction", "FaceTracker.Process per frame against the bare landmark inference (RunRaw) on the same crops; the sequence step per frame.") { clip, passes };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         Print(await ReconstructionBenchmark.RunAsync(parse.GetValue(clip)!, parse.GetValue(passes), WorkDir(parse), ct));
         return 0;
     });
@@ -96,7 +96,7 @@ Command Jitter()
     var command = new Command("jitter", "Landmark jitter (RMS frame-to-frame motion / inter-ocular distance) before and after the One Euro filter.") { media, stills, clips };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         var s = parse.GetValue(stills) ?? [];
         var c = parse.GetValue(clips) ?? [];
         if (s.Length == 0 && c.Length == 0)
@@ -121,7 +121,7 @@ Command Retarget()
     var command = new Command("retarget", "Expression transfer and warp rendering ms/frame against x264 alone on the same frames; cycle expression error; jitter on a still target.") { media, source, small, hd };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         var dir = parse.GetValue(media)!;
         Print(await RetargetBenchmark.RunAsync(
             parse.GetValue(source) ?? Path.Combine(dir, RetargetBenchmark.DefaultSource),
@@ -148,7 +148,7 @@ Command Neural()
     };
     command.SetAction((parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         var list = parse.GetValue(sizes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         Print(NeuralRendererBenchmark.Run(list, parse.GetValue(baseChannels), parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(frames), parse.GetValue(inferenceBatch), ct));
@@ -177,7 +177,7 @@ Command NeuralQuality()
     };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         Print(await NeuralQualityBenchmark.RunAsync(
             parse.GetValue(clip)!,
             parse.GetValue(crop),
@@ -205,7 +205,7 @@ Command NeuralNumerics()
     var command = new Command("neural-numerics", "libtorch's f32 convolutions with oneDNN on and off against float64 (issue 12's reproduction), and the training step time with either.") { crop, steps };
     command.SetAction((parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         Print(NeuralNumericsBenchmark.Run(parse.GetValue(crop), parse.GetValue(steps), ct));
         return Task.FromResult(0);
     });
@@ -225,7 +225,7 @@ Command Fidelity()
     var command = new Command("fidelity", "Retarget fidelity on real footage: the result re-tracked against the performer and the actor, per feature r, range ratio and leakage, on the shared pairs and built hard cases.") { media, only, neutral, actorTexture, rounds, stills, stageRuns };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         Print(await FidelityBenchmark.RunAsync(parse.GetValue(media)!, parse.GetValue(only), parse.GetValue(neutral)!, parse.GetValue(actorTexture), parse.GetValue(rounds), parse.GetValue(stills), parse.GetValue(stageRuns), WorkDir(parse), ct));
         return 0;
     });
@@ -241,7 +241,7 @@ Command MouthInteriorCommand()
     var command = new Command("mouth-interior", "The mouth interior's before/after picture: a performer showing the teeth onto an actor whose footage never opens the mouth, by the warp alone and with the painted interior.") { media, performer, actor, output };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         Print(await MouthInteriorPicture.RunAsync(parse.GetValue(media)!, parse.GetValue(performer)!, parse.GetValue(actor)!, parse.GetValue(output)!, WorkDir(parse), ct));
         return 0;
     });
@@ -262,7 +262,7 @@ Command All()
     };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         var dir = parse.GetValue(media)!;
         var work = WorkDir(parse);
         var r = parse.GetValue(runs);
@@ -334,16 +334,6 @@ static Option<int> AtLeastOne(Option<int> option)
     return option;
 }
 
-static void Header(string[] arguments)
-{
-    Console.WriteLine("## FacePipeline benchmarks");
-    Console.WriteLine();
-    Console.WriteLine($"Command: `{Md.Command(arguments)}`");
-    Console.WriteLine();
-    Console.WriteLine($"Machine: {MachineInfo.Describe()}");
-    Console.WriteLine();
-    Console.Out.Flush();
-}
 
 static void Print(string markdown)
 {
@@ -361,7 +351,7 @@ Command NeuralFidelity()
     var command = new Command("neural-fidelity", "Retarget fidelity onto a trained actor: the actor's neural renderer trained as the training service trains it, then every performer rendered with the warp and the neural renderer, both re-tracked and measured as `fidelity` measures.") { media, actor, minutes, performers, stills };
     command.SetAction(async (parse, ct) =>
     {
-        Header(args);
+        Md.Header(args);
         var list = parse.GetValue(performers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Print(await NeuralFidelityBenchmark.RunAsync(parse.GetValue(media)!, parse.GetValue(actor)!, parse.GetValue(minutes), list, parse.GetValue(stills), WorkDir(parse), ct));
         return 0;

@@ -25,12 +25,7 @@ internal static class QcSegmentBenchmark
         var command = new Command("qc-segment", "A track job's QC segments: decode, draw, encode and the whole segment against the one-process decode + x264 floor.") { clip, frames, segment };
         command.SetAction(async (parse, ct) =>
         {
-            Console.WriteLine("## FacePipeline benchmarks");
-            Console.WriteLine();
-            Console.WriteLine($"Command: `{Md.Command(args)}`");
-            Console.WriteLine();
-            Console.WriteLine($"Machine: {MachineInfo.Describe()}");
-            Console.WriteLine();
+            Md.Header(args);
             Console.WriteLine(await RunAsync(Path.GetFullPath(parse.GetValue(clip)!), parse.GetValue(frames), parse.GetValue(segment), ct));
             return 0;
         });
