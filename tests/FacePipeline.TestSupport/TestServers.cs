@@ -1,4 +1,6 @@
 using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace FacePipeline.TestSupport;
 
@@ -65,12 +67,34 @@ public sealed class TestDatabase : IAsyncDisposable
         return new TestDatabase(name, admin, builder.ConnectionString);
     }
 
+    /// <summary>
+    /// Drops the database. <c>WITH (FORCE)</c> ends the test's own sessions, but PostgreSQL refuses
+    /// to end a process the application role may not signal: an autovacuum worker that happens to be
+    /// in the database ("permission denied to terminate process", 42501), or a session that outlives
+    /// the five seconds DROP waits (55006). Both leave of their own accord in moments, so the drop is
+    /// tried again until it succeeds, for at most about a minute.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(_adminConnectionString);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        await DropRetry.ExecuteAsync(async cancellationToken =>
+        {
+            await using var connection = new NpgsqlConnection(_adminConnectionString);
+            await connection.OpenAsync(cancellationToken);
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        });
     }
+
+    private static readonly ResiliencePipeline DropRetry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<PostgresException>(ex =>
+                ex.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ObjectInUse),
+            MaxRetryAttempts = 40,
+            Delay = TimeSpan.FromMilliseconds(250),
+            BackoffType = DelayBackoffType.Linear,
+            MaxDelay = TimeSpan.FromSeconds(2),
+        })
+        .Build();
 }
