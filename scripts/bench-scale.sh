@@ -344,9 +344,10 @@ run_job() {
   JOB_FINAL=$(final_line "$out/status.txt" || true)
   JOB_SECONDS=$(awk '{print $2}' <<<"$JOB_FINAL" | tr -d s)
   # Peaks: the media store above its size before the upload; memory of each process, and of its children.
-  JOB_MEDIA_PEAK=$(awk -v b="$JOB_BASELINE" 'BEGIN {m = 0} {if ($1 - b > m) m = $1 - b} END {print m}' "$samples")
+  # Byte counts printed as integers (%.0f): awk's default print turns one above 2^31 into 2.47e+09, which bash cannot add.
+  JOB_MEDIA_PEAK=$(awk -v b="$JOB_BASELINE" 'BEGIN {m = 0} {if ($1 - b > m) m = $1 - b} END {printf "%.0f\n", m}' "$samples")
   JOB_SAMPLES=$(wc -l < "$samples")
-  JOB_OUTPUT_BYTES=$(find "$out/outputs" -type f -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}')
+  JOB_OUTPUT_BYTES=$(find "$out/outputs" -type f -printf '%s\n' 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}')
   JOB_HWM=""
   JOB_CHILDREN=""
   local i=0 hwm child

@@ -72,11 +72,20 @@ public static class FrameExtractor
         // Frame times from the demuxed packets: cheap (no second decode), runs alongside the decode.
         var timelineTask = ReadPacketTimelineAsync(fullPath, probe, video, lockdown, cancellationToken);
         var chunks = new List<FrameChunk>();
+        var decoded = new List<long>();
 
         MediaProcessResult result;
         try
         {
-            result = await MediaProcess.RunAsync("ffmpeg", arguments, writeInput: null, captureOutput: true, cancellationToken).ConfigureAwait(false);
+            result = await MediaProcess.RunAsync(
+                "ffmpeg", arguments, cancellationToken: cancellationToken,
+                outputLine: line =>
+                {
+                    if (DecodedFrameTime(line) is { } time)
+                    {
+                        decoded.Add(time);
+                    }
+                }).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -88,7 +97,6 @@ public static class FrameExtractor
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var decoded = DecodedFrameTimes(result.StandardOutput);
             long frameCount = decoded.Count;
 
             var stderr = result.StandardError;
@@ -186,25 +194,22 @@ public static class FrameExtractor
         probe.FormatNames.Any(name => name is "mov" or "mp4" or "matroska" or "webm");
 
     /// <summary>
-    /// The time of every frame the decoder put out, in its order, in the stream's time base (shifted by the container's start:
-    /// only differences count), from ffmpeg's framecrc lines; a frame without a time is <see cref="long.MinValue"/>.
+    /// The time of a frame the decoder put out, from one of ffmpeg's framecrc lines, in the stream's time base (shifted by the
+    /// container's start: only differences count); <see cref="long.MinValue"/> for a frame without a time, null for a line
+    /// that is no frame (blank, or a # header). The decode's lines are read as they come, one frame each.
     /// </summary>
-    internal static List<long> DecodedFrameTimes(string framecrc)
+    internal static long? DecodedFrameTime(string line)
     {
-        var times = new List<long>();
-        foreach (var line in framecrc.Split('\n'))
+        var text = line.AsSpan().Trim();
+        if (text.IsEmpty || text[0] == '#')
         {
-            var text = line.Trim();
-            if (text.Length == 0 || text[0] == '#')
-            {
-                continue;
-            }
-
-            var fields = text.Split(',', StringSplitOptions.TrimEntries);
-            times.Add(fields.Length > 2 && long.TryParse(fields[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var pts) ? pts : long.MinValue);
+            return null;
         }
 
-        return times;
+        // stream, dts, pts, duration, size, crc
+        Span<Range> fields = stackalloc Range[4];
+        var count = text.Split(fields, ',', StringSplitOptions.TrimEntries);
+        return count > 2 && long.TryParse(text[fields[2]], NumberStyles.Integer, CultureInfo.InvariantCulture, out var pts) ? pts : long.MinValue;
     }
 
     /// <summary>
@@ -241,27 +246,23 @@ public static class FrameExtractor
 
         try
         {
-            var entries = await ReadEntriesAsync(path, lockdown, video, "packet=pts,pts_time,flags", cancellationToken).ConfigureAwait(false);
-            if (entries is null)
-            {
-                return null;
-            }
-
-            var pts = new List<long>(entries.Count);
-            foreach (var packet in entries)
+            var pts = new List<long>();
+            var everyPacketTimed = true;
+            var listed = await ReadEntriesAsync(path, lockdown, video, "packet=pts,pts_time,flags", packet =>
             {
                 // pts, pts_time, flags (ffprobe's own field order)
                 if (packet.Length < 3 || Long(packet[0]) is not { } value || packet[1] is "" or "N/A")
                 {
-                    return null; // a packet without pts: the packets cannot give exact frame times
+                    everyPacketTimed = false; // a packet without pts: the packets cannot give exact frame times
                 }
-
-                if (packet[2].Contains('D', StringComparison.Ordinal))
+                else if (!packet[2].Contains('D', StringComparison.Ordinal)) // D: discarded by the decoder (edit-list pre-roll)
                 {
-                    continue; // discarded by the decoder (edit-list pre-roll): no output frame
+                    pts.Add(value);
                 }
-
-                pts.Add(value);
+            }, cancellationToken).ConfigureAwait(false);
+            if (!listed || !everyPacketTimed)
+            {
+                return null;
             }
 
             pts.Sort();
@@ -284,15 +285,26 @@ public static class FrameExtractor
 
         try
         {
-            var frames = await ReadEntriesAsync(path, lockdown, video, "frame=best_effort_timestamp,best_effort_timestamp_time", cancellationToken).ConfigureAwait(false);
-            // best_effort_timestamp, best_effort_timestamp_time
-            if (frames is null || frames.Count != expectedFrames
-                || frames.Any(f => f.Length < 2 || Long(f[0]) is null || f[1] is "" or "N/A"))
+            var pts = new List<long>();
+            var everyFrameTimed = true;
+            var listed = await ReadEntriesAsync(path, lockdown, video, "frame=best_effort_timestamp,best_effort_timestamp_time", frame =>
+            {
+                // best_effort_timestamp, best_effort_timestamp_time
+                if (frame.Length < 2 || Long(frame[0]) is not { } value || frame[1] is "" or "N/A")
+                {
+                    everyFrameTimed = false;
+                }
+                else
+                {
+                    pts.Add(value);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            if (!listed || !everyFrameTimed || pts.Count != expectedFrames)
             {
                 return null;
             }
 
-            return BuildTimeline(probe, video, timeBase, frames.Select(f => Long(f[0])!.Value).ToList(), "frames");
+            return BuildTimeline(probe, video, timeBase, pts, "frames");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -301,36 +313,29 @@ public static class FrameExtractor
     }
 
     /// <summary>
-    /// The video stream's packets or frames as ffprobe shows them with only <paramref name="entries"/> (packet=… or frame=…),
-    /// each as its fields in ffprobe's own order; null when ffprobe fails. Read as CSV, line by line, and kept as
-    /// short strings: a 36,000-frame clip's packets take a few MB, not a JSON document of them (issue 16: memory flat in
-    /// length).
+    /// Hands each of the video stream's packets or frames, as ffprobe shows them with only <paramref name="entries"/>
+    /// (packet=… or frame=…), to <paramref name="entry"/> as its fields in ffprobe's own order; false when ffprobe fails.
+    /// Read as CSV line by line as ffprobe writes it, never held whole: a 36,000-frame clip's listing is a few MB of text
+    /// (issue 16: memory flat in length).
     /// </summary>
-    private static async Task<List<string[]>?> ReadEntriesAsync(
-        string path, string lockdown, VideoStreamProbe video, string entries, CancellationToken cancellationToken)
+    private static async Task<bool> ReadEntriesAsync(
+        string path, string lockdown, VideoStreamProbe video, string entries, Action<string[]> entry, CancellationToken cancellationToken)
     {
         string[] arguments =
         [
             "-loglevel", "error", "-print_format", "csv=p=0", .. Split(lockdown),
             "-select_streams", video.Index.ToString(CultureInfo.InvariantCulture), "-show_entries", entries, path,
         ];
-        var result = await MediaProcess.RunAsync("ffprobe", arguments, writeInput: null, captureOutput: true, cancellationToken).ConfigureAwait(false);
-        if (result.ExitCode != 0)
-        {
-            return null;
-        }
-
-        var list = new List<string[]>();
-        using var reader = new StringReader(result.StandardOutput);
-        while (reader.ReadLine() is { } line)
-        {
-            if (line.Length > 0)
+        var result = await MediaProcess.RunAsync(
+            "ffprobe", arguments, cancellationToken: cancellationToken,
+            outputLine: line =>
             {
-                list.Add(line.Split(','));
-            }
-        }
-
-        return list;
+                if (line.Length > 0)
+                {
+                    entry(line.Split(','));
+                }
+            }).ConfigureAwait(false);
+        return result.ExitCode == 0;
     }
 
     private static long? Long(string text) => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) ? number : null;

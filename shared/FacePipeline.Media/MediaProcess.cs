@@ -84,20 +84,33 @@ public static class MediaProcess
     /// when it returns. Null: the input is closed at once.</param>
     /// <param name="captureOutput">Keep the standard output (ffprobe's JSON); else it is read and dropped.</param>
     /// <param name="cancellationToken">Kills the tool.</param>
+    /// <param name="outputLine">Takes each line of the standard output as it comes, so that a listing as long as the clip
+    /// (a line per frame or packet) is never held whole (issue 16: memory flat in length); the result's
+    /// <see cref="MediaProcessResult.StandardOutput"/> is then empty. When it throws, the tool is killed and the exception
+    /// rethrown once the tool has exited.</param>
     /// <exception cref="InvalidOperationException">The tool is not installed.</exception>
+    /// <exception cref="ArgumentException">Both <paramref name="captureOutput"/> and <paramref name="outputLine"/>.</exception>
     public static async Task<MediaProcessResult> RunAsync(
         string tool,
         IReadOnlyList<string> arguments,
         Func<Stream, CancellationToken, Task>? writeInput = null,
         bool captureOutput = false,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Action<string>? outputLine = null)
     {
+        if (captureOutput && outputLine is not null)
+        {
+            throw new ArgumentException("The standard output is either captured or handed over line by line, not both.", nameof(outputLine));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         var (started, exited) = Start(tool, arguments, textOutput: true);
         using var process = await started.ConfigureAwait(false);
 
         var errors = ReadLinesAsync(process.StandardError);
-        var output = captureOutput ? process.StandardOutput.ReadToEndAsync(CancellationToken.None) : DrainAsync(process.StandardOutput);
+        var output = captureOutput ? process.StandardOutput.ReadToEndAsync(CancellationToken.None)
+            : outputLine is not null ? ForEachLineAsync(process, outputLine)
+            : DrainAsync(process.StandardOutput);
         Exception? inputFailure = null;
         using (cancellationToken.Register(() => Kill(process)))
         {
@@ -184,6 +197,25 @@ public static class MediaProcess
         };
         parent.Start();
         return (started.Task, exited.Task);
+    }
+
+    /// <summary>Hands each line of the tool's standard output to <paramref name="outputLine"/>; kills the tool when it throws.</summary>
+    private static async Task<string> ForEachLineAsync(Process process, Action<string> outputLine)
+    {
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
+            {
+                outputLine(line);
+            }
+        }
+        catch (Exception ex) when (ex is not (IOException or ObjectDisposedException))
+        {
+            Kill(process); // nobody reads its output any more: it would block on a full pipe
+            throw;
+        }
+
+        return string.Empty;
     }
 
     /// <summary>The body of a child's parent thread: start it, then wait for its exit, so the thread outlives the child.</summary>

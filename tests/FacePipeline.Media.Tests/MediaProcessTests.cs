@@ -82,6 +82,56 @@ public sealed class MediaProcessTests
         Assert.Equal(3, frames.Count);
         Assert.Equal(3, frames.Select(f => f.Split(',')[^1].Trim()).Distinct().Count()); // three different frames
     }
+
+    [Fact]
+    public async Task A_long_listing_is_handed_over_line_by_line_whole_and_in_order_and_not_kept()
+    {
+        // 5,000 frames' framecrc: one line per frame, each with its pts (1/25 s time base: 0, 1, 2, …).
+        var times = new List<long>();
+
+        var result = await MediaProcess.RunAsync(
+            "ffmpeg",
+            ["-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "color=size=16x16:rate=25", "-frames:v", "5000", "-f", "framecrc", "-"],
+            outputLine: line =>
+            {
+                if (line.StartsWith("0,", StringComparison.Ordinal))
+                {
+                    times.Add(long.Parse(line.Split(',')[2].Trim(), System.Globalization.CultureInfo.InvariantCulture));
+                }
+            });
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(Enumerable.Range(0, 5000).Select(i => (long)i), times);
+        Assert.Equal(string.Empty, result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task A_line_handler_that_throws_stops_the_tool_and_its_exception_reaches_the_caller()
+    {
+        // The tool would list for ten minutes of real time (-re); the handler gives up on the first frame line.
+        var marker = "mp-" + Guid.NewGuid().ToString("N");
+        var run = MediaProcess.RunAsync(
+            "ffmpeg",
+            ["-nostdin", "-re", "-f", "lavfi", "-i", "color=size=16x16:rate=25", "-t", "600", "-metadata", $"title={marker}", "-f", "framecrc", "-"],
+            outputLine: line =>
+            {
+                if (line.StartsWith("0,", StringComparison.Ordinal))
+                {
+                    throw new FormatException("not the line it expected");
+                }
+            });
+
+        var thrown = await Assert.ThrowsAsync<FormatException>(() => run);
+        Assert.Equal("not the line it expected", thrown.Message);
+        Assert.DoesNotContain(ProcessTable.WithCommandLine(marker), p => p.Name == "ffmpeg" && p.IsAlive());
+    }
+
+    [Fact]
+    public async Task Capturing_the_output_and_taking_it_line_by_line_are_not_asked_for_together()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            MediaProcess.RunAsync("ffmpeg", ["-version"], captureOutput: true, outputLine: _ => { }));
+    }
 }
 
 /// <summary>Waits for a tool's process (TestSupport.ProcessTable reads /proc).</summary>
