@@ -12,12 +12,10 @@ cd "$REPO"
 # xUnit reports a failed class or collection clean-up (a fixture's DisposeAsync threw) outside any test's count, and
 # dotnet test then exits non-zero with every test passed: each such clean-up counts as one failure here.
 cleanup_failures() {
-  local log="$1" n
-  n=$(grep -cE '\[Test (Class|Collection|Assembly) Cleanup Failure' "$log" || true)
-  if [ "$n" -gt 0 ]; then
-    grep -E '\[Test (Class|Collection|Assembly) Cleanup Failure' "$log" | sed 's/^ */test.sh: clean-up failed: /' >&2
-  fi
-  echo "$n"
+  local lines
+  lines=$(grep -E '\[Test (Class|Collection|Assembly) Cleanup Failure' "$1" || true)
+  [ -z "$lines" ] || sed 's/^ */test.sh: clean-up failed: /' <<<"$lines" >&2
+  grep -c . <<<"$lines" || true
 }
 
 if [ "${1:-}" = "--fast" ]; then
@@ -40,9 +38,9 @@ if [ "${1:-}" = "--fast" ]; then
 
   passed=$(grep -oE 'Passed: +[0-9]+' "$LOG" | awk '{s+=$2} END {print s+0}')
   failed=$(grep -oE 'Failed: +[0-9]+' "$LOG" | awk '{s+=$2} END {print s+0}')
-  # A project without any fast test reports "No test matches the given testcase filter" instead of a summary.
   cleanups=$(cleanup_failures "$LOG")
   if [ "$cleanups" -gt 0 ]; then failed=$((failed + cleanups)); status=1; fi
+  # A project without any fast test reports "No test matches the given testcase filter" instead of a summary.
   projects=$(grep -cE '^(Passed|Failed)! ' "$LOG")
   empty=$(grep -c 'No test matches the given testcase filter' "$LOG")
   if [ $((projects + empty)) -lt "$expected" ]; then

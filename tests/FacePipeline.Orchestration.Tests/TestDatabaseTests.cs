@@ -16,7 +16,7 @@ public sealed class TestDatabaseTests
         var database = await TestDatabase.CreateAsync("drop");
         var superuser = new NpgsqlConnectionStringBuilder
         {
-            Host = Path.Combine(RepoPaths.RepoRoot, ".data", "postgres-run"),
+            Host = TestServers.PostgresSocketDirectory,
             Port = new NpgsqlConnectionStringBuilder(TestServers.JobsConnectionString).Port,
             Username = "postgres",
             Database = database.Name,

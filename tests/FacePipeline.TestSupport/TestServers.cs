@@ -14,6 +14,10 @@ public static class TestServers
         Environment.GetEnvironmentVariable("ConnectionStrings__Jobs")
         ?? "Host=127.0.0.1;Port=55432;Database=facepipe;Username=facepipe;Password=facepipe";
 
+    /// <summary>The folder of PostgreSQL's Unix socket (scripts/infra.sh: $FACEPIPE_DATA/postgres-run), where the superuser connects.</summary>
+    public static string PostgresSocketDirectory =>
+        Path.Combine(Environment.GetEnvironmentVariable("FACEPIPE_DATA") is { Length: > 0 } data ? data : Path.Combine(RepoPaths.RepoRoot, ".data"), "postgres-run");
+
     public static string RabbitHost => Environment.GetEnvironmentVariable("RabbitMq__Host") ?? "127.0.0.1";
 
     public static ushort RabbitPort => ushort.Parse(Environment.GetEnvironmentVariable("RabbitMq__Port") ?? "55672", System.Globalization.CultureInfo.InvariantCulture);
