@@ -162,18 +162,25 @@ public sealed class BatchSchedulingTests(PipelineFixture pipeline, ITestOutputHe
         {
             var job = await db.Jobs.AsNoTracking().Include(j => j.Stages).SingleAsync(j => j.Id == interactiveId);
             var queuedShots = await db.Jobs.CountAsync(j => j.BatchId == batchId && (j.State == JobState.Queued || j.StartedAt > job.CreatedAt));
-            var stage = job.Stages.ToDictionary(s => s.Name);
-            var extract = (Start: job.CreatedAt, End: stage["extract"].CompletedAt!.Value);
-            var reconstruct = (Start: stage["reconstruct"].StartedAt!.Value, End: (await db.JobChunks.Where(c => c.JobId == interactiveId).MaxAsync(c => c.ReconstructedAt))!.Value);
-            var render = (Start: stage["render"].StartedAt!.Value, End: (await db.JobSegments.Where(s => s.JobId == interactiveId).MaxAsync(s => s.RenderedAt))!.Value);
+            // Each stage's work as its worker did it, from the worker's own log (when it finished each piece, in order): the
+            // coordinator records a completion when it gets to it, which under load can be a piece or two later.
+            // The window of a stage: from the moment the interactive job's commands of that stage reached the broker (the
+            // outbox's dispatch time) until the worker finished the job's last piece of it.
+            var jobKey = $"{{\"jobId\":\"{interactiveId}\"}}"; // the outbox body is jsonb
+            var overnightJobs = (await db.Jobs.Where(j => j.BatchId == batchId).Select(j => j.Id).ToListAsync()).ToHashSet();
+            async Task<int> OvernightDoneAhead(ServiceProcess worker, string consumer, string doneText, string command)
+            {
+                var sent = await db.Outbox.Where(m => m.MessageType == command && EF.Functions.JsonContains(m.Body, jobKey)).MinAsync(m => m.DispatchedAt);
+                Assert.True(sent is not null, $"the interactive job's {command} was never dispatched");
+                var done = WorkerLog.Done(worker.Log(), consumer, doneText);
+                Assert.True(done.Any(d => d.JobId == interactiveId), $"{worker.Name}'s log has no line of {consumer} finishing the interactive job's work");
+                var end = done.Where(d => d.JobId == interactiveId).Max(d => d.At);
+                return done.Count(d => overnightJobs.Contains(d.JobId) && d.At > sent.Value && d.At < end);
+            }
 
-            // The overnight work finished in each stage while the interactive job's work of that stage waited or ran.
-            var extractedAhead = await db.JobStages.CountAsync(s => s.Name == "extract" && s.CompletedAt > extract.Start && s.CompletedAt < extract.End
-                && db.Jobs.Any(j => j.Id == s.JobId && j.BatchId == batchId));
-            var chunksAhead = await db.JobChunks.CountAsync(c => c.ReconstructedAt > reconstruct.Start && c.ReconstructedAt < reconstruct.End
-                && db.Jobs.Any(j => j.Id == c.JobId && j.BatchId == batchId));
-            var segmentsAhead = await db.JobSegments.CountAsync(s => s.RenderedAt > render.Start && s.RenderedAt < render.End
-                && db.Jobs.Any(j => j.Id == s.JobId && j.BatchId == batchId));
+            var extractedAhead = await OvernightDoneAhead(pipeline.Service("FrameExtraction"), "ExtractFramesConsumer", "extracted in", typeof(Contracts.ExtractFrames).FullName!);
+            var chunksAhead = await OvernightDoneAhead(pipeline.Reconstruction, "ReconstructFacesConsumer", "ms/frame", typeof(Contracts.ReconstructFaces).FullName!);
+            var segmentsAhead = await OvernightDoneAhead(pipeline.Service("Rendering"), "RenderQcSegmentConsumer", "rendered in", typeof(Contracts.RenderQcSegment).FullName!);
             var chunksLeft = await db.JobChunks.CountAsync(c => !c.Reconstructed && db.Jobs.Any(j => j.Id == c.JobId && j.BatchId == batchId && j.StartedAt < job.CreatedAt));
 
             output.WriteLine(
