@@ -28,7 +28,7 @@ public sealed class JobCoordinator(
 {
     private const int MaxConcurrencyRetries = 50;
 
-    /// <summary>Frames per chunk of jobs submitted before the job kept its chunk size (Ingest's default).</summary>
+    /// <summary>Frames per chunk of jobs submitted before the job kept its chunk size: Ingest's default at that time (512 since; IngestOptions).</summary>
     private const int DefaultChunkSize = 64;
 
     public JobPipelines Pipelines => pipelines;

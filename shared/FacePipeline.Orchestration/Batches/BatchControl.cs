@@ -24,7 +24,7 @@ public sealed class BatchControl(
 {
     private const int MaxConcurrencyRetries = 20;
 
-    /// <summary>Frames per chunk of jobs that did not keep theirs.</summary>
+    /// <summary>Frames per chunk of jobs submitted before the job kept its chunk size (Ingest's default at that time): a retried shot is cut as it was.</summary>
     private const int DefaultChunkSize = 64;
 
     /// <summary>Pauses or resumes the batch; a resume wakes the scheduler.</summary>
