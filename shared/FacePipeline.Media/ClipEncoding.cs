@@ -20,6 +20,7 @@ namespace FacePipeline.Media;
 /// <param name="CopyArguments">What a join of segments (<see cref="ClipSegments"/>, video stream-copied out of NUT) must
 /// restore that the encoder told the one-piece muxer but NUT does not keep, e.g. ProRes's field order (the MOV's <c>fiel</c> atom).</param>
 /// <param name="Layout">What the piped frames hold and how they become the encoded picture.</param>
+/// <param name="Input">How the piped frames are laid out: RGB24, or 4:2:0 planes encoded as they are (<see cref="ClipFrameLayout.Picture"/> only).</param>
 internal sealed record ClipFormat(
     string PixelFormat,
     bool EvenHeight,
@@ -29,7 +30,8 @@ internal sealed record ClipFormat(
     bool TagFrames = false,
     string VariableRateArguments = "",
     string CopyArguments = "",
-    ClipFrameLayout Layout = ClipFrameLayout.Picture);
+    ClipFrameLayout Layout = ClipFrameLayout.Picture,
+    RawPixelFormat Input = RawPixelFormat.Rgb24);
 
 /// <summary>What the RGB24 frames piped into ffmpeg hold (<see cref="ClipFormat.Layout"/>).</summary>
 internal enum ClipFrameLayout
@@ -102,13 +104,13 @@ internal static class ClipEncoding
         var pipedWidth = PipedWidth(format, width);
 
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var source = new RawRgb24PipeSource(frames, pipedWidth, height, frameRate, abort);
+        var source = new RawFramePipeSource(frames, pipedWidth, height, frameRate, abort, format.Input);
 
         // The times of the frames: a constant-rate clip (no timing, or a timing that is the constant rate within a tenth
         // of a frame) streams as raw frames at the exact rational rate; any other timing (variable frame rate) streams as
         // Matroska with each frame's own time, so frame k is shown when the source showed it (issue 15).
         var timed = timing is not null && !timing.IsConstantRate(frameRate) ? timing : null;
-        var timedSource = timed is null ? null : new TimedFrameSource(frames, pipedWidth, height, timed, abort);
+        var timedSource = timed is null ? null : new TimedFrameSource(frames, pipedWidth, height, timed, abort, format.Input);
         long FrameCount() => timedSource?.FrameCount ?? source.FrameCount;
         ExceptionDispatchInfo? Failure() => timedSource is null ? source.Failure : timedSource.Failure;
 
@@ -236,8 +238,14 @@ internal static class ClipEncoding
             : string.Empty;
         var tag = format.TagFrames ? ",setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv" : string.Empty;
         const string ToBt709 = "scale=out_color_matrix=bt709:out_range=tv";
+        if (format.Input != RawPixelFormat.Rgb24 && (format.Layout != ClipFrameLayout.Picture || format.TagFrames))
+        {
+            throw new ArgumentException($"{format.Input} frames can only be encoded as a picture whose colour is not tagged (they keep the source's own matrix).", nameof(format));
+        }
+
         var filters = format.Layout switch
         {
+            ClipFrameLayout.Picture when format.Input == RawPixelFormat.Yuv420p => $"{pad}format={format.PixelFormat}", // the source's planes as they are: no colour conversion
             ClipFrameLayout.Picture => $"{pad}{ToBt709},format={format.PixelFormat}{tag}",
 
             // ffmpeg 5.1's alphamerge takes 8-bit planes: the picture is converted to 8-bit YCbCr with alpha, the matte's grey
@@ -251,8 +259,11 @@ internal static class ClipEncoding
 
         var arguments = new List<string> { "-sn", "-dn", "-vf", filters };
         arguments.AddRange(Split(format.VideoCodecArguments));
-        arguments.AddRange(format.Layout == ClipFrameLayout.Matte
-            ? ["-pix_fmt", format.PixelFormat, "-color_range", "pc", "-fps_mode", "passthrough"]
+        arguments.AddRange(
+            format.Layout == ClipFrameLayout.Matte ? ["-pix_fmt", format.PixelFormat, "-color_range", "pc", "-fps_mode", "passthrough"]
+            // The source's own planes: limited range, in whatever matrix the source used, which is not known here. The file
+            // claims none, so a player reads it as it reads an untagged source (BT.601 below HD, BT.709 from HD up).
+            : format.Input == RawPixelFormat.Yuv420p ? ["-pix_fmt", format.PixelFormat, "-color_range", "tv", "-fps_mode", "passthrough"]
             : ["-pix_fmt", format.PixelFormat, "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", "-fps_mode", "passthrough"]);
         if (timed is not null)
         {

@@ -114,8 +114,8 @@ public static class ClipSegments
         var pipedWidth = ClipEncoding.PipedWidth(format, width);
 
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var source = new RawRgb24PipeSource(frames, pipedWidth, height, frameRate, abort);
-        var timedSource = timed is null ? null : new TimedFrameSource(frames, pipedWidth, height, timed, abort);
+        var source = new RawFramePipeSource(frames, pipedWidth, height, frameRate, abort, format.Input);
+        var timedSource = timed is null ? null : new TimedFrameSource(frames, pipedWidth, height, timed, abort, format.Input);
         var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
         arguments.AddRange(timed is null ? ClipEncoding.Split(source.GetStreamArguments()) : ["-f", "matroska"]);
         arguments.AddRange(["-i", "pipe:0", "-map", "0:v:0", "-an"]);

@@ -7,7 +7,7 @@ namespace FacePipeline.Media;
 /// Decodes a run of frames of a clip straight from its file (issue 16: no frames are stored): frames
 /// <see cref="FirstFrame"/> .. + <see cref="FrameCount"/> − 1, each byte-identical to the same frame of a one-piece decode
 /// of the whole clip (the same decode: rotation applied, scaled to the display size,
-/// RGB24, every decoded frame kept). One ffmpeg process writes the frames to a pipe, read as they come (constant memory).
+/// RGB24 or the 4:2:0 planes (<see cref="RawPixelFormat"/>), every decoded frame kept). One ffmpeg process writes the frames to a pipe, read as they come (constant memory).
 /// <para>
 /// Exactness: frames are picked by their own time, never by counting after a seek. ffmpeg seeks (<c>-ss</c> before
 /// <c>-i</c>, not trimming) to <see cref="SeekMarginFrames"/> frames before the run: a seek lands on a key frame by decode
@@ -27,13 +27,15 @@ public sealed class FrameRangeReader : IAsyncDisposable
     private readonly string _sourcePath;
     private readonly FrameTimeline _timeline;
     private readonly MediaLimits _limits;
+    private readonly RawPixelFormat _pixels;
     private StreamingMediaProcess? _process;
     private int _returned;
     private bool _ended;
     private bool _seeked;
 
-    private FrameRangeReader(string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, MediaLimits limits)
+    private FrameRangeReader(string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, MediaLimits limits, RawPixelFormat pixels)
     {
+        _pixels = pixels;
         _sourcePath = sourcePath;
         _timeline = timeline;
         _limits = limits;
@@ -47,8 +49,11 @@ public sealed class FrameRangeReader : IAsyncDisposable
 
     public int Height { get; }
 
-    /// <summary>Bytes per frame: W × H × 3.</summary>
-    public int FrameBytes => checked(Width * Height * 3);
+    /// <summary>How the frames are laid out (RGB24 unless asked otherwise).</summary>
+    public RawPixelFormat Pixels => _pixels;
+
+    /// <summary>Bytes per frame: W × H × 3 in RGB24, W × H + 2 × ⌈W/2⌉ × ⌈H/2⌉ in 4:2:0.</summary>
+    public int FrameBytes => _pixels.FrameBytes(Width, Height);
 
     public int FirstFrame { get; }
 
@@ -61,7 +66,8 @@ public sealed class FrameRangeReader : IAsyncDisposable
     /// A reader of frames <paramref name="firstFrame"/> .. + <paramref name="frameCount"/> − 1 of <paramref name="sourcePath"/>
     /// (display size <paramref name="width"/> × <paramref name="height"/>, as extraction measured it). ffmpeg starts at the first read.
     /// </summary>
-    public static FrameRangeReader Open(string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, MediaLimits? limits = null)
+    public static FrameRangeReader Open(
+        string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, MediaLimits? limits = null, RawPixelFormat pixels = RawPixelFormat.Rgb24)
     {
         ArgumentException.ThrowIfNullOrEmpty(sourcePath);
         ArgumentNullException.ThrowIfNull(timeline);
@@ -74,14 +80,15 @@ public sealed class FrameRangeReader : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(frameCount), $"Frames {firstFrame}..+{frameCount} run past the clip's {timeline.FrameCount} frames.");
         }
 
-        return new FrameRangeReader(Path.GetFullPath(sourcePath), timeline, width, height, firstFrame, frameCount, limits ?? MediaLimits.Default);
+        return new FrameRangeReader(Path.GetFullPath(sourcePath), timeline, width, height, firstFrame, frameCount, limits ?? MediaLimits.Default, pixels);
     }
 
     /// <summary>Every frame of the run in order; one buffer, valid until the next frame is asked for.</summary>
     public static async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAllAsync(
-        string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, MediaLimits? limits = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, MediaLimits? limits = null,
+        RawPixelFormat pixels = RawPixelFormat.Rgb24, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using var reader = Open(sourcePath, timeline, width, height, firstFrame, frameCount, limits);
+        await using var reader = Open(sourcePath, timeline, width, height, firstFrame, frameCount, limits, pixels);
         var buffer = new byte[reader.FrameBytes];
         while (await reader.ReadNextAsync(buffer, cancellationToken))
         {
@@ -195,7 +202,7 @@ public sealed class FrameRangeReader : IAsyncDisposable
         var remaining = FrameCount - _returned;
         arguments.AddRange([
             "-map", stream, "-an", "-sn", "-dn", "-vf", filter,
-            "-pix_fmt", "rgb24", "-fps_mode", "passthrough",
+            "-pix_fmt", _pixels.FfmpegName(), "-fps_mode", "passthrough",
             "-frames:v", (skip + remaining).ToString(CultureInfo.InvariantCulture),
             "-f", "rawvideo", "pipe:1",
         ]);

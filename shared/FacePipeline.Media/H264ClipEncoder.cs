@@ -34,6 +34,13 @@ public sealed record H264EncodeOptions
     /// (<c>tmcd</c>) starting there. Null: none.
     /// </summary>
     public Timecode? StartTimecode { get; init; }
+
+    /// <summary>
+    /// How the frames handed to the encoder are laid out: RGB24 (converted to BT.709 limited-range 4:2:0), or the decoded
+    /// 4:2:0 planes (<see cref="RawPixelFormat.Yuv420p"/>: encoded as they are, no colour conversion, and the file claims no
+    /// colour matrix, since the planes keep the source's; e.g. the QC overlay drawn on the source's own planes).
+    /// </summary>
+    public RawPixelFormat Input { get; init; } = RawPixelFormat.Rgb24;
 }
 
 /// <summary>What <see cref="H264ClipEncoder"/> or <see cref="ProResClipEncoder"/> wrote.</summary>
@@ -104,7 +111,8 @@ public static class H264ClipEncoder
         // Variable frame times: no B-frames. ffmpeg 5.1 gives a B-frame stream's packets no duration, and its MP4 muxer
         // then ends the last frame at a decode-order interval instead of the frame's own duration (the clip's length would
         // be off by up to a frame or more); without reordering every packet keeps its frame's duration.
-        VariableRateArguments: "-bf 0");
+        VariableRateArguments: "-bf 0",
+        Input: options.Input);
 
     /// <summary>AAC is copied as it is (no generation loss); anything else is encoded to AAC.</summary>
     private static async Task<string> ChooseAudioCodecAsync(string audioPath, H264EncodeOptions options, CancellationToken cancellationToken)

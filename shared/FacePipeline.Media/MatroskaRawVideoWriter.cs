@@ -7,16 +7,21 @@ namespace FacePipeline.Media;
 /// Writes raw frames with a presentation time each as a minimal streaming Matroska file, for ffmpeg to read on a pipe
 /// (<c>-f matroska -i pipe:0</c>): the way to hand ffmpeg 5.1 frames at <em>variable</em> times (its rawvideo demuxer
 /// only knows a constant rate). One video track, <c>V_MS/VFW/FOURCC</c> with an uncompressed top-down BGR24
-/// BITMAPINFOHEADER (what ffmpeg itself writes for raw RGB with <c>-allow_raw_vfw</c>), timestamps in nanoseconds
+/// BITMAPINFOHEADER (what ffmpeg itself writes for raw RGB with <c>-allow_raw_vfw</c>), or for 4:2:0 planes the
+/// <c>I420</c> FourCC (ffmpeg's <c>yuv420p</c> rawvideo layout), timestamps in nanoseconds
 /// (TimestampScale 1 ns), one cluster per frame (a cluster's own timestamp, the block's relative one 0), every frame a
 /// key frame. The track's DefaultDuration is the last frame's duration: ffmpeg takes the stream's frame rate from it, and
 /// with it the duration of the last frame it writes.
 /// </summary>
-internal sealed class MatroskaRawVideoWriter(Stream output, int width, int height)
+internal sealed class MatroskaRawVideoWriter(Stream output, int width, int height, RawPixelFormat pixels = RawPixelFormat.Rgb24)
 {
+    /// <summary>The BITMAPINFOHEADER compression of 4:2:0 planes: the FourCC 'I420' (Y, then Cb, then Cr).</summary>
+    private const int I420 = 'I' | ('4' << 8) | ('2' << 16) | ('0' << 24);
+
     private readonly byte[] _header = new byte[64];
 
-    public int FrameBytes => checked(width * height * 3);
+    /// <summary>Bytes of one frame: BGR24 (<see cref="RawPixelFormat.Rgb24"/>: the caller swaps red and blue) or I420.</summary>
+    public int FrameBytes => pixels.FrameBytes(width, height);
 
     /// <summary>EBML header, the segment (size unknown: streamed), its info and the track.</summary>
     public async Task WriteHeaderAsync(long defaultDurationNanoseconds, CancellationToken cancellationToken)
@@ -40,9 +45,19 @@ internal sealed class MatroskaRawVideoWriter(Stream output, int width, int heigh
         var bitmap = new byte[40]; // BITMAPINFOHEADER
         BinaryPrimitives.WriteInt32LittleEndian(bitmap.AsSpan(0), 40);
         BinaryPrimitives.WriteInt32LittleEndian(bitmap.AsSpan(4), width);
-        BinaryPrimitives.WriteInt32LittleEndian(bitmap.AsSpan(8), -height); // negative: top-down rows
         BinaryPrimitives.WriteInt16LittleEndian(bitmap.AsSpan(12), 1); // planes
-        BinaryPrimitives.WriteInt16LittleEndian(bitmap.AsSpan(14), 24); // bits per pixel (BI_RGB: B, G, R)
+        if (pixels == RawPixelFormat.Yuv420p)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bitmap.AsSpan(8), height); // YUV FourCCs are top-down
+            BinaryPrimitives.WriteInt16LittleEndian(bitmap.AsSpan(14), 12); // bits per pixel
+            BinaryPrimitives.WriteInt32LittleEndian(bitmap.AsSpan(16), I420);
+        }
+        else
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bitmap.AsSpan(8), -height); // negative: top-down rows
+            BinaryPrimitives.WriteInt16LittleEndian(bitmap.AsSpan(14), 24); // bits per pixel (BI_RGB: B, G, R)
+        }
+
         BinaryPrimitives.WriteInt32LittleEndian(bitmap.AsSpan(20), FrameBytes);
         var track = Concat(
             UInt(0xD7, 1), // TrackNumber
@@ -57,12 +72,12 @@ internal sealed class MatroskaRawVideoWriter(Stream output, int width, int heigh
         await output.WriteAsync(head.ToArray(), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>One frame (BGR24, top-down, <see cref="FrameBytes"/> bytes) shown from <paramref name="timestampNanoseconds"/>.</summary>
+    /// <summary>One frame (BGR24 or I420, top-down, <see cref="FrameBytes"/> bytes) shown from <paramref name="timestampNanoseconds"/>.</summary>
     public async Task WriteFrameAsync(ReadOnlyMemory<byte> bgr24, long timestampNanoseconds, CancellationToken cancellationToken)
     {
         if (bgr24.Length != FrameBytes)
         {
-            throw new ArgumentException($"A {width}x{height} BGR24 frame is {FrameBytes} bytes, not {bgr24.Length}.", nameof(bgr24));
+            throw new ArgumentException($"A {width}x{height} {(pixels == RawPixelFormat.Rgb24 ? "BGR24" : "I420")} frame is {FrameBytes} bytes, not {bgr24.Length}.", nameof(bgr24));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(timestampNanoseconds);

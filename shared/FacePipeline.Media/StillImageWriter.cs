@@ -16,7 +16,7 @@ public static class StillImageWriter
 
         var extension = Path.GetExtension(path);
         var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileNameWithoutExtension(path)}.{Guid.NewGuid():N}.partial{extension}");
-        var source = new RawRgb24PipeSource(One(rgb24), width, height, new Rational(1, 1));
+        var source = new RawFramePipeSource(One(rgb24), width, height, new Rational(1, 1));
         try
         {
             string[] arguments =

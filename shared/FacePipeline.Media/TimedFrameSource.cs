@@ -5,9 +5,9 @@ using System.Runtime.ExceptionServices;
 namespace FacePipeline.Media;
 
 /// <summary>
-/// Streams RGB24 frames into ffmpeg with each frame's own presentation time (<see cref="FrameTiming"/>), as Matroska on
+/// Streams RGB24 frames (or 4:2:0 planes: <see cref="RawPixelFormat"/>) into ffmpeg with each frame's own presentation time (<see cref="FrameTiming"/>), as Matroska on
 /// ffmpeg's standard input (<see cref="MatroskaRawVideoWriter"/>): the variable-frame-rate counterpart of
-/// <see cref="RawRgb24PipeSource"/>, with the same contract: never throws into the pipe, keeps a failure in
+/// <see cref="RawFramePipeSource"/>, with the same contract: never throws into the pipe, keeps a failure in
 /// <see cref="Failure"/> and stops ffmpeg through <c>abort</c> when the producer fails.
 /// </summary>
 internal sealed class TimedFrameSource(
@@ -15,7 +15,8 @@ internal sealed class TimedFrameSource(
     int width,
     int height,
     FrameTiming timing,
-    CancellationTokenSource? abort = null)
+    CancellationTokenSource? abort = null,
+    RawPixelFormat pixels = RawPixelFormat.Rgb24)
 {
     /// <summary>Frames written to ffmpeg so far.</summary>
     public long FrameCount { get; private set; }
@@ -26,7 +27,7 @@ internal sealed class TimedFrameSource(
     public async Task WriteAsync(Stream output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var writer = new MatroskaRawVideoWriter(output, width, height);
+        var writer = new MatroskaRawVideoWriter(output, width, height, pixels);
         var bgr = ArrayPool<byte>.Shared.Rent(writer.FrameBytes);
         try
         {
@@ -40,7 +41,7 @@ internal sealed class TimedFrameSource(
                 if (frame.Length != writer.FrameBytes)
                 {
                     throw new ArgumentException(
-                        string.Create(CultureInfo.InvariantCulture, $"Frame {FrameCount} is {frame.Length} bytes; a {width}x{height} RGB24 frame is {writer.FrameBytes}."),
+                        string.Create(CultureInfo.InvariantCulture, $"Frame {FrameCount} is {frame.Length} bytes; {pixels.Describe(width, height)}."),
                         nameof(frames));
                 }
 
@@ -51,9 +52,15 @@ internal sealed class TimedFrameSource(
                         nameof(frames));
                 }
 
-                MatroskaRawVideoWriter.RgbToBgr(frame.Span, bgr);
+                ReadOnlyMemory<byte> pixelsOut = frame; // 4:2:0 planes go as they are
+                if (pixels == RawPixelFormat.Rgb24)
+                {
+                    MatroskaRawVideoWriter.RgbToBgr(frame.Span, bgr);
+                    pixelsOut = bgr.AsMemory(0, writer.FrameBytes);
+                }
+
                 var at = timing.TicksToNanoseconds(timing.Ticks[(int)FrameCount]);
-                if (!await TryAsync(() => writer.WriteFrameAsync(bgr.AsMemory(0, writer.FrameBytes), at, cancellationToken)).ConfigureAwait(false))
+                if (!await TryAsync(() => writer.WriteFrameAsync(pixelsOut, at, cancellationToken)).ConfigureAwait(false))
                 {
                     return;
                 }

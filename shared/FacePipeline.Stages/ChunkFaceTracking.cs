@@ -28,7 +28,7 @@ public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkMo
         var tracker = new FaceTracker(detector, landmarker, options);
         var records = new List<FrameRecord>(frameCount);
         var i = 0;
-        await foreach (var frame in FrameRangeReader.ReadAllAsync(sourcePath, timeline, width, height, firstFrame, frameCount, limits, cancellationToken))
+        await foreach (var frame in FrameRangeReader.ReadAllAsync(sourcePath, timeline, width, height, firstFrame, frameCount, limits, cancellationToken: cancellationToken))
         {
             var faces = tracker.Process(frame.Span, width, height);
             var index = firstFrame + i++;

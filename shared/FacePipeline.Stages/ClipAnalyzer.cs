@@ -40,7 +40,7 @@ public static class ClipAnalyzer
             var frames = new List<FrameRecord>(checked((int)extraction.FrameCount));
             var index = 0;
             await foreach (var frame in FrameRangeReader.ReadAllAsync(
-                extraction.SourcePath, timeline, extraction.Width, extraction.Height, 0, checked((int)extraction.FrameCount), limits, cancellationToken))
+                extraction.SourcePath, timeline, extraction.Width, extraction.Height, 0, checked((int)extraction.FrameCount), limits, cancellationToken: cancellationToken))
             {
                 var faces = tracker.Process(frame.Span, extraction.Width, extraction.Height);
                 frames.Add(new FrameRecord(index, Math.Round(timeline.Seconds[index], 6), [.. faces.Select(ChunkFaceTracking.ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));

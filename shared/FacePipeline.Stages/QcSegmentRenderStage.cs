@@ -37,7 +37,7 @@ public sealed class QcSegmentRenderStage(MediaStore store, CanonicalFaceMesh mes
             command.FirstFrame,
             command.FrameCount,
             output,
-            new H264EncodeOptions(),
+            new H264EncodeOptions { Input = QcOverlay.Pixels },
             cancellationToken);
         return new QcSegmentRendered(command.JobId, command.Segment, command.FrameCount, command.SegmentKey);
     }

@@ -96,7 +96,7 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
         var video = command.Video;
         var rate = new Rational(video.FrameRateNumerator, video.FrameRateDenominator);
         var timing = SourceTiming(store, command.TimelineKey, video);
-        var options = new H264EncodeOptions { Timing = timing, StartTimecode = SourceStartTimecode(store, command.TimelineKey) };
+        var options = new H264EncodeOptions { Timing = timing, StartTimecode = SourceStartTimecode(store, command.TimelineKey), Input = QcOverlay.Pixels };
         var audio = command.AudioKey is null ? null : store.PathFor(command.AudioKey);
         var output = store.PathFor(command.QcClipKey);
         Directory.CreateDirectory(Path.GetDirectoryName(output)!);
@@ -146,13 +146,20 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
         QcOverlay.DrawnFramesAsync(store, command.SourceKey, command.TimelineKey, command.Video, 0, command.Video.FrameCount, i => frames[i], _triangles, progress, cancellationToken);
 }
 
-/// <summary>What the QC clip shows of a frame's faces: the mesh and the landmarks' box.</summary>
+/// <summary>
+/// What the QC clip shows of a frame's faces: the mesh and the landmarks' box, drawn on the frame's decoded 4:2:0 planes
+/// (<see cref="Pixels"/>): the decoder hands them over and the encoder takes them as they are, with no conversion to RGB
+/// and back and half the bytes of RGB24 on each pipe (issue 16, docs/benchmarks.md).
+/// </summary>
 public static class QcOverlay
 {
+    /// <summary>How the QC clip's frames travel from the decoder through the overlay to the encoder.</summary>
+    public const RawPixelFormat Pixels = RawPixelFormat.Yuv420p;
+
     /// <summary>
     /// Frames <paramref name="first"/> .. + <paramref name="count"/> − 1 of a clip, decoded from its upload, each with its
     /// faces drawn (<paramref name="recordOf"/>: the record of the k-th frame of the run); one buffer, valid until the next
-    /// frame. Progress counts a frame once the consumer (the encoder) has taken it.
+    /// frame, laid out as <see cref="Pixels"/>. Progress counts a frame once the consumer (the encoder) has taken it.
     /// </summary>
     /// <exception cref="JobInputException">The upload stops decoding inside the run (<see cref="FailureCodes.Corrupt"/>).</exception>
     public static async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFramesAsync(
@@ -164,9 +171,9 @@ public static class QcOverlay
         ArgumentNullException.ThrowIfNull(recordOf);
         ArgumentNullException.ThrowIfNull(progress);
         var (width, height) = (video.Width, video.Height);
-        var buffer = new byte[checked(width * height * 3)];
+        var buffer = new byte[Pixels.FrameBytes(width, height)];
         var timeline = FrameTimeline.Load(store.PathFor(timelineKey));
-        await using var decoder = FrameRangeReader.Open(store.PathFor(sourceKey), timeline, width, height, first, count);
+        await using var decoder = FrameRangeReader.Open(store.PathFor(sourceKey), timeline, width, height, first, count, pixels: Pixels);
         for (var i = 0; i < count; i++)
         {
             bool read;
@@ -190,17 +197,18 @@ public static class QcOverlay
         }
     }
 
-    public static void Draw(Span<byte> rgb24, int width, int height, FrameRecord frame, IReadOnlyList<int> triangles)
+    /// <summary>The frame's faces drawn on its 4:2:0 planes (<see cref="Pixels"/>).</summary>
+    public static void Draw(Span<byte> yuv420p, int width, int height, FrameRecord frame, IReadOnlyList<int> triangles)
     {
         foreach (var face in frame.Faces)
         {
             var points = face.Landmarks.Select(p => new Landmark(p[0], p[1], p[2])).ToArray();
-            MeshOverlay.Draw(rgb24, width, height, points, triangles, MeshOverlay.MeshColor);
+            MeshOverlay.DrawYuv420(yuv420p, width, height, points, triangles, MeshOverlay.MeshColor);
             var b = face.Box;
-            MeshOverlay.Line(rgb24, width, height, b.X, b.Y, b.X + b.Width, b.Y, DetectionOverlay.BoxColor);
-            MeshOverlay.Line(rgb24, width, height, b.X + b.Width, b.Y, b.X + b.Width, b.Y + b.Height, DetectionOverlay.BoxColor);
-            MeshOverlay.Line(rgb24, width, height, b.X + b.Width, b.Y + b.Height, b.X, b.Y + b.Height, DetectionOverlay.BoxColor);
-            MeshOverlay.Line(rgb24, width, height, b.X, b.Y + b.Height, b.X, b.Y, DetectionOverlay.BoxColor);
+            MeshOverlay.LineYuv420(yuv420p, width, height, b.X, b.Y, b.X + b.Width, b.Y, DetectionOverlay.BoxColor);
+            MeshOverlay.LineYuv420(yuv420p, width, height, b.X + b.Width, b.Y, b.X + b.Width, b.Y + b.Height, DetectionOverlay.BoxColor);
+            MeshOverlay.LineYuv420(yuv420p, width, height, b.X + b.Width, b.Y + b.Height, b.X, b.Y + b.Height, DetectionOverlay.BoxColor);
+            MeshOverlay.LineYuv420(yuv420p, width, height, b.X, b.Y + b.Height, b.X, b.Y, DetectionOverlay.BoxColor);
         }
     }
 }

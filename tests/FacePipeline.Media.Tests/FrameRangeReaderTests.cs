@@ -5,8 +5,9 @@ namespace FacePipeline.Media.Tests;
 /// <summary>
 /// Issue 16: no frames are stored, every stage decodes the frames it needs from the upload. A run of frames decoded from
 /// the middle of a clip must be exactly the frames a one-piece decode of the whole clip gives at those indices, on the
-/// awkward inputs studios send. The reference is ffmpeg's CLI decoding the whole clip in one piece (the same rotation,
-/// size and pixel format), independent of the reader.
+/// awkward inputs studios send, in both layouts the stages ask for (RGB24 for the models, 4:2:0 planes for the QC
+/// overlay). The reference is ffmpeg's CLI decoding the whole clip in one piece (the same rotation, size and pixel
+/// format), independent of the reader.
 /// </summary>
 public sealed class FrameRangeReaderTests : IDisposable
 {
@@ -14,28 +15,33 @@ public sealed class FrameRangeReaderTests : IDisposable
 
     public void Dispose() => _folders.Dispose();
 
-    public static TheoryData<string> AwkwardInputs => new()
+    private static readonly string[] Kinds = ["vfr", "ntsc-rotated", "open-gop-bframes", "hevc-10bit", "prores", "cut-mid-gop", "late-container-start", "duplicate-pts"];
+
+    public static TheoryData<string, RawPixelFormat> AwkwardInputs
     {
-        "vfr",
-        "ntsc-rotated",
-        "open-gop-bframes",
-        "hevc-10bit",
-        "prores",
-        "cut-mid-gop",
-        "late-container-start",
-        "duplicate-pts",
-    };
+        get
+        {
+            var data = new TheoryData<string, RawPixelFormat>();
+            foreach (var kind in Kinds)
+            {
+                data.Add(kind, RawPixelFormat.Rgb24);
+                data.Add(kind, RawPixelFormat.Yuv420p);
+            }
+
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(AwkwardInputs))]
-    public async Task Every_run_decoded_from_the_middle_is_byte_identical_to_the_one_piece_decode(string kind)
+    public async Task Every_run_decoded_from_the_middle_is_byte_identical_to_the_one_piece_decode(string kind, RawPixelFormat pixels)
     {
         var scratch = _folders.New("range-" + kind);
         var clip = Make(kind, scratch);
         var extraction = await FrameExtractor.ExtractAsync(clip, Path.Combine(scratch, "clip"), new FrameExtractionOptions { ChunkSize = 7 });
         var timeline = FrameTimeline.Load(extraction.TimelinePath);
         var (w, h) = (extraction.Width, extraction.Height);
-        var reference = OnePiece(clip, w, h);
+        var reference = OnePiece(clip, w, h, pixels);
 
         Assert.Equal(reference.Count, extraction.FrameCount);
         Assert.Equal(reference.Count, timeline.FrameCount);
@@ -43,7 +49,7 @@ public sealed class FrameRangeReaderTests : IDisposable
         var decoded = new List<byte[]>();
         foreach (var chunk in extraction.Chunks)
         {
-            await foreach (var frame in FrameRangeReader.ReadAllAsync(extraction.SourcePath, timeline, w, h, (int)chunk.FirstFrame, chunk.FrameCount))
+            await foreach (var frame in FrameRangeReader.ReadAllAsync(extraction.SourcePath, timeline, w, h, (int)chunk.FirstFrame, chunk.FrameCount, pixels: pixels))
             {
                 decoded.Add(frame.ToArray());
             }
@@ -59,7 +65,7 @@ public sealed class FrameRangeReaderTests : IDisposable
         foreach (var (first, count) in new[] { (reference.Count / 2, 1), (reference.Count - 1, 1), (3, reference.Count / 3) })
         {
             var k = first;
-            await foreach (var frame in FrameRangeReader.ReadAllAsync(extraction.SourcePath, timeline, w, h, first, count))
+            await foreach (var frame in FrameRangeReader.ReadAllAsync(extraction.SourcePath, timeline, w, h, first, count, pixels: pixels))
             {
                 Assert.True(reference[k].AsSpan().SequenceEqual(frame.Span), $"{kind}: frame {k} of the run {first}+{count} differs");
                 k++;
@@ -158,11 +164,12 @@ public sealed class FrameRangeReaderTests : IDisposable
         return path;
     }
 
-    /// <summary>The whole clip decoded in one piece by ffmpeg's CLI, as the pipeline decodes frames (rotation applied, display size, RGB24, every frame).</summary>
-    private static List<byte[]> OnePiece(string clip, int width, int height)
+    /// <summary>The whole clip decoded in one piece by ffmpeg's CLI, as the pipeline decodes frames (rotation applied, display size, RGB24 or 4:2:0, every frame).</summary>
+    private static List<byte[]> OnePiece(string clip, int width, int height, RawPixelFormat pixels = RawPixelFormat.Rgb24)
     {
-        var bytes = Ffprobe.RunToBytes("ffmpeg", $"-v error -i \"{clip}\" -map 0:v:0 -vf scale={width}:{height} -pix_fmt rgb24 -fps_mode passthrough -f rawvideo -");
-        var size = width * height * 3;
+        var format = pixels == RawPixelFormat.Rgb24 ? "rgb24" : "yuv420p";
+        var bytes = Ffprobe.RunToBytes("ffmpeg", $"-v error -i \"{clip}\" -map 0:v:0 -vf scale={width}:{height} -pix_fmt {format} -fps_mode passthrough -f rawvideo -");
+        var size = pixels == RawPixelFormat.Rgb24 ? width * height * 3 : (width * height) + (2 * ((width + 1) / 2) * ((height + 1) / 2));
         Assert.Equal(0, bytes.Length % size);
         return [.. Enumerable.Range(0, bytes.Length / size).Select(i => bytes.AsSpan(i * size, size).ToArray())];
     }

@@ -114,7 +114,7 @@ internal static class ChunkSizeBenchmark
 
     private static async Task DecodeAsync(string clip, FrameTimeline timeline, int w, int h, int first, int count, CancellationToken ct)
     {
-        await foreach (var _ in FrameRangeReader.ReadAllAsync(clip, timeline, w, h, first, count, null, ct))
+        await foreach (var _ in FrameRangeReader.ReadAllAsync(clip, timeline, w, h, first, count, null, cancellationToken: ct))
         {
         }
     }

@@ -5,17 +5,18 @@ using FFMpegCore.Pipes;
 namespace FacePipeline.Media;
 
 /// <summary>
-/// An FFMpegCore pipe source that streams raw RGB24 frames into ffmpeg at an exact rational frame rate
+/// An FFMpegCore pipe source that streams raw RGB24 frames (or 4:2:0 planes: <see cref="RawPixelFormat"/>) into ffmpeg at an exact rational frame rate
 /// (FFMpegCore's RawVideoPipeSource only takes a double rate, which turns 30000/1001 into 29.97).
 /// Never throws into FFMpegCore (which would swallow it): a failure is kept in <see cref="Failure"/>,
 /// ffmpeg is stopped through <c>abort</c>, and the encoder rethrows it.
 /// </summary>
-public sealed class RawRgb24PipeSource(
+public sealed class RawFramePipeSource(
     IAsyncEnumerable<ReadOnlyMemory<byte>> frames,
     int width,
     int height,
     Rational frameRate,
-    CancellationTokenSource? abort = null) : IPipeSource
+    CancellationTokenSource? abort = null,
+    RawPixelFormat pixels = RawPixelFormat.Rgb24) : IPipeSource
 {
     public int Width => width;
 
@@ -23,7 +24,9 @@ public sealed class RawRgb24PipeSource(
 
     public Rational FrameRate => frameRate;
 
-    public int FrameSizeBytes => checked(width * height * 3);
+    public RawPixelFormat Pixels => pixels;
+
+    public int FrameSizeBytes => pixels.FrameBytes(width, height);
 
     /// <summary>Frames written to ffmpeg so far.</summary>
     public long FrameCount { get; private set; }
@@ -32,7 +35,7 @@ public sealed class RawRgb24PipeSource(
     public ExceptionDispatchInfo? Failure { get; private set; }
 
     public string GetStreamArguments() =>
-        string.Create(CultureInfo.InvariantCulture, $"-f rawvideo -pix_fmt rgb24 -video_size {width}x{height} -framerate {frameRate}");
+        string.Create(CultureInfo.InvariantCulture, $"-f rawvideo -pix_fmt {pixels.FfmpegName()} -video_size {width}x{height} -framerate {frameRate}");
 
     public async Task WriteAsync(Stream outputStream, CancellationToken cancellationToken)
     {
@@ -44,7 +47,7 @@ public sealed class RawRgb24PipeSource(
                 if (frame.Length != FrameSizeBytes)
                 {
                     throw new ArgumentException(
-                        string.Create(CultureInfo.InvariantCulture, $"Frame {FrameCount} is {frame.Length} bytes; a {width}x{height} RGB24 frame is {FrameSizeBytes}."),
+                        string.Create(CultureInfo.InvariantCulture, $"Frame {FrameCount} is {frame.Length} bytes; {pixels.Describe(width, height)}."),
                         nameof(frames));
                 }
 
