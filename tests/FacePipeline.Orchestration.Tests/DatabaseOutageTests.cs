@@ -74,17 +74,6 @@ public sealed class DatabaseOutageTests(JobStoreFixture store) : IClassFixture<J
         Assert.Equal(JobState.Reconstructing, (await db.Jobs.SingleAsync(j => j.Id == jobId)).State); // the watchdog's to recover
     }
 
-    [Fact]
-    [Trait("Lane", "Fast")]
-    public void Only_an_unavailable_database_counts_as_an_outage()
-    {
-        Assert.True(DatabaseFaults.IsUnavailable(new NpgsqlException("Failed to connect", new SocketException(111))));
-        Assert.True(DatabaseFaults.IsUnavailable(new InvalidOperationException("wrapped", new NpgsqlException("Exception while reading from stream", new TimeoutException()))));
-        Assert.True(DatabaseFaults.IsUnavailable(new DbUpdateException("save", new NpgsqlException("Exception while reading from stream", new IOException("reset")))));
-        Assert.False(DatabaseFaults.IsUnavailable(new InvalidOperationException("a bug")));
-        Assert.False(DatabaseFaults.IsUnavailable(new NpgsqlException("bad SQL"))); // no transient cause: a bug, not an outage
-    }
-
     private async Task<Guid> SubmitAndExtract(int chunks)
     {
         var jobId = Guid.NewGuid();
@@ -117,5 +106,20 @@ public sealed class DatabaseOutageTests(JobStoreFixture store) : IClassFixture<J
             Interlocked.Increment(ref _attempts) <= failures
                 ? throw new NpgsqlException("Failed to connect to 127.0.0.1:55432", new SocketException(111))
                 : real.CreateDbContextAsync(cancellationToken);
+    }
+}
+
+/// <summary>What counts as a database outage (no database: the Fast lane).</summary>
+public sealed class DatabaseFaultsTests
+{
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void Only_an_unavailable_database_counts_as_an_outage()
+    {
+        Assert.True(DatabaseFaults.IsUnavailable(new NpgsqlException("Failed to connect", new SocketException(111))));
+        Assert.True(DatabaseFaults.IsUnavailable(new InvalidOperationException("wrapped", new NpgsqlException("Exception while reading from stream", new TimeoutException()))));
+        Assert.True(DatabaseFaults.IsUnavailable(new DbUpdateException("save", new NpgsqlException("Exception while reading from stream", new IOException("reset")))));
+        Assert.False(DatabaseFaults.IsUnavailable(new InvalidOperationException("a bug")));
+        Assert.False(DatabaseFaults.IsUnavailable(new NpgsqlException("bad SQL"))); // no transient cause: a bug, not an outage
     }
 }

@@ -86,6 +86,19 @@ public sealed class DeadLetterQueuesTests : IAsyncLifetime
         Assert.Equal(1u, (await channel.QueueDeclarePassiveAsync("render-track-outputs_error")).MessageCount);
     }
 
+    private Task<IConnection> Connect() => new ConnectionFactory
+    {
+        HostName = _broker.Host,
+        Port = _broker.Port,
+        VirtualHost = _broker.VirtualHost,
+        UserName = _broker.Username!,
+        Password = _broker.Password!,
+    }.CreateConnectionAsync();
+}
+
+/// <summary>Which queues the dead-letter watch covers (no broker: the Fast lane).</summary>
+public sealed class DeadLetterQueueNamesTests
+{
     [Fact]
     [Trait("Lane", "Fast")]
     public void Every_queue_of_every_pipeline_is_watched()
@@ -101,13 +114,4 @@ public sealed class DeadLetterQueuesTests : IAsyncLifetime
         Assert.Contains(QueueNames.StageFailed, queues);
         Assert.Equal(queues.Count, queues.Distinct().Count());
     }
-
-    private Task<IConnection> Connect() => new ConnectionFactory
-    {
-        HostName = _broker.Host,
-        Port = _broker.Port,
-        VirtualHost = _broker.VirtualHost,
-        UserName = _broker.Username!,
-        Password = _broker.Password!,
-    }.CreateConnectionAsync();
 }

@@ -123,15 +123,6 @@ public sealed class JobWatchdogTests(JobStoreFixture store) : IClassFixture<JobS
         Assert.Equal(0, await Resends(jobId));
     }
 
-    [Fact]
-    [Trait("Lane", "Fast")]
-    public void A_stage_with_more_work_outstanding_is_given_longer()
-    {
-        Assert.Equal(TimeSpan.FromMinutes(5), Options.StallLimit(0));
-        Assert.Equal(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(640), Options.StallLimit(640));
-        Assert.Equal(TimeSpan.FromMinutes(5), Options.StallLimit(-3)); // figures that do not add up never shorten it
-    }
-
     private async Task<Guid> Submit(int chunkSize = ChunkSize)
     {
         var jobId = Guid.NewGuid();
@@ -169,5 +160,19 @@ public sealed class JobWatchdogTests(JobStoreFixture store) : IClassFixture<JobS
         public void Advance(TimeSpan by) => _now += by;
 
         public override DateTimeOffset GetUtcNow() => _now;
+    }
+}
+
+/// <summary>How long a stage may go without news (no database: the Fast lane).</summary>
+public sealed class WatchdogStallLimitTests
+{
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void A_stage_with_more_work_outstanding_is_given_longer()
+    {
+        var options = new WatchdogOptions { StallAfter = TimeSpan.FromMinutes(5), StallPerUnit = TimeSpan.FromSeconds(1), MaxResends = 2 };
+        Assert.Equal(TimeSpan.FromMinutes(5), options.StallLimit(0));
+        Assert.Equal(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(640), options.StallLimit(640));
+        Assert.Equal(TimeSpan.FromMinutes(5), options.StallLimit(-3)); // figures that do not add up never shorten it
     }
 }

@@ -125,26 +125,6 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
         Assert.Equal(5, await Sent<RenderQcSegment>(jobId));
     }
 
-    [Theory]
-    [Trait("Lane", "Fast")]
-    [InlineData(1, new[] { 1 })]
-    [InlineData(600, new[] { 600 })]
-    [InlineData(899, new[] { 899 })]
-    [InlineData(900, new[] { 600, 300 })]
-    [InlineData(1000, new[] { 600, 400 })]
-    [InlineData(1500, new[] { 600, 600, 300 })]
-    [InlineData(9198, new[] { 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 798 })]
-    public void Segments_tile_the_clip_in_order_and_none_is_shorter_than_half_a_segment_unless_the_clip_is(int frames, int[] counts)
-    {
-        var plan = RenderSegments.Plan(frames);
-
-        Assert.Equal(counts, plan.Select(p => p.FrameCount));
-        Assert.Equal(0, plan[0].FirstFrame);
-        Assert.All(plan.Zip(plan.Skip(1)), p => Assert.Equal(p.First.FirstFrame + p.First.FrameCount, p.Second.FirstFrame));
-        Assert.Equal(frames, plan.Sum(p => p.FrameCount));
-        Assert.Empty(RenderSegments.Plan(0));
-    }
-
     private static QcSegmentRendered Rendered(Guid jobId, int segment, int frames) =>
         new(jobId, segment, frames, MediaKeys.Segment(jobId, RenderTrackOutputsStep.QcOutput, segment, ".nut"));
 
@@ -186,5 +166,29 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
         public override DateTimeOffset GetUtcNow() => _now;
 
         public void Advance(TimeSpan by) => _now += by;
+    }
+}
+
+/// <summary>The QC clip's segment plan alone (no database: the Fast lane).</summary>
+public sealed class RenderSegmentPlanTests
+{
+    [Theory]
+    [Trait("Lane", "Fast")]
+    [InlineData(1, new[] { 1 })]
+    [InlineData(600, new[] { 600 })]
+    [InlineData(899, new[] { 899 })]
+    [InlineData(900, new[] { 600, 300 })]
+    [InlineData(1000, new[] { 600, 400 })]
+    [InlineData(1500, new[] { 600, 600, 300 })]
+    [InlineData(9198, new[] { 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 600, 798 })]
+    public void Segments_tile_the_clip_in_order_and_none_is_shorter_than_half_a_segment_unless_the_clip_is(int frames, int[] counts)
+    {
+        var plan = RenderSegments.Plan(frames);
+
+        Assert.Equal(counts, plan.Select(p => p.FrameCount));
+        Assert.Equal(0, plan[0].FirstFrame);
+        Assert.All(plan.Zip(plan.Skip(1)), p => Assert.Equal(p.First.FirstFrame + p.First.FrameCount, p.Second.FirstFrame));
+        Assert.Equal(frames, plan.Sum(p => p.FrameCount));
+        Assert.Empty(RenderSegments.Plan(0));
     }
 }
