@@ -228,16 +228,23 @@ public sealed class BatchSchedulingTests(PipelineFixture pipeline, ITestOutputHe
             Assert.All(jobs, j => Assert.Equal(JobState.Completed, j.State));
 
             // The contention window: from the second batch's submission until either studio has started its last shot.
-            // What the scheduler gave each studio in it: the worker time of the shots it started then.
             var windowStart = await db.Batches.Where(b => b.Id == heavyBatch).Select(b => b.CreatedAt).SingleAsync();
             var windowEnd = new[] { true, false }.Min(heavyStudio => jobs.Where(j => j.Heavy == heavyStudio).Max(j => j.Started));
             var inWindow = jobs.Where(j => j.Started >= windowStart && j.Started <= windowEnd).ToList();
-            double Used(bool heavyStudio) => inWindow.Where(j => j.Heavy == heavyStudio).Sum(j => (j.Ended - j.Started).TotalSeconds);
-            var share = Used(true) / (Used(true) + Used(false));
+
+            // What the rule balances (docs/batches.md: the least worker time per unit of weight): the job-seconds of every
+            // shot each studio had started by the end of the contention (the rule counts a running job's time so far plus a
+            // typical job's: its whole time here), the weight-1 studio's head start included. The shots started in the
+            // window alone would not do: they include the weight-2 studio catching up on that head start, which is the
+            // rule working, and read anywhere from 65 to 100 % on this machine.
+            double UsedBy(bool heavyStudio) => jobs.Where(j => j.Heavy == heavyStudio && j.Started <= windowEnd).Sum(j => (j.Ended - j.Started).TotalSeconds);
+            var share = UsedBy(true) / (UsedBy(true) + UsedBy(false));
+            double StartedInWindow(bool heavyStudio) => inWindow.Where(j => j.Heavy == heavyStudio).Sum(j => (j.Ended - j.Started).TotalSeconds);
             output.WriteLine($"weights 2:1, {(windowEnd - windowStart).TotalSeconds:F1} s of contention, {inWindow.Count} shots started in it "
-                + $"({inWindow.Count(j => j.Heavy)} of the weight-2 studio): it got {share:P0} of their worker time (configured 67 %); {Used(true):F1} s against {Used(false):F1} s");
+                + $"({inWindow.Count(j => j.Heavy)} of the weight-2 studio, {StartedInWindow(true) / (StartedInWindow(true) + StartedInWindow(false)):P0} of their worker time); "
+                + $"worker time up to the end of it: the weight-2 studio {UsedBy(true):F1} s, the weight-1 studio {UsedBy(false):F1} s: {share:P0} (configured 67 %)");
             Assert.True(inWindow.Count >= 8, $"only {inWindow.Count} shots started while both studios had shots waiting: nothing was shared");
-            Assert.InRange(share, 0.55, 0.80);
+            Assert.InRange(share, 0.57, 0.77); // 2:1 within about one shot's time either way
         }
     }
 }
