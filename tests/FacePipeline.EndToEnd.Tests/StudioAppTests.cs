@@ -82,7 +82,7 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
 
         // The track job, followed live on its page until every stage's bar is full.
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit the job" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/jobs/*");
+        await page.WaitForURLAsync("**/app/jobs/*", StudioBrowser.Navigated);
         var jobId = page.Url.Split('/')[^1];
         await page.WaitForFunctionAsync("() => document.getElementById('stages').dataset.state === 'completed'", null, new() { Timeout = (float)JobTimeout.TotalMilliseconds });
         Assert.True(await page.EvaluateAsync<bool>("() => [...document.querySelectorAll('#stages progress')].every(p => p.value === 100)"));
@@ -100,7 +100,7 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
         await page.Locator($"#job-{jobId}").WaitForAsync();
         await browser.ScreenshotAsync("jobs");
         await page.GetByRole(AriaRole.Link, new() { Name = "Actors" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/actors");
+        await page.WaitForURLAsync("**/app/actors", StudioBrowser.Navigated);
         await browser.ScreenshotAsync("actors");
 
         // The key was never in a URL nor on a page.
@@ -118,7 +118,7 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
 
         // The clip is uploaded on the batch page, which shows the upload:<id> to put in the manifest.
         await page.GetByRole(AriaRole.Link, new() { Name = "Submit a batch", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/app/batches/new");
+        await page.WaitForURLAsync("**/app/batches/new", StudioBrowser.Navigated);
         await page.Locator("#file").SetInputFilesAsync(RepoPaths.MediaFile("grid_bbaf2n.mp4"));
         var reference = await page.Locator("#uploaded-clips code").InnerTextAsync(new() { Timeout = 60_000 });
         Assert.Matches("^upload:[0-9a-f-]{36}$", reference);
@@ -136,7 +136,7 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
         await page.GetByLabel("Class").SelectOptionAsync("interactive");
         await browser.ScreenshotAsync("batch-new");
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit the batch" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/batches/*-*");
+        await page.WaitForURLAsync("**/app/batches/*-*", StudioBrowser.Navigated);
         var batchId = page.Url.Split('/')[^1];
         await page.WaitForFunctionAsync(
             "() => document.getElementById('shots').dataset.state === 'ended' && document.querySelectorAll('#shots tbody tr[data-state=completed]').length === 2",
@@ -187,7 +187,7 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
         await page.Locator("#priority").FillAsync("7");
         await browser.ScreenshotAsync("submit-retarget");
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit the job" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/jobs/*");
+        await page.WaitForURLAsync("**/app/jobs/*", StudioBrowser.Navigated);
         var jobId = page.Url.Split('/')[^1];
 
         // The API holds the job as the page said it: both clips by upload, every option chosen, the rest at defaults.
@@ -270,7 +270,7 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
 
         await page.GotoAsync("/app");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync("**/app/sign-in");
+        await page.WaitForURLAsync("**/app/sign-in", StudioBrowser.Navigated);
         Assert.Equal((int)HttpStatusCode.Unauthorized, (await browser.Context.APIRequest.GetAsync($"/v1/jobs/{job}")).Status);
         await page.GotoAsync("/app/submit");
         Assert.EndsWith("/app/sign-in", page.Url, StringComparison.Ordinal);
@@ -328,12 +328,20 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
             return new StudioBrowser(playwright, browser, context, await context.NewPageAsync(), output);
         }
 
+        /// <summary>
+        /// A page the app navigated to is ready for the test once its DOM is parsed and its module script has run
+        /// (DOMContentLoaded): every step after it waits for the element it needs. Not the load event, which once never
+        /// came in a CI run (a 120 s timeout with the network idle, on a page that had arrived), and which the app's pages
+        /// do not need.
+        /// </summary>
+        public static readonly PageWaitForURLOptions Navigated = new() { WaitUntil = WaitUntilState.DOMContentLoaded };
+
         public async Task SignInAsync(string key)
         {
             await Page.GotoAsync("/app/sign-in");
             await Page.GetByLabel("API key").FillAsync(key);
             await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-            await Page.WaitForURLAsync("**/app");
+            await Page.WaitForURLAsync("**/app", StudioBrowser.Navigated);
         }
 
         public async Task ScreenshotAsync(string name)
