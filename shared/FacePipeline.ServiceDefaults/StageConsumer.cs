@@ -6,7 +6,7 @@ namespace FacePipeline.ServiceDefaults;
 
 /// <summary>
 /// What every stage's consumer does around its stage, in one place: time the work and count its units in the stage
-/// metrics, run the stage, log what it did, publish its event. The failure taxonomy lives here too:
+/// metrics, run the stage, log what it did and what the process holds after it (<see cref="ProcessMemory"/>), publish its event. The failure taxonomy lives here too:
 /// <list type="bullet">
 /// <item>the studio's to fix (<see cref="JobInputException"/>): the job fails at once with the exception's code and
 ///   sentence (<see cref="StageFailed"/>);</item>
@@ -63,6 +63,10 @@ public abstract class StageConsumer<TCommand, TEvent>(ILogger logger) : IConsume
         }
 
         LogDone(logger, command, done, work.Complete(UnitsDone(command, done)));
+        var memory = ProcessMemory.Now();
+        logger.LogInformation(
+            "Job {JobId}: {Stage} process memory after the work: resident {ResidentMiB:F1} MiB (peak {PeakMiB:F1}), GC heap {GcHeapMiB:F1} MiB, GC committed {GcCommittedMiB:F1} MiB",
+            command.JobId, Stage, memory.ResidentMiB, memory.PeakResidentMiB, memory.GcHeapMiB, memory.GcCommittedMiB);
         await context.Publish(done);
     }
 }

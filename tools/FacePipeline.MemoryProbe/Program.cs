@@ -14,8 +14,11 @@ using FacePipeline.Storage;
 // retarget records: transfer.json, the renderer's set-up, what each frame reads, the QC, the performer, the curves).
 //
 // dotnet run -c Release --project tools/FacePipeline.MemoryProbe -- all [frames...]   (default 1000 36000; a markdown table)
-// facepipe-memprobe <path> <frames> <dir>      one path in this process (MEMPROBE_STAGES=1: the retarget path's retained heap per step)
+// facepipe-memprobe <path> <frames> <dir>      one path in this process (MEMPROBE_STAGES=1: the retarget path's retained heap per step;
+//                                               MEMPROBE_CHUNK=512: frames per chunk record, as the pipeline cuts them; 64 by default)
 // facepipe-memprobe extract <clip> <dir>        FrameExtraction's work on a real clip (probe, validation, the one decode, the timeline)
+// facepipe-memprobe chunks <clip> <chunks> <dir> Reconstruction's chunk work on a real clip with the real models, one chunk after
+//                                               another in this process (512 frames each), a line per chunk: RSS, GC heap, committed
 var models = ModelPaths.FromSetting(null);
 if (args.Length == 0 || args[0] == "all")
 {
@@ -65,12 +68,18 @@ if (args[0] == "extract")
     return 0;
 }
 
+if (args[0] == "chunks")
+{
+    return await ChunkProbe.RunAsync(models, args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3]);
+}
+
 var (which, count, root) = (args[0], int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
 var mesh = CanonicalFaceMesh.Load(CanonicalFaceMesh.DefaultPath(models.Root));
 var store = new MediaStore(root);
 var video = new VideoInfo(Synthetic.Width, Synthetic.Height, 25, 1, count, count / 25.0, false);
-var chunks = Enumerable.Range(0, (count + 63) / 64)
-    .Select(c => new TrackChunk(new FrameChunk(c, c * 64, Math.Min(64, count - (c * 64))), $"faces/source/{c:D5}.fptk")).ToList();
+var chunkSize = int.Parse(Environment.GetEnvironmentVariable("MEMPROBE_CHUNK") ?? "64", CultureInfo.InvariantCulture); // frames per chunk record
+var chunks = Enumerable.Range(0, (count + chunkSize - 1) / chunkSize)
+    .Select(c => new TrackChunk(new FrameChunk(c, c * chunkSize, Math.Min(chunkSize, count - (c * chunkSize))), $"faces/source/{c:D5}.fptk")).ToList();
 var clip = new ClipTrack("source", "synthetic.mp4", "input/synthetic.mp4", video, chunks, "none/timeline.json", null, "faces/source/sequence.fptk");
 var jobId = Guid.Empty;
 GC.Collect();
@@ -80,7 +89,7 @@ switch (which)
 {
     case "gen":
         var index = 0;
-        foreach (var chunk in Synthetic.Chunks(mesh, count))
+        foreach (var chunk in Synthetic.Chunks(mesh, count, chunkSize))
         {
             store.Write(chunks[index++].FacesKey, stream => TrackingBinary.Write(stream, chunk));
         }
