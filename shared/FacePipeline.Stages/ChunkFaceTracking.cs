@@ -23,20 +23,31 @@ public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkMo
     public async Task<IReadOnlyList<FrameRecord>> TrackAsync(
         string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, FaceTrackerOptions options, CancellationToken cancellationToken, MediaLimits? limits = null)
     {
+        var records = new List<FrameRecord>(frameCount);
+        await TrackAsync(sourcePath, timeline, width, height, firstFrame, frameCount, options, records.Add, cancellationToken, limits);
+        return records;
+    }
+
+    /// <summary>
+    /// As <see cref="TrackAsync(string, FrameTimeline, int, int, int, int, FaceTrackerOptions, CancellationToken, MediaLimits?)"/>,
+    /// handing each frame's record to <paramref name="record"/> as soon as it is tracked, in frame order, instead of holding
+    /// the chunk's records (a whole chunk of them lives long enough to be promoted by the GC: issue 16, memory flat in length).
+    /// </summary>
+    public async Task TrackAsync(
+        string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, FaceTrackerOptions options, Action<FrameRecord> record, CancellationToken cancellationToken, MediaLimits? limits = null)
+    {
         ArgumentNullException.ThrowIfNull(timeline);
+        ArgumentNullException.ThrowIfNull(record);
         var frameTimes = timeline.Seconds;
         var tracker = new FaceTracker(detector, landmarker, options);
-        var records = new List<FrameRecord>(frameCount);
         var i = 0;
         await foreach (var frame in FrameRangeReader.ReadAllAsync(sourcePath, timeline, width, height, firstFrame, frameCount, limits, cancellationToken: cancellationToken))
         {
             var faces = tracker.Process(frame.Span, width, height);
             var index = firstFrame + i++;
             var time = index < frameTimes.Count ? frameTimes[index] : throw new InvalidDataException($"The timeline has no time for frame {index}.");
-            records.Add(new FrameRecord(index, Math.Round(time, 6), [.. faces.Select(ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
+            record(new FrameRecord(index, Math.Round(time, 6), [.. faces.Select(ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
         }
-
-        return records;
     }
 
     /// <summary>

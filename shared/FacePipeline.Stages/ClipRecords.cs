@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FacePipeline.Contracts;
 using FacePipeline.Geometry;
 using FacePipeline.Retarget;
@@ -47,6 +48,43 @@ public static class ClipRecords
         if (next != frameCount)
         {
             throw new InvalidDataException($"The chunks hold {next} frame records; the clip has {frameCount} frames.");
+        }
+    }
+
+    /// <summary>
+    /// Each chunk's records, in chunk order, each chunk's frames read one at a time as the caller reaches them (the
+    /// sequence build: no chunk is held whole, so its frames die young), checked as <see cref="ReadChunks"/> checks them.
+    /// Each chunk must be read to its end before the next is asked for.
+    /// </summary>
+    public static IEnumerable<IEnumerable<FrameRecord>> StreamChunks(MediaStore store, IReadOnlyList<TrackChunk> chunks, int frameCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(chunks);
+        var next = new StrongBox<int>(0);
+        foreach (var chunk in chunks.OrderBy(c => c.Frames.Index))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return ChunkFrames(store, chunk, next);
+        }
+
+        if (next.Value != frameCount)
+        {
+            throw new InvalidDataException($"The chunks hold {next.Value} frame records; the clip has {frameCount} frames.");
+        }
+    }
+
+    private static IEnumerable<FrameRecord> ChunkFrames(MediaStore store, TrackChunk chunk, StrongBox<int> next)
+    {
+        using var reader = new TrackingBinaryReader(store.OpenRead(chunk.FacesKey));
+        for (var i = 0; reader.ReadNext() is { } record; i++)
+        {
+            if (record.Index != next.Value || i >= chunk.Frames.FrameCount)
+            {
+                throw new InvalidDataException($"Chunk {chunk.Frames.Index} holds frame {record.Index} where frame {next.Value} was expected.");
+            }
+
+            next.Value++;
+            yield return record;
         }
     }
 
@@ -188,7 +226,7 @@ public sealed class FaceSequence : IDisposable
             using (var writer = new TrackingBinaryWriter(file, video.FrameCount))
             {
                 new FaceSequenceBuilder(geometry).Build(
-                    () => ClipRecords.ReadChunks(store, clip.Chunks, video.FrameCount, cancellationToken), video.Width, video.Height, options, writer.Write);
+                    () => ClipRecords.StreamChunks(store, clip.Chunks, video.FrameCount, cancellationToken), video.Width, video.Height, options, writer.Write);
                 writer.Complete();
             }
 

@@ -8,8 +8,8 @@ namespace FacePipeline.Stages;
 /// <summary>
 /// The reconstruction stage on one chunk with the landmark model the service chose (the refined model, irises
 /// included, when installed): decode the chunk's frames from the upload, track the faces (<see cref="ChunkFaceTracking"/>),
-/// write their records (compact binary, with the irises when the model has them) under the command's key, atomically,
-/// so a redelivered command just rewrites them. One instance per worker: it owns the models' buffers.
+/// write their records (compact binary, with the irises when the model has them) under the command's key as they are
+/// tracked, the file replacing the key's only once complete, so a redelivered command just rewrites them. One instance per worker: it owns the models' buffers.
 /// </summary>
 public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector detector, FaceLandmarkModel landmarker)
 {
@@ -23,12 +23,24 @@ public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector 
         ArgumentNullException.ThrowIfNull(command);
         var timeline = FrameTimeline.Load(store.PathFor(command.TimelineKey));
         var chunk = command.Chunk;
-        IReadOnlyList<FrameRecord> frames;
+        var withFaces = 0;
         try
         {
-            frames = await _tracking.TrackAsync(
-                store.PathFor(command.SourceKey), timeline, command.Width, command.Height, chunk.FirstFrame, chunk.FrameCount,
-                new FaceTrackerOptions { MaxFaces = command.MaxFaces, Target = command.FacePoint is { } p ? new PixelPoint(p.X, p.Y) : null }, cancellationToken);
+            // Each frame's record goes to the file as it is tracked; the file replaces the key's only once complete.
+            await store.WriteAsync(command.FacesKey, async (stream, token) =>
+            {
+                using var writer = new TrackingBinaryWriter(stream, chunk.FrameCount, leaveOpen: true);
+                await _tracking.TrackAsync(
+                    store.PathFor(command.SourceKey), timeline, command.Width, command.Height, chunk.FirstFrame, chunk.FrameCount,
+                    new FaceTrackerOptions { MaxFaces = command.MaxFaces, Target = command.FacePoint is { } p ? new PixelPoint(p.X, p.Y) : null },
+                    frame =>
+                    {
+                        writer.Write(frame);
+                        withFaces += frame.Faces.Count > 0 ? 1 : 0;
+                    },
+                    token);
+                writer.Complete();
+            }, cancellationToken);
         }
         catch (MediaRejectedException refused)
         {
@@ -37,8 +49,6 @@ public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector 
             throw new JobInputException(FailureCodes.Corrupt, refused.Reason, refused);
         }
 
-        store.Write(command.FacesKey, stream => TrackingBinary.Write(stream, frames));
-
-        return new FacesReconstructed(command.JobId, command.Clip, chunk.Index, chunk.FrameCount, frames.Count(f => f.Faces.Count > 0), command.FacesKey);
+        return new FacesReconstructed(command.JobId, command.Clip, chunk.Index, chunk.FrameCount, withFaces, command.FacesKey);
     }
 }

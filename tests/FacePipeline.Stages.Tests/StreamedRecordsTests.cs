@@ -116,6 +116,44 @@ public sealed class StreamedRecordsTests
     }
 
     [Fact]
+    [Trait("Lane", "Fast")]
+    public void The_sequence_built_from_stored_chunks_read_a_frame_at_a_time_equals_the_one_built_from_whole_chunks()
+    {
+        var geometry = new MetricLandmarks(Mesh.Value);
+        List<IReadOnlyList<FrameRecord>> chunks = [.. SyntheticClip.Chunks(Mesh.Value, 700, chunkSize: 64, secondFace: true)];
+        var root = RepoPaths.NewScratchFolder("stream-chunks");
+        try
+        {
+            var store = new Storage.MediaStore(root);
+            var stored = chunks.Select((c, i) => new TrackChunk(new FrameChunk(i, i * 64, c.Count), $"faces/chunk-{i:D5}.fptk")).ToList();
+            foreach (var (chunk, records) in stored.Zip(chunks))
+            {
+                store.Write(chunk.FacesKey, stream => TrackingBinary.Write(stream, records));
+            }
+
+            var whole = new List<FrameRecord>();
+            var streamed = new List<FrameRecord>();
+            var builder = new FaceSequenceBuilder(geometry);
+            var wholeSummary = builder.Build(() => ClipRecords.ReadChunks(store, stored, 700, CancellationToken.None), SyntheticClip.Width, SyntheticClip.Height, FaceSequenceOptions.Default, whole.Add);
+            var streamedSummary = builder.Build(() => ClipRecords.StreamChunks(store, stored, 700, CancellationToken.None), SyntheticClip.Width, SyntheticClip.Height, FaceSequenceOptions.Default, streamed.Add);
+
+            Assert.Equal(wholeSummary, streamedSummary);
+            Assert.Equal(700, streamed.Count);
+            Assert.True(streamed.Select(f => f.Faces.Select(x => x.TrackId).Distinct().Count()).Max() > 1); // tracks linked across chunks
+            Assert.Equal(Encoding.UTF8.GetString(Json(whole, TrackingJson.Options)), Encoding.UTF8.GetString(Json(streamed, TrackingJson.Options)));
+
+            // A chunk missing from the list, or one given twice, is refused where it is reached, never skipped.
+            var gap = Assert.Throws<InvalidDataException>(() => ClipRecords.StreamChunks(store, [stored[0], stored[2]], 700, CancellationToken.None).SelectMany(c => c).Count());
+            Assert.Contains("where frame 64 was expected", gap.Message, StringComparison.Ordinal);
+            Assert.Throws<InvalidDataException>(() => ClipRecords.StreamChunks(store, stored.Take(3).ToList(), 700, CancellationToken.None).SelectMany(c => c).Count());
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Transfer_json_written_by_streaming_equals_the_one_piece_document()
     {
         var geometry = new MetricLandmarks(Mesh.Value);
