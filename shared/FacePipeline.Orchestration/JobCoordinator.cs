@@ -300,6 +300,7 @@ public sealed class JobCoordinator(
                 ChunkSize = job.ChunkSize ?? DefaultChunkSize, // a re-sent extraction cuts the chunks the studio asked for
             };
             var before = job.State;
+            var withoutSequence = job.Clips.Where(c => c.SequenceKey is null).Select(c => c.Name).ToList();
             if (!await change(context))
             {
                 return;
@@ -335,6 +336,7 @@ public sealed class JobCoordinator(
                     schedulerSignal?.Notify(); // a slot is free
                 }
 
+                await ChunkRecordsServed(context, withoutSequence);
                 if (job.IsTerminal)
                 {
                     JobMetrics.Record(job);
@@ -357,6 +359,24 @@ public sealed class JobCoordinator(
                 // fresh read sees what the first one did.
                 logger.LogDebug("Concurrent insert for job {JobId}, attempt {Attempt}; retrying", jobId, attempt);
             }
+        }
+    }
+
+    /// <summary>
+    /// After the commit: the clips whose face sequence this change recorded no longer need their chunk records
+    /// (<see cref="MediaRetention.SequenceBuilt"/>); the job's end deletes whatever this misses.
+    /// </summary>
+    private async Task ChunkRecordsServed(StepContext context, IReadOnlyList<string> withoutSequence)
+    {
+        if (retention is null)
+        {
+            return;
+        }
+
+        foreach (var clip in context.Job.Clips.Where(c => c.SequenceKey is not null && withoutSequence.Contains(c.Name)))
+        {
+            var chunks = await context.Chunks();
+            retention.SequenceBuilt(context.Job, clip.Name, chunks.Where(c => c.Clip == clip.Name).Select(c => c.FacesKey));
         }
     }
 

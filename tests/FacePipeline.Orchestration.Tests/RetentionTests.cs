@@ -38,6 +38,44 @@ public sealed class RetentionTests(JobStoreFixture store) : IClassFixture<JobSto
     }
 
     [Fact]
+    public async Task A_track_jobs_chunk_records_go_once_its_face_sequence_is_recorded_and_the_sequence_and_the_rest_stay()
+    {
+        var bystander = await _world.ReconstructingTrackJob();
+        var bystanderFiles = _world.Files(RetentionKeys.JobPrefix(bystander));
+        var jobId = await _world.ReconstructingTrackJob(chunks: 3);
+        await _world.TrackChunks(jobId, ClipNames.Source, 3);
+        var chunkRecords = Enumerable.Range(0, 3).Select(c => MediaKeys.Faces(jobId, ClipNames.Source, c)).ToList();
+        Assert.All(chunkRecords, k => Assert.True(_world.Exists(k), $"{k} is missing before the sequence is built."));
+        var before = _world.Files(RetentionKeys.JobPrefix(jobId));
+
+        await _world.BuildSequence(jobId, ClipNames.Source, 3);
+
+        await _world.AssertState(jobId, JobState.Rendering);
+        Assert.All(chunkRecords, k => Assert.False(_world.Exists(k), $"{k} is still there once the sequence is recorded."));
+        var after = _world.Files(RetentionKeys.JobPrefix(jobId));
+        Assert.Equal(
+            before.Keys.Except(chunkRecords).Append(MediaKeys.FaceSequence(jobId, ClipNames.Source)).Order(StringComparer.Ordinal),
+            after.Keys.Order(StringComparer.Ordinal)); // input, timeline, audio and the sequence
+        Assert.All(before.Keys.Except(chunkRecords), k => Assert.True(before[k].AsSpan().SequenceEqual(after[k]), $"{k} changed."));
+        _world.AssertUnchanged(RetentionKeys.JobPrefix(bystander), bystanderFiles);
+    }
+
+    [Fact]
+    public async Task An_actors_chunk_records_and_a_job_keeping_its_working_data_keep_their_chunk_records_after_the_sequence()
+    {
+        var (_, training) = await _world.TrainedActor(chunks: 2);
+        Assert.All(Enumerable.Range(0, 2), c => Assert.True(_world.Exists(MediaKeys.Faces(training, "clip-1", c)), "The actor's footage lost its face records."));
+
+        using var keeping = new RetentionWorld(store, new RetentionOptions { WorkingData = TimeSpan.FromDays(2) });
+        var jobId = await keeping.ReconstructingTrackJob(chunks: 2);
+        await keeping.TrackChunks(jobId, ClipNames.Source, 2);
+        await keeping.BuildSequence(jobId, ClipNames.Source, 2);
+
+        await keeping.AssertState(jobId, JobState.Rendering);
+        Assert.All(Enumerable.Range(0, 2), c => Assert.True(keeping.Exists(MediaKeys.Faces(jobId, ClipNames.Source, c)), "Working data kept for two days went early."));
+    }
+
+    [Fact]
     public async Task A_cancelled_retarget_onto_an_actor_loses_its_own_working_data_but_never_the_actors_footage_it_borrowed()
     {
         var (actorId, training) = await _world.TrainedActor();

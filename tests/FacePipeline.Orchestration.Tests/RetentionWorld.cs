@@ -257,12 +257,23 @@ public sealed class RetentionWorld : IDisposable
 
     private async Task Reconstruct(Guid jobId, string clip, int chunks)
     {
+        await TrackChunks(jobId, clip, chunks);
+        await BuildSequence(jobId, clip, chunks);
+    }
+
+    /// <summary>Every chunk of a clip tracked: its face records written, each reported.</summary>
+    public async Task TrackChunks(Guid jobId, string clip, int chunks)
+    {
         for (var chunk = 0; chunk < chunks; chunk++)
         {
             Put(MediaKeys.Faces(jobId, clip, chunk));
             await Coordinator.Handle(Detected(jobId, chunk, clip: clip));
         }
+    }
 
+    /// <summary>A clip's face sequence written and reported.</summary>
+    public async Task BuildSequence(Guid jobId, string clip, int chunks)
+    {
         Put(MediaKeys.FaceSequence(jobId, clip));
         await Coordinator.Handle(Sequenced(jobId, clip, frames: chunks * ChunkSize));
     }

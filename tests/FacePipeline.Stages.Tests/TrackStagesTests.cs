@@ -297,6 +297,33 @@ public sealed class TrackStagesTests : IDisposable
         Assert.All(segments, s => Assert.False(_store.Exists(s.Key)));
     }
 
+    [Fact]
+    public async Task A_sequence_command_delivered_again_after_the_chunk_records_went_answers_with_the_stored_sequence()
+    {
+        var (_, render) = await RunUpToRender("grid_bbaf2n.mp4", chunkSize: 32);
+        var sequenceKey = MediaKeys.FaceSequence(_jobId, ClipNames.Source);
+        var clip = new ClipTrack(ClipNames.Source, render.SourceName, render.SourceKey, render.Video, render.Chunks, render.TimelineKey, render.AudioKey);
+        var command = new BuildFaceSequence(_jobId, clip, null, sequenceKey);
+        var stage = new FaceSequenceStage(_store, _mesh);
+        var built = await stage.RunAsync(command, CancellationToken.None);
+        var sequence = File.ReadAllBytes(_store.PathFor(sequenceKey));
+
+        // The job recorded the sequence and its chunk records were deleted (MediaRetention.SequenceBuilt); then the
+        // command comes again (its worker died before acknowledging it).
+        Assert.Equal(3, render.Chunks.Count);
+        foreach (var chunk in render.Chunks)
+        {
+            _store.DeleteTree(chunk.FacesKey);
+        }
+
+        var again = await stage.RunAsync(command, CancellationToken.None);
+
+        Assert.Equal(built, again);
+        Assert.Equal(75, again.FrameCount);
+        Assert.InRange(again.FramesWithFaces, 70, 75);
+        Assert.True(sequence.AsSpan().SequenceEqual(File.ReadAllBytes(_store.PathFor(sequenceKey))), "The stored sequence changed.");
+    }
+
     /// <summary>
     /// A clip extracted, reconstructed and sequenced up to its render command, and its QC clip rendered in one piece (as a
     /// renderer without segments does it) under a key of its own: what a segmented render is compared with.

@@ -55,6 +55,40 @@ public sealed class MediaRetention(
         }
     }
 
+    /// <summary>
+    /// A clip's 3D face sequence is built and recorded (committed): its per-chunk face records have served their purpose
+    /// (everything after reconstruction reads the sequence), so a track or retarget job's own chunk records go now instead
+    /// of at the job's end (issue 16: the working set stays below the outputs on long takes). Records the job borrowed (an
+    /// actor's footage, under another job's keys) and an actor's own footage are never touched, and nothing goes early when
+    /// <see cref="RetentionOptions.WorkingData"/> keeps working data after the end. Never throws for the media store: what
+    /// it could not delete goes with the rest of the working data.
+    /// </summary>
+    public void SequenceBuilt(Job job, string clip, IEnumerable<string> chunkRecordKeys)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(chunkRecordKeys);
+        if (RetentionKeys.IsActorFootage(job.Kind) || options.Value.WorkingData > TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var own = RetentionKeys.JobPrefix(job.Id) + "/";
+        try
+        {
+            var removed = chunkRecordKeys.Where(k => k.StartsWith(own, StringComparison.Ordinal))
+                .Aggregate(MediaRemoval.None, (sum, key) => sum + store.DeleteTree(key));
+            logger.LogInformation(
+                "Job {JobId}: the {Clip} clip's face sequence is built; its chunk records were deleted: {Files} file(s), {Bytes} bytes",
+                job.Id, clip, removed.Files, removed.Bytes);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(
+                "Job {JobId}: the {Clip} clip's chunk records could not be deleted yet ({Error}); they go with the job's working data",
+                job.Id, clip, error.Message);
+        }
+    }
+
     /// <summary>Deletes a job's working data (idempotent) and says what it removed.</summary>
     public MediaRemoval DeleteWorkingData(Guid jobId) =>
         RetentionKeys.WorkingData(jobId).Aggregate(MediaRemoval.None, (sum, prefix) => sum + store.DeleteTree(prefix));
