@@ -28,7 +28,8 @@ internal sealed class TimedFrameSource(
     {
         ArgumentNullException.ThrowIfNull(output);
         var writer = new MatroskaRawVideoWriter(output, width, height, pixels);
-        var bgr = ArrayPool<byte>.Shared.Rent(writer.FrameBytes);
+        // RGB24 goes to Matroska as BGR24 (its raw RGB codec's order): one pooled frame to swap into. 4:2:0 planes go as they are.
+        var bgr = pixels == RawPixelFormat.Rgb24 ? ArrayPool<byte>.Shared.Rent(writer.FrameBytes) : null;
         try
         {
             if (!await TryAsync(() => writer.WriteHeaderAsync(timing.TicksToNanoseconds(timing.LastDurationTicks), cancellationToken)).ConfigureAwait(false))
@@ -52,8 +53,8 @@ internal sealed class TimedFrameSource(
                         nameof(frames));
                 }
 
-                ReadOnlyMemory<byte> pixelsOut = frame; // 4:2:0 planes go as they are
-                if (pixels == RawPixelFormat.Rgb24)
+                ReadOnlyMemory<byte> pixelsOut = frame;
+                if (bgr is not null)
                 {
                     MatroskaRawVideoWriter.RgbToBgr(frame.Span, bgr);
                     pixelsOut = bgr.AsMemory(0, writer.FrameBytes);
@@ -86,7 +87,10 @@ internal sealed class TimedFrameSource(
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(bgr);
+            if (bgr is not null)
+            {
+                ArrayPool<byte>.Shared.Return(bgr);
+            }
         }
     }
 

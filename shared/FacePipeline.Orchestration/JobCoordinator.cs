@@ -336,7 +336,6 @@ public sealed class JobCoordinator(
                     schedulerSignal?.Notify(); // a slot is free
                 }
 
-                await ChunkRecordsServed(context, withoutSequence);
                 if (job.IsTerminal)
                 {
                     JobMetrics.Record(job);
@@ -344,6 +343,10 @@ public sealed class JobCoordinator(
                     {
                         retention?.JobEnded(job); // after the commit, never inside it; the retention sweeper catches up after a crash
                     }
+                }
+                else
+                {
+                    await ChunkRecordsServed(context, withoutSequence);
                 }
 
                 return;
@@ -363,8 +366,9 @@ public sealed class JobCoordinator(
     }
 
     /// <summary>
-    /// After the commit: the clips whose face sequence this change recorded no longer need their chunk records
-    /// (<see cref="MediaRetention.SequenceBuilt"/>); the job's end deletes whatever this misses.
+    /// After the commit, for a job still running: the clips whose face sequence this change recorded no longer need their
+    /// chunk records (<see cref="MediaRetention.SequenceBuilt"/>); the job's end deletes whatever this misses (an ended
+    /// job's working data goes whole).
     /// </summary>
     private async Task ChunkRecordsServed(StepContext context, IReadOnlyList<string> withoutSequence)
     {

@@ -18,38 +18,8 @@ public static class ClipRecords
     /// Each chunk's records, in chunk order, one chunk read at a time as the caller reaches it (issue 16), checked as
     /// <see cref="GatherAsync"/> checks them: a gap or an overlap throws at the chunk, a miscount after the last.
     /// </summary>
-    public static IEnumerable<IReadOnlyList<FrameRecord>> ReadChunks(MediaStore store, IReadOnlyList<TrackChunk> chunks, int frameCount, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(chunks);
-        var next = 0;
-        foreach (var chunk in chunks.OrderBy(c => c.Frames.Index))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            List<FrameRecord> records;
-            using (var stream = store.OpenRead(chunk.FacesKey))
-            {
-                records = TrackingBinary.Read(stream);
-            }
-
-            for (var i = 0; i < records.Count; i++)
-            {
-                if (records[i].Index != next || i >= chunk.Frames.FrameCount)
-                {
-                    throw new InvalidDataException($"Chunk {chunk.Frames.Index} holds frame {records[i].Index} where frame {next} was expected.");
-                }
-
-                next++;
-            }
-
-            yield return records;
-        }
-
-        if (next != frameCount)
-        {
-            throw new InvalidDataException($"The chunks hold {next} frame records; the clip has {frameCount} frames.");
-        }
-    }
+    public static IEnumerable<IReadOnlyList<FrameRecord>> ReadChunks(MediaStore store, IReadOnlyList<TrackChunk> chunks, int frameCount, CancellationToken cancellationToken) =>
+        StreamChunks(store, chunks, frameCount, cancellationToken).Select(chunk => (IReadOnlyList<FrameRecord>)[.. chunk]);
 
     /// <summary>
     /// Each chunk's records, in chunk order, each chunk's frames read one at a time as the caller reaches them (the
