@@ -38,13 +38,40 @@ public static class ClipSegments
     public static Task<EncodedSegment> EncodeH264SegmentAsync(
         IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int width, int height, Rational frameRate, FrameTiming? timing, int firstFrame, int frameCount, string segmentPath,
         H264EncodeOptions? options = null, CancellationToken cancellationToken = default) =>
-        EncodeSegmentAsync(frames, width, height, frameRate, timing, firstFrame, frameCount, segmentPath, H264ClipEncoder.Format(options ?? new H264EncodeOptions()), cancellationToken);
+        EncodeSegmentAsync(SegmentFormat.H264(options), frames, width, height, frameRate, timing, firstFrame, frameCount, segmentPath, cancellationToken);
 
     /// <summary>As <see cref="EncodeH264SegmentAsync"/>, ProRes 422 HQ.</summary>
     public static Task<EncodedSegment> EncodeProResSegmentAsync(
         IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int width, int height, Rational frameRate, FrameTiming? timing, int firstFrame, int frameCount, string segmentPath,
         ProResEncodeOptions? options = null, CancellationToken cancellationToken = default) =>
-        EncodeSegmentAsync(frames, width, height, frameRate, timing, firstFrame, frameCount, segmentPath, ProResClipEncoder.Format(options ?? new ProResEncodeOptions()), cancellationToken);
+        EncodeSegmentAsync(SegmentFormat.ProRes(options), frames, width, height, frameRate, timing, firstFrame, frameCount, segmentPath, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="EncodeH264SegmentAsync"/>, in any <paramref name="format"/> (H.264, ProRes 422 HQ or 4444 with alpha,
+    /// DNxHR HQ, the matte): <paramref name="frames"/> hold what the format says.
+    /// </summary>
+    public static Task<EncodedSegment> EncodeSegmentAsync(
+        SegmentFormat format, IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int width, int height, Rational frameRate, FrameTiming? timing, int firstFrame, int frameCount,
+        string segmentPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        ArgumentNullException.ThrowIfNull(frames);
+        return EncodeSegmentAsync(format.Piped(frames, width, height, cancellationToken), width, height, frameRate, timing, firstFrame, frameCount, segmentPath, format.Format, cancellationToken);
+    }
+
+    /// <summary>
+    /// The whole output in one piece, exactly as <paramref name="format"/>'s own encoder writes it (the clip its segments
+    /// join into): frames shown at <paramref name="timing"/> (null: the constant rate), <paramref name="audioPath"/> muxed.
+    /// </summary>
+    public static Task<EncodedClip> EncodeWholeAsync(
+        SegmentFormat format, IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        ArgumentNullException.ThrowIfNull(frames);
+        return ClipEncoding.EncodeAsync(
+            format.Piped(frames, width, height, cancellationToken), width, height, frameRate, audioPath, outputPath, format.Format, format.VideoStartOffset, timing, cancellationToken);
+    }
 
     /// <summary>
     /// Joins H.264 segments that tile the output (in <see cref="EncodedSegment.FirstFrame"/> order: 0 .. N − 1 with no gap or
@@ -58,19 +85,25 @@ public static class ClipSegments
     /// </summary>
     public static Task<EncodedClip> JoinH264Async(
         IReadOnlyList<EncodedSegment> segments, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
-        H264EncodeOptions? options = null, CancellationToken cancellationToken = default, bool consume = false)
-    {
-        options ??= new H264EncodeOptions();
-        return JoinAsync(segments, width, height, frameRate, timing, audioPath, outputPath, H264ClipEncoder.Format(options), options.VideoStartOffset, consume, cancellationToken);
-    }
+        H264EncodeOptions? options = null, CancellationToken cancellationToken = default, bool consume = false) =>
+        JoinAsync(SegmentFormat.H264(options), segments, width, height, frameRate, timing, audioPath, outputPath, cancellationToken, consume);
 
     /// <summary>As <see cref="JoinH264Async"/>, ProRes segments into a MOV.</summary>
     public static Task<EncodedClip> JoinProResAsync(
         IReadOnlyList<EncodedSegment> segments, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
-        ProResEncodeOptions? options = null, CancellationToken cancellationToken = default)
+        ProResEncodeOptions? options = null, CancellationToken cancellationToken = default) =>
+        JoinAsync(SegmentFormat.ProRes(options), segments, width, height, frameRate, timing, audioPath, outputPath, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="JoinH264Async"/>, segments of any <paramref name="format"/> into the container its one-piece encoder
+    /// writes (null <paramref name="audioPath"/> for the matte, which has none).
+    /// </summary>
+    public static Task<EncodedClip> JoinAsync(
+        SegmentFormat format, IReadOnlyList<EncodedSegment> segments, int width, int height, Rational frameRate, FrameTiming? timing, string? audioPath, string outputPath,
+        CancellationToken cancellationToken = default, bool consume = false)
     {
-        options ??= new ProResEncodeOptions();
-        return JoinAsync(segments, width, height, frameRate, timing, audioPath, outputPath, ProResClipEncoder.Format(options), options.VideoStartOffset, consume: false, cancellationToken);
+        ArgumentNullException.ThrowIfNull(format);
+        return JoinAsync(segments, width, height, frameRate, timing, audioPath, outputPath, format.Format, format.VideoStartOffset, consume, cancellationToken);
     }
 
     /// <summary>The timing a one-piece encode uses for its frame times (null: the constant rate), as the segments and the join must.</summary>

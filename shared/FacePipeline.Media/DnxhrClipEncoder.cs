@@ -42,5 +42,7 @@ public static class DnxhrClipEncoder
         EvenHeight: true,
         "-c:v dnxhd -profile:v dnxhr_hq",
         $"{ClipEncoding.TimecodeArguments(options.StartTimecode)}-f mov",
-        (_, _) => Task.FromResult(options.AudioCodec));
+        (_, _) => Task.FromResult(options.AudioCodec),
+        // A join of segments (NUT keeps the bitstream's colour space only) restores what the one-piece file's MOV says.
+        CopyArguments: "-field_order progressive -color_primaries bt709 -color_trc bt709");
 }

@@ -51,5 +51,6 @@ public static class MatteClipEncoder
         "-c:v png",
         $"{ClipEncoding.TimecodeArguments(options.StartTimecode)}-f mov",
         (_, _) => Task.FromResult("copy"),
+        CopyArguments: "-field_order progressive",
         Layout: ClipFrameLayout.Matte);
 }

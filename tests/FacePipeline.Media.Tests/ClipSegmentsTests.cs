@@ -202,6 +202,55 @@ public sealed class ClipSegmentsTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(Packets(onePiece.OutputPath, "a:0", hashes: true), Packets(joined.OutputPath, "a:0", hashes: true));
     }
 
+    [Theory]
+    [InlineData("matte")]
+    [InlineData("prores4444")]
+    [InlineData("dnxhr")]
+    public async Task Compositing_outputs_join_from_segments_into_the_one_piece_encoders_file_frame_for_frame_at_the_same_times(string kind)
+    {
+        // A retarget's matte, ProRes 4444 (the matte as alpha) and DNxHR are rendered in segments too: variable frame
+        // times, audio for the two that carry it, segments of 17, 1 and 22 frames joined out of order.
+        const int W = 258, H = 121, N = 40; // DNxHR's smallest width is 256; an odd height (padded where the codec needs it)
+        var scratch = _folders.New($"segments-{kind}");
+        var pictures = TestSource(W, H, N);
+        var frames = kind switch
+        {
+            "matte" => [.. pictures.Select(p => p.Where((_, i) => i % 3 == 1).ToArray())], // one byte a pixel: the green channel
+            "prores4444" => [.. pictures.Select(p => p.Concat(p.Where((_, i) => i % 3 == 0)).ToArray())], // the picture, then its matte
+            _ => pictures,
+        };
+        var rate = new Rational(24000, 1001);
+        var timing = VariableTiming(N, new Rational(1, 24000));
+        var audio = kind == "matte" ? null : Audio(scratch, "wav");
+        var (format, onePieceTask) = kind switch
+        {
+            "matte" => (SegmentFormat.Matte(new MatteEncodeOptions { Timing = timing }),
+                (Func<Task<EncodedClip>>)(() => MatteClipEncoder.EncodeAsync(Replay(frames, 0, N), W, H, rate, Path.Combine(scratch, "one.mov"), new MatteEncodeOptions { Timing = timing }))),
+            "prores4444" => (SegmentFormat.ProRes4444(new ProResEncodeOptions { Timing = timing }),
+                () => ProResClipEncoder.EncodeWithAlphaAsync(Replay(frames, 0, N), W, H, rate, audio, Path.Combine(scratch, "one.mov"), new ProResEncodeOptions { Timing = timing })),
+            _ => (SegmentFormat.Dnxhr(new DnxhrEncodeOptions { Timing = timing }),
+                () => DnxhrClipEncoder.EncodeAsync(Replay(frames, 0, N), W, H, rate, audio, Path.Combine(scratch, "one.mov"), new DnxhrEncodeOptions { Timing = timing })),
+        };
+        var onePiece = await onePieceTask();
+        var segments = new List<EncodedSegment>();
+        foreach (var (first, count) in new[] { (18, 22), (0, 17), (17, 1) })
+        {
+            segments.Add(await ClipSegments.EncodeSegmentAsync(format, Replay(frames, first, count), W, H, rate, timing, first, count, Path.Combine(scratch, $"segment-{first:D5}.nut")));
+        }
+
+        var joined = await ClipSegments.JoinAsync(format, segments, W, H, rate, timing, audio, Path.Combine(scratch, "joined.mov"), consume: true);
+
+        Assert.Equal(onePiece with { OutputPath = joined.OutputPath }, joined);
+        Assert.All(segments, s => Assert.False(File.Exists(s.Path), $"{s.Path} was joined and should be gone."));
+        AssertSameVideo(onePiece.OutputPath, joined.OutputPath);
+        Assert.Equal(FormatDuration(onePiece.OutputPath), FormatDuration(joined.OutputPath));
+        Assert.Equal(Packets(onePiece.OutputPath, "v:0", hashes: true), Packets(joined.OutputPath, "v:0", hashes: true));
+        if (audio is not null)
+        {
+            Assert.Equal(Packets(onePiece.OutputPath, "a:0", hashes: true), Packets(joined.OutputPath, "a:0", hashes: true));
+        }
+    }
+
     [Fact]
     [Trait("Lane", "Fast")]
     public async Task Segments_that_do_not_tile_the_output_are_refused()
