@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scaling benchmark of track jobs (issue 16): jobs of about 1k, 9k and 36k frames at 480p and 1080p, each with 1 and
 # with 2 Rendering worker processes (the QC clip is rendered in 600-frame segments taken from the queue
-# render-qc-segment by any number of workers), and optionally a 36k-frame retarget. Per job: wall time (submit →
+# render-qc-segment by any number of workers), and optionally a 36k-frame retarget, with the same worker counts (its
+# clips are rendered in 600-output-frame segments from render-retarget-segment). Per job: wall time (submit →
 # outputs downloaded) and per frame, the job's stage times (GET /v1/jobs/{id}, as `facepipe` prints them), the peak
 # resident memory of every service process (VmHWM; the services are restarted before each job so the peaks are that
 # job's), the media store's peak size during the job (`du -sb` of Media__Root every 0.5 s, nothing excluded, minus its
@@ -12,10 +13,11 @@
 #   QC-encode floor  ffmpeg -v error -i CLIP -map 0:v:0 -c:v libx264 -preset veryfast -crf 20 -f null -   minus the decode floor
 # Markdown on stdout (each row as soon as it is measured: paste into docs/benchmarks.md), progress on stderr.
 #
-#   scripts/bench-scale.sh [--sizes 1000,9000,36000] [--heights 480,1080] [--render-workers 1,2] [--retarget]
+#   scripts/bench-scale.sh [--sizes 1000,9000,36000|none] [--heights 480,1080] [--render-workers 1,2] [--retarget]
 #                          [--retarget-size 36000] [--retarget-target CLIP] [--landmark-runs 2000] [--keep-jobs]
 #
-# Without any argument it runs everything, the retarget included; with arguments, the retarget only with --retarget.
+# Without any argument it runs everything, the retarget included; with arguments, the retarget only with --retarget
+# (--sizes none: the retarget alone).
 # Clips are made once from ../shared/assets/media/new_face_video-90.mp4 (640x480 upright, 511 frames, with audio):
 # 480p by looping it with stream copy (-stream_loop, round(size / 511) copies: the exact frame count is reported), 1080p
 # by scaling it once to 1920x1080 (scaled to 1080 lines, pillarboxed; x264 ultrafast, CRF 23) and looping that the same
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
 done
 
 list() { tr ',' ' ' <<<"$1"; }
+if [ "$SIZES" = none ]; then SIZES=""; fi
 for n in $(list "$SIZES") "$RETARGET_SIZE" "$LANDMARK_RUNS"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "bench-scale: '$n' is not a positive whole number" >&2; exit 2; }
 done
@@ -371,7 +374,7 @@ segments_per_worker() {
   for name in Rendering "${EXTRA_NAMES[@]}"; do
     n=0; busy=0
     if [ -n "$id" ]; then
-      read -r n busy < <(cat "$LOGS/$name".*log 2>/dev/null | grep -F "Job $id: QC segment" \
+      read -r n busy < <(cat "$LOGS/$name".*log 2>/dev/null | grep -E "Job $id: (QC|retarget) segment" \
         | grep -oE 'rendered in [0-9.]+s' | awk '{gsub(/s$/, "", $3); n++; s += $3} END {printf "%d %.1f\n", n, s}')
     fi
     text+="${text:+, }$n ($busy s)"
@@ -380,7 +383,7 @@ segments_per_worker() {
 }
 join_seconds() {
   [ -n "$1" ] || { echo ""; return; }
-  cat "$LOGS"/Rendering*.log 2>/dev/null | grep -F "Job $1: QC clip and tracking data written in" \
+  cat "$LOGS"/Rendering*.log 2>/dev/null | grep -E "Job $1: (QC clip and tracking data|retarget result and review clip) written in" \
     | grep -oE 'written in [0-9.]+s' | tail -n 1 | grep -oE '[0-9.]+' || true
 }
 
@@ -433,7 +436,7 @@ print_row() {
   io=$((input + JOB_OUTPUT_BYTES))
   excess=$(echo "$JOB_MEDIA_PEAK - 1.2 * $io" | bc -l)
   local segs="n/a"
-  if [ "$kind_of_row" = track ]; then segs="$(segments_per_worker "$JOB_ID"); join $(join_seconds "$JOB_ID")"; fi
+  if [ "$kind_of_row" = track ] || [ "$kind_of_row" = retarget ]; then segs="$(segments_per_worker "$JOB_ID"); join $(join_seconds "$JOB_ID")"; fi
   printf '| %s | %d | %s | %s (%s) | %s | %s | %s | %s (%s) | %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
     "$label" "$frames" "$workers" "$(f1 "$JOB_WALL")" "${JOB_SECONDS:-?}" "$(f2 "$(echo "1000 * $JOB_WALL / $frames" | bc -l)")" \
     "$(stage_cell "$JOB_FINAL" "${stages[@]}")" \
@@ -491,18 +494,21 @@ if [ -n "$RETARGET" ]; then
   read -r mesh_ms refined_ms <<<"$lm"
   landmark_mesh=$(echo "$mesh_ms * ($sframes + $tframes) / 1000" | bc -l)
   if [ "$REFINED_SETTING" = false ]; then landmark=$landmark_mesh; else landmark=$(echo "$refined_ms * ($sframes + $tframes) / 1000" | bc -l); fi
-  log "retarget job: $(basename "$source_clip") ($sframes frames) onto $(basename "$RETARGET_TARGET")"
-  restart_services 1
-  out="$WORK/retarget-${sframes}"
-  kind_of_row=retarget
-  run_job retarget "$out" "$source_clip" "$RETARGET_TARGET"
-  # The result's encode floor: the target's x264 time per frame × the result's frames (the render stage's total).
-  rframes=$(stage_total "$JOB_FINAL" render)
-  encode=$(echo "$tencode_per_frame * ${rframes:-$sframes}" | bc -l)
-  print_row "$label" "$sframes" 1 "$decode" "$landmark" "$landmark_mesh" "$encode" "$(( $(size_of "$source_clip") + $(size_of "$RETARGET_TARGET") ))" extract reconstruct transfer render
+  for workers in $(list "$WORKERS"); do
+    log "retarget job: $(basename "$source_clip") ($sframes frames) onto $(basename "$RETARGET_TARGET"), $workers Rendering worker(s)"
+    restart_services "$workers"
+    out="$WORK/retarget-${sframes}-w${workers}"
+    kind_of_row=retarget
+    run_job retarget "$out" "$source_clip" "$RETARGET_TARGET"
+    # The result's encode floor: the target's x264 time per frame × the result's frames (the render stage's total).
+    rframes=$(stage_total "$JOB_FINAL" render)
+    encode=$(echo "$tencode_per_frame * ${rframes:-$sframes}" | bc -l)
+    print_row "$label" "$sframes" "$workers" "$decode" "$landmark" "$landmark_mesh" "$encode" "$(( $(size_of "$source_clip") + $(size_of "$RETARGET_TARGET") ))" extract reconstruct transfer render
+    SCALING+=("retarget onto $(basename "$RETARGET_TARGET")|${rframes:-$sframes}|$workers|$(stage_seconds "$JOB_FINAL" render)|$(segments_per_worker "$JOB_ID")|$(join_seconds "$JOB_ID")")
+    delete_job "$JOB_ID" "$out"
+  done
   echo
-  echo "Retarget row: frames = the source's; floors: decode of both clips, the landmark model on both clips' frames, x264 of the result (${rframes:-?} frames × the target's own x264 time per frame); the review clip, the closed-loop re-tracking and the QC re-tracking of the result are not in the floors."
-  delete_job "$JOB_ID" "$out"
+  echo "Retarget rows: frames = the source's; floors: decode of both clips, the landmark model on both clips' frames, x264 of the result (${rframes:-?} frames × the target's own x264 time per frame); the review clip, the closed-loop re-tracking and the QC re-tracking of the result are not in the floors."
 fi
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -515,7 +521,7 @@ if [ "${#SCALING[@]}" -gt 0 ]; then
   echo
   echo "### Render stage by Rendering workers"
   echo
-  echo "| clip | frames | QC segments | render workers | render stage s | speed-up vs 1 worker | segments per worker (busy s) | join s | mean segment s |"
+  echo "| clip | frames (output) | segments | render workers | render stage s | speed-up vs 1 worker | segments per worker (busy s) | join s | mean segment s |"
   echo "|---|---:|---:|---:|---:|---:|---|---:|---:|"
   declare -A ONE_WORKER=()
   MODEL_ROWS=()
@@ -547,7 +553,7 @@ if [ "${#SCALING[@]}" -gt 0 ]; then
     fi
   done
   echo
-  echo "Model for N workers on N machines: the render stage of a clip of F frames is S ≈ F / 600 segments (RenderSegments.Plan) of mean time t_seg on one worker (the segment's run decoded from the upload, the mesh drawn, x264), then one join of time t_join (segments concatenated without re-encoding, the audio muxed once, tracking.json, tracking.fptk and the curves written), plus an overhead o (outbox, queue, the coordinator's bookkeeping per segment). On one worker T(1) = o + S · t_seg + t_join. With N workers on N machines, each with the cores of this one, segments run side by side and t_seg stays what it is here: T(N) ≈ o + ⌈S / N⌉ · t_seg + t_join, so the speed-up tends to T(1) / (o + t_seg + t_join) as N reaches S, the join (serial, growing with F) being the limit. Several workers on one machine share its cores: x264 already uses them, so the second worker on this 2-core machine only overlaps the serial parts of a segment (decoder start, drawing, I/O) and the speed-up stays well below 2. A worker may hold up to RabbitMQ's prefetch count of segments (RabbitMq__PrefetchCount, 4) while it renders one: the segments per worker show whether the queue was shared."
+  echo "Model for N workers on N machines: the render stage of a clip of F frames is S ≈ F / 600 segments (RenderSegments.Plan) of mean time t_seg on one worker (the segment's run decoded from the upload, the mesh drawn, x264), then one join of time t_join (segments concatenated without re-encoding, the audio muxed once, tracking.json, tracking.fptk and the curves written; for a retarget, a segment renders its output frames and encodes a segment of every clip, and the join joins each clip, assesses the QC and writes the curves), plus an overhead o (outbox, queue, the coordinator's bookkeeping per segment). On one worker T(1) = o + S · t_seg + t_join. With N workers on N machines, each with the cores of this one, segments run side by side and t_seg stays what it is here: T(N) ≈ o + ⌈S / N⌉ · t_seg + t_join, so the speed-up tends to T(1) / (o + t_seg + t_join) as N reaches S, the join (serial, growing with F) being the limit. Several workers on one machine share its cores: x264 already uses them, so the second worker on this 2-core machine only overlaps the serial parts of a segment (decoder start, drawing, I/O) and the speed-up stays well below 2. A worker may hold up to RabbitMQ's prefetch count of segments (RabbitMq__PrefetchCount, 4) while it renders one: the segments per worker show whether the queue was shared."
   if [ "${#MODEL_ROWS[@]}" -gt 0 ]; then
     echo
     echo "The model's terms from each 1-worker job (o = render stage − Σ segment times − join), and what it predicts on N machines:"

@@ -11,8 +11,9 @@ using Microsoft.Extensions.Options;
 
 // Rendering: track jobs: the QC clip in segments (any number of workers at once), joined without re-encoding, the
 // tracking data and the blendshape curves (ICT-FaceKit:
-// Rendering__BlendshapeCurves, on by default, needs the model). Retarget jobs: the result (warp renderer, or the actor's
-// neural renderer on ONNX Runtime), the review clip, ProRes on request, the QC (identity check: Rendering__IdentityCheck).
+// Rendering__BlendshapeCurves, on by default, needs the model). Retarget jobs, in segments too: the result (warp renderer,
+// or the actor's neural renderer on ONNX Runtime), the review clip, the matte and the mastering formats asked for, the QC
+// (identity check: Rendering__IdentityCheck).
 // Settings and models are checked at start-up.
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -51,6 +52,7 @@ builder.Services.AddMessageBus(bus =>
     bus.AddEndedJobsListener(); // an ended job's work still queued is dropped
     bus.AddConsumer<RenderQcSegmentConsumer, RenderQcSegmentConsumerDefinition>();
     bus.AddConsumer<RenderTrackOutputsConsumer, RenderTrackOutputsConsumerDefinition>();
+    bus.AddConsumer<RenderRetargetSegmentConsumer, RenderRetargetSegmentConsumerDefinition>();
     bus.AddConsumer<RenderRetargetOutputsConsumer, RenderRetargetOutputsConsumerDefinition>();
 });
 

@@ -12,25 +12,39 @@ namespace FacePipeline.Stages;
 /// the actor's and the performer's) are also described by the face-recognition network for the report's identity check.
 /// One per render; not thread-safe.
 /// </summary>
+/// <param name="tracker">Tracks the result's frames; null for a tracker that only reads what segments' workers saw (<see cref="ReadTracked"/>).</param>
 /// <param name="identity">The face-recognition network (not owned), or null: no identity check.</param>
-public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTracker tracker, int width, int height, FaceIdentityEmbedder? identity = null)
+public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTracker? tracker, int width, int height, FaceIdentityEmbedder? identity = null)
 {
     /// <summary>Frames of each clip described for the identity check, spread evenly over the frames with a face.</summary>
     public const int IdentitySamples = 12;
 
     private readonly double[]?[] _result = new double[]?[document.Frames.Count];
-    private readonly List<float[]> _resultIdentity = [];
+    private readonly bool[] _tracked = new bool[document.Frames.Count];
+    private readonly SortedDictionary<int, float[]> _resultIdentity = [];
     private readonly HashSet<int> _identityFrames = [.. Spread(Enumerable.Range(0, document.Frames.Count).Where(k => RetargetQcTracker.StateOf(document.Frames[k]) == RetargetQc.FrameState.Driven).ToList())];
 
-    /// <summary>Result frames tracked so far.</summary>
+    /// <summary>Result frames tracked so far (here, or read from a segment's file: <see cref="ReadTracked"/>).</summary>
     public int Tracked { get; private set; }
 
     /// <summary>Tracks every frame of <paramref name="frames"/> (the result, in output order).</summary>
-    public async Task TrackAllAsync(IAsyncEnumerable<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken)
+    public Task TrackAllAsync(IAsyncEnumerable<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken) => TrackAsync(frames, 0, cancellationToken);
+
+    /// <summary>
+    /// Tracks the result's frames from <paramref name="first"/> on (one segment of it, in output order): the first
+    /// frame's search region is where the transfer document put the face, as after a loss.
+    /// </summary>
+    public async Task TrackAsync(IAsyncEnumerable<ReadOnlyMemory<byte>> frames, int first, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frames);
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        if (tracker is null)
+        {
+            throw new InvalidOperationException("This QC tracker only reads segments' tracking.");
+        }
+
         Point2[]? previous = null;
-        var index = 0;
+        var index = first;
         await foreach (var frame in frames.WithCancellation(cancellationToken))
         {
             if (index >= _result.Length)
@@ -43,12 +57,97 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
             _result[index] = seen is null ? null : ExpressionFeatures.Measure(seen);
             if (identity is not null && seen is not null && _identityFrames.Contains(index))
             {
-                _resultIdentity.Add(identity.Embed(frame.Span, width, height, ToLandmarks(seen)));
+                _resultIdentity[index] = identity.Embed(frame.Span, width, height, ToLandmarks(seen));
             }
 
             previous = seen;
+            MarkTracked(index);
             index++;
-            Tracked = index;
+        }
+    }
+
+    /// <summary>
+    /// What was seen on frames <paramref name="first"/> .. + <paramref name="count"/> − 1 (each frame's features, the identity
+    /// descriptors of those frames), for the segment's file: the join reads every segment's back (<see cref="ReadTracked"/>).
+    /// </summary>
+    public void WriteTracked(Stream stream, int first, int count)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(TrackedFileMagic);
+        writer.Write(first);
+        writer.Write(count);
+        for (var k = first; k < first + count; k++)
+        {
+            if (!_tracked[k])
+            {
+                throw new InvalidOperationException($"Result frame {k} was not tracked.");
+            }
+
+            var features = _result[k];
+            writer.Write(features?.Length ?? -1);
+            foreach (var value in features ?? [])
+            {
+                writer.Write(value);
+            }
+        }
+
+        var identities = _resultIdentity.Where(e => e.Key >= first && e.Key < first + count).ToList();
+        writer.Write(identities.Count);
+        foreach (var (frame, descriptor) in identities)
+        {
+            writer.Write(frame);
+            writer.Write(descriptor.Length);
+            foreach (var value in descriptor)
+            {
+                writer.Write(value);
+            }
+        }
+    }
+
+    /// <summary>Takes in what a segment's worker saw (<see cref="WriteTracked"/>), as if tracked here.</summary>
+    /// <exception cref="InvalidDataException">The file is not a segment's tracking, or runs past the result.</exception>
+    public void ReadTracked(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        if (reader.ReadInt32() != TrackedFileMagic)
+        {
+            throw new InvalidDataException("Not a segment's QC tracking.");
+        }
+
+        var first = reader.ReadInt32();
+        var count = reader.ReadInt32();
+        if (first < 0 || count < 0 || first + count > _result.Length)
+        {
+            throw new InvalidDataException($"A segment's QC tracking covers frames {first}..+{count}, outside the result's {_result.Length}.");
+        }
+
+        for (var k = first; k < first + count; k++)
+        {
+            var length = reader.ReadInt32();
+            _result[k] = length < 0 ? null : [.. Enumerable.Range(0, length).Select(_ => reader.ReadDouble())];
+            MarkTracked(k);
+        }
+
+        var identities = reader.ReadInt32();
+        for (var i = 0; i < identities; i++)
+        {
+            var frame = reader.ReadInt32();
+            var length = reader.ReadInt32();
+            _resultIdentity[frame] = [.. Enumerable.Range(0, length).Select(_ => reader.ReadSingle())];
+        }
+    }
+
+    /// <summary>"FPQT": a segment's QC tracking file.</summary>
+    private const int TrackedFileMagic = 0x54515046;
+
+    private void MarkTracked(int index)
+    {
+        if (!_tracked[index])
+        {
+            _tracked[index] = true;
+            Tracked++;
         }
     }
 
@@ -72,7 +171,7 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
     /// without an embedder or when a clip has no face.
     /// </summary>
     public QcIdentity? Identity(IdentityReferences? references) =>
-        identity is null || references is null || _resultIdentity.Count == 0 ? null : QcIdentity.Of(references.Actor, _resultIdentity, references.Performer);
+        references is null || _resultIdentity.Count == 0 ? null : QcIdentity.Of(references.Actor, [.. _resultIdentity.Values], references.Performer);
 
     /// <summary>
     /// Describes <see cref="IdentitySamples"/> frames of the actor's footage (the target clip, at their tracked

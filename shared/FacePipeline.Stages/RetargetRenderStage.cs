@@ -29,6 +29,10 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
     /// <summary>Height of each panel of the review clip.</summary>
     public const int ReviewPanelHeight = ReviewComposer.DefaultPanelHeight;
 
+    /// <summary>
+    /// The retarget's outputs: with <see cref="RenderRetargetOutputs.Segments"/>, its clips joined from the segments
+    /// (<see cref="RunSegmentAsync"/>) and its QC assessed from their re-tracking; without, every frame rendered here.
+    /// </summary>
     public async Task<RetargetOutputsRendered> RunAsync(RenderRetargetOutputs command, CancellationToken cancellationToken, RenderProgress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -37,76 +41,26 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         // transfer.json's frames stay in the file, read as they are reached (issue 16: memory flat in length).
         using var documentFile = RetargetDocumentFile.Open(store.PathFor(command.TransferKey));
         var document = documentFile.Document;
-
-        using var neural = command.GeneratorKey is { } generator
-            ? (neuralRenderers ?? throw new InvalidOperationException("This rendering instance has no neural renderer runtime; the job names a trained model.")).Open(store.PathFor(generator))
-            : null;
-        using var eye = neural is null ? feedback?.Open() : null;
-        var renderer = new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh), neural, restingFace, eye?.Tracker, (options ?? RetargetRenderOptions.Default).ClosedLoopRounds);
-        using var _ = renderer;
         var target = command.Target.Video;
         var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
         var audio = command.Source.AudioKey is { } audioKey ? store.PathFor(audioKey) : null;
-        var targetSize = new FrameSize(target.Width, target.Height);
-        var review = new ReviewComposer(new FrameSize(command.Source.Video.Width, command.Source.Video.Height), targetSize, targetSize, ReviewPanelHeight);
-        var reviewFrame = new byte[review.FrameSizeBytes];
-
         var timing = OutputTiming(store, command, document);
-        var start = OutputStartTimecode(store, command, rate);
-        var h264 = new H264EncodeOptions { Timing = timing, StartTimecode = start };
+        var clips = ClipOutputs(store, command, document);
 
-        // With a matte asked for (matte.mov, the alpha of result_4444.mov), every frame is broadcast with its matte after
-        // the picture (RenderWithMatteAsync); the other consumers read the picture part.
-        var withMatte = command.MatteKey is not null || command.ProRes4444Key is not null;
-        var pictureBytes = renderer.FrameBytes;
-        IAsyncEnumerable<ReadOnlyMemory<byte>> Pictures(IAsyncEnumerable<ReadOnlyMemory<byte>> frames) => withMatte ? Slices(frames, 0, pictureBytes) : frames;
-        var encoders = new List<Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task<object?>>>
-        {
-            async (frames, ct) => await H264ClipEncoder.EncodeAsync(Pictures(frames), target.Width, target.Height, rate, audio, store.PathFor(command.ResultKey), h264, ct),
-            async (frames, ct) => await H264ClipEncoder.EncodeAsync(
-                ComposeReview(Pictures(frames), renderer, review, reviewFrame, ct), review.Width, review.Height, rate, audio, store.PathFor(command.ReviewKey), h264, ct),
-        };
-        if (command.ProResKey is { } proResKey)
-        {
-            encoders.Add(async (frames, ct) => await ProResClipEncoder.EncodeAsync(
-                Pictures(frames), target.Width, target.Height, rate, audio, store.PathFor(proResKey), new ProResEncodeOptions { Timing = timing, StartTimecode = start }, ct));
-        }
-
-        if (command.MatteKey is { } matteKey)
-        {
-            encoders.Add(async (frames, ct) => await MatteClipEncoder.EncodeAsync(
-                Slices(frames, pictureBytes, renderer.FrameWithMatteBytes - pictureBytes), target.Width, target.Height, rate, store.PathFor(matteKey), new MatteEncodeOptions { Timing = timing, StartTimecode = start }, ct));
-        }
-
-        if (command.ProRes4444Key is { } proRes4444Key)
-        {
-            encoders.Add(async (frames, ct) => await ProResClipEncoder.EncodeWithAlphaAsync(
-                frames, target.Width, target.Height, rate, audio, store.PathFor(proRes4444Key), new ProResEncodeOptions { Timing = timing, StartTimecode = start }, ct));
-        }
-
-        if (command.DnxhrKey is { } dnxhrKey)
-        {
-            encoders.Add(async (frames, ct) => await DnxhrClipEncoder.EncodeAsync(
-                Pictures(frames), target.Width, target.Height, rate, audio, store.PathFor(dnxhrKey), new DnxhrEncodeOptions { Timing = timing, StartTimecode = start }, ct));
-        }
-
-        // The QC: every result frame tracked again, beside the encoders (another core), by a tracker of its own; meanwhile
-        // the performer's tracked faces are loaded (the QC's measure, the transferred gaze in the curves) and the identity
-        // check's reference frames described, by an embedder of their own.
-        using var qcEye = command.QcKey is not null ? feedback?.Open() : null;
+        // The QC: every result frame tracked again (here beside the encoders, on another core, by a tracker of its own; or
+        // by the segments' workers), then measured against the performer and the actor.
+        using var qcEye = command.Segments is null && QcWanted(command) ? feedback!.Open() : null;
         using var identity = qcEye is not null ? identities?.Open() : null;
-        using var referenceIdentity = identity is not null ? identities?.Open() : null;
-        var qc = qcEye is null ? null : new RetargetQcTracker(document, qcEye.Tracker, target.Width, target.Height, identity);
-        if (qc is not null)
+        using var referenceIdentity = QcWanted(command) ? identities?.Open() : null;
+        var qc = QcWanted(command) ? new RetargetQcTracker(document, qcEye?.Tracker, target.Width, target.Height, identity) : null;
+        if (command.Segments is { } segments)
         {
-            encoders.Add(async (frames, ct) =>
-            {
-                await qc.TrackAllAsync(Pictures(frames), ct);
-                return null;
-            });
+            await RenderLostSegmentsAsync(command, segments, clips, cancellationToken);
         }
 
-        // The performer's faces are kept in a temporary file beside the result (issue 16), read one at a time.
+        // Meanwhile the performer's tracked faces are loaded (the QC's measure, the transferred gaze in the curves), kept in
+        // a temporary file beside the result (issue 16), read one at a time; and the identity check's reference frames
+        // described, by an embedder of their own.
         var spill = Path.GetDirectoryName(store.PathFor(command.ResultKey));
         var performerTask = qc is not null || curves is not null
             ? Task.Run<SpilledClipFaces?>(() => ClipRecords.SpillForRetarget(store, new MetricLandmarks(mesh), command.Source, spill, cancellationToken), cancellationToken)
@@ -115,20 +69,22 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             ? Task.FromResult<IdentityReferences?>(null)
             : Task.Run<IdentityReferences?>(async () => await RetargetQcTracker.ReferenceDescriptorsAsync(document, store, command.Source, command.Target, PerformerClip(command, (await performerTask)!)!, referenceIdentity, cancellationToken), cancellationToken);
 
+        var qcFromSegments = true;
         try
         {
-            await FrameBroadcast.RunAsync(
-                withMatte ? renderer.FrameWithMatteBytes : pictureBytes,
-                async (emit, ct) =>
-                {
-                    for (var i = 0; i < document.Frames.Count; i++)
-                    {
-                        await emit(withMatte ? await renderer.RenderWithMatteAsync(i, ct) : await renderer.RenderAsync(i, ct));
-                        await progress.FrameWritten(ct);
-                    }
-                },
-                encoders,
-                cancellationToken: cancellationToken);
+            if (command.Segments is { } joined)
+            {
+                qcFromSegments = qc is not null && ReadSegmentsTracking(qc, joined);
+            }
+            else
+            {
+                using var rendering = OpenRendering(command, document);
+                await RenderFramesAsync(
+                    rendering.Renderer, command, clips, 0, document.Frames.Count, qc,
+                    (clip, frames, ct) => ClipSegments.EncodeWholeAsync(clip.Format, frames, clip.Width, clip.Height, rate, timing, clip.Audio ? audio : null, store.PathFor(clip.Key), ct),
+                    progress,
+                    cancellationToken);
+            }
         }
         catch
         {
@@ -148,15 +104,297 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         string? qcKey = null;
         if (qc is not null && performer is not null && command.QcKey is { } key)
         {
-            var report = qc.Assess(RetargetQcTracker.PerformerFeatures(performer), qc.Identity(references));
-            await store.WriteAsync(key, report.WriteAsync, cancellationToken);
-            qcKey = key;
+            if (qcFromSegments)
+            {
+                var report = qc.Assess(RetargetQcTracker.PerformerFeatures(performer), qc.Identity(references));
+                await store.WriteAsync(key, report.WriteAsync, cancellationToken);
+            }
+
+            qcKey = store.Exists(key) ? key : throw new InvalidOperationException($"Job {command.JobId}: the QC's segment tracking is gone and no qc.json was written from it.");
         }
 
+        var start = OutputStartTimecode(store, command, rate);
         var (csvKey, jsonKey) = curves is null || CurvesSource(command, document, performer) is not { } input
             ? (null, null)
             : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input with { StartTimecode = start }, csv, json));
+        if (command.Segments is { } segmentsToJoin)
+        {
+            await JoinSegmentsAsync(command, segmentsToJoin, clips, rate, timing, audio, cancellationToken);
+        }
+
         return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey, qcKey, command.MatteKey, command.ProRes4444Key, command.DnxhrKey);
+    }
+
+    /// <summary>
+    /// Output frames <see cref="RenderRetargetSegment.FirstFrame"/> .. + <see cref="RenderRetargetSegment.FrameCount"/> − 1,
+    /// rendered as <see cref="RunAsync"/> renders them in one piece, encoded as one segment of each clip in the segment's
+    /// folder (<see cref="SegmentFile"/>), with the QC's re-tracking of those frames (<see cref="SegmentQcFile"/>). Each file
+    /// is written under a temporary name, then renamed: a redelivered command writes them again.
+    /// </summary>
+    public async Task<RetargetSegmentRendered> RunSegmentAsync(RenderRetargetSegment segment, CancellationToken cancellationToken, RenderProgress? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(segment);
+        progress ??= new RenderProgress(null);
+        var command = segment.Outputs;
+        using var documentFile = RetargetDocumentFile.Open(store.PathFor(command.TransferKey));
+        var document = documentFile.Document;
+        if (segment.FirstFrame < 0 || segment.FrameCount < 1 || segment.FirstFrame + segment.FrameCount > document.Frames.Count)
+        {
+            throw new ArgumentException($"Segment {segment.Segment} (frames {segment.FirstFrame}..+{segment.FrameCount}) is outside the result's {document.Frames.Count} frames.", nameof(segment));
+        }
+
+        var target = command.Target.Video;
+        var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
+        var timing = OutputTiming(store, command, document);
+        var clips = ClipOutputs(store, command, document);
+        using var qcEye = QcWanted(command) ? feedback!.Open() : null;
+        using var identity = qcEye is not null ? identities?.Open() : null;
+        var qc = qcEye is null ? null : new RetargetQcTracker(document, qcEye.Tracker, target.Width, target.Height, identity);
+        using (var rendering = OpenRendering(command, document))
+        {
+            await RenderFramesAsync(
+                rendering.Renderer, command, clips, segment.FirstFrame, segment.FrameCount, qc,
+                (clip, frames, ct) => ClipSegments.EncodeSegmentAsync(
+                    clip.Format, frames, clip.Width, clip.Height, rate, timing, segment.FirstFrame, segment.FrameCount, store.PathFor(SegmentFile(segment.SegmentKey, clip)), ct),
+                progress,
+                cancellationToken);
+        }
+
+        if (qc is not null)
+        {
+            await store.WriteAsync(
+                SegmentQcFile(segment.SegmentKey),
+                (stream, _) =>
+                {
+                    qc.WriteTracked(stream, segment.FirstFrame, segment.FrameCount);
+                    return Task.CompletedTask;
+                },
+                cancellationToken);
+        }
+
+        return new RetargetSegmentRendered(command.JobId, segment.Segment, segment.FrameCount, segment.SegmentKey);
+    }
+
+    /// <summary>A clip's segment file in a segment's folder (<see cref="RenderRetargetSegment.SegmentKey"/>), e.g. <c>…/segment-00003/result.nut</c>.</summary>
+    private static string SegmentFile(string segmentKey, ClipOutput clip) => $"{segmentKey}/{clip.SegmentFile}";
+
+    /// <summary>The QC's re-tracking of a segment's frames (<see cref="RetargetQcTracker.WriteTracked"/>).</summary>
+    private static string SegmentQcFile(string segmentKey) => $"{segmentKey}/qc-tracking.bin";
+
+    /// <summary>Whether the result is tracked again for a QC report: asked for, and this instance has the tracker.</summary>
+    private bool QcWanted(RenderRetargetOutputs command) => command.QcKey is not null && feedback is not null;
+
+    /// <summary>What each rendered frame is turned into for one output clip.</summary>
+    private enum ClipFrames
+    {
+        /// <summary>The result's picture (RGB24).</summary>
+        Picture,
+
+        /// <summary>Source | target | result, with frame numbers.</summary>
+        Review,
+
+        /// <summary>The matte alone, one byte a pixel.</summary>
+        Matte,
+
+        /// <summary>The picture followed by its matte.</summary>
+        PictureWithMatte,
+    }
+
+    /// <summary>One output clip of a retarget: where it goes, how it is encoded (in one piece or in segments), what it shows.</summary>
+    private sealed record ClipOutput(string SegmentFile, string Key, SegmentFormat Format, int Width, int Height, bool Audio, ClipFrames Frames);
+
+    /// <summary>
+    /// The clips a retarget writes: the result and the review clip (H.264, the performer's audio), and as asked for ProRes
+    /// 422 HQ, the matte, ProRes 4444 with the matte as alpha and DNxHR HQ; every one at the output's times
+    /// (<see cref="OutputTiming"/>) from the performer's timecode (<see cref="OutputStartTimecode"/>).
+    /// </summary>
+    private static List<ClipOutput> ClipOutputs(MediaStore store, RenderRetargetOutputs command, RetargetDocument document)
+    {
+        var target = command.Target.Video;
+        var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
+        var timing = OutputTiming(store, command, document);
+        var start = OutputStartTimecode(store, command, rate);
+        var review = ReviewLayout(command);
+        var h264 = SegmentFormat.H264(new H264EncodeOptions { Timing = timing, StartTimecode = start });
+        var (width, height) = (target.Width, target.Height);
+        var clips = new List<ClipOutput>
+        {
+            new("result.nut", command.ResultKey, h264, width, height, Audio: true, ClipFrames.Picture),
+            new("review.nut", command.ReviewKey, h264, review.Width, review.Height, Audio: true, ClipFrames.Review),
+        };
+        if (command.ProResKey is { } proRes)
+        {
+            clips.Add(new("prores.nut", proRes, SegmentFormat.ProRes(new ProResEncodeOptions { Timing = timing, StartTimecode = start }), width, height, Audio: true, ClipFrames.Picture));
+        }
+
+        if (command.MatteKey is { } matte)
+        {
+            clips.Add(new("matte.nut", matte, SegmentFormat.Matte(new MatteEncodeOptions { Timing = timing, StartTimecode = start }), width, height, Audio: false, ClipFrames.Matte));
+        }
+
+        if (command.ProRes4444Key is { } proRes4444)
+        {
+            clips.Add(new("prores4444.nut", proRes4444, SegmentFormat.ProRes4444(new ProResEncodeOptions { Timing = timing, StartTimecode = start }), width, height, Audio: true, ClipFrames.PictureWithMatte));
+        }
+
+        if (command.DnxhrKey is { } dnxhr)
+        {
+            clips.Add(new("dnxhr.nut", dnxhr, SegmentFormat.Dnxhr(new DnxhrEncodeOptions { Timing = timing, StartTimecode = start }), width, height, Audio: true, ClipFrames.Picture));
+        }
+
+        return clips;
+    }
+
+    /// <summary>The review clip's layout: source | target | result, each panel <see cref="ReviewPanelHeight"/> high.</summary>
+    private static ReviewComposer ReviewLayout(RenderRetargetOutputs command)
+    {
+        var targetSize = new FrameSize(command.Target.Video.Width, command.Target.Video.Height);
+        return new ReviewComposer(new FrameSize(command.Source.Video.Width, command.Source.Video.Height), targetSize, targetSize, ReviewPanelHeight);
+    }
+
+    /// <summary>The frame renderer of one render (or one segment), with the actor's neural renderer or the closed loop's tracker it uses.</summary>
+    private sealed class FrameRendering(IFaceRenderer? neural, RenderedFaceTrackerLease? eye, RetargetFrameRenderer renderer) : IDisposable
+    {
+        public RetargetFrameRenderer Renderer => renderer;
+
+        public void Dispose()
+        {
+            renderer.Dispose();
+            eye?.Dispose();
+            neural?.Dispose();
+        }
+    }
+
+    private FrameRendering OpenRendering(RenderRetargetOutputs command, RetargetDocument document)
+    {
+        var neural = command.GeneratorKey is { } generator
+            ? (neuralRenderers ?? throw new InvalidOperationException("This rendering instance has no neural renderer runtime; the job names a trained model.")).Open(store.PathFor(generator))
+            : null;
+        RenderedFaceTrackerLease? eye = null;
+        try
+        {
+            eye = neural is null ? feedback?.Open() : null;
+            return new FrameRendering(neural, eye, new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh), neural, restingFace, eye?.Tracker, (options ?? RetargetRenderOptions.Default).ClosedLoopRounds));
+        }
+        catch
+        {
+            eye?.Dispose();
+            neural?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Renders output frames <paramref name="first"/> .. + <paramref name="count"/> − 1 once and feeds each, at the same
+    /// time, to every clip's encoder (<paramref name="encode"/>: in one piece or as a segment) and to the QC's tracker.
+    /// </summary>
+    private static async Task RenderFramesAsync(
+        RetargetFrameRenderer renderer, RenderRetargetOutputs command, IReadOnlyList<ClipOutput> clips, int first, int count, RetargetQcTracker? qc,
+        Func<ClipOutput, IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task> encode, RenderProgress progress, CancellationToken cancellationToken)
+    {
+        // With a matte asked for (matte.mov, the alpha of result_4444.mov), every frame is broadcast with its matte after
+        // the picture (RenderWithMatteAsync); the other consumers read the picture part.
+        var withMatte = clips.Any(c => c.Frames is ClipFrames.Matte or ClipFrames.PictureWithMatte);
+        var pictureBytes = renderer.FrameBytes;
+        var review = ReviewLayout(command);
+        var reviewFrame = new byte[review.FrameSizeBytes];
+        IAsyncEnumerable<ReadOnlyMemory<byte>> Pictures(IAsyncEnumerable<ReadOnlyMemory<byte>> frames) => withMatte ? Slices(frames, 0, pictureBytes) : frames;
+        IAsyncEnumerable<ReadOnlyMemory<byte>> FramesOf(ClipOutput clip, IAsyncEnumerable<ReadOnlyMemory<byte>> frames, CancellationToken ct) => clip.Frames switch
+        {
+            ClipFrames.Picture => Pictures(frames),
+            ClipFrames.Review => ComposeReview(Pictures(frames), renderer, review, reviewFrame, first, ct),
+            ClipFrames.Matte => Slices(frames, pictureBytes, renderer.FrameWithMatteBytes - pictureBytes),
+            _ => frames,
+        };
+
+        var encoders = clips.Select(clip => (Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task<object?>>)(async (frames, ct) =>
+        {
+            await encode(clip, FramesOf(clip, frames, ct), ct);
+            return null;
+        })).ToList();
+        if (qc is not null)
+        {
+            encoders.Add(async (frames, ct) =>
+            {
+                await qc.TrackAsync(Pictures(frames), first, ct);
+                return null;
+            });
+        }
+
+        await FrameBroadcast.RunAsync(
+            withMatte ? renderer.FrameWithMatteBytes : pictureBytes,
+            async (emit, ct) =>
+            {
+                for (var i = first; i < first + count; i++)
+                {
+                    await emit(withMatte ? await renderer.RenderWithMatteAsync(i, ct) : await renderer.RenderAsync(i, ct));
+                    await progress.FrameWritten(ct);
+                }
+            },
+            encoders,
+            cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// The segments a join that died part-way had consumed (a clip's segment file gone while its output was not written;
+    /// the QC's tracking gone while qc.json was not), rendered again as their own workers rendered them: a killed worker
+    /// costs a re-render, never the job.
+    /// </summary>
+    private async Task RenderLostSegmentsAsync(RenderRetargetOutputs command, IReadOnlyList<RenderedSegment> segments, IReadOnlyList<ClipOutput> clips, CancellationToken cancellationToken)
+    {
+        foreach (var segment in segments.OrderBy(s => s.FirstFrame))
+        {
+            var lost = clips.Any(c => !store.Exists(c.Key) && !store.Exists(SegmentFile(segment.Key, c)))
+                || (QcWanted(command) && !store.Exists(command.QcKey!) && !store.Exists(SegmentQcFile(segment.Key)));
+            if (lost)
+            {
+                await RunSegmentAsync(new RenderRetargetSegment(command.JobId, segment.Index, segment.FirstFrame, segment.FrameCount, command with { Segments = null }, segment.Key), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Every segment's QC tracking read into <paramref name="qc"/>; false when they are gone (an earlier delivery assessed them and wrote qc.json).</summary>
+    private bool ReadSegmentsTracking(RetargetQcTracker qc, IReadOnlyList<RenderedSegment> segments)
+    {
+        if (segments.Any(s => !store.Exists(SegmentQcFile(s.Key))))
+        {
+            return false;
+        }
+
+        foreach (var segment in segments)
+        {
+            using var stream = store.OpenRead(SegmentQcFile(segment.Key));
+            qc.ReadTracked(stream);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Each clip joined from its segments without re-encoding, the audio muxed once, consuming the segment files as the
+    /// join passes them (the segments and the clips are never on disk together: issue 16's bounded working set); a clip an
+    /// earlier delivery joined (its segment files gone) is left. Then the segments' folders go.
+    /// </summary>
+    private async Task JoinSegmentsAsync(
+        RenderRetargetOutputs command, IReadOnlyList<RenderedSegment> segments, IReadOnlyList<ClipOutput> clips, Rational rate, FrameTiming? timing, string? audio, CancellationToken cancellationToken)
+    {
+        foreach (var clip in clips)
+        {
+            var files = segments.OrderBy(s => s.FirstFrame).Select(s => new EncodedSegment(store.PathFor(SegmentFile(s.Key, clip)), s.FirstFrame, s.FrameCount)).ToList();
+            if (store.Exists(clip.Key) && files.Any(f => !File.Exists(f.Path)))
+            {
+                continue;
+            }
+
+            var output = store.PathFor(clip.Key);
+            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            await ClipSegments.JoinAsync(clip.Format, files, clip.Width, clip.Height, rate, timing, clip.Audio ? audio : null, output, cancellationToken, consume: true);
+        }
+
+        foreach (var segment in segments)
+        {
+            store.DeleteTree(segment.Key);
+        }
     }
 
     /// <summary>
@@ -294,9 +532,10 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         RetargetFrameRenderer renderer,
         ReviewComposer layout,
         byte[] reviewFrame,
+        int first,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var index = 0;
+        var index = first;
         await foreach (var result in results.WithCancellation(cancellationToken))
         {
             var (source, sourceFrame, target, targetFrame) = await renderer.ReviewInputsAsync(index, cancellationToken);

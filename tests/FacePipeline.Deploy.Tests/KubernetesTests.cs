@@ -135,7 +135,7 @@ public sealed class KubernetesTests
         Assert.Equal(["extract-frames"], queues["FrameExtraction"]);
         Assert.Equal(["build-face-sequence", "reconstruct-faces"], queues["Reconstruction"].Order());
         Assert.Equal(["transfer-expressions"], queues["ExpressionTransfer"]);
-        Assert.Equal(["render-qc-segment", "render-retarget-outputs", "render-track-outputs"], queues["Rendering"].Order());
+        Assert.Equal(["render-qc-segment", "render-retarget-outputs", "render-retarget-segment", "render-track-outputs"], queues["Rendering"].Order());
         Assert.Equal(["train-actor-model"], queues["Training"]);
         Assert.Equal(5, queues.Count);
 

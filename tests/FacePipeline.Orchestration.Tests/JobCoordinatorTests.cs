@@ -190,6 +190,16 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
         var transferred = new ExpressionsTransferred(jobId, MediaKeys.Output(jobId, OutputNames.Transfer), 42, 0);
         await store.Coordinator.Handle(transferred, CancellationToken.None);
         await store.Coordinator.Handle(transferred, CancellationToken.None);
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            // 42 output frames: one segment, rendered by a worker, then joined.
+            var segment = Assert.Single(await Messages<RenderRetargetSegment>(db, jobId));
+            Assert.Equal((0, 0, 42), (segment.Segment, segment.FirstFrame, segment.FrameCount));
+            Assert.Null(segment.Outputs.Segments);
+            Assert.Empty(await Messages<RenderRetargetOutputs>(db, jobId));
+        }
+
+        await store.Coordinator.Handle(new RetargetSegmentRendered(jobId, 0, 42, MediaKeys.Segment(jobId, "retarget", 0, string.Empty)), CancellationToken.None);
         await store.Coordinator.Handle(
             new RetargetOutputsRendered(
                 jobId, MediaKeys.Output(jobId, OutputNames.Result), MediaKeys.Output(jobId, OutputNames.Review), MediaKeys.Output(jobId, OutputNames.ResultProRes),
@@ -201,6 +211,7 @@ public sealed class JobCoordinatorTests(JobStoreFixture store) : IClassFixture<J
             var job = await db.Jobs.Include(j => j.Stages).Include(j => j.Outputs).SingleAsync(j => j.Id == jobId);
             Assert.Equal(JobState.Completed, job.State);
             var render = Assert.Single(await Messages<RenderRetargetOutputs>(db, jobId));
+            Assert.Equal([(0, 0, 42)], render.Segments!.Select(s => (s.Index, s.FirstFrame, s.FrameCount)));
             Assert.NotNull(render.ProResKey);
             Assert.Equal(MediaKeys.Output(jobId, OutputNames.Matte), render.MatteKey); // the matte unless turned off
             Assert.Equal(MediaKeys.Output(jobId, OutputNames.ResultProRes4444), render.ProRes4444Key);

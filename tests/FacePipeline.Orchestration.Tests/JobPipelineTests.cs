@@ -36,9 +36,10 @@ public sealed class JobPipelineTests
         Assert.Equal(StageNames.Render, pipelines.StageOf(typeof(RenderQcSegment)));
         Assert.Equal(StageNames.Render, pipelines.StageOf(typeof(QcSegmentRendered)));
         Assert.Equal(StageNames.Render, pipelines.StageOf(typeof(RetargetOutputsRendered)));
+        Assert.Equal(StageNames.Render, pipelines.StageOf(typeof(RetargetSegmentRendered)));
         Assert.Equal(StageNames.Train, pipelines.StageOf(typeof(ActorTrainingProgressed)));
         Assert.Equal(
-            ["ExtractFrames", "ReconstructFaces", "BuildFaceSequence", "RenderQcSegment", "RenderTrackOutputs", "TransferExpressions", "RenderRetargetOutputs", "TrainActorModel"],
+            ["ExtractFrames", "ReconstructFaces", "BuildFaceSequence", "RenderQcSegment", "RenderTrackOutputs", "TransferExpressions", "RenderRetargetSegment", "RenderRetargetOutputs", "TrainActorModel"],
             pipelines.Commands.Select(t => t.Name));
         Assert.Equal(["OutputsRenderProgressed", "ActorTrainingProgressed"], pipelines.ProgressEvents.Select(t => t.Name));
         Assert.Equal(StageNames.Render, pipelines.StageOf(typeof(OutputsRenderProgressed))); // one progress event, for both kinds' render steps

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FacePipeline.Orchestration.Tests;
 
 /// <summary>
-/// A track job's QC clip is rendered in segments by any number of workers (issue 16), on the real PostgreSQL: each
+/// A track job's QC clip and a retarget's clips are rendered in segments by any number of workers (issue 16), on the real PostgreSQL: each
 /// segment is sent once and counted once, progress is the segments' sum, the join goes out once when the last segment
 /// is in, and a stalled render gets only its missing segments sent again.
 /// </summary>
@@ -124,6 +124,67 @@ public sealed class SegmentedRenderTests(JobStoreFixture store) : IClassFixture<
         Assert.Equal(2, await Sent<RenderTrackOutputs>(jobId));
         Assert.Equal(5, await Sent<RenderQcSegment>(jobId));
     }
+
+    [Fact]
+    public async Task A_retarget_render_is_cut_into_segments_carrying_its_outputs_each_counted_once_and_joined_once()
+    {
+        var jobId = Guid.NewGuid();
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            await store.Submission.SubmitRetargetJob(
+                db, jobId, store.TenantId,
+                new ClipInput(ClipNames.Source, "performer.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 10),
+                new ClipInput(ClipNames.Target, "actor.mov", MediaKeys.Input(jobId, ClipNames.Target, ".mov"), 20),
+                ChunkSize, RetargetSettings.Default with { Dnxhr = true }, CancellationToken.None);
+        }
+
+        foreach (var clip in new[] { ClipNames.Source, ClipNames.Target })
+        {
+            await store.Coordinator.Handle(Extracted(jobId, 1, clip));
+            await store.Coordinator.Handle(Detected(jobId, 0, clip: clip));
+            await store.Coordinator.Handle(Sequenced(jobId, clip, frames: 10));
+        }
+
+        // 1,300 output frames (the performer's clip at the actor's rate, say): segments of 600 and 700.
+        await store.Coordinator.Handle(new ExpressionsTransferred(jobId, MediaKeys.Output(jobId, OutputNames.Transfer), 1300, 0));
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            var sent = await Messages<RenderRetargetSegment>(db, jobId);
+            Assert.Equal([(0, 0, 600), (1, 600, 700)], sent.Select(s => (s.Segment, s.FirstFrame, s.FrameCount)).Order());
+            Assert.Equal([MediaKeys.Segment(jobId, "retarget", 0, string.Empty), MediaKeys.Segment(jobId, "retarget", 1, string.Empty)], sent.Select(s => s.SegmentKey).Order());
+            Assert.All(sent, s =>
+            {
+                Assert.Null(s.Outputs.Segments);
+                Assert.Equal(MediaKeys.Output(jobId, OutputNames.Result), s.Outputs.ResultKey);
+                Assert.Equal(MediaKeys.Output(jobId, OutputNames.ResultDnxhr), s.Outputs.DnxhrKey);
+                Assert.Equal(MediaKeys.Output(jobId, OutputNames.Qc), s.Outputs.QcKey);
+            });
+            Assert.Empty(await Messages<RenderRetargetOutputs>(db, jobId));
+        }
+
+        await store.Coordinator.Handle(new OutputsRenderProgressed(jobId, 300, Segment: 1));
+        await store.Coordinator.Handle(RetargetRendered(jobId, 0, 600));
+        await store.Coordinator.Handle(RetargetRendered(jobId, 0, 600)); // redelivered
+        Assert.Equal(900, await RenderedFrames(jobId));
+        Assert.Equal(0, await Sent<RenderRetargetOutputs>(jobId));
+
+        await Task.WhenAll(Task.Run(() => store.Coordinator.Handle(RetargetRendered(jobId, 1, 700))), Task.Run(() => store.Coordinator.Handle(RetargetRendered(jobId, 1, 700))));
+        Assert.Equal(1300, await RenderedFrames(jobId));
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            var join = Assert.Single(await Messages<RenderRetargetOutputs>(db, jobId));
+            Assert.Equal([(0, 0, 600), (1, 600, 700)], join.Segments!.Select(s => (s.Index, s.FirstFrame, s.FrameCount)));
+            Assert.Equal(JobState.Rendering, (await db.Jobs.SingleAsync(j => j.Id == jobId)).State);
+        }
+
+        await store.Coordinator.Handle(new RetargetOutputsRendered(
+            jobId, MediaKeys.Output(jobId, OutputNames.Result), MediaKeys.Output(jobId, OutputNames.Review), null, QcKey: MediaKeys.Output(jobId, OutputNames.Qc)));
+        await using var done = await store.Db.CreateDbContextAsync();
+        Assert.Equal(JobState.Completed, (await done.Jobs.SingleAsync(j => j.Id == jobId)).State);
+    }
+
+    private static RetargetSegmentRendered RetargetRendered(Guid jobId, int segment, int frames) =>
+        new(jobId, segment, frames, MediaKeys.Segment(jobId, RenderRetargetOutputsStep.SegmentedOutput, segment, string.Empty));
 
     private static QcSegmentRendered Rendered(Guid jobId, int segment, int frames) =>
         new(jobId, segment, frames, MediaKeys.Segment(jobId, RenderTrackOutputsStep.QcOutput, segment, ".nut"));

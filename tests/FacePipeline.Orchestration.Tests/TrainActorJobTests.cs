@@ -130,7 +130,7 @@ public sealed class TrainActorJobTests(JobStoreFixture store) : IClassFixture<Jo
         await store.Coordinator.Handle(new ExpressionsTransferred(jobId, MediaKeys.Output(jobId, OutputNames.Transfer), 10, 0), CancellationToken.None);
         await using (var db = await store.Db.CreateDbContextAsync())
         {
-            var render = Assert.Single(await Messages<RenderRetargetOutputs>(db, jobId));
+            var render = Assert.Single(await Messages<RenderRetargetSegment>(db, jobId)).Outputs; // 10 frames: one segment
             Assert.Equal(MediaKeys.ActorModel(actor, 1, ActorModelFiles.Generator), render.GeneratorKey);
         }
     }

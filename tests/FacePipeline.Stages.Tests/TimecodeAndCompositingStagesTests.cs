@@ -5,6 +5,7 @@ using FacePipeline.Contracts;
 using FacePipeline.Geometry;
 using FacePipeline.Media;
 using FacePipeline.Rendering;
+using FacePipeline.Retarget;
 using FacePipeline.Storage;
 using FacePipeline.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,7 +15,8 @@ namespace FacePipeline.Stages.Tests;
 /// <summary>
 /// Issue 18 on real footage, the stages chained by hand (no broker): a clip's start timecode reaches its outputs (the QC
 /// clip joined from segments, the retarget's every clip, the curves), and a retarget's compositing outputs (the matte,
-/// ProRes 4444 with alpha, DNxHR HQ) are frame for frame with result.mp4. Checked with ffprobe and ffmpeg.
+/// ProRes 4444 with alpha, DNxHR HQ) are frame for frame with result.mp4; and (issue 16) a retarget's clips rendered in
+/// segments by several workers join into the one-piece render's. Checked with ffprobe and ffmpeg.
 /// </summary>
 public sealed class TimecodeAndCompositingStagesTests : IDisposable
 {
@@ -129,6 +131,112 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
         var alphaValues = DecodeGrey(alpha, 4, "alphaextract,", width, height);
         Assert.All(Enumerable.Range(0, values.Length), i => Assert.InRange(alphaValues[i] - values[i], -1, 1));
     }
+
+    [Fact]
+    public async Task A_retarget_rendered_in_segments_by_several_workers_joins_into_the_one_piece_renders_clips_and_qc()
+    {
+        // The performer: grid_lbbc2a's first 10 frames (25 fps, with its audio); the actor: grid_bbaf2n's. Every clip asked
+        // for, the QC with its re-tracking and identity check: once in one piece, once as segments of 4, 1 and 5 frames
+        // rendered out of order by separate stage instances (separate workers), then joined.
+        var source = await ExtractAndTrackAsync(ClipNames.Source, "grid_lbbc2a.mp4", "-frames:v 10 -t 0.4 -c:a aac");
+        var target = await ExtractAndTrackAsync(ClipNames.Target, "grid_bbaf2n.mp4", "-frames:v 10 -an");
+        var settings = RetargetSettings.Default with { ProRes = true, ProRes4444 = true, Dnxhr = true };
+        var transferKey = MediaKeys.Output(_jobId, OutputNames.Transfer);
+        await new ExpressionTransferStage(_store, _mesh).RunAsync(new TransferExpressions(_jobId, source, target, settings, transferKey), CancellationToken.None);
+        RetargetRenderStage Worker() => new(
+            _store, _mesh, feedback: new LandmarkRenderedFaceTrackerFactory(FootageJob.Models), identities: new ModelIdentityEmbedderFactory(FootageJob.Models));
+        RenderRetargetOutputs Outputs(string folder) => new(
+            _jobId, source, target, settings, transferKey, $"{folder}/result.mp4", $"{folder}/review.mp4", $"{folder}/result.mov",
+            QcKey: $"{folder}/qc.json", MatteKey: $"{folder}/matte.mov", ProRes4444Key: $"{folder}/result_4444.mov", DnxhrKey: $"{folder}/result_dnxhr.mov");
+
+        var onePiece = await Worker().RunAsync(Outputs("one-piece"), CancellationToken.None);
+
+        var outputs = Outputs("joined");
+        var segments = new[] { (0, 0, 4), (1, 4, 1), (2, 5, 5) }.Select(s => new RenderedSegment(s.Item1, s.Item2, s.Item3, MediaKeys.Segment(_jobId, "retarget", s.Item1, string.Empty))).ToList();
+        foreach (var segment in Enumerable.Reverse(segments))
+        {
+            var done = await Worker().RunSegmentAsync(new RenderRetargetSegment(_jobId, segment.Index, segment.FirstFrame, segment.FrameCount, outputs, segment.Key), CancellationToken.None);
+            Assert.Equal((segment.Index, segment.FrameCount, segment.Key), (done.Segment, done.FrameCount, done.SegmentKey));
+        }
+
+        var joined = await Worker().RunAsync(outputs with { Segments = segments }, CancellationToken.None);
+
+        // Every clip: the one-piece clip's frame times, stream description and audio; the intra-frame ones (ProRes, the
+        // matte, ProRes 4444, DNxHR) bit for bit, so every segment rendered exactly the frames the one-piece render did.
+        var pairs = new[]
+        {
+            (onePiece.ResultKey, joined.ResultKey), (onePiece.ReviewKey, joined.ReviewKey), (onePiece.ProResKey!, joined.ProResKey!),
+            (onePiece.MatteKey!, joined.MatteKey!), (onePiece.ProRes4444Key!, joined.ProRes4444Key!), (onePiece.DnxhrKey!, joined.DnxhrKey!),
+        };
+        foreach (var (one, two) in pairs)
+        {
+            var (a, b) = (_store.PathFor(one), _store.PathFor(two));
+            Assert.Equal(10, FrameTimes(a).Count);
+            Assert.Equal(FrameTimes(a), FrameTimes(b));
+            Assert.Equal(Entry(a, "v:0", "codec_name,profile,pix_fmt,width,height,r_frame_rate,time_base,nb_frames"), Entry(b, "v:0", "codec_name,profile,pix_fmt,width,height,r_frame_rate,time_base,nb_frames"));
+            Assert.Equal(PacketHashes(a, "a:0"), PacketHashes(b, "a:0"));
+        }
+
+        foreach (var (one, two) in pairs.Skip(2))
+        {
+            Assert.Equal(PacketHashes(_store.PathFor(one), "v:0"), PacketHashes(_store.PathFor(two), "v:0"));
+        }
+
+        Assert.Equal(PacketHashes(_store.PathFor(onePiece.ResultKey), "a:0").Count, PacketHashes(_store.PathFor(joined.ResultKey), "a:0").Count);
+        Assert.NotEmpty(PacketHashes(_store.PathFor(joined.ResultKey), "a:0"));
+
+        // The QC from the segments' re-tracking: the one-piece report's verdict, frames and identity check.
+        var (qcOne, qcJoined) = (await ReadQc(onePiece.QcKey!), await ReadQc(joined.QcKey!));
+        Assert.Equal((qcOne.Verdict, qcOne.OutputFrames, qcOne.MeasuredFrames), (qcJoined.Verdict, qcJoined.OutputFrames, qcJoined.MeasuredFrames));
+        Assert.NotNull(qcJoined.Identity);
+        Assert.Equal((qcOne.Identity!.Frames, qcOne.Identity.Kept), (qcJoined.Identity!.Frames, qcJoined.Identity.Kept));
+        Assert.Equal(qcOne.Identity.ResultDistance, qcJoined.Identity.ResultDistance, 2);
+
+        // The segments are gone once joined; a join delivered again finds the clips written and leaves them.
+        Assert.All(segments, s => Assert.False(Directory.Exists(_store.PathFor(s.Key)), $"{s.Key} should be gone."));
+        var written = File.GetLastWriteTimeUtc(_store.PathFor(joined.ResultKey));
+        var again = await Worker().RunAsync(outputs with { Segments = segments }, CancellationToken.None);
+        Assert.Equal(joined, again);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(_store.PathFor(joined.ResultKey)));
+    }
+
+    [Fact]
+    public async Task A_retarget_join_that_finds_a_segment_consumed_by_a_join_that_died_renders_that_segment_again()
+    {
+        var source = await ExtractAndTrackAsync(ClipNames.Source, "grid_lbbc2a.mp4", "-frames:v 8 -an");
+        var target = await ExtractAndTrackAsync(ClipNames.Target, "grid_bbaf2n.mp4", "-frames:v 8 -an");
+        var settings = RetargetSettings.Default;
+        var transferKey = MediaKeys.Output(_jobId, OutputNames.Transfer);
+        await new ExpressionTransferStage(_store, _mesh).RunAsync(new TransferExpressions(_jobId, source, target, settings, transferKey), CancellationToken.None);
+        var stage = new RetargetRenderStage(_store, _mesh);
+        var outputs = new RenderRetargetOutputs(_jobId, source, target, settings, transferKey, "out/result.mp4", "out/review.mp4", null, MatteKey: "out/matte.mov");
+        var segments = new[] { (0, 0, 3), (1, 3, 5) }.Select(s => new RenderedSegment(s.Item1, s.Item2, s.Item3, MediaKeys.Segment(_jobId, "retarget", s.Item1, string.Empty))).ToList();
+        foreach (var segment in segments)
+        {
+            await stage.RunSegmentAsync(new RenderRetargetSegment(_jobId, segment.Index, segment.FirstFrame, segment.FrameCount, outputs, segment.Key), CancellationToken.None);
+        }
+
+        // A join killed after it had consumed the first segment's result: no result.mp4, that segment file gone.
+        File.Delete(_store.PathFor($"{segments[0].Key}/result.nut"));
+
+        var joined = await stage.RunAsync(outputs with { Segments = segments }, CancellationToken.None);
+
+        Assert.Equal(8, FrameTimes(_store.PathFor(joined.ResultKey)).Count);
+        Assert.Equal(FrameTimes(_store.PathFor(joined.ResultKey)), FrameTimes(_store.PathFor(joined.MatteKey!)));
+        Assert.Equal(8, FrameTimes(_store.PathFor(joined.ReviewKey)).Count);
+    }
+
+    private async Task<RetargetQcReport> ReadQc(string key)
+    {
+        await using var stream = _store.OpenRead(key);
+        return await RetargetQcReport.ReadAsync(stream, CancellationToken.None);
+    }
+
+    /// <summary>Every packet's MD5 of a stream (its data only: not the side data a muxer adds), in file order.</summary>
+    private static List<string> PacketHashes(string path, string stream) =>
+        [.. Run("ffprobe", $"-v error -select_streams {stream} -show_data_hash md5 -show_entries packet=data_hash -of csv=p=0 \"{path}\"")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(',').Single(field => field.StartsWith("MD5:", StringComparison.Ordinal)))];
 
     /// <summary>A job's clip: <paramref name="media"/> cut by ffmpeg (<paramref name="ffmpegOutputArguments"/>) into the upload, extracted and tracked.</summary>
     private async Task<ClipTrack> ExtractAndTrackAsync(string clip, string media, string ffmpegOutputArguments)

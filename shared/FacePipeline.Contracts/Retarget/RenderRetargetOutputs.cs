@@ -9,6 +9,10 @@ namespace FacePipeline.Contracts;
 /// <param name="MatteKey">The soft matte of the region the retarget changed (matte.mov), frame for frame with the result.</param>
 /// <param name="ProRes4444Key">The result as ProRes 4444 with the matte as alpha (result_4444.mov).</param>
 /// <param name="DnxhrKey">The result as DNxHR HQ (result_dnxhr.mov).</param>
+/// <param name="Segments">
+/// The clips' segments, rendered by <see cref="RenderRetargetSegment"/> on any number of workers: joined here without
+/// re-encoding, the QC assessed from their re-tracking. Null: every frame rendered here, in one piece.
+/// </param>
 public sealed record RenderRetargetOutputs(
     Guid JobId,
     ClipTrack Source,
@@ -22,4 +26,5 @@ public sealed record RenderRetargetOutputs(
     string? QcKey = null,
     string? MatteKey = null,
     string? ProRes4444Key = null,
-    string? DnxhrKey = null) : IJobMessage;
+    string? DnxhrKey = null,
+    IReadOnlyList<RenderedSegment>? Segments = null) : IJobMessage;

@@ -26,25 +26,8 @@ public sealed class RenderTrackOutputsStep : PipelineStep<RenderTrackOutputs, Tr
     public override Type? Progress => typeof(OutputsRenderProgressed);
 
     /// <summary>Frames rendered so far, summed over the segments (a late report never moves a segment back).</summary>
-    public override async Task<StepOutcome> Report(StepContext context, object message)
-    {
-        var progress = (OutputsRenderProgressed)message;
-        if (progress.Segment is not { } index)
-        {
-            return RenderSteps.Report(context.Stage(Name), progress);
-        }
-
-        var segments = await context.Segments(QcOutput);
-        var segment = segments.FirstOrDefault(s => s.Index == index);
-        if (segment is null || segment.Rendered || progress.FramesRendered <= segment.FramesDone)
-        {
-            return StepOutcome.Stale;
-        }
-
-        segment.FramesDone = Math.Min(progress.FramesRendered, segment.FrameCount);
-        context.Stage(Name).FramesDone = RenderSegments.FramesDone(segments);
-        return StepOutcome.Progressed;
-    }
+    public override Task<StepOutcome> Report(StepContext context, object message) =>
+        SegmentedRender.Report(context, Name, QcOutput, (OutputsRenderProgressed)message);
 
     /// <summary>
     /// Plans the segments (once) and sends what is outstanding: the segments not rendered yet, or, when all are, the
@@ -56,25 +39,7 @@ public sealed class RenderTrackOutputsStep : PipelineStep<RenderTrackOutputs, Tr
         var render = context.Run(Name);
         render.FramesTotal = job.FrameCount ?? 0;
         var source = await context.ClipTrack(ClipNames.Source);
-        var segments = await context.Segments(QcOutput);
-        if (segments.Count == 0)
-        {
-            foreach (var (index, (first, count)) in RenderSegments.Plan(source.Video.FrameCount).Index())
-            {
-                context.AddSegment(new JobSegment
-                {
-                    JobId = job.Id,
-                    Output = QcOutput,
-                    Index = index,
-                    FirstFrame = first,
-                    FrameCount = count,
-                    Key = MediaKeys.Segment(job.Id, QcOutput, index, ".nut"),
-                });
-            }
-
-            segments = await context.Segments(QcOutput);
-        }
-
+        var segments = await SegmentedRender.PlanAsync(context, QcOutput, source.Video.FrameCount, ".nut");
         render.FramesDone = RenderSegments.FramesDone(segments);
         if (segments.All(s => s.Rendered))
         {
@@ -100,24 +65,13 @@ public sealed class RenderTrackOutputsStep : PipelineStep<RenderTrackOutputs, Tr
     /// <summary>A segment is in; the last one sends the join (exactly once: each segment is counted once).</summary>
     protected override async Task<StepOutcome> CompleteFollowUp(StepContext context, object message)
     {
-        var rendered = (QcSegmentRendered)message;
-        var segments = await context.Segments(QcOutput);
-        var segment = segments.FirstOrDefault(s => s.Index == rendered.Segment);
-        if (segment is null || segment.Rendered)
-        {
-            return StepOutcome.Stale; // a redelivered result: already counted
-        }
-
-        segment.Rendered = true;
-        segment.FramesDone = segment.FrameCount;
-        segment.RenderedAt = context.Now;
-        context.Stage(Name).FramesDone = RenderSegments.FramesDone(segments);
-        if (segments.All(s => s.Rendered))
+        var (outcome, allIn, segments) = await SegmentedRender.Rendered(context, Name, QcOutput, ((QcSegmentRendered)message).Segment);
+        if (allIn)
         {
             SendJoin(context, await context.ClipTrack(ClipNames.Source), segments);
         }
 
-        return StepOutcome.Progressed;
+        return outcome;
     }
 
     protected override Task<StepOutcome> Complete(StepContext context, TrackOutputsRendered message)
@@ -150,6 +104,6 @@ public sealed class RenderTrackOutputsStep : PipelineStep<RenderTrackOutputs, Tr
             MediaKeys.Output(job.Id, OutputNames.TrackingBinary),
             job.NeutralFrame,
             source.SequenceKey,
-            [.. segments.Select(s => new RenderedSegment(s.Index, s.FirstFrame, s.FrameCount, s.Key))]));
+            SegmentedRender.Joined(segments)));
     }
 }
