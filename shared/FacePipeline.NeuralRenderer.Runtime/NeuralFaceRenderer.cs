@@ -180,9 +180,55 @@ public sealed class NeuralFaceRenderer : IFaceRenderer
     }
 }
 
-/// <summary>Opens an actor's generator for the retarget renderer.</summary>
-public sealed class NeuralFaceRendererFactory(CanonicalFaceMesh mesh) : IFaceRendererFactory
+/// <summary>
+/// Opens an actor's generator for the retarget renderer. The generators of the model last asked for stay open between
+/// renders (<see cref="ModelPool{T}"/>: a retarget's segments reuse them; a model version's file never changes); asking
+/// for another model closes them (a worker serves many actors, one job at a time).
+/// </summary>
+public sealed class NeuralFaceRendererFactory(CanonicalFaceMesh mesh) : IFaceRendererFactory, IDisposable
 {
+    private readonly Lock _gate = new();
+    private string? _path;
+    private ModelPool<NeuralFaceRenderer>? _pool;
+
     /// <inheritdoc/>
-    public IFaceRenderer Open(string path) => new NeuralFaceRenderer(File.ReadAllBytes(path), mesh);
+    public IFaceRenderer Open(string path)
+    {
+        ModelPool<NeuralFaceRenderer> pool;
+        ModelPool<NeuralFaceRenderer>? previous = null;
+        lock (_gate)
+        {
+            if (_pool is null || _path != path)
+            {
+                previous = _pool;
+                (_path, _pool) = (path, new ModelPool<NeuralFaceRenderer>(() => new NeuralFaceRenderer(File.ReadAllBytes(path), mesh)));
+            }
+
+            pool = _pool;
+        }
+
+        previous?.Dispose(); // its renderers still rented are disposed as they come back
+        return new PooledFaceRenderer(pool.Rent());
+    }
+
+    /// <summary>Closes the generators kept open.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _pool?.Dispose();
+            _pool = null;
+        }
+    }
+
+    /// <summary>A rented generator: disposing it returns it.</summary>
+    private sealed class PooledFaceRenderer(ModelPool<NeuralFaceRenderer>.Lease lease) : IFaceRenderer
+    {
+        public CompositeMatte Matte => lease.Item.Matte;
+
+        public PixelRect Render(ReadOnlySpan<byte> frame, int width, int height, ReadOnlySpan<Point2> tracked, ReadOnlySpan<Point2> destination, Span<byte> output) =>
+            lease.Item.Render(frame, width, height, tracked, destination, output);
+
+        public void Dispose() => lease.Dispose();
+    }
 }

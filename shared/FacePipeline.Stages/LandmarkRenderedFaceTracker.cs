@@ -41,29 +41,54 @@ public interface IRenderedFaceTrackerFactory
     RenderedFaceTrackerLease Open();
 }
 
-/// <summary>Closed-loop and QC trackers on MediaPipe's landmark model from the models folder: the refined one (irises, for the gaze) when installed (<see cref="ModelPaths.OpenLandmarkModel"/>).</summary>
-public sealed class LandmarkRenderedFaceTrackerFactory(ModelPaths models) : IRenderedFaceTrackerFactory
+/// <summary>
+/// Closed-loop and QC trackers on MediaPipe's landmark model from the models folder: the refined one (irises, for the
+/// gaze) when installed (<see cref="ModelPaths.OpenLandmarkModel"/>). The models stay open between renders
+/// (<see cref="ModelPool{T}"/>): each lease returns its model.
+/// </summary>
+public sealed class LandmarkRenderedFaceTrackerFactory(ModelPaths models) : IRenderedFaceTrackerFactory, IDisposable
 {
+    private readonly ModelPool<FaceLandmarkModel> _models = new(() => models.OpenLandmarkModel(refined: true));
+
     public RenderedFaceTrackerLease Open()
     {
-        var landmarker = models.OpenLandmarkModel(refined: true);
-        return new RenderedFaceTrackerLease(new LandmarkRenderedFaceTracker(landmarker), landmarker);
+        var lease = _models.Rent();
+        return new RenderedFaceTrackerLease(new LandmarkRenderedFaceTracker(lease.Item), lease);
     }
+
+    public void Dispose() => _models.Dispose();
+}
+
+/// <summary>The face-recognition network for one render, rented (<see cref="IIdentityEmbedderFactory"/>).</summary>
+/// <param name="Embedder">The network (not thread-safe: one user at a time).</param>
+/// <param name="Owned">What to dispose with it (its return to the pool).</param>
+public sealed record IdentityEmbedderLease(FaceIdentityEmbedder Embedder, IDisposable? Owned) : IDisposable
+{
+    public void Dispose() => Owned?.Dispose();
 }
 
 /// <summary>Opens the face-recognition network for a retarget's QC identity check.</summary>
 public interface IIdentityEmbedderFactory
 {
-    /// <summary>An embedder for one render (the caller disposes it), or null when the model is not installed.</summary>
-    FaceIdentityEmbedder? Open();
+    /// <summary>An embedder for one render (the caller disposes the lease), or null when the model is not installed.</summary>
+    IdentityEmbedderLease? Open();
 }
 
-/// <summary>The face-recognition network from the models folder (<see cref="FaceIdentityEmbedder.ModelPath"/>), when installed.</summary>
-public sealed class ModelIdentityEmbedderFactory(ModelPaths models) : IIdentityEmbedderFactory
+/// <summary>The face-recognition network from the models folder (<see cref="FaceIdentityEmbedder.ModelPath"/>), when installed; kept open between renders.</summary>
+public sealed class ModelIdentityEmbedderFactory(ModelPaths models) : IIdentityEmbedderFactory, IDisposable
 {
-    public FaceIdentityEmbedder? Open()
+    private readonly ModelPool<FaceIdentityEmbedder> _embedders = new(() => new FaceIdentityEmbedder(FaceIdentityEmbedder.ModelPath(models.Root)));
+
+    public IdentityEmbedderLease? Open()
     {
-        var path = FaceIdentityEmbedder.ModelPath(models.Root);
-        return File.Exists(path) ? new FaceIdentityEmbedder(path) : null;
+        if (!File.Exists(FaceIdentityEmbedder.ModelPath(models.Root)))
+        {
+            return null;
+        }
+
+        var lease = _embedders.Rent();
+        return new IdentityEmbedderLease(lease.Item, lease);
     }
+
+    public void Dispose() => _embedders.Dispose();
 }

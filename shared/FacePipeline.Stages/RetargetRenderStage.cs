@@ -52,10 +52,13 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         using var qcEye = command.Segments is null && QcWanted(command) ? feedback!.Open() : null;
         using var identity = qcEye is not null ? identities?.Open() : null;
         using var referenceIdentity = QcWanted(command) ? identities?.Open() : null;
-        var qc = QcWanted(command) ? new RetargetQcTracker(document, qcEye?.Tracker, target.Width, target.Height, identity) : null;
+        var qc = QcWanted(command) ? new RetargetQcTracker(document, qcEye?.Tracker, target.Width, target.Height, identity?.Embedder) : null;
         if (command.Segments is { } segments)
         {
+            // The clips first, consuming their segments, so the performer's faces spilled below never sit on disk beside
+            // them; the segments' QC tracking stays until the report is written.
             await RenderLostSegmentsAsync(command, segments, clips, cancellationToken);
+            await JoinClipsAsync(segments, clips, rate, timing, audio, cancellationToken);
         }
 
         // Meanwhile the performer's tracked faces are loaded (the QC's measure, the transferred gaze in the curves), kept in
@@ -67,7 +70,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             : Task.FromResult<SpilledClipFaces?>(null);
         var referencesTask = referenceIdentity is null
             ? Task.FromResult<IdentityReferences?>(null)
-            : Task.Run<IdentityReferences?>(async () => await RetargetQcTracker.ReferenceDescriptorsAsync(document, store, command.Source, command.Target, PerformerClip(command, (await performerTask)!)!, referenceIdentity, cancellationToken), cancellationToken);
+            : Task.Run<IdentityReferences?>(async () => await RetargetQcTracker.ReferenceDescriptorsAsync(document, store, command.Source, command.Target, PerformerClip(command, (await performerTask)!)!, referenceIdentity.Embedder, cancellationToken), cancellationToken);
 
         var qcFromSegments = true;
         try
@@ -117,9 +120,9 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         var (csvKey, jsonKey) = curves is null || CurvesSource(command, document, performer) is not { } input
             ? (null, null)
             : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input with { StartTimecode = start }, csv, json));
-        if (command.Segments is { } segmentsToJoin)
+        foreach (var segment in command.Segments ?? [])
         {
-            await JoinSegmentsAsync(command, segmentsToJoin, clips, rate, timing, audio, cancellationToken);
+            store.DeleteTree(segment.Key);
         }
 
         return new RetargetOutputsRendered(command.JobId, command.ResultKey, command.ReviewKey, command.ProResKey, csvKey, jsonKey, qcKey, command.MatteKey, command.ProRes4444Key, command.DnxhrKey);
@@ -149,7 +152,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         var clips = ClipOutputs(store, command, document);
         using var qcEye = QcWanted(command) ? feedback!.Open() : null;
         using var identity = qcEye is not null ? identities?.Open() : null;
-        var qc = qcEye is null ? null : new RetargetQcTracker(document, qcEye.Tracker, target.Width, target.Height, identity);
+        var qc = qcEye is null ? null : new RetargetQcTracker(document, qcEye.Tracker, target.Width, target.Height, identity?.Embedder);
         using (var rendering = OpenRendering(command, document))
         {
             await RenderFramesAsync(
@@ -373,10 +376,10 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
     /// <summary>
     /// Each clip joined from its segments without re-encoding, the audio muxed once, consuming the segment files as the
     /// join passes them (the segments and the clips are never on disk together: issue 16's bounded working set); a clip an
-    /// earlier delivery joined (its segment files gone) is left. Then the segments' folders go.
+    /// earlier delivery joined (its segment files gone) is left.
     /// </summary>
-    private async Task JoinSegmentsAsync(
-        RenderRetargetOutputs command, IReadOnlyList<RenderedSegment> segments, IReadOnlyList<ClipOutput> clips, Rational rate, FrameTiming? timing, string? audio, CancellationToken cancellationToken)
+    private async Task JoinClipsAsync(
+        IReadOnlyList<RenderedSegment> segments, IReadOnlyList<ClipOutput> clips, Rational rate, FrameTiming? timing, string? audio, CancellationToken cancellationToken)
     {
         foreach (var clip in clips)
         {
@@ -389,11 +392,6 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             var output = store.PathFor(clip.Key);
             Directory.CreateDirectory(Path.GetDirectoryName(output)!);
             await ClipSegments.JoinAsync(clip.Format, files, clip.Width, clip.Height, rate, timing, clip.Audio ? audio : null, output, cancellationToken, consume: true);
-        }
-
-        foreach (var segment in segments)
-        {
-            store.DeleteTree(segment.Key);
         }
     }
 

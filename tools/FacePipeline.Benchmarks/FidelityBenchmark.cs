@@ -30,7 +30,9 @@ internal static class FidelityBenchmark
             using var landmarker = models.OpenLandmarkModel(refined: true); // the pipeline's tracker: irises when the refined model is installed
             var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
             var rig = new RetargetRig(new MediaStore(scratch), detector, landmarker, mesh);
-            using var identity = new ModelIdentityEmbedderFactory(models).Open();
+            using var identities = new ModelIdentityEmbedderFactory(models);
+            using var identityLease = identities.Open();
+            var identity = identityLease?.Embedder;
 
             var grid = Shared(media, "grid_lbbc2a.mp4");
             var obama = Shared(media, "obama_wh_closeup.mp4");
