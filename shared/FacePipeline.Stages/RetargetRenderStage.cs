@@ -44,8 +44,9 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         var target = command.Target.Video;
         var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
         var audio = command.Source.AudioKey is { } audioKey ? store.PathFor(audioKey) : null;
-        var timing = OutputTiming(store, command, document);
-        var clips = ClipOutputs(store, command, document);
+        var timing = OutputTiming(store, command, document); // one pass over the document's frames
+        var start = OutputStartTimecode(store, command, rate);
+        var clips = ClipOutputs(command, timing, start);
 
         // The QC: every result frame tracked again (here beside the encoders, on another core, by a tracker of its own; or
         // by the segments' workers), then measured against the performer and the actor.
@@ -116,7 +117,6 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             qcKey = store.Exists(key) ? key : throw new InvalidOperationException($"Job {command.JobId}: the QC's segment tracking is gone and no qc.json was written from it.");
         }
 
-        var start = OutputStartTimecode(store, command, rate);
         var (csvKey, jsonKey) = curves is null || CurvesSource(command, document, performer) is not { } input
             ? (null, null)
             : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWriteTransferred(input with { StartTimecode = start }, csv, json));
@@ -148,8 +148,9 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
 
         var target = command.Target.Video;
         var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
-        var timing = OutputTiming(store, command, document);
-        var clips = ClipOutputs(store, command, document);
+        var timing = OutputTiming(store, command, document); // one pass over the document's frames
+        var start = OutputStartTimecode(store, command, rate);
+        var clips = ClipOutputs(command, timing, start);
         using var qcEye = QcWanted(command) ? feedback!.Open() : null;
         using var identity = qcEye is not null ? identities?.Open() : null;
         var qc = qcEye is null ? null : new RetargetQcTracker(document, qcEye.Tracker, target.Width, target.Height, identity?.Embedder);
@@ -211,12 +212,9 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
     /// 422 HQ, the matte, ProRes 4444 with the matte as alpha and DNxHR HQ; every one at the output's times
     /// (<see cref="OutputTiming"/>) from the performer's timecode (<see cref="OutputStartTimecode"/>).
     /// </summary>
-    private static List<ClipOutput> ClipOutputs(MediaStore store, RenderRetargetOutputs command, RetargetDocument document)
+    private static List<ClipOutput> ClipOutputs(RenderRetargetOutputs command, FrameTiming? timing, Timecode? start)
     {
         var target = command.Target.Video;
-        var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
-        var timing = OutputTiming(store, command, document);
-        var start = OutputStartTimecode(store, command, rate);
         var review = ReviewLayout(command);
         var h264 = SegmentFormat.H264(new H264EncodeOptions { Timing = timing, StartTimecode = start });
         var (width, height) = (target.Width, target.Height);
