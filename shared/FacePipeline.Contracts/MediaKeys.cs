@@ -28,6 +28,12 @@ public static class MediaKeys
     public static string Output(Guid jobId, string name) => $"{JobPrefix(jobId)}/outputs/{name}";
 
     /// <summary>
+    /// Where each frame of a retarget's transfer document lies, and what a render reads of every frame (its time, its state,
+    /// the target's openings): working data beside the faces, written by the transfer, read by every render segment.
+    /// </summary>
+    public static string TransferIndex(Guid jobId) => $"{JobPrefix(jobId)}/faces/transfer.index";
+
+    /// <summary>
     /// A segment of an output clip (<see cref="RenderedSegment"/>), e.g. <c>segments/qc/segment-00003.nut</c>: working data,
     /// deleted once joined.
     /// </summary>

@@ -55,7 +55,13 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
         }
 
         var held = 0;
-        await store.WriteAsync(command.TransferKey, async (stream, ct) => held = await WriteDocumentAsync(stream, command, plan, ct), cancellationToken);
+        var index = new TransferIndex.Builder();
+        await store.WriteAsync(command.TransferKey, async (stream, ct) => held = await WriteDocumentAsync(stream, command, plan, ct, index), cancellationToken);
+        await store.WriteAsync(MediaKeys.TransferIndex(command.JobId), (stream, _) =>
+        {
+            index.WriteTo(stream);
+            return Task.CompletedTask;
+        }, cancellationToken);
         return new ExpressionsTransferred(command.JobId, command.TransferKey, plan.Frames.Count, held);
     }
 
@@ -183,22 +189,28 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(plan);
-        var (source, target) = (command.Source.Video, command.Target.Video);
-        return new RetargetDocument(
-            RetargetDocument.SchemaV1,
-            new RetargetInput(command.Source.FileName, VideoOf(source)),
-            new RetargetInput(command.Target.FileName, VideoOf(target)),
-            OutputOf(command, plan),
-            command.Settings,
-            Points(plan.SourceNeutral, 4),
-            Points(plan.TargetNeutral, 4),
-            [.. Enumerable.Range(0, plan.TargetTracked.Count).Select(t => TargetFrameOf(plan, t))],
-            [.. plan.Frames.Select(f => OutputFrameOf(plan, f))],
-            plan.SourceNeutralFrame,
-            plan.TargetNeutralFrame,
-            plan.TargetRestingFrames,
-            NeutralGazeOf(plan));
+        return Header(command, plan) with
+        {
+            TargetFrames = [.. Enumerable.Range(0, plan.TargetTracked.Count).Select(t => TargetFrameOf(plan, t))],
+            Frames = [.. plan.Frames.Select(f => OutputFrameOf(plan, f))],
+        };
     }
+
+    /// <summary>The document of <paramref name="plan"/> without its frames (both lists empty).</summary>
+    private static RetargetDocument Header(TransferExpressions command, RetargetPlan plan) => new(
+        RetargetDocument.SchemaV1,
+        new RetargetInput(command.Source.FileName, VideoOf(command.Source.Video)),
+        new RetargetInput(command.Target.FileName, VideoOf(command.Target.Video)),
+        OutputOf(command, plan),
+        command.Settings,
+        Points(plan.SourceNeutral, 4),
+        Points(plan.TargetNeutral, 4),
+        [],
+        [],
+        plan.SourceNeutralFrame,
+        plan.TargetNeutralFrame,
+        plan.TargetRestingFrames,
+        NeutralGazeOf(plan));
 
     /// <summary>
     /// Writes the transfer document of <paramref name="plan"/> frame by frame (issue 16: memory flat in length): the bytes of
@@ -206,13 +218,13 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
     /// (a lazy plan, <see cref="PlanLazily"/>, makes each as it is reached). Returns the output frames whose source
     /// expression is held (the source's face lost for long).
     /// </summary>
-    public static async Task<int> WriteDocumentAsync(Stream stream, TransferExpressions command, RetargetPlan plan, CancellationToken cancellationToken)
+    /// <param name="index">Collects the document's index as it is written (<see cref="TransferIndex"/>), or null.</param>
+    public static async Task<int> WriteDocumentAsync(Stream stream, TransferExpressions command, RetargetPlan plan, CancellationToken cancellationToken, TransferIndex.Builder? index = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(plan);
         var options = RetargetDocument.JsonOptions;
-        var (source, target) = (command.Source.Video, command.Target.Video);
         var held = 0;
         await using var json = new Utf8JsonWriter(stream, TrackingJson.WriterOptions(options));
         void Property<T>(string name, T value)
@@ -221,19 +233,27 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
             JsonSerializer.Serialize(json, value, options);
         }
 
+        long Position() => json.BytesCommitted + json.BytesPending; // where the writer stands in the document
+
+        // Everything but the frames, written around them (and the index's header); what follows the frames is read once
+        // they are made.
+        var header = Header(command, plan);
         json.WriteStartObject();
-        Property(nameof(RetargetDocument.Schema), RetargetDocument.SchemaV1);
-        Property(nameof(RetargetDocument.Source), new RetargetInput(command.Source.FileName, VideoOf(source)));
-        Property(nameof(RetargetDocument.Target), new RetargetInput(command.Target.FileName, VideoOf(target)));
-        Property(nameof(RetargetDocument.Output), OutputOf(command, plan));
-        Property(nameof(RetargetDocument.Settings), command.Settings);
-        Property(nameof(RetargetDocument.SourceNeutral), Points(plan.SourceNeutral, 4));
-        Property(nameof(RetargetDocument.TargetNeutral), Points(plan.TargetNeutral, 4));
+        Property(nameof(RetargetDocument.Schema), header.Schema);
+        Property(nameof(RetargetDocument.Source), header.Source);
+        Property(nameof(RetargetDocument.Target), header.Target);
+        Property(nameof(RetargetDocument.Output), header.Output);
+        Property(nameof(RetargetDocument.Settings), header.Settings);
+        Property(nameof(RetargetDocument.SourceNeutral), header.SourceNeutral);
+        Property(nameof(RetargetDocument.TargetNeutral), header.TargetNeutral);
         json.WritePropertyName(options.PropertyNamingPolicy?.ConvertName(nameof(RetargetDocument.TargetFrames)) ?? nameof(RetargetDocument.TargetFrames));
         json.WriteStartArray();
         for (var t = 0; t < plan.TargetTracked.Count; t++)
         {
-            JsonSerializer.Serialize(json, TargetFrameOf(plan, t), options);
+            var targetFrame = TargetFrameOf(plan, t);
+            var start = Position();
+            JsonSerializer.Serialize(json, targetFrame, options);
+            index?.AddTarget(start, Position(), targetFrame);
             if (json.BytesPending >= TrackingJson.FlushBytes)
             {
                 await json.FlushAsync(cancellationToken);
@@ -247,7 +267,10 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
         {
             cancellationToken.ThrowIfCancellationRequested();
             held += frame.Source == SourceState.Held ? 1 : 0;
-            JsonSerializer.Serialize(json, OutputFrameOf(plan, frame), options);
+            var outputFrame = OutputFrameOf(plan, frame);
+            var start = Position();
+            JsonSerializer.Serialize(json, outputFrame, options);
+            index?.AddFrame(start, Position(), outputFrame);
             if (json.BytesPending >= TrackingJson.FlushBytes)
             {
                 await json.FlushAsync(cancellationToken);
@@ -255,12 +278,14 @@ public sealed class ExpressionTransferStage(MediaStore store, CanonicalFaceMesh 
         }
 
         json.WriteEndArray();
-        Property(nameof(RetargetDocument.SourceNeutralFrame), (int?)plan.SourceNeutralFrame);
-        Property(nameof(RetargetDocument.TargetNeutralFrame), (int?)plan.TargetNeutralFrame);
-        Property(nameof(RetargetDocument.TargetRestingFrames), plan.TargetRestingFrames);
-        Property(nameof(RetargetDocument.TargetNeutralGaze), NeutralGazeOf(plan));
+        header = Header(command, plan);
+        Property(nameof(RetargetDocument.SourceNeutralFrame), header.SourceNeutralFrame);
+        Property(nameof(RetargetDocument.TargetNeutralFrame), header.TargetNeutralFrame);
+        Property(nameof(RetargetDocument.TargetRestingFrames), header.TargetRestingFrames);
+        Property(nameof(RetargetDocument.TargetNeutralGaze), header.TargetNeutralGaze);
         json.WriteEndObject();
         await json.FlushAsync(cancellationToken);
+        index?.Complete(json.BytesCommitted, header);
         return held;
     }
 

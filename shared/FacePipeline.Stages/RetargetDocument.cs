@@ -31,6 +31,29 @@ public sealed record RetargetDocument(
 {
     public const string SchemaV1 = "facepipeline.retarget/v1";
 
+    private readonly IReadOnlyList<OutputFrameSummary>? _frameSummaries;
+    private readonly IReadOnlyList<TargetFrameSummary>? _targetSummaries;
+
+    /// <summary>
+    /// Each output frame's time and state, what a render's passes over every frame read: the transfer's index when the
+    /// document was read with one (<see cref="RetargetDocumentFile"/>), else read from <see cref="Frames"/> as asked for.
+    /// Set only together with the frames they summarise.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<OutputFrameSummary> FrameSummaries
+    {
+        get => _frameSummaries ?? new MappedList<RetargetOutputFrame, OutputFrameSummary>(Frames, OutputFrameSummary.Of);
+        init => _frameSummaries = value;
+    }
+
+    /// <summary>Each target frame's mesh presence and openings, as <see cref="FrameSummaries"/> are for the output frames.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<TargetFrameSummary> TargetSummaries
+    {
+        get => _targetSummaries ?? new MappedList<RetargetTargetFrame, TargetFrameSummary>(TargetFrames, TargetFrameSummary.Of);
+        init => _targetSummaries = value;
+    }
+
     /// <summary>How the document is written and read (camelCase, enums as camelCase strings, nulls written).</summary>
     public static JsonSerializerOptions JsonOptions => Json;
 

@@ -5,11 +5,12 @@ using Microsoft.Win32.SafeHandles;
 namespace FacePipeline.Stages;
 
 /// <summary>
-/// A transfer document (transfer.json) read without holding its frames (issue 16: memory flat in length): one pass over
-/// the file keeps everything but the two frame lists, and where each target frame and output frame lies in the file; the
-/// frames are read back from the file when asked for (<see cref="Document"/>'s <see cref="RetargetDocument.TargetFrames"/>
-/// and <see cref="RetargetDocument.Frames"/>, the last few kept). Safe to read from several threads at once (the render,
-/// the review and the QC do). The file must stay in place while the document is used.
+/// A transfer document (transfer.json) read without holding its frames (issue 16: memory flat in length): everything but
+/// the two frame lists, and where each target frame and output frame lies in the file, from the transfer's index
+/// (<see cref="TransferIndex"/>: a segment's set-up reads no frame it does not render) or, without one, from one pass over
+/// the file; the frames are read back from the file when asked for (<see cref="Document"/>'s
+/// <see cref="RetargetDocument.TargetFrames"/> and <see cref="RetargetDocument.Frames"/>, the last few kept). Safe to read
+/// from several threads at once (the render, the review and the QC do). The file must stay in place while the document is used.
 /// </summary>
 public sealed class RetargetDocumentFile : IDisposable
 {
@@ -24,13 +25,34 @@ public sealed class RetargetDocumentFile : IDisposable
     /// <summary>The document; its frame lists read from the file.</summary>
     public RetargetDocument Document { get; }
 
-    /// <summary>Reads the document at <paramref name="path"/> (its frames only located).</summary>
-    /// <exception cref="InvalidDataException">Not a transfer document, or of an unknown schema.</exception>
-    public static RetargetDocumentFile Open(string path)
+    /// <summary>Whether the frames were located by the transfer's index (else by a pass over the whole document).</summary>
+    public bool Indexed { get; private init; }
+
+    /// <summary>
+    /// Reads the document at <paramref name="path"/> (its frames only located): by the index at <paramref name="indexPath"/>
+    /// when there is one made for this document, else by a pass over the document.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a transfer document, or of an unknown schema; or a malformed index.</exception>
+    public static RetargetDocumentFile Open(string path, string? indexPath = null)
     {
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
+            if (indexPath is not null && TransferIndex.Read(indexPath, RandomAccess.GetLength(handle)) is { } index)
+            {
+                var indexed = Checked(JsonSerializer.Deserialize<RetargetDocument>(index.Header, RetargetDocument.JsonOptions));
+                return new RetargetDocumentFile(handle, indexed with
+                {
+                    TargetFrames = new FileItems<RetargetTargetFrame>(handle, [.. index.TargetPlaces.Select(p => (p.Offset, p.Length))]),
+                    Frames = new FileItems<RetargetOutputFrame>(handle, [.. index.FramePlaces.Select(p => (p.Offset, p.Length))]),
+                    TargetSummaries = index.Targets,
+                    FrameSummaries = index.Frames,
+                })
+                {
+                    Indexed = true,
+                };
+            }
+
             var options = RetargetDocument.JsonOptions;
             var targetFrames = new List<(long Offset, int Length)>();
             var frames = new List<(long Offset, int Length)>();
@@ -65,12 +87,7 @@ public sealed class RetargetDocumentFile : IDisposable
                 headerJson.WriteEndObject();
             }
 
-            var document = JsonSerializer.Deserialize<RetargetDocument>(header.ToArray(), options) ?? throw new InvalidDataException("Empty retarget document.");
-            if (document.Schema != RetargetDocument.SchemaV1)
-            {
-                throw new InvalidDataException($"Unknown retarget document schema '{document.Schema}'.");
-            }
-
+            var document = Checked(JsonSerializer.Deserialize<RetargetDocument>(header.ToArray(), options));
             return new RetargetDocumentFile(handle, document with
             {
                 TargetFrames = new FileItems<RetargetTargetFrame>(handle, [.. targetFrames]),
@@ -85,6 +102,11 @@ public sealed class RetargetDocumentFile : IDisposable
     }
 
     public void Dispose() => _handle.Dispose();
+
+    private static RetargetDocument Checked(RetargetDocument? document) =>
+        document is null ? throw new InvalidDataException("Empty retarget document.")
+        : document.Schema != RetargetDocument.SchemaV1 ? throw new InvalidDataException($"Unknown retarget document schema '{document.Schema}'.")
+        : document;
 
     /// <summary>Items of the document read from their place in the file when asked for (the last few kept).</summary>
     private sealed class FileItems<T>(SafeFileHandle handle, (long Offset, int Length)[] places) : IReadOnlyList<T>
@@ -124,7 +146,7 @@ public sealed class RetargetDocumentFile : IDisposable
                     read += n > 0 ? n : throw new EndOfStreamException("The transfer document changed while it was read.");
                 }
 
-                var value = JsonSerializer.Deserialize<T>(bytes, RetargetDocument.JsonOptions) ?? throw new InvalidDataException($"Frame {index} of the transfer document is null.");
+                var value = JsonSerializer.Deserialize<T>(WithoutSeparator(bytes), RetargetDocument.JsonOptions) ?? throw new InvalidDataException($"Frame {index} of the transfer document is null.");
                 lock (_gate)
                 {
                     _kept[_next] = (index, value);
@@ -133,6 +155,18 @@ public sealed class RetargetDocumentFile : IDisposable
 
                 return value;
             }
+        }
+
+        /// <summary>An index's place of an item starts where the writer stood before it: at the comma before the item.</summary>
+        private static ReadOnlySpan<byte> WithoutSeparator(byte[] bytes)
+        {
+            var start = 0;
+            while (start < bytes.Length && bytes[start] is (byte)',' or (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+            {
+                start++;
+            }
+
+            return bytes.AsSpan(start);
         }
 
         public IEnumerator<T> GetEnumerator()

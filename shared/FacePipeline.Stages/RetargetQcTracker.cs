@@ -22,7 +22,7 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
     private readonly double[]?[] _result = new double[]?[document.Frames.Count];
     private readonly bool[] _tracked = new bool[document.Frames.Count];
     private readonly SortedDictionary<int, float[]> _resultIdentity = [];
-    private readonly HashSet<int> _identityFrames = [.. Spread(Enumerable.Range(0, document.Frames.Count).Where(k => RetargetQcTracker.StateOf(document.Frames[k]) == RetargetQc.FrameState.Driven).ToList())];
+    private readonly HashSet<int> _identityFrames = [.. Spread(document.FrameSummaries.Select((f, k) => (f.State, k)).Where(f => f.State == RetargetQc.FrameState.Driven).Select(f => f.k).ToList())];
 
     /// <summary>Result frames tracked so far (here, or read from a segment's file: <see cref="ReadTracked"/>).</summary>
     public int Tracked { get; private set; }
@@ -160,8 +160,8 @@ public sealed class RetargetQcTracker(RetargetDocument document, IRenderedFaceTr
         }
 
         var actor = document.TargetFrames.Select(f => f.Landmarks is { } l ? ExpressionFeatures.Measure(l) : null).ToList();
-        var frames = document.Frames.Select(f => new FidelityFrame(f.SourcePosition, f.TargetFrame)).ToList();
-        var states = document.Frames.Select(StateOf).ToList();
+        var frames = document.FrameSummaries.Select(f => new FidelityFrame(f.SourcePosition, f.TargetFrame)).ToList();
+        var states = document.FrameSummaries.Select(f => f.State).ToList();
         return RetargetQc.Assess(performer, actor, _result, frames, states, identity);
     }
 

@@ -39,7 +39,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         progress ??= new RenderProgress(null);
 
         // transfer.json's frames stay in the file, read as they are reached (issue 16: memory flat in length).
-        using var documentFile = RetargetDocumentFile.Open(store.PathFor(command.TransferKey));
+        using var documentFile = OpenDocument(command);
         var document = documentFile.Document;
         var target = command.Target.Video;
         var rate = new Rational(target.FrameRateNumerator, target.FrameRateDenominator);
@@ -139,7 +139,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         ArgumentNullException.ThrowIfNull(segment);
         progress ??= new RenderProgress(null);
         var command = segment.Outputs;
-        using var documentFile = RetargetDocumentFile.Open(store.PathFor(command.TransferKey));
+        using var documentFile = OpenDocument(command);
         var document = documentFile.Document;
         if (segment.FirstFrame < 0 || segment.FrameCount < 1 || segment.FirstFrame + segment.FrameCount > document.Frames.Count)
         {
@@ -178,6 +178,10 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
 
         return new RetargetSegmentRendered(command.JobId, segment.Segment, segment.FrameCount, segment.SegmentKey);
     }
+
+    /// <summary>The transfer document, its frames located by the transfer's index (<see cref="TransferIndex"/>) when it wrote one.</summary>
+    private RetargetDocumentFile OpenDocument(RenderRetargetOutputs command) =>
+        RetargetDocumentFile.Open(store.PathFor(command.TransferKey), store.PathFor(MediaKeys.TransferIndex(command.JobId)));
 
     /// <summary>A clip's segment file in a segment's folder (<see cref="RenderRetargetSegment.SegmentKey"/>), e.g. <c>…/segment-00003/result.nut</c>.</summary>
     private static string SegmentFile(string segmentKey, ClipOutput clip) => $"{segmentKey}/{clip.SegmentFile}";
@@ -442,7 +446,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         // Read as a timeline whose stream ends at the document's duration: the last frame keeps its own length (a quarter to
         // four times the interval before it, as an extraction's timeline is read), so a variable-rate performer's last frame
         // is as long as it was in the performer (a 40 ms frame after 20 ms ones, say) and the durations match.
-        var times = new FrameTimeline(document.Output.FrameRate, null, 0, "transfer", [], [.. document.Frames.Select(f => first + f.Time)], first + document.Output.DurationSeconds);
+        var times = new FrameTimeline(document.Output.FrameRate, null, 0, "transfer", [], [.. document.FrameSummaries.Select(f => first + f.Time)], first + document.Output.DurationSeconds);
         return FrameTiming.FromTimeline(times);
     }
 
@@ -599,15 +603,15 @@ public sealed class RetargetFrameRenderer : IDisposable
         _reviewTarget = new ClipFrameReader(store, command.Target);
         _source = new ClipFrameReader(store, command.Source);
         _targetNeutral = [.. document.TargetNeutral.Select(ToVec3)];
-        // The target frames' meshes are read from the document as they are needed (issue 16); one pass keeps what the
-        // donors are chosen by (a few numbers per frame) and which frames have a mesh.
+        // The target frames' meshes are read from the document as they are needed (issue 16); what the donors are chosen
+        // by (a few numbers per frame) and which frames have a mesh are kept, from the transfer's index when it has one.
         var openings = new FeatureOpening?[document.TargetFrames.Count];
         var hasMesh = new bool[openings.Length];
-        for (var t = 0; t < openings.Length; t++)
+        var t = 0;
+        foreach (var summary in document.TargetSummaries)
         {
-            var targetFrame = document.TargetFrames[t];
-            hasMesh[t] = targetFrame.Landmarks is not null;
-            openings[t] = targetFrame.PoseFree is { } p ? FeatureOpenings.Of(p.Select(ToVec3).ToArray()) : null;
+            hasMesh[t] = summary.HasMesh;
+            openings[t++] = summary.Opening;
         }
 
         _tracked = new TrackedMeshes(document.TargetFrames, hasMesh);

@@ -184,6 +184,103 @@ public sealed class StreamedRecordsTests
     }
 
     [Fact]
+    public async Task The_transfer_index_locates_every_frame_a_walk_of_the_document_finds_and_summarises_each_as_its_frame_does()
+    {
+        var folder = RepoPaths.NewScratchFolder("transfer-index");
+        try
+        {
+            var (path, indexPath) = await WriteTransferWithIndexAsync(folder);
+
+            using var walked = RetargetDocumentFile.Open(path);
+            using var indexed = RetargetDocumentFile.Open(path, indexPath);
+
+            Assert.False(walked.Indexed);
+            Assert.True(indexed.Indexed);
+            var options = RetargetDocument.JsonOptions;
+            Assert.Equal(walked.Document.Frames.Count, indexed.Document.Frames.Count);
+            Assert.Equal(walked.Document.TargetFrames.Count, indexed.Document.TargetFrames.Count);
+            Assert.Equal(Json(walked.Document, options), Json(indexed.Document, options)); // every property and every frame
+            Assert.Equal(Json(walked.Document.Frames[333], options), Json(indexed.Document.Frames[333], options)); // any frame, in any order
+            Assert.Equal(walked.Document.FrameSummaries, indexed.Document.FrameSummaries); // the walk's made from the frames, the index's from the transfer
+            Assert.Equal(walked.Document.TargetSummaries, indexed.Document.TargetSummaries);
+            Assert.Equal(indexed.Document.Frames.Select(OutputFrameSummary.Of), indexed.Document.FrameSummaries);
+            Assert.Contains(indexed.Document.FrameSummaries, f => f.State == RetargetQc.FrameState.Driven);
+            Assert.Contains(indexed.Document.FrameSummaries, f => f.State == RetargetQc.FrameState.PerformerLost);
+            Assert.Contains(indexed.Document.TargetSummaries, t => t.Opening is not null);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_transfer_index_made_for_another_document_is_passed_over_and_one_cut_short_is_refused()
+    {
+        var folder = RepoPaths.NewScratchFolder("transfer-index-stale");
+        try
+        {
+            var (path, indexPath) = await WriteTransferWithIndexAsync(folder);
+            var original = await File.ReadAllBytesAsync(path);
+            byte[] expected;
+            using (var indexed = RetargetDocumentFile.Open(path, indexPath))
+            {
+                Assert.True(indexed.Indexed);
+                expected = Json(indexed.Document, RetargetDocument.JsonOptions);
+            }
+
+            await File.WriteAllBytesAsync(path, [.. original, (byte)'\n']); // the document written again, one byte longer
+            using (var stale = RetargetDocumentFile.Open(path, indexPath))
+            {
+                Assert.False(stale.Indexed); // located by the walk instead
+                Assert.Equal(expected, Json(stale.Document, RetargetDocument.JsonOptions));
+            }
+
+            await File.WriteAllBytesAsync(path, original);
+            var index = await File.ReadAllBytesAsync(indexPath);
+            await File.WriteAllBytesAsync(indexPath, index[..(index.Length - 7)]);
+            var refused = Assert.Throws<InvalidDataException>(() => RetargetDocumentFile.Open(path, indexPath));
+            Assert.Contains("ends early", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A transfer of 420 performer frames (60 of them lost for long) onto 150 actor frames, written as the transfer stage writes it: the document and its index.</summary>
+    private static async Task<(string Path, string IndexPath)> WriteTransferWithIndexAsync(string folder)
+    {
+        var geometry = new MetricLandmarks(Mesh.Value);
+        RetargetClip Clip(int frames, int chunk) => ClipRecords.ToRetargetClip(
+            new FaceSequenceBuilder(geometry).Build([.. SyntheticClip.Chunks(Mesh.Value, frames, chunk)], SyntheticClip.Width, SyntheticClip.Height, FaceSequenceOptions.Default),
+            geometry, SyntheticClip.Width, SyntheticClip.Height, new FrameRate(25), null);
+        var (source, target) = (Clip(420, 64), Clip(150, 50));
+        source = source with { Frames = [.. source.Frames.Select((f, k) => k is >= 200 and < 260 ? null : f)] }; // lost for long: the neutral held
+        var video = new VideoInfo(SyntheticClip.Width, SyntheticClip.Height, 25, 1, 420, 16.8, false);
+        var command = new TransferExpressions(
+            Guid.NewGuid(), new ClipTrack("source", "a.mp4", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", "b.mp4", video with { FrameCount = 150, DurationSeconds = 6 }, [], "t", null),
+            RetargetSettings.Default, "transfer.json");
+        var stage = new ExpressionTransferStage(null!, Mesh.Value);
+        using var sourceFaces = SpilledClipFaces.Write(source.Frames);
+        using var targetFaces = SpilledClipFaces.Write(target.Frames);
+        var plan = stage.PlanLazily(source with { Frames = sourceFaces }, target with { Frames = targetFaces }, command.Settings);
+        var (path, indexPath) = (Path.Combine(folder, "transfer.json"), Path.Combine(folder, "transfer.index"));
+        var index = new TransferIndex.Builder();
+        await using (var file = File.Create(path))
+        {
+            await ExpressionTransferStage.WriteDocumentAsync(file, command, plan, CancellationToken.None, index);
+        }
+
+        await using (var file = File.Create(indexPath))
+        {
+            index.WriteTo(file);
+        }
+
+        return (path, indexPath);
+    }
+
+    [Fact]
     [Trait("Lane", "Fast")]
     public async Task The_transfer_document_read_from_its_file_gives_the_frames_of_the_whole_document()
     {

@@ -143,6 +143,11 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
         var settings = RetargetSettings.Default with { ProRes = true, ProRes4444 = true, Dnxhr = true };
         var transferKey = MediaKeys.Output(_jobId, OutputNames.Transfer);
         await new ExpressionTransferStage(_store, _mesh).RunAsync(new TransferExpressions(_jobId, source, target, settings, transferKey), CancellationToken.None);
+        using (var indexed = RetargetDocumentFile.Open(_store.PathFor(transferKey), _store.PathFor(MediaKeys.TransferIndex(_jobId))))
+        {
+            Assert.True(indexed.Indexed, "the transfer wrote no index of its document: every segment would read all of it");
+        }
+
         RetargetRenderStage Worker() => new(
             _store, _mesh, feedback: new LandmarkRenderedFaceTrackerFactory(FootageJob.Models), identities: new ModelIdentityEmbedderFactory(FootageJob.Models));
         RenderRetargetOutputs Outputs(string folder) => new(

@@ -23,6 +23,48 @@ public static class Paths
     }
 
     /// <summary>
+    /// What every segment of a retarget render reads before it renders a frame (as RetargetRenderStage.RunSegmentAsync):
+    /// transfer.json opened, the output timing, the QC's identity frames and the renderer's set-up (its donors and face
+    /// bases), with the frames located by a walk of the document and by the transfer's index. Prints the milliseconds of
+    /// each, the best of <paramref name="runs"/>, as a markdown row.
+    /// </summary>
+    public static string SegmentSetup(MediaStore store, CanonicalFaceMesh mesh, ClipTrack clip, int runs)
+    {
+        var command = new RenderRetargetOutputs(Guid.Empty, clip, clip with { Clip = "target" }, RetargetSettings.Default, "out/transfer.json", "out/result.mp4", "out/review.mp4", null, null, "out/qc.json");
+        var path = store.PathFor(command.TransferKey);
+        var index = store.PathFor(MediaKeys.TransferIndex(Guid.Empty));
+        double Best(string? indexPath, bool expectIndexed)
+        {
+            var best = double.PositiveInfinity;
+            for (var run = 0; run < runs; run++)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                using var documentFile = RetargetDocumentFile.Open(path, indexPath);
+                var document = documentFile.Document;
+                GC.KeepAlive(RetargetRenderStage.OutputTiming(store, command, document));
+                GC.KeepAlive(new RetargetQcTracker(document, new ExpectedFaceTracker(), clip.Video.Width, clip.Video.Height));
+                using (new RetargetFrameRenderer(store, command, document, new WarpRenderer(mesh)))
+                {
+                }
+
+                clock.Stop();
+                if (documentFile.Indexed != expectIndexed)
+                {
+                    throw new InvalidOperationException($"The document was {(documentFile.Indexed ? "" : "not ")}read by its index.");
+                }
+
+                best = Math.Min(best, clock.Elapsed.TotalMilliseconds);
+            }
+
+            return best;
+        }
+
+        var walked = Best(null, expectIndexed: false);
+        var indexed = Best(index, expectIndexed: true);
+        return $"| segment set-up | {clip.Video.FrameCount} | {new FileInfo(path).Length / 1048576.0:F0} | {walked:F0} | {indexed:F0} | {walked / indexed:F0} |";
+    }
+
+    /// <summary>
     /// A retarget render's records (as RetargetRenderStage and RetargetFrameRenderer): transfer.json read, the target
     /// frames' meshes and openings, the QC (every result frame "tracked" by a tracker that finds the face where it was
     /// expected), the performer's faces, the report and the transferred curves.

@@ -17,13 +17,19 @@ using FacePipeline.Storage;
 // facepipe-memprobe <path> <frames> <dir>      one path in this process (MEMPROBE_STAGES=1: the retarget path's retained heap per step;
 //                                               MEMPROBE_CHUNK=512: frames per chunk record, as the pipeline cuts them; 64 by default)
 // facepipe-memprobe extract <clip> <dir>        FrameExtraction's work on a real clip (probe, validation, the one decode, the timeline)
+// facepipe-memprobe segment-setup [frames...]   a retarget segment's set-up (transfer.json opened, output timing, QC identity
+//                                               frames, renderer) with the frames located by a walk and by the transfer's index,
+//                                               after gen, sequence and transfer (default 1000 36000; a markdown table)
 // facepipe-memprobe chunks <clip> <chunks> <dir> Reconstruction's chunk work on a real clip with the real models, one chunk after
 //                                               another in this process (512 frames each), a line per chunk: RSS, GC heap, committed
 var models = ModelPaths.FromSetting(null);
-if (args.Length == 0 || args[0] == "all")
+if (args.Length == 0 || args[0] is "all" or "segment-setup")
 {
+    var setup = args.Length > 0 && args[0] == "segment-setup";
     var lengths = args.Length > 1 ? args[1..].Select(int.Parse).ToArray() : [1000, 36000];
-    Console.WriteLine("| path | frames | peak RSS MB | peak managed heap MB (sampled) | peak GC committed MB | seconds |");
+    Console.WriteLine(setup
+        ? "| path | frames | transfer.json MB | walked ms | indexed ms | walked / indexed |"
+        : "| path | frames | peak RSS MB | peak managed heap MB (sampled) | peak GC committed MB | seconds |");
     Console.WriteLine("|---|---|---|---|---|---|");
     foreach (var frames in lengths)
     {
@@ -31,7 +37,7 @@ if (args.Length == 0 || args[0] == "all")
         Directory.CreateDirectory(dir);
         try
         {
-            foreach (var path in new[] { "gen", "sequence", "track", "transfer", "retarget" })
+            foreach (var path in setup ? ["gen", "sequence", "transfer", "setup"] : new[] { "gen", "sequence", "track", "transfer", "retarget" })
             {
                 var child = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, [path, frames.ToString(CultureInfo.InvariantCulture), dir]) { RedirectStandardOutput = true })!;
                 var line = child.StandardOutput.ReadToEnd().Trim();
@@ -41,7 +47,7 @@ if (args.Length == 0 || args[0] == "all")
                     throw new InvalidOperationException($"{path} {frames} failed ({child.ExitCode}): {line}");
                 }
 
-                if (path != "gen")
+                if (path == "setup" || (!setup && path != "gen"))
                 {
                     Console.WriteLine(line);
                 }
@@ -107,6 +113,9 @@ switch (which)
     case "retarget":
         await Paths.RetargetRecordsAsync(store, mesh, models, clip, CancellationToken.None);
         break;
+    case "setup":
+        Console.WriteLine(Paths.SegmentSetup(store, mesh, clip, runs: 3));
+        return 0;
     default:
         throw new ArgumentException($"Unknown path {which}.");
 }
