@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FacePipeline.Contracts;
+using FacePipeline.Retarget;
 
 namespace FacePipeline.Stages;
 
@@ -42,7 +43,7 @@ public sealed record RetargetDocument(
     [JsonIgnore]
     public IReadOnlyList<OutputFrameSummary> FrameSummaries
     {
-        get => _frameSummaries ?? new MappedList<RetargetOutputFrame, OutputFrameSummary>(Frames, OutputFrameSummary.Of);
+        get => _frameSummaries ?? new LazyList<OutputFrameSummary>(Frames.Count, k => OutputFrameSummary.Of(Frames[k]));
         init => _frameSummaries = value;
     }
 
@@ -50,7 +51,7 @@ public sealed record RetargetDocument(
     [JsonIgnore]
     public IReadOnlyList<TargetFrameSummary> TargetSummaries
     {
-        get => _targetSummaries ?? new MappedList<RetargetTargetFrame, TargetFrameSummary>(TargetFrames, TargetFrameSummary.Of);
+        get => _targetSummaries ?? new LazyList<TargetFrameSummary>(TargetFrames.Count, t => TargetFrameSummary.Of(TargetFrames[t]));
         init => _targetSummaries = value;
     }
 

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Text;
 using FacePipeline.Geometry;
 using FacePipeline.Retarget;
@@ -217,22 +216,4 @@ public readonly record struct TargetFrameSummary(bool HasMesh, FeatureOpening? O
         ArgumentNullException.ThrowIfNull(frame);
         return new(frame.Landmarks is not null, frame.PoseFree is { } p ? FeatureOpenings.Of([.. p.Select(v => new Vec3(v[0], v[1], v[2]))]) : null);
     }
-}
-
-/// <summary>A list's items mapped as they are read (nothing kept).</summary>
-internal sealed class MappedList<TFrom, T>(IReadOnlyList<TFrom> items, Func<TFrom, T> map) : IReadOnlyList<T>
-{
-    public int Count => items.Count;
-
-    public T this[int index] => map(items[index]);
-
-    public IEnumerator<T> GetEnumerator()
-    {
-        foreach (var item in items)
-        {
-            yield return map(item);
-        }
-    }
-
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -156,16 +156,7 @@ public sealed class StreamedRecordsTests
     [Fact]
     public async Task Transfer_json_written_by_streaming_equals_the_one_piece_document()
     {
-        var geometry = new MetricLandmarks(Mesh.Value);
-        RetargetClip Clip(int frames, int chunk) => ClipRecords.ToRetargetClip(
-            new FaceSequenceBuilder(geometry).Build([.. SyntheticClip.Chunks(Mesh.Value, frames, chunk)], SyntheticClip.Width, SyntheticClip.Height, FaceSequenceOptions.Default),
-            geometry, SyntheticClip.Width, SyntheticClip.Height, new FrameRate(25), null);
-        var (source, target) = (Clip(1100, 64), Clip(700, 50));
-        source = source with { Frames = [.. source.Frames.Select((f, k) => k is >= 300 and < 360 ? null : f)] }; // lost for long: the neutral held
-        var video = new VideoInfo(SyntheticClip.Width, SyntheticClip.Height, 25, 1, 1100, 44, false);
-        var command = new TransferExpressions(
-            Guid.NewGuid(), new ClipTrack("source", "a.mp4", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", "b.mp4", video with { FrameCount = 700, DurationSeconds = 28 }, [], "t", null),
-            RetargetSettings.Default, "transfer.json");
+        var (command, source, target) = TransferOf(1100, 700, lostFrom: 300);
         var stage = new ExpressionTransferStage(null!, Mesh.Value);
         var held = stage.Plan(source, target, command.Settings);
         using var onePiece = new MemoryStream();
@@ -248,19 +239,30 @@ public sealed class StreamedRecordsTests
         }
     }
 
-    /// <summary>A transfer of 420 performer frames (60 of them lost for long) onto 150 actor frames, written as the transfer stage writes it: the document and its index.</summary>
-    private static async Task<(string Path, string IndexPath)> WriteTransferWithIndexAsync(string folder)
+    /// <summary>
+    /// A synthetic performer of <paramref name="sourceFrames"/> frames (lost for long, 60 frames from <paramref name="lostFrom"/>:
+    /// the neutral held) onto a synthetic actor of <paramref name="targetFrames"/>, at 25 fps, and the command transferring it.
+    /// </summary>
+    private static (TransferExpressions Command, RetargetClip Source, RetargetClip Target) TransferOf(int sourceFrames, int targetFrames, int lostFrom)
     {
         var geometry = new MetricLandmarks(Mesh.Value);
         RetargetClip Clip(int frames, int chunk) => ClipRecords.ToRetargetClip(
             new FaceSequenceBuilder(geometry).Build([.. SyntheticClip.Chunks(Mesh.Value, frames, chunk)], SyntheticClip.Width, SyntheticClip.Height, FaceSequenceOptions.Default),
             geometry, SyntheticClip.Width, SyntheticClip.Height, new FrameRate(25), null);
-        var (source, target) = (Clip(420, 64), Clip(150, 50));
-        source = source with { Frames = [.. source.Frames.Select((f, k) => k is >= 200 and < 260 ? null : f)] }; // lost for long: the neutral held
-        var video = new VideoInfo(SyntheticClip.Width, SyntheticClip.Height, 25, 1, 420, 16.8, false);
+        var (source, target) = (Clip(sourceFrames, 64), Clip(targetFrames, 50));
+        source = source with { Frames = [.. source.Frames.Select((f, k) => k >= lostFrom && k < lostFrom + 60 ? null : f)] };
+        var video = new VideoInfo(SyntheticClip.Width, SyntheticClip.Height, 25, 1, sourceFrames, sourceFrames / 25.0, false);
         var command = new TransferExpressions(
-            Guid.NewGuid(), new ClipTrack("source", "a.mp4", "a.mp4", video, [], "s", null), new ClipTrack("target", "b.mp4", "b.mp4", video with { FrameCount = 150, DurationSeconds = 6 }, [], "t", null),
+            Guid.NewGuid(), new ClipTrack("source", "a.mp4", "a.mp4", video, [], "s", null),
+            new ClipTrack("target", "b.mp4", "b.mp4", video with { FrameCount = targetFrames, DurationSeconds = targetFrames / 25.0 }, [], "t", null),
             RetargetSettings.Default, "transfer.json");
+        return (command, source, target);
+    }
+
+    /// <summary>A transfer of 420 performer frames (60 of them lost for long) onto 150 actor frames, written as the transfer stage writes it: the document and its index.</summary>
+    private static async Task<(string Path, string IndexPath)> WriteTransferWithIndexAsync(string folder)
+    {
+        var (command, source, target) = TransferOf(420, 150, lostFrom: 200);
         var stage = new ExpressionTransferStage(null!, Mesh.Value);
         using var sourceFaces = SpilledClipFaces.Write(source.Frames);
         using var targetFaces = SpilledClipFaces.Write(target.Frames);
