@@ -74,6 +74,15 @@ if (args[0] == "extract")
     return 0;
 }
 
+if (args[0] == "record-heap")
+{
+    var heap = await RecordPathHeap.MeasureAsync(
+        CanonicalFaceMesh.Load(CanonicalFaceMesh.DefaultPath(models.Root)), int.Parse(args[1], CultureInfo.InvariantCulture), args[2],
+        Environment.GetEnvironmentVariable("MEMPROBE_TRACE") == "1" ? Console.Error : null);
+    Console.WriteLine($"{heap.Peak} {heap.Samples}");
+    return 0;
+}
+
 if (args[0] == "chunks")
 {
     return await ChunkProbe.RunAsync(models, args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3]);
