@@ -94,7 +94,19 @@ public static class ClipRecords
         return SpilledClipFaces.Write(sequence.Frames(cancellationToken).Select(follower.Next), directory: spillDirectory);
     }
 
-    /// <summary>The planner's clip of faces kept by <see cref="SpillForRetarget"/>.</summary>
+    /// <summary>
+    /// A clip's followed face per frame (<see cref="ToRetargetClip"/>) read from its sequence as it is asked for, with no
+    /// copy (<see cref="SequenceClipFaces"/>): for consumers that read the frames in order (issue 16: no working copy of
+    /// the clip's faces beside the outputs). Dispose it once the clip is no longer read.
+    /// </summary>
+    public static SequenceClipFaces ReadForRetarget(MediaStore store, MetricLandmarks geometry, ClipTrack clip, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        var video = clip.Video;
+        return SequenceClipFaces.Open(FaceSequence.Open(store, geometry, clip, FaceSequenceOptions.Default, cancellationToken), geometry, video.Width, video.Height, cancellationToken);
+    }
+
+    /// <summary>The planner's clip of faces kept by <see cref="SpillForRetarget"/> or read by <see cref="ReadForRetarget"/>.</summary>
     public static RetargetClip RetargetClipOf(IReadOnlyList<ClipFace?> faces, ClipTrack clip, int? neutralFrame)
     {
         ArgumentNullException.ThrowIfNull(clip);

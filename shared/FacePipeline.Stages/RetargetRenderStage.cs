@@ -56,19 +56,17 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         var qc = QcWanted(command) ? new RetargetQcTracker(document, qcEye?.Tracker, target.Width, target.Height, identity?.Embedder) : null;
         if (command.Segments is { } segments)
         {
-            // The clips first, consuming their segments, so the performer's faces spilled below never sit on disk beside
-            // them; the segments' QC tracking stays until the report is written.
+            // The clips first, consuming their segments; the segments' QC tracking stays until the report is written.
             await RenderLostSegmentsAsync(command, segments, clips, cancellationToken);
             await JoinClipsAsync(segments, clips, rate, timing, audio, cancellationToken);
         }
 
-        // Meanwhile the performer's tracked faces are loaded (the QC's measure, the transferred gaze in the curves), kept in
-        // a temporary file beside the result (issue 16), read one at a time; and the identity check's reference frames
-        // described, by an embedder of their own.
-        var spill = Path.GetDirectoryName(store.PathFor(command.ResultKey));
+        // Meanwhile the performer's tracked faces are opened (the QC's measure, the transferred gaze in the curves): read from
+        // its sequence, in order, as they are reached, with no copy beside the outputs (issue 16); and the identity check's
+        // reference frames described, by an embedder of their own.
         var performerTask = qc is not null || curves is not null
-            ? Task.Run<SpilledClipFaces?>(() => ClipRecords.SpillForRetarget(store, new MetricLandmarks(mesh), command.Source, spill, cancellationToken), cancellationToken)
-            : Task.FromResult<SpilledClipFaces?>(null);
+            ? Task.Run<SequenceClipFaces?>(() => ClipRecords.ReadForRetarget(store, new MetricLandmarks(mesh), command.Source, cancellationToken), cancellationToken)
+            : Task.FromResult<SequenceClipFaces?>(null);
         var referencesTask = referenceIdentity is null
             ? Task.FromResult<IdentityReferences?>(null)
             : Task.Run<IdentityReferences?>(async () => await RetargetQcTracker.ReferenceDescriptorsAsync(document, store, command.Source, command.Target, PerformerClip(command, (await performerTask)!)!, referenceIdentity.Embedder, cancellationToken), cancellationToken);
@@ -523,7 +521,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
         : null;
 
     /// <summary>The performer's clip as the QC and the curves read it.</summary>
-    private static RetargetClip? PerformerClip(RenderRetargetOutputs command, SpilledClipFaces? faces) =>
+    private static RetargetClip? PerformerClip(RenderRetargetOutputs command, SequenceClipFaces? faces) =>
         faces is null ? null : ClipRecords.RetargetClipOf(faces, command.Source, null);
 
     /// <summary>The review frames: each result frame beside the source and target frames it came from.</summary>

@@ -154,6 +154,65 @@ public sealed class StreamedRecordsTests
     }
 
     [Fact]
+    public void The_performers_faces_read_from_the_sequence_file_are_the_faces_the_whole_clip_gives_in_one_pass_when_read_in_order()
+    {
+        var geometry = new MetricLandmarks(Mesh.Value);
+        var frames = new List<FrameRecord>();
+        new FaceSequenceBuilder(geometry).Build(
+            () => SyntheticClip.Chunks(Mesh.Value, 700, chunkSize: 64, secondFace: true), SyntheticClip.Width, SyntheticClip.Height, FaceSequenceOptions.Default, frames.Add);
+        var expected = ClipRecords.ToRetargetClip(frames, geometry, SyntheticClip.Width, SyntheticClip.Height, new FrameRate(25, 1), null).Frames;
+        var path = Path.Combine(RepoPaths.NewScratchFolder("sequence-faces"), "sequence.fptk");
+        try
+        {
+            using (var file = File.Create(path))
+            {
+                TrackingBinary.Write(file, frames);
+            }
+
+            using var faces = SequenceClipFaces.Open(FaceSequence.FromFile(path), geometry, SyntheticClip.Width, SyntheticClip.Height);
+            Assert.True(frames.Count(f => f.Faces.Count > 1) > 100); // the followed face is a choice on these frames
+            Assert.Equal(expected.Count, faces.Count);
+            Assert.Equal(expected.Count(f => f is not null), faces.FaceCount);
+            Assert.Equal(Enumerable.Range(0, expected.Count).Select(f => expected[f] is not null), Enumerable.Range(0, faces.Count).Select(faces.HasFace));
+            Assert.Equal(0, faces.Passes); // which frames have a face is known without building any
+
+            void AssertSame(ClipFace? want, ClipFace? got, int frame)
+            {
+                Assert.True((want is null) == (got is null), $"frame {frame}");
+                if (want is not null)
+                {
+                    Assert.Equal(want.Screen, got!.Screen);
+                    Assert.Equal(want.Pose, got.Pose);
+                    Assert.Equal(want.PoseFree, got.PoseFree);
+                    Assert.Equal(want.Irises, got.Irises);
+                }
+            }
+
+            for (var f = 0; f < expected.Count; f += f % 3 == 0 ? 1 : 2) // in order, some frames skipped, some asked twice
+            {
+                AssertSame(expected[f], faces[f], f);
+                AssertSame(expected[f], faces[f], f);
+            }
+
+            Assert.Equal(1, faces.Passes);
+            var all = faces.ToList(); // an enumeration is a pass of its own
+            Assert.Equal(expected.Count, all.Count);
+            for (var f = 0; f < expected.Count; f++)
+            {
+                AssertSame(expected[f], all[f], f);
+            }
+
+            AssertSame(expected[401], faces[401], 401); // an earlier frame than the last is read again from the start
+            AssertSame(expected[640], faces[640], 640);
+            Assert.Equal(2, faces.Passes);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Transfer_json_written_by_streaming_equals_the_one_piece_document()
     {
         var (command, source, target) = TransferOf(1100, 700, lostFrom: 300);

@@ -109,7 +109,7 @@ public static class Paths
         var qc = new RetargetQcTracker(document, new ExpectedFaceTracker(), clip.Video.Width, clip.Video.Height);
         await qc.TrackAllAsync(Frames(document.Frames.Count), cancellationToken);
         Stage("qc tracked");
-        using var performerFaces = ClipRecords.SpillForRetarget(store, new MetricLandmarks(mesh), clip, store.PathFor("out"), cancellationToken);
+        using var performerFaces = ClipRecords.ReadForRetarget(store, new MetricLandmarks(mesh), clip, cancellationToken);
         var performer = ClipRecords.RetargetClipOf(performerFaces, clip, null);
         Stage("performer");
         var report = qc.Assess(RetargetQcTracker.PerformerFeatures(performer));

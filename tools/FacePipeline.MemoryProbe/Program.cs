@@ -20,6 +20,8 @@ using FacePipeline.Storage;
 // facepipe-memprobe segment-setup [frames...]   a retarget segment's set-up (transfer.json opened, output timing, QC identity
 //                                               frames, renderer) with the frames located by a walk and by the transfer's index,
 //                                               after gen, sequence and transfer (default 1000 36000; a markdown table)
+// facepipe-memprobe record-heap <frames> <dir>   the record path's retained heap (the sequence build, the curves' scan,
+//                                               tracking.json, tracking.fptk) read after full collections: "bytes samples"
 // facepipe-memprobe chunks <clip> <chunks> <dir> Reconstruction's chunk work on a real clip with the real models, one chunk after
 //                                               another in this process (512 frames each), a line per chunk: RSS, GC heap, committed
 var models = ModelPaths.FromSetting(null);
