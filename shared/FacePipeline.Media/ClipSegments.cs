@@ -299,15 +299,15 @@ public static class ClipSegments
     }
 
     /// <summary>
-    /// The join with ffmpeg's progress on its standard output (<c>-progress pipe:1</c>, twice a second): each segment the
-    /// output has passed (<see cref="JoinedPast"/>) is deleted while the join goes on.
+    /// The join with ffmpeg's progress on its standard output (<c>-progress pipe:1</c>, every <see cref="ProgressPeriod"/>):
+    /// each segment the output has passed (<see cref="JoinedPast"/>) is deleted while the join goes on.
     /// </summary>
     private static async Task<(int ExitCode, IReadOnlyList<string> Errors)> RunConsumingAsync(
         List<string> arguments, IReadOnlyList<EncodedSegment> ordered, Rational frameRate, FrameTiming? timed, int total, TimeSpan offset, CancellationToken cancellationToken)
     {
         var starts = ordered.Select(s => StartMicroseconds(s.FirstFrame, frameRate, timed)).ToArray();
         var margin = ProgressMargin + offset.Duration();
-        arguments.InsertRange(arguments.Count - 1, ["-progress", "pipe:1", "-stats_period", "0.5"]);
+        arguments.InsertRange(arguments.Count - 1, ["-progress", "pipe:1", "-stats_period", ProgressPeriod]);
         await using var process = await MediaProcess.StartStreamingAsync("ffmpeg", arguments).ConfigureAwait(false);
         using (cancellationToken.Register(process.Kill))
         {
@@ -329,6 +329,14 @@ public static class ClipSegments
             return (exitCode, await process.Errors.ConfigureAwait(false));
         }
     }
+
+    /// <summary>
+    /// How often the join reports its progress, in seconds. A stream copy runs at tens of thousands of frames a second (a
+    /// 9,198-frame 480p clip in about 0.3 s): at ffmpeg's default of 0.5 s a clip's whole join fell between two reports,
+    /// so no segment went before the end, and the clip sat in the store twice for a moment (a 9k retarget's media peak,
+    /// +36 MiB for one sample; docs/benchmarks.md).
+    /// </summary>
+    internal const string ProgressPeriod = "0.02";
 
     /// <summary>
     /// How far ffmpeg's reported output time may run ahead of the segment its concat demuxer is reading: the muxer
