@@ -65,13 +65,24 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
 
             await route.ContinueAsync();
         });
+
+        // The file is chosen before the submit page's script has run (held here until then, as a slow connection or a
+        // loaded machine does): the page takes it when the script comes instead of losing the input's 'change'.
+        var fileChosen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync("**/app/assets/submit.js", async route =>
+        {
+            await fileChosen.Task;
+            await route.ContinueAsync();
+        });
         await page.GetByRole(AriaRole.Link, new() { Name = "Submit", Exact = true }).ClickAsync();
         await page.Locator("#file").SetInputFilesAsync(clip);
-        await page.WaitForSelectorAsync("#upload-status[data-state='offline']");
+        Assert.Equal(string.Empty, await page.Locator("#upload-status").GetAttributeAsync("data-state") ?? string.Empty); // nothing ran yet
+        fileChosen.SetResult();
+        await browser.WaitForStateAsync("#upload-status", "offline");
         var held = Assert.Single((await api.GetFromJsonAsync<JsonElement>("v1/uploads", PipelineFixture.Json)).GetProperty("items").EnumerateArray());
         Assert.Equal(ChunkBytes, held.GetProperty("offset").GetInt64());
         await browser.Context.SetOfflineAsync(false);
-        await page.WaitForSelectorAsync("#upload-status[data-state='uploaded']");
+        await browser.WaitForStateAsync("#upload-status", "uploaded");
         await browser.ScreenshotAsync("submit");
         var afterInterruption = patchOffsets.Skip(interruptedAt + 1).ToList();
         Assert.Equal(ChunkBytes, afterInterruption[0]); // resumed where the server was, not from 0
@@ -171,12 +182,12 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
 
         // The performer first, then "retarget onto a target clip" and the target in its own drop zone.
         await page.Locator("#file").SetInputFilesAsync(RepoPaths.MediaFile("grid_lbbc2a.mp4"));
-        await page.WaitForSelectorAsync("#upload-status[data-state='uploaded']");
+        await browser.WaitForStateAsync("#upload-status", "uploaded");
         await page.Locator("input[name=kind][value=retarget]").CheckAsync();
         await page.Locator("input[name=onto][value=clip]").CheckAsync();
         Assert.True(await page.GetByRole(AriaRole.Button, new() { Name = "Submit the job" }).IsDisabledAsync()); // no target yet
         await page.Locator("#target-file").SetInputFilesAsync(RepoPaths.MediaFile("grid_swiz3n.mp4"));
-        await page.WaitForSelectorAsync("#target-upload-status[data-state='uploaded']");
+        await browser.WaitForStateAsync("#target-upload-status", "uploaded");
 
         await page.Locator("#timing").SelectOptionAsync("loop");
         await page.Locator("#intensity").FillAsync("1.5");
@@ -342,6 +353,25 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
             await Page.GetByLabel("API key").FillAsync(key);
             await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await Page.WaitForURLAsync("**/app", StudioBrowser.Navigated);
+        }
+
+        /// <summary>
+        /// Waits for a status element's data-state; when it does not come, the failure says the state and sentence the
+        /// element shows instead, with a screenshot of the page as it was.
+        /// </summary>
+        public async Task WaitForStateAsync(string selector, string state)
+        {
+            try
+            {
+                await Page.WaitForSelectorAsync($"{selector}[data-state='{state}']");
+            }
+            catch (TimeoutException timeout)
+            {
+                var element = Page.Locator(selector);
+                var shown = $"data-state '{await element.GetAttributeAsync("data-state", new() { Timeout = 5_000 })}', text '{await element.TextContentAsync(new() { Timeout = 5_000 })}'";
+                await ScreenshotAsync($"timed-out-{selector.TrimStart('#')}-{state}");
+                throw new TimeoutException($"{selector} never reached data-state '{state}': it shows {shown}.", timeout);
+            }
         }
 
         public async Task ScreenshotAsync(string name)

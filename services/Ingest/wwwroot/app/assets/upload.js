@@ -73,4 +73,7 @@ export function dropZone(zone, input, onFiles) {
   input.addEventListener('change', () => {
     if (input.files.length) onFiles([...input.files]);
   });
+  // A file chosen before this script ran (a slow connection, a loaded machine: the input is on the page before its
+  // module) fired its 'change' with no one listening: take it now rather than ignore it.
+  if (input.files.length) onFiles([...input.files]);
 }
