@@ -367,9 +367,18 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
             }
             catch (TimeoutException timeout)
             {
-                var element = Page.Locator(selector);
-                var shown = $"data-state '{await element.GetAttributeAsync("data-state", new() { Timeout = 5_000 })}', text '{await element.TextContentAsync(new() { Timeout = 5_000 })}'";
-                await ScreenshotAsync($"timed-out-{selector.TrimStart('#')}-{state}");
+                string shown;
+                try
+                {
+                    var element = Page.Locator(selector);
+                    shown = $"data-state '{await element.GetAttributeAsync("data-state", new() { Timeout = 5_000 })}', text '{await element.TextContentAsync(new() { Timeout = 5_000 })}'";
+                    await ScreenshotAsync($"timed-out-{selector.TrimStart('#')}-{state}");
+                }
+                catch (Exception unreadable) when (unreadable is PlaywrightException or TimeoutException)
+                {
+                    shown = $"nothing readable ({unreadable.Message})";
+                }
+
                 throw new TimeoutException($"{selector} never reached data-state '{state}': it shows {shown}.", timeout);
             }
         }
