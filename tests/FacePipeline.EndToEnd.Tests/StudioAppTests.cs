@@ -95,12 +95,12 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit the job" }).ClickAsync();
         await page.WaitForURLAsync("**/app/jobs/*", StudioBrowser.Navigated);
         var jobId = page.Url.Split('/')[^1];
-        await page.WaitForFunctionAsync("() => document.getElementById('stages').dataset.state === 'completed'", null, new() { Timeout = (float)JobTimeout.TotalMilliseconds });
+        await page.WaitForFunctionAsync("() => document.getElementById('stages')?.dataset.state === 'completed'", null, new() { Timeout = (float)JobTimeout.TotalMilliseconds });
         Assert.True(await page.EvaluateAsync<bool>("() => [...document.querySelectorAll('#stages progress')].every(p => p.value === 100)"));
         Assert.Contains(browser.RequestPaths, p => p == $"/v1/jobs/{jobId}/events");
 
         // The review clip plays to its end; the curves are plotted; a download is the output's bytes.
-        await page.WaitForFunctionAsync("() => document.getElementById('review-video').ended", null, new() { Timeout = 60_000 });
+        await page.WaitForFunctionAsync("() => document.getElementById('review-video')?.ended", null, new() { Timeout = 60_000 });
         Assert.True(await page.Locator("#plot svg polyline").CountAsync() > 0);
         await browser.ScreenshotAsync("job");
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "tracking.json", Exact = true }).ClickAsync());
@@ -150,7 +150,7 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
         await page.WaitForURLAsync("**/app/batches/*-*", StudioBrowser.Navigated);
         var batchId = page.Url.Split('/')[^1];
         await page.WaitForFunctionAsync(
-            "() => document.getElementById('shots').dataset.state === 'ended' && document.querySelectorAll('#shots tbody tr[data-state=completed]').length === 2",
+            "() => document.getElementById('shots')?.dataset.state === 'ended' && document.querySelectorAll('#shots tbody tr[data-state=completed]').length === 2",
             null,
             new() { Timeout = (float)(2 * JobTimeout).TotalMilliseconds });
         Assert.Equal("completed: 2", await page.Locator("#counts li[data-state=completed]").InnerTextAsync());
@@ -162,7 +162,7 @@ public sealed class StudioAppTests(PipelineFixture pipeline, ITestOutputHelper o
 
         // Each shot links to its job's page; the jobs list links the batch to its page.
         await page.GetByRole(AriaRole.Link, new() { Name = "sh020", Exact = true }).ClickAsync();
-        await page.WaitForFunctionAsync("() => document.getElementById('stages').dataset.state === 'completed'");
+        await page.WaitForFunctionAsync("() => document.getElementById('stages')?.dataset.state === 'completed'");
         await page.GetByRole(AriaRole.Link, new() { Name = "Jobs and batches" }).ClickAsync();
         await page.Locator($"#batch-{batchId} a[href='/app/batches/{batchId}']").WaitForAsync();
         Assert.DoesNotContain(browser.RequestUrls, u => u.Contains(key, StringComparison.Ordinal));
