@@ -28,7 +28,11 @@ public sealed class ClipFrameReader : IDisposable, IAsyncDisposable
     private FrameTimeline? _timeline;
     private FrameRangeReader? _decoder;
 
-    public ClipFrameReader(MediaStore store, ClipTrack clip, MediaLimits? limits = null)
+    /// <param name="keptFrames">
+    /// Frames kept behind the decoder (at least 2); null: as many as <see cref="RecentFramesBytes"/> holds, at most 64. A
+    /// reader of scattered frames (a retarget's donors) keeps few: it restarts for most of them anyway.
+    /// </param>
+    public ClipFrameReader(MediaStore store, ClipTrack clip, MediaLimits? limits = null, int? keptFrames = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(clip);
@@ -38,7 +42,7 @@ public sealed class ClipFrameReader : IDisposable, IAsyncDisposable
         Width = clip.Video.Width;
         Height = clip.Video.Height;
         FrameCount = clip.Video.FrameCount;
-        _recentCapacity = (int)Math.Clamp(RecentFramesBytes / FrameBytes, 2, 64);
+        _recentCapacity = keptFrames is { } kept ? Math.Max(2, kept) : (int)Math.Clamp(RecentFramesBytes / FrameBytes, 2, 64);
     }
 
     public int Width { get; }

@@ -561,6 +561,7 @@ public sealed class RetargetFrameRenderer : IDisposable
     private readonly WarpRenderer _warp;
     private readonly IFaceRenderer? _neural;
     private readonly ClipFrameReader _target;
+    private readonly ClipFrameReader _textures;
     private readonly ClipFrameReader _reviewTarget;
     private readonly ClipFrameReader _source;
     private readonly DonorSelector _donors;
@@ -570,12 +571,11 @@ public sealed class RetargetFrameRenderer : IDisposable
     private readonly byte[] _output;
     private readonly byte[] _sourceFrame;
     private readonly byte[] _reviewTargetFrame;
-    private readonly int _maxDonorFrames;
-    private readonly Dictionary<int, byte[]> _donorFrames = [];
+    private readonly TextureFrameCache _donorFrames;
     private readonly FaceBaseChooser? _faceBases;
     private readonly IRenderedFaceTracker? _feedback;
     private readonly int _rounds;
-    private readonly Dictionary<int, byte[]> _baseFrames = [];
+    private readonly TextureFrameCache _baseFrames;
     private byte[]? _withMatte;
     private int _loadedTarget = -1;
 
@@ -598,6 +598,9 @@ public sealed class RetargetFrameRenderer : IDisposable
         _warp = warp;
         _neural = neural;
         _target = new ClipFrameReader(store, command.Target);
+        // Donor and resting frames are scattered over the target clip: read through a decoder of their own, so the target's
+        // own forward run (one frame per output frame) is never restarted by them.
+        _textures = new ClipFrameReader(store, command.Target, keptFrames: TextureReaderKeptFrames);
         _reviewTarget = new ClipFrameReader(store, command.Target);
         _source = new ClipFrameReader(store, command.Source);
         _targetNeutral = [.. document.TargetNeutral.Select(ToVec3)];
@@ -618,7 +621,9 @@ public sealed class RetargetFrameRenderer : IDisposable
         _output = new byte[_target.FrameBytes];
         _sourceFrame = new byte[_source.FrameBytes];
         _reviewTargetFrame = new byte[_target.FrameBytes];
-        _maxDonorFrames = Math.Clamp((int)(MaxDonorCacheBytes / _target.FrameBytes), 2, 32);
+        var cached = Math.Clamp((int)(MaxDonorCacheBytes / _target.FrameBytes), 2, 32);
+        _donorFrames = new TextureFrameCache(cached, _target.FrameBytes, _textures.ReadAsync);
+        _baseFrames = new TextureFrameCache(cached, _target.FrameBytes, _textures.ReadAsync);
         if (restingFace && neural is null)
         {
             var resting = document.TargetRestingFrames is { Count: > 0 } listed
@@ -633,6 +638,15 @@ public sealed class RetargetFrameRenderer : IDisposable
 
     /// <summary>Memory for donor frames kept between output frames.</summary>
     private const long MaxDonorCacheBytes = 256L << 20;
+
+    /// <summary>Frames the donor and resting-frame reader keeps behind its decoder (the caches above keep what is used).</summary>
+    private const int TextureReaderKeptFrames = 4;
+
+    /// <summary>Times the target's own decoder was started (once per forward run of target frames: a looped or ping-pong target adds restarts, donors do not).</summary>
+    public int TargetDecoderStarts => _target.DecoderStarts;
+
+    /// <summary>Times the decoder of donor and resting frames was started.</summary>
+    public int TextureDecoderStarts => _textures.DecoderStarts;
 
     public int FrameBytes => _target.FrameBytes;
 
@@ -693,7 +707,7 @@ public sealed class RetargetFrameRenderer : IDisposable
         if (_faceBases is not null)
         {
             textureFrame = _faceBases.Choose(frame.TargetFrame);
-            faceBase = new FaceBase(await BaseFrame(textureFrame, cancellationToken), _tracked[textureFrame]!);
+            faceBase = new FaceBase(await _baseFrames.GetAsync(textureFrame, cancellationToken), _tracked[textureFrame]!);
         }
 
         var donors = new List<FeatureDonor>();
@@ -701,7 +715,7 @@ public sealed class RetargetFrameRenderer : IDisposable
         {
             if (_tracked[choice.Frame] is { } donorMesh)
             {
-                donors.Add(new FeatureDonor(choice.Feature, await DonorFrame(choice.Frame, cancellationToken), donorMesh));
+                donors.Add(new FeatureDonor(choice.Feature, await _donorFrames.GetAsync(choice.Frame, cancellationToken), donorMesh));
             }
         }
 
@@ -768,6 +782,7 @@ public sealed class RetargetFrameRenderer : IDisposable
     public void Dispose()
     {
         _target.Dispose();
+        _textures.Dispose();
         _reviewTarget.Dispose();
         _source.Dispose();
     }
@@ -779,29 +794,6 @@ public sealed class RetargetFrameRenderer : IDisposable
             await _target.ReadAsync(targetFrame, _frame, cancellationToken);
             _loadedTarget = targetFrame;
         }
-    }
-
-    /// <summary>A donor frame, kept once read (donors repeat: the widest-open mouth is used again and again), within <see cref="MaxDonorCacheBytes"/>.</summary>
-    private ValueTask<byte[]> DonorFrame(int frame, CancellationToken cancellationToken) => Cached(_donorFrames, frame, cancellationToken);
-
-    /// <summary>A resting frame the face's texture comes from, kept once read (a clip has few).</summary>
-    private ValueTask<byte[]> BaseFrame(int frame, CancellationToken cancellationToken) => Cached(_baseFrames, frame, cancellationToken);
-
-    private async ValueTask<byte[]> Cached(Dictionary<int, byte[]> cache, int frame, CancellationToken cancellationToken)
-    {
-        if (!cache.TryGetValue(frame, out var pixels))
-        {
-            if (cache.Count >= _maxDonorFrames)
-            {
-                cache.Clear();
-            }
-
-            pixels = new byte[_target.FrameBytes];
-            await _target.ReadAsync(frame, pixels, cancellationToken);
-            cache[frame] = pixels;
-        }
-
-        return pixels;
     }
 
     /// <summary>The target frame whose pose-free face is closest to the neutral (documents written before the neutral frame was recorded).</summary>

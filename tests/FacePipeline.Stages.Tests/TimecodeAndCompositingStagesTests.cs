@@ -16,7 +16,8 @@ namespace FacePipeline.Stages.Tests;
 /// Issue 18 on real footage, the stages chained by hand (no broker): a clip's start timecode reaches its outputs (the QC
 /// clip joined from segments, the retarget's every clip, the curves), and a retarget's compositing outputs (the matte,
 /// ProRes 4444 with alpha, DNxHR HQ) are frame for frame with result.mp4; and (issue 16) a retarget's clips rendered in
-/// segments by several workers join into the one-piece render's. Checked with ffprobe and ffmpeg.
+/// segments by several workers join into the one-piece render's, and its donor frames are read without restarting the
+/// decoder of the frames it renders on. Checked with ffprobe and ffmpeg.
 /// </summary>
 public sealed class TimecodeAndCompositingStagesTests : IDisposable
 {
@@ -130,6 +131,40 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
         Assert.True(row.Count(v => v is > 0 and < 255) <= 40, "a feathered edge, not a blur over the row");
         var alphaValues = DecodeGrey(alpha, 4, "alphaextract,", width, height);
         Assert.All(Enumerable.Range(0, values.Length), i => Assert.InRange(alphaValues[i] - values[i], -1, 1));
+    }
+
+    [Fact]
+    public async Task A_retargets_donor_frames_far_along_the_actors_clip_never_restart_the_decoder_of_the_frames_it_renders_on()
+    {
+        // The actor: grid_bbaf2n's first 10 frames (mouth closed), its first frame held for 140 more, then 20 frames of
+        // speech (mouth open) far beyond the decoder's forward reach. The performer speaks on every frame (grid_lbbc2a from
+        // 1 s), so the output frames (on target frames 0..9) take their mouth from a donor frame among the last 20.
+        var source = await ExtractAndTrackAsync(ClipNames.Source, "grid_lbbc2a.mp4", "-ss 1 -frames:v 10 -an");
+        var target = await ExtractAndTrackAsync(
+            ClipNames.Target, "grid_bbaf2n.mp4",
+            "-filter_complex \"[0:v]trim=end_frame=10,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop=140[a];[0:v]trim=start_frame=30:end_frame=50,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0[v]\" -map [v] -an");
+        Assert.Equal(170, target.Video.FrameCount);
+        Assert.True(150 - 10 > ClipFrameReader.ForwardSkipLimit, "the donors must be out of the target decoder's forward reach");
+        var transferKey = MediaKeys.Output(_jobId, OutputNames.Transfer);
+        await new ExpressionTransferStage(_store, _mesh).RunAsync(new TransferExpressions(_jobId, source, target, RetargetSettings.Default, transferKey), CancellationToken.None);
+        RetargetDocument document;
+        await using (var stream = _store.OpenRead(transferKey))
+        {
+            document = await RetargetDocument.ReadAsync(stream, CancellationToken.None);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 10), document.Frames.Select(f => f.TargetFrame));
+        var command = new RenderRetargetOutputs(
+            _jobId, source, target, RetargetSettings.Default, transferKey,
+            MediaKeys.Output(_jobId, OutputNames.Result), MediaKeys.Output(_jobId, OutputNames.Review), null);
+        using var renderer = new RetargetFrameRenderer(_store, command, document, new WarpRenderer(_mesh));
+        for (var i = 0; i < document.Frames.Count; i++)
+        {
+            await renderer.RenderAsync(i, CancellationToken.None);
+        }
+
+        Assert.Equal(1, renderer.TargetDecoderStarts);
+        Assert.True(renderer.TextureDecoderStarts >= 2, $"the donors far along the clip were read ({renderer.TextureDecoderStarts} starts of their decoder)");
     }
 
     [Fact]

@@ -1,0 +1,65 @@
+namespace FacePipeline.Stages;
+
+/// <summary>
+/// Decoded frames a retarget's renderer takes texture from (donor frames, resting frames), kept by frame index: at most
+/// <see cref="Capacity"/> of them; when full, the frame used longest ago makes room. Donors repeat (the widest-open mouth
+/// again and again) while others come and go, so the frequent ones stay instead of all being dropped at once. A frame
+/// handed out stays valid after it is evicted (eviction drops the cache's reference; the buffer is never reused), so
+/// every donor of one output frame can be held at once whatever the capacity. Not thread-safe: one per renderer.
+/// </summary>
+public sealed class TextureFrameCache
+{
+    private readonly int _frameBytes;
+    private readonly Func<int, Memory<byte>, CancellationToken, ValueTask> _read;
+    private readonly Dictionary<int, LinkedListNode<(int Frame, byte[] Pixels)>> _byFrame = [];
+    private readonly LinkedList<(int Frame, byte[] Pixels)> _byUse = new();
+
+    /// <param name="capacity">Frames kept at most (≥ 1).</param>
+    /// <param name="frameBytes">Bytes of one decoded frame.</param>
+    /// <param name="read">Decodes a frame of the clip into the buffer given.</param>
+    public TextureFrameCache(int capacity, int frameBytes, Func<int, Memory<byte>, CancellationToken, ValueTask> read)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(frameBytes, 1);
+        ArgumentNullException.ThrowIfNull(read);
+        Capacity = capacity;
+        _frameBytes = frameBytes;
+        _read = read;
+    }
+
+    /// <summary>Frames kept at most.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Frames kept now.</summary>
+    public int Count => _byFrame.Count;
+
+    /// <summary>Frames that had to be decoded (not found in the cache).</summary>
+    public int Misses { get; private set; }
+
+    /// <summary>Whether frame <paramref name="frame"/> is kept now (does not count as a use).</summary>
+    public bool Contains(int frame) => _byFrame.ContainsKey(frame);
+
+    /// <summary>Frame <paramref name="frame"/>'s pixels: kept ones at once, others decoded (evicting the least recently used when full).</summary>
+    public async ValueTask<byte[]> GetAsync(int frame, CancellationToken cancellationToken)
+    {
+        if (_byFrame.TryGetValue(frame, out var kept))
+        {
+            _byUse.Remove(kept);
+            _byUse.AddFirst(kept);
+            return kept.Value.Pixels;
+        }
+
+        var pixels = new byte[_frameBytes];
+        await _read(frame, pixels, cancellationToken);
+        Misses++;
+        if (_byFrame.Count >= Capacity)
+        {
+            var oldest = _byUse.Last!;
+            _byUse.RemoveLast();
+            _byFrame.Remove(oldest.Value.Frame);
+        }
+
+        _byFrame[frame] = _byUse.AddFirst((frame, pixels));
+        return pixels;
+    }
+}

@@ -1,0 +1,69 @@
+namespace FacePipeline.Stages.Tests;
+
+[Trait("Lane", "Fast")]
+public sealed class TextureFrameCacheTests
+{
+    private readonly List<int> _decoded = [];
+
+    [Fact]
+    public async Task A_donor_used_again_and_again_stays_kept_while_other_frames_come_and_go()
+    {
+        var cache = Cache(capacity: 3);
+        foreach (var other in new[] { 10, 11, 12, 13, 14, 15, 16 })
+        {
+            await cache.GetAsync(7, CancellationToken.None); // the widest-open mouth, wanted on every output frame
+            await cache.GetAsync(other, CancellationToken.None);
+        }
+
+        Assert.Equal(1, _decoded.Count(f => f == 7));
+        Assert.Equal([7, 10, 11, 12, 13, 14, 15, 16], _decoded);
+        Assert.Equal(8, cache.Misses);
+        Assert.Equal(3, cache.Count);
+        Assert.True(cache.Contains(7));
+    }
+
+    [Fact]
+    public async Task When_full_the_frame_used_longest_ago_makes_room_not_every_frame()
+    {
+        var cache = Cache(capacity: 3);
+        foreach (var frame in new[] { 1, 2, 3, 1 })
+        {
+            await cache.GetAsync(frame, CancellationToken.None);
+        }
+
+        await cache.GetAsync(4, CancellationToken.None); // 2 was used longest ago
+
+        Assert.False(cache.Contains(2));
+        Assert.True(cache.Contains(1) && cache.Contains(3) && cache.Contains(4));
+        Assert.Equal([1, 2, 3, 4], _decoded);
+    }
+
+    [Fact]
+    public async Task A_frame_handed_out_keeps_its_pixels_after_it_is_evicted()
+    {
+        var cache = Cache(capacity: 1);
+        var mouth = await cache.GetAsync(5, CancellationToken.None);
+        var eye = await cache.GetAsync(9, CancellationToken.None); // evicts 5: both are donors of the same output frame
+
+        Assert.False(cache.Contains(5));
+        Assert.All(mouth, b => Assert.Equal(5, b));
+        Assert.All(eye, b => Assert.Equal(9, b));
+    }
+
+    [Fact]
+    public async Task A_frame_that_fails_to_decode_is_not_kept()
+    {
+        var cache = new TextureFrameCache(2, 4, (_, _, _) => ValueTask.FromException(new InvalidOperationException("decoder ended")));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await cache.GetAsync(3, CancellationToken.None));
+        Assert.False(cache.Contains(3));
+        Assert.Equal(0, cache.Misses);
+    }
+
+    private TextureFrameCache Cache(int capacity) => new(capacity, 4, (frame, pixels, _) =>
+    {
+        _decoded.Add(frame);
+        pixels.Span.Fill((byte)frame);
+        return ValueTask.CompletedTask;
+    });
+}
