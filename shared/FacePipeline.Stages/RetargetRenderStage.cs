@@ -324,6 +324,7 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
             });
         }
 
+        renderer.PlanTextures(first, count);
         await FrameBroadcast.RunAsync(
             withMatte ? renderer.FrameWithMatteBytes : pictureBytes,
             async (emit, ct) =>
@@ -571,13 +572,16 @@ public sealed class RetargetFrameRenderer : IDisposable
     private readonly byte[] _output;
     private readonly byte[] _sourceFrame;
     private readonly byte[] _reviewTargetFrame;
-    private readonly TextureFrameCache _donorFrames;
+    private readonly TextureFrameCache _textureFrames;
     private readonly FaceBaseChooser? _faceBases;
     private readonly IRenderedFaceTracker? _feedback;
     private readonly int _rounds;
-    private readonly TextureFrameCache _baseFrames;
+    private readonly Dictionary<int, TextureChoice> _planned = [];
     private byte[]? _withMatte;
     private int _loadedTarget = -1;
+    private int _planStart;
+    private int _planEnd;
+    private int _windowEnd;
 
     /// <param name="neural">Renders the face instead of <paramref name="warp"/> and its donors, when given (not owned).</param>
     /// <param name="restingFace">
@@ -621,9 +625,8 @@ public sealed class RetargetFrameRenderer : IDisposable
         _output = new byte[_target.FrameBytes];
         _sourceFrame = new byte[_source.FrameBytes];
         _reviewTargetFrame = new byte[_target.FrameBytes];
-        var cached = Math.Clamp((int)(MaxDonorCacheBytes / _target.FrameBytes), 2, 32);
-        _donorFrames = new TextureFrameCache(cached, _target.FrameBytes, _textures.ReadAsync);
-        _baseFrames = new TextureFrameCache(cached, _target.FrameBytes, _textures.ReadAsync);
+        _textureFrames = new TextureFrameCache(
+            (int)Math.Clamp(MaxTextureCacheBytes / _target.FrameBytes, MinTextureFrames, MaxTextureFrames), _target.FrameBytes, _textures.ReadAsync);
         if (restingFace && neural is null)
         {
             var resting = document.TargetRestingFrames is { Count: > 0 } listed
@@ -636,10 +639,19 @@ public sealed class RetargetFrameRenderer : IDisposable
         }
     }
 
-    /// <summary>Memory for donor frames kept between output frames.</summary>
-    private const long MaxDonorCacheBytes = 256L << 20;
+    /// <summary>
+    /// Memory for the texture frames (resting and donor frames) kept between output frames: 194 frames at 480×480, 48 at
+    /// 720p, 21 at 1080p. More frames a window means fewer windows, so fewer passes of the texture decoder.
+    /// </summary>
+    private const long MaxTextureCacheBytes = 128L << 20;
 
-    /// <summary>Frames the donor and resting-frame reader keeps behind its decoder (the caches above keep what is used).</summary>
+    /// <summary>At least a whole output frame's textures: its resting frame and a donor for the mouth and each eye.</summary>
+    private const int MinTextureFrames = 4;
+
+    /// <summary>At most this many texture frames, however small they are.</summary>
+    private const int MaxTextureFrames = 1024;
+
+    /// <summary>Frames the texture reader keeps behind its decoder (the texture cache keeps what is used).</summary>
     private const int TextureReaderKeptFrames = 4;
 
     /// <summary>Times the target's own decoder was started (once per forward run of target frames: a looped or ping-pong target adds restarts, donors do not).</summary>
@@ -647,6 +659,26 @@ public sealed class RetargetFrameRenderer : IDisposable
 
     /// <summary>Times the decoder of donor and resting frames was started.</summary>
     public int TextureDecoderStarts => _textures.DecoderStarts;
+
+    /// <summary>Donor and resting frames decoded (each once per window that wants it, or once per miss without a plan).</summary>
+    public int TextureFramesDecoded => _textureFrames.Misses;
+
+    /// <summary>
+    /// Announces that output frames <paramref name="first"/> .. + <paramref name="count"/> − 1 are rendered next, in order:
+    /// their donor and resting frames are then decoded a window at a time in ascending order
+    /// (<see cref="TextureWindowPlanner"/>), instead of one at a time as each output frame wants them. Without it (or for a
+    /// frame outside the range) textures are decoded on demand.
+    /// </summary>
+    public void PlanTextures(int first, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(first + count, _document.Frames.Count);
+        _planStart = first;
+        _planEnd = first + count;
+        _windowEnd = first;
+        _planned.Clear();
+    }
 
     public int FrameBytes => _target.FrameBytes;
 
@@ -696,27 +728,15 @@ public sealed class RetargetFrameRenderer : IDisposable
             return _output;
         }
 
-        var transferred = new Vec3[_targetNeutral.Length];
-        for (var k = 0; k < transferred.Length; k++)
-        {
-            transferred[k] = _targetNeutral[k] + ToVec3(frame.Expression[k]);
-        }
-
-        FaceBase? faceBase = null;
-        var textureFrame = frame.TargetFrame;
-        if (_faceBases is not null)
-        {
-            textureFrame = _faceBases.Choose(frame.TargetFrame);
-            faceBase = new FaceBase(await _baseFrames.GetAsync(textureFrame, cancellationToken), _tracked[textureFrame]!);
-        }
-
+        var textures = await TexturesOfAsync(index, cancellationToken);
+        var textureFrame = textures.TextureFrame;
+        var faceBase = _faceBases is not null
+            ? new FaceBase(await _textureFrames.GetAsync(textureFrame, cancellationToken), _tracked[textureFrame]!)
+            : null;
         var donors = new List<FeatureDonor>();
-        foreach (var choice in _donors.Select(textureFrame, FeatureOpenings.Of(transferred)))
+        foreach (var choice in textures.Donors)
         {
-            if (_tracked[choice.Frame] is { } donorMesh)
-            {
-                donors.Add(new FeatureDonor(choice.Feature, await _donorFrames.GetAsync(choice.Frame, cancellationToken), donorMesh));
-            }
+            donors.Add(new FeatureDonor(choice.Feature, await _textureFrames.GetAsync(choice.Frame, cancellationToken), _tracked[choice.Frame]!));
         }
 
         var destination = frame.Destination.Select(p => new Point2(p[0], p[1])).ToArray();
@@ -785,6 +805,54 @@ public sealed class RetargetFrameRenderer : IDisposable
         _textures.Dispose();
         _reviewTarget.Dispose();
         _source.Dispose();
+    }
+
+    /// <summary>
+    /// Output frame <paramref name="index"/>'s textures, as planned with its window (whose frames are decoded here when the
+    /// window starts), or chosen now outside a plan.
+    /// </summary>
+    private async ValueTask<TextureChoice> TexturesOfAsync(int index, CancellationToken cancellationToken)
+    {
+        if (index >= _windowEnd && index >= _planStart && index < _planEnd)
+        {
+            var (end, textures) = TextureWindowPlanner.NextWindow(
+                index, _planEnd, i => _planned.TryGetValue(i, out var planned) ? planned.Frames : (_planned[i] = ChooseTextures(i)).Frames, _textureFrames.Capacity);
+            await _textureFrames.KeepOnlyAsync(textures, cancellationToken);
+            _windowEnd = end;
+        }
+
+        return _planned.Remove(index, out var choice) ? choice : ChooseTextures(index);
+    }
+
+    /// <summary>
+    /// The frames output frame <paramref name="index"/> takes its face from: the resting frame nearest in head pose (with
+    /// resting faces) and the donors of the features the performer opens or closes beyond the actor's frame. None where the
+    /// footage is shown as it is, or a neural renderer draws the face.
+    /// </summary>
+    private TextureChoice ChooseTextures(int index)
+    {
+        var frame = _document.Frames[index];
+        if (_neural is not null || frame.Destination is null || frame.Expression is null || !_tracked.HasFace(frame.TargetFrame))
+        {
+            return new TextureChoice(frame.TargetFrame, false, []);
+        }
+
+        var transferred = new Vec3[_targetNeutral.Length];
+        for (var k = 0; k < transferred.Length; k++)
+        {
+            transferred[k] = _targetNeutral[k] + ToVec3(frame.Expression[k]);
+        }
+
+        var textureFrame = _faceBases?.Choose(frame.TargetFrame) ?? frame.TargetFrame;
+        var donors = _donors.Select(textureFrame, FeatureOpenings.Of(transferred)).Where(choice => _tracked.HasFace(choice.Frame)).ToArray();
+        return new TextureChoice(textureFrame, _faceBases is not null, donors);
+    }
+
+    /// <summary>Where an output frame's face comes from: <see cref="TextureFrame"/> (read from the cache when it is a resting frame) and its donors.</summary>
+    private readonly record struct TextureChoice(int TextureFrame, bool FromRestingFrame, DonorChoice[] Donors)
+    {
+        /// <summary>The frames read through the texture cache.</summary>
+        public IReadOnlyCollection<int> Frames => [.. (FromRestingFrame ? [TextureFrame] : Array.Empty<int>()).Concat(Donors.Select(d => d.Frame)).Distinct()];
     }
 
     private async ValueTask LoadTarget(int targetFrame, CancellationToken cancellationToken)

@@ -5,7 +5,9 @@ namespace FacePipeline.Stages;
 /// <see cref="Capacity"/> of them; when full, the frame used longest ago makes room. Donors repeat (the widest-open mouth
 /// again and again) while others come and go, so the frequent ones stay instead of all being dropped at once. A frame
 /// handed out stays valid after it is evicted (eviction drops the cache's reference; the buffer is never reused), so
-/// every donor of one output frame can be held at once whatever the capacity. Not thread-safe: one per renderer.
+/// every donor of one output frame can be held at once whatever the capacity. A renderer that knows the frames it will
+/// want (<see cref="TextureWindowPlanner"/>) loads them together with <see cref="KeepOnlyAsync"/>, in ascending order.
+/// Not thread-safe: one per renderer.
 /// </summary>
 public sealed class TextureFrameCache
 {
@@ -61,5 +63,34 @@ public sealed class TextureFrameCache
 
         _byFrame[frame] = _byUse.AddFirst((frame, pixels));
         return pixels;
+    }
+
+    /// <summary>
+    /// Keeps exactly <paramref name="frames"/>: drops every other kept frame, then decodes the missing ones in ascending
+    /// order (a decoder reading forward decodes them in one pass), so that <see cref="GetAsync"/> finds each of them.
+    /// </summary>
+    /// <param name="frames">The frames wanted next, at most <see cref="Capacity"/>.</param>
+    public async ValueTask KeepOnlyAsync(IReadOnlyCollection<int> frames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        var wanted = new SortedSet<int>(frames);
+        if (wanted.Count > Capacity)
+        {
+            throw new ArgumentException($"{wanted.Count} frames asked to be kept, more than the cache's {Capacity}.", nameof(frames));
+        }
+
+        foreach (var frame in _byFrame.Keys.Where(f => !wanted.Contains(f)).ToList())
+        {
+            _byUse.Remove(_byFrame[frame]);
+            _byFrame.Remove(frame);
+        }
+
+        foreach (var frame in wanted.Where(f => !_byFrame.ContainsKey(f)))
+        {
+            var pixels = new byte[_frameBytes];
+            await _read(frame, pixels, cancellationToken);
+            Misses++;
+            _byFrame[frame] = _byUse.AddFirst((frame, pixels));
+        }
     }
 }

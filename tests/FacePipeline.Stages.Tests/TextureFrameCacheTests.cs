@@ -60,6 +60,35 @@ public sealed class TextureFrameCacheTests
         Assert.Equal(0, cache.Misses);
     }
 
+    [Fact]
+    public async Task Keeping_a_window_decodes_its_missing_frames_in_ascending_order_and_drops_the_others()
+    {
+        var cache = Cache(capacity: 4);
+        await cache.GetAsync(5, CancellationToken.None);
+        await cache.GetAsync(40, CancellationToken.None);
+
+        await cache.KeepOnlyAsync([30, 5, 12], CancellationToken.None);
+        await cache.GetAsync(30, CancellationToken.None);
+        await cache.GetAsync(12, CancellationToken.None);
+        await cache.GetAsync(5, CancellationToken.None);
+
+        Assert.Equal([5, 40, 12, 30], _decoded);
+        Assert.False(cache.Contains(40));
+        Assert.Equal(3, cache.Count);
+        Assert.Equal(4, cache.Misses);
+    }
+
+    [Fact]
+    public async Task Keeping_more_frames_than_the_cache_holds_is_refused_before_anything_is_decoded()
+    {
+        var cache = Cache(capacity: 2);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await cache.KeepOnlyAsync([1, 2, 3], CancellationToken.None));
+
+        Assert.Contains("3 frames asked to be kept, more than the cache's 2", error.Message);
+        Assert.Empty(_decoded);
+    }
+
     private TextureFrameCache Cache(int capacity) => new(capacity, 4, (frame, pixels, _) =>
     {
         _decoded.Add(frame);

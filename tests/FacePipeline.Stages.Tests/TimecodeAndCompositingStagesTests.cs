@@ -157,14 +157,24 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
         var command = new RenderRetargetOutputs(
             _jobId, source, target, RetargetSettings.Default, transferKey,
             MediaKeys.Output(_jobId, OutputNames.Result), MediaKeys.Output(_jobId, OutputNames.Review), null);
-        using var renderer = new RetargetFrameRenderer(_store, command, document, new WarpRenderer(_mesh));
+        // Once frame by frame as each output frame wants its textures, once with the segment's textures planned (as the
+        // stage renders): the plan changes when donors are decoded, never the picture.
+        using var onDemand = new RetargetFrameRenderer(_store, command, document, new WarpRenderer(_mesh));
+        using var planned = new RetargetFrameRenderer(_store, command, document, new WarpRenderer(_mesh));
+        planned.PlanTextures(0, document.Frames.Count);
         for (var i = 0; i < document.Frames.Count; i++)
         {
-            await renderer.RenderAsync(i, CancellationToken.None);
+            var expected = (await onDemand.RenderAsync(i, CancellationToken.None)).ToArray();
+            var actual = (await planned.RenderAsync(i, CancellationToken.None)).ToArray();
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"output frame {i} differs with its textures planned");
         }
 
-        Assert.Equal(1, renderer.TargetDecoderStarts);
-        Assert.True(renderer.TextureDecoderStarts >= 2, $"the donors far along the clip were read ({renderer.TextureDecoderStarts} starts of their decoder)");
+        Assert.Equal(1, onDemand.TargetDecoderStarts);
+        Assert.Equal(1, planned.TargetDecoderStarts);
+        Assert.True(onDemand.TextureDecoderStarts >= 2, $"the donors far along the clip were read ({onDemand.TextureDecoderStarts} starts of their decoder)");
+        // The plan decodes each texture frame once, in ascending order: the resting frame, then one jump to the donors.
+        Assert.InRange(planned.TextureDecoderStarts, 1, 2);
+        Assert.InRange(planned.TextureFramesDecoded, 2, onDemand.TextureFramesDecoded);
     }
 
     [Fact]
