@@ -79,6 +79,70 @@ public sealed class TextureFrameCacheTests
     }
 
     [Fact]
+    public async Task A_long_run_of_windows_decodes_into_no_more_buffers_than_the_cache_holds()
+    {
+        var cache = Cache(capacity: 4);
+        var buffers = new HashSet<byte[]>(ReferenceEqualityComparer.Instance);
+        for (var window = 0; window < 50; window++)
+        {
+            int[] frames = window % 3 == 0 ? [window, window + 1] : [window, window + 1, window + 2, window + 3];
+            await cache.KeepOnlyAsync(frames, CancellationToken.None);
+            foreach (var frame in frames)
+            {
+                var pixels = await cache.GetAsync(frame, CancellationToken.None);
+                Assert.All(pixels, b => Assert.Equal((byte)frame, b));
+                buffers.Add(pixels);
+            }
+        }
+
+        Assert.Equal(4, buffers.Count);
+        Assert.Equal(69, cache.Misses); // each window decodes only the frames the previous one did not keep
+    }
+
+    [Fact]
+    public async Task A_frame_a_window_drops_lends_its_buffer_to_the_next_frame_decoded()
+    {
+        var cache = Cache(capacity: 2);
+        await cache.KeepOnlyAsync([1, 2], CancellationToken.None);
+        var dropped = await cache.GetAsync(1, CancellationToken.None);
+        var kept = await cache.GetAsync(2, CancellationToken.None);
+
+        await cache.KeepOnlyAsync([2, 9], CancellationToken.None);
+
+        Assert.Same(dropped, await cache.GetAsync(9, CancellationToken.None));
+        Assert.All(dropped, b => Assert.Equal(9, b));
+        Assert.Same(kept, await cache.GetAsync(2, CancellationToken.None));
+        Assert.All(kept, b => Assert.Equal(2, b));
+    }
+
+    [Fact]
+    public async Task A_spare_buffer_whose_decode_fails_stays_spare_for_the_next_frame()
+    {
+        var failNext = false;
+        var cache = new TextureFrameCache(2, 4, (frame, pixels, _) =>
+        {
+            if (failNext)
+            {
+                failNext = false;
+                return ValueTask.FromException(new InvalidOperationException("decoder ended"));
+            }
+
+            pixels.Span.Fill((byte)frame);
+            return ValueTask.CompletedTask;
+        });
+        await cache.KeepOnlyAsync([1], CancellationToken.None);
+        var first = await cache.GetAsync(1, CancellationToken.None);
+
+        failNext = true;
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await cache.KeepOnlyAsync([3], CancellationToken.None));
+        await cache.KeepOnlyAsync([4], CancellationToken.None);
+
+        Assert.False(cache.Contains(3));
+        Assert.Same(first, await cache.GetAsync(4, CancellationToken.None));
+        Assert.All(first, b => Assert.Equal(4, b));
+    }
+
+    [Fact]
     public async Task Keeping_more_frames_than_the_cache_holds_is_refused_before_anything_is_decoded()
     {
         var cache = Cache(capacity: 2);
