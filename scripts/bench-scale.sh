@@ -283,8 +283,36 @@ display_size() { # clip → WxH as displayed (rotation applied)
 now() { echo "${EPOCHREALTIME}"; }
 elapsed() { echo "$2 - $1" | bc -l; }
 
-decode_floor() { local t0; t0=$(now); ffmpeg -nostdin -v error -i "$1" -map 0:v:0 -f null -; elapsed "$t0" "$(now)"; }
-x264_time() { local t0; t0=$(now); ffmpeg -nostdin -v error -i "$1" -map 0:v:0 -c:v libx264 -preset veryfast -crf 20 -f null -; elapsed "$t0" "$(now)"; }
+# CPU time, to tell work from waiting: how many of the machine's cores were busy during a job or a floor, and each
+# service's own CPU seconds with those of the ffmpeg/ffprobe children it has reaped (/proc/<pid>/stat utime + stime +
+# cutime + cstime). A stage that keeps every core busy cannot be sped up by overlapping it with another; one that leaves
+# cores idle can.
+CLK_TCK=$(getconf CLK_TCK)
+machine_jiffies() { awk '/^cpu / {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6; exit}' /proc/stat; } # → "busy total"
+process_cpu_jiffies() { # pid → its and its reaped children's user + system jiffies (0 when gone)
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  awk '{sub(/^.*\) /, ""); print $12 + $13 + $14 + $15}' <<<"$stat"
+}
+cores_busy() { # "busy total" before, "busy total" after → mean cores busy
+  local b0 t0 b1 t1
+  read -r b0 t0 <<<"$1"
+  read -r b1 t1 <<<"$2"
+  if [ $((t1 - t0)) -le 0 ]; then echo 0; return; fi
+  echo "$(nproc) * ($b1 - $b0) / ($t1 - $t0)" | bc -l
+}
+timed() { # command... → sets TIMED_SECONDS (wall) and TIMED_CORES (mean cores busy); call it without $(...)
+  local t0 j0 t1
+  j0=$(machine_jiffies); t0=$(now)
+  "$@"
+  t1=$(now)
+  TIMED_CORES=$(cores_busy "$j0" "$(machine_jiffies)")
+  TIMED_SECONDS=$(elapsed "$t0" "$t1")
+}
+decode_clip() { ffmpeg -nostdin -v error -i "$1" -map 0:v:0 -f null -; }
+x264_clip() { ffmpeg -nostdin -v error -i "$1" -map 0:v:0 -c:v libx264 -preset veryfast -crf 20 -f null -; }
+decode_floor() { timed decode_clip "$1"; echo "$TIMED_SECONDS"; }
+x264_time() { timed x264_clip "$1"; echo "$TIMED_SECONDS"; }
 
 REFINED_SETTING="${Reconstruction__RefinedLandmarks:-true}"
 landmark_ms() { # clip runs → "mesh_ms refined_ms" (ms/frame of face_landmark.onnx and face_landmark_with_attention.onnx)
@@ -323,6 +351,9 @@ run_job() {
   local pids=() name
   for name in $(measured_names); do pids+=("$(pid_of "$name")"); done
   JOB_BASELINE=$(media_bytes)
+  local cpu0=() pid j0
+  for pid in "${pids[@]}"; do cpu0+=("$(process_cpu_jiffies "$pid")"); done
+  j0=$(machine_jiffies)
   sampler "$samples" "${pids[@]}" &
   SAMPLER_PID=$!
   CURRENT_JOB_LOG="$out/progress.log"
@@ -335,6 +366,14 @@ run_job() {
     facepipe retarget "$1" "$2" --progress lines --out "$out/outputs" > "$out/progress.log" 2>&1 || rc=$?
   fi
   t1=$(now)
+  JOB_CORES=$(cores_busy "$j0" "$(machine_jiffies)")
+  JOB_CPU=""
+  local k=0 used
+  for pid in "${pids[@]}"; do
+    used=$(( $(process_cpu_jiffies "$pid") - ${cpu0[$k]} ))
+    JOB_CPU+="${JOB_CPU:+ / }$(f1 "$(echo "$used / $CLK_TCK" | bc -l)")"
+    k=$((k + 1))
+  done
   CURRENT_JOB_DONE=1
   stop_sampler
   JOB_WALL=$(elapsed "$t0" "$t1")
@@ -414,10 +453,10 @@ print_header() {
   echo
   echo "Command: \`$COMMAND_LINE\`  ($(nproc) cores (nproc)${host:+, $host}, $(date -u '+%Y-%m-%d %H:%M') UTC)"
   echo
-  echo "Each row is one job on freshly restarted services. End to end: \`facepipe submit CLIP --kind track --wait\` (retarget: \`facepipe retarget SOURCE TARGET\`) from submit to outputs downloaded; job s: the job's own time (created → completed, GET /v1/jobs/{id}); stage s: each stage's started → completed. Floors, measured in the same run on the same clip with the services idle: decode = \`ffmpeg -v error -i CLIP -map 0:v:0 -f null -\`; landmark = \`facepipe-bench landmark-floor\` ms/frame × frames, of the model Reconstruction runs (Reconstruction__RefinedLandmarks=$REFINED_SETTING: $( [ "$REFINED_SETTING" = false ] && echo face_landmark.onnx || echo face_landmark_with_attention.onnx ); the 468-point face_landmark.onnx in brackets); QC encode = \`ffmpeg -v error -i CLIP -map 0:v:0 -c:v libx264 -preset veryfast -crf 20 -f null -\` minus the decode floor. Media peak: \`du -sb\` of Media__Root every 0.5 s during the job, minus its size before the upload (nothing excluded); input = the upload(s), outputs = the files downloaded. VmHWM: /proc/<pid>/status of each service process after the job, in MiB, in the order Ingest / FrameExtraction / Reconstruction / ExpressionTransfer / Rendering / Training / extra Rendering workers; children: the largest summed RSS of each process's child processes (ffmpeg, ffprobe) seen by the same 0.5 s sampler. QC segments: per Rendering process, segments rendered (their summed time, from its log). Load: the 1-minute load average as the job ended (the machine is shared: a load above the core count means other work competed)."
+  echo "Each row is one job on freshly restarted services. End to end: \`facepipe submit CLIP --kind track --wait\` (retarget: \`facepipe retarget SOURCE TARGET\`) from submit to outputs downloaded; job s: the job's own time (created → completed, GET /v1/jobs/{id}); stage s: each stage's started → completed. Floors, measured in the same run on the same clip with the services idle: decode = \`ffmpeg -v error -i CLIP -map 0:v:0 -f null -\`; landmark = \`facepipe-bench landmark-floor\` ms/frame × frames, of the model Reconstruction runs (Reconstruction__RefinedLandmarks=$REFINED_SETTING: $( [ "$REFINED_SETTING" = false ] && echo face_landmark.onnx || echo face_landmark_with_attention.onnx ); the 468-point face_landmark.onnx in brackets); QC encode = \`ffmpeg -v error -i CLIP -map 0:v:0 -c:v libx264 -preset veryfast -crf 20 -f null -\` minus the decode floor. Media peak: \`du -sb\` of Media__Root every 0.5 s during the job, minus its size before the upload (nothing excluded); input = the upload(s), outputs = the files downloaded. VmHWM: /proc/<pid>/status of each service process after the job, in MiB, in the order Ingest / FrameExtraction / Reconstruction / ExpressionTransfer / Rendering / Training / extra Rendering workers; children: the largest summed RSS of each process's child processes (ffmpeg, ffprobe) seen by the same 0.5 s sampler. QC segments: per Rendering process, segments rendered (their summed time, from its log). Load: the 1-minute load average as the job ended (the machine is shared: a load above the core count means other work competed). Cores busy: the mean number of the machine's $(nproc) cores busy (/proc/stat: user, nice, system, irq, softirq) over the job, and over each floor (decode / x264 / landmark; the landmark floor's includes its process start); CPU s: each service's user + system seconds during the job with those of the ffmpeg/ffprobe children it reaped (/proc/<pid>/stat), same order as VmHWM."
   echo
-  echo "| clip | frames | render workers | end to end s (job s) | ms/frame | stage s | decode floor s | landmark floor s | QC-encode floor s | Σ floors s | e2e / Σ floors | e2e / largest floor | media peak MiB | × upload | × (input + outputs) | peak − 1.2 × (input + outputs) MiB | VmHWM MiB | children peak RSS MiB | QC segments per worker (busy s); join s | load |"
-  echo "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|"
+  echo "| clip | frames | render workers | end to end s (job s) | ms/frame | stage s | decode floor s | landmark floor s | QC-encode floor s | Σ floors s | e2e / Σ floors | e2e / largest floor | media peak MiB | × upload | × (input + outputs) | peak − 1.2 × (input + outputs) MiB | VmHWM MiB | children peak RSS MiB | QC segments per worker (busy s); join s | load | cores busy: job (floors: decode / x264 / landmark) | CPU s per service |"
+  echo "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---|---|"
 }
 
 # One markdown row. Arguments: clip label, frames, workers, decode, landmark, landmark_mesh, encode, input bytes, stages...
@@ -426,7 +465,7 @@ print_row() {
   shift 8
   local stages=("$@")
   if [[ "$JOB_FINAL" != completed* ]]; then
-    echo "| $label | $frames | $workers | job ${JOB_ID:-?} did not complete: $(tr '|' '/' <<<"${JOB_FINAL:-exit $JOB_RC}") | | | | | | | | | | | | | | | | $JOB_LOAD |"
+    echo "| $label | $frames | $workers | job ${JOB_ID:-?} did not complete: $(tr '|' '/' <<<"${JOB_FINAL:-exit $JOB_RC}") | | | | | | | | | | | | | | | | $JOB_LOAD | | |"
     return
   fi
   local sum largest largest_name io excess
@@ -437,13 +476,13 @@ print_row() {
   excess=$(echo "$JOB_MEDIA_PEAK - 1.2 * $io" | bc -l)
   local segs="n/a"
   if [ "$kind_of_row" = track ] || [ "$kind_of_row" = retarget ]; then segs="$(segments_per_worker "$JOB_ID"); join $(join_seconds "$JOB_ID")"; fi
-  printf '| %s | %d | %s | %s (%s) | %s | %s | %s | %s (%s) | %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+  printf '| %s | %d | %s | %s (%s) | %s | %s | %s | %s (%s) | %s | %s | %s | %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s (%s) | %s |\n' \
     "$label" "$frames" "$workers" "$(f1 "$JOB_WALL")" "${JOB_SECONDS:-?}" "$(f2 "$(echo "1000 * $JOB_WALL / $frames" | bc -l)")" \
     "$(stage_cell "$JOB_FINAL" "${stages[@]}")" \
     "$(f2 "$decode")" "$(f1 "$landmark")" "$(f1 "$landmark_mesh")" "$(f1 "$encode")" "$(f1 "$sum")" \
     "$(ratio "$JOB_WALL" "$sum")" "$(ratio "$JOB_WALL" "$largest")" "$largest_name" \
     "$(mib "$JOB_MEDIA_PEAK")" "$(ratio "$JOB_MEDIA_PEAK" "$input")" "$(ratio "$JOB_MEDIA_PEAK" "$io")" "$(mib "$excess")" \
-    "$JOB_HWM" "$JOB_CHILDREN" "$segs" "$JOB_LOAD"
+    "$JOB_HWM" "$JOB_CHILDREN" "$segs" "$JOB_LOAD" "$(f2 "$JOB_CORES")" "$FLOORS_CORES" "$JOB_CPU"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -459,10 +498,12 @@ for height in $(list "$HEIGHTS"); do
     label="$(basename "$clip") ($(display_size "$clip"), $(mib "$(size_of "$clip")") MiB)"
     log "floors on $(basename "$clip") ($frames frames)"
     "$REPO/scripts/services.sh" stop 2>/dev/null || true   # idle machine for the floors
-    decode=$(decode_floor "$clip")
-    encode=$(echo "$(x264_time "$clip") - $decode" | bc -l)
+    timed decode_clip "$clip"; decode=$TIMED_SECONDS; decode_cores=$TIMED_CORES
+    timed x264_clip "$clip"; encode=$(echo "$TIMED_SECONDS - $decode" | bc -l); x264_cores=$TIMED_CORES
     runs=$(( frames < LANDMARK_RUNS ? frames : LANDMARK_RUNS ))
-    lm=$(landmark_ms "$clip" "$runs")
+    timed landmark_ms "$clip" "$runs" > "$WORK/landmark-floor.txt"; landmark_cores=$TIMED_CORES
+    lm=$(cat "$WORK/landmark-floor.txt")
+    FLOORS_CORES="$(f1 "$decode_cores") / $(f1 "$x264_cores") / $(f1 "$landmark_cores")"
     read -r mesh_ms refined_ms <<<"$lm"
     landmark_mesh=$(echo "$mesh_ms * $frames / 1000" | bc -l)
     if [ "$REFINED_SETTING" = false ]; then landmark=$landmark_mesh; else landmark=$(echo "$refined_ms * $frames / 1000" | bc -l); fi
@@ -485,6 +526,7 @@ if [ -n "$RETARGET" ]; then
   tframes=$(frames_of "$RETARGET_TARGET")
   label="retarget: $(basename "$source_clip") ($(display_size "$source_clip"), $(mib "$(size_of "$source_clip")") MiB) onto $(basename "$RETARGET_TARGET") ($(display_size "$RETARGET_TARGET"), $tframes frames)"
   log "floors for the retarget"
+  FLOORS_CORES="not measured"
   "$REPO/scripts/services.sh" stop 2>/dev/null || true
   decode=$(echo "$(decode_floor "$source_clip") + $(decode_floor "$RETARGET_TARGET")" | bc -l)
   tdecode=$(decode_floor "$RETARGET_TARGET")
