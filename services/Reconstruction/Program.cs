@@ -11,9 +11,16 @@ using Microsoft.Extensions.Options;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddReconstructionOptions();
-builder.Services.AddSingleton(sp => new BlazeFaceDetector(sp.GetRequiredService<ModelPaths>().FaceDetector));
-builder.Services.AddSingleton(sp => sp.GetRequiredService<ModelPaths>().OpenLandmarkModel(sp.GetRequiredService<IOptions<ReconstructionOptions>>().Value.RefinedLandmarks));
-builder.Services.AddSingleton<FaceReconstructionStage>();
+builder.Services.AddSingleton(sp =>
+{
+    var options = sp.GetRequiredService<IOptions<ReconstructionOptions>>().Value;
+    return FaceReconstructionSlots.Open(
+        sp.GetRequiredService<FacePipeline.Storage.MediaStore>(),
+        sp.GetRequiredService<ModelPaths>(),
+        options.RefinedLandmarks,
+        options.Slots(Environment.ProcessorCount),
+        new InferenceSettings(IntraOpNumThreads: options.ThreadsPerSession(Environment.ProcessorCount)));
+});
 builder.Services.AddSingleton(sp => FacePipeline.Geometry.CanonicalFaceMesh.Load(sp.GetRequiredService<ModelPaths>().FaceGeometry));
 builder.Services.AddSingleton<FaceSequenceStage>();
 builder.Services.AddMessageBus(bus =>
@@ -24,18 +31,21 @@ builder.Services.AddMessageBus(bus =>
 });
 
 var app = builder.Build();
-if (!app.PassesStartupChecks(typeof(FaceReconstructionStage), typeof(FaceSequenceStage)))
+if (!app.PassesStartupChecks(typeof(FaceReconstructionSlots), typeof(FaceSequenceStage)))
 {
     return 1;
 }
 
 var options = app.Services.GetRequiredService<IOptions<ReconstructionOptions>>().Value;
 var models = app.Services.GetRequiredService<ModelPaths>();
+var slots = app.Services.GetRequiredService<FaceReconstructionSlots>();
 app.Logger.LogInformation(
-    "Landmark model: {Model} (Reconstruction__RefinedLandmarks={Setting}; {Path})",
-    app.Services.GetRequiredService<FaceReconstructionStage>().Landmarker.Name,
+    "Landmark model: {Model} (Reconstruction__RefinedLandmarks={Setting}; {Path}); {Slots} chunk(s) at once, ONNX Runtime threads per session: {Threads} (0: its default)",
+    slots.LandmarkModel,
     options.RefinedLandmarks,
-    options.RefinedLandmarks ? models.RefinedFaceLandmarksPath : models.FaceLandmarksModel.Path);
+    options.RefinedLandmarks ? models.RefinedFaceLandmarksPath : models.FaceLandmarksModel.Path,
+    slots.Count,
+    options.ThreadsPerSession(Environment.ProcessorCount));
 app.MapDefaultEndpoints();
 app.Run();
 return 0;

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using FacePipeline.ServiceDefaults;
 using FacePipeline.Stages;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,35 @@ public sealed record ReconstructionOptions
     /// 468-point model (about a third of the refined model's inference time, no irises). <c>Reconstruction__RefinedLandmarks</c>.
     /// </summary>
     public bool RefinedLandmarks { get; init; } = true;
+
+    /// <summary>
+    /// Chunks the process tracks at once, each in its own slot (its own detector and landmark model sessions:
+    /// <see cref="FaceReconstructionSlots"/>); 0 = one per core the process may use (<see cref="Environment.ProcessorCount"/>,
+    /// which follows a container's CPU limit), at most 4. A chunk keeps about one core busy, so fewer slots than cores leave
+    /// cores idle. <c>Reconstruction__ConcurrentChunks</c>.
+    /// </summary>
+    [Range(0, 16, ErrorMessage = "Reconstruction:ConcurrentChunks must be between {1} and {2}, 0 for one per core (environment variable Reconstruction__ConcurrentChunks).")]
+    public int ConcurrentChunks { get; init; }
+
+    /// <summary>
+    /// ONNX Runtime threads per model session (each slot has its own sessions); 0 = with one slot, ONNX Runtime's own
+    /// default (a thread per physical core, pinned to it), with more, the cores the process may use divided among the
+    /// slots, at least 1. <c>Reconstruction__InferenceThreads</c>.
+    /// </summary>
+    [Range(0, 64, ErrorMessage = "Reconstruction:InferenceThreads must be between {1} and {2}, 0 for the cores shared among the slots (environment variable Reconstruction__InferenceThreads).")]
+    public int InferenceThreads { get; init; }
+
+    /// <summary>The slots the process runs: <see cref="ConcurrentChunks"/>, or one per core (at most 4) when it is 0.</summary>
+    public int Slots(int processorCount) => ConcurrentChunks > 0 ? ConcurrentChunks : Math.Clamp(processorCount, 1, 4);
+
+    /// <summary>
+    /// ONNX Runtime threads per session (0: ONNX Runtime's default): <see cref="InferenceThreads"/>, or when it is 0, ONNX
+    /// Runtime's default for one slot and the cores shared among the slots for more.
+    /// </summary>
+    public int ThreadsPerSession(int processorCount) =>
+        InferenceThreads > 0 ? InferenceThreads
+        : Slots(processorCount) == 1 ? 0
+        : Math.Max(1, processorCount / Slots(processorCount));
 
     /// <summary>The defaults.</summary>
     public static ReconstructionOptions Default { get; } = new();
