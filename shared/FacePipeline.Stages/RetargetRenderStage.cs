@@ -148,8 +148,9 @@ public sealed class RetargetRenderStage(MediaStore store, CanonicalFaceMesh mesh
     /// A segment's frame buffers (the readers' kept frames, the texture window, the encoders' frames: a few hundred MB of
     /// large objects at 480p) all become garbage when it ends. They are collected here, once the segment's objects are out
     /// of reach, rather than when the server GC's large-object budget runs out: that budget grows over a long job, and the
-    /// worker's peak with it (issue 16: a 36k-frame retarget's Rendering peak was 1.16–1.22 × the 1k job's). A blocking
-    /// full collection of a heap whose live part is a few MB takes milliseconds, against a segment's tens of seconds.
+    /// worker's peak with it (issue 16: a 36k-frame retarget's Rendering peak was 1.16–1.22 × the 1k job's). The blocking
+    /// full collection was not timed on its own; segments took as long with it as without (docs/benchmarks.md, "Rendering's
+    /// peak on a long retarget"), against a segment's tens of seconds.
     /// </summary>
     private static void ReleaseSegmentBuffers() =>
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
