@@ -26,9 +26,9 @@ public sealed class DatabaseOutageTests(PipelineFixture pipeline)
         var id = (await pipeline.Submit(pipeline.StudioA, clip, chunkSize: 4)).GetProperty("id").GetString()!;
         await Eventually.UntilAsync(async () => Reconstructed(await pipeline.Job(pipeline.StudioA, id)) > 0, TimeSpan.FromMinutes(4), "first reconstructed chunk");
 
-        pipeline.DatabaseLink.Cut();
         try
         {
+            pipeline.DatabaseLink.Cut(); // inside the try: whatever happens, the link is restored for the tests after
             await Task.Delay(Outage); // the outage itself: its length is what the test is about
         }
         finally

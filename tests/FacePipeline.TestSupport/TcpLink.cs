@@ -45,11 +45,28 @@ public sealed class TcpLink : IAsyncDisposable
             _listener = null;
             foreach (var (id, (client, server)) in _connections)
             {
-                client.Client.Close(0); // reset, not a polite close: the peer sees the connection die
-                server.Close();
+                // A connection's own forwarder may be closing it at this moment (its peer hung up): the client's
+                // socket is then already gone (TcpClient.Client is null once disposed), which is the same end.
                 _connections.TryRemove(id, out _);
+                Reset(client);
+                server.Close();
             }
         }
+    }
+
+    /// <summary>Resets the connection (not a polite close: the peer sees it die), unless it is already closed.</summary>
+    private static void Reset(TcpClient client)
+    {
+        try
+        {
+            client.Client?.Close(0);
+        }
+        catch (ObjectDisposedException)
+        {
+            // closed by its forwarder in between
+        }
+
+        client.Close();
     }
 
     /// <summary>Accepts connections again, on the same port.</summary>
