@@ -194,7 +194,7 @@ public sealed class BlazeFaceDetector : IDisposable
     }
 
     private static (InferenceSession Session, string Provider) CreateSession(string modelPath, FaceDetectorOptions options) =>
-        OnnxSessions.Create(modelPath, new InferenceSettings(options.IntraOpNumThreads, options.AllowThreadSpinning, options.PreferCuda, options.CudaDeviceId));
+        OnnxSessions.Create(modelPath, options.Inference);
 
     private static (string Name, int Height, int Width) ReadInput(InferenceSession session)
     {

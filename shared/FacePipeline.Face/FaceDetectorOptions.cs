@@ -15,19 +15,8 @@ public sealed record FaceDetectorOptions
     /// <summary>At most this many faces per frame, best first; 0 = no limit (MediaPipe's default).</summary>
     public int MaxFaces { get; init; }
 
-    /// <summary>ONNX Runtime intra-op threads; 0 = ONNX Runtime's default (one per physical core).</summary>
-    public int IntraOpNumThreads { get; init; }
-
-    /// <summary>
-    /// Whether ONNX Runtime's worker threads spin while waiting for work (lower latency, but they
-    /// burn CPU that other stages of the pipeline could use on a small machine).
-    /// </summary>
-    public bool AllowThreadSpinning { get; init; } = true;
-
-    /// <summary>Use CUDA when this ONNX Runtime build offers it; CPU otherwise.</summary>
-    public bool PreferCuda { get; init; } = true;
-
-    public int CudaDeviceId { get; init; }
+    /// <summary>How ONNX Runtime runs the model: its threads, whether they spin, CUDA when the build offers it (<see cref="InferenceSettings"/>).</summary>
+    public InferenceSettings Inference { get; init; } = new();
 
     /// <summary>The anchors the model was trained with.</summary>
     public SsdAnchorOptions Anchors { get; init; } = SsdAnchorOptions.FaceDetectionShortRange;

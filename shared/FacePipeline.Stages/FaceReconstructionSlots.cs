@@ -59,9 +59,7 @@ public sealed class FaceReconstructionSlots : IDisposable
         {
             for (var i = 0; i < count; i++)
             {
-                var detector = new BlazeFaceDetector(
-                    models.FaceDetector,
-                    new FaceDetectorOptions { IntraOpNumThreads = inference.IntraOpNumThreads, AllowThreadSpinning = inference.AllowThreadSpinning, PreferCuda = inference.PreferCuda, CudaDeviceId = inference.CudaDeviceId });
+                var detector = new BlazeFaceDetector(models.FaceDetector, new FaceDetectorOptions { Inference = inference });
                 owned.Add(detector);
                 var landmarker = models.OpenLandmarkModel(refinedLandmarks, inference);
                 owned.Add(landmarker);

@@ -47,7 +47,7 @@ internal static class DetectionBenchmark
             var configs = new[]
             {
                 new Config("default", FaceDetectorOptions.Default),
-                new Config("IntraOpNumThreads = 1", FaceDetectorOptions.Default with { IntraOpNumThreads = 1 }),
+                new Config("IntraOpNumThreads = 1", FaceDetectorOptions.Default with { Inference = new InferenceSettings(IntraOpNumThreads: 1) }),
             };
             try
             {
