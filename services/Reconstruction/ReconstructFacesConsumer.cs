@@ -2,7 +2,6 @@ using FacePipeline.Contracts;
 using FacePipeline.ServiceDefaults;
 using FacePipeline.Stages;
 using MassTransit;
-using Microsoft.Extensions.Options;
 
 namespace FacePipeline.Reconstruction;
 
@@ -23,18 +22,18 @@ public sealed class ReconstructFacesConsumer(FaceReconstructionSlots slots, ILog
 }
 
 /// <summary>
-/// As many chunks at once per process as it has slots (<see cref="ReconstructionOptions.ConcurrentChunks"/>: one per core
-/// by default), and no more held from the broker, so that chunks spread over processes. Scale out with more processes
-/// (each takes chunks from the same queue).
+/// As many chunks at once per process as it has slots (<see cref="FaceReconstructionSlots.Count"/>, from
+/// <see cref="ReconstructionOptions.ConcurrentChunks"/>: one per core by default), and no more held from the broker, so that
+/// chunks spread over processes. Scale out with more processes (each takes chunks from the same queue).
 /// </summary>
 public sealed class ReconstructFacesConsumerDefinition : ConsumerDefinition<ReconstructFacesConsumer>
 {
     private readonly int _slots;
 
-    public ReconstructFacesConsumerDefinition(IOptions<ReconstructionOptions> options)
+    public ReconstructFacesConsumerDefinition(FaceReconstructionSlots slots)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _slots = options.Value.Slots(Environment.ProcessorCount);
+        ArgumentNullException.ThrowIfNull(slots);
+        _slots = slots.Count;
         ConcurrentMessageLimit = _slots;
     }
 
