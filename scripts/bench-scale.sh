@@ -207,7 +207,8 @@ vmhwm_mib() { # pid → VmHWM in MiB (0 when gone)
 # ---------------------------------------------------------------------------------------------------------------
 # Sampling during a job, every 0.5 s: the media store's size (du -sb of the whole root, nothing excluded) and the
 # summed resident memory of each measured process's descendants (the ffmpeg/ffprobe it runs; VmHWM covers only the
-# service process itself).
+# service process itself), then each measured process's own resident memory (KiB), then the time (Unix seconds): one
+# line per sample, so a peak can be placed in the job.
 media_bytes() { local v; v=$(du -sb "$Media__Root" 2>/dev/null | cut -f1) || true; echo "${v:-0}"; }
 
 rss_kib() { # pid → VmRSS in KiB
@@ -234,7 +235,8 @@ sampler() { # file pid...
   while :; do
     line="$(media_bytes)"
     for pid in "$@"; do line+=" $(descendants_rss_kib "$pid")"; done
-    echo "$line" >> "$out"
+    for pid in "$@"; do line+=" $(rss_kib "$pid")"; done
+    echo "$line $(date +%s.%N | cut -c1-14)" >> "$out"
     sleep 0.5
   done
 }
