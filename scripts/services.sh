@@ -28,7 +28,8 @@ start() {
     fi
     [ -f "$(dll "$name")" ] || { echo "[services] $name is not built: run scripts/setup.sh" >&2; exit 1; }
     # The log file rotates; the console logger is off (it would write every line a second time, unrotated).
-    Logging__File__Path="$LOGS/$name.log" Logging__Console__LogLevel__Default=None \
+    # MALLOC_ARENA_MAX: two glibc malloc arenas, as the images set (docs/deploy.md, "Configuration").
+    MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" Logging__File__Path="$LOGS/$name.log" Logging__Console__LogLevel__Default=None \
       ASPNETCORE_URLS="http://127.0.0.1:$port" nohup dotnet "$(dll "$name")" >"$LOGS/$name.out" 2>&1 &
     echo $! > "$RUN/$name.pid"
   done

@@ -23,6 +23,7 @@ public static class StartupChecks
         try
         {
             Run(app.Services, resolve);
+            app.Logger.LogInformation("glibc malloc arenas: {Arenas}", MallocArenas.Describe(Environment.GetEnvironmentVariable(MallocArenas.EnvironmentVariable)));
             return true;
         }
         catch (Exception error) when (error is OptionsValidationException or AggregateException or InvalidOperationException or IOException or ArgumentException)

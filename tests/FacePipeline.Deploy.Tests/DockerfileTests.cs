@@ -179,6 +179,28 @@ public sealed partial class DockerfileTests
         Assert.Contains($"!{packageFolder}package-lock.json", ignore);
     }
 
+    [Theory]
+    [MemberData(nameof(ServiceDockerfiles))]
+    public void Service_image_starts_the_service_with_glibc_malloc_arenas_capped_as_the_code_recommends(string dockerfile, string service)
+    {
+        var file = Dockerfile.Load(dockerfile);
+        var setting = $"{FacePipeline.ServiceDefaults.MallocArenas.EnvironmentVariable}={FacePipeline.ServiceDefaults.MallocArenas.Recommended}";
+        Assert.True(
+            file.FinalStage("ENV").SelectMany(e => e.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Contains(setting),
+            $"{dockerfile}: the {service} image does not set {setting} (glibc reads it before the service starts: MallocArenas).");
+    }
+
+    [Fact]
+    public void The_local_services_script_starts_every_service_with_glibc_malloc_arenas_capped_as_the_code_recommends()
+    {
+        var script = File.ReadAllText(Path.Combine(RepoFacts.Root, "scripts", "services.sh"));
+        var variable = FacePipeline.ServiceDefaults.MallocArenas.EnvironmentVariable;
+        Assert.Contains(
+            $"{variable}=\"${{{variable}:-{FacePipeline.ServiceDefaults.MallocArenas.Recommended}}}\" ",
+            script,
+            StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Model_import_image_runs_the_fetch_script_into_the_models_volume()
     {
