@@ -9,8 +9,9 @@ namespace FacePipeline.ServiceDefaults;
 /// arena frees it mostly keeps. On the 480p 36k track job, Reconstruction's resident memory grew by 23-31 MiB over its 70
 /// chunks while its GC committed stayed at 19-27 MiB, in 9 to 18 arenas holding 51-56 MiB; with two arenas it stayed flat
 /// (docs/benchmarks.md, "Reconstruction's peak with two slots"). The images and <c>scripts/services.sh</c> start every service with
-/// <c>MALLOC_ARENA_MAX=2</c>. glibc reads it once, before any managed code runs (a <c>mallopt</c> from the service comes
-/// too late: the runtime's own threads have fixed the limit by then), so the service can only report it.
+/// <c>MALLOC_ARENA_MAX=2</c>, which glibc reads as the process starts, before any managed code runs. A
+/// <c>mallopt(M_ARENA_MAX, 2)</c> from the service at start-up did not hold (18 arenas after it; why was not traced), so
+/// the service only reports the setting.
 /// </summary>
 public static class MallocArenas
 {
