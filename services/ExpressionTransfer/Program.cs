@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 // ExpressionTransfer: carries the source's per-frame expression onto the target's face (deformation transfer, or in
 // blendshape space with the ICT-FaceKit model: ExpressionTransfer__BlendshapeSpace, on by default, needs the model) and
 // plans the result's frames. Settings and models are checked at start-up.
-var builder = WebApplication.CreateBuilder(args);
+var builder = ServiceHost.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddExpressionTransferOptions();
 builder.Services.AddSingleton(sp => CanonicalFaceMesh.Load(sp.GetRequiredService<ModelPaths>().FaceGeometry));

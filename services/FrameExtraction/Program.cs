@@ -7,7 +7,7 @@ using FacePipeline.Stages;
 // Frame extraction: probes and validates uploads, splits them into raw frame chunks in the media store.
 // Settings (Extraction__Limits__*, Extraction__Staging__*) are checked at start-up, and so is setpriv, which makes each
 // ffmpeg die with this process; the staging folders of extractions that died anyway are swept (StagingSweepService).
-var builder = WebApplication.CreateBuilder(args);
+var builder = ServiceHost.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddExtractionOptions();
 builder.Services.AddSingleton<FrameExtractionStage>();

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 // Reconstruction: tracks the faces through a chunk and records their 468 landmarks, and their irises with the refined
 // landmark model (Reconstruction__RefinedLandmarks, the default: the model must be installed; one ONNX Runtime session
 // per model per process). Settings and models are checked at start-up.
-var builder = WebApplication.CreateBuilder(args);
+var builder = ServiceHost.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddReconstructionOptions();
 builder.Services.AddSingleton(sp =>

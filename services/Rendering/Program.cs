@@ -15,7 +15,7 @@ using Microsoft.Extensions.Options;
 // or the actor's neural renderer on ONNX Runtime), the review clip, the matte and the mastering formats asked for, the QC
 // (identity check: Rendering__IdentityCheck).
 // Settings and models are checked at start-up.
-var builder = WebApplication.CreateBuilder(args);
+var builder = ServiceHost.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddRenderingOptions();
 builder.Services.AddSingleton(sp => CanonicalFaceMesh.Load(sp.GetRequiredService<ModelPaths>().FaceGeometry));

@@ -10,7 +10,7 @@ using FacePipeline.Training;
 // A host whose libtorch fails the self-check (a tiny forward and backward pass against independent answers) takes no
 // training: its readiness says why, and the jobs wait for a host that computes right. Settings (Training__*) and the
 // models are checked at start-up.
-var builder = WebApplication.CreateBuilder(args);
+var builder = ServiceHost.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddTrainingOptions();
 builder.Services.AddRabbitMqOptions();

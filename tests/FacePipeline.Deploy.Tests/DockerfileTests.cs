@@ -18,6 +18,8 @@ public sealed partial class DockerfileTests
         return data;
     }
 
+    public static TheoryData<string> Services() => new(RepoFacts.Services);
+
     public static TheoryData<string, string> ServiceDockerfiles()
     {
         var data = new TheoryData<string, string>();
@@ -199,6 +201,17 @@ public sealed partial class DockerfileTests
             $"{variable}=\"${{{variable}:-{FacePipeline.ServiceDefaults.MallocArenas.Recommended}}}\" ",
             script,
             StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Service_starts_from_the_shared_host_builder_so_its_content_root_is_its_own_folder_wherever_it_is_started(string service)
+    {
+        // Started from the repository, WebApplication.CreateBuilder(args) roots the host at the working directory and
+        // watches all of it (media store, database files, logs) for configuration changes: ServiceHost.
+        var program = File.ReadAllText(Path.Combine(RepoFacts.Root, "services", service, "Program.cs"));
+        Assert.Contains($"{nameof(FacePipeline.ServiceDefaults.ServiceHost)}.{nameof(FacePipeline.ServiceDefaults.ServiceHost.CreateBuilder)}(args)", program, StringComparison.Ordinal);
+        Assert.DoesNotContain("WebApplication.CreateBuilder(", program, StringComparison.Ordinal);
     }
 
     [Fact]
