@@ -46,25 +46,53 @@ internal static class LandmarkFloorBenchmark
         {
             Description = "The crop is the face of this clip's first frame (BlazeFace, then MediaPipe's ROI); default: new_face_video-90.mp4 from the shared footage, a centred crop when there is none.",
         };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "ONNX Runtime threads per session (IntraOpNumThreads; 0: its default, as the service opens a single slot).",
+            DefaultValueFactory = _ => 0,
+        };
+        threads.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+            {
+                result.AddError("--threads must be 0 or more.");
+            }
+        });
+        var sessions = new Option<int>("--sessions")
+        {
+            Description = "Sessions run at once, each on its own thread with its own crop buffer (Reconstruction's slots); ms/frame is the wall time over all their runs.",
+            DefaultValueFactory = _ => 1,
+        };
+        sessions.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 16)
+            {
+                result.AddError("--sessions must be between 1 and 16.");
+            }
+        });
         var command = new Command("landmark-floor", "The landmark model's ONNX Runtime run alone, N times on one 192x192 crop: ms/frame, the landmark-inference floor of a track job.")
         {
-            frames, model, clip,
+            frames, model, clip, threads, sessions,
         };
         command.SetAction(async (parse, ct) =>
         {
             Md.Header(args);
             var which = parse.GetValue(model)!;
             var path = parse.GetValue(clip) ?? DefaultClip();
-            Console.WriteLine(await RunAsync(path, parse.GetValue(frames), which == Both ? [Mesh, Refined] : [which], ct));
+            var settings = new InferenceSettings(IntraOpNumThreads: parse.GetValue(threads));
+            Console.WriteLine(await RunAsync(path, parse.GetValue(frames), which == Both ? [Mesh, Refined] : [which], ct, settings, parse.GetValue(sessions)));
             Console.Out.Flush();
             return 0;
         });
         return command;
     }
 
-    public static async Task<string> RunAsync(string? clip, int runs, IReadOnlyList<string> which, CancellationToken ct)
+    public static async Task<string> RunAsync(
+        string? clip, int runs, IReadOnlyList<string> which, CancellationToken ct, InferenceSettings? settings = null, int sessions = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sessions, 1);
+        settings ??= InferenceSettings.Default;
         var models = ModelPaths.FromSetting(null);
         var crop = await CropAsync(clip, models, ct);
         var rows = new List<string>();
@@ -73,8 +101,8 @@ internal static class LandmarkFloorBenchmark
             ct.ThrowIfCancellationRequested();
             var (file, timing) = name switch
             {
-                Mesh => TimeMesh(Require(models.FaceLandmarksModel), crop, runs, ct),
-                Refined => TimeRefined(Require(models.RefinedFaceLandmarksModel), crop, runs, ct),
+                Mesh => TimeSessions(sessions, warm => TimeMesh(Require(models.FaceLandmarksModel), crop, runs, settings, warm, ct)),
+                Refined => TimeSessions(sessions, warm => TimeRefined(Require(models.RefinedFaceLandmarksModel), crop, runs, settings, warm, ct)),
                 _ => throw new BenchException($"Unknown model '{name}'."),
             };
             var s = Summary.Of(timing.Samples);
@@ -82,9 +110,9 @@ internal static class LandmarkFloorBenchmark
                 name == Mesh ? FaceLandmarkModel.MeshName : FaceLandmarkModel.RefinedName,
                 Path.GetFileName(file),
                 timing.Provider,
-                runs.ToString(CultureInfo.InvariantCulture),
+                (runs * sessions).ToString(CultureInfo.InvariantCulture),
                 Md.F(timing.TotalMs / 1000, 2),
-                Md.F(timing.TotalMs / runs, 3),
+                Md.F(timing.TotalMs / (runs * sessions), 3),
                 Md.F(s.Median, 3),
                 Md.F(s.Min, 3),
                 Md.F(Percentile(timing.Samples, 0.95), 3)));
@@ -92,7 +120,9 @@ internal static class LandmarkFloorBenchmark
 
         var lines = new List<string>
         {
-            $"### Landmark-inference floor: one 192x192 crop ({crop.Description}), {runs} runs per model after {WarmupRuns} warm-up runs",
+            sessions == 1 && settings.IntraOpNumThreads == 0
+                ? $"### Landmark-inference floor: one 192x192 crop ({crop.Description}), {runs} runs per model after {WarmupRuns} warm-up runs"
+                : string.Create(CultureInfo.InvariantCulture, $"### Landmark inference: one 192x192 crop ({crop.Description}), {sessions} session(s) at once with {(settings.IntraOpNumThreads == 0 ? "ONNX Runtime's default threads" : $"{settings.IntraOpNumThreads} thread(s)")} each, {runs} runs per session after {WarmupRuns} warm-up runs"),
             "",
             Md.Row("model", "file", "provider", "runs", "total s", "ms/frame (total / runs)", "median ms", "min ms", "p95 ms"),
             Md.Separator(9, 3, 4, 5, 6, 7, 8),
@@ -101,8 +131,9 @@ internal static class LandmarkFloorBenchmark
         lines.Add("");
         lines.Add(
             "Only the session run (`RunRaw`, input and outputs pre-bound) is timed, on the same crop every time, one session per model " +
-            "opened as the Reconstruction service opens it (`InferenceSettings.Default`: ONNX Runtime's default threads, spinning on, " +
-            "CUDA when present). The floor of a clip is ms/frame × its frames (one face per frame). Reconstruction runs the refined " +
+            "opened as the Reconstruction service opens it (by default `InferenceSettings.Default`: ONNX Runtime's default threads, spinning on, " +
+            "CUDA when present; `--threads`, `--sessions`: the service's slots). The floor of a clip is ms/frame × its frames (one face per frame). " +
+            "With several sessions, ms/frame is the wall time over all their runs, the median and percentiles are per run. Reconstruction runs the refined " +
             "model unless `Reconstruction__RefinedLandmarks=false`.");
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }
@@ -112,21 +143,49 @@ internal static class LandmarkFloorBenchmark
     private static string Require(ModelFile model) =>
         model.IsInstalled ? model.Path : throw new BenchException(model.MissingSentence);
 
-    private static (string File, Timing Timing) TimeMesh(string path, Crop crop, int runs, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="time"/> on <paramref name="sessions"/> threads at once, each with its own session, their timed
+    /// runs started together (after every session's warm-up): the longest session's time over all, the samples of all.
+    /// </summary>
+    private static (string File, Timing Timing) TimeSessions(int sessions, Func<Barrier?, (string File, Timing Timing)> time)
     {
-        using var landmarker = new FaceLandmarker(path);
-        crop.Tensor.CopyTo(landmarker.InputTensor);
-        return (path, Time(landmarker.RunRaw, landmarker.ExecutionProvider, runs, "face_landmark.onnx", ct));
+        if (sessions == 1)
+        {
+            return time(null);
+        }
+
+        using var warm = new Barrier(sessions);
+        var results = new (string File, Timing Timing)[sessions];
+        var threads = Enumerable.Range(0, sessions).Select(i => new Thread(() => results[i] = time(warm))).ToArray();
+        foreach (var thread in threads)
+        {
+            thread.Start();
+        }
+
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        var wall = results.Max(r => r.Timing.TotalMs);
+        return (results[0].File, new Timing([.. results.SelectMany(r => r.Timing.Samples)], wall, results[0].Timing.Provider));
     }
 
-    private static (string File, Timing Timing) TimeRefined(string path, Crop crop, int runs, CancellationToken ct)
+    private static (string File, Timing Timing) TimeMesh(string path, Crop crop, int runs, InferenceSettings settings, Barrier? warm, CancellationToken ct)
     {
-        using var landmarker = new RefinedFaceLandmarker(path);
+        using var landmarker = new FaceLandmarker(path, settings);
         crop.Tensor.CopyTo(landmarker.InputTensor);
-        return (path, Time(landmarker.RunRaw, landmarker.ExecutionProvider, runs, "face_landmark_with_attention.onnx", ct));
+        return (path, Time(landmarker.RunRaw, landmarker.ExecutionProvider, runs, "face_landmark.onnx", warm, ct));
     }
 
-    private static Timing Time(Action run, string provider, int runs, string name, CancellationToken ct)
+    private static (string File, Timing Timing) TimeRefined(string path, Crop crop, int runs, InferenceSettings settings, Barrier? warm, CancellationToken ct)
+    {
+        using var landmarker = new RefinedFaceLandmarker(path, settings);
+        crop.Tensor.CopyTo(landmarker.InputTensor);
+        return (path, Time(landmarker.RunRaw, landmarker.ExecutionProvider, runs, "face_landmark_with_attention.onnx", warm, ct));
+    }
+
+    private static Timing Time(Action run, string provider, int runs, string name, Barrier? warm, CancellationToken ct)
     {
         Progress($"landmark-floor {name}: {WarmupRuns} warm-up runs");
         for (var i = 0; i < WarmupRuns; i++)
@@ -134,6 +193,7 @@ internal static class LandmarkFloorBenchmark
             run();
         }
 
+        warm?.SignalAndWait(ct);
         Progress($"landmark-floor {name}: {runs} timed runs");
         var samples = new double[runs];
         var start = Stopwatch.GetTimestamp();
