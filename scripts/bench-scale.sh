@@ -5,11 +5,12 @@
 # clips are rendered in 600-output-frame segments from render-retarget-segment). Per job: wall time (submit →
 # outputs downloaded) and per frame, the job's stage times (GET /v1/jobs/{id}, as `facepipe` prints them), the peak
 # resident memory of every service process (VmHWM; the services are restarted before each job so the peaks are that
-# job's), the media store's peak size during the job (`du -sb` of Media__Root every 0.5 s, nothing excluded, minus its
+# job's), the media store's peak size during the job (the files under Media__Root every 0.5 s, nothing excluded, minus its
 # size before the upload) against the upload and against input + outputs, and the end-to-end time against the stage
 # floors measured in the same run on the same clip:
 #   decode floor     ffmpeg -v error -i CLIP -map 0:v:0 -f null -                     (wall time)
-#   landmark floor   facepipe-bench landmark-floor: the landmark ONNX model alone on one 192x192 crop, ms/frame × frames
+#   landmark floor   facepipe-bench landmark-floor: the landmark ONNX model alone on one 192x192 crop, ms/frame × frames,
+#                    the better of one session (ONNX Runtime's default threads) and one 1-thread session per core at once
 #   QC-encode floor  ffmpeg -v error -i CLIP -map 0:v:0 -c:v libx264 -preset veryfast -crf 20 -f null -   minus the decode floor
 # Markdown on stdout (each row as soon as it is measured: paste into docs/benchmarks.md), progress on stderr.
 #
@@ -205,41 +206,13 @@ vmhwm_mib() { # pid → VmHWM in MiB (0 when gone)
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# Sampling during a job, every 0.5 s: the media store's size (du -sb of the whole root, nothing excluded) and the
-# summed resident memory of each measured process's descendants (the ffmpeg/ffprobe it runs; VmHWM covers only the
-# service process itself), then each measured process's own resident memory (KiB), then the time (Unix seconds): one
-# line per sample, so a peak can be placed in the job.
-media_bytes() { local v; v=$(du -sb "$Media__Root" 2>/dev/null | cut -f1) || true; echo "${v:-0}"; }
-
-rss_kib() { # pid → VmRSS in KiB
-  local key value rest
-  { while read -r key value rest; do
-      if [ "$key" = "VmRSS:" ]; then echo "$value"; return; fi
-    done < "/proc/$1/status"; } 2>/dev/null
-  echo 0
-}
-
-descendants_rss_kib() { # pid → summed VmRSS of its descendants, KiB
-  local total=0 child kids
-  kids=$(cat /proc/"$1"/task/*/children 2>/dev/null) || true
-  for child in $kids; do
-    total=$(( total + $(rss_kib "$child") + $(descendants_rss_kib "$child") ))
-  done
-  echo "$total"
-}
-
-sampler() { # file pid...
-  set +e
-  local out="$1" line pid
-  shift
-  while :; do
-    line="$(media_bytes)"
-    for pid in "$@"; do line+=" $(descendants_rss_kib "$pid")"; done
-    for pid in "$@"; do line+=" $(rss_kib "$pid")"; done
-    echo "$line $(date +%s.%N | cut -c1-14)" >> "$out"
-    sleep 0.5
-  done
-}
+# Sampling during a job, every 0.5 s, by `facepipe-bench proc-sample` (one .NET process reading /proc and walking the
+# store; the bash loop it replaced forked some thirty processes a sample, about 175 ms of CPU each, taken from the job):
+# the media store's size (the apparent size of every file under Media__Root, nothing excluded) and the summed resident
+# memory of each measured process's descendants (the ffmpeg/ffprobe it runs; VmHWM covers only the service process
+# itself), then each measured process's own resident memory (KiB), then the time (Unix seconds): one line per sample, so
+# a peak can be placed in the job.
+media_bytes() { find "$Media__Root" -type f -printf '%s\n' 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
 
 # ---------------------------------------------------------------------------------------------------------------
 # Clips.
@@ -317,14 +290,21 @@ decode_floor() { timed decode_clip "$1"; echo "$TIMED_SECONDS"; }
 x264_time() { timed x264_clip "$1"; echo "$TIMED_SECONDS"; }
 
 REFINED_SETTING="${Reconstruction__RefinedLandmarks:-true}"
-landmark_ms() { # clip runs → "mesh_ms refined_ms" (ms/frame of face_landmark.onnx and face_landmark_with_attention.onnx)
-  local out
-  out=$(dotnet "$BENCH_DLL" landmark-floor --clip "$1" --frames "$2" 2>/dev/null) || die "facepipe-bench landmark-floor failed"
-  local mesh refined
-  mesh=$(awk -F'|' '$3 ~ /^ *face_landmark\.onnx *$/ {gsub(/ /, "", $7); print $7}' <<<"$out")
-  refined=$(awk -F'|' '$3 ~ /face_landmark_with_attention\.onnx/ {gsub(/ /, "", $7); print $7}' <<<"$out")
-  [ -n "$mesh" ] && [ -n "$refined" ] || die "could not read landmark-floor's output: $out"
-  echo "$mesh $refined"
+landmark_ms() { # clip runs → "mesh_ms refined_ms": ms/frame of face_landmark.onnx and face_landmark_with_attention.onnx
+  # The model's best throughput on this machine: the better of one session with ONNX Runtime's default threads (about one
+  # core busy) and one single-threaded session per core at once (as Reconstruction runs its slots).
+  local out best_mesh="" best_refined="" mesh refined
+  for how in "" "--threads 1 --sessions $(nproc)"; do
+    # shellcheck disable=SC2086 # $how is two options or none
+    out=$(dotnet "$BENCH_DLL" landmark-floor --clip "$1" --frames "$2" $how 2>/dev/null) || die "facepipe-bench landmark-floor $how failed"
+    mesh=$(awk -F'|' '$3 ~ /^ *face_landmark\.onnx *$/ {gsub(/ /, "", $7); print $7}' <<<"$out")
+    refined=$(awk -F'|' '$3 ~ /face_landmark_with_attention\.onnx/ {gsub(/ /, "", $7); print $7}' <<<"$out")
+    [ -n "$mesh" ] && [ -n "$refined" ] || die "could not read landmark-floor's output: $out"
+    log "landmark floor${how:+ ($how)}: face_landmark.onnx $mesh ms/frame, face_landmark_with_attention.onnx $refined ms/frame"
+    if [ -z "$best_mesh" ] || [ "$(echo "$mesh < $best_mesh" | bc -l)" = 1 ]; then best_mesh=$mesh; fi
+    if [ -z "$best_refined" ] || [ "$(echo "$refined < $best_refined" | bc -l)" = 1 ]; then best_refined=$refined; fi
+  done
+  echo "$best_mesh $best_refined"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -356,7 +336,7 @@ run_job() {
   local cpu0=() pid j0
   for pid in "${pids[@]}"; do cpu0+=("$(process_cpu_jiffies "$pid")"); done
   j0=$(machine_jiffies)
-  sampler "$samples" "${pids[@]}" &
+  dotnet "$BENCH_DLL" proc-sample --out "$samples" --media "$Media__Root" --interval 0.5 "${pids[@]}" &
   SAMPLER_PID=$!
   CURRENT_JOB_LOG="$out/progress.log"
   CURRENT_JOB_DONE=""
@@ -455,7 +435,7 @@ print_header() {
   echo
   echo "Command: \`$COMMAND_LINE\`  ($(nproc) cores (nproc)${host:+, $host}, $(date -u '+%Y-%m-%d %H:%M') UTC)"
   echo
-  echo "Each row is one job on freshly restarted services. End to end: \`facepipe submit CLIP --kind track --wait\` (retarget: \`facepipe retarget SOURCE TARGET\`) from submit to outputs downloaded; job s: the job's own time (created → completed, GET /v1/jobs/{id}); stage s: each stage's started → completed. Floors, measured in the same run on the same clip with the services idle: decode = \`ffmpeg -v error -i CLIP -map 0:v:0 -f null -\`; landmark = \`facepipe-bench landmark-floor\` ms/frame × frames, of the model Reconstruction runs (Reconstruction__RefinedLandmarks=$REFINED_SETTING: $( [ "$REFINED_SETTING" = false ] && echo face_landmark.onnx || echo face_landmark_with_attention.onnx ); the 468-point face_landmark.onnx in brackets); QC encode = \`ffmpeg -v error -i CLIP -map 0:v:0 -c:v libx264 -preset veryfast -crf 20 -f null -\` minus the decode floor. Media peak: \`du -sb\` of Media__Root every 0.5 s during the job, minus its size before the upload (nothing excluded); input = the upload(s), outputs = the files downloaded. VmHWM: /proc/<pid>/status of each service process after the job, in MiB, in the order Ingest / FrameExtraction / Reconstruction / ExpressionTransfer / Rendering / Training / extra Rendering workers; children: the largest summed RSS of each process's child processes (ffmpeg, ffprobe) seen by the same 0.5 s sampler. QC segments: per Rendering process, segments rendered (their summed time, from its log). Load: the 1-minute load average as the job ended (the machine is shared: a load above the core count means other work competed). Cores busy: the mean number of the machine's $(nproc) cores busy (/proc/stat: user, nice, system, irq, softirq) over the job, and over each floor (decode / x264 / landmark; the landmark floor's includes its process start); CPU s: each service's user + system seconds during the job with those of the ffmpeg/ffprobe children it reaped (/proc/<pid>/stat), same order as VmHWM."
+  echo "Each row is one job on freshly restarted services. End to end: \`facepipe submit CLIP --kind track --wait\` (retarget: \`facepipe retarget SOURCE TARGET\`) from submit to outputs downloaded; job s: the job's own time (created → completed, GET /v1/jobs/{id}); stage s: each stage's started → completed. Floors, measured in the same run on the same clip with the services idle: decode = \`ffmpeg -v error -i CLIP -map 0:v:0 -f null -\`; landmark = \`facepipe-bench landmark-floor\` ms/frame × frames, the better of one session with ONNX Runtime's default threads and \`--threads 1 --sessions $(nproc)\` (one single-threaded session per core at once, as Reconstruction's slots run), of the model Reconstruction runs (Reconstruction__RefinedLandmarks=$REFINED_SETTING: $( [ "$REFINED_SETTING" = false ] && echo face_landmark.onnx || echo face_landmark_with_attention.onnx ); the 468-point face_landmark.onnx in brackets); QC encode = \`ffmpeg -v error -i CLIP -map 0:v:0 -c:v libx264 -preset veryfast -crf 20 -f null -\` minus the decode floor. Media peak: the apparent size of every file under Media__Root every 0.5 s during the job (\`facepipe-bench proc-sample\`), minus its size before the upload (nothing excluded); input = the upload(s), outputs = the files downloaded. VmHWM: /proc/<pid>/status of each service process after the job, in MiB, in the order Ingest / FrameExtraction / Reconstruction / ExpressionTransfer / Rendering / Training / extra Rendering workers; children: the largest summed RSS of each process's child processes (ffmpeg, ffprobe) seen by the same 0.5 s sampler. QC segments: per Rendering process, segments rendered (their summed time, from its log). Load: the 1-minute load average as the job ended (the machine is shared: a load above the core count means other work competed). Cores busy: the mean number of the machine's $(nproc) cores busy (/proc/stat: user, nice, system, irq, softirq) over the job, and over each floor (decode / x264 / landmark; the landmark floor's includes its process start); CPU s: each service's user + system seconds during the job with those of the ffmpeg/ffprobe children it reaped (/proc/<pid>/stat), same order as VmHWM."
   echo
   echo "| clip | frames | render workers | end to end s (job s) | ms/frame | stage s | decode floor s | landmark floor s | QC-encode floor s | Σ floors s | e2e / Σ floors | e2e / largest floor | media peak MiB | × upload | × (input + outputs) | peak − 1.2 × (input + outputs) MiB | VmHWM MiB | children peak RSS MiB | QC segments per worker (busy s); join s | load | cores busy: job (floors: decode / x264 / landmark) | CPU s per service |"
   echo "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|---|---|"
