@@ -104,7 +104,7 @@ public static class MediaProcess
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var (started, exited) = Start(tool, arguments, textOutput: true);
+        var (started, exited) = Start(tool, arguments, textOutput: true, framePipe: writeInput is not null ? FramePipe.Input : FramePipe.None);
         using var process = await started.ConfigureAwait(false);
 
         var errors = ReadLinesAsync(process.StandardError);
@@ -157,7 +157,7 @@ public static class MediaProcess
     /// <exception cref="InvalidOperationException">The tool is not installed.</exception>
     public static async Task<StreamingMediaProcess> StartStreamingAsync(string tool, IReadOnlyList<string> arguments)
     {
-        var (started, exited) = Start(tool, arguments, textOutput: false);
+        var (started, exited) = Start(tool, arguments, textOutput: false, framePipe: FramePipe.Output);
         var process = await started.ConfigureAwait(false);
         CloseQuietly(process.StandardInput);
         return new StreamingMediaProcess(process, ReadLinesAsync(process.StandardError), exited);
@@ -167,7 +167,7 @@ public static class MediaProcess
     /// Starts <paramref name="tool"/> (all three streams redirected) on a dedicated parent thread that waits for its exit
     /// (see the class remarks): the started process, and its exit.
     /// </summary>
-    private static (Task<Process> Started, Task Exited) Start(string tool, IReadOnlyList<string> arguments, bool textOutput)
+    private static (Task<Process> Started, Task Exited) Start(string tool, IReadOnlyList<string> arguments, bool textOutput, FramePipe framePipe)
     {
         var (fileName, argumentList) = CommandLine(tool, arguments);
         var info = new ProcessStartInfo(fileName)
@@ -190,13 +190,21 @@ public static class MediaProcess
 
         var started = new TaskCompletionSource<Process>(TaskCreationOptions.RunContinuationsAsynchronously);
         var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var parent = new Thread(() => StartAndWait(info, started, exited), maxStackSize: 256 * 1024)
+        var parent = new Thread(() => StartAndWait(info, framePipe, started, exited), maxStackSize: 256 * 1024)
         {
             IsBackground = true,
             Name = $"{tool} parent",
         };
         parent.Start();
         return (started.Task, exited.Task);
+    }
+
+    /// <summary>Which of the tool's pipes carries raw frames, and is enlarged (<see cref="PipeCapacity"/>).</summary>
+    private enum FramePipe
+    {
+        None,
+        Input,
+        Output,
     }
 
     /// <summary>Hands each line of the tool's standard output to <paramref name="outputLine"/>; kills the tool when it throws.</summary>
@@ -219,7 +227,7 @@ public static class MediaProcess
     }
 
     /// <summary>The body of a child's parent thread: start it, then wait for its exit, so the thread outlives the child.</summary>
-    private static void StartAndWait(ProcessStartInfo info, TaskCompletionSource<Process> started, TaskCompletionSource exited)
+    private static void StartAndWait(ProcessStartInfo info, FramePipe framePipe, TaskCompletionSource<Process> started, TaskCompletionSource exited)
     {
         Process process;
         try
@@ -231,6 +239,14 @@ public static class MediaProcess
             started.SetException(ex);
             return;
         }
+
+        // Before the caller sees the process: it cannot have closed the pipe yet. A refusal leaves the pipe as it was.
+        _ = framePipe switch
+        {
+            FramePipe.Input => PipeCapacity.Enlarge(process.StandardInput.BaseStream),
+            FramePipe.Output => PipeCapacity.Enlarge(process.StandardOutput.BaseStream),
+            _ => 0,
+        };
 
         started.SetResult(process);
         try

@@ -50,6 +50,56 @@ public sealed class MediaProcessTests
         Assert.False(child.IsAlive(), "cancelling killed ffmpeg");
     }
 
+    /// <summary>What the kernel grants a pipe asked for <see cref="PipeCapacity.FrameBytes"/> here (its ceiling for us).</summary>
+    private static int GrantedPipeBytes() =>
+        Math.Min(PipeCapacity.FrameBytes, int.Parse(File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim(), System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task A_tool_streaming_raw_frames_writes_them_into_a_pipe_of_a_megabyte_not_linuxs_64_KiB()
+    {
+        await using var decoder = await MediaProcess.StartStreamingAsync(
+            "ffmpeg", ["-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=640x480:rate=25", "-frames:v", "3", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]);
+
+        Assert.Equal(GrantedPipeBytes(), PipeCapacity.SizeOf(decoder.StandardOutput));
+        var frame = new byte[640 * 480 * 3];
+        for (var i = 0; i < 3; i++)
+        {
+            await decoder.StandardOutput.ReadExactlyAsync(frame);
+        }
+
+        Assert.Equal(0, await decoder.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task A_tool_fed_raw_frames_reads_them_from_a_pipe_of_a_megabyte()
+    {
+        var seen = 0;
+        var result = await MediaProcess.RunAsync(
+            "ffmpeg",
+            ["-nostdin", "-v", "error", "-f", "rawvideo", "-pix_fmt", "gray", "-s", "64x64", "-r", "25", "-i", "pipe:0", "-f", "null", "-"],
+            writeInput: async (input, ct) =>
+            {
+                seen = PipeCapacity.SizeOf(input);
+                await input.WriteAsync(new byte[64 * 64 * 2], ct);
+            });
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(GrantedPipeBytes(), seen);
+    }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void Only_a_pipe_is_enlarged()
+    {
+        using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+        Assert.Equal(GrantedPipeBytes(), PipeCapacity.Enlarge(pipe));
+        Assert.Equal(GrantedPipeBytes(), PipeCapacity.SizeOf(pipe));
+
+        using var memory = new MemoryStream();
+        Assert.Equal(0, PipeCapacity.Enlarge(memory));
+        Assert.Equal(0, PipeCapacity.SizeOf(memory));
+    }
+
     [Fact]
     public async Task A_failing_run_reports_its_exit_code_and_error_output()
     {
