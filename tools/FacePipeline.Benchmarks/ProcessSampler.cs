@@ -4,19 +4,19 @@ using System.Globalization;
 namespace FacePipeline.Benchmarks;
 
 /// <summary>
-/// The sampler of <c>scripts/bench-scale.sh</c>: every interval, one line of the media store's size, the summed resident
+/// The sampler of <c>scripts/bench-scale.sh</c>: every interval, one line of the media store's size (<c>du -sb</c>), the summed resident
 /// memory of each watched process's descendants (the ffmpeg and ffprobe it runs), each watched process's own resident
 /// memory (KiB) and the time (Unix seconds), until it is stopped. It was a bash loop; each of its samples forked some thirty
 /// processes (du, cat, date, subshells) and took about 175 ms of CPU, a quarter of a core at one sample every 0.5 s, taken
 /// from the job it measured (docs/benchmarks.md, "Where the CPU of a track job goes"). Here a sample reads the same
-/// <c>/proc</c> files and walks the store in this one process.
+/// <c>/proc</c> files in this one process and runs du alone.
 /// </summary>
 internal static class ProcessSampler
 {
     public static Command Command()
     {
         var output = new Option<string>("--out") { Description = "The file the samples are appended to, one line each.", Required = true };
-        var media = new Option<string>("--media") { Description = "The media store's root: the apparent size of its files is the first column.", Required = true };
+        var media = new Option<string>("--media") { Description = "The media store's root: its du -sb is the first column.", Required = true };
         var interval = new Option<double>("--interval") { Description = "Seconds between samples.", DefaultValueFactory = _ => 0.5 };
         interval.Validators.Add(result =>
         {
@@ -75,21 +75,22 @@ internal static class ProcessSampler
         }
     }
 
-    /// <summary>The apparent size of every file under the root (files come and go while it is walked: those are skipped).</summary>
+    /// <summary>
+    /// <c>du -sb</c> of the root: the apparent size of what is under it, each file once however many names it has (the job's
+    /// input is a hard link to the studio's upload, which stays until the upload expires: summing the names counted it
+    /// twice). 0 when du fails (the root is gone).
+    /// </summary>
     internal static long MediaBytes(string root)
     {
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return new DirectoryInfo(root).Exists ? new DirectoryInfo(root).EnumerateFiles("*", options).Sum(f => f.Length) : 0;
-            }
-            catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException && attempt < 3)
-            {
-                // a folder removed while it was listed: walk again
-            }
-        }
+        var info = new System.Diagnostics.ProcessStartInfo("du") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-sb");
+        info.ArgumentList.Add(root);
+        using var du = System.Diagnostics.Process.Start(info)!;
+        var output = du.StandardOutput.ReadToEnd();
+        _ = du.StandardError.ReadToEnd(); // files removed while du walks: it says so and goes on
+        du.WaitForExit();
+        var first = output.Split('\t', 2)[0];
+        return long.TryParse(first, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes) ? bytes : 0;
     }
 
     /// <summary>VmRSS of a process, KiB (0 when it is gone).</summary>
