@@ -20,7 +20,17 @@ public static partial class PipeCapacity
     private const int GetPipeSize = 1032; // F_GETPIPE_SZ
 
     /// <summary>Enlarges the pipe under <paramref name="stream"/> (one end of it is enough); returns its size afterwards, or 0 when it could not be read (not a pipe, not Linux).</summary>
-    public static int Enlarge(Stream stream)
+    public static int Enlarge(Stream stream) => OnPipe(stream, fd =>
+    {
+        _ = Fcntl(fd, SetPipeSize, FrameBytes); // refused: the size stays as it was
+        return Fcntl(fd, GetPipeSize, 0);
+    });
+
+    /// <summary>The pipe's size now (0 when it cannot be read).</summary>
+    public static int SizeOf(Stream stream) => OnPipe(stream, fd => Fcntl(fd, GetPipeSize, 0));
+
+    /// <summary><paramref name="call"/> on the descriptor under <paramref name="stream"/>, held open meanwhile; 0 for no descriptor, a closed one or a failed call.</summary>
+    private static int OnPipe(Stream stream, Func<int, int> call)
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!OperatingSystem.IsLinux())
@@ -43,10 +53,7 @@ public static partial class PipeCapacity
         try
         {
             handle.DangerousAddRef(ref added);
-            var fd = (int)handle.DangerousGetHandle();
-            _ = Fcntl(fd, SetPipeSize, FrameBytes); // refused: the size stays as it was
-            var size = Fcntl(fd, GetPipeSize, 0);
-            return size > 0 ? size : 0;
+            return Math.Max(0, call((int)handle.DangerousGetHandle()));
         }
         catch (ObjectDisposedException)
         {
@@ -59,25 +66,6 @@ public static partial class PipeCapacity
                 handle.DangerousRelease();
             }
         }
-    }
-
-    /// <summary>The pipe's size now (0 when it cannot be read).</summary>
-    public static int SizeOf(Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        if (!OperatingSystem.IsLinux())
-        {
-            return 0;
-        }
-
-        SafeHandle? handle = stream switch { PipeStream pipe => pipe.SafePipeHandle, FileStream file => file.SafeFileHandle, _ => null };
-        if (handle is null || handle.IsInvalid || handle.IsClosed)
-        {
-            return 0;
-        }
-
-        var size = Fcntl((int)handle.DangerousGetHandle(), GetPipeSize, 0);
-        return size > 0 ? size : 0;
     }
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]

@@ -86,9 +86,10 @@ internal static class ProcessSampler
         info.ArgumentList.Add("-sb");
         info.ArgumentList.Add(root);
         using var du = System.Diagnostics.Process.Start(info)!;
+        var errors = du.StandardError.ReadToEndAsync(); // files removed while du walks: it says so and goes on
         var output = du.StandardOutput.ReadToEnd();
-        _ = du.StandardError.ReadToEnd(); // files removed while du walks: it says so and goes on
         du.WaitForExit();
+        _ = errors.GetAwaiter().GetResult();
         var first = output.Split('\t', 2)[0];
         return long.TryParse(first, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes) ? bytes : 0;
     }
