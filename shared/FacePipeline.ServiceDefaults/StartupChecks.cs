@@ -24,6 +24,7 @@ public static class StartupChecks
         {
             Run(app.Services, resolve);
             app.Logger.LogInformation("glibc malloc arenas: {Arenas}", MallocArenas.Describe(Environment.GetEnvironmentVariable(MallocArenas.EnvironmentVariable)));
+            app.Logger.LogInformation("Garbage collector: {GarbageCollector}", GarbageCollectorMode.Current);
             return true;
         }
         catch (Exception error) when (error is OptionsValidationException or AggregateException or InvalidOperationException or IOException or ArgumentException)

@@ -205,6 +205,21 @@ public sealed partial class DockerfileTests
 
     [Theory]
     [MemberData(nameof(Services))]
+    public void Service_is_built_for_the_workstation_garbage_collector_so_its_memory_does_not_grow_with_the_time_it_has_run(string service)
+    {
+        // services/Directory.Build.props: the Web SDK's default is the server GC (GarbageCollectorMode). The built
+        // runtimeconfig.json is what every way of starting the service reads: the images publish it, the scripts run it.
+        var runtimeConfig = Path.ChangeExtension(ServiceBinaries.Dll(service), ".runtimeconfig.json");
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runtimeConfig));
+        var properties = document.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+
+        Assert.True(properties.TryGetProperty("System.GC.Server", out var server), $"{runtimeConfig} does not say which garbage collector to run.");
+        Assert.False(server.GetBoolean(), $"{runtimeConfig}: {service} is built for the server GC.");
+        Assert.True(properties.GetProperty("System.GC.Concurrent").GetBoolean(), $"{runtimeConfig}: {service} is built without background collections.");
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
     public void Service_starts_from_the_shared_host_builder_so_its_content_root_is_its_own_folder_wherever_it_is_started(string service)
     {
         // Started from the repository, WebApplication.CreateBuilder(args) roots the host at the working directory and

@@ -31,10 +31,12 @@ internal static partial class RepoFacts
     }
 
     /// <summary>
-    /// What building a project reads from the repository besides the implicit Directory.*.props: every project it
+    /// What building a project reads from the repository besides the root's Directory.*.props: every project it
     /// references, transitively, and every repository file those projects (or the files they import) pull in with
     /// <c>&lt;Import Project="..."/&gt;</c>, following the ProjectReferences that imported files add (for example
-    /// tools/FacePipeline.ElfPatch/build/TorchSharpNative.targets, which references the tool it runs after publish).
+    /// tools/FacePipeline.ElfPatch/build/TorchSharpNative.targets, which references the tool it runs after publish), and
+    /// the Directory.Build.props MSBuild picks implicitly for each project when it is nearer than the root's (for
+    /// example services/Directory.Build.props, which sets the services' garbage collector).
     /// Conditions are ignored (a build may take either branch); repo-relative paths, '/'.
     /// </summary>
     public static (IReadOnlySet<string> Projects, IReadOnlySet<string> Imports) BuildClosure(string repoRelativeCsproj)
@@ -52,6 +54,12 @@ internal static partial class RepoFacts
 
             var projectDirectory = Path.GetDirectoryName(Path.Combine(Root, project))!;
             var files = new Stack<string>([project]);
+            if (NearestDirectoryBuildProps(projectDirectory) is { } props && props != "Directory.Build.props")
+            {
+                imports.Add(props);
+                files.Push(props);
+            }
+
             var read = new HashSet<string>(StringComparer.Ordinal);
             while (files.Count > 0)
             {
@@ -86,6 +94,26 @@ internal static partial class RepoFacts
         }
 
         return (projects, imports);
+    }
+
+    /// <summary>The Directory.Build.props MSBuild imports for a project in <paramref name="projectDirectory"/>: the nearest one at or above it, repo-relative.</summary>
+    private static string? NearestDirectoryBuildProps(string projectDirectory)
+    {
+        for (var folder = new DirectoryInfo(projectDirectory); folder is not null; folder = folder.Parent)
+        {
+            var candidate = Path.Combine(folder.FullName, "Directory.Build.props");
+            if (File.Exists(candidate))
+            {
+                return Path.GetRelativePath(Root, candidate).Replace('\\', '/');
+            }
+
+            if (string.Equals(folder.FullName.TrimEnd(Path.DirectorySeparatorChar), Root.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+            {
+                break;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
