@@ -220,6 +220,19 @@ public sealed partial class DockerfileTests
 
     [Theory]
     [MemberData(nameof(Services))]
+    public void Service_is_built_without_tiered_PGO_so_a_fresh_process_compiles_its_hot_code_twice_not_three_times(string service)
+    {
+        // services/Directory.Build.props: PGO's instrumented tier cost a fresh Ingest most of its CPU on its first job.
+        var runtimeConfig = Path.ChangeExtension(ServiceBinaries.Dll(service), ".runtimeconfig.json");
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runtimeConfig));
+        var properties = document.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+
+        Assert.True(properties.TryGetProperty("System.Runtime.TieredPGO", out var pgo), $"{runtimeConfig} leaves tiered PGO at the runtime's default (on).");
+        Assert.False(pgo.GetBoolean(), $"{runtimeConfig}: {service} is built with tiered PGO.");
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
     public void Service_starts_from_the_shared_host_builder_so_its_content_root_is_its_own_folder_wherever_it_is_started(string service)
     {
         // Started from the repository, WebApplication.CreateBuilder(args) roots the host at the working directory and
