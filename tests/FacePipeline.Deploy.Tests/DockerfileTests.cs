@@ -207,11 +207,8 @@ public sealed partial class DockerfileTests
     [MemberData(nameof(Services))]
     public void Service_is_built_for_the_workstation_garbage_collector_so_its_memory_does_not_grow_with_the_time_it_has_run(string service)
     {
-        // services/Directory.Build.props: the Web SDK's default is the server GC (GarbageCollectorMode). The built
-        // runtimeconfig.json is what every way of starting the service reads: the images publish it, the scripts run it.
-        var runtimeConfig = Path.ChangeExtension(ServiceBinaries.Dll(service), ".runtimeconfig.json");
-        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runtimeConfig));
-        var properties = document.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        // services/Directory.Build.props: the Web SDK's default is the server GC (GarbageCollectorMode).
+        var (runtimeConfig, properties) = ServiceBinaries.RuntimeConfigProperties(service);
 
         Assert.True(properties.TryGetProperty("System.GC.Server", out var server), $"{runtimeConfig} does not say which garbage collector to run.");
         Assert.False(server.GetBoolean(), $"{runtimeConfig}: {service} is built for the server GC.");
@@ -223,9 +220,7 @@ public sealed partial class DockerfileTests
     public void Service_is_built_without_tiered_PGO_so_a_fresh_process_compiles_its_hot_code_twice_not_three_times(string service)
     {
         // services/Directory.Build.props: PGO's instrumented tier cost a fresh Ingest most of its CPU on its first job.
-        var runtimeConfig = Path.ChangeExtension(ServiceBinaries.Dll(service), ".runtimeconfig.json");
-        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(runtimeConfig));
-        var properties = document.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        var (runtimeConfig, properties) = ServiceBinaries.RuntimeConfigProperties(service);
 
         Assert.True(properties.TryGetProperty("System.Runtime.TieredPGO", out var pgo), $"{runtimeConfig} leaves tiered PGO at the runtime's default (on).");
         Assert.False(pgo.GetBoolean(), $"{runtimeConfig}: {service} is built with tiered PGO.");

@@ -66,6 +66,17 @@ internal static partial class ServiceBinaries
     }
 
     /// <summary>
+    /// The runtime settings the service was built with: its runtimeconfig.json's <c>configProperties</c>, which every way
+    /// of starting it reads (the images publish the file, the scripts run the dll beside it).
+    /// </summary>
+    public static (string Path, System.Text.Json.JsonElement Properties) RuntimeConfigProperties(string service)
+    {
+        var path = System.IO.Path.ChangeExtension(Dll(service), ".runtimeconfig.json");
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        return (path, document.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").Clone());
+    }
+
+    /// <summary>
     /// Starts the service with <paramref name="environment"/> (and no other service setting), waits until it exits or
     /// <paramref name="until"/> appears in its output (then kills it) or <paramref name="timeout"/> passes.
     /// </summary>
