@@ -16,7 +16,8 @@ public static class GanLosses
         ArgumentNullException.ThrowIfNull(b);
         ArgumentNullException.ThrowIfNull(mask);
         var weighted = (a - b).abs() * mask;
-        return weighted.sum() / (mask.sum() * a.shape[1]).clamp_min(1e-6);
+        using var planes = a.shape[1].ToScalar();
+        return weighted.sum() / (mask.sum() * planes).clamp_min(HeldScalars.MaskEpsilon);
     }
 
     /// <summary>LSGAN discriminator loss: ½·(mean (D(real) − 1)² + mean D(fake)²).</summary>
@@ -24,14 +25,14 @@ public static class GanLosses
     {
         ArgumentNullException.ThrowIfNull(realScores);
         ArgumentNullException.ThrowIfNull(fakeScores);
-        return 0.5 * ((realScores - 1).square().mean() + fakeScores.square().mean());
+        return HeldScalars.Half * ((realScores - HeldScalars.One).square().mean() + fakeScores.square().mean());
     }
 
     /// <summary>LSGAN generator loss: mean (D(fake) − 1)².</summary>
     public static Tensor LsganGenerator(Tensor fakeScores)
     {
         ArgumentNullException.ThrowIfNull(fakeScores);
-        return (fakeScores - 1).square().mean();
+        return (fakeScores - HeldScalars.One).square().mean();
     }
 
     /// <summary>
@@ -56,6 +57,7 @@ public static class GanLosses
             total = total is null ? term : total + term;
         }
 
-        return total! / layers;
+        using var count = layers.ToScalar();
+        return total! / count;
     }
 }

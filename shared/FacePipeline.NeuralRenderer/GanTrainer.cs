@@ -113,9 +113,12 @@ public sealed class GanTrainer : IDisposable
         var adversarial = GanLosses.LsganGenerator(fakeFeatures[^1]);
         var featureMatching = GanLosses.FeatureMatching(fakeFeatures, real);
         var l1 = GanLosses.MaskedL1(fake, target, mask);
-        var background = GanLosses.MaskedL1(fake, target, 1 - mask);
-        var lossG = Options.L1Weight * l1 + Options.BackgroundL1Weight * background
-            + Options.AdversarialWeight * adversarial + Options.FeatureMatchingWeight * featureMatching;
+        var background = GanLosses.MaskedL1(fake, target, HeldScalars.One - mask);
+        using var l1Weight = Options.L1Weight.ToScalar();
+        using var backgroundWeight = Options.BackgroundL1Weight.ToScalar();
+        using var adversarialWeight = Options.AdversarialWeight.ToScalar();
+        using var featureMatchingWeight = Options.FeatureMatchingWeight.ToScalar();
+        var lossG = l1Weight * l1 + backgroundWeight * background + adversarialWeight * adversarial + featureMatchingWeight * featureMatching;
         var lossGValue = Value(lossG);
         generatorLoss.Observe(Step + 1, lossGValue);
         lossG.backward();

@@ -7,6 +7,10 @@ namespace FacePipeline.NeuralRenderer;
 /// <summary>Image quality in a mask, for RGB batches in [0, 1] (N×3×H×W) and masks N×1×H×W.</summary>
 public static class ImageMetrics
 {
+    // SSIM's stabilising constants, held (HeldScalars says why).
+    private static readonly Scalar C1 = 0.01 * 0.01;
+    private static readonly Scalar C2 = 0.03 * 0.03;
+
     /// <summary>
     /// PSNR in dB over the masked pixels: 10·log10(1 / MSE), MSE = Σ m·(a − b)² / (3·Σ m), per image, then averaged
     /// over the batch. Identical images give +∞ capped at 100 dB.
@@ -14,8 +18,8 @@ public static class ImageMetrics
     public static double MaskedPsnr(Tensor a, Tensor b, Tensor mask)
     {
         using var scope = torch.NewDisposeScope();
-        var mse = ((a - b).square() * mask).sum([1, 2, 3]) / (mask.sum([1, 2, 3]) * 3).clamp_min(1e-6);
-        var psnr = (10 * torch.log10(1 / mse.clamp_min(1e-10))).clamp_max(100);
+        var mse = ((a - b).square() * mask).sum([1, 2, 3]) / (mask.sum([1, 2, 3]) * HeldScalars.Three).clamp_min(HeldScalars.MaskEpsilon);
+        var psnr = (HeldScalars.Ten * torch.log10(HeldScalars.One / mse.clamp_min(HeldScalars.MseEpsilon))).clamp_max(HeldScalars.Hundred);
         return psnr.mean().item<float>();
     }
 
@@ -28,14 +32,13 @@ public static class ImageMetrics
         using var scope = torch.NewDisposeScope();
         var window = GaussianWindow(11, 1.5, a.shape[1], a.device);
         Tensor Blur(Tensor t) => F.conv2d(t, window, padding: [5, 5], groups: a.shape[1]);
-        const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
         var muA = Blur(a);
         var muB = Blur(b);
         var sigmaA = Blur(a * a) - muA * muA;
         var sigmaB = Blur(b * b) - muB * muB;
         var sigmaAb = Blur(a * b) - muA * muB;
-        var map = (2 * muA * muB + c1) * (2 * sigmaAb + c2) / ((muA * muA + muB * muB + c1) * (sigmaA + sigmaB + c2));
-        var perImage = (map.mean([1], keepdim: true) * mask).sum([1, 2, 3]) / mask.sum([1, 2, 3]).clamp_min(1e-6);
+        var map = (HeldScalars.Two * muA * muB + C1) * (HeldScalars.Two * sigmaAb + C2) / ((muA * muA + muB * muB + C1) * (sigmaA + sigmaB + C2));
+        var perImage = (map.mean([1], keepdim: true) * mask).sum([1, 2, 3]) / mask.sum([1, 2, 3]).clamp_min(HeldScalars.MaskEpsilon);
         return perImage.mean().item<float>();
     }
 

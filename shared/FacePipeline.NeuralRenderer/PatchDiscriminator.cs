@@ -57,7 +57,7 @@ public sealed class PatchDiscriminator : nn.Module<Tensor, Tensor, Tensor[]>
     {
         ArgumentNullException.ThrowIfNull(condition);
         ArgumentNullException.ThrowIfNull(image);
-        var h = torch.cat([condition, image], 1) * 2 - 1;
+        var h = torch.cat([condition, image], 1) * HeldScalars.Two - HeldScalars.One;
         var outputs = new Tensor[convs.Count];
         for (var i = 0; i < convs.Count; i++)
         {
@@ -69,7 +69,7 @@ public sealed class PatchDiscriminator : nn.Module<Tensor, Tensor, Tensor[]>
                     h = norms[i - 1].forward(h);
                 }
 
-                h = F.leaky_relu(h, 0.2);
+                h = h.leaky_relu(HeldScalars.LeakySlope);
             }
 
             outputs[i] = h;

@@ -105,7 +105,7 @@ public sealed class UNetGenerator : nn.Module<Tensor, Tensor>
                 nameof(input));
         }
 
-        var x = input * 2 - 1;
+        var x = input * HeldScalars.Two - HeldScalars.One;
         var skips = new Tensor[depth];
         var h = x;
         for (var i = 0; i < depth; i++)
@@ -116,7 +116,7 @@ public sealed class UNetGenerator : nn.Module<Tensor, Tensor>
                 h = downNorm[i - 1].forward(h);
             }
 
-            h = F.leaky_relu(h, LeakySlope);
+            h = h.leaky_relu(HeldScalars.LeakySlope);
             skips[i] = h;
         }
 
@@ -141,10 +141,10 @@ public sealed class UNetGenerator : nn.Module<Tensor, Tensor>
         h = output.forward(torch.cat([h, x], 1));
         if (Config.Output == GeneratorOutput.Direct)
         {
-            return (torch.tanh(h) + 1) * 0.5;
+            return (torch.tanh(h) + HeldScalars.One) * HeldScalars.Half;
         }
 
-        var rgb = (torch.tanh(h[.., ..3]) + 1) * 0.5;
+        var rgb = (torch.tanh(h[.., ..3]) + HeldScalars.One) * HeldScalars.Half;
         var alpha = torch.sigmoid(h[.., 3..4]);
         var warp = input[.., ..3];
         return warp + alpha * (rgb - warp);

@@ -40,7 +40,7 @@ internal static class WeightInit
                 Uniform(conv.weight!, conv.bias, conv.weight!.shape[1] * conv.weight.shape[2] * conv.weight.shape[3], rng);
                 break;
             case InstanceNorm2d norm when norm.affine:
-                norm.weight!.fill_(1);
+                norm.weight!.fill_(HeldScalars.One);
                 norm.bias!.zero_();
                 break;
         }
