@@ -85,8 +85,10 @@ internal static class NeuralNumericsBenchmark
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var generator = new Generator(42);
-        var x = torch.rand([c.N, c.Cin, c.H, c.W], generator: generator) - 0.5;
-        var w = torch.rand([c.Cout, c.Cin, c.K, c.K], generator: generator) - 0.5;
+        // A scalar held across the calls: TorchSharp lets a temporary one be collected while libtorch reads it (HeldScalars).
+        using var half = 0.5.ToScalar();
+        var x = torch.rand([c.N, c.Cin, c.H, c.W], generator: generator) - half;
+        var w = torch.rand([c.Cout, c.Cin, c.K, c.K], generator: generator) - half;
         var y = nn.functional.conv2d(x, w, strides: [c.Stride, c.Stride], padding: [1, 1]);
         var reference = nn.functional.conv2d(x.to(ScalarType.Float64), w.to(ScalarType.Float64), strides: [c.Stride, c.Stride], padding: [1, 1]);
         return (y.to(ScalarType.Float64) - reference).abs().max().item<double>();
