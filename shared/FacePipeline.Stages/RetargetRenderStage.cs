@@ -686,6 +686,9 @@ public sealed class RetargetFrameRenderer : IDisposable
     /// <summary>Donor and resting frames decoded (each once per window that wants it, or once per miss without a plan).</summary>
     public int TextureFramesDecoded => _textureFrames.Misses;
 
+    /// <summary>The target frames output frame <paramref name="index"/> takes pixels from besides its own: its resting frame and its donors (none when the footage is shown as it is).</summary>
+    public IReadOnlyCollection<int> TextureFramesOf(int index) => ChooseTextures(index).Frames;
+
     /// <summary>
     /// Announces that output frames <paramref name="first"/> .. + <paramref name="count"/> − 1 are rendered next, in order:
     /// their donor and resting frames are then decoded a window at a time in ascending order

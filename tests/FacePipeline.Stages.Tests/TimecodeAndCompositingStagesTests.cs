@@ -137,16 +137,21 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
     public async Task A_retargets_donor_frames_far_along_the_actors_clip_never_restart_the_decoder_of_the_frames_it_renders_on()
     {
         // The actor: grid_bbaf2n's first 10 frames (mouth closed), its first frame held for 140 more, then 20 frames of
-        // speech (mouth open) far beyond the decoder's forward reach. The performer speaks on every frame (grid_lbbc2a from
-        // 1 s), so the output frames (on target frames 0..9) take their mouth from a donor frame among the last 20.
-        var source = await ExtractAndTrackAsync(ClipNames.Source, "grid_lbbc2a.mp4", "-ss 1 -frames:v 10 -an");
+        // speech (mouth open) far beyond the decoder's forward reach. The performer: grid_lbbc2a's frame 57 (lips closed,
+        // named as the performer's neutral), then its frames 40..48 (its widest syllable): the output frames (on target frames 0..9)
+        // open the mouth wider than the actor's resting face, so they take it from a donor frame among the last 20. (With
+        // speech on every frame, the performer's neutral is a speaking face and no frame opens the mouth beyond it.)
+        var source = await ExtractAndTrackAsync(
+            ClipNames.Source, "grid_lbbc2a.mp4",
+            "-filter_complex \"[0:v]trim=start_frame=57:end_frame=58,setpts=PTS-STARTPTS[a];[0:v]trim=start_frame=40:end_frame=49,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0[v]\" -map [v] -an");
         var target = await ExtractAndTrackAsync(
             ClipNames.Target, "grid_bbaf2n.mp4",
             "-filter_complex \"[0:v]trim=end_frame=10,setpts=PTS-STARTPTS,tpad=stop_mode=clone:stop=140[a];[0:v]trim=start_frame=30:end_frame=50,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0[v]\" -map [v] -an");
         Assert.Equal(170, target.Video.FrameCount);
         Assert.True(150 - 10 > ClipFrameReader.ForwardSkipLimit, "the donors must be out of the target decoder's forward reach");
         var transferKey = MediaKeys.Output(_jobId, OutputNames.Transfer);
-        await new ExpressionTransferStage(_store, _mesh).RunAsync(new TransferExpressions(_jobId, source, target, RetargetSettings.Default, transferKey), CancellationToken.None);
+        var settings = RetargetSettings.Default with { SourceNeutralFrame = 0 };
+        await new ExpressionTransferStage(_store, _mesh).RunAsync(new TransferExpressions(_jobId, source, target, settings, transferKey), CancellationToken.None);
         RetargetDocument document;
         await using (var stream = _store.OpenRead(transferKey))
         {
@@ -155,7 +160,7 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
 
         Assert.Equal(Enumerable.Range(0, 10), document.Frames.Select(f => f.TargetFrame));
         var command = new RenderRetargetOutputs(
-            _jobId, source, target, RetargetSettings.Default, transferKey,
+            _jobId, source, target, settings, transferKey,
             MediaKeys.Output(_jobId, OutputNames.Result), MediaKeys.Output(_jobId, OutputNames.Review), null);
         // Once frame by frame as each output frame wants its textures, once with the segment's textures planned (as the
         // stage renders): the plan changes when donors are decoded, never the picture.
@@ -169,6 +174,8 @@ public sealed class TimecodeAndCompositingStagesTests : IDisposable
             Assert.True(expected.AsSpan().SequenceEqual(actual), $"output frame {i} differs with its textures planned");
         }
 
+        var donorsFarAlong = Enumerable.Range(0, document.Frames.Count).Count(i => onDemand.TextureFramesOf(i).Any(f => f >= 150));
+        Assert.True(donorsFarAlong > 0, "some output frame takes its mouth from the speech far along the actor's clip");
         Assert.Equal(1, onDemand.TargetDecoderStarts);
         Assert.Equal(1, planned.TargetDecoderStarts);
         Assert.True(onDemand.TextureDecoderStarts >= 2, $"the donors far along the clip were read ({onDemand.TextureDecoderStarts} starts of their decoder)");
