@@ -245,7 +245,8 @@ public static partial class MediaProbe
             ParseTime(GetString(stream, "start_time")),
             duration,
             declared,
-            estimate);
+            estimate,
+            GetString(stream, "color_space") is { } space && space != "unknown" ? space : null);
     }
 
     private static AudioStreamProbe MapAudio(JsonElement stream) =>
