@@ -151,7 +151,6 @@ public static class FrameExtractor
                 Seekable = stable && SeeksByIndex(probe),
                 DecoderTimes = stable,
                 StartTimecode = StartTimecode(probe, video)?.ToString(),
-                ColorSpace = video.ColorSpace,
             };
             timeline.Save(Path.Combine(outputDirectory, FrameTimeline.FileName));
             for (long first = 0; first < frameCount; first += options.ChunkSize)

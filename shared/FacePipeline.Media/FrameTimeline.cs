@@ -27,9 +27,6 @@ namespace FacePipeline.Media;
 /// stream's or container's <c>timecode</c> tag), written <c>HH:MM:SS:FF</c>, or <c>HH:MM:SS;FF</c> for drop-frame, at
 /// <paramref name="FrameRate"/> (<see cref="Start"/>); null when the source has none (or one that is no timecode at its rate).
 /// Frame k's timecode is the start plus k frames: the outputs made from the clip start there (issue 18).</param>
-/// <param name="ColorSpace">The video stream's colour-space tag as ffprobe names it (<c>color_space</c>: <c>bt709</c>,
-/// <c>smpte170m</c>, …); null when it has none (or the timeline was written before it was kept). Whoever turns the decoded
-/// 4:2:0 planes into RGB converts with the matrix ffmpeg would (Reconstruction: <c>YuvMatrix.FromColorSpace</c>).</param>
 public sealed record FrameTimeline(
     [property: JsonPropertyName("frameRate")] string FrameRate,
     [property: JsonPropertyName("timeBase")] string? TimeBase,
@@ -41,8 +38,7 @@ public sealed record FrameTimeline(
     [property: JsonPropertyName("streamIndex")] int? StreamIndex = null,
     [property: JsonPropertyName("seekable")] bool Seekable = false,
     [property: JsonPropertyName("decoderTimes")] bool DecoderTimes = true,
-    [property: JsonPropertyName("startTimecode")] string? StartTimecode = null,
-    [property: JsonPropertyName("colorSpace")] string? ColorSpace = null)
+    [property: JsonPropertyName("startTimecode")] string? StartTimecode = null)
 {
     public const string FileName = "timeline.json";
 

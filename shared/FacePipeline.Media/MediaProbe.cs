@@ -245,8 +245,7 @@ public static partial class MediaProbe
             ParseTime(GetString(stream, "start_time")),
             duration,
             declared,
-            estimate,
-            GetString(stream, "color_space") is { } space && space != "unknown" ? space : null);
+            estimate);
     }
 
     private static AudioStreamProbe MapAudio(JsonElement stream) =>

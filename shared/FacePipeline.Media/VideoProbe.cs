@@ -52,7 +52,6 @@ public sealed record VideoProbe(
 /// <param name="Duration">Stream duration, if known.</param>
 /// <param name="DeclaredFrameCount">nb_frames from the container header, if present.</param>
 /// <param name="EstimatedFrameCount">nb_frames if present, else duration x frame rate rounded.</param>
-/// <param name="ColorSpace">The stream's colour matrix tag (ffprobe's color_space, e.g. "bt709"), if it has one.</param>
 public sealed record VideoStreamProbe(
     int Index,
     string Codec,
@@ -68,8 +67,7 @@ public sealed record VideoStreamProbe(
     TimeSpan? StartTime,
     TimeSpan? Duration,
     long? DeclaredFrameCount,
-    long EstimatedFrameCount,
-    string? ColorSpace = null);
+    long EstimatedFrameCount);
 
 /// <param name="Index">ffprobe stream index.</param>
 /// <param name="Codec">Decoder name, e.g. "aac".</param>

@@ -40,24 +40,15 @@ public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkMo
         ArgumentNullException.ThrowIfNull(record);
         var frameTimes = timeline.Seconds;
         var tracker = new FaceTracker(detector, landmarker, options);
-        var frame = new Yuv420RgbFrame(width, height, YuvMatrix.FromColorSpace(timeline.ColorSpace));
-        await using var decoder = FrameRangeReader.Open(sourcePath, timeline, width, height, firstFrame, frameCount, limits, Pixels);
-        for (var i = 0; await decoder.ReadNextAsync(frame.Planes, cancellationToken); i++)
+        var i = 0;
+        await foreach (var frame in FrameRangeReader.ReadAllAsync(sourcePath, timeline, width, height, firstFrame, frameCount, limits, cancellationToken: cancellationToken))
         {
-            frame.NewFrame();
-            var faces = tracker.Process(frame);
-            var index = firstFrame + i;
+            var faces = tracker.Process(frame.Span, width, height);
+            var index = firstFrame + i++;
             var time = index < frameTimes.Count ? frameTimes[index] : throw new InvalidDataException($"The timeline has no time for frame {index}.");
             record(new FrameRecord(index, Math.Round(time, 6), [.. faces.Select(ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
         }
     }
-
-    /// <summary>
-    /// How a chunk's frames leave the decoder: the 4:2:0 planes, half the bytes of RGB24 on the pipe and no conversion in
-    /// ffmpeg; the tracker converts to RGB only the pixels its detector and landmark model read (<see cref="Yuv420RgbFrame"/>),
-    /// with the matrix ffmpeg would use for the clip (<see cref="FrameTimeline.ColorSpace"/>).
-    /// </summary>
-    public const RawPixelFormat Pixels = RawPixelFormat.Yuv420p;
 
     /// <summary>
     /// A tracked face as a record: the 468 mesh points as <see cref="FaceRecord.Landmarks"/> (and their bounds), and
