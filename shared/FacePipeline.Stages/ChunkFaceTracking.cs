@@ -9,9 +9,16 @@ namespace FacePipeline.Stages;
 /// ids are local to the chunk; <see cref="FaceSequenceBuilder"/> links them across chunks. With the
 /// refined landmark model the records carry the irises (<see cref="FaceRecord.Irises"/>).
 /// Not thread-safe: one instance per worker thread.
+/// <para>
+/// The instance decodes every chunk into one frame buffer, kept from chunk to chunk (the largest frame size seen). A buffer
+/// per chunk (6.2 MB at 1080p) lands on the large object heap, which only a full collection empties: the workstation GC let
+/// one more pile up per chunk, and a worker's peak grew with the job's length (issue 16, memory flat in length).
+/// </para>
 /// </summary>
 public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkModel landmarker)
 {
+    private byte[] _frame = [];
+
     /// <summary>The landmark model the chunks are tracked with.</summary>
     public FaceLandmarkModel Landmarker => landmarker;
 
@@ -40,8 +47,15 @@ public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkMo
         ArgumentNullException.ThrowIfNull(record);
         var frameTimes = timeline.Seconds;
         var tracker = new FaceTracker(detector, landmarker, options);
+        await using var reader = FrameRangeReader.Open(sourcePath, timeline, width, height, firstFrame, frameCount, limits);
+        if (_frame.Length < reader.FrameBytes)
+        {
+            _frame = new byte[reader.FrameBytes];
+        }
+
+        var frame = _frame.AsMemory(0, reader.FrameBytes);
         var i = 0;
-        await foreach (var frame in FrameRangeReader.ReadAllAsync(sourcePath, timeline, width, height, firstFrame, frameCount, limits, cancellationToken: cancellationToken))
+        while (await reader.ReadNextAsync(frame, cancellationToken))
         {
             var faces = tracker.Process(frame.Span, width, height);
             var index = firstFrame + i++;

@@ -22,8 +22,9 @@ using FacePipeline.Storage;
 //                                               after gen, sequence and transfer (default 1000 36000; a markdown table)
 // facepipe-memprobe record-heap <frames> <dir>   the record path's retained heap (the sequence build, the curves' scan,
 //                                               tracking.json, tracking.fptk) read after full collections: "bytes samples"
-// facepipe-memprobe chunks <clip> <chunks> <dir> Reconstruction's chunk work on a real clip with the real models, one chunk after
-//                                               another in this process (512 frames each), a line per chunk: RSS, GC heap, committed
+// facepipe-memprobe chunks <clip> <chunks> <dir> [frames per chunk]
+//                                               Reconstruction's chunk work on a real clip with the real models, one chunk after
+//                                               another in this process (512 frames each unless given), a line per chunk: RSS, GC heap, committed
 var models = ModelPaths.FromSetting(null);
 if (args.Length == 0 || args[0] is "all" or "segment-setup")
 {
@@ -87,7 +88,9 @@ if (args[0] == "record-heap")
 
 if (args[0] == "chunks")
 {
-    return await ChunkProbe.RunAsync(models, args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3]);
+    return await ChunkProbe.RunAsync(
+        models, args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3],
+        args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : ChunkProbe.DefaultChunkFrames);
 }
 
 var (which, count, root) = (args[0], int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
