@@ -56,7 +56,20 @@ public sealed class FaceTracker(BlazeFaceDetector detector, FaceLandmarkModel la
         DetectorRuns = 0;
     }
 
-    public IReadOnlyList<TrackedFace> Process(ReadOnlySpan<byte> rgb24, int width, int height)
+    public IReadOnlyList<TrackedFace> Process(ReadOnlySpan<byte> rgb24, int width, int height) => Process(rgb24, width, height, null);
+
+    /// <summary>
+    /// As <see cref="Process(ReadOnlySpan{byte}, int, int)"/> on a frame decoded as 4:2:0 planes, converting to RGB only
+    /// what is read: the whole frame when the detector runs, each ROI's bounds before its crop. The faces are those of
+    /// the same frame converted whole (<see cref="Yuv420RgbFrame"/>).
+    /// </summary>
+    public IReadOnlyList<TrackedFace> Process(Yuv420RgbFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return Process(frame.Rgb24, frame.Width, frame.Height, frame);
+    }
+
+    private IReadOnlyList<TrackedFace> Process(ReadOnlySpan<byte> rgb24, int width, int height, Yuv420RgbFrame? planes)
     {
         var candidates = new List<(int Id, RotatedRect Roi, bool Detected)>(_tracks.Count + 1);
         candidates.AddRange(_tracks.Select(t => (t.Id, t.Roi, false)));
@@ -64,6 +77,7 @@ public sealed class FaceTracker(BlazeFaceDetector detector, FaceLandmarkModel la
         if (_tracks.Count < _options.MaxFaces || redetect)
         {
             DetectorRuns++;
+            planes?.ConvertAll();
             var found = detector.Detect(rgb24, width, height);
             var detections = (_options.Target is { } target
                     ? found.OrderBy(d => Distance(d.BoundingBox, target))
@@ -89,6 +103,7 @@ public sealed class FaceTracker(BlazeFaceDetector detector, FaceLandmarkModel la
         var next = new List<(int, RotatedRect)>(candidates.Count);
         foreach (var (id, roi, detected) in candidates)
         {
+            planes?.ConvertCovering(roi);
             var landmarks = landmarker.Run(rgb24, width, height, roi);
             if (landmarks.FaceScore < _options.MinFaceScore)
             {

@@ -151,6 +151,7 @@ public static class FrameExtractor
                 Seekable = stable && SeeksByIndex(probe),
                 DecoderTimes = stable,
                 StartTimecode = StartTimecode(probe, video)?.ToString(),
+                PlanesMatrix = DecodedPlanes.ExactMatrix(video),
             };
             timeline.Save(Path.Combine(outputDirectory, FrameTimeline.FileName));
             for (long first = 0; first < frameCount; first += options.ChunkSize)

@@ -27,6 +27,10 @@ namespace FacePipeline.Media;
 /// stream's or container's <c>timecode</c> tag), written <c>HH:MM:SS:FF</c>, or <c>HH:MM:SS;FF</c> for drop-frame, at
 /// <paramref name="FrameRate"/> (<see cref="Start"/>); null when the source has none (or one that is no timecode at its rate).
 /// Frame k's timecode is the start plus k frames: the outputs made from the clip start there (issue 18).</param>
+/// <param name="PlanesMatrix">The matrix (<c>bt601</c> or <c>bt709</c>) with which the clip's frames, decoded as 4:2:0 planes, turn into
+/// exactly the RGB24 ffmpeg would give (<see cref="DecodedPlanes.ExactMatrix"/>: 8-bit limited-range 4:2:0, an even height, a
+/// BT.601 or BT.709 stream): Reconstruction then takes the planes and converts what its models read (<c>Yuv420RgbFrame</c>).
+/// Null for any other clip, or a timeline written before it was kept: RGB24 from ffmpeg.</param>
 public sealed record FrameTimeline(
     [property: JsonPropertyName("frameRate")] string FrameRate,
     [property: JsonPropertyName("timeBase")] string? TimeBase,
@@ -38,7 +42,8 @@ public sealed record FrameTimeline(
     [property: JsonPropertyName("streamIndex")] int? StreamIndex = null,
     [property: JsonPropertyName("seekable")] bool Seekable = false,
     [property: JsonPropertyName("decoderTimes")] bool DecoderTimes = true,
-    [property: JsonPropertyName("startTimecode")] string? StartTimecode = null)
+    [property: JsonPropertyName("startTimecode")] string? StartTimecode = null,
+    [property: JsonPropertyName("planesMatrix")] string? PlanesMatrix = null)
 {
     public const string FileName = "timeline.json";
 

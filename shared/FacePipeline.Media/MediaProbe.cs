@@ -245,7 +245,9 @@ public static partial class MediaProbe
             ParseTime(GetString(stream, "start_time")),
             duration,
             declared,
-            estimate);
+            estimate,
+            GetString(stream, "color_space") is { } space && space != "unknown" ? space : null,
+            GetString(stream, "color_range") is { } range && range != "unknown" ? range : null);
     }
 
     private static AudioStreamProbe MapAudio(JsonElement stream) =>

@@ -52,6 +52,8 @@ public sealed record VideoProbe(
 /// <param name="Duration">Stream duration, if known.</param>
 /// <param name="DeclaredFrameCount">nb_frames from the container header, if present.</param>
 /// <param name="EstimatedFrameCount">nb_frames if present, else duration x frame rate rounded.</param>
+/// <param name="ColorSpace">The stream's colour matrix tag (ffprobe's color_space, e.g. "bt709"), if it has one.</param>
+/// <param name="ColorRange">The stream's range tag (ffprobe's color_range: "tv" limited, "pc" full), if it has one.</param>
 public sealed record VideoStreamProbe(
     int Index,
     string Codec,
@@ -67,7 +69,9 @@ public sealed record VideoStreamProbe(
     TimeSpan? StartTime,
     TimeSpan? Duration,
     long? DeclaredFrameCount,
-    long EstimatedFrameCount);
+    long EstimatedFrameCount,
+    string? ColorSpace = null,
+    string? ColorRange = null);
 
 /// <param name="Index">ffprobe stream index.</param>
 /// <param name="Codec">Decoder name, e.g. "aac".</param>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FacePipeline.Face;
 using FacePipeline.Media;
 
@@ -10,6 +11,13 @@ namespace FacePipeline.Stages;
 /// refined landmark model the records carry the irises (<see cref="FaceRecord.Irises"/>).
 /// Not thread-safe: one instance per worker thread.
 /// <para>
+/// How a chunk's frames leave the decoder: where the clip's timeline names a matrix (<see cref="FrameTimeline.PlanesMatrix"/>:
+/// 8-bit limited-range 4:2:0 in BT.601 or BT.709), as the 4:2:0 planes, half the bytes of RGB24 on the pipe and no
+/// conversion in ffmpeg; the tracker then converts only the pixels its detector and landmark model read
+/// (<see cref="Yuv420RgbFrame"/>, byte-identical to ffmpeg's own RGB24 on x86-64, so the faces are the same). Other clips, and
+/// other processors, come as RGB24.
+/// </para>
+/// <para>
 /// The instance decodes every chunk into one frame buffer, kept from chunk to chunk (the largest frame size seen). A buffer
 /// per chunk (6.2 MB at 1080p) lands on the large object heap, which only a full collection empties: the workstation GC let
 /// one more pile up per chunk, and a worker's peak grew with the job's length (issue 16, memory flat in length).
@@ -18,6 +26,7 @@ namespace FacePipeline.Stages;
 public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkModel landmarker)
 {
     private byte[] _frame = [];
+    private Yuv420RgbFrame? _planes;
 
     /// <summary>The landmark model the chunks are tracked with.</summary>
     public FaceLandmarkModel Landmarker => landmarker;
@@ -47,6 +56,21 @@ public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkMo
         ArgumentNullException.ThrowIfNull(record);
         var frameTimes = timeline.Seconds;
         var tracker = new FaceTracker(detector, landmarker, options);
+        // The conversion is ffmpeg's x86-64 one; elsewhere (ARM's NEON routine rounds its own way) the frames come as RGB24.
+        if (timeline.PlanesMatrix is { } matrix && RuntimeInformation.ProcessArchitecture == Architecture.X64)
+        {
+            // 4:2:0 planes through the pipe; the tracker converts what it reads, byte-identical to ffmpeg's RGB24.
+            var planes = PlanesFor(width, height, YuvMatrix.FromName(matrix));
+            await using var decoder = FrameRangeReader.Open(sourcePath, timeline, width, height, firstFrame, frameCount, limits, RawPixelFormat.Yuv420p);
+            for (var i = 0; await decoder.ReadNextAsync(planes.Planes, cancellationToken); i++)
+            {
+                planes.NewFrame();
+                Record(tracker.Process(planes), firstFrame + i);
+            }
+
+            return;
+        }
+
         await using var reader = FrameRangeReader.Open(sourcePath, timeline, width, height, firstFrame, frameCount, limits);
         if (_frame.Length < reader.FrameBytes)
         {
@@ -54,14 +78,26 @@ public sealed class ChunkFaceTracking(BlazeFaceDetector detector, FaceLandmarkMo
         }
 
         var frame = _frame.AsMemory(0, reader.FrameBytes);
-        var i = 0;
-        while (await reader.ReadNextAsync(frame, cancellationToken))
+        for (var i = 0; await reader.ReadNextAsync(frame, cancellationToken); i++)
         {
-            var faces = tracker.Process(frame.Span, width, height);
-            var index = firstFrame + i++;
+            Record(tracker.Process(frame.Span, width, height), firstFrame + i);
+        }
+
+        void Record(IReadOnlyList<TrackedFace> faces, int index)
+        {
             var time = index < frameTimes.Count ? frameTimes[index] : throw new InvalidDataException($"The timeline has no time for frame {index}.");
             record(new FrameRecord(index, Math.Round(time, 6), [.. faces.Select(ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
         }
+    }
+
+    private Yuv420RgbFrame PlanesFor(int width, int height, YuvMatrix matrix)
+    {
+        if (_planes is not { } planes || planes.Width != width || planes.Height != height || planes.Matrix != matrix)
+        {
+            _planes = planes = new Yuv420RgbFrame(width, height, matrix);
+        }
+
+        return planes;
     }
 
     /// <summary>

@@ -38,6 +38,41 @@ public sealed class FaceTrackerTests(FaceMeshFixture mesh, ITestOutputHelper out
         Assert.True(errors.Average() <= 0.005);
     }
 
+    [Theory]
+    [InlineData("grid_lbbc2a", 360, 288)]
+    [InlineData("obama_wh_closeup", 1280, 720)]
+    public void Frames_decoded_as_4_2_0_planes_are_tracked_exactly_as_ffmpegs_RGB24_of_them_and_as_MediaPipe_tracks_them(string clip, int width, int height)
+    {
+        var expected = ReadTrackingGolden(clip, width, height);
+        var planes = RgbImage.DecodeYuv420Frames(RepoPaths.MediaFile(clip + ".mp4"), width, height);
+        var rgb24 = RgbImage.DecodeFrames(RepoPaths.MediaFile(clip + ".mp4"), width, height);
+        Assert.Equal(expected.Count, planes.Count);
+        var frame = new Yuv420RgbFrame(width, height, YuvMatrix.Bt601); // the clips are untagged: ffmpeg converts them as BT.601
+        var tracker = new FaceTracker(mesh.Detector, mesh.Landmarker);
+        var reference = new FaceTracker(mesh.Detector, mesh.Landmarker);
+
+        var errors = new List<double>();
+        long converted = 0;
+        for (var i = 0; i < planes.Count; i++)
+        {
+            planes[i].CopyTo(frame.Planes, 0);
+            frame.NewFrame();
+            var face = Assert.Single(tracker.Process(frame));
+            converted += frame.ConvertedPixels;
+            var same = Assert.Single(reference.Process(rgb24[i].Pixels, width, height));
+            Assert.Equal(same.Landmarks.Points, face.Landmarks.Points);
+            Assert.Equal(same.Landmarks.FaceScore, face.Landmarks.FaceScore);
+            errors.Add(FaceMeshError.Relative(face.Landmarks.Points, expected[i]));
+        }
+
+        var share = (double)converted / ((long)width * height * planes.Count);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{clip} (4:2:0): mean error {errors.Average() * 100:F4}% of the eye distance, worst frame {errors.Max() * 100:F4}%, pixels converted {share:P1} of the frames'"));
+        Assert.Equal(1, tracker.DetectorRuns);
+        Assert.True(share < 0.75, $"with the face held, only its ROI is converted ({share:P1} of the pixels were)");
+        Assert.All(errors, e => Assert.True(e <= 0.01, $"frame error {e:P3}"));
+        Assert.True(errors.Average() <= 0.005);
+    }
+
     [Fact]
     public void Redetecting_every_K_frames_keeps_the_same_track()
     {

@@ -25,6 +25,7 @@ root.Subcommands.Add(MouthInteriorCommand());
 root.Subcommands.Add(NeuralFidelity());
 root.Subcommands.Add(LandmarkFloorBenchmark.Command(args));
 root.Subcommands.Add(ChunkSizeBenchmark.Command(args));
+root.Subcommands.Add(ChunkPixelsBenchmark.Command(args));
 root.Subcommands.Add(QcSegmentBenchmark.Command(args));
 root.Subcommands.Add(ProcessSampler.Command());
 root.Subcommands.Add(All());

@@ -33,6 +33,19 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
         return [.. Enumerable.Range(0, all.Length / frame).Select(i => new RgbImage(width, height, all[(i * frame)..((i + 1) * frame)]))];
     }
 
+    /// <summary>Decodes every frame of a clip to ffmpeg's 8-bit 4:2:0 planes (<c>yuv420p</c>), one array a frame.</summary>
+    public static IReadOnlyList<byte[]> DecodeYuv420Frames(string path, int width, int height)
+    {
+        var all = DecodeBytes(path, "yuv420p");
+        var frame = (width * height) + (2 * ((width + 1) / 2) * ((height + 1) / 2));
+        if (all.Length % frame != 0)
+        {
+            throw new InvalidDataException($"{path}: {all.Length} bytes is not a whole number of {width}x{height} 4:2:0 frames.");
+        }
+
+        return [.. Enumerable.Range(0, all.Length / frame).Select(i => all[(i * frame)..((i + 1) * frame)])];
+    }
+
     /// <summary>Decodes an image file with ffmpeg to RGB24 of the given (known) size.</summary>
     public static RgbImage Decode(string path, int width, int height)
     {
@@ -45,7 +58,7 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
         return new RgbImage(width, height, pixels);
     }
 
-    private static byte[] DecodeBytes(string path)
+    private static byte[] DecodeBytes(string path, string pixelFormat = "rgb24")
     {
         var ffmpeg = File.Exists(FfmpegPath) ? FfmpegPath : "ffmpeg";
         var start = new ProcessStartInfo(ffmpeg)
@@ -54,7 +67,7 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "-nostdin", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-" })
+        foreach (var arg in new[] { "-nostdin", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", pixelFormat, "-" })
         {
             start.ArgumentList.Add(arg);
         }
