@@ -9,9 +9,9 @@ namespace FacePipeline.Benchmarks;
 
 /// <summary>
 /// What Reconstruction's chunks cost by how their frames leave the decoder (issue 16): the first N frames of a clip tracked
-/// chunk by chunk as a Reconstruction slot tracks them (one single-threaded session per model), either as RGB24 converted
-/// by ffmpeg (the code before) or as the 4:2:0 planes with only what the models read converted
-/// (<see cref="ChunkFaceTracking"/>, now), the two interleaved run by run. CPU is the process's own plus its reaped
+/// chunk by chunk as a Reconstruction slot tracks them (<see cref="ChunkFaceTracking"/>, one single-threaded session per
+/// model) by its two paths: RGB24 converted by ffmpeg (a clip whose timeline names no planes matrix) and the 4:2:0 planes
+/// with only what the models read converted, the two interleaved run by run. CPU is the process's own plus its reaped
 /// ffmpeg children's (/proc/self/stat): on a machine whose cores are all busy during a job, CPU is what a chunk costs.
 /// Beside it, how far the landmarks of the two paths are apart.
 /// </summary>
@@ -54,33 +54,26 @@ internal static class ChunkPixelsBenchmark
             using var landmarker = models.OpenLandmarkModel(refined: models.HasRefinedFaceLandmarks, slot);
             var tracking = new ChunkFaceTracking(detector, landmarker);
 
-            async Task<List<FrameRecord>> PlanesAsync()
+            // The service's own path for each: the timeline's planesMatrix picks the planes, its absence RGB24 from ffmpeg.
+            var rgbTimeline = timeline with { PlanesMatrix = null };
+            if (timeline.PlanesMatrix is null)
+            {
+                throw new BenchException($"{Path.GetFileName(clip)} does not decode as 4:2:0 planes (8-bit limited-range BT.601/BT.709, even height): nothing to compare.");
+            }
+
+            async Task<List<FrameRecord>> TrackAsync(FrameTimeline how)
             {
                 var records = new List<FrameRecord>(frames);
                 for (var first = 0; first < frames; first += ChunkSize)
                 {
-                    await tracking.TrackAsync(clip, timeline, w, h, first, Math.Min(ChunkSize, frames - first), new FaceTrackerOptions(), records.Add, ct);
+                    await tracking.TrackAsync(clip, how, w, h, first, Math.Min(ChunkSize, frames - first), new FaceTrackerOptions(), records.Add, ct);
                 }
 
                 return records;
             }
 
-            async Task<List<FrameRecord>> Rgb24Async()
-            {
-                var records = new List<FrameRecord>(frames);
-                for (var first = 0; first < frames; first += ChunkSize)
-                {
-                    var tracker = new FaceTracker(detector, landmarker);
-                    var index = first;
-                    await foreach (var frame in FrameRangeReader.ReadAllAsync(clip, timeline, w, h, first, Math.Min(ChunkSize, frames - first), cancellationToken: ct))
-                    {
-                        var faces = tracker.Process(frame.Span, w, h);
-                        records.Add(new FrameRecord(index++, 0, [.. faces.Select(ChunkFaceTracking.ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]));
-                    }
-                }
-
-                return records;
-            }
+            Task<List<FrameRecord>> PlanesAsync() => TrackAsync(timeline);
+            Task<List<FrameRecord>> Rgb24Async() => TrackAsync(rgbTimeline);
 
             Progress("warm-up");
             _ = await PlanesAsync(); // JIT, ONNX Runtime's first runs, the page cache
@@ -105,8 +98,8 @@ internal static class ChunkPixelsBenchmark
                 "",
                 Md.Row("frames leave the decoder as", "wall ms/frame (runs)", "CPU core-ms/frame (runs)", "mean CPU: the service's process", "mean CPU: its ffmpeg children", "mean CPU core-ms/frame"),
                 Md.Separator(6, 1, 2, 3, 4, 5),
-                Row("RGB24, converted by ffmpeg (before)", rgb, frames),
-                Row("4:2:0 planes, converted where read (`ChunkFaceTracking`)", planes, frames),
+                Row("RGB24, converted by ffmpeg (clips without `planesMatrix`)", rgb, frames),
+                Row("4:2:0 planes, converted where read, as ffmpeg would", planes, frames),
                 "",
             };
             var (meanPx, worstPx, facesDiffer) = Compare(rgbRecords!, planeRecords!);
