@@ -45,6 +45,15 @@ public static class ChunkProbe
             var clock = Stopwatch.StartNew();
             await stage.RunAsync(command, CancellationToken.None);
             clock.Stop();
+            if (c == 0)
+            {
+                // One full collection after the first chunk, once the worker's own buffers exist: the heap figures from here
+                // on start from what it keeps, and any growth after is garbage the GC let pile up (nothing forces it again).
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+            }
+
             var info = GC.GetGCMemoryInfo();
             var rss = Probe.ResidentBytes();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
