@@ -193,7 +193,7 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
     }
 
     /// <summary>A filtered screen point as the records store it (pixels to 0.01).</summary>
-    private static float[] Rounded(Vec3 p) => [(float)Math.Round(p.X, 2), (float)Math.Round(p.Y, 2), (float)Math.Round(p.Z, 2)];
+    internal static float[] Rounded(Vec3 p) => [(float)Math.Round(p.X, 2), (float)Math.Round(p.Y, 2), (float)Math.Round(p.Z, 2)];
 
     /// <summary>
     /// Concatenates the chunks, giving clip-wide track ids: a face on a chunk's first frame that
