@@ -138,6 +138,25 @@ internal static class LandmarkFloorBenchmark
         return string.Join(Environment.NewLine, lines) + Environment.NewLine;
     }
 
+    /// <summary>
+    /// The landmark floor as <c>scripts/bench-scale.sh</c> takes it: ms/frame of the better of one session with ONNX Runtime's
+    /// default threads and one single-threaded session per core at once (<paramref name="model"/>: <see cref="Mesh"/> or <see cref="Refined"/>).
+    /// </summary>
+    public static async Task<double> FloorMsPerFrameAsync(string? clip, int runs, string model, CancellationToken ct)
+    {
+        var models = ModelPaths.FromSetting(null);
+        var crop = await CropAsync(clip, models, ct);
+        double MsPerFrame(InferenceSettings settings, int sessions)
+        {
+            var (_, timing) = model == Mesh
+                ? TimeSessions(sessions, warm => TimeMesh(Require(models.FaceLandmarksModel), crop, runs, settings, warm, ct))
+                : TimeSessions(sessions, warm => TimeRefined(Require(models.RefinedFaceLandmarksModel), crop, runs, settings, warm, ct));
+            return timing.TotalMs / (runs * sessions);
+        }
+
+        return Math.Min(MsPerFrame(InferenceSettings.Default, 1), MsPerFrame(new InferenceSettings(IntraOpNumThreads: 1), Environment.ProcessorCount));
+    }
+
     private static string DefaultClip() => Path.Combine(BenchPaths.DefaultMediaDirectory(), "new_face_video-90.mp4");
 
     private static string Require(ModelFile model) =>

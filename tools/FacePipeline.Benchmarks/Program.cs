@@ -27,6 +27,7 @@ root.Subcommands.Add(LandmarkFloorBenchmark.Command(args));
 root.Subcommands.Add(ChunkSizeBenchmark.Command(args));
 root.Subcommands.Add(ChunkPixelsBenchmark.Command(args));
 root.Subcommands.Add(QcSegmentBenchmark.Command(args));
+root.Subcommands.Add(OnePassTrackBenchmark.Command(args));
 root.Subcommands.Add(ProcessSampler.Command());
 root.Subcommands.Add(All());
 
