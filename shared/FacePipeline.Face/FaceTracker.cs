@@ -26,6 +26,12 @@ public sealed record FaceTrackerOptions
 /// <param name="Detected">True when this frame's ROI came from the detector rather than the previous frame's landmarks.</param>
 public sealed record TrackedFace(int TrackId, FaceLandmarks Landmarks, bool Detected);
 
+/// <summary>A face a <see cref="FaceTracker"/> follows: its track id and the crop its landmarks gave for the next frame.</summary>
+public readonly record struct FollowedFaceRoi(int Id, RotatedRect Roi);
+
+/// <summary>What a <see cref="FaceTracker"/> carries from frame to frame (<see cref="FaceTracker.CaptureState"/>).</summary>
+public sealed record FaceTrackerState(IReadOnlyList<FollowedFaceRoi> Tracks, int NextId, int Frame);
+
 /// <summary>
 /// Follows faces through consecutive frames as MediaPipe's face mesh does: the next frame's crop
 /// comes from the current landmarks; the detector runs only when a face is missing (fewer than
@@ -48,6 +54,21 @@ public sealed class FaceTracker(BlazeFaceDetector detector, FaceLandmarkModel la
 
     /// <summary>Frames on which the detector ran since the last <see cref="Reset"/>.</summary>
     public int DetectorRuns { get; private set; }
+
+    /// <summary>
+    /// Where the tracker is: the faces it follows (their ids and next crops), the next id, and the frames it has seen.
+    /// <see cref="Restore"/> on another tracker of the same models and options makes it go on exactly as this one would.
+    /// </summary>
+    public FaceTrackerState CaptureState() => new([.. _tracks.Select(t => new FollowedFaceRoi(t.Id, t.Roi))], _nextId, _frame);
+
+    /// <summary>Takes up where another tracker was (<see cref="CaptureState"/>).</summary>
+    public void Restore(FaceTrackerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        _tracks = [.. state.Tracks.Select(t => (t.Id, t.Roi))];
+        _nextId = state.NextId;
+        _frame = state.Frame;
+    }
 
     public void Reset()
     {

@@ -106,6 +106,25 @@ public sealed class LandmarkFilter
         return new FacePose(filtered.ToMatrix(), t, scale);
     }
 
+    /// <summary>
+    /// Where the landmark filters are (three per point; empty before the first frame). The pose's filters are not part of
+    /// it: a filter handed on this way filters landmarks only.
+    /// </summary>
+    public OneEuroState[] LandmarkState
+    {
+        get => [.. landmarkFilters.Select(f => f.State)];
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Length % 3 != 0)
+            {
+                throw new ArgumentException($"{value.Length} filter states: three per point expected.", nameof(value));
+            }
+
+            landmarkFilters = [.. value.Select(state => new OneEuroFilter(options.Landmarks) { State = state })];
+        }
+    }
+
     /// <summary>Forgets all history (a new face or a cut).</summary>
     public void Reset()
     {

@@ -30,6 +30,9 @@ public sealed record OneEuroOptions(double MinCutoff = 0.3, double Beta = 40, do
     }
 }
 
+/// <summary>What a <see cref="OneEuroFilter"/> remembers of the samples it has seen.</summary>
+public readonly record struct OneEuroState(bool HasValue, double LastRaw, double LastFiltered, double LastSpeed, double LastTime);
+
 /// <summary>
 /// The One Euro filter for one scalar: an adaptive first-order low-pass whose cutoff rises with
 /// speed, so that still values are smoothed hard and fast motion passes with little lag.
@@ -100,6 +103,16 @@ public sealed class OneEuroFilter
 
     /// <summary>Forgets the history; the next sample passes unchanged.</summary>
     public void Reset() => HasValue = false;
+
+    /// <summary>
+    /// Where the filter is: set on another filter of the same options, it goes on exactly as this one would (a clip's
+    /// filter handed from one segment's worker to the next).
+    /// </summary>
+    public OneEuroState State
+    {
+        get => new(HasValue, lastRaw, lastFiltered, lastSpeed, lastTime);
+        set => (HasValue, lastRaw, lastFiltered, lastSpeed, lastTime) = (value.HasValue, value.LastRaw, value.LastFiltered, value.LastSpeed, value.LastTime);
+    }
 
     /// <summary>Smoothing factor of a first-order low-pass with the given cutoff for a step of dt.</summary>
     public static double Alpha(double cutoffHz, double dt)

@@ -6,8 +6,11 @@ using FacePipeline.Media;
 
 namespace FacePipeline.Stages;
 
-/// <summary>What <see cref="OnePassTrackRenderer"/> did: frames decoded, tracked, drawn and encoded; frames with a face.</summary>
-public sealed record OnePassTrackSummary(int FrameCount, int FramesWithFaces);
+/// <summary>
+/// What <see cref="OnePassTrackRenderer"/> did: frames decoded, tracked, drawn and encoded; frames with a face; and where the
+/// tracker and the filters ended, for the run of the clip's next frames.
+/// </summary>
+public sealed record OnePassTrackSummary(int FrameCount, int FramesWithFaces, TrackPassState End);
 
 /// <summary>
 /// A track job's frames in one pass, the single-decode design of issue 16 (measured against the staged design by
@@ -34,26 +37,34 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
     public const int Buffers = 4;
 
     /// <summary>
-    /// Decodes, tracks, draws and encodes every frame of <paramref name="sourcePath"/> (as its <paramref name="timeline"/>
-    /// lists them) into the QC clip <paramref name="qcPath"/> (H.264, no audio, at <paramref name="timing"/> or the
-    /// constant <paramref name="frameRate"/>). <paramref name="tracked"/> gets each frame's raw record and
-    /// <paramref name="drawn"/> (optional) the filtered one the overlay shows, in frame order.
+    /// Decodes, tracks, draws and encodes frames <paramref name="firstFrame"/> .. + <paramref name="frameCount"/> − 1 of
+    /// <paramref name="sourcePath"/> (as its <paramref name="timeline"/> lists them): <paramref name="encode"/> gets the drawn
+    /// 4:2:0 frames (<see cref="QcOverlay.Pixels"/>; a buffer is reused once the next frame is asked for) and writes them
+    /// where the caller wants (the whole QC clip, or one of its segments). <paramref name="start"/> is where the run of the
+    /// frames before ended (<see cref="OnePassTrackSummary.End"/>; null at the clip's first frame): with it, a clip run in
+    /// pieces gives the records and pictures of one run through it. <paramref name="tracked"/> gets each frame's raw
+    /// record and <paramref name="drawn"/> (optional) the filtered one the overlay shows, in frame order.
     /// </summary>
     /// <exception cref="NotSupportedException">The clip does not decode as exact 4:2:0 planes.</exception>
     /// <exception cref="MediaRejectedException">The upload stops decoding (truncated or corrupt).</exception>
     public async Task<OnePassTrackSummary> RunAsync(
-        string sourcePath, FrameTimeline timeline, int width, int height, Rational frameRate, FrameTiming? timing, string qcPath,
-        FaceTrackerOptions options, Action<FrameRecord> tracked, Action<FrameRecord>? drawn, CancellationToken cancellationToken)
+        string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, TrackPassState? start, FaceTrackerOptions options,
+        Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task> encode, Action<FrameRecord> tracked, Action<FrameRecord>? drawn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(timeline);
+        ArgumentNullException.ThrowIfNull(encode);
         ArgumentNullException.ThrowIfNull(tracked);
         if (timeline.PlanesMatrix is not { } matrixName)
         {
             throw new NotSupportedException($"{Path.GetFileName(sourcePath)} does not decode as exact 4:2:0 planes (8-bit limited-range BT.601/BT.709, even height).");
         }
 
+        if (firstFrame < 0 || frameCount < 1 || firstFrame + frameCount > timeline.FrameCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(frameCount), $"Frames {firstFrame}..+{frameCount} are outside the clip's {timeline.FrameCount}.");
+        }
+
         var matrix = YuvMatrix.FromName(matrixName);
-        var frameCount = timeline.FrameCount;
         var free = Channel.CreateBounded<Yuv420RgbFrame>(Buffers);
         var full = Channel.CreateBounded<Yuv420RgbFrame>(new BoundedChannelOptions(Buffers) { SingleReader = true, SingleWriter = true });
         for (var i = 0; i < Buffers; i++)
@@ -61,14 +72,20 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
             free.Writer.TryWrite(new Yuv420RgbFrame(width, height, matrix));
         }
 
+        var tracker = new FaceTracker(detector, landmarker, options);
+        var filters = new SequenceFilters(filterOptions);
+        if (start is not null)
+        {
+            tracker.Restore(start.Tracker);
+            filters.Restore(start.Filters);
+        }
+
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var decoding = Task.Run(() => DecodeAsync(sourcePath, timeline, width, height, free.Reader, full.Writer, abort.Token), abort.Token);
-        var counts = new Counts();
+        var decoding = Task.Run(() => DecodeAsync(sourcePath, timeline, width, height, firstFrame, frameCount, free.Reader, full.Writer, abort.Token), abort.Token);
+        var pass = new Pass(tracker, filters, firstFrame, tracked, drawn);
         try
         {
-            await H264ClipEncoder.EncodeAsync(
-                DrawnFramesAsync(full.Reader, free.Writer, timeline, width, height, options, tracked, drawn, counts, abort.Token),
-                width, height, frameRate, null, qcPath, new H264EncodeOptions { Input = QcOverlay.Pixels, Timing = timing }, abort.Token);
+            await encode(DrawnFramesAsync(full.Reader, free.Writer, timeline, width, height, pass, abort.Token), abort.Token);
         }
         catch
         {
@@ -81,26 +98,39 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
         }
 
         await decoding;
-        if (counts.Frames != frameCount)
+        if (pass.Frames != frameCount)
         {
-            throw new InvalidOperationException($"The decoder gave {counts.Frames} frames of the timeline's {frameCount}.");
+            throw new InvalidOperationException($"The decoder gave {pass.Frames} of frames {firstFrame}..+{frameCount}.");
         }
 
-        return new OnePassTrackSummary(counts.Frames, counts.WithFaces);
+        return new OnePassTrackSummary(pass.Frames, pass.WithFaces, new TrackPassState(tracker.CaptureState(), filters.Capture()));
     }
 
-    private sealed class Counts
+    /// <summary>One run's tracker, filters and sinks, and its counts.</summary>
+    private sealed class Pass(FaceTracker tracker, SequenceFilters filters, int firstFrame, Action<FrameRecord> tracked, Action<FrameRecord>? drawn)
     {
-        public int Frames;
-        public int WithFaces;
+        public FaceTracker Tracker => tracker;
+
+        public SequenceFilters Filters => filters;
+
+        public int FirstFrame => firstFrame;
+
+        public Action<FrameRecord> Tracked => tracked;
+
+        public Action<FrameRecord>? Drawn => drawn;
+
+        public int Frames { get; set; }
+
+        public int WithFaces { get; set; }
     }
 
     private static async Task DecodeAsync(
-        string sourcePath, FrameTimeline timeline, int width, int height, ChannelReader<Yuv420RgbFrame> free, ChannelWriter<Yuv420RgbFrame> full, CancellationToken cancellationToken)
+        string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, ChannelReader<Yuv420RgbFrame> free, ChannelWriter<Yuv420RgbFrame> full,
+        CancellationToken cancellationToken)
     {
         try
         {
-            await using var decoder = FrameRangeReader.Open(sourcePath, timeline, width, height, 0, timeline.FrameCount, null, QcOverlay.Pixels);
+            await using var decoder = FrameRangeReader.Open(sourcePath, timeline, width, height, firstFrame, frameCount, null, QcOverlay.Pixels);
             while (true)
             {
                 var frame = await free.ReadAsync(cancellationToken);
@@ -122,11 +152,9 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
     }
 
     private async IAsyncEnumerable<ReadOnlyMemory<byte>> DrawnFramesAsync(
-        ChannelReader<Yuv420RgbFrame> full, ChannelWriter<Yuv420RgbFrame> free, FrameTimeline timeline, int width, int height, FaceTrackerOptions options,
-        Action<FrameRecord> tracked, Action<FrameRecord>? drawn, Counts counts, [EnumeratorCancellation] CancellationToken cancellationToken)
+        ChannelReader<Yuv420RgbFrame> full, ChannelWriter<Yuv420RgbFrame> free, FrameTimeline timeline, int width, int height, Pass pass,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var tracker = new FaceTracker(detector, landmarker, options);
-        var filters = new SequenceFilters(filterOptions);
         var times = timeline.Seconds;
         Yuv420RgbFrame? handed = null;
         await foreach (var frame in full.ReadAllAsync(cancellationToken))
@@ -136,16 +164,16 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
                 free.TryWrite(handed); // the encoder took it before asking for this one
             }
 
-            var index = counts.Frames;
+            var index = pass.FirstFrame + pass.Frames;
             frame.NewFrame();
-            var faces = tracker.Process(frame);
+            var faces = pass.Tracker.Process(frame);
             var record = new FrameRecord(index, Math.Round(times[index], 6), [.. faces.Select(ChunkFaceTracking.ToRecord).OrderByDescending(f => f.Box.Width * f.Box.Height)]);
-            tracked(record);
-            var shown = filters.Filter(record);
-            drawn?.Invoke(shown);
+            pass.Tracked(record);
+            var shown = pass.Filters.Filter(record);
+            pass.Drawn?.Invoke(shown);
             QcOverlay.Draw(frame.Planes, width, height, shown, triangles);
-            counts.Frames++;
-            counts.WithFaces += record.Faces.Count > 0 ? 1 : 0;
+            pass.Frames++;
+            pass.WithFaces += record.Faces.Count > 0 ? 1 : 0;
             handed = frame;
             yield return frame.Planes;
         }
@@ -190,5 +218,15 @@ public sealed class SequenceFilters(LandmarkFilterOptions? options = null)
         (_filters, _next) = (_next, _filters);
         _next.Clear();
         return frame with { Faces = faces };
+    }
+
+    /// <summary>Each live track's filter state, by track id.</summary>
+    public IReadOnlyDictionary<int, OneEuroState[]> Capture() => _filters.ToDictionary(f => f.Key, f => f.Value.LandmarkState);
+
+    /// <summary>Takes up the tracks' filters where <see cref="Capture"/> left them.</summary>
+    public void Restore(IReadOnlyDictionary<int, OneEuroState[]> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        _filters = states.ToDictionary(s => s.Key, s => new LandmarkFilter(options) { LandmarkState = s.Value });
     }
 }

@@ -34,7 +34,7 @@ public sealed class OnePassTrackRendererTests : IDisposable
         var qc = Path.Combine(_scratch, "qc.mp4");
 
         var summary = await new OnePassTrackRenderer(detector, landmarker, triangles).RunAsync(
-            path, timeline, w, h, rate, null, qc, new FaceTrackerOptions(), raw.Add, drawn.Add, CancellationToken.None);
+            path, timeline, w, h, 0, n, null, new FaceTrackerOptions(), Mp4(qc, w, h, rate), raw.Add, drawn.Add, CancellationToken.None);
 
         Assert.Equal(n, summary.FrameCount);
         Assert.Equal(n, summary.FramesWithFaces);
@@ -81,7 +81,7 @@ public sealed class OnePassTrackRendererTests : IDisposable
         var tracked = 0;
 
         var refused = await Assert.ThrowsAsync<MediaRejectedException>(() => new OnePassTrackRenderer(detector, landmarker, []).RunAsync(
-            cut, timeline, w, h, rate, null, qc, new FaceTrackerOptions(), _ => tracked++, null, CancellationToken.None));
+            cut, timeline, w, h, 0, timeline.FrameCount, null, new FaceTrackerOptions(), Mp4(qc, w, h, rate), _ => tracked++, null, CancellationToken.None));
 
         Assert.Equal(MediaRejectionKind.Corrupt, refused.Kind);
         Assert.InRange(tracked, 1, timeline.FrameCount - 1); // it got part-way
@@ -98,9 +98,75 @@ public sealed class OnePassTrackRendererTests : IDisposable
         using var landmarker = Models.OpenLandmarkModel(refined: false);
 
         await Assert.ThrowsAsync<NotSupportedException>(() => new OnePassTrackRenderer(detector, landmarker, []).RunAsync(
-            path, timeline with { PlanesMatrix = null }, w, h, rate, null, Path.Combine(_scratch, "qc.mp4"), new FaceTrackerOptions(), _ => { }, null, CancellationToken.None));
+            path, timeline with { PlanesMatrix = null }, w, h, 0, timeline.FrameCount, null, new FaceTrackerOptions(), Mp4(Path.Combine(_scratch, "qc.mp4"), w, h, rate), _ => { }, null,
+            CancellationToken.None));
         Assert.Empty(Directory.GetFiles(_scratch, "qc.mp4*"));
     }
+
+    [Fact]
+    public async Task A_clip_run_in_pieces_with_the_state_handed_from_each_to_the_next_gives_the_records_of_one_run_through_it()
+    {
+        var path = RepoPaths.MediaFile("obama_wh_closeup.mp4");
+        var (timeline, w, h, rate) = await ExtractAsync(path);
+        var n = timeline.FrameCount;
+        using var detector = new BlazeFaceDetector(Models.FaceDetector);
+        using var landmarker = Models.OpenLandmarkModel(refined: true);
+        var renderer = new OnePassTrackRenderer(detector, landmarker, []);
+        var options = new FaceTrackerOptions { RedetectInterval = 7 }; // the tracker's frame count matters across the cuts
+        var (raw, drawn) = (new List<FrameRecord>(), new List<FrameRecord>());
+        await renderer.RunAsync(path, timeline, w, h, 0, n, null, options, Mp4(Path.Combine(_scratch, "whole.mp4"), w, h, rate), raw.Add, drawn.Add, CancellationToken.None);
+
+        var (pieceRaw, pieceDrawn) = (new List<FrameRecord>(), new List<FrameRecord>());
+        TrackPassState? state = null;
+        int[] cuts = [0, 40, 41, 90, n];
+        for (var k = 0; k + 1 < cuts.Length; k++)
+        {
+            var summary = await renderer.RunAsync(
+                path, timeline, w, h, cuts[k], cuts[k + 1] - cuts[k], state, options, Mp4(Path.Combine(_scratch, $"piece{k}.mp4"), w, h, rate), pieceRaw.Add, pieceDrawn.Add,
+                CancellationToken.None);
+            using var file = new MemoryStream();
+            summary.End.Write(file); // handed on as a worker would: through the store
+            file.Position = 0;
+            state = TrackPassState.Read(file);
+        }
+
+        Assert.Equal(n, pieceRaw.Count);
+        Assert.True(raw.All(f => f.Faces.Count == 1), "a face on every frame of the close-up");
+        for (var i = 0; i < n; i++)
+        {
+            Assert.Equal(raw[i].Index, pieceRaw[i].Index);
+            Assert.Equal(raw[i].Faces.Select(f => f.TrackId), pieceRaw[i].Faces.Select(f => f.TrackId));
+            Assert.Equal(raw[i].Faces.SelectMany(f => f.Landmarks).SelectMany(p => p), pieceRaw[i].Faces.SelectMany(f => f.Landmarks).SelectMany(p => p));
+            Assert.Equal(drawn[i].Faces.Select(f => f.Box), pieceDrawn[i].Faces.Select(f => f.Box));
+            Assert.Equal(drawn[i].Faces.SelectMany(f => f.Landmarks).SelectMany(p => p), pieceDrawn[i].Faces.SelectMany(f => f.Landmarks).SelectMany(p => p));
+        }
+
+        // Without the state, the second piece starts afresh: its first frame's filtered face is the raw one, not the run's.
+        var fresh = new List<FrameRecord>();
+        await renderer.RunAsync(path, timeline, w, h, 40, 10, null, options, Mp4(Path.Combine(_scratch, "fresh.mp4"), w, h, rate), _ => { }, fresh.Add, CancellationToken.None);
+        Assert.NotEqual(drawn[40].Faces[0].Landmarks.SelectMany(p => p), fresh[0].Faces[0].Landmarks.SelectMany(p => p));
+    }
+
+    [Fact]
+    public void A_cut_or_foreign_state_file_is_refused_as_invalid_data()
+    {
+        var state = new TrackPassState(
+            new FaceTrackerState([new FollowedFaceRoi(3, new RotatedRect(0.5f, 0.4f, 0.3f, 0.3f, 0.1f))], 4, 120),
+            new Dictionary<int, OneEuroState[]> { [3] = [new(true, 1.5, 1.25, -0.5, 4.04), new(true, 2, 2, 0, 4.04), new(false, 0, 0, 0, 0)] });
+        using var file = new MemoryStream();
+        state.Write(file);
+        var bytes = file.ToArray();
+
+        var back = TrackPassState.Read(new MemoryStream(bytes));
+        Assert.Equal(state.Tracker.Tracks, back.Tracker.Tracks);
+        Assert.Equal((4, 120), (back.Tracker.NextId, back.Tracker.Frame));
+        Assert.Equal(state.Filters[3], back.Filters[3]);
+        Assert.Throws<InvalidDataException>(() => TrackPassState.Read(new MemoryStream(bytes[..^9])));
+        Assert.Throws<InvalidDataException>(() => TrackPassState.Read(new MemoryStream("FPTK0001 not a state"u8.ToArray())));
+    }
+
+    private static Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task> Mp4(string path, int w, int h, Rational rate) =>
+        (frames, ct) => H264ClipEncoder.EncodeAsync(frames, w, h, rate, null, path, new H264EncodeOptions { Input = QcOverlay.Pixels }, ct);
 
     private async Task<(FrameTimeline Timeline, int Width, int Height, Rational Rate)> ExtractAsync(string path)
     {

@@ -84,10 +84,12 @@ internal static class OnePassTrackBenchmark
             var rawPath = Path.Combine(scratch, "raw.fptk");
             var drawnPath = Path.Combine(scratch, "drawn.fptk");
             var qcPath = Path.Combine(scratch, "qc.mp4");
+            Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task> Mp4(string path, FrameTiming? at) =>
+                (drawn, token) => H264ClipEncoder.EncodeAsync(drawn, w, h, rate, null, path, new H264EncodeOptions { Input = QcOverlay.Pixels, Timing = at }, token);
 
             Progress("warm-up: the one pass on the first 60 frames");
             var warmTimeline = timeline with { Pts = [.. timeline.Pts.Take(60)], Seconds = [.. timeline.Seconds.Take(60)] };
-            await renderer.RunAsync(clip, warmTimeline, w, h, rate, null, Path.Combine(scratch, "warm.mp4"), new FaceTrackerOptions(), _ => { }, null, ct);
+            await renderer.RunAsync(clip, warmTimeline, w, h, 0, warmTimeline.FrameCount, null, new FaceTrackerOptions(), Mp4(Path.Combine(scratch, "warm.mp4"), null), _ => { }, null, ct);
 
             Progress($"one pass: {frames} frames");
             var (passS, passCpu, summary) = await TimedAsync(async () =>
@@ -96,7 +98,7 @@ internal static class OnePassTrackBenchmark
                 await using var shown = File.Create(drawnPath);
                 using var rawWriter = new TrackingBinaryWriter(raw, frames, leaveOpen: true);
                 using var shownWriter = new TrackingBinaryWriter(shown, frames, leaveOpen: true);
-                var result = await renderer.RunAsync(clip, timeline, w, h, rate, timing, qcPath, new FaceTrackerOptions(), rawWriter.Write, shownWriter.Write, ct);
+                var result = await renderer.RunAsync(clip, timeline, w, h, 0, frames, null, new FaceTrackerOptions(), Mp4(qcPath, timing), rawWriter.Write, shownWriter.Write, ct);
                 rawWriter.Complete();
                 shownWriter.Complete();
                 return result;
