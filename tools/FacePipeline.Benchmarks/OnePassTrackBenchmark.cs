@@ -27,21 +27,26 @@ internal static class OnePassTrackBenchmark
         var clip = new Option<string>("--clip") { Description = "The clip (8-bit limited-range 4:2:0, BT.601/BT.709, even height: the planes path).", Required = true };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads for the tracker's sessions (0: its default, spinning on).", DefaultValueFactory = _ => 0 };
         var floorRuns = new Option<int>("--floor-runs") { Description = "Landmark-model runs per session for its floor.", DefaultValueFactory = _ => 2000 };
+        var pieces = new Option<int>("--piece-frames")
+        {
+            Description = "Also run the pass in pieces of this many frames, one after another, each taking up the last one's state from a file and encoding its QC segment; the segments joined (0: not).",
+            DefaultValueFactory = _ => 0,
+        };
         var chunks = new Option<bool>("--compare-chunks") { Description = "Also track the clip as Reconstruction does (chunks of 512, the tracker restarted on each) and compare the raw records (untimed)." };
         var command = new Command("track-one-pass", "A track job's frames in one pass (decode once, track, filter, draw, encode, overlapped) against the decode, landmark and x264 floors of the same run.")
         {
-            clip, threads, floorRuns, chunks,
+            clip, threads, floorRuns, chunks, pieces,
         };
         command.SetAction(async (parse, ct) =>
         {
             Md.Header(args);
-            Console.WriteLine(await RunAsync(Path.GetFullPath(parse.GetValue(clip)!), parse.GetValue(threads), parse.GetValue(floorRuns), parse.GetValue(chunks), ct));
+            Console.WriteLine(await RunAsync(Path.GetFullPath(parse.GetValue(clip)!), parse.GetValue(threads), parse.GetValue(floorRuns), parse.GetValue(chunks), parse.GetValue(pieces), ct));
             return 0;
         });
         return command;
     }
 
-    public static async Task<string> RunAsync(string clip, int threads, int floorRuns, bool compareChunks, CancellationToken ct)
+    public static async Task<string> RunAsync(string clip, int threads, int floorRuns, bool compareChunks, int pieceFrames, CancellationToken ct)
     {
         if (!File.Exists(clip))
         {
@@ -116,6 +121,49 @@ internal static class OnePassTrackBenchmark
             });
 
             var (compared, differ) = Compare(drawnPath, sequencePath);
+            var piecesRow = "";
+            var piecesLine = "";
+            if (pieceFrames > 0)
+            {
+                Progress($"one pass in pieces of {pieceFrames} frames, the state handed on through a file, the QC segments joined");
+                var piecesRawPath = Path.Combine(scratch, "pieces-raw.fptk");
+                var (piecesS, piecesCpu, pieceCount) = await TimedAsync(async () =>
+                {
+                    await using var raw = File.Create(piecesRawPath);
+                    using var rawWriter = new TrackingBinaryWriter(raw, frames, leaveOpen: true);
+                    var segments = new List<EncodedSegment>();
+                    TrackPassState? state = null;
+                    var statePath = Path.Combine(scratch, "state.bin");
+                    for (var first = 0; first < frames; first += pieceFrames)
+                    {
+                        var (at, count, segment) = (first, Math.Min(pieceFrames, frames - first), Path.Combine(scratch, $"qc-{first:D6}.nut"));
+                        var piece = await renderer.RunAsync(
+                            clip, timeline, w, h, at, count, state, new FaceTrackerOptions(),
+                            (drawn, token) => ClipSegments.EncodeH264SegmentAsync(drawn, w, h, rate, timing, at, count, segment, new H264EncodeOptions { Input = QcOverlay.Pixels }, token),
+                            rawWriter.Write, null, ct);
+                        await using (var file = File.Create(statePath))
+                        {
+                            piece.End.Write(file);
+                        }
+
+                        await using (var file = File.OpenRead(statePath))
+                        {
+                            state = TrackPassState.Read(file);
+                        }
+
+                        segments.Add(new EncodedSegment(segment, at, count));
+                    }
+
+                    rawWriter.Complete();
+                    await ClipSegments.JoinH264Async(segments, w, h, rate, timing, null, Path.Combine(scratch, "qc-joined.mp4"), new H264EncodeOptions { Input = QcOverlay.Pixels }, ct, consume: true);
+                    return segments.Count;
+                });
+                var (same, apart) = SameRecords(rawPath, piecesRawPath);
+                piecesRow = Row($"the same pass in {pieceCount} pieces of {pieceFrames} (state handed on through a file, QC segments joined by stream copy)", piecesS, piecesCpu, Ratio(piecesS));
+                var joinedFrames = await CountFramesAsync(Path.Combine(scratch, "qc-joined.mp4"), ct);
+                piecesLine = string.Create(CultureInfo.InvariantCulture, $"Pieces against one run: {same} frames' records identical, {apart} not; joined QC clip frames: {joinedFrames}.") + Environment.NewLine;
+            }
+
             var chunkLine = compareChunks ? await CompareChunksAsync(clip, timeline, w, h, detector, landmarker, rawPath, ct) : "";
             var qcFrames = await CountFramesAsync(qcPath, ct);
             var staged = extractionS + passS + sequenceS;
@@ -137,7 +185,9 @@ internal static class OnePassTrackBenchmark
                 Row("extraction as today's job runs it (probe, decode for the frame times)", extractionS, extractionCpu, Ratio(extractionS)),
                 Row("**one pass + whole-clip steps + today's extraction**", staged, extractionCpu + passCpu + sequenceCpu, Ratio(staged)),
                 Row("one pass + whole-clip steps (extraction's decode folded into the pass)", passS + sequenceS, passCpu + sequenceCpu, Ratio(passS + sequenceS)),
+                .. pieceFrames > 0 ? new[] { piecesRow } : [],
                 "",
+                piecesLine,
                 string.Create(CultureInfo.InvariantCulture,
                     $"Frames with a face: {summary.FramesWithFaces} of {summary.FrameCount}; QC clip frames: {qcFrames}. Overlay against the sequence built from the same records: {compared} faces compared, {differ} with a landmark or box that differs."),
                 "",
@@ -190,6 +240,23 @@ internal static class OnePassTrackBenchmark
         {
             yield return frame;
         }
+    }
+
+    /// <summary>Frames whose records (faces, ids, landmarks, irises) are the same in both files, and frames whose are not.</summary>
+    private static (int Same, int Apart) SameRecords(string aPath, string bPath)
+    {
+        var (same, apart) = (0, 0);
+        using var b = ReadAll(bPath).GetEnumerator();
+        foreach (var a in ReadAll(aPath))
+        {
+            var equal = b.MoveNext() && a.Index == b.Current.Index && a.Faces.Count == b.Current.Faces.Count
+                && a.Faces.Zip(b.Current.Faces).All(f => f.First.TrackId == f.Second.TrackId
+                    && f.First.Landmarks.SelectMany(p => p).SequenceEqual(f.Second.Landmarks.SelectMany(p => p))
+                    && (f.First.Irises ?? []).SelectMany(p => p).SequenceEqual((f.Second.Irises ?? []).SelectMany(p => p)));
+            (same, apart) = equal ? (same + 1, apart) : (same, apart + 1);
+        }
+
+        return (same, apart);
     }
 
     /// <summary>Faces compared, and faces whose drawn landmarks or box differ from the sequence's (exact).</summary>
