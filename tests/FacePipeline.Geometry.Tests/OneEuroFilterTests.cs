@@ -179,4 +179,40 @@ public class OneEuroFilterTests(ITestOutputHelper output)
         Assert.True(lastLandmarks.Zip(turnedScreen).Max(p => (p.First - p.Second).Length) < 0.1 * LandmarkFilter.FaceSize(turnedScreen));
         Assert.Throws<ArgumentException>(() => filter.Filter(clean.AsSpan(0, 10), 11));
     }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void A_filter_given_another_filters_state_goes_on_exactly_as_that_filter_would()
+    {
+        var rng = new Random(7);
+        var samples = Enumerable.Range(0, 60).Select(i => (Value: Math.Sin(i * 0.3) + (rng.NextDouble() * 0.05), Time: i / Fps)).ToArray();
+        var whole = new OneEuroFilter();
+        var expected = samples.Select(s => whole.Filter(s.Value, s.Time, 0.8)).ToArray();
+
+        var first = new OneEuroFilter();
+        var got = samples[..25].Select(s => first.Filter(s.Value, s.Time, 0.8)).ToList();
+        var second = new OneEuroFilter { State = first.State };
+        got.AddRange(samples[25..].Select(s => second.Filter(s.Value, s.Time, 0.8)));
+        Assert.Equal(expected, got); // bit for bit
+
+        var fresh = new OneEuroFilter();
+        Assert.NotEqual(expected[25], fresh.Filter(samples[25].Value, samples[25].Time, 0.8)); // the state is what carries it
+    }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void A_landmark_filter_given_another_ones_landmark_state_goes_on_exactly_and_refuses_a_state_not_three_per_point()
+    {
+        var frames = Enumerable.Range(0, 20).Select(i => new[] { new Vec3(10 + i, 20, 1), new Vec3(30, 40 - (0.5 * i), 2) }).ToArray();
+        var whole = new LandmarkFilter();
+        var expected = frames.Select((f, i) => whole.Filter(f, i / Fps)).ToArray();
+
+        var first = new LandmarkFilter();
+        var got = frames[..8].Select((f, i) => first.Filter(f, i / Fps)).ToList();
+        var second = new LandmarkFilter { LandmarkState = first.LandmarkState };
+        got.AddRange(frames[8..].Select((f, i) => second.Filter(f, (i + 8) / Fps)));
+        Assert.Equal(expected.SelectMany(f => f), got.SelectMany(f => f));
+        Assert.Empty(new LandmarkFilter().LandmarkState);
+        Assert.Throws<ArgumentException>(() => new LandmarkFilter { LandmarkState = new OneEuroState[4] });
+    }
 }
