@@ -117,6 +117,19 @@ internal static class BenchPaths
 /// <summary>A benchmark cannot run (missing model, clip, ffmpeg failure...): reported as one line, exit code 1.</summary>
 internal sealed class BenchException(string message) : Exception(message);
 
+/// <summary>CPU time of this benchmark process and of the children it has reaped (ffmpeg).</summary>
+internal static class ProcessCpu
+{
+    /// <summary>The process's CPU seconds and its reaped children's (utime + stime, cutime + cstime of /proc/self/stat).</summary>
+    public static (double Self, double Children) Seconds()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        double Ticks(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture) / 100.0;
+        return (Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
+    }
+}
+
 /// <summary>Markdown and number formatting, invariant culture throughout.</summary>
 internal static class Md
 {

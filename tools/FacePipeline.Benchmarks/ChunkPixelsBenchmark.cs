@@ -121,21 +121,12 @@ internal static class ChunkPixelsBenchmark
 
     private static async Task<(Measured, List<FrameRecord>)> TimedAsync(Func<Task<List<FrameRecord>>> work)
     {
-        var before = Cpu();
+        var before = ProcessCpu.Seconds();
         var clock = Stopwatch.StartNew();
         var records = await work();
         var wall = clock.Elapsed.TotalSeconds;
-        var after = Cpu();
+        var after = ProcessCpu.Seconds();
         return (new Measured(wall, after.Self - before.Self, after.Children - before.Children), records);
-    }
-
-    /// <summary>The process's CPU seconds and its reaped children's (utime + stime, cutime + cstime of /proc/self/stat).</summary>
-    private static (double Self, double Children) Cpu()
-    {
-        var stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        double Ticks(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture) / 100.0;
-        return (Ticks(11) + Ticks(12), Ticks(13) + Ticks(14));
     }
 
     private static string Row(string what, List<Measured> runs, int frames) => Md.Row(

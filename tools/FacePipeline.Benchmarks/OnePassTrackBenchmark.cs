@@ -291,20 +291,14 @@ internal static class OnePassTrackBenchmark
 
     private static async Task<(double Wall, double Cpu, T Result)> TimedAsync<T>(Func<Task<T>> work)
     {
-        var before = Cpu();
+        var before = ProcessCpu.Seconds();
         var clock = Stopwatch.StartNew();
         var result = await work();
         var wall = clock.Elapsed.TotalSeconds;
-        return (wall, Cpu() - before, result);
+        var after = ProcessCpu.Seconds();
+        return (wall, after.Self + after.Children - before.Self - before.Children, result);
     }
 
-    /// <summary>The process's CPU seconds with its reaped children's (/proc/self/stat: utime + stime + cutime + cstime).</summary>
-    private static double Cpu()
-    {
-        var stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return Enumerable.Range(11, 4).Sum(i => long.Parse(fields[i], CultureInfo.InvariantCulture)) / 100.0;
-    }
 
     private static void Progress(string message) => Console.Error.WriteLine($"[bench] {message}");
 }
