@@ -97,11 +97,17 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
             throw;
         }
 
-        await decoding;
         if (pass.Frames != frameCount)
         {
-            throw new InvalidOperationException($"The decoder gave {pass.Frames} of frames {firstFrame}..+{frameCount}.");
+            // The encoder stopped asking for frames early (or the decoder ended early): a decoder blocked on the ring is
+            // stopped, not awaited for ever.
+            await abort.CancelAsync();
+            await Task.WhenAny(decoding);
+            _ = decoding.Exception;
+            throw new InvalidOperationException($"Only {pass.Frames} of frames {firstFrame}..+{frameCount} were decoded, drawn and encoded.");
         }
+
+        await decoding;
 
         return new OnePassTrackSummary(pass.Frames, pass.WithFaces, new TrackPassState(tracker.CaptureState(), filters.Capture()));
     }

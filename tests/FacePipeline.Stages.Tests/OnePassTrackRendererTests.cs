@@ -90,6 +90,35 @@ public sealed class OnePassTrackRendererTests : IDisposable
     }
 
     [Fact]
+    public async Task An_encoder_that_stops_taking_frames_early_fails_the_run_at_once_and_leaves_no_decoder_behind()
+    {
+        var path = Path.Combine(_scratch, "stops-early.mp4"); // a path of its own: no other test's ffmpeg reads it
+        File.Copy(RepoPaths.MediaFile("obama_wh_closeup.mp4"), path);
+        var (timeline, w, h, _) = await ExtractAsync(path);
+        using var detector = new BlazeFaceDetector(Models.FaceDetector);
+        using var landmarker = Models.OpenLandmarkModel(refined: false);
+
+        async Task TakeFive(IAsyncEnumerable<ReadOnlyMemory<byte>> frames, CancellationToken ct)
+        {
+            var taken = 0;
+            await foreach (var _ in frames.WithCancellation(ct))
+            {
+                if (++taken == 5)
+                {
+                    return; // the decoder is some frames ahead, blocked on the full ring
+                }
+            }
+        }
+
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => new OnePassTrackRenderer(detector, landmarker, []).RunAsync(
+            path, timeline, w, h, 0, timeline.FrameCount, null, new FaceTrackerOptions(), TakeFive, _ => { }, null, CancellationToken.None)
+            .WaitAsync(TimeSpan.FromMinutes(2))); // a run that waited for its blocked decoder would hang here, and time out as a failure
+
+        Assert.Contains($"Only 5 of frames 0..+{timeline.FrameCount}", failed.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(ProcessTable.WithCommandLine(path), p => p.Name == "ffmpeg" && p.IsAlive());
+    }
+
+    [Fact]
     public async Task A_clip_that_does_not_decode_as_exact_4_2_0_planes_is_refused_before_anything_runs()
     {
         var path = RepoPaths.MediaFile("grid_lbbc2a.mp4");
