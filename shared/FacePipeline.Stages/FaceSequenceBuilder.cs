@@ -130,10 +130,11 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
                         named.TryAdd(face.TrackId, record);
                     }
 
+                    var (box, landmarks) = StoredPoints(smoothed);
                     faces[i] = face with
                     {
-                        Box = Bounds(smoothed.Select(p => new Landmark((float)p.X, (float)p.Y, (float)p.Z)).ToArray()),
-                        Landmarks = smoothed.Select(Rounded).ToArray(),
+                        Box = box,
+                        Landmarks = landmarks,
                         Pose = ToRecord(geo.Pose),
                         Expression = null,
                         Irises = irises?.Select(Rounded).ToArray(),
@@ -192,8 +193,15 @@ public sealed class FaceSequenceBuilder(MetricLandmarks geometry, LandmarkFilter
         return new FaceSequenceSummary(frameCount, faced, tallies.Values.Any(t => t.AllIrises));
     }
 
+    /// <summary>
+    /// A face's filtered mesh points as the records store them: the points rounded (<see cref="Rounded"/>) and their box.
+    /// The one-pass overlay (<see cref="SequenceFilters"/>) draws exactly these.
+    /// </summary>
+    internal static (BoxRecord Box, float[][] Landmarks) StoredPoints(Vec3[] smoothed) =>
+        (Bounds([.. smoothed.Select(p => new Landmark((float)p.X, (float)p.Y, (float)p.Z))]), [.. smoothed.Select(Rounded)]);
+
     /// <summary>A filtered screen point as the records store it (pixels to 0.01).</summary>
-    internal static float[] Rounded(Vec3 p) => [(float)Math.Round(p.X, 2), (float)Math.Round(p.Y, 2), (float)Math.Round(p.Z, 2)];
+    private static float[] Rounded(Vec3 p) => [(float)Math.Round(p.X, 2), (float)Math.Round(p.Y, 2), (float)Math.Round(p.Z, 2)];
 
     /// <summary>
     /// Concatenates the chunks, giving clip-wide track ids: a face on a chunk's first frame that

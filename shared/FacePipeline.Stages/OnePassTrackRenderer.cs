@@ -83,6 +83,16 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var decoding = Task.Run(() => DecodeAsync(sourcePath, timeline, width, height, firstFrame, frameCount, free.Reader, full.Writer, abort.Token), abort.Token);
         var pass = new Pass(tracker, filters, firstFrame, tracked, drawn);
+
+        // Cancels the decoder and waits for it, so that no ffmpeg outlives the call; its own failure, if any, has reached
+        // the encoder through the channel already.
+        async Task StopDecoderAsync()
+        {
+            await abort.CancelAsync();
+            await Task.WhenAny(decoding);
+            _ = decoding.Exception;
+        }
+
         try
         {
             await encode(DrawnFramesAsync(full.Reader, free.Writer, timeline, width, height, pass, abort.Token), abort.Token);
@@ -90,10 +100,8 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
         catch
         {
             // The encoder stopped (its own fault, the caller's cancellation, or the decoder's failure passed on through
-            // the channel): the decoder stops too, and is waited for so that no ffmpeg outlives the call.
-            await abort.CancelAsync();
-            await Task.WhenAny(decoding);
-            _ = decoding.Exception; // observed: its failure reached the encoder through the channel
+            // the channel): the decoder stops too.
+            await StopDecoderAsync();
             throw;
         }
 
@@ -101,9 +109,7 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
         {
             // The encoder stopped asking for frames early (or the decoder ended early): a decoder blocked on the ring is
             // stopped, not awaited for ever.
-            await abort.CancelAsync();
-            await Task.WhenAny(decoding);
-            _ = decoding.Exception;
+            await StopDecoderAsync();
             throw new InvalidOperationException($"Only {pass.Frames} of frames {firstFrame}..+{frameCount} were decoded, drawn and encoded.");
         }
 
@@ -113,18 +119,8 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
     }
 
     /// <summary>One run's tracker, filters and sinks, and its counts.</summary>
-    private sealed class Pass(FaceTracker tracker, SequenceFilters filters, int firstFrame, Action<FrameRecord> tracked, Action<FrameRecord>? drawn)
+    private sealed record Pass(FaceTracker Tracker, SequenceFilters Filters, int FirstFrame, Action<FrameRecord> Tracked, Action<FrameRecord>? Drawn)
     {
-        public FaceTracker Tracker => tracker;
-
-        public SequenceFilters Filters => filters;
-
-        public int FirstFrame => firstFrame;
-
-        public Action<FrameRecord> Tracked => tracked;
-
-        public Action<FrameRecord>? Drawn => drawn;
-
         public int Frames { get; set; }
 
         public int WithFaces { get; set; }
@@ -210,11 +206,11 @@ public sealed class SequenceFilters(LandmarkFilterOptions? options = null)
             }
 
             _next[face.TrackId] = filter;
-            var smoothed = filter.Filter(face.Landmarks.Select(p => new Vec3(p[0], p[1], p[2])).ToArray(), frame.Time);
+            var (box, landmarks) = FaceSequenceBuilder.StoredPoints(filter.Filter(face.Landmarks.Select(p => new Vec3(p[0], p[1], p[2])).ToArray(), frame.Time));
             faces[i] = face with
             {
-                Box = FaceSequenceBuilder.Bounds(smoothed.Select(p => new Landmark((float)p.X, (float)p.Y, (float)p.Z)).ToArray()),
-                Landmarks = smoothed.Select(FaceSequenceBuilder.Rounded).ToArray(),
+                Box = box,
+                Landmarks = landmarks,
                 Pose = null,
                 Expression = null,
                 Irises = null,
