@@ -6,11 +6,12 @@ using FacePipeline.Stages;
 using Microsoft.Extensions.Options;
 
 // Reconstruction: tracks the faces through a chunk and records their 468 landmarks, and their irises with the refined
-// landmark model (Reconstruction__RefinedLandmarks, the default: the model must be installed; one ONNX Runtime session
+// landmark model; a track job's chunk is one piece of its single-decode pass (tracked, drawn and encoded as a QC segment) (Reconstruction__RefinedLandmarks, the default: the model must be installed; one ONNX Runtime session
 // per model per process). Settings and models are checked at start-up.
 var builder = ServiceHost.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddReconstructionOptions();
+builder.Services.AddSingleton(sp => FacePipeline.Geometry.CanonicalFaceMesh.Load(sp.GetRequiredService<ModelPaths>().FaceGeometry));
 builder.Services.AddSingleton(sp =>
 {
     var options = sp.GetRequiredService<IOptions<ReconstructionOptions>>().Value;
@@ -19,9 +20,9 @@ builder.Services.AddSingleton(sp =>
         sp.GetRequiredService<ModelPaths>(),
         options.RefinedLandmarks,
         options.Slots(Environment.ProcessorCount),
-        new InferenceSettings(IntraOpNumThreads: options.ThreadsPerSession(Environment.ProcessorCount)));
+        new InferenceSettings(IntraOpNumThreads: options.ThreadsPerSession(Environment.ProcessorCount)),
+        sp.GetRequiredService<FacePipeline.Geometry.CanonicalFaceMesh>().TriangleIndices()); // a track job's single-decode pass draws the QC segment here
 });
-builder.Services.AddSingleton(sp => FacePipeline.Geometry.CanonicalFaceMesh.Load(sp.GetRequiredService<ModelPaths>().FaceGeometry));
 builder.Services.AddSingleton<FaceSequenceStage>();
 builder.Services.AddMessageBus(bus =>
 {

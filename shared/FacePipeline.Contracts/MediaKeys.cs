@@ -22,6 +22,13 @@ public static class MediaKeys
     public static string Faces(Guid jobId, string clip, int chunkIndex) =>
         $"{JobPrefix(jobId)}/faces/{clip}/chunk-{chunkIndex.ToString("D5", CultureInfo.InvariantCulture)}.fptk";
 
+    /// <summary>
+    /// Where a track job's single-decode pass left the tracker and filters after a chunk (<see cref="TrackPass"/>), for the
+    /// next chunk: working data beside the chunk's records.
+    /// </summary>
+    public static string TrackPassState(Guid jobId, string clip, int chunkIndex) =>
+        $"{JobPrefix(jobId)}/faces/{clip}/pass-state-{chunkIndex.ToString("D5", CultureInfo.InvariantCulture)}.bin";
+
     /// <summary>A clip's 3D face sequence (.fptk), beside its chunks' landmark records.</summary>
     public static string FaceSequence(Guid jobId, string clip) => $"{JobPrefix(jobId)}/faces/{clip}/sequence.fptk";
 

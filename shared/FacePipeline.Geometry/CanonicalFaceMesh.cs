@@ -82,6 +82,9 @@ public sealed class CanonicalFaceMesh
     /// <summary>Triangles (898 for MediaPipe's face mesh).</summary>
     public ReadOnlySpan<Triangle> Triangles => triangles;
 
+    /// <summary>The triangles as a flat list of vertex indices, three a triangle (what the overlays draw).</summary>
+    public int[] TriangleIndices() => [.. triangles.SelectMany(t => new[] { t.A, t.B, t.C })];
+
     /// <summary>The weighted Procrustes landmark basis, as stored.</summary>
     public ReadOnlySpan<WeightedLandmark> ProcrustesBasis => basis;
 

@@ -215,6 +215,13 @@ public sealed class JobClip
 
     /// <summary>The clip's 3D face sequence, once the reconstruction service built it from every chunk's records.</summary>
     public string? SequenceKey { get; set; }
+
+    /// <summary>
+    /// Whether the clip's chunks run as one single-decode pass, one after another, each tracking, drawing and encoding its
+    /// segment of the QC clip (a track job's clip that decodes as exact 4:2:0 planes; issue 16); otherwise its chunks are
+    /// tracked side by side and the QC clip is rendered afterwards in segments.
+    /// </summary>
+    public bool OnePass { get; set; }
 }
 
 /// <summary>A chunk of consecutive frames of a job's clip, processed independently by the reconstruction stage.</summary>

@@ -46,9 +46,10 @@ public sealed class FaceReconstructionSlots : IDisposable
 
     /// <summary>
     /// <paramref name="count"/> slots over the installed models: the face detector and the landmark model
-    /// (<see cref="ModelPaths.OpenLandmarkModel"/>), opened once per slot with ONNX Runtime's <paramref name="inference"/> settings.
+    /// (<see cref="ModelPaths.OpenLandmarkModel"/>), opened once per slot with ONNX Runtime's <paramref name="inference"/> settings;
+    /// with the face mesh's <paramref name="triangles"/>, the slots also run track jobs' single-decode passes.
     /// </summary>
-    public static FaceReconstructionSlots Open(MediaStore store, ModelPaths models, bool refinedLandmarks, int count, InferenceSettings inference)
+    public static FaceReconstructionSlots Open(MediaStore store, ModelPaths models, bool refinedLandmarks, int count, InferenceSettings inference, IReadOnlyList<int>? triangles = null)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(inference);
@@ -63,7 +64,7 @@ public sealed class FaceReconstructionSlots : IDisposable
                 owned.Add(detector);
                 var landmarker = models.OpenLandmarkModel(refinedLandmarks, inference);
                 owned.Add(landmarker);
-                stages.Add(new FaceReconstructionStage(store, detector, landmarker));
+                stages.Add(new FaceReconstructionStage(store, detector, landmarker, triangles));
             }
         }
         catch

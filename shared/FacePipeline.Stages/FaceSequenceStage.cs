@@ -6,7 +6,8 @@ namespace FacePipeline.Stages;
 
 /// <summary>
 /// The reconstruction service's per-clip step: once every chunk of a clip is tracked, the chunks' landmark records become
-/// the clip's 3D face sequence (<see cref="FaceSequenceBuilder"/>: tracks linked across chunks, landmarks filtered over
+/// the clip's 3D face sequence (<see cref="FaceSequenceBuilder"/>: tracks linked across chunks (unless the chunks were
+/// tracked as one run, <see cref="BuildFaceSequence.ContinuousTracks"/>), landmarks filtered over
 /// time, head pose, pose-free face, neutral and expression per frame), stored once as .fptk. Transfer, rendering and
 /// training read it instead of building it again. The chunks are read one at a time and the sequence is written frame by
 /// frame, its whole-clip steps working from temporary files beside it (issue 16: memory flat in length). Once the job has
@@ -40,7 +41,9 @@ public sealed class FaceSequenceStage(MediaStore store, CanonicalFaceMesh mesh)
         {
             using var writer = new TrackingBinaryWriter(stream, video.FrameCount, leaveOpen: true);
             summary = new FaceSequenceBuilder(_geometry).Build(
-                () => ClipRecords.StreamChunks(store, clip.Chunks, video.FrameCount, cancellationToken),
+                () => command.ContinuousTracks
+                    ? [ClipRecords.StreamChunks(store, clip.Chunks, video.FrameCount, cancellationToken).SelectMany(chunk => chunk)]
+                    : ClipRecords.StreamChunks(store, clip.Chunks, video.FrameCount, cancellationToken),
                 video.Width,
                 video.Height,
                 new FaceSequenceOptions(command.NeutralFrame),

@@ -50,7 +50,8 @@ public sealed class FrameExtractionStage(MediaStore store, MediaLimits limits)
             video,
             [.. result.Chunks.Select(c => new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount))],
             $"{folderKey}/{result.TimelineFileName}",
-            result.AudioFileName is null ? null : $"{folderKey}/{result.AudioFileName}");
+            result.AudioFileName is null ? null : $"{folderKey}/{result.AudioFileName}",
+            FrameTimeline.Load(result.TimelinePath).PlanesMatrix is not null);
     }
 
     /// <summary>The public failure code of each way an upload is refused: declared here, so renaming a kind changes no code.</summary>

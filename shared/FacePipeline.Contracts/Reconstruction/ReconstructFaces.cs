@@ -4,6 +4,7 @@ namespace FacePipeline.Contracts;
 /// <param name="SourceKey">The clip's upload, which the chunk's frames are decoded from.</param>
 /// <param name="MaxFaces">Faces tracked at most (the largest first, or the nearest to <paramref name="FacePoint"/>).</param>
 /// <param name="FacePoint">Follow the face nearest this point (frame pixels) instead of the largest; null: the largest.</param>
+/// <param name="Pass">A track job's single-decode pass: the chunk is also drawn and encoded as its QC segment, the tracker taking up the chunk before it; null: the chunk is tracked on its own.</param>
 public sealed record ReconstructFaces(
     Guid JobId,
     string Clip,
@@ -14,4 +15,5 @@ public sealed record ReconstructFaces(
     string TimelineKey,
     string FacesKey,
     int MaxFaces,
-    FramePoint? FacePoint = null) : IJobMessage;
+    FramePoint? FacePoint = null,
+    TrackPass? Pass = null) : IJobMessage;

@@ -11,11 +11,14 @@ namespace FacePipeline.Orchestration.Pipelines;
 /// </summary>
 public sealed class JobPipelines
 {
-    /// <summary>track = extract → reconstruct → render.</summary>
+    /// <summary>
+    /// track = extract → reconstruct → render. A clip that decodes as exact 4:2:0 planes is decoded once: its reconstruct
+    /// step tracks, draws and encodes the QC clip's segments in one pass, and the render step joins them.
+    /// </summary>
     public static JobPipeline Track { get; } = new(
         JobKinds.Track,
         "One clip in: the face tracked in 3D on every frame, a QC clip, the tracking data and the blendshape curves out.",
-        [new ExtractFramesStep(), new ReconstructFacesStep(), new RenderTrackOutputsStep()],
+        [new ExtractFramesStep(), new ReconstructFacesStep(onePassQc: true), new RenderTrackOutputsStep()],
         [
             new(OutputNames.QcClip, "video/mp4", "The clip with the tracked mesh drawn over it."),
             new(OutputNames.Tracking, "application/json", "Per-frame faces: landmarks, irises, pose (docs/tracking-format.md)."),

@@ -94,15 +94,7 @@ public sealed class StepContext
     public async Task<ClipTrack> ClipTrack(string name)
     {
         var clip = Job.Clips.Single(c => c.Name == name);
-        var rate = clip.FrameRate!.Split('/');
-        var video = new VideoInfo(
-            clip.Width!.Value,
-            clip.Height!.Value,
-            long.Parse(rate[0], CultureInfo.InvariantCulture),
-            long.Parse(rate[1], CultureInfo.InvariantCulture),
-            clip.FrameCount!.Value,
-            clip.DurationSeconds!.Value,
-            clip.HasAudio ?? false);
+        var video = Video(clip);
         var chunks = await Chunks();
         return new ClipTrack(
             name,
@@ -113,6 +105,21 @@ public sealed class StepContext
             clip.TimelineKey!,
             clip.AudioKey,
             clip.SequenceKey);
+    }
+
+    /// <summary>An extracted clip's video facts, as extraction measured them.</summary>
+    public static VideoInfo Video(JobClip clip)
+    {
+        ArgumentNullException.ThrowIfNull(clip);
+        var rate = clip.FrameRate!.Split('/');
+        return new VideoInfo(
+            clip.Width!.Value,
+            clip.Height!.Value,
+            long.Parse(rate[0], CultureInfo.InvariantCulture),
+            long.Parse(rate[1], CultureInfo.InvariantCulture),
+            clip.FrameCount!.Value,
+            clip.DurationSeconds!.Value,
+            clip.HasAudio ?? false);
     }
 
     /// <summary>Marks a stage running from now.</summary>

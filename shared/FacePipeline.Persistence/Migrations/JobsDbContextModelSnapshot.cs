@@ -458,6 +458,9 @@ namespace FacePipeline.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<bool>("OnePass")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("SequenceKey")
                         .HasColumnType("text");
 

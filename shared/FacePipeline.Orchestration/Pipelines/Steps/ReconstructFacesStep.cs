@@ -9,9 +9,21 @@ namespace FacePipeline.Orchestration.Pipelines.Steps;
 /// (one <see cref="BuildFaceSequence"/> per clip). The step is done when every clip has its sequence. A clip with no
 /// face anywhere fails the job when its last chunk is tracked (<see cref="FailureCodes.NoFace"/>), before any sequence
 /// is built or anything transferred or rendered.
+/// <para>
+/// With <paramref name="onePassQc"/> (track jobs, issue 16), a clip that decodes as exact 4:2:0 planes
+/// (<see cref="FramesExtracted.ExactPlanes"/>) runs as one single-decode pass instead: its chunks are sent one after
+/// another, each a <see cref="TrackPass"/> that takes up the tracker and filters where the chunk before left them and
+/// also draws and encodes the chunk's segment of the QC clip (<see cref="RenderTrackOutputsStep.QcOutput"/>; planned
+/// here, one per chunk, and counted rendered with its chunk), so every frame is decoded once and the render step only
+/// joins. A clip that does not decode as exact planes is tracked side by side and its QC clip rendered afterwards.
+/// </para>
 /// </summary>
-public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesReconstructed>
+/// <param name="onePassQc">Whether this kind's clips run the single-decode pass that also draws the QC clip.</param>
+public sealed class ReconstructFacesStep(bool onePassQc = false) : PipelineStep<ReconstructFaces, FacesReconstructed>
 {
+    /// <summary>Whether this kind's clips that decode as exact planes run the single-decode pass that also draws the QC clip.</summary>
+    public bool OnePassQc => onePassQc;
+
     public override string Name => StageNames.Reconstruct;
 
     public override JobState RunningState => JobState.Reconstructing;
@@ -27,10 +39,20 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
         var chunks = await context.Chunks();
         stage.FramesTotal = chunks.Sum(c => c.FrameCount);
         stage.FramesDone = chunks.Where(c => c.Reconstructed).Sum(c => c.FrameCount);
-        foreach (var chunk in chunks.Where(c => !c.Reconstructed))
+        foreach (var clipChunks in chunks.Where(c => !c.Reconstructed).GroupBy(c => c.Clip))
         {
-            context.Send(ReconstructCommand(
-                context.Job, context.Job.Clips.Single(c => c.Name == chunk.Clip), new FrameChunk(chunk.Index, chunk.FirstFrame, chunk.FrameCount), chunk.FacesKey));
+            var clip = context.Job.Clips.Single(c => c.Name == clipChunks.Key);
+            if (clip.OnePass)
+            {
+                // One piece at a time: the first not tracked yet (the watchdog's re-send of a stalled pass lands here too).
+                await SendPiece(context, clip, clipChunks.OrderBy(c => c.Index).First());
+                continue;
+            }
+
+            foreach (var chunk in clipChunks)
+            {
+                context.Send(ReconstructCommand(context.Job, clip, new FrameChunk(chunk.Index, chunk.FirstFrame, chunk.FrameCount), chunk.FacesKey));
+            }
         }
 
         await BuildMissingSequences(context, borrowedOnly: false);
@@ -45,9 +67,32 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
         var stage = context.Run(Name);
         stage.FramesTotal += extracted.Video.FrameCount;
         var clip = context.Job.Clips.Single(c => c.Name == extracted.Clip);
-        foreach (var chunk in extracted.Chunks)
+        clip.OnePass = onePassQc && extracted.ExactPlanes && extracted.Chunks.Count > 0;
+        if (clip.OnePass)
         {
-            context.Send(ReconstructCommand(context.Job, clip, chunk, MediaKeys.Faces(context.Job.Id, clip.Name, chunk.Index)));
+            // The QC clip's segments are the chunks: each piece of the pass encodes its own.
+            foreach (var chunk in extracted.Chunks)
+            {
+                context.AddSegment(new JobSegment
+                {
+                    JobId = context.Job.Id,
+                    Output = RenderTrackOutputsStep.QcOutput,
+                    Index = chunk.Index,
+                    FirstFrame = chunk.FirstFrame,
+                    FrameCount = chunk.FrameCount,
+                    Key = QcSegmentKey(context.Job, chunk.Index),
+                });
+            }
+
+            var first = extracted.Chunks.MinBy(c => c.Index)!;
+            context.Send(PassCommand(context.Job, clip, first, MediaKeys.Faces(context.Job.Id, clip.Name, first.Index), previous: null));
+        }
+        else
+        {
+            foreach (var chunk in extracted.Chunks)
+            {
+                context.Send(ReconstructCommand(context.Job, clip, chunk, MediaKeys.Faces(context.Job.Id, clip.Name, chunk.Index)));
+            }
         }
 
         await BuildMissingSequences(context, borrowedOnly: true);
@@ -68,6 +113,11 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
         context.Stage(Name).FramesDone += chunk.FrameCount;
         var clip = context.Job.Clips.Single(c => c.Name == message.Clip);
         var clipChunks = chunks.Where(c => c.Clip == clip.Name).ToList();
+        if (clip.OnePass)
+        {
+            await PieceDone(context, clip, chunk, clipChunks);
+        }
+
         if (clip.Extracted && clipChunks.All(c => c.Reconstructed) && !HasNoFace(context, clip, clipChunks))
         {
             await SendSequence(context, clip); // the clip's last chunk: exactly once, since each chunk is counted once
@@ -129,7 +179,49 @@ public sealed class ReconstructFacesStep : PipelineStep<ReconstructFaces, FacesR
     }
 
     private static async Task SendSequence(StepContext context, JobClip clip) =>
-        context.Send(new BuildFaceSequence(context.Job.Id, await context.ClipTrack(clip.Name), context.Job.NeutralFrame, MediaKeys.FaceSequence(context.Job.Id, clip.Name)));
+        context.Send(new BuildFaceSequence(
+            context.Job.Id, await context.ClipTrack(clip.Name), context.Job.NeutralFrame, MediaKeys.FaceSequence(context.Job.Id, clip.Name), ContinuousTracks: clip.OnePass));
+
+    /// <summary>
+    /// A piece of a clip's single-decode pass is in: its QC segment is counted rendered, and the next piece (the first
+    /// chunk not tracked yet) goes out, taking up the state this one left.
+    /// </summary>
+    private static async Task PieceDone(StepContext context, JobClip clip, JobChunk done, IReadOnlyList<JobChunk> clipChunks)
+    {
+        var segment = (await context.Segments(RenderTrackOutputsStep.QcOutput)).FirstOrDefault(s => s.Index == done.Index)
+            ?? throw new InvalidOperationException($"Job {context.Job.Id}: chunk {done.Index} of a single-decode pass has no QC segment planned.");
+        segment.Rendered = true;
+        segment.FramesDone = segment.FrameCount;
+        segment.RenderedAt = context.Now;
+        if (clipChunks.Where(c => !c.Reconstructed).OrderBy(c => c.Index).FirstOrDefault() is { } next)
+        {
+            await SendPiece(context, clip, next);
+        }
+    }
+
+    /// <summary>Sends a chunk of a single-decode pass, after the chunk before it (whose state it takes up).</summary>
+    private static async Task SendPiece(StepContext context, JobClip clip, JobChunk chunk)
+    {
+        var previous = (await context.Chunks()).Where(c => c.Clip == clip.Name && c.Index < chunk.Index).MaxBy(c => c.Index);
+        if (previous is { Reconstructed: false })
+        {
+            throw new InvalidOperationException($"Job {context.Job.Id}: chunk {chunk.Index} of a single-decode pass was due before chunk {previous.Index} was tracked.");
+        }
+
+        context.Send(PassCommand(context.Job, clip, new FrameChunk(chunk.Index, chunk.FirstFrame, chunk.FrameCount), chunk.FacesKey, previous?.Index));
+    }
+
+    private static ReconstructFaces PassCommand(Job job, JobClip clip, FrameChunk chunk, string facesKey, int? previous)
+        => ReconstructCommand(job, clip, chunk, facesKey) with
+        {
+            Pass = new TrackPass(
+                previous is { } before ? MediaKeys.TrackPassState(job.Id, clip.Name, before) : null,
+                MediaKeys.TrackPassState(job.Id, clip.Name, chunk.Index),
+                QcSegmentKey(job, chunk.Index),
+                StepContext.Video(clip)),
+        };
+
+    private static string QcSegmentKey(Job job, int index) => MediaKeys.Segment(job.Id, RenderTrackOutputsStep.QcOutput, index, ".nut");
 
     private static ReconstructFaces ReconstructCommand(Job job, JobClip clip, FrameChunk chunk, string facesKey) => new(
         job.Id,

@@ -9,6 +9,8 @@ namespace FacePipeline.Orchestration.Pipelines.Steps;
 /// at once; when every segment is in, one <see cref="RenderTrackOutputs"/> joins them without re-encoding (the audio
 /// muxed once) and writes the tracking data and the curves. Progress counts each segment's frames. A segment whose
 /// worker died is delivered again (and re-sent by the watchdog when nothing moves): only that segment is lost.
+/// A clip that ran the single-decode pass (<see cref="JobClip.OnePass"/>) has its segments planned and encoded by the
+/// reconstruct step already, one per chunk: this step then only joins them.
 /// </summary>
 public sealed class RenderTrackOutputsStep : PipelineStep<RenderTrackOutputs, TrackOutputsRendered>
 {
