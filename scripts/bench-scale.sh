@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scaling benchmark of track jobs (issue 16): jobs of about 1k, 9k and 36k frames at 480p and 1080p, each with 1 and
-# with 2 Rendering worker processes (the QC clip is rendered in 600-frame segments taken from the queue
-# render-qc-segment by any number of workers), and optionally a 36k-frame retarget, with the same worker counts (its
+# with 2 Rendering worker processes (the bench clips decode as exact 4:2:0 planes, so their QC clip is drawn and encoded
+# by Reconstruction's single-decode pass and Rendering only joins it; a clip that does not is rendered in 600-frame
+# segments taken from the queue render-qc-segment by any number of workers), and optionally a 36k-frame retarget, with the same worker counts (its
 # clips are rendered in 600-output-frame segments from render-retarget-segment). Per job: wall time (submit →
 # outputs downloaded) and per frame, the job's stage times (GET /v1/jobs/{id}, as `facepipe` prints them), the peak
 # resident memory of every service process (VmHWM; the services are restarted before each job so the peaks are that

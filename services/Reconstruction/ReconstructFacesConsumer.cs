@@ -5,7 +5,10 @@ using MassTransit;
 
 namespace FacePipeline.Reconstruction;
 
-/// <summary>Runs <see cref="FaceReconstructionStage"/> on one chunk, in a free slot of the process's <see cref="FaceReconstructionSlots"/>, and reports it done.</summary>
+/// <summary>
+/// Runs <see cref="FaceReconstructionStage"/> on one chunk (for a track job's single-decode pass, one piece of it: the
+/// chunk's QC segment encoded too), in a free slot of the process's <see cref="FaceReconstructionSlots"/>, and reports it done.
+/// </summary>
 public sealed class ReconstructFacesConsumer(FaceReconstructionSlots slots, ILogger<ReconstructFacesConsumer> logger)
     : StageConsumer<ReconstructFaces, FacesReconstructed>(logger)
 {
@@ -17,8 +20,9 @@ public sealed class ReconstructFacesConsumer(FaceReconstructionSlots slots, ILog
 
     protected override void LogDone(ILogger log, ReconstructFaces command, FacesReconstructed done, double seconds) =>
         log.LogInformation(
-            "Job {JobId} chunk {Chunk}: {Frames} frames, {WithFaces} with faces, {Ms:F1} ms/frame ({Model})",
-            done.JobId, done.ChunkIndex, done.FrameCount, done.FramesWithFaces, seconds * 1000 / Math.Max(1, done.FrameCount), slots.LandmarkModel);
+            "Job {JobId} chunk {Chunk}: {Frames} frames, {WithFaces} with faces, {Ms:F1} ms/frame ({Model}){Pass}",
+            done.JobId, done.ChunkIndex, done.FrameCount, done.FramesWithFaces, seconds * 1000 / Math.Max(1, done.FrameCount), slots.LandmarkModel,
+            command.Pass is null ? "" : "; single-decode pass: its QC segment encoded");
 }
 
 /// <summary>

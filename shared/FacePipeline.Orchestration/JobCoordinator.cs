@@ -367,7 +367,7 @@ public sealed class JobCoordinator(
 
     /// <summary>
     /// After the commit, for a job still running: the clips whose face sequence this change recorded no longer need their
-    /// chunk records (<see cref="MediaRetention.SequenceBuilt"/>); the job's end deletes whatever this misses (an ended
+    /// chunk records, nor a single-decode pass its states (<see cref="MediaRetention.SequenceBuilt"/>); the job's end deletes whatever this misses (an ended
     /// job's working data goes whole).
     /// </summary>
     private async Task ChunkRecordsServed(StepContext context, IReadOnlyList<string> withoutSequence)
@@ -380,7 +380,9 @@ public sealed class JobCoordinator(
         foreach (var clip in context.Job.Clips.Where(c => c.SequenceKey is not null && withoutSequence.Contains(c.Name)))
         {
             var chunks = await context.Chunks();
-            retention.SequenceBuilt(context.Job, clip.Name, chunks.Where(c => c.Clip == clip.Name).Select(c => c.FacesKey));
+            // A single-decode pass's states go with the records: the pieces are all done.
+            retention.SequenceBuilt(context.Job, clip.Name, chunks.Where(c => c.Clip == clip.Name).SelectMany(c =>
+                clip.OnePass ? new[] { c.FacesKey, MediaKeys.TrackPassState(context.Job.Id, clip.Name, c.Index) } : [c.FacesKey]));
         }
     }
 

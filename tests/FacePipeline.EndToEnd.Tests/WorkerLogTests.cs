@@ -24,6 +24,19 @@ public sealed class WorkerLogTests
 
     [Fact]
     [Trait("Lane", "Fast")]
+    public void A_chunks_start_is_its_done_lines_time_less_its_frames_times_its_milliseconds_a_frame()
+    {
+        var chunks = WorkerLog.Chunks(Log);
+
+        Assert.Equal(2, chunks.Count);
+        Assert.Equal(new DateTimeOffset(new DateTime(2026, 12, 5, 1, 5, 34, 400, DateTimeKind.Local)), chunks[0].End);
+        Assert.Equal(TimeSpan.FromMilliseconds(16 * 50.9), chunks[0].End - chunks[0].Start);
+        Assert.Equal(TimeSpan.FromMilliseconds(16 * 61.5), chunks[1].End - chunks[1].Start);
+        Assert.Equal(Guid.Parse("a6108e82-daa1-4876-90b9-62131487cd91"), chunks[1].JobId);
+    }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
     public void Another_consumers_lines_and_the_consumers_other_lines_are_not_work_done()
     {
         Assert.Single(WorkerLog.Done(Log, "ExtractFramesConsumer", "extracted in"));

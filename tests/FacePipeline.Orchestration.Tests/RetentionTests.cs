@@ -61,6 +61,29 @@ public sealed class RetentionTests(JobStoreFixture store) : IClassFixture<JobSto
     }
 
     [Fact]
+    public async Task A_single_decode_pass_loses_its_states_with_its_chunk_records_and_keeps_its_QC_segments_for_the_join()
+    {
+        var bystander = await _world.ReconstructingTrackJob(exactPlanes: true);
+        await _world.TrackChunks(bystander, ClipNames.Source, 1, passStates: true);
+        var bystanderFiles = _world.Files(RetentionKeys.JobPrefix(bystander));
+        var jobId = await _world.ReconstructingTrackJob(chunks: 3, exactPlanes: true);
+        await _world.TrackChunks(jobId, ClipNames.Source, 3, passStates: true);
+        var gone = Enumerable.Range(0, 3).SelectMany(c => new[] { MediaKeys.Faces(jobId, ClipNames.Source, c), MediaKeys.TrackPassState(jobId, ClipNames.Source, c) }).ToList();
+        var before = _world.Files(RetentionKeys.JobPrefix(jobId));
+        Assert.All(gone, k => Assert.True(before.ContainsKey(k), $"{k} is missing before the sequence is built."));
+
+        await _world.BuildSequence(jobId, ClipNames.Source, 3);
+
+        await _world.AssertState(jobId, JobState.Rendering);
+        var after = _world.Files(RetentionKeys.JobPrefix(jobId));
+        Assert.Equal(
+            before.Keys.Except(gone).Append(MediaKeys.FaceSequence(jobId, ClipNames.Source)).Order(StringComparer.Ordinal),
+            after.Keys.Order(StringComparer.Ordinal)); // input, timeline, audio, the QC segments and the sequence
+        Assert.All(before.Keys.Except(gone), k => Assert.True(before[k].AsSpan().SequenceEqual(after[k]), $"{k} changed."));
+        _world.AssertUnchanged(RetentionKeys.JobPrefix(bystander), bystanderFiles);
+    }
+
+    [Fact]
     public async Task An_actors_chunk_records_and_a_job_keeping_its_working_data_keep_their_chunk_records_after_the_sequence()
     {
         var (_, training) = await _world.TrainedActor(chunks: 2);

@@ -113,8 +113,11 @@ public sealed class RetentionWorld : IDisposable
     /// <summary>Whether anything is left under a prefix (the folder itself included).</summary>
     public bool Exists(string prefix) => Directory.Exists(Media.PathFor(prefix)) || File.Exists(Media.PathFor(prefix));
 
-    /// <summary>A track job submitted, extracted (its input, frames, timeline and audio written) and reconstructing.</summary>
-    public async Task<Guid> ReconstructingTrackJob(int chunks = 2, Guid? tenantId = null)
+    /// <summary>
+    /// A track job submitted, extracted (its input, frames, timeline and audio written) and reconstructing; with
+    /// <paramref name="exactPlanes"/>, as a single-decode pass (its chunks one after another).
+    /// </summary>
+    public async Task<Guid> ReconstructingTrackJob(int chunks = 2, Guid? tenantId = null, bool exactPlanes = false)
     {
         var jobId = Guid.NewGuid();
         var input = MediaKeys.Input(jobId, ClipNames.Source, ".mp4");
@@ -124,7 +127,7 @@ public sealed class RetentionWorld : IDisposable
             await Submission.SubmitTrackJob(db, jobId, tenantId ?? TenantId, "clip.mp4", input, 1000, ChunkSize, CancellationToken.None);
         }
 
-        await Extract(jobId, ClipNames.Source, chunks);
+        await Extract(jobId, ClipNames.Source, chunks, exactPlanes);
         return jobId;
     }
 
@@ -244,9 +247,9 @@ public sealed class RetentionWorld : IDisposable
         return jobId;
     }
 
-    private async Task Extract(Guid jobId, string clip, int chunks)
+    private async Task Extract(Guid jobId, string clip, int chunks, bool exactPlanes = false)
     {
-        var extracted = Extracted(jobId, chunks, clip);
+        var extracted = Extracted(jobId, chunks, clip) with { ExactPlanes = exactPlanes };
         foreach (var key in new[] { extracted.TimelineKey, extracted.AudioKey! })
         {
             Put(key);
@@ -261,12 +264,18 @@ public sealed class RetentionWorld : IDisposable
         await BuildSequence(jobId, clip, chunks);
     }
 
-    /// <summary>Every chunk of a clip tracked: its face records written, each reported.</summary>
-    public async Task TrackChunks(Guid jobId, string clip, int chunks)
+    /// <summary>Every chunk of a clip tracked: its face records written (and, with <paramref name="passStates"/>, the state a single-decode pass leaves), each reported.</summary>
+    public async Task TrackChunks(Guid jobId, string clip, int chunks, bool passStates = false)
     {
         for (var chunk = 0; chunk < chunks; chunk++)
         {
             Put(MediaKeys.Faces(jobId, clip, chunk));
+            if (passStates)
+            {
+                Put(MediaKeys.TrackPassState(jobId, clip, chunk));
+                Put(MediaKeys.Segment(jobId, "qc", chunk, ".nut"));
+            }
+
             await Coordinator.Handle(Detected(jobId, chunk, clip: clip));
         }
     }
