@@ -123,7 +123,8 @@ public sealed partial class DockerfileTests
         Assert.Contains(file.FinalStage("RUN"), r => r.Arguments.Contains("curl", StringComparison.Ordinal)); // what the check runs
         Assert.Contains(file.FinalStage("ENV"), e => e.Arguments.Contains("ASPNETCORE_URLS=http://+:8080", StringComparison.Ordinal));
 
-        var needsFfmpeg = service is "FrameExtraction" or "Rendering" or "Training"; // Training: its PNG previews
+        // Reconstruction decodes its chunks from the upload and encodes a track job's QC segments; Training: its PNG previews.
+        var needsFfmpeg = service is "FrameExtraction" or "Reconstruction" or "Rendering" or "Training";
         Assert.Equal(needsFfmpeg, file.FinalStage("RUN").Any(r => FfmpegPackage().IsMatch(r.Arguments)));
 
         // Models come from a volume, never from the image.

@@ -69,6 +69,23 @@ public sealed class SingleDecodePassTests(JobStoreFixture store) : IClassFixture
     }
 
     [Fact]
+    public async Task A_track_job_asks_extraction_for_pass_chunks_of_four_chunk_sizes_and_a_retarget_for_none()
+    {
+        var trackId = await SubmitTrack();
+        var retargetId = Guid.NewGuid();
+        await using var db = await store.Db.CreateDbContextAsync();
+        await store.Submission.SubmitRetargetJob(
+            db, retargetId, store.TenantId,
+            new ClipInput(ClipNames.Source, "performer.mp4", MediaKeys.Input(retargetId, ClipNames.Source, ".mp4"), 10),
+            new ClipInput(ClipNames.Target, "actor.mp4", MediaKeys.Input(retargetId, ClipNames.Target, ".mp4"), 20),
+            ChunkSize, RetargetSettings.Default, CancellationToken.None);
+
+        var track = Assert.Single(await Messages<ExtractFrames>(db, trackId));
+        Assert.Equal((ChunkSize, ChunkSize * ReconstructFacesStep.PassChunksPerPiece), (track.ChunkSize, track.PassChunkSize));
+        Assert.All(await Messages<ExtractFrames>(db, retargetId), e => Assert.Equal((ChunkSize, (int?)null), (e.ChunkSize, e.PassChunkSize)));
+    }
+
+    [Fact]
     public async Task A_track_clip_that_does_not_decode_as_exact_planes_has_its_chunks_tracked_side_by_side_and_its_QC_clip_rendered_after()
     {
         var jobId = await SubmitTrack();

@@ -28,9 +28,10 @@ public sealed class SingleDecodePassStagesTests : IDisposable
         var inputKey = MediaKeys.Input(_jobId, ClipNames.Source, ".mp4");
         Directory.CreateDirectory(Path.GetDirectoryName(_store.PathFor(inputKey))!);
         File.Copy(RepoPaths.MediaFile("grid_bbaf2n.mp4"), _store.PathFor(inputKey)); // 75 frames, AAC audio
-        var extracted = await new FrameExtractionStage(_store, MediaLimits.Default).RunAsync(new ExtractFrames(_jobId, ClipNames.Source, inputKey, 25), CancellationToken.None);
+        var extracted = await new FrameExtractionStage(_store, MediaLimits.Default).RunAsync(
+            new ExtractFrames(_jobId, ClipNames.Source, inputKey, ChunkSize: 10, PassChunkSize: 25), CancellationToken.None);
         Assert.True(extracted.ExactPlanes, "an 8-bit 4:2:0 H.264 clip decodes as exact planes");
-        Assert.Equal(3, extracted.Chunks.Count);
+        Assert.Equal([(0, 0, 25), (1, 25, 25), (2, 50, 25)], extracted.Chunks.Select(c => (c.Index, c.FirstFrame, c.FrameCount))); // the pass's chunks
         var video = extracted.Video;
 
         var reconstruction = new FaceReconstructionStage(_store, _job.Detector, _job.Landmarker, _job.Mesh.TriangleIndices());
@@ -91,6 +92,20 @@ public sealed class SingleDecodePassStagesTests : IDisposable
         Assert.Equal(PacketTimes(onePiece, "v:0"), PacketTimes(joined, "v:0"));
         Assert.Equal(PacketTimes(onePiece, "a:0"), PacketTimes(joined, "a:0"));
         Assert.All(commands, c => Assert.False(_store.Exists(c.Pass!.QcSegmentKey))); // joined: the segments are gone
+    }
+
+    [Fact]
+    public async Task A_clip_that_does_not_decode_as_exact_planes_is_cut_into_the_jobs_chunks_whatever_the_pass_asks()
+    {
+        var inputKey = MediaKeys.Input(_jobId, ClipNames.Source, ".mov");
+        Directory.CreateDirectory(Path.GetDirectoryName(_store.PathFor(inputKey))!);
+        Tool("ffmpeg", ["-v", "error", "-i", RepoPaths.MediaFile("grid_bbaf2n.mp4"), "-an", "-c:v", "prores_ks", "-profile:v", "3", "-pix_fmt", "yuv422p10le", _store.PathFor(inputKey)]);
+
+        var extracted = await new FrameExtractionStage(_store, MediaLimits.Default).RunAsync(
+            new ExtractFrames(_jobId, ClipNames.Source, inputKey, ChunkSize: 30, PassChunkSize: 60), CancellationToken.None);
+
+        Assert.False(extracted.ExactPlanes, "10-bit 4:2:2 ProRes does not decode as exact 8-bit 4:2:0 planes");
+        Assert.Equal([(0, 0, 30), (1, 30, 30), (2, 60, 15)], extracted.Chunks.Select(c => (c.Index, c.FirstFrame, c.FrameCount)));
     }
 
     /// <summary>Each decoded picture's MD5 (the video stream only).</summary>

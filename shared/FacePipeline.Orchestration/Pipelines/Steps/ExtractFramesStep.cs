@@ -22,7 +22,9 @@ public sealed class ExtractFramesStep : PipelineStep<ExtractFrames, FramesExtrac
         context.Run(Name);
         foreach (var clip in context.Job.Clips.Where(c => !c.Extracted).OrderBy(c => c.Name == ClipNames.Source ? 0 : 1).ThenBy(c => c.Name, StringComparer.Ordinal))
         {
-            context.Send(new ExtractFrames(context.Job.Id, clip.Name, clip.InputKey, chunkSize));
+            context.Send(new ExtractFrames(
+                context.Job.Id, clip.Name, clip.InputKey, chunkSize,
+                context.Pipeline.After(this) is ReconstructFacesStep { OnePassQc: true } ? chunkSize * ReconstructFacesStep.PassChunksPerPiece : null));
         }
 
         return Task.CompletedTask;

@@ -21,6 +21,14 @@ namespace FacePipeline.Orchestration.Pipelines.Steps;
 /// <param name="onePassQc">Whether this kind's clips run the single-decode pass that also draws the QC clip.</param>
 public sealed class ReconstructFacesStep(bool onePassQc = false) : PipelineStep<ReconstructFaces, FacesReconstructed>
 {
+    /// <summary>
+    /// A single-decode pass's chunks are this many of the job's chunk size long (<see cref="ExtractFrames.PassChunkSize"/>;
+    /// 2,048 frames at the default 512): each piece restarts its decoder (from the key frame before it) and x264 and
+    /// waits for the coordinator's round trip, which cost 3.5–10 % of the pass at 512-frame pieces (docs/benchmarks.md,
+    /// "The single-decode track pass against the floors"); a killed worker loses one piece, and progress moves a piece at a time.
+    /// </summary>
+    public const int PassChunksPerPiece = 4;
+
     /// <summary>Whether this kind's clips that decode as exact planes run the single-decode pass that also draws the QC clip.</summary>
     public bool OnePassQc => onePassQc;
 
