@@ -19,11 +19,11 @@ public sealed class BatchSchedulingTests(PipelineFixture pipeline, ITestOutputHe
 {
     private static readonly TimeSpan BatchTimeout = TimeSpan.FromMinutes(8);
 
-    /// <summary>A short real clip (the first <paramref name="frames"/> frames of a close-up, 360 px wide, no audio).</summary>
+    /// <summary>A short real clip (the first <paramref name="frames"/> frames of a close-up, looped past its 115, 360 px wide, no audio).</summary>
     private static string ShortClip(int frames)
     {
         var path = Path.Combine(RepoPaths.NewScratchFolder("e2e-batch-clip"), $"shot{frames}.mp4");
-        MediaCli.Ffmpeg("-i", RepoPaths.MediaFile("obama_wh_closeup.mp4"), "-an", "-vf", "scale=360:-2", "-frames:v", frames.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        MediaCli.Ffmpeg("-stream_loop", "-1", "-i", RepoPaths.MediaFile("obama_wh_closeup.mp4"), "-an", "-vf", "scale=360:-2", "-frames:v", frames.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path);
         return path;
     }
@@ -130,7 +130,7 @@ public sealed class BatchSchedulingTests(PipelineFixture pipeline, ITestOutputHe
     public async Task An_interactive_job_overtakes_queued_overnight_work_in_every_stage()
     {
         var studio = PipelineFixture.StudioClient(pipeline.Ingest, await pipeline.NewStudioKey("overtake studio"));
-        var overnightClip = ShortClip(160);
+        var overnightClip = ShortClip(448); // seven single-decode chunks of 64 (chunk size 16)
         var interactiveClip = ShortClip(24);
 
         // The interactive job alone, for its own time.
@@ -140,8 +140,8 @@ public sealed class BatchSchedulingTests(PipelineFixture pipeline, ITestOutputHe
         var aloneSeconds = aloneJob.GetProperty("elapsedSeconds").GetDouble();
 
         // 30 overnight shots: a few run (Scheduling:MaxRunningJobs), the rest wait queued; once the running ones have
-        // chunks to track (each shot's clip, 115 frames, is two single-decode chunks of 64, one after another, so each
-        // running shot has one chunk in the broker or on a worker at a time), the interactive job comes.
+        // chunks to track (each shot's clip is seven single-decode chunks, one after another, so each running shot has
+        // one chunk in the broker or on a worker at a time), the interactive job comes.
         var batch = await SubmitBatch(studio, overnightClip, shots: 30);
         var batchId = Guid.Parse(batch.GetProperty("id").GetString()!);
         var pendingChunks = 0;
@@ -149,7 +149,7 @@ public sealed class BatchSchedulingTests(PipelineFixture pipeline, ITestOutputHe
         {
             await using var db = Db();
             pendingChunks = await db.JobChunks.CountAsync(c => !c.Reconstructed && db.Jobs.Any(j => j.Id == c.JobId && j.BatchId == batchId));
-            return pendingChunks >= 6;
+            return pendingChunks >= 12;
         }, TimeSpan.FromMinutes(3), "overnight chunks still to track");
 
         var submittedAt = DateTimeOffset.UtcNow;
