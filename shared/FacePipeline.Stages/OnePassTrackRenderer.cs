@@ -31,10 +31,16 @@ public sealed record OnePassTrackSummary(int FrameCount, int FramesWithFaces, Tr
 /// jobs side by side), not from chunks of one clip.
 /// </para>
 /// </summary>
+/// <remarks>
+/// One run at a time per instance (it owns the models' buffers and its ring of frames, which the runs of a clip's pieces
+/// reuse: a 1080p frame's planes and RGB are 9.3 MB, and a new ring a piece would pile them up on the large object heap).
+/// </remarks>
 public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmarkModel landmarker, IReadOnlyList<int> triangles, LandmarkFilterOptions? filterOptions = null)
 {
     /// <summary>Decoded frames held at once: the one being tracked and drawn, the one the encoder is taking, and the decoder's lead.</summary>
     public const int Buffers = 4;
+
+    private Yuv420RgbFrame[] _ring = [];
 
     /// <summary>
     /// Decodes, tracks, draws and encodes frames <paramref name="firstFrame"/> .. + <paramref name="frameCount"/> − 1 of
@@ -67,9 +73,14 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
         var matrix = YuvMatrix.FromName(matrixName);
         var free = Channel.CreateBounded<Yuv420RgbFrame>(Buffers);
         var full = Channel.CreateBounded<Yuv420RgbFrame>(new BoundedChannelOptions(Buffers) { SingleReader = true, SingleWriter = true });
-        for (var i = 0; i < Buffers; i++)
+        if (_ring.Length == 0 || _ring[0].Width != width || _ring[0].Height != height || _ring[0].Matrix != matrix)
         {
-            free.Writer.TryWrite(new Yuv420RgbFrame(width, height, matrix));
+            _ring = [.. Enumerable.Range(0, Buffers).Select(_ => new Yuv420RgbFrame(width, height, matrix))];
+        }
+
+        foreach (var frame in _ring)
+        {
+            free.Writer.TryWrite(frame);
         }
 
         var tracker = new FaceTracker(detector, landmarker, options);
