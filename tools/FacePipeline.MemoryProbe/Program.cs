@@ -15,7 +15,8 @@ using FacePipeline.Storage;
 //
 // dotnet run -c Release --project tools/FacePipeline.MemoryProbe -- all [frames...]   (default 1000 36000; a markdown table)
 // facepipe-memprobe <path> <frames> <dir>      one path in this process (MEMPROBE_STAGES=1: the retarget path's retained heap per step;
-//                                               MEMPROBE_CHUNK=512: frames per chunk record, as the pipeline cuts them; 64 by default)
+//                                               MEMPROBE_CHUNK=512: frames per chunk record, as the pipeline cuts them; 64 by default;
+//                                               MEMPROBE_CONTINUOUS=1: the sequence built as from a single-decode pass's chunks)
 // facepipe-memprobe extract <clip> <dir>        FrameExtraction's work on a real clip (probe, validation, the one decode, the timeline)
 // facepipe-memprobe segment-setup [frames...]   a retarget segment's set-up (transfer.json opened, output timing, QC identity
 //                                               frames, renderer) with the frames located by a walk and by the transfer's index,
@@ -116,7 +117,9 @@ switch (which)
 
         break;
     case "sequence":
-        await new FaceSequenceStage(store, mesh).RunAsync(new BuildFaceSequence(jobId, clip with { SequenceKey = null }, null, clip.SequenceKey!), CancellationToken.None);
+        await new FaceSequenceStage(store, mesh).RunAsync(
+            new BuildFaceSequence(jobId, clip with { SequenceKey = null }, null, clip.SequenceKey!, ContinuousTracks: Environment.GetEnvironmentVariable("MEMPROBE_CONTINUOUS") == "1"),
+            CancellationToken.None);
         break;
     case "track":
         await Paths.TrackOutputsAsync(store, mesh, models, clip, CancellationToken.None);
