@@ -6,6 +6,9 @@ public sealed record FrameExtractionOptions
     /// <summary>Frames per chunk (the last chunk may be shorter).</summary>
     public int ChunkSize { get; init; } = 64;
 
+    /// <summary>Frames per chunk for a clip that decodes as exact 4:2:0 planes (<see cref="FrameTimeline.PlanesMatrix"/>), when its job runs it as a single-decode pass; null: <see cref="ChunkSize"/> whatever the clip.</summary>
+    public int? PassChunkSize { get; init; }
+
     public MediaLimits Limits { get; init; } = MediaLimits.Default;
 
     /// <summary>Copy the first audio stream to audio.mka (stream copy; FLAC if the codec cannot live in Matroska).</summary>
@@ -43,7 +46,8 @@ public sealed record FrameExtractionResult(
     string? AudioFileName,
     string TimelineFileName,
     VideoProbe Probe,
-    string SourcePath)
+    string SourcePath,
+    string? PlanesMatrix = null)
 {
     /// <summary>Bytes per frame: Width * Height * 3.</summary>
     public int FrameSizeBytes => checked(Width * Height * 3);

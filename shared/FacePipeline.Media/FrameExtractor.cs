@@ -33,6 +33,7 @@ public static class FrameExtractor
     {
         options ??= new FrameExtractionOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ChunkSize, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PassChunkSize ?? 1, 1, nameof(options));
         var fullPath = Path.GetFullPath(inputPath);
         var limits = options.Limits;
 
@@ -154,9 +155,10 @@ public static class FrameExtractor
                 PlanesMatrix = DecodedPlanes.ExactMatrix(video),
             };
             timeline.Save(Path.Combine(outputDirectory, FrameTimeline.FileName));
-            for (long first = 0; first < frameCount; first += options.ChunkSize)
+            var chunkSize = timeline.PlanesMatrix is not null && options.PassChunkSize is { } passChunk ? passChunk : options.ChunkSize;
+            for (long first = 0; first < frameCount; first += chunkSize)
             {
-                chunks.Add(new FrameChunk(chunks.Count, first, (int)Math.Min(options.ChunkSize, frameCount - first)));
+                chunks.Add(new FrameChunk(chunks.Count, first, (int)Math.Min(chunkSize, frameCount - first)));
             }
 
             return new FrameExtractionResult(
@@ -171,7 +173,8 @@ public static class FrameExtractor
                 audioName,
                 FrameTimeline.FileName,
                 probe,
-                fullPath);
+                fullPath,
+                timeline.PlanesMatrix);
         }
         catch
         {

@@ -28,7 +28,7 @@ public sealed class FrameExtractionStage(MediaStore store, MediaLimits limits)
             result = await FrameExtractor.ExtractAsync(
                 store.PathFor(command.InputKey),
                 folder,
-                new FrameExtractionOptions { ChunkSize = command.ChunkSize, Limits = limits },
+                new FrameExtractionOptions { ChunkSize = command.ChunkSize, PassChunkSize = command.PassChunkSize, Limits = limits },
                 cancellationToken);
         }
         catch (MediaRejectedException refused)
@@ -36,12 +36,6 @@ public sealed class FrameExtractionStage(MediaStore store, MediaLimits limits)
             throw new JobInputException(FailureCodeOf(refused.Kind), refused.Reason, refused);
         }
 
-        // A clip its job runs as a single-decode pass is cut into longer chunks (ExtractFrames.PassChunkSize): chunks are
-        // only frame ranges, so they are cut again from the frame count.
-        var exactPlanes = FrameTimeline.Load(result.TimelinePath).PlanesMatrix is not null;
-        var chunks = exactPlanes && command.PassChunkSize is { } passChunk
-            ? FrameRanges(result.FrameCount, passChunk)
-            : [.. result.Chunks.Select(c => new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount))];
         var video = new VideoInfo(
             result.Width,
             result.Height,
@@ -54,23 +48,10 @@ public sealed class FrameExtractionStage(MediaStore store, MediaLimits limits)
             command.JobId,
             command.Clip,
             video,
-            chunks,
+            [.. result.Chunks.Select(c => new Contracts.FrameChunk(c.Index, checked((int)c.FirstFrame), c.FrameCount))],
             $"{folderKey}/{result.TimelineFileName}",
             result.AudioFileName is null ? null : $"{folderKey}/{result.AudioFileName}",
-            exactPlanes);
-    }
-
-    /// <summary>Frames 0 .. <paramref name="frameCount"/> − 1 in runs of <paramref name="size"/> (the last may be shorter).</summary>
-    public static IReadOnlyList<Contracts.FrameChunk> FrameRanges(long frameCount, int size)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
-        var chunks = new List<Contracts.FrameChunk>();
-        for (long first = 0; first < frameCount; first += size)
-        {
-            chunks.Add(new Contracts.FrameChunk(chunks.Count, checked((int)first), (int)Math.Min(size, frameCount - first)));
-        }
-
-        return chunks;
+            result.PlanesMatrix is not null);
     }
 
     /// <summary>The public failure code of each way an upload is refused: declared here, so renaming a kind changes no code.</summary>

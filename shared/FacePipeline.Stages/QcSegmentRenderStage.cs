@@ -13,7 +13,7 @@ namespace FacePipeline.Stages;
 /// </summary>
 public sealed class QcSegmentRenderStage(MediaStore store, CanonicalFaceMesh mesh)
 {
-    private readonly int[] _triangles = [.. mesh.Triangles.ToArray().SelectMany(t => new[] { t.A, t.B, t.C })];
+    private readonly int[] _triangles = mesh.TriangleIndices();
 
     public async Task<QcSegmentRendered> RunAsync(RenderQcSegment command, CancellationToken cancellationToken, RenderProgress? progress = null)
     {

@@ -16,7 +16,7 @@ namespace FacePipeline.Stages;
 /// </summary>
 public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, ITrackCurvesWriter? curves = null)
 {
-    private readonly int[] _triangles = [.. mesh.Triangles.ToArray().SelectMany(t => new[] { t.A, t.B, t.C })];
+    private readonly int[] _triangles = mesh.TriangleIndices();
 
     public async Task<TrackOutputsRendered> RunAsync(RenderTrackOutputs command, CancellationToken cancellationToken, RenderProgress? progress = null)
     {

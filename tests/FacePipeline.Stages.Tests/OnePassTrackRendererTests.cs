@@ -29,7 +29,7 @@ public sealed class OnePassTrackRendererTests : IDisposable
         using var detector = new BlazeFaceDetector(Models.FaceDetector);
         using var landmarker = Models.OpenLandmarkModel(refined: true);
         var mesh = CanonicalFaceMesh.Load(Models.FaceGeometry);
-        int[] triangles = [.. mesh.Triangles.ToArray().SelectMany(t => new[] { t.A, t.B, t.C })];
+        int[] triangles = mesh.TriangleIndices();
         var (raw, drawn) = (new List<FrameRecord>(), new List<FrameRecord>());
         var qc = Path.Combine(_scratch, "qc.mp4");
 

@@ -84,7 +84,7 @@ internal static class OnePassTrackBenchmark
             using var detector = new BlazeFaceDetector(models.FaceDetector, new FaceDetectorOptions { Inference = settings });
             using var landmarker = models.OpenLandmarkModel(refined, settings);
             var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
-            int[] triangles = [.. mesh.Triangles.ToArray().SelectMany(t => new[] { t.A, t.B, t.C })];
+            int[] triangles = mesh.TriangleIndices();
             var renderer = new OnePassTrackRenderer(detector, landmarker, triangles);
             var rawPath = Path.Combine(scratch, "raw.fptk");
             var drawnPath = Path.Combine(scratch, "drawn.fptk");

@@ -55,7 +55,7 @@ internal static class QcSegmentBenchmark
             var tracked = await new ChunkFaceTracking(detector, landmarker).TrackAsync(clip, timeline, w, h, 0, 1, new FaceTrackerOptions(), ct);
             var record = tracked[0]; // every frame drawn with frame 0's faces: the drawing's cost, not its place
             var mesh = CanonicalFaceMesh.Load(models.FaceGeometry);
-            int[] triangles = [.. mesh.Triangles.ToArray().SelectMany(t => new[] { t.A, t.B, t.C })];
+            int[] triangles = mesh.TriangleIndices();
             var segments = Enumerable.Range(0, (frames + segment - 1) / segment).Select(k => (First: k * segment, Count: Math.Min(segment, frames - (k * segment)))).ToList();
             var output = Path.Combine(scratch, "segment.nut");
 
