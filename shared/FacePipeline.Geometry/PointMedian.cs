@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace FacePipeline.Geometry;
 
 /// <summary>
@@ -6,7 +8,12 @@ namespace FacePipeline.Geometry;
 /// <see cref="PointSpill"/>) and each replay narrows every coordinate's middle value down by its bits (a radix selection
 /// on the doubles' order-preserving keys, 8 bits a pass, after a first pass that finds each coordinate's range), until
 /// few candidates are left, which one more replay collects and sorts. Memory depends on the point count, not on the
-/// number of faces; a typical clip takes four or five replays (issue 16: memory flat in length).
+/// number of faces; a typical clip takes four or five replays (issue 16: memory flat in length). The digit histograms
+/// (2.9 MB for a 468-point face: a large object) are rented from the shared pool, not allocated per call: a clip's
+/// sequence estimates a neutral per track, and a long take has a track per cut or lost face; allocated per call they
+/// piled up as garbage on the large object heap, whose budget a worker's frame buffers had grown, and raised the
+/// Reconstruction worker's peak by about 110 MB at the end of a 1080p pass (docs/benchmarks.md, "Reconstruction's peak at
+/// the sequence build").
 /// </summary>
 public static class PointMedian
 {
@@ -88,121 +95,128 @@ public static class PointMedian
             }
         }
 
-        var histogram = new int[states << DigitBits];
-        while (true)
+        var histogram = ArrayPool<int>.Shared.Rent(states << DigitBits);
+        try
         {
-            var collecting = false;
-            var narrowing = false;
-            for (var s = 0; s < states; s++)
+            while (true)
             {
-                if (!done[s])
+                var collecting = false;
+                var narrowing = false;
+                for (var s = 0; s < states; s++)
                 {
-                    if (candidates[s] <= CollectAt)
+                    if (!done[s])
                     {
-                        collecting = true;
-                    }
-                    else
-                    {
-                        narrowing = true;
-                    }
-                }
-            }
-
-            if (!collecting && !narrowing)
-            {
-                break;
-            }
-
-            // One replay: histograms of the next digit for the states narrowing, the candidates of the states collecting.
-            Array.Clear(histogram);
-            var collected = new double[states][];
-            var fill = new int[states];
-            for (var s = 0; s < states; s++)
-            {
-                if (!done[s] && candidates[s] <= CollectAt)
-                {
-                    collected[s] = new double[candidates[s]];
-                }
-            }
-
-            replay(points =>
-            {
-                Require(points.Length, pointCount);
-                for (var c = 0; c < coordinates; c++)
-                {
-                    var value = Coordinate(points, c);
-                    var key = Key(value);
-                    for (var r = 0; r < ranks.Length; r++)
-                    {
-                        var s = (c * ranks.Length) + r;
-                        if (done[s] || (known[s] > 0 && key >> (64 - known[s]) != prefix[s]))
+                        if (candidates[s] <= CollectAt)
                         {
-                            continue;
-                        }
-
-                        if (collected[s] is { } bin)
-                        {
-                            bin[fill[s]++] = value;
+                            collecting = true;
                         }
                         else
                         {
-                            var digit = Math.Min(DigitBits, 64 - known[s]);
-                            var bucket = (int)((key >> (64 - known[s] - digit)) & ((1UL << digit) - 1));
-                            histogram[(s << DigitBits) + bucket]++;
+                            narrowing = true;
                         }
                     }
                 }
-            });
 
-            for (var s = 0; s < states; s++)
-            {
-                if (done[s])
+                if (!collecting && !narrowing)
                 {
-                    continue;
+                    break;
                 }
 
-                if (collected[s] is { } bin)
+                // One replay: histograms of the next digit for the states narrowing, the candidates of the states collecting.
+                Array.Clear(histogram, 0, states << DigitBits);
+                var collected = new double[states][];
+                var fill = new int[states];
+                for (var s = 0; s < states; s++)
                 {
-                    if (fill[s] != bin.Length)
+                    if (!done[s] && candidates[s] <= CollectAt)
+                    {
+                        collected[s] = new double[candidates[s]];
+                    }
+                }
+
+                replay(points =>
+                {
+                    Require(points.Length, pointCount);
+                    for (var c = 0; c < coordinates; c++)
+                    {
+                        var value = Coordinate(points, c);
+                        var key = Key(value);
+                        for (var r = 0; r < ranks.Length; r++)
+                        {
+                            var s = (c * ranks.Length) + r;
+                            if (done[s] || (known[s] > 0 && key >> (64 - known[s]) != prefix[s]))
+                            {
+                                continue;
+                            }
+
+                            if (collected[s] is { } bin)
+                            {
+                                bin[fill[s]++] = value;
+                            }
+                            else
+                            {
+                                var digit = Math.Min(DigitBits, 64 - known[s]);
+                                var bucket = (int)((key >> (64 - known[s] - digit)) & ((1UL << digit) - 1));
+                                histogram[(s << DigitBits) + bucket]++;
+                            }
+                        }
+                    }
+                });
+
+                for (var s = 0; s < states; s++)
+                {
+                    if (done[s])
+                    {
+                        continue;
+                    }
+
+                    if (collected[s] is { } bin)
+                    {
+                        if (fill[s] != bin.Length)
+                        {
+                            throw new InvalidOperationException("The replay did not visit the same faces again.");
+                        }
+
+                        Array.Sort(bin, (a, b) => Key(a).CompareTo(Key(b)));
+                        found[s] = Key(bin[rank[s]]);
+                        done[s] = true;
+                        continue;
+                    }
+
+                    var width = Math.Min(DigitBits, 64 - known[s]);
+                    long below = 0;
+                    var b = 0;
+                    for (; b < (1 << width); b++)
+                    {
+                        var n = histogram[(s << DigitBits) + b];
+                        if (rank[s] < below + n)
+                        {
+                            break;
+                        }
+
+                        below += n;
+                    }
+
+                    if (b == 1 << width)
                     {
                         throw new InvalidOperationException("The replay did not visit the same faces again.");
                     }
 
-                    Array.Sort(bin, (a, b) => Key(a).CompareTo(Key(b)));
-                    found[s] = Key(bin[rank[s]]);
-                    done[s] = true;
-                    continue;
-                }
-
-                var width = Math.Min(DigitBits, 64 - known[s]);
-                long below = 0;
-                var b = 0;
-                for (; b < (1 << width); b++)
-                {
-                    var n = histogram[(s << DigitBits) + b];
-                    if (rank[s] < below + n)
+                    rank[s] -= below;
+                    candidates[s] = histogram[(s << DigitBits) + b];
+                    prefix[s] = (known[s] == 0 ? 0 : prefix[s] << width) | (uint)b;
+                    known[s] += width;
+                    if (known[s] == 64)
                     {
-                        break;
+                        found[s] = prefix[s];
+                        done[s] = true;
                     }
-
-                    below += n;
-                }
-
-                if (b == 1 << width)
-                {
-                    throw new InvalidOperationException("The replay did not visit the same faces again.");
-                }
-
-                rank[s] -= below;
-                candidates[s] = histogram[(s << DigitBits) + b];
-                prefix[s] = (known[s] == 0 ? 0 : prefix[s] << width) | (uint)b;
-                known[s] += width;
-                if (known[s] == 64)
-                {
-                    found[s] = prefix[s];
-                    done[s] = true;
                 }
             }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(histogram);
         }
 
         var result = new Vec3[pointCount];

@@ -218,6 +218,17 @@ public sealed partial class DockerfileTests
 
     [Theory]
     [MemberData(nameof(Services))]
+    public void Service_is_built_with_generation_0_budget_capped_so_young_garbage_does_not_fill_its_resident_memory(string service)
+    {
+        // services/Directory.Build.props: the GC sizes generation 0 from the cache (80 MiB here) unless told (GarbageCollectorMode).
+        var (runtimeConfig, properties) = ServiceBinaries.RuntimeConfigProperties(service);
+
+        Assert.True(properties.TryGetProperty("System.GC.Gen0MaxBudget", out var budget), $"{runtimeConfig} leaves generation 0's budget to the GC.");
+        Assert.Equal(FacePipeline.ServiceDefaults.GarbageCollectorMode.Gen0MaxBudgetBytes, long.Parse(budget.ToString(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
     public void Service_is_built_without_tiered_PGO_so_a_fresh_process_compiles_its_hot_code_twice_not_three_times(string service)
     {
         // services/Directory.Build.props: PGO's instrumented tier cost a fresh Ingest most of its CPU on its first job.

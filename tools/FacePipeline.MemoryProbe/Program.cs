@@ -26,6 +26,9 @@ using FacePipeline.Storage;
 // facepipe-memprobe chunks <clip> <chunks> <dir> [frames per chunk]
 //                                               Reconstruction's chunk work on a real clip with the real models, one chunk after
 //                                               another in this process (512 frames each unless given), a line per chunk: RSS, GC heap, committed
+// facepipe-memprobe pass <clip> <dir> [frames per piece]
+//                                               a track job's single-decode pass on a real clip, piece after piece (2048 frames
+//                                               each unless given), then the clip's sequence: a line per step, with its own peak
 var models = ModelPaths.FromSetting(null);
 if (args.Length == 0 || args[0] is "all" or "segment-setup")
 {
@@ -92,6 +95,11 @@ if (args[0] == "chunks")
     return await ChunkProbe.RunAsync(
         models, args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3],
         args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : ChunkProbe.DefaultChunkFrames);
+}
+
+if (args[0] == "pass")
+{
+    return await PassProbe.RunAsync(models, args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2048);
 }
 
 var (which, count, root) = (args[0], int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
