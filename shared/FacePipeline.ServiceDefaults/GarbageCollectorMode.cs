@@ -34,7 +34,7 @@ public static class GarbageCollectorMode
         var described = budgetBytes is { } bytes ? $"generation 0 budget at most {bytes / (1024.0 * 1024.0):0.#} MiB" : "generation 0 budget not reported";
         return budgetBytes == Gen0MaxBudgetBytes
             ? described
-            : $"{described} (the services are built for {Gen0MaxBudgetBytes / (1024 * 1024)} MiB: services/Directory.Build.props; DOTNET_GCgen0MaxBudget overrides it)";
+            : $"{described} (the services are built for {Gen0MaxBudgetBytes / (1024 * 1024)} MiB: services/Directory.Build.props; DOTNET_GCGen0MaxBudget overrides it)";
     }
 
     /// <summary>Names the collector: server or workstation, and whether it collects in the background.</summary>

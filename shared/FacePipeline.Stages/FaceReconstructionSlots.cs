@@ -47,7 +47,8 @@ public sealed class FaceReconstructionSlots : IDisposable
     /// <summary>
     /// <paramref name="count"/> slots over the installed models: the face detector and the landmark model
     /// (<see cref="ModelPaths.OpenLandmarkModel"/>), opened once per slot with ONNX Runtime's <paramref name="inference"/> settings;
-    /// with the face mesh's <paramref name="triangles"/>, the slots also run track jobs' single-decode passes.
+    /// with the face mesh's <paramref name="triangles"/>, the slots also run track jobs' single-decode passes, their frame rings
+    /// from one <see cref="FrameRingPool"/>.
     /// </summary>
     public static FaceReconstructionSlots Open(MediaStore store, ModelPaths models, bool refinedLandmarks, int count, InferenceSettings inference, IReadOnlyList<int>? triangles = null)
     {
@@ -55,6 +56,7 @@ public sealed class FaceReconstructionSlots : IDisposable
         ArgumentNullException.ThrowIfNull(inference);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         var stages = new List<FaceReconstructionStage>(count);
+        var rings = new FrameRingPool(maxIdle: count); // one ring per pass running at once, whichever slot runs it
         var owned = new List<IDisposable>(2 * count);
         try
         {
@@ -64,7 +66,7 @@ public sealed class FaceReconstructionSlots : IDisposable
                 owned.Add(detector);
                 var landmarker = models.OpenLandmarkModel(refinedLandmarks, inference);
                 owned.Add(landmarker);
-                stages.Add(new FaceReconstructionStage(store, detector, landmarker, triangles));
+                stages.Add(new FaceReconstructionStage(store, detector, landmarker, triangles, rings));
             }
         }
         catch

@@ -15,10 +15,12 @@ namespace FacePipeline.Stages;
 /// filters taken up from the chunk before and left for the next.
 /// </summary>
 /// <param name="triangles">The face mesh's triangles (vertex indices, three a triangle), drawn on a pass's QC segment; null: this stage tracks only.</param>
-public sealed class FaceReconstructionStage(MediaStore store, BlazeFaceDetector detector, FaceLandmarkModel landmarker, IReadOnlyList<int>? triangles = null)
+/// <param name="rings">The process's idle frame rings for passes, shared with its other slots (<see cref="FrameRingPool"/>); null: its own.</param>
+public sealed class FaceReconstructionStage(
+    MediaStore store, BlazeFaceDetector detector, FaceLandmarkModel landmarker, IReadOnlyList<int>? triangles = null, FrameRingPool? rings = null)
 {
     private readonly ChunkFaceTracking _tracking = new(detector, landmarker);
-    private readonly OnePassTrackRenderer? _pass = triangles is null ? null : new(detector, landmarker, triangles);
+    private readonly OnePassTrackRenderer? _pass = triangles is null ? null : new(detector, landmarker, triangles, rings: rings);
 
     /// <summary>The landmark model the chunks are tracked with.</summary>
     public FaceLandmarkModel Landmarker => landmarker;

@@ -32,15 +32,19 @@ public sealed record OnePassTrackSummary(int FrameCount, int FramesWithFaces, Tr
 /// </para>
 /// </summary>
 /// <remarks>
-/// One run at a time per instance (it owns the models' buffers and its ring of frames, which the runs of a clip's pieces
-/// reuse: a 1080p frame's planes and RGB are 9.3 MB, and a new ring a piece would pile them up on the large object heap).
+/// One run at a time per instance (it owns the models' buffers). Its ring of frames comes from <paramref name="rings"/>,
+/// which the process's slots share, and goes back when the run ends: the runs of a clip's pieces reuse one ring whichever
+/// slot takes them (a 1080p frame's planes and RGB are 9.3 MB; a new ring a piece would pile them up on the large object
+/// heap, and a ring per slot made a long clip's worker hold one more than a short one's).
 /// </remarks>
-public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmarkModel landmarker, IReadOnlyList<int> triangles, LandmarkFilterOptions? filterOptions = null)
+/// <param name="rings">The process's idle rings; null: this instance keeps its own one.</param>
+public sealed class OnePassTrackRenderer(
+    BlazeFaceDetector detector, FaceLandmarkModel landmarker, IReadOnlyList<int> triangles, LandmarkFilterOptions? filterOptions = null, FrameRingPool? rings = null)
 {
     /// <summary>Decoded frames held at once: the one being tracked and drawn, the one the encoder is taking, and the decoder's lead.</summary>
     public const int Buffers = 4;
 
-    private Yuv420RgbFrame[] _ring = [];
+    private readonly FrameRingPool _rings = rings ?? new FrameRingPool();
 
     /// <summary>
     /// Decodes, tracks, draws and encodes frames <paramref name="firstFrame"/> .. + <paramref name="frameCount"/> − 1 of
@@ -73,16 +77,28 @@ public sealed class OnePassTrackRenderer(BlazeFaceDetector detector, FaceLandmar
         var matrix = YuvMatrix.FromName(matrixName);
         var free = Channel.CreateBounded<Yuv420RgbFrame>(Buffers);
         var full = Channel.CreateBounded<Yuv420RgbFrame>(new BoundedChannelOptions(Buffers) { SingleReader = true, SingleWriter = true });
-        if (_ring.Length == 0 || _ring[0].Width != width || _ring[0].Height != height || _ring[0].Matrix != matrix)
-        {
-            _ring = [.. Enumerable.Range(0, Buffers).Select(_ => new Yuv420RgbFrame(width, height, matrix))];
-        }
-
-        foreach (var frame in _ring)
+        var ring = _rings.Rent(width, height, matrix, Buffers);
+        foreach (var frame in ring)
         {
             free.Writer.TryWrite(frame);
         }
 
+        try
+        {
+            return await RunWithRingAsync(
+                sourcePath, timeline, width, height, firstFrame, frameCount, start, options, encode, tracked, drawn, free, full, cancellationToken);
+        }
+        finally
+        {
+            _rings.Return(ring); // every exit below has stopped the decoder and the encoder: nothing holds the frames
+        }
+    }
+
+    private async Task<OnePassTrackSummary> RunWithRingAsync(
+        string sourcePath, FrameTimeline timeline, int width, int height, int firstFrame, int frameCount, TrackPassState? start, FaceTrackerOptions options,
+        Func<IAsyncEnumerable<ReadOnlyMemory<byte>>, CancellationToken, Task> encode, Action<FrameRecord> tracked, Action<FrameRecord>? drawn,
+        Channel<Yuv420RgbFrame> free, Channel<Yuv420RgbFrame> full, CancellationToken cancellationToken)
+    {
         var tracker = new FaceTracker(detector, landmarker, options);
         var filters = new SequenceFilters(filterOptions);
         if (start is not null)
