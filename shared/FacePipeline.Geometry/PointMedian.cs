@@ -95,130 +95,124 @@ public static class PointMedian
             }
         }
 
-        var histogram = ArrayPool<int>.Shared.Rent(states << DigitBits);
-        try
+        var histogram = ArrayPool<int>.Shared.Rent(states << DigitBits); // an exception leaves it to the collector: the pool makes another
+        while (true)
         {
-            while (true)
+            var collecting = false;
+            var narrowing = false;
+            for (var s = 0; s < states; s++)
             {
-                var collecting = false;
-                var narrowing = false;
-                for (var s = 0; s < states; s++)
+                if (!done[s])
                 {
-                    if (!done[s])
+                    if (candidates[s] <= CollectAt)
                     {
-                        if (candidates[s] <= CollectAt)
+                        collecting = true;
+                    }
+                    else
+                    {
+                        narrowing = true;
+                    }
+                }
+            }
+
+            if (!collecting && !narrowing)
+            {
+                break;
+            }
+
+            // One replay: histograms of the next digit for the states narrowing, the candidates of the states collecting.
+            Array.Clear(histogram, 0, states << DigitBits);
+            var collected = new double[states][];
+            var fill = new int[states];
+            for (var s = 0; s < states; s++)
+            {
+                if (!done[s] && candidates[s] <= CollectAt)
+                {
+                    collected[s] = new double[candidates[s]];
+                }
+            }
+
+            replay(points =>
+            {
+                Require(points.Length, pointCount);
+                for (var c = 0; c < coordinates; c++)
+                {
+                    var value = Coordinate(points, c);
+                    var key = Key(value);
+                    for (var r = 0; r < ranks.Length; r++)
+                    {
+                        var s = (c * ranks.Length) + r;
+                        if (done[s] || (known[s] > 0 && key >> (64 - known[s]) != prefix[s]))
                         {
-                            collecting = true;
+                            continue;
+                        }
+
+                        if (collected[s] is { } bin)
+                        {
+                            bin[fill[s]++] = value;
                         }
                         else
                         {
-                            narrowing = true;
+                            var digit = Math.Min(DigitBits, 64 - known[s]);
+                            var bucket = (int)((key >> (64 - known[s] - digit)) & ((1UL << digit) - 1));
+                            histogram[(s << DigitBits) + bucket]++;
                         }
                     }
                 }
+            });
 
-                if (!collecting && !narrowing)
+            for (var s = 0; s < states; s++)
+            {
+                if (done[s])
                 {
-                    break;
+                    continue;
                 }
 
-                // One replay: histograms of the next digit for the states narrowing, the candidates of the states collecting.
-                Array.Clear(histogram, 0, states << DigitBits);
-                var collected = new double[states][];
-                var fill = new int[states];
-                for (var s = 0; s < states; s++)
+                if (collected[s] is { } bin)
                 {
-                    if (!done[s] && candidates[s] <= CollectAt)
-                    {
-                        collected[s] = new double[candidates[s]];
-                    }
-                }
-
-                replay(points =>
-                {
-                    Require(points.Length, pointCount);
-                    for (var c = 0; c < coordinates; c++)
-                    {
-                        var value = Coordinate(points, c);
-                        var key = Key(value);
-                        for (var r = 0; r < ranks.Length; r++)
-                        {
-                            var s = (c * ranks.Length) + r;
-                            if (done[s] || (known[s] > 0 && key >> (64 - known[s]) != prefix[s]))
-                            {
-                                continue;
-                            }
-
-                            if (collected[s] is { } bin)
-                            {
-                                bin[fill[s]++] = value;
-                            }
-                            else
-                            {
-                                var digit = Math.Min(DigitBits, 64 - known[s]);
-                                var bucket = (int)((key >> (64 - known[s] - digit)) & ((1UL << digit) - 1));
-                                histogram[(s << DigitBits) + bucket]++;
-                            }
-                        }
-                    }
-                });
-
-                for (var s = 0; s < states; s++)
-                {
-                    if (done[s])
-                    {
-                        continue;
-                    }
-
-                    if (collected[s] is { } bin)
-                    {
-                        if (fill[s] != bin.Length)
-                        {
-                            throw new InvalidOperationException("The replay did not visit the same faces again.");
-                        }
-
-                        Array.Sort(bin, (a, b) => Key(a).CompareTo(Key(b)));
-                        found[s] = Key(bin[rank[s]]);
-                        done[s] = true;
-                        continue;
-                    }
-
-                    var width = Math.Min(DigitBits, 64 - known[s]);
-                    long below = 0;
-                    var b = 0;
-                    for (; b < (1 << width); b++)
-                    {
-                        var n = histogram[(s << DigitBits) + b];
-                        if (rank[s] < below + n)
-                        {
-                            break;
-                        }
-
-                        below += n;
-                    }
-
-                    if (b == 1 << width)
+                    if (fill[s] != bin.Length)
                     {
                         throw new InvalidOperationException("The replay did not visit the same faces again.");
                     }
 
-                    rank[s] -= below;
-                    candidates[s] = histogram[(s << DigitBits) + b];
-                    prefix[s] = (known[s] == 0 ? 0 : prefix[s] << width) | (uint)b;
-                    known[s] += width;
-                    if (known[s] == 64)
+                    Array.Sort(bin, (a, b) => Key(a).CompareTo(Key(b)));
+                    found[s] = Key(bin[rank[s]]);
+                    done[s] = true;
+                    continue;
+                }
+
+                var width = Math.Min(DigitBits, 64 - known[s]);
+                long below = 0;
+                var b = 0;
+                for (; b < (1 << width); b++)
+                {
+                    var n = histogram[(s << DigitBits) + b];
+                    if (rank[s] < below + n)
                     {
-                        found[s] = prefix[s];
-                        done[s] = true;
+                        break;
                     }
+
+                    below += n;
+                }
+
+                if (b == 1 << width)
+                {
+                    throw new InvalidOperationException("The replay did not visit the same faces again.");
+                }
+
+                rank[s] -= below;
+                candidates[s] = histogram[(s << DigitBits) + b];
+                prefix[s] = (known[s] == 0 ? 0 : prefix[s] << width) | (uint)b;
+                known[s] += width;
+                if (known[s] == 64)
+                {
+                    found[s] = prefix[s];
+                    done[s] = true;
                 }
             }
         }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(histogram);
-        }
 
+        ArrayPool<int>.Shared.Return(histogram);
         var result = new Vec3[pointCount];
         var xyz = new double[3];
         for (var p = 0; p < pointCount; p++)
