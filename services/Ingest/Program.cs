@@ -6,7 +6,7 @@ using FacePipeline.ServiceDefaults;
 
 // Ingest: the studios' HTTP API, and the job coordinator that owns job state and its outbox.
 // The studios' web app is under /app (docs/app.md).
-// Settings (Ingest__*, Uploads__*, Outbox__*, Watchdog__*, Retention__*, RabbitMq__*, Media__Root) are checked at start-up, before the job store is migrated.
+// Settings (Ingest__*, Uploads__*, Outbox__*, Watchdog__*, Retention__*, Pipelines__*, RabbitMq__*, Media__Root) are checked at start-up, before the job store is migrated.
 var builder = ServiceHost.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddJobStore(builder.Configuration.RequiredConnectionString("Jobs"));

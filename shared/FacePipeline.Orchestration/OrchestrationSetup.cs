@@ -17,7 +17,7 @@ public static class OrchestrationSetup
     /// The coordinator, submission and outbox services, the job watchdog, the dead-letter monitor and the retention sweeper
     /// with the studios' deletions, the webhook dispatcher and the event streams (not the consumers: see
     /// <see cref="AddJobCoordinatorConsumers"/>). Their options (sections "Outbox", "Watchdog", "DeadLetters", "Retention",
-    /// "Scheduling", "Webhooks", "Events") are validated at start-up. Needs the media store.
+    /// "Scheduling", "Webhooks", "Events", "Pipelines") are validated at start-up. Needs the media store.
     /// </summary>
     public static IServiceCollection AddJobOrchestration(this IServiceCollection services)
     {
@@ -33,7 +33,8 @@ public static class OrchestrationSetup
         services.AddSingleton<StudioDeletions>();
         services.AddHostedService<RetentionSweeper>();
         services.AddSingleton<OutboxSignal>();
-        services.AddSingleton(JobPipelines.Default);
+        services.AddValidatedOptions<PipelineOptions>(PipelineOptions.Section);
+        services.AddSingleton(sp => JobPipelines.For(sp.GetRequiredService<IOptions<PipelineOptions>>().Value.TrackQc));
         services.AddSingleton<JobCoordinator>();
         services.AddSingleton<JobSubmission>();
         services.AddValidatedOptions<SchedulingOptions>(SchedulingOptions.Section);

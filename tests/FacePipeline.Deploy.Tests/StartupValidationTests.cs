@@ -160,6 +160,28 @@ public sealed class StartupValidationTests : IDisposable
     }
 
     [Fact]
+    public void Ingest_refuses_a_track_QC_path_it_does_not_know_naming_the_setting()
+    {
+        using var app = Service("Ingest", Settings(("Pipelines:TrackQc", "Sideways")));
+
+        var error = Assert.Throws<InvalidOperationException>(() => StartupChecks.Run(app.Services));
+        Assert.Contains("Pipelines:TrackQc", StartupChecks.Reason(error), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("SingleDecodePass", true)]
+    [InlineData("Segments", false)]
+    public void Ingest_runs_track_jobs_exact_planes_clips_as_the_house_sets_it(string? setting, bool singleDecodePass)
+    {
+        using var app = Service("Ingest", Settings(("Pipelines:TrackQc", setting)));
+
+        StartupChecks.Run(app.Services);
+        var track = app.Services.GetRequiredService<FacePipeline.Orchestration.Pipelines.JobPipelines>().For(JobKinds.Track);
+        Assert.Equal(singleDecodePass, track.Steps.OfType<FacePipeline.Orchestration.Pipelines.Steps.ReconstructFacesStep>().Single().OnePassQc);
+    }
+
+    [Fact]
     public void Ingest_upload_limit_sets_kestrels_request_body_limit()
     {
         using var app = Service("Ingest", Settings(("Ingest:MaxUploadBytes", "100000")));

@@ -123,4 +123,26 @@ public sealed class JobPipelineTests
 
         protected override Task<StepOutcome> Complete(StepContext context, FramesExtracted message) => Task.FromResult(StepOutcome.Done);
     }
+
+    [Fact]
+    [Trait("Lane", "Fast")]
+    public void A_house_that_renders_track_QC_in_segments_runs_the_same_track_stages_messages_and_outputs_without_the_single_decode_pass()
+    {
+        var segments = JobPipelines.For(TrackQcPath.Segments);
+        var staged = segments.For(JobKinds.Track);
+        var pass = JobPipelines.Default.For(JobKinds.Track);
+
+        Assert.Same(JobPipelines.Default, JobPipelines.For(TrackQcPath.SingleDecodePass));
+        Assert.True(pass.Steps.OfType<ReconstructFacesStep>().Single().OnePassQc);
+        Assert.False(staged.Steps.OfType<ReconstructFacesStep>().Single().OnePassQc);
+        Assert.Equal(pass.Steps.Select(s => (s.Name, s.GetType())), staged.Steps.Select(s => (s.Name, s.GetType())));
+        Assert.Equal(pass.Outputs, staged.Outputs);
+        Assert.Equal(JobPipelines.Default.Commands.Order(new TypeNames()), segments.Commands.Order(new TypeNames()));
+        Assert.Same(JobPipelines.Retarget, segments.For(JobKinds.Retarget));
+    }
+
+    private sealed class TypeNames : IComparer<Type>
+    {
+        public int Compare(Type? x, Type? y) => string.CompareOrdinal(x?.FullName, y?.FullName);
+    }
 }

@@ -1,5 +1,6 @@
 using static FacePipeline.Orchestration.Tests.CoordinatorEvents;
 using FacePipeline.Contracts;
+using FacePipeline.Orchestration.Pipelines;
 using FacePipeline.Orchestration.Pipelines.Steps;
 using FacePipeline.Orchestration.Watchdog;
 using FacePipeline.Persistence;
@@ -104,6 +105,39 @@ public sealed class SingleDecodePassTests(JobStoreFixture store) : IClassFixture
         await using var db = await store.Db.CreateDbContextAsync();
         Assert.Single(await Messages<RenderQcSegment>(db, jobId)); // 30 frames: one segment, rendered after the sequence
         Assert.Empty(await Messages<RenderTrackOutputs>(db, jobId));
+    }
+
+    [Fact]
+    public async Task A_house_that_renders_track_QC_in_segments_tracks_an_exact_planes_clip_side_by_side_and_renders_its_QC_clip_after()
+    {
+        var pipelines = JobPipelines.For(TrackQcPath.Segments); // Pipelines__TrackQc=Segments
+        var coordinator = new JobCoordinator(store.Db, pipelines, store.Signal, TimeProvider.System, NullLogger<JobCoordinator>.Instance);
+        var jobId = Guid.NewGuid();
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            await new JobSubmission(pipelines, store.Signal, TimeProvider.System).SubmitTrackJob(
+                db, jobId, store.TenantId, "clip.mp4", MediaKeys.Input(jobId, ClipNames.Source, ".mp4"), 1000, ChunkSize, CancellationToken.None);
+            Assert.Null(Assert.Single(await Messages<ExtractFrames>(db, jobId)).PassChunkSize);
+        }
+
+        await coordinator.Handle(Extracted(jobId, 3) with { ExactPlanes = true });
+
+        var sent = await Sent(jobId);
+        Assert.Equal([0, 1, 2], sent.Select(c => c.Chunk.Index));
+        Assert.All(sent, c => Assert.Null(c.Pass));
+        for (var i = 0; i < 3; i++)
+        {
+            await coordinator.Handle(Detected(jobId, i));
+        }
+
+        Assert.False(Assert.Single(await Sequences(jobId)).ContinuousTracks);
+        await coordinator.Handle(Sequenced(jobId, frames: 30));
+        await using (var db = await store.Db.CreateDbContextAsync())
+        {
+            Assert.False((await db.JobClips.SingleAsync(c => c.JobId == jobId)).OnePass);
+            Assert.Single(await Messages<RenderQcSegment>(db, jobId));
+            Assert.Empty(await Messages<RenderTrackOutputs>(db, jobId));
+        }
     }
 
     [Fact]

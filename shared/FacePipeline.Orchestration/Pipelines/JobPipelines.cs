@@ -57,8 +57,24 @@ public sealed class JobPipelines
         ],
         job => JobSettings.Training(job.Settings));
 
+    /// <summary>
+    /// track with every clip on the staged path (<see cref="TrackQcPath.Segments"/>): chunks tracked side by side, the QC
+    /// clip rendered in segments by the Rendering workers, then joined. The same stages, messages and outputs as
+    /// <see cref="Track"/>.
+    /// </summary>
+    public static JobPipeline TrackInSegments { get; } = new(
+        JobKinds.Track, Track.Summary, [new ExtractFramesStep(), new ReconstructFacesStep(), new RenderTrackOutputsStep()], Track.Outputs);
+
     /// <summary>The kinds this house runs.</summary>
     public static JobPipelines Default { get; } = new([Track, Retarget, TrainActor]);
+
+    /// <summary>The kinds this house runs, its track jobs' exact-planes clips getting their QC clip by <paramref name="trackQc"/>.</summary>
+    public static JobPipelines For(TrackQcPath trackQc) => trackQc switch
+    {
+        TrackQcPath.SingleDecodePass => Default,
+        TrackQcPath.Segments => new([TrackInSegments, Retarget, TrainActor]),
+        _ => throw new ArgumentOutOfRangeException(nameof(trackQc), trackQc, "Pipelines:TrackQc must be SingleDecodePass or Segments."),
+    };
 
     private readonly Dictionary<string, JobPipeline> _byKind;
     private readonly Dictionary<Type, string> _stageOfMessage = [];
