@@ -8,6 +8,12 @@ namespace FacePipeline.Media;
 /// (timeline.json) comes from the demuxed packets (or, when they disagree with the decoder, the decoded frames). No frames
 /// are stored (issue 16): the clip is cut into chunks that are runs of frames, which the stages decode from the clip
 /// themselves (<see cref="FrameRangeReader"/>).
+/// <para>
+/// A clip a track job's single-decode pass will decode whole (<see cref="FrameExtractionOptions.PassChunkSize"/>) is not
+/// decoded here when its packets are its frames as they are (<see cref="DemuxedPackets"/>, <see cref="PacketsMayCountFrames"/>,
+/// <see cref="CoversTheStream"/>): its count and times are the packets', its first frame is decoded to refuse a stream
+/// nothing decodes at once, and the pass's decode refuses a file that stops decoding part-way. Every other clip is decoded.
+/// </para>
 /// </summary>
 public static class FrameExtractor
 {
@@ -20,7 +26,8 @@ public static class FrameExtractor
     };
 
     /// <summary>
-    /// Probes and validates <paramref name="inputPath"/>, decodes it once to count and check its frames, writes its timeline
+    /// Probes and validates <paramref name="inputPath"/>, decodes it once to count and check its frames (or, for a pass clip
+    /// whose packets are its frames, counts its packets), writes its timeline
     /// and audio to <paramref name="outputDirectory"/> (each under its final name only once complete), and cuts it into
     /// chunks of <see cref="FrameExtractionOptions.ChunkSize"/> frames (the last may be shorter).
     /// </summary>
@@ -56,49 +63,40 @@ public static class FrameExtractor
         var audioTemp = Path.Combine(staging, AudioFileName + ".partial");
         var maxFrames = limits.MaxFrameCount;
 
-        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
-        arguments.AddRange(Split(lockdown));
-        // The decode to nothing: the stream as decoded (no rotation, no conversion: neither changes the count), every frame
-        // kept. framecrc of the frames as they leave the decoder (wrapped, not copied: cheap) prints one line per frame with
-        // its time in the stream's own time base: the count, and the decoder's frame times (see SeekStable). The pictures
-        // themselves are never looked at, so the in-loop deblocking (and HEVC's SAO) is skipped: which frames come out and
-        // when does not depend on it, and it is about a sixth of an H.264 decode (issue 16).
-        arguments.AddRange(["-autorotate", "0", "-skip_loop_filter", "all", "-i", fullPath]);
-        arguments.AddRange(["-map", string.Create(CultureInfo.InvariantCulture, $"0:{video.Index}"), "-an", "-sn", "-dn", "-fps_mode", "passthrough"]);
-        arguments.AddRange(["-frames:v", (maxFrames + 1).ToString(CultureInfo.InvariantCulture), "-enc_time_base:v", "-1", "-c:v", "wrapped_avframe", "-f", "framecrc", "pipe:1"]);
-        if (audio is not null)
-        {
-            var codec = MatroskaAudioCodecs.Contains(audio.Codec) || audio.Codec.StartsWith("pcm_", StringComparison.Ordinal) ? "copy" : "flac";
-            arguments.AddRange(["-map", string.Create(CultureInfo.InvariantCulture, $"0:{audio.Index}"), "-vn", "-sn", "-dn", "-c:a", codec, "-f", "matroska", audioTemp]);
-        }
-
-        // Frame times from the demuxed packets: cheap (no second decode), runs alongside the decode.
-        var timelineTask = ReadPacketTimelineAsync(fullPath, probe, video, lockdown, cancellationToken);
-        var chunks = new List<FrameChunk>();
-        var decoded = new List<long>();
-
-        MediaProcessResult result;
+        // Frame times from the demuxed packets: cheap (no decode), runs alongside everything else.
+        var packetsTask = ReadPacketTimelineAsync(fullPath, probe, video, lockdown, cancellationToken);
+        var audioCopied = false;
         try
         {
-            result = await MediaProcess.RunAsync(
-                "ffmpeg", arguments, cancellationToken: cancellationToken,
-                outputLine: line =>
+            // A clip the track job's single-decode pass will decode whole (options.PassChunkSize) is counted from its packets
+            // when they give the frames as they are (DemuxedPackets.FramesAsPackets): the pass's own decode is then the
+            // check, and a file that stops decoding fails the pass as corrupt (FrameRangeReader). Only its first frame is
+            // decoded here, so a stream nothing decodes is still refused at once.
+            if (options.PassChunkSize is not null && PacketsMayCountFrames(probe, video))
+            {
+                var firstFrameTask = DecodeAsync(fullPath, video, lockdown, 1, null, audioTemp, cancellationToken);
+                var audioTask = audio is null ? Task.FromResult<MediaProcessResult?>(null) : CopyAudioAsync(fullPath, audio, lockdown, audioTemp, cancellationToken);
+                var packets = await packetsTask.ConfigureAwait(false);
+                var (firstFrame, firstResult) = await firstFrameTask.ConfigureAwait(false);
+                var audioResult = await audioTask.ConfigureAwait(false);
+                if (firstFrame.Count == 0)
                 {
-                    if (DecodedFrameTime(line) is { } time)
-                    {
-                        decoded.Add(time);
-                    }
-                }).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            StagingSweeper.TryDeleteFolder(staging);
-            await ObserveAsync(timelineTask).ConfigureAwait(false);
-            throw;
-        }
+                    throw NoDecodableFrames(video, MediaProbe.LastMeaningfulLine(firstResult.StandardError, fullPath));
+                }
 
-        try
-        {
+                // The audio copied cleanly is kept whichever way the frames are counted; otherwise the decode below copies it
+                // again, and refuses the file if it fails there too.
+                audioCopied = audioResult is { ExitCode: 0 } copied && !copied.StandardError.Any(l => l.Contains("partial file", StringComparison.Ordinal));
+
+                if (packets.Timeline is { } counted && packets.FramesAsPackets && CoversTheStream(counted, probe, video) && (audio is null || audioCopied))
+                {
+                    ThrowIfTooMany(counted.FrameCount, maxFrames);
+                    return Complete(counted with { Seekable = true, DecoderTimes = true, DecodeCounted = false });
+                }
+            }
+
+            var decode = await DecodeAsync(fullPath, video, lockdown, maxFrames + 1, audioCopied ? null : audio, audioTemp, cancellationToken).ConfigureAwait(false);
+            var (decoded, result) = decode;
             cancellationToken.ThrowIfCancellationRequested();
             long frameCount = decoded.Count;
 
@@ -106,20 +104,10 @@ public static class FrameExtractor
             var lastError = MediaProbe.LastMeaningfulLine(stderr, fullPath);
             if (frameCount == 0)
             {
-                throw new MediaRejectedException(
-                    MediaRejectionKind.NoDecodableFrames,
-                    lastError is null
-                        ? $"The upload has no decodable video frames ({video.Codec})."
-                        : $"The upload has no decodable video frames ({video.Codec}: {lastError}).");
+                throw NoDecodableFrames(video, lastError);
             }
 
-            if (frameCount > maxFrames)
-            {
-                throw new MediaRejectedException(
-                    MediaRejectionKind.TooManyFrames,
-                    string.Create(CultureInfo.InvariantCulture, $"The clip has more than {maxFrames} frames, the limit; trim it before uploading."));
-            }
-
+            ThrowIfTooMany(frameCount, maxFrames);
             var truncated = stderr.Any(l => l.Contains("partial file", StringComparison.Ordinal));
             if (result.ExitCode != 0 || truncated)
             {
@@ -130,14 +118,7 @@ public static class FrameExtractor
                         $"The file is truncated or corrupt: decoding stopped after {frameCount} of about {video.EstimatedFrameCount} frames ({lastError ?? $"ffmpeg exit code {result.ExitCode}"}). Re-export or upload the file again."));
             }
 
-            string? audioName = null;
-            if (audio is not null && File.Exists(audioTemp))
-            {
-                File.Move(audioTemp, Path.Combine(outputDirectory, AudioFileName), overwrite: true);
-                audioName = AudioFileName;
-            }
-
-            var timeline = await timelineTask.ConfigureAwait(false);
+            var timeline = (await packetsTask.ConfigureAwait(false)).Timeline;
             if (timeline is null || timeline.FrameCount != frameCount)
             {
                 timeline = await ReadDecodedTimelineAsync(fullPath, probe, video, lockdown, frameCount, cancellationToken).ConfigureAwait(false)
@@ -146,16 +127,39 @@ public static class FrameExtractor
 
             // Frames are picked by their time only when the decoder times them as the timeline does (see SeekStable).
             var stable = SeekStable(timeline, decoded);
+            return Complete(timeline with { Seekable = stable && SeeksByIndex(probe), DecoderTimes = stable });
+        }
+        catch
+        {
+            StagingSweeper.TryDeleteFolder(staging);
+            await ObserveAsync(packetsTask).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            StagingSweeper.TryDeleteFolder(staging);
+        }
+
+        // The timeline saved, the audio moved to its final name, the clip cut into chunks.
+        FrameExtractionResult Complete(FrameTimeline timeline)
+        {
+            string? audioName = null;
+            if (audio is not null && File.Exists(audioTemp))
+            {
+                File.Move(audioTemp, Path.Combine(outputDirectory, AudioFileName), overwrite: true);
+                audioName = AudioFileName;
+            }
+
             timeline = timeline with
             {
                 StreamIndex = video.Index,
-                Seekable = stable && SeeksByIndex(probe),
-                DecoderTimes = stable,
                 StartTimecode = StartTimecode(probe, video)?.ToString(),
                 PlanesMatrix = DecodedPlanes.ExactMatrix(video),
             };
             timeline.Save(Path.Combine(outputDirectory, FrameTimeline.FileName));
+            var frameCount = timeline.FrameCount;
             var chunkSize = timeline.PlanesMatrix is not null && options.PassChunkSize is { } passChunk ? passChunk : options.ChunkSize;
+            var chunks = new List<FrameChunk>();
             for (long first = 0; first < frameCount; first += chunkSize)
             {
                 chunks.Add(new FrameChunk(chunks.Count, first, (int)Math.Min(chunkSize, frameCount - first)));
@@ -176,16 +180,106 @@ public static class FrameExtractor
                 fullPath,
                 timeline.PlanesMatrix);
         }
-        catch
+    }
+
+    /// <summary>
+    /// Whether the clip's packets may stand for its frames (then <see cref="DemuxedPackets"/> decides on the packets
+    /// themselves): H.264 or HEVC as exact 4:2:0 planes (the pass's clips), progressive (an interlaced stream may carry a
+    /// field per packet), in a container that seeks by an index (MP4/MOV, Matroska: the pass's pieces seek).
+    /// </summary>
+    internal static bool PacketsMayCountFrames(VideoProbe probe, VideoStreamProbe video) =>
+        video.Codec is "h264" or "hevc"
+        && DecodedPlanes.ExactMatrix(video) is not null
+        && video.FieldOrder is null or "progressive"
+        && SeeksByIndex(probe);
+
+    /// <summary>
+    /// Whether the listed packets reach the end the file declares: its frame count (MP4/MOV's sample table) when it gives
+    /// one, and its video stream's end within two frames. A file cut short lists fewer packets than it declares; it is
+    /// decoded, which refuses it as truncated.
+    /// </summary>
+    internal static bool CoversTheStream(FrameTimeline timeline, VideoProbe probe, VideoStreamProbe video)
+    {
+        if (video.DeclaredFrameCount is { } declared && declared != timeline.FrameCount)
         {
-            StagingSweeper.TryDeleteFolder(staging);
-            await ObserveAsync(timelineTask).ConfigureAwait(false);
-            throw;
+            return false;
         }
-        finally
+
+        if (timeline.EndSeconds is not { } end || timeline.Seconds.Count == 0)
         {
-            StagingSweeper.TryDeleteFolder(staging);
+            return video.DeclaredFrameCount is not null;
         }
+
+        var frame = video.FrameRate.IsPositive ? (double)video.FrameRate.Denominator / video.FrameRate.Numerator : 0.04;
+        return timeline.Seconds[^1] >= end - (2 * frame) - 1e-6;
+    }
+
+    private static MediaRejectedException NoDecodableFrames(VideoStreamProbe video, string? lastError) =>
+        new(
+            MediaRejectionKind.NoDecodableFrames,
+            lastError is null
+                ? $"The upload has no decodable video frames ({video.Codec})."
+                : $"The upload has no decodable video frames ({video.Codec}: {lastError}).");
+
+    private static void ThrowIfTooMany(long frameCount, long maxFrames)
+    {
+        if (frameCount > maxFrames)
+        {
+            throw new MediaRejectedException(
+                MediaRejectionKind.TooManyFrames,
+                string.Create(CultureInfo.InvariantCulture, $"The clip has more than {maxFrames} frames, the limit; trim it before uploading."));
+        }
+    }
+
+    /// <summary>
+    /// Decodes up to <paramref name="frameLimit"/> frames of the video stream to nothing, and copies <paramref name="audio"/>
+    /// (when given) losslessly to <paramref name="audioTemp"/> in the same process. The decode: the stream as decoded (no
+    /// rotation, no conversion: neither changes the count), every frame kept. framecrc of the frames as they leave the
+    /// decoder (wrapped, not copied: cheap) prints one line per frame with its time in the stream's own time base: the
+    /// count, and the decoder's frame times (see SeekStable). The pictures themselves are never looked at, so the in-loop
+    /// deblocking (and HEVC's SAO) is skipped: which frames come out and when does not depend on it, and it is about a
+    /// sixth of an H.264 decode (issue 16).
+    /// </summary>
+    private static async Task<(List<long> Decoded, MediaProcessResult Result)> DecodeAsync(
+        string fullPath, VideoStreamProbe video, string lockdown, long frameLimit, AudioStreamProbe? audio, string audioTemp, CancellationToken cancellationToken)
+    {
+        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
+        arguments.AddRange(Split(lockdown));
+        arguments.AddRange(["-autorotate", "0", "-skip_loop_filter", "all", "-i", fullPath]);
+        arguments.AddRange(["-map", string.Create(CultureInfo.InvariantCulture, $"0:{video.Index}"), "-an", "-sn", "-dn", "-fps_mode", "passthrough"]);
+        arguments.AddRange(["-frames:v", frameLimit.ToString(CultureInfo.InvariantCulture), "-enc_time_base:v", "-1", "-c:v", "wrapped_avframe", "-f", "framecrc", "pipe:1"]);
+        if (audio is not null)
+        {
+            arguments.AddRange(AudioOutput(audio, audioTemp));
+        }
+
+        var decoded = new List<long>();
+        var result = await MediaProcess.RunAsync(
+            "ffmpeg", arguments, cancellationToken: cancellationToken,
+            outputLine: line =>
+            {
+                if (DecodedFrameTime(line) is { } time)
+                {
+                    decoded.Add(time);
+                }
+            }).ConfigureAwait(false);
+        return (decoded, result);
+    }
+
+    /// <summary>Copies the audio stream losslessly to <paramref name="audioTemp"/>, demuxing only (the video is not decoded).</summary>
+    private static async Task<MediaProcessResult?> CopyAudioAsync(string fullPath, AudioStreamProbe audio, string lockdown, string audioTemp, CancellationToken cancellationToken)
+    {
+        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
+        arguments.AddRange(Split(lockdown));
+        arguments.AddRange(["-i", fullPath]);
+        arguments.AddRange(AudioOutput(audio, audioTemp));
+        return await MediaProcess.RunAsync("ffmpeg", arguments, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string[] AudioOutput(AudioStreamProbe audio, string audioTemp)
+    {
+        var codec = MatroskaAudioCodecs.Contains(audio.Codec) || audio.Codec.StartsWith("pcm_", StringComparison.Ordinal) ? "copy" : "flac";
+        return ["-map", string.Create(CultureInfo.InvariantCulture, $"0:{audio.Index}"), "-vn", "-sn", "-dn", "-c:a", codec, "-f", "matroska", audioTemp];
     }
 
     /// <summary>
@@ -242,41 +336,37 @@ public static class FrameExtractor
         return true;
     }
 
-    private static async Task<FrameTimeline?> ReadPacketTimelineAsync(
+    /// <summary>The timeline from the demuxed packets (null when they cannot give one), and whether they are the frames as they are.</summary>
+    private sealed record PacketTimeline(FrameTimeline? Timeline, bool FramesAsPackets);
+
+    private static async Task<PacketTimeline> ReadPacketTimelineAsync(
         string path, VideoProbe probe, VideoStreamProbe video, string lockdown, CancellationToken cancellationToken)
     {
         if (video.TimeBase is not { } timeBase)
         {
-            return null;
+            return new PacketTimeline(null, false);
         }
 
         try
         {
-            var pts = new List<long>();
-            var everyPacketTimed = true;
-            var listed = await ReadEntriesAsync(path, lockdown, video, "packet=pts,pts_time,flags", packet =>
+            var packets = new DemuxedPackets();
+            var listing = await ReadEntriesAsync(path, lockdown, video, "packet=pts,pts_time,dts,flags", packet =>
             {
-                // pts, pts_time, flags (ffprobe's own field order)
-                if (packet.Length < 3 || Long(packet[0]) is not { } value || packet[1] is "" or "N/A")
-                {
-                    everyPacketTimed = false; // a packet without pts: the packets cannot give exact frame times
-                }
-                else if (!packet[2].Contains('D', StringComparison.Ordinal)) // D: discarded by the decoder (edit-list pre-roll)
-                {
-                    pts.Add(value);
-                }
+                // pts, pts_time, dts, flags (ffprobe's own field order)
+                var timed = packet.Length >= 4 && packet[1] is not ("" or "N/A");
+                packets.Add(timed ? Long(packet[0]) : null, packet.Length >= 4 ? Long(packet[2]) : null, packet.Length >= 4 ? packet[3] : "");
             }, cancellationToken).ConfigureAwait(false);
-            if (!listed || !everyPacketTimed)
+            if (!listing.Listed || !packets.EveryPacketTimed)
             {
-                return null;
+                return new PacketTimeline(null, false);
             }
 
-            pts.Sort();
-            return BuildTimeline(probe, video, timeBase, pts, "packets");
+            // A listing that ran into errors (a file cut short, say) may have listed fewer packets than the file has frames.
+            return new PacketTimeline(BuildTimeline(probe, video, timeBase, packets.SortedPts(), "packets"), packets.FramesAsPackets && listing.Clean);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return null;
+            return new PacketTimeline(null, false);
         }
     }
 
@@ -293,7 +383,7 @@ public static class FrameExtractor
         {
             var pts = new List<long>();
             var everyFrameTimed = true;
-            var listed = await ReadEntriesAsync(path, lockdown, video, "frame=best_effort_timestamp,best_effort_timestamp_time", frame =>
+            var listing = await ReadEntriesAsync(path, lockdown, video, "frame=best_effort_timestamp,best_effort_timestamp_time", frame =>
             {
                 // best_effort_timestamp, best_effort_timestamp_time
                 if (frame.Length < 2 || Long(frame[0]) is not { } value || frame[1] is "" or "N/A")
@@ -305,7 +395,7 @@ public static class FrameExtractor
                     pts.Add(value);
                 }
             }, cancellationToken).ConfigureAwait(false);
-            if (!listed || !everyFrameTimed || pts.Count != expectedFrames)
+            if (!listing.Listed || !everyFrameTimed || pts.Count != expectedFrames)
             {
                 return null;
             }
@@ -320,11 +410,12 @@ public static class FrameExtractor
 
     /// <summary>
     /// Hands each of the video stream's packets or frames, as ffprobe shows them with only <paramref name="entries"/>
-    /// (packet=… or frame=…), to <paramref name="entry"/> as its fields in ffprobe's own order; false when ffprobe fails.
+    /// (packet=… or frame=…), to <paramref name="entry"/> as its fields in ffprobe's own order; Listed is false when ffprobe
+    /// fails, Clean false when it reported any error on the way.
     /// Read as CSV line by line as ffprobe writes it, never held whole: a 36,000-frame clip's listing is a few MB of text
     /// (issue 16: memory flat in length).
     /// </summary>
-    private static async Task<bool> ReadEntriesAsync(
+    private static async Task<(bool Listed, bool Clean)> ReadEntriesAsync(
         string path, string lockdown, VideoStreamProbe video, string entries, Action<string[]> entry, CancellationToken cancellationToken)
     {
         string[] arguments =
@@ -341,7 +432,7 @@ public static class FrameExtractor
                     entry(line.Split(','));
                 }
             }).ConfigureAwait(false);
-        return result.ExitCode == 0;
+        return (result.ExitCode == 0, result.ExitCode == 0 && result.StandardError.All(string.IsNullOrWhiteSpace));
     }
 
     private static long? Long(string text) => long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) ? number : null;

@@ -31,6 +31,9 @@ namespace FacePipeline.Media;
 /// exactly the RGB24 ffmpeg would give (<see cref="DecodedPlanes.ExactMatrix"/>: 8-bit limited-range 4:2:0, an even height, a
 /// BT.601 or BT.709 stream): Reconstruction then takes the planes and converts what its models read (<c>Yuv420RgbFrame</c>).
 /// Null for any other clip, or a timeline written before it was kept: RGB24 from ffmpeg.</param>
+/// <param name="DecodeCounted">Whether extraction decoded every frame to count them (true for every timeline written before
+/// it was kept). False for a clip of a track job's single-decode pass whose packets are its frames as they are
+/// (<see cref="DemuxedPackets"/>): the count and times are the packets', and the pass's own decode is the check.</param>
 public sealed record FrameTimeline(
     [property: JsonPropertyName("frameRate")] string FrameRate,
     [property: JsonPropertyName("timeBase")] string? TimeBase,
@@ -43,7 +46,8 @@ public sealed record FrameTimeline(
     [property: JsonPropertyName("seekable")] bool Seekable = false,
     [property: JsonPropertyName("decoderTimes")] bool DecoderTimes = true,
     [property: JsonPropertyName("startTimecode")] string? StartTimecode = null,
-    [property: JsonPropertyName("planesMatrix")] string? PlanesMatrix = null)
+    [property: JsonPropertyName("planesMatrix")] string? PlanesMatrix = null,
+    [property: JsonPropertyName("decodeCounted")] bool DecodeCounted = true)
 {
     public const string FileName = "timeline.json";
 

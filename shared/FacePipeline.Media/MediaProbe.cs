@@ -247,7 +247,8 @@ public static partial class MediaProbe
             declared,
             estimate,
             GetString(stream, "color_space") is { } space && space != "unknown" ? space : null,
-            GetString(stream, "color_range") is { } range && range != "unknown" ? range : null);
+            GetString(stream, "color_range") is { } range && range != "unknown" ? range : null,
+            GetString(stream, "field_order") is { } order && order != "unknown" ? order : null);
     }
 
     private static AudioStreamProbe MapAudio(JsonElement stream) =>

@@ -54,6 +54,7 @@ public sealed record VideoProbe(
 /// <param name="EstimatedFrameCount">nb_frames if present, else duration x frame rate rounded.</param>
 /// <param name="ColorSpace">The stream's colour matrix tag (ffprobe's color_space, e.g. "bt709"), if it has one.</param>
 /// <param name="ColorRange">The stream's range tag (ffprobe's color_range: "tv" limited, "pc" full), if it has one.</param>
+/// <param name="FieldOrder">How the stream's pictures are coded (ffprobe's field_order: "progressive", or "tt", "bb", "tb", "bt" for interlaced), if it says.</param>
 public sealed record VideoStreamProbe(
     int Index,
     string Codec,
@@ -71,7 +72,8 @@ public sealed record VideoStreamProbe(
     long? DeclaredFrameCount,
     long EstimatedFrameCount,
     string? ColorSpace = null,
-    string? ColorRange = null);
+    string? ColorRange = null,
+    string? FieldOrder = null);
 
 /// <param name="Index">ffprobe stream index.</param>
 /// <param name="Codec">Decoder name, e.g. "aac".</param>

@@ -60,18 +60,22 @@ public sealed class BadInputTests : IDisposable
         Assert.StartsWith("The file is truncated or corrupt: moov atom not found.", ex.Reason, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task First_half_of_a_faststart_mp4_decodes_part_way_and_is_refused()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task First_half_of_a_faststart_mp4_decodes_part_way_and_is_refused(bool passClip)
     {
         // With the index at the front (+faststart) the first ~51 of 115 frames decode, then ffmpeg reports
-        // "partial file" (and still exits 0). That is refused too: the upload was cut off.
+        // "partial file" (and still exits 0). That is refused too: the upload was cut off. A track job's pass clip, which
+        // is counted from its packets when they are its frames, is refused the same way: the index lists 115 packets, the
+        // file holds fewer, so it is decoded.
         var faststart = Path.Combine(_scratch, "faststart.mp4");
         Ffprobe.Ffmpeg($"-i \"{RepoPaths.MediaFile("obama_wh_closeup.mp4")}\" -c copy -movflags +faststart \"{faststart}\"");
         var path = Path.Combine(_scratch, "faststart-truncated.mp4");
         var bytes = await File.ReadAllBytesAsync(faststart);
         await File.WriteAllBytesAsync(path, bytes[..(bytes.Length / 2)]);
 
-        var ex = await RejectAsync(path);
+        var ex = await RejectAsync(path, passClip ? new FrameExtractionOptions { PassChunkSize = 64 } : null);
 
         Assert.Equal(MediaRejectionKind.Corrupt, ex.Kind);
         Assert.Matches(@"^The file is truncated or corrupt: decoding stopped after \d+ of about 115 frames \(.*partial file\)", ex.Reason);

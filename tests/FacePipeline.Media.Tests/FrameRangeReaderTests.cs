@@ -75,6 +75,44 @@ public sealed class FrameRangeReaderTests : IDisposable
         }
     }
 
+    /// <summary>The awkward inputs whose packets are their frames as they are: H.264 in MP4, progressive, 4:2:0, every packet's time its own.</summary>
+    private static readonly HashSet<string> CountedFromPackets = ["closed-gop-audio", "vfr", "ntsc-rotated", "open-gop-bframes"];
+
+    public static TheoryData<string> PassClips => [.. Kinds.Append("closed-gop-audio")];
+
+    /// <summary>
+    /// A track job's single-decode pass decodes its whole clip, so extraction counts a pass clip from its packets instead of
+    /// decoding it (issue 16: wall time), but only where the packets are its frames as they are; everywhere else it decodes
+    /// as before. Either way the clip's count, times, seeking and audio are exactly what the decode gives.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PassClips))]
+    public async Task A_pass_clip_is_counted_from_its_packets_only_where_they_are_its_frames_and_then_as_the_decode_counts_it(string kind)
+    {
+        var scratch = _folders.New("pass-" + kind);
+        var clip = Make(kind, scratch);
+
+        var decoded = await FrameExtractor.ExtractAsync(clip, Path.Combine(scratch, "decoded"), new FrameExtractionOptions { ChunkSize = 7 });
+        var counted = await FrameExtractor.ExtractAsync(clip, Path.Combine(scratch, "pass"), new FrameExtractionOptions { ChunkSize = 7, PassChunkSize = 14 });
+        var (byDecode, byPass) = (FrameTimeline.Load(decoded.TimelinePath), FrameTimeline.Load(counted.TimelinePath));
+
+        Assert.True(byDecode.DecodeCounted);
+        Assert.Equal(CountedFromPackets.Contains(kind), !byPass.DecodeCounted);
+        Assert.Equal(decoded.FrameCount, counted.FrameCount);
+        Assert.Equal(byDecode.Pts, byPass.Pts);
+        Assert.Equal(byDecode.Seconds, byPass.Seconds);
+        Assert.Equal(
+            (byDecode.Source, byDecode.DecoderTimes, byDecode.Seekable, byDecode.EndSeconds, byDecode.StreamIndex, byDecode.PlanesMatrix, byDecode.StartTimecode),
+            (byPass.Source, byPass.DecoderTimes, byPass.Seekable, byPass.EndSeconds, byPass.StreamIndex, byPass.PlanesMatrix, byPass.StartTimecode));
+        Assert.Equal(decoded.HasAudio, counted.HasAudio);
+        if (decoded.AudioPath is { } audio)
+        {
+            Assert.Equal(Ffprobe.RunToBytes("ffmpeg", $"-v error -i \"{audio}\" -f s16le -"), Ffprobe.RunToBytes("ffmpeg", $"-v error -i \"{counted.AudioPath}\" -f s16le -"));
+        }
+
+        Assert.Empty(Directory.GetDirectories(Path.Combine(scratch, "pass"))); // no staging folder left
+    }
+
     [Fact]
     public async Task A_run_past_where_a_truncated_file_stops_decoding_is_refused_as_corrupt()
     {
@@ -152,6 +190,10 @@ public sealed class FrameRangeReaderTests : IDisposable
                 // one tick and the decoder replaces by guesses from the dts that depend on what it decoded before (and the
                 // last two frames share one time): such frames cannot be picked by time, only counted from the start.
                 Ffprobe.Ffmpeg($"-f lavfi -i testsrc2=size=160x120:rate=25:duration=3 -vf \"setpts='if(lt(N,30),N*0.04,if(lt(N,45),1.2+(N-30)*0.08,2.4+(N-45)*0.02))/TB'\" -c:v libx264 -preset veryfast -crf 18 -fps_mode passthrough -enc_time_base 1/90000 \"{path}\"");
+                break;
+            case "closed-gop-audio":
+                // As the bench clips and most cameras' H.264: closed GOPs with B-frames, with a sound track.
+                Ffprobe.Ffmpeg($"{Source} -f lavfi -i sine=frequency=440:duration=4 -c:v libx264 -preset veryfast -g 25 -bf 2 -c:a aac -shortest \"{path}\"");
                 break;
             case "late-container-start":
                 // MPEG-TS: the container's clock starts at 1.4 s, not 0.

@@ -32,6 +32,7 @@ public sealed class SingleDecodePassStagesTests : IDisposable
             new ExtractFrames(_jobId, ClipNames.Source, inputKey, ChunkSize: 10, PassChunkSize: 25), CancellationToken.None);
         Assert.True(extracted.ExactPlanes, "an 8-bit 4:2:0 H.264 clip decodes as exact planes");
         Assert.Equal([(0, 0, 25), (1, 25, 25), (2, 50, 25)], extracted.Chunks.Select(c => (c.Index, c.FirstFrame, c.FrameCount))); // the pass's chunks
+        Assert.False(FrameTimeline.Load(_store.PathFor(extracted.TimelineKey)).DecodeCounted, "its packets are its frames: counted from them, the pass decodes it");
         var video = extracted.Video;
 
         var reconstruction = new FaceReconstructionStage(_store, _job.Detector, _job.Landmarker, _job.Mesh.TriangleIndices());
