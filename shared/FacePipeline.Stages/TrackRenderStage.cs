@@ -26,76 +26,35 @@ public sealed class TrackRenderStage(MediaStore store, CanonicalFaceMesh mesh, I
         var clip = new ClipTrack(ClipNames.Source, command.SourceName, command.SourceKey, video, command.Chunks, command.TimelineKey, command.AudioKey, command.SequenceKey);
 
         // The clip's records are read from its sequence a frame at a time, once per output (issue 16: memory flat in length).
-        // Once the sequence is on file the outputs are independent: the QC clip (its segments joined by ffmpeg), tracking.json,
-        // tracking.fptk and the curves are written side by side, each reading the sequence through its own stream, so a
-        // long clip's outputs take the longest of them rather than their sum. The first to fail stops the others.
         using var sequence = FaceSequence.Open(store, new MetricLandmarks(mesh), clip, new FaceSequenceOptions(command.NeutralFrame), cancellationToken);
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        async Task<T> Output<T>(Func<CancellationToken, Task<T>> write)
+        await WriteQcClipAsync(command, sequence.Forward(cancellationToken), progress, cancellationToken);
+
+        var scan = TrackCurvesSource.Scan(sequence.Frames(cancellationToken), command.SourceName, video.Width, video.Height, video.FrameRateNumerator, video.FrameRateDenominator, command.NeutralFrame);
+        await store.WriteAsync(
+            command.TrackingKey,
+            (stream, ct) => TrackingJson.WriteAsync(
+                stream,
+                TrackingDocument.SchemaV2,
+                command.SourceName,
+                new TrackedVideo(video.Width, video.Height, $"{video.FrameRateNumerator}/{video.FrameRateDenominator}", video.FrameCount, video.DurationSeconds),
+                scan.AnyIrises ? TrackingModels.Refined : TrackingModels.Current,
+                sequence.Frames(ct),
+                ct),
+            cancellationToken);
+        store.Write(command.TrackingBinaryKey, stream =>
         {
-            try
+            using var writer = new TrackingBinaryWriter(stream, sequence.FrameCount, leaveOpen: true);
+            foreach (var frame in sequence.Frames(cancellationToken))
             {
-                return await Task.Run(() => write(failed.Token), failed.Token);
+                writer.Write(frame);
             }
-            catch
-            {
-                await failed.CancelAsync();
-                throw;
-            }
-        }
 
-        var qc = Output(async ct =>
-        {
-            await WriteQcClipAsync(command, sequence.Forward(ct), progress, ct);
-            return true;
+            writer.Complete();
         });
-        TrackRecordsScan scan;
-        try
-        {
-            scan = await Output(ct => Task.FromResult(TrackCurvesSource.Scan(
-                sequence.Frames(ct), command.SourceName, video.Width, video.Height, video.FrameRateNumerator, video.FrameRateDenominator, command.NeutralFrame)));
-        }
-        catch
-        {
-            await Task.WhenAny(qc); // stopped by the failure: nothing is left running on the sequence
-            throw;
-        }
 
-        var tracking = Output(async ct =>
-        {
-            await store.WriteAsync(
-                command.TrackingKey,
-                (stream, token) => TrackingJson.WriteAsync(
-                    stream,
-                    TrackingDocument.SchemaV2,
-                    command.SourceName,
-                    new TrackedVideo(video.Width, video.Height, $"{video.FrameRateNumerator}/{video.FrameRateDenominator}", video.FrameCount, video.DurationSeconds),
-                    scan.AnyIrises ? TrackingModels.Refined : TrackingModels.Current,
-                    sequence.Frames(token),
-                    token),
-                ct);
-            return true;
-        });
-        var binary = Output(ct =>
-        {
-            store.Write(command.TrackingBinaryKey, stream =>
-            {
-                using var writer = new TrackingBinaryWriter(stream, sequence.FrameCount, leaveOpen: true);
-                foreach (var frame in sequence.Frames(ct))
-                {
-                    writer.Write(frame);
-                }
-
-                writer.Complete();
-            });
-            return Task.FromResult(true);
-        });
-        var fitted = Output(_ => Task.FromResult(
-            curves is null || scan.Source is not { } source
-                ? ((string?)null, (string?)null)
-                : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWrite(source with { StartTimecode = SourceStartTimecode(store, command.TimelineKey) }, csv, json))));
-        await Task.WhenAll(qc, tracking, binary, fitted);
-        var (csvKey, jsonKey) = await fitted;
+        var (csvKey, jsonKey) = curves is null || scan.Source is not { } source
+            ? (null, null)
+            : CurvesFiles.Write(store, command.JobId, (csv, json) => curves.TryWrite(source with { StartTimecode = SourceStartTimecode(store, command.TimelineKey) }, csv, json));
         return new TrackOutputsRendered(command.JobId, command.QcClipKey, command.TrackingKey, command.TrackingBinaryKey, csvKey, jsonKey);
     }
 

@@ -85,28 +85,6 @@ public sealed class TrackStagesTests : IDisposable
         Assert.True(File.Exists(_store.PathFor(declined.TrackingKey)));
     }
 
-    [Fact]
-    public async Task An_output_that_fails_fails_the_render_with_its_own_error_and_leaves_no_half_written_file()
-    {
-        // The outputs are written side by side; the first to fail stops the others.
-        var (_, render) = await RunUpToRender("grid_lbbc2a.mp4", chunkSize: 40);
-
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => new TrackRenderStage(_store, _mesh, new FailingCurvesWriter()).RunAsync(render, CancellationToken.None));
-
-        Assert.Equal("the curves fit failed", failure.Message);
-        var outputs = Path.GetDirectoryName(_store.PathFor(render.TrackingKey))!;
-        Assert.Empty(Directory.EnumerateFiles(outputs, "*.tmp", SearchOption.AllDirectories));
-        Assert.False(File.Exists(_store.PathFor(MediaKeys.Output(_jobId, OutputNames.BlendshapesCsv))));
-    }
-
-    private sealed class FailingCurvesWriter : ITrackCurvesWriter
-    {
-        public bool TryWrite(TrackCurvesInput input, Stream csv, Stream json) => throw new InvalidOperationException("the curves fit failed");
-
-        public bool TryWriteTransferred(TransferredCurvesInput input, Stream csv, Stream json) => throw new InvalidOperationException("a track job writes no transferred curves");
-    }
-
     private sealed class RecordingCurvesWriter(bool accept) : ITrackCurvesWriter
     {
         public List<TrackCurvesInput> Inputs { get; } = [];
