@@ -10,7 +10,8 @@ namespace FacePipeline.Media;
 public sealed class DemuxedPackets
 {
     private readonly List<long> _pts = [];
-    private readonly HashSet<long> _seen = [];
+    private List<long>? _sorted;
+    private string? _refused;
     private long? _firstPts;
     private long _lastDts = long.MinValue;
 
@@ -18,7 +19,7 @@ public sealed class DemuxedPackets
     public int Count { get; private set; }
 
     /// <summary>Why the packets do not give the frames as they are; null while they do.</summary>
-    public string? NotFrames { get; private set; }
+    public string? NotFrames => _refused ?? (HasDuplicate(SortedPts()) ? "two packets share a presentation time" : null);
 
     /// <summary>Whether every packet had a presentation time (the timeline can come from the packets).</summary>
     public bool EveryPacketTimed { get; private set; } = true;
@@ -35,9 +36,13 @@ public sealed class DemuxedPackets
     /// <summary>The kept packets' presentation times, in presentation order (the timeline's).</summary>
     public IReadOnlyList<long> SortedPts()
     {
-        var sorted = _pts.ToList();
-        sorted.Sort();
-        return sorted;
+        if (_sorted is null)
+        {
+            _sorted = [.. _pts];
+            _sorted.Sort();
+        }
+
+        return _sorted;
     }
 
     /// <summary>Adds the next packet in decode order. <paramref name="flags"/> as ffprobe prints them (<c>K</c> key, <c>D</c> discard).</summary>
@@ -46,6 +51,7 @@ public sealed class DemuxedPackets
         ArgumentNullException.ThrowIfNull(flags);
         var first = Count == 0;
         Count++;
+        _sorted = null;
         var discarded = flags.Contains('D', StringComparison.Ordinal);
         if (pts is not { } shown)
         {
@@ -59,7 +65,7 @@ public sealed class DemuxedPackets
             _pts.Add(shown);
         }
 
-        if (NotFrames is not null)
+        if (_refused is not null)
         {
             return; // already decoded to be counted: the times are all that is still needed
         }
@@ -88,10 +94,6 @@ public sealed class DemuxedPackets
         {
             Refuse("a packet is shown before it is decoded");
         }
-        else if (!_seen.Add(shown))
-        {
-            Refuse("two packets share a presentation time");
-        }
         else
         {
             _lastDts = decoded;
@@ -100,9 +102,18 @@ public sealed class DemuxedPackets
         _firstPts ??= shown;
     }
 
-    private void Refuse(string reason)
+    private void Refuse(string reason) => _refused ??= reason;
+
+    private static bool HasDuplicate(IReadOnlyList<long> sorted)
     {
-        NotFrames ??= reason;
-        _seen.Clear(); // not needed once refused
+        for (var i = 1; i < sorted.Count; i++)
+        {
+            if (sorted[i] == sorted[i - 1])
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -86,7 +86,7 @@ public static class FrameExtractor
 
                 // The audio copied cleanly is kept whichever way the frames are counted; otherwise the decode below copies it
                 // again, and refuses the file if it fails there too.
-                audioCopied = audioResult is { ExitCode: 0 } copied && !copied.StandardError.Any(l => l.Contains("partial file", StringComparison.Ordinal));
+                audioCopied = audioResult is { ExitCode: 0 } copied && !CutShort(copied.StandardError);
 
                 if (packets.Timeline is { } counted && packets.FramesAsPackets && CoversTheStream(counted, probe, video) && (audio is null || audioCopied))
                 {
@@ -108,8 +108,7 @@ public static class FrameExtractor
             }
 
             ThrowIfTooMany(frameCount, maxFrames);
-            var truncated = stderr.Any(l => l.Contains("partial file", StringComparison.Ordinal));
-            if (result.ExitCode != 0 || truncated)
+            if (result.ExitCode != 0 || CutShort(stderr))
             {
                 throw new MediaRejectedException(
                     MediaRejectionKind.Corrupt,
@@ -214,6 +213,13 @@ public static class FrameExtractor
         return timeline.Seconds[^1] >= end - (2 * frame) - 1e-6;
     }
 
+    /// <summary>ffmpeg's word for a file that ends before its index says it does (it still exits 0).</summary>
+    private static bool CutShort(IReadOnlyList<string> standardError) =>
+        standardError.Any(l => l.Contains("partial file", StringComparison.Ordinal));
+
+    /// <summary>The arguments every ffmpeg run of extraction starts with: quiet, no console input, overwrite, the input lockdown.</summary>
+    private static List<string> FfmpegArguments(string lockdown) => ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", .. Split(lockdown)];
+
     private static MediaRejectedException NoDecodableFrames(VideoStreamProbe video, string? lastError) =>
         new(
             MediaRejectionKind.NoDecodableFrames,
@@ -243,8 +249,7 @@ public static class FrameExtractor
     private static async Task<(List<long> Decoded, MediaProcessResult Result)> DecodeAsync(
         string fullPath, VideoStreamProbe video, string lockdown, long frameLimit, AudioStreamProbe? audio, string audioTemp, CancellationToken cancellationToken)
     {
-        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
-        arguments.AddRange(Split(lockdown));
+        var arguments = FfmpegArguments(lockdown);
         arguments.AddRange(["-autorotate", "0", "-skip_loop_filter", "all", "-i", fullPath]);
         arguments.AddRange(["-map", string.Create(CultureInfo.InvariantCulture, $"0:{video.Index}"), "-an", "-sn", "-dn", "-fps_mode", "passthrough"]);
         arguments.AddRange(["-frames:v", frameLimit.ToString(CultureInfo.InvariantCulture), "-enc_time_base:v", "-1", "-c:v", "wrapped_avframe", "-f", "framecrc", "pipe:1"]);
@@ -269,8 +274,7 @@ public static class FrameExtractor
     /// <summary>Copies the audio stream losslessly to <paramref name="audioTemp"/>, demuxing only (the video is not decoded).</summary>
     private static async Task<MediaProcessResult?> CopyAudioAsync(string fullPath, AudioStreamProbe audio, string lockdown, string audioTemp, CancellationToken cancellationToken)
     {
-        var arguments = new List<string> { "-hide_banner", "-nostdin", "-loglevel", "error", "-y" };
-        arguments.AddRange(Split(lockdown));
+        var arguments = FfmpegArguments(lockdown);
         arguments.AddRange(["-i", fullPath]);
         arguments.AddRange(AudioOutput(audio, audioTemp));
         return await MediaProcess.RunAsync("ffmpeg", arguments, cancellationToken: cancellationToken).ConfigureAwait(false);
